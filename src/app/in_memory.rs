@@ -1,0 +1,183 @@
+//! In-memory stand-ins for the ports, for the native tests of the use cases. The
+//! end-to-end tests use the real D1, KV and Durable Object under `wrangler dev` instead.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use super::ports::{CodeStore, Created, NewUser, RevocationList, SmsGate, SmsSender, StoredUser, UserStore};
+use super::sms_gate::{GateState, GateStateStore};
+use crate::domain::account::Account;
+use crate::domain::error::ApiError;
+use crate::domain::phone::Phone;
+use crate::domain::sms_code::SmsCode;
+
+#[derive(Default)]
+pub struct MemoryUsers {
+    /// (account, phone, user)
+    rows: RefCell<Vec<(String, String, StoredUser)>>,
+}
+
+impl MemoryUsers {
+    pub fn count(&self) -> usize {
+        self.rows.borrow().len()
+    }
+
+    /// Puts a user with this id and roles in place (replacing one with the same id).
+    pub fn insert_user(&self, id: u64, roles: Vec<String>) {
+        let mut rows = self.rows.borrow_mut();
+        rows.retain(|(_, _, user)| user.id != id);
+        let user = StoredUser { id, password_hash: String::new(), disabled: false, roles };
+        rows.push((format!("user{id}"), format!("+{id}"), user));
+    }
+
+    pub fn disable(&self, id: u64) {
+        for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
+            user.disabled = true;
+        }
+    }
+}
+
+impl UserStore for MemoryUsers {
+    async fn create(&self, user: &NewUser, _now_seconds: u64) -> Result<Created, ApiError> {
+        let mut rows = self.rows.borrow_mut();
+        let account = user.account.as_str().to_ascii_lowercase();
+        if rows.iter().any(|(a, p, _)| *a == account || p == user.phone.e164()) {
+            return Ok(Created::Taken);
+        }
+        let id = rows.len() as u64 + 1;
+        let stored = StoredUser { id, password_hash: user.password_hash.encode(), disabled: false, roles: vec!["1".into()] };
+        rows.push((account, user.phone.e164().to_string(), stored));
+        Ok(Created::User(id))
+    }
+
+    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, ApiError> {
+        let account = account.as_str().to_ascii_lowercase();
+        Ok(self.rows.borrow().iter().find(|(a, _, _)| *a == account).map(|(_, _, user)| user.clone()))
+    }
+
+    async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, ApiError> {
+        Ok(self.rows.borrow().iter().find(|(_, _, user)| user.id == id).map(|(_, _, user)| user.clone()))
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryCodes(RefCell<HashMap<String, SmsCode>>);
+
+impl CodeStore for MemoryCodes {
+    async fn put(&self, phone: &Phone, code: &SmsCode, _ttl_seconds: u64) -> Result<(), ApiError> {
+        self.0.borrow_mut().insert(phone.e164().to_string(), code.clone());
+        Ok(())
+    }
+
+    async fn get(&self, phone: &Phone) -> Result<Option<SmsCode>, ApiError> {
+        Ok(self.0.borrow().get(phone.e164()).cloned())
+    }
+
+    async fn delete(&self, phone: &Phone) -> Result<(), ApiError> {
+        self.0.borrow_mut().remove(phone.e164());
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryGateState(RefCell<GateState>);
+
+impl GateStateStore for MemoryGateState {
+    async fn load(&self) -> Result<GateState, ApiError> {
+        Ok(self.0.borrow().clone())
+    }
+
+    async fn save(&self, state: &GateState) -> Result<(), ApiError> {
+        *self.0.borrow_mut() = state.clone();
+        Ok(())
+    }
+}
+
+/// Records what it sends; can be told to fail once.
+#[derive(Default)]
+pub struct RecordingSender {
+    sent: RefCell<Vec<(Phone, SmsCode)>>,
+    fail_next: Cell<bool>,
+}
+
+impl RecordingSender {
+    pub fn sent(&self) -> Vec<(Phone, SmsCode)> {
+        self.sent.borrow().clone()
+    }
+
+    pub fn fail_next(&self) {
+        self.fail_next.set(true);
+    }
+}
+
+impl SmsSender for RecordingSender {
+    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), String> {
+        if self.fail_next.replace(false) {
+            return Err("provider said no".into());
+        }
+        self.sent.borrow_mut().push((phone.clone(), code.clone()));
+        Ok(())
+    }
+}
+
+/// A gate holding one known code for one phone.
+pub struct MemoryGate {
+    phone: Phone,
+    code: SmsCode,
+    held: Cell<bool>,
+    used: Cell<bool>,
+}
+
+impl MemoryGate {
+    pub fn with_code(phone: &str, code: &str) -> Self {
+        MemoryGate {
+            phone: Phone::parse(phone).unwrap(),
+            code: SmsCode::parse(code).unwrap(),
+            held: Cell::new(false),
+            used: Cell::new(false),
+        }
+    }
+
+    pub fn consumed(&self) -> bool {
+        self.used.get()
+    }
+}
+
+impl SmsGate for MemoryGate {
+    async fn issue(&self, _phone: &Phone) -> Result<SmsCode, ApiError> {
+        Err(ApiError::SmsStillLive)
+    }
+
+    async fn claim(&self, phone: &Phone, code: &SmsCode) -> Result<(), ApiError> {
+        if *phone != self.phone || !self.code.matches(code) || self.held.get() || self.used.get() {
+            return Err(ApiError::WrongSmsCode);
+        }
+        self.held.set(true);
+        Ok(())
+    }
+
+    async fn consume(&self, _phone: &Phone) -> Result<(), ApiError> {
+        self.used.set(true);
+        self.held.set(false);
+        Ok(())
+    }
+
+    async fn release(&self, _phone: &Phone) -> Result<(), ApiError> {
+        self.held.set(false);
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryRevocations(RefCell<Vec<String>>);
+
+impl RevocationList for MemoryRevocations {
+    async fn revoke(&self, session_id: &str, _ttl_seconds: u64) -> Result<(), ApiError> {
+        self.0.borrow_mut().push(session_id.to_string());
+        Ok(())
+    }
+
+    async fn is_revoked(&self, session_id: &str) -> Result<bool, ApiError> {
+        Ok(self.0.borrow().iter().any(|sid| sid == session_id))
+    }
+}

@@ -1,0 +1,76 @@
+//! What the use cases need from the outside world, named by role. The Cloudflare side
+//! implements each with a backend (`D1UserStore`, `KvRevocationList`, ...).
+
+use crate::domain::account::Account;
+use crate::domain::error::ApiError;
+use crate::domain::password::PasswordHash;
+use crate::domain::phone::Phone;
+use crate::domain::sms_code::SmsCode;
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub account: Account,
+    pub phone: Phone,
+    pub password_hash: PasswordHash,
+}
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUser {
+    pub id: u64,
+    /// The stored password hash text; see [`PasswordHash::decode`].
+    pub password_hash: String,
+    pub disabled: bool,
+    /// Role ids, as strings, in ascending order.
+    pub roles: Vec<String>,
+}
+
+/// The outcome of creating a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    User(u64),
+    /// The account (ignoring ASCII case) or the phone is registered already.
+    Taken,
+}
+
+/// Users and their roles.
+pub trait UserStore {
+    /// Creates the user with the default role, atomically; [`Created::Taken`] when the
+    /// account or phone exists, even when two registrations race.
+    async fn create(&self, user: &NewUser, now_seconds: u64) -> Result<Created, ApiError>;
+    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, ApiError>;
+    async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, ApiError>;
+}
+
+/// Where live SMS codes are kept, with their time to live.
+pub trait CodeStore {
+    async fn put(&self, phone: &Phone, code: &SmsCode, ttl_seconds: u64) -> Result<(), ApiError>;
+    async fn get(&self, phone: &Phone) -> Result<Option<SmsCode>, ApiError>;
+    async fn delete(&self, phone: &Phone) -> Result<(), ApiError>;
+}
+
+/// Delivers an SMS. The error is the provider's reason, for the log.
+pub trait SmsSender {
+    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), String>;
+}
+
+/// The per-phone gate that serializes everything done with a phone's codes (on
+/// Cloudflare, a Durable Object per phone; see [`crate::app::sms_gate`]).
+pub trait SmsGate {
+    /// Makes, keeps and sends a new code, unless one is live (50017) or sending fails
+    /// (50018). Returns the code, for `EXPOSE_SMS_CODE`.
+    async fn issue(&self, phone: &Phone) -> Result<SmsCode, ApiError>;
+    /// Checks `code` and holds it for one registration (50001 if wrong, used or held).
+    async fn claim(&self, phone: &Phone, code: &SmsCode) -> Result<(), ApiError>;
+    /// The held code registered a user: it can never be used again.
+    async fn consume(&self, phone: &Phone) -> Result<(), ApiError>;
+    /// The registration failed after the claim: the code may be used again.
+    async fn release(&self, phone: &Phone) -> Result<(), ApiError>;
+}
+
+/// Revoked sessions.
+pub trait RevocationList {
+    async fn revoke(&self, session_id: &str, ttl_seconds: u64) -> Result<(), ApiError>;
+    async fn is_revoked(&self, session_id: &str) -> Result<bool, ApiError>;
+}

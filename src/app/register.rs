@@ -1,0 +1,106 @@
+//! `POST /login/register`
+
+use super::ports::{Created, NewUser, SmsGate, UserStore};
+use crate::domain::clock::Clock;
+use crate::domain::error::ApiError;
+use crate::domain::password::{PasswordHash, Pbkdf2};
+use crate::domain::random::Randomness;
+use crate::domain::requests::RegisterRequest;
+
+/// What registering needs.
+pub struct Registration<'a, U, G, P, K, R> {
+    pub users: &'a U,
+    pub gate: &'a G,
+    pub kdf: &'a P,
+    pub clock: &'a K,
+    pub rng: &'a R,
+    pub pbkdf2_iterations: u32,
+}
+
+impl<U: UserStore, G: SmsGate, P: Pbkdf2, K: Clock, R: Randomness> Registration<'_, U, G, P, K, R> {
+    /// Checks the code (50001), creates the user with the default role (50007 if the
+    /// account or phone is taken), then consumes the code. The code is held while the
+    /// user is created, so two registrations cannot both use it; if creation fails, it
+    /// is released and the user may try again with another account name.
+    pub async fn register(&self, request: &RegisterRequest) -> Result<(), ApiError> {
+        self.gate.claim(&request.phone, &request.code).await?;
+        let created = self.create_user(request).await;
+        match created {
+            Ok(Created::User(_)) => {
+                // The user exists now; should consuming fail, the phone's uniqueness still
+                // stops a second registration with this code, so success stands.
+                let _ = self.gate.consume(&request.phone).await;
+                Ok(())
+            }
+            Ok(Created::Taken) => {
+                let _ = self.gate.release(&request.phone).await;
+                Err(ApiError::AlreadyRegistered { account: request.account.as_str().to_string() })
+            }
+            Err(error) => {
+                let _ = self.gate.release(&request.phone).await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn create_user(&self, request: &RegisterRequest) -> Result<Created, ApiError> {
+        let password_hash =
+            PasswordHash::create(self.kdf, self.rng, request.password.as_str(), self.pbkdf2_iterations)
+                .await
+                .map_err(ApiError::internal)?;
+        let user = NewUser { account: request.account.clone(), phone: request.phone.clone(), password_hash };
+        self.users.create(&user, self.clock.now_seconds()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::in_memory::{MemoryGate, MemoryUsers};
+    use crate::domain::clock::SystemClock;
+    use crate::domain::password::NativePbkdf2;
+    use crate::domain::random::SecureRandom;
+    use crate::domain::requests::RegisterRequest;
+    use pollster::block_on;
+    use serde_json::json;
+
+    fn request(account: &str, phone: &str, code: &str) -> RegisterRequest {
+        let body = json!({"account": account, "password": "secret1", "password_confirmation": "secret1",
+                          "phone": phone, "code": code});
+        RegisterRequest::parse(body.to_string().as_bytes()).unwrap()
+    }
+
+    fn registration<'a>(users: &'a MemoryUsers, gate: &'a MemoryGate) -> Registration<'a, MemoryUsers, MemoryGate, NativePbkdf2, SystemClock, SecureRandom> {
+        Registration { users, gate, kdf: &NativePbkdf2, clock: &SystemClock, rng: &SecureRandom, pbkdf2_iterations: 1000 }
+    }
+
+    #[test]
+    fn a_good_code_registers_and_is_consumed() {
+        let (users, gate) = (MemoryUsers::default(), MemoryGate::with_code("13911119999", "123456"));
+        block_on(registration(&users, &gate).register(&request("Foo", "13911119999", "123456"))).unwrap();
+        assert_eq!(users.count(), 1);
+        assert!(gate.consumed());
+        let again = block_on(registration(&users, &gate).register(&request("Bar", "13911119999", "123456")));
+        assert_eq!(again, Err(ApiError::WrongSmsCode));
+    }
+
+    #[test]
+    fn a_wrong_code_creates_nobody() {
+        let (users, gate) = (MemoryUsers::default(), MemoryGate::with_code("13911119999", "123456"));
+        let result = block_on(registration(&users, &gate).register(&request("Foo", "13911119999", "654321")));
+        assert_eq!(result, Err(ApiError::WrongSmsCode));
+        assert_eq!(users.count(), 0);
+    }
+
+    #[test]
+    fn a_taken_account_releases_the_code() {
+        let users = MemoryUsers::default();
+        let first = MemoryGate::with_code("13911119999", "123456");
+        block_on(registration(&users, &first).register(&request("Foo", "13911119999", "123456"))).unwrap();
+        let second = MemoryGate::with_code("13922229999", "222222");
+        let taken = block_on(registration(&users, &second).register(&request("foo", "13922229999", "222222")));
+        assert_eq!(taken, Err(ApiError::AlreadyRegistered { account: "foo".into() }));
+        assert!(!second.consumed());
+        block_on(registration(&users, &second).register(&request("Baz", "13922229999", "222222"))).unwrap();
+    }
+}

@@ -1,0 +1,213 @@
+//! Sessions: opening one at login, and `POST /login/jwt/refresh`, `/deactivate` and
+//! `/status`.
+//!
+//! A session is the tokens of one login: its refresh token and every access token minted
+//! from it share a session id (`sid`). Revoking the session revokes them all, with one
+//! entry in the [`RevocationList`] that outlives every token the session could still have.
+
+use chrono::FixedOffset;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::ports::{RevocationList, UserStore};
+use crate::domain::clock::{display_time, Clock};
+use crate::domain::error::{ApiError, AuthFailure};
+use crate::domain::random::{random_id, Randomness};
+use crate::domain::token::{self, NewToken, SigningKey, TokenKind, TokenScope, UserData, VerifiedToken};
+
+/// The two tokens a login returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenPair {
+    pub jwt: String,
+    pub refresh_jwt: String,
+}
+
+/// Opens sessions; what login needs of [`SessionService`].
+pub trait Sessions {
+    async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError>;
+}
+
+/// Token lifetimes and how dates are shown.
+#[derive(Debug, Clone)]
+pub struct SessionPolicy {
+    pub scope: TokenScope,
+    pub access_ttl_seconds: u64,
+    pub refresh_ttl_seconds: u64,
+    pub display_utc_offset: FixedOffset,
+}
+
+/// Issues, checks, refreshes and revokes the tokens of sessions.
+pub struct SessionService<'a, V, U, K, R> {
+    pub key: &'a SigningKey,
+    pub policy: &'a SessionPolicy,
+    pub revocations: &'a V,
+    pub users: &'a U,
+    pub clock: &'a K,
+    pub rng: &'a R,
+}
+
+impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_, V, U, K, R> {
+    fn sign(&self, kind: TokenKind, user: &UserData, sid: &str) -> Result<String, ApiError> {
+        let ttl_seconds = match kind {
+            TokenKind::Access => self.policy.access_ttl_seconds,
+            TokenKind::Refresh => self.policy.refresh_ttl_seconds,
+        };
+        let new = NewToken { kind, user, sid, ttl_seconds };
+        token::issue(self.key, &self.policy.scope, new, self.clock.now_seconds(), self.rng).map_err(ApiError::internal)
+    }
+
+    /// Verifies `jwt` fully, revocation included.
+    async fn check(&self, jwt: &str, expected: Option<TokenKind>) -> Result<VerifiedToken, ApiError> {
+        let verified = token::verify(self.key, &self.policy.scope, jwt, expected, self.clock.now_seconds())
+            .map_err(ApiError::Unauthorized)?;
+        if self.revocations.is_revoked(&verified.claims.sid).await? {
+            return Err(ApiError::Unauthorized(AuthFailure::Revoked));
+        }
+        Ok(verified)
+    }
+
+    /// A new access token for a valid refresh token, with the user's roles read again.
+    pub async fn refresh(&self, refresh_jwt: &str) -> Result<String, ApiError> {
+        let verified = self.check(refresh_jwt, Some(TokenKind::Refresh)).await?;
+        let user = match self.users.find_by_id(verified.claims.data.uid).await? {
+            Some(user) if !user.disabled => user,
+            _ => return Err(ApiError::Unauthorized(AuthFailure::UserUnavailable)),
+        };
+        let data = UserData { uid: user.id, rid: user.roles };
+        self.sign(TokenKind::Access, &data, &verified.claims.sid)
+    }
+
+    /// Revokes the session of `jwt` (an access or a refresh token).
+    pub async fn deactivate(&self, jwt: &str) -> Result<(), ApiError> {
+        let verified = self.check(jwt, None).await?;
+        // The last token this session can mint is an access token made by a refresh at
+        // the end of the refresh token's life; the entry must outlive that one too.
+        let ttl = self.policy.refresh_ttl_seconds + self.policy.access_ttl_seconds;
+        self.revocations.revoke(&verified.claims.sid, ttl).await
+    }
+
+    /// What an access token says, once it has passed every check.
+    pub async fn status(&self, jwt: &str) -> Result<Value, ApiError> {
+        let verified = self.check(jwt, Some(TokenKind::Access)).await?;
+        let offset = self.policy.display_utc_offset;
+        let data = &verified.claims.data;
+        Ok(json!({
+            "exp": verified.expires_at.saturating_sub(self.clock.now_seconds()),
+            "uid": data.uid,
+            "jwt_data": { "uid": data.uid, "rid": data.rid },
+            "exp_date": display_time(verified.expires_at, offset),
+            "iat_date": display_time(verified.issued_at, offset),
+        }))
+    }
+}
+
+impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> Sessions for SessionService<'_, V, U, K, R> {
+    async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError> {
+        let sid = random_id(self.rng);
+        Ok(TokenPair {
+            jwt: self.sign(TokenKind::Access, user, &sid)?,
+            refresh_jwt: self.sign(TokenKind::Refresh, user, &sid)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::in_memory::{MemoryRevocations, MemoryUsers};
+    use crate::domain::clock::FixedClock;
+    use crate::domain::random::SecureRandom;
+    use pollster::block_on;
+
+    const NOW: u64 = 1_702_719_320;
+
+    fn policy() -> SessionPolicy {
+        SessionPolicy {
+            scope: TokenScope { issuer: "login".into(), audience: "login".into() },
+            access_ttl_seconds: 86_400,
+            refresh_ttl_seconds: 604_800,
+            display_utc_offset: FixedOffset::east_opt(8 * 3600).unwrap(),
+        }
+    }
+
+    struct World {
+        key: SigningKey,
+        policy: SessionPolicy,
+        revocations: MemoryRevocations,
+        users: MemoryUsers,
+    }
+
+    impl World {
+        fn new() -> Self {
+            let users = MemoryUsers::default();
+            users.insert_user(1, vec!["1".into(), "3".into()]);
+            World {
+                key: SigningKey::new(Some("a test secret that is long enough!")).unwrap(),
+                policy: policy(),
+                revocations: MemoryRevocations::default(),
+                users,
+            }
+        }
+
+        fn at<'a>(&'a self, clock: &'a FixedClock) -> SessionService<'a, MemoryRevocations, MemoryUsers, FixedClock, SecureRandom> {
+            SessionService { key: &self.key, policy: &self.policy, revocations: &self.revocations, users: &self.users, clock, rng: &SecureRandom }
+        }
+    }
+
+    fn user() -> UserData {
+        UserData { uid: 1, rid: vec!["1".into(), "3".into()] }
+    }
+
+    #[test]
+    fn status_shows_the_documents_fields_in_shanghai_time() {
+        let world = World::new();
+        let clock = FixedClock(NOW * 1000);
+        let pair = block_on(world.at(&clock).open(&user())).unwrap();
+        let later = FixedClock((NOW + 167) * 1000);
+        let status = block_on(world.at(&later).status(&pair.jwt)).unwrap();
+        assert_eq!(
+            status,
+            json!({"exp": 86_233, "uid": 1, "jwt_data": {"uid": 1, "rid": ["1", "3"]},
+                   "exp_date": "2023-12-17 17:35:20", "iat_date": "2023-12-16 17:35:20"})
+        );
+    }
+
+    #[test]
+    fn deactivating_either_token_ends_the_whole_session() {
+        let world = World::new();
+        let clock = FixedClock(NOW * 1000);
+        let service = world.at(&clock);
+        let pair = block_on(service.open(&user())).unwrap();
+        let refreshed = block_on(service.refresh(&pair.refresh_jwt)).unwrap();
+        block_on(service.deactivate(&pair.jwt)).unwrap();
+        let revoked = Err(ApiError::Unauthorized(AuthFailure::Revoked));
+        assert_eq!(block_on(service.status(&pair.jwt)).map(|_| ()), revoked);
+        assert_eq!(block_on(service.status(&refreshed)).map(|_| ()), revoked);
+        assert_eq!(block_on(service.refresh(&pair.refresh_jwt)).map(|_| ()), revoked);
+        assert_eq!(block_on(service.deactivate(&pair.refresh_jwt)), revoked);
+    }
+
+    #[test]
+    fn refresh_reads_roles_again_and_refuses_disabled_users() {
+        let world = World::new();
+        let clock = FixedClock(NOW * 1000);
+        let service = world.at(&clock);
+        let pair = block_on(service.open(&user())).unwrap();
+        world.users.insert_user(1, vec!["2".into()]);
+        let fresh = block_on(service.refresh(&pair.refresh_jwt)).unwrap();
+        assert_eq!(block_on(service.status(&fresh)).unwrap()["jwt_data"]["rid"], json!(["2"]));
+        world.users.disable(1);
+        assert_eq!(block_on(service.refresh(&pair.refresh_jwt)), Err(ApiError::Unauthorized(AuthFailure::UserUnavailable)));
+    }
+
+    #[test]
+    fn access_and_refresh_tokens_are_not_interchangeable() {
+        let world = World::new();
+        let clock = FixedClock(NOW * 1000);
+        let service = world.at(&clock);
+        let pair = block_on(service.open(&user())).unwrap();
+        let wrong = Err(ApiError::Unauthorized(AuthFailure::WrongTokenType));
+        assert_eq!(block_on(service.refresh(&pair.jwt)).map(|_| ()), wrong);
+        assert_eq!(block_on(service.status(&pair.refresh_jwt)).map(|_| ()), wrong);
+    }
+}

@@ -1,0 +1,1 @@
+//! The Cloudflare side (filled in next).

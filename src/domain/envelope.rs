@@ -1,0 +1,79 @@
+//! The JSON envelope every response carries: `{"code", "msg", "status", "data"}`.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::error::ApiError;
+
+/// A response body. `status` is `true` exactly when `code` is 200, and an empty `data`
+/// is `[]`, as the original PHP service sent it (clients test `data.length`).
+#[derive(Debug, Serialize)]
+pub struct Envelope {
+    pub code: u32,
+    pub msg: String,
+    pub status: bool,
+    pub data: Value,
+}
+
+/// A successful body with its HTTP status (always 200).
+pub fn success(data: Value) -> (u16, Envelope) {
+    let data = if data.is_null() { Value::Array(vec![]) } else { data };
+    (200, Envelope { code: 200, msg: "ok".into(), status: true, data })
+}
+
+/// The body and HTTP status for an error.
+pub fn failure(error: &ApiError) -> (u16, Envelope) {
+    let envelope = Envelope {
+        code: error.code(),
+        msg: error.message(),
+        status: false,
+        data: Value::Array(vec![]),
+    };
+    (error.http_status(), envelope)
+}
+
+/// The envelope for a use case's outcome.
+pub fn from_result(result: &Result<Value, ApiError>) -> (u16, Envelope) {
+    match result {
+        Ok(data) => success(data.clone()),
+        Err(error) => failure(error),
+    }
+}
+
+impl Envelope {
+    pub fn to_json(&self) -> String {
+        // Serializing a struct of strings, numbers and a `Value` cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::error::{Field, Rule};
+    use serde_json::json;
+
+    #[test]
+    fn success_has_status_true_and_empty_data_as_array() {
+        let (http, body) = success(Value::Null);
+        assert_eq!(http, 200);
+        assert_eq!(body.to_json(), r#"{"code":200,"msg":"ok","status":true,"data":[]}"#);
+    }
+
+    #[test]
+    fn failure_has_status_false_and_empty_array() {
+        let (http, body) = failure(&ApiError::field(Field::Phone, Rule::Required));
+        assert_eq!(http, 422);
+        let value: Value = serde_json::from_str(&body.to_json()).unwrap();
+        assert_eq!(
+            value,
+            json!({"code": 9906, "msg": "数据验证失败，原因如下：phone 手机号必填", "status": false, "data": []})
+        );
+    }
+
+    #[test]
+    fn data_passes_through() {
+        let (_, body) = success(json!({"jwt": "a", "refresh_jwt": "b"}));
+        assert_eq!(body.data, json!({"jwt": "a", "refresh_jwt": "b"}));
+    }
+}

@@ -1,0 +1,293 @@
+//! The one error type of the API. Every variant knows its envelope `code`, its HTTP
+//! status and its message; [`crate::domain::envelope`] turns it into a body, and the
+//! Cloudflare side has exactly one place that turns that into a response.
+
+use std::fmt;
+
+/// Everything a request can fail with, as the contract's table lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// 9902: no such path.
+    NotFound,
+    /// 9903: known path, wrong method.
+    MethodNotAllowed,
+    /// 9905: a rate limit was hit; retry after this many seconds.
+    RateLimited { retry_after_seconds: u64 },
+    /// 9906: a field failed validation (422), the body is not a JSON object (400) or is
+    /// too large (413).
+    Invalid(Invalid),
+    /// 9908: the token is malformed, forged, expired, of the wrong kind or revoked.
+    Unauthorized(AuthFailure),
+    /// 9999: anything unexpected. The detail is logged, never sent.
+    Internal(String),
+    /// 50001: the SMS code is wrong, expired, used, or for another phone.
+    WrongSmsCode,
+    /// 50006: unknown account, wrong password or disabled user: one answer for all.
+    LoginFailed { account: String },
+    /// 50007: the account or the phone is registered already.
+    AlreadyRegistered { account: String },
+    /// 50017: a code for this phone is still live.
+    SmsStillLive,
+    /// 50018: the SMS provider refused or failed. The reason is logged, never sent.
+    SmsSendFailed { reason: String },
+}
+
+/// Why a request body failed validation. Only the first failing rule is reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    /// The body is not JSON, or is JSON but not an object (HTTP 400).
+    BodyNotObject,
+    /// The body is over the size limit (HTTP 413).
+    BodyTooLarge,
+    /// A field broke a rule (HTTP 422).
+    Field(Field, Rule),
+}
+
+/// The request fields that carry validation messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Account,
+    Password,
+    PasswordConfirmation,
+    /// The password of `/login/jwt/get`, named `pwd` there.
+    LoginPassword,
+    Phone,
+    SmsCode,
+    Jwt,
+}
+
+/// The validation rules a field can break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Missing, `null` or empty.
+    Required,
+    /// Not a JSON string (or, for the SMS code, not a string or number).
+    NotString,
+    /// Characters other than letters, digits and underscore (passwords), or control
+    /// characters (accounts).
+    Charset,
+    /// Too short or too long.
+    Length,
+    /// Not a valid value of its kind (a phone number, a 6-digit code).
+    Malformed,
+    /// `password_confirmation` differs from `password`.
+    Mismatch,
+}
+
+/// Why a token was refused (9908). The texts follow the original service, whose clients
+/// may show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    Malformed,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongIssuer,
+    WrongAudience,
+    WrongTokenType,
+    Revoked,
+    /// The user behind the token is gone or disabled.
+    UserUnavailable,
+}
+
+impl ApiError {
+    /// The stable number clients switch on.
+    pub fn code(&self) -> u32 {
+        match self {
+            ApiError::NotFound => 9902,
+            ApiError::MethodNotAllowed => 9903,
+            ApiError::RateLimited { .. } => 9905,
+            ApiError::Invalid(_) => 9906,
+            ApiError::Unauthorized(_) => 9908,
+            ApiError::Internal(_) => 9999,
+            ApiError::WrongSmsCode => 50001,
+            ApiError::LoginFailed { .. } => 50006,
+            ApiError::AlreadyRegistered { .. } => 50007,
+            ApiError::SmsStillLive => 50017,
+            ApiError::SmsSendFailed { .. } => 50018,
+        }
+    }
+
+    /// The HTTP status that goes with the code.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::RateLimited { .. } => 429,
+            ApiError::Invalid(Invalid::BodyNotObject) => 400,
+            ApiError::Invalid(Invalid::BodyTooLarge) => 413,
+            ApiError::Invalid(Invalid::Field(..)) => 422,
+            ApiError::Unauthorized(_) => 401,
+            ApiError::Internal(_) => 500,
+            ApiError::WrongSmsCode => 400,
+            ApiError::LoginFailed { .. } => 401,
+            ApiError::AlreadyRegistered { .. } => 409,
+            ApiError::SmsStillLive => 429,
+            ApiError::SmsSendFailed { .. } => 502,
+        }
+    }
+
+    /// The `msg` of the envelope, in Chinese as the original service wrote it.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::NotFound => "API地址错误或HTTP方法错误，请检查 :(".into(),
+            ApiError::MethodNotAllowed => "HTTP方法错误，请检查 :(".into(),
+            ApiError::RateLimited { .. } => "当前用户较多，请稍后再试".into(),
+            ApiError::Invalid(invalid) => format!("数据验证失败，原因如下：{}", invalid.reason()),
+            ApiError::Unauthorized(failure) => format!("认证失败：{}", failure.reason()),
+            ApiError::Internal(_) => "系统繁忙，请稍后尝试".into(),
+            ApiError::WrongSmsCode => "验证码错误".into(),
+            ApiError::LoginFailed { account } => format!("用户 {account} 未注册或者密码错误"),
+            ApiError::AlreadyRegistered { account } => format!("用户 {account} 已注册"),
+            ApiError::SmsStillLive => "短信还在有效期内, 请勿重复发送".into(),
+            ApiError::SmsSendFailed { .. } => "短信发送失败".into(),
+        }
+    }
+
+    /// Shorthand for a field that broke a rule.
+    pub fn field(field: Field, rule: Rule) -> Self {
+        ApiError::Invalid(Invalid::Field(field, rule))
+    }
+
+    /// What goes to the log besides the code: the hidden detail of a 5xx.
+    pub fn log_detail(&self) -> Option<&str> {
+        match self {
+            ApiError::Internal(detail) | ApiError::SmsSendFailed { reason: detail } => Some(detail),
+            _ => None,
+        }
+    }
+
+    /// Shorthand for an unexpected failure; `detail` goes to the log only.
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        ApiError::Internal(detail.to_string())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Internal(detail) => write!(f, "{} (internal: {detail})", self.code()),
+            other => write!(f, "{} {}", other.code(), other.message()),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl Invalid {
+    /// The reason after "数据验证失败，原因如下：", in the original's wording.
+    pub fn reason(&self) -> String {
+        match self {
+            Invalid::BodyNotObject => "请求体必须是JSON对象".into(),
+            Invalid::BodyTooLarge => "请求体过大".into(),
+            Invalid::Field(field, rule) => field_reason(*field, *rule),
+        }
+    }
+}
+
+fn field_reason(field: Field, rule: Rule) -> String {
+    // The original prefixes most messages with the field's name and its Chinese label
+    // ("account 账号必填"), but not all ("密码必填" for `pwd`, "手机验证码必填").
+    let label = match field {
+        Field::Account => "account 账号",
+        Field::Password => "password 密码",
+        Field::PasswordConfirmation => "确认密码",
+        Field::LoginPassword => "密码",
+        Field::Phone => "phone 手机号",
+        Field::SmsCode => "手机验证码",
+        Field::Jwt => "jwt ",
+    };
+    match (field, rule) {
+        (_, Rule::Required) => format!("{label}必填"),
+        (Field::SmsCode, Rule::NotString) => format!("{label}只能是字符串或数字"),
+        (_, Rule::NotString) => format!("{label}只能是字符串"),
+        (Field::Account, Rule::Charset) => format!("{label}不能包含控制字符"),
+        (_, Rule::Charset) => format!("{label}只能包含字母、数字和下划线"),
+        (Field::Account, Rule::Length) => format!("{label}长度必须在1到64个字符之间"),
+        (_, Rule::Length) => format!("{label}长度必须在6到64个字符之间"),
+        (Field::Phone, Rule::Malformed) => "phone 非法".into(),
+        (Field::SmsCode, Rule::Malformed) => format!("{label}必须是6位数字"),
+        (_, Rule::Malformed) => format!("{label}格式错误"),
+        (_, Rule::Mismatch) => "密码不一致".into(),
+    }
+}
+
+impl AuthFailure {
+    /// The reason after "认证失败：".
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthFailure::Malformed => "Wrong number of segments or malformed token",
+            AuthFailure::BadSignature => "Signature verification failed",
+            AuthFailure::Expired => "Expired token",
+            AuthFailure::NotYetValid => "Token not valid yet",
+            AuthFailure::WrongIssuer => "Wrong issuer",
+            AuthFailure::WrongAudience => "Wrong audience",
+            AuthFailure::WrongTokenType => "Wrong token type",
+            AuthFailure::Revoked => "Token revoked",
+            AuthFailure::UserUnavailable => "User unavailable",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_the_contracts_http_status() {
+        let table = [
+            (ApiError::NotFound, 9902, 404),
+            (ApiError::MethodNotAllowed, 9903, 405),
+            (ApiError::RateLimited { retry_after_seconds: 1 }, 9905, 429),
+            (ApiError::field(Field::Phone, Rule::Required), 9906, 422),
+            (ApiError::Invalid(Invalid::BodyNotObject), 9906, 400),
+            (ApiError::Invalid(Invalid::BodyTooLarge), 9906, 413),
+            (ApiError::Unauthorized(AuthFailure::Expired), 9908, 401),
+            (ApiError::internal("boom"), 9999, 500),
+            (ApiError::WrongSmsCode, 50001, 400),
+            (ApiError::LoginFailed { account: "a".into() }, 50006, 401),
+            (ApiError::AlreadyRegistered { account: "a".into() }, 50007, 409),
+            (ApiError::SmsStillLive, 50017, 429),
+            (ApiError::SmsSendFailed { reason: "x".into() }, 50018, 502),
+        ];
+        for (error, code, status) in table {
+            assert_eq!((error.code(), error.http_status()), (code, status), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn validation_messages_follow_the_originals_wording() {
+        let cases = [
+            (Field::Account, Rule::Required, "account 账号必填"),
+            (Field::Password, Rule::Required, "password 密码必填"),
+            (Field::LoginPassword, Rule::Required, "密码必填"),
+            (Field::Password, Rule::Charset, "password 密码只能包含字母、数字和下划线"),
+            (Field::PasswordConfirmation, Rule::Mismatch, "密码不一致"),
+            (Field::PasswordConfirmation, Rule::Required, "确认密码必填"),
+            (Field::Phone, Rule::Required, "phone 手机号必填"),
+            (Field::Phone, Rule::Malformed, "phone 非法"),
+            (Field::SmsCode, Rule::Required, "手机验证码必填"),
+            (Field::Jwt, Rule::Required, "jwt 必填"),
+            (Field::Jwt, Rule::NotString, "jwt 只能是字符串"),
+        ];
+        for (field, rule, reason) in cases {
+            assert_eq!(
+                ApiError::field(field, rule).message(),
+                format!("数据验证失败，原因如下：{reason}")
+            );
+        }
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_detail() {
+        let error = ApiError::internal("D1_ERROR: no such table: users");
+        assert_eq!(error.message(), "系统繁忙，请稍后尝试");
+    }
+
+    #[test]
+    fn login_failure_names_the_account_as_the_original() {
+        let error = ApiError::LoginFailed { account: "Foo".into() };
+        assert_eq!(error.message(), "用户 Foo 未注册或者密码错误");
+    }
+}

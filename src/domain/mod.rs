@@ -1,0 +1,15 @@
+//! Pure domain: what a request may contain, what a response looks like, and the rules for
+//! codes, passwords and tokens. Nothing here knows about Cloudflare.
+
+pub mod account;
+pub mod clock;
+pub mod endpoint;
+pub mod envelope;
+pub mod error;
+pub mod password;
+pub mod phone;
+pub mod random;
+pub mod requests;
+pub mod settings;
+pub mod sms_code;
+pub mod token;

@@ -1,0 +1,263 @@
+//! Request bodies, parsed into the typed requests the use cases accept ("parse, don't
+//! validate"): once a `RegisterRequest` exists, its phone is normalized, its password
+//! follows the rules and its code has six digits.
+//!
+//! Every endpoint takes a JSON object. Unknown fields are ignored; only the first failing
+//! rule is reported, in the order the fields are documented.
+
+use serde_json::{Map, Value};
+
+use super::account::{Account, AccountError};
+use super::error::{ApiError, Field, Invalid, Rule};
+use super::password::{Password, PasswordError};
+use super::phone::Phone;
+use super::sms_code::SmsCode;
+
+/// Bodies over 16 KiB are refused (413).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// `POST /login/send/sms`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendSmsRequest {
+    pub phone: Phone,
+}
+
+/// `POST /login/register`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterRequest {
+    pub account: Account,
+    pub password: Password,
+    pub phone: Phone,
+    pub code: SmsCode,
+}
+
+/// `POST /login/jwt/get`. The account is not held to the registration rules here: a name
+/// that could never have been registered simply fails to log in, like any unknown one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRequest {
+    pub account: String,
+    pub pwd: String,
+}
+
+/// `POST /login/jwt/refresh`, `/deactivate` and `/status`: one token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub jwt: String,
+}
+
+/// The body as a JSON object, or the 400/413 the contract gives for anything else.
+pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::Invalid(Invalid::BodyTooLarge));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        _ => Err(ApiError::Invalid(Invalid::BodyNotObject)),
+    }
+}
+
+/// A string field that must be present and non-empty.
+fn required_string<'a>(body: &'a Map<String, Value>, key: &str, field: Field) -> Result<&'a str, ApiError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Err(ApiError::field(field, Rule::Required)),
+        Some(Value::String(text)) if text.is_empty() => Err(ApiError::field(field, Rule::Required)),
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err(ApiError::field(field, Rule::NotString)),
+    }
+}
+
+fn phone(body: &Map<String, Value>) -> Result<Phone, ApiError> {
+    let text = required_string(body, "phone", Field::Phone)?;
+    Phone::parse(text).ok_or(ApiError::field(Field::Phone, Rule::Malformed))
+}
+
+/// The SMS code: a JSON string, or a number, of six digits.
+fn sms_code(body: &Map<String, Value>) -> Result<SmsCode, ApiError> {
+    let text = match body.get("code") {
+        Some(Value::Number(number)) => match number.as_u64() {
+            Some(value) if (100_000..=999_999).contains(&value) => value.to_string(),
+            _ => return Err(ApiError::field(Field::SmsCode, Rule::Malformed)),
+        },
+        _ => required_string(body, "code", Field::SmsCode)?.to_string(),
+    };
+    SmsCode::parse(&text).ok_or(ApiError::field(Field::SmsCode, Rule::Malformed))
+}
+
+impl SendSmsRequest {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let body = parse_object(body)?;
+        Ok(SendSmsRequest { phone: phone(&body)? })
+    }
+}
+
+impl RegisterRequest {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let body = parse_object(body)?;
+        let account = Account::parse(required_string(&body, "account", Field::Account)?).map_err(|error| {
+            let rule = match error {
+                AccountError::Empty => Rule::Required,
+                AccountError::TooLong => Rule::Length,
+                AccountError::ControlCharacter => Rule::Charset,
+            };
+            ApiError::field(Field::Account, rule)
+        })?;
+        let password_text = required_string(&body, "password", Field::Password)?;
+        let password = Password::parse(password_text).map_err(|error| {
+            let rule = match error {
+                PasswordError::Charset => Rule::Charset,
+                PasswordError::Length => Rule::Length,
+            };
+            ApiError::field(Field::Password, rule)
+        })?;
+        let confirmation = required_string(&body, "password_confirmation", Field::PasswordConfirmation)?;
+        if confirmation != password_text {
+            return Err(ApiError::field(Field::PasswordConfirmation, Rule::Mismatch));
+        }
+        let phone = phone(&body)?;
+        let code = sms_code(&body)?;
+        Ok(RegisterRequest { account, password, phone, code })
+    }
+}
+
+impl LoginRequest {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let body = parse_object(body)?;
+        let account = required_string(&body, "account", Field::Account)?.trim().to_string();
+        if account.is_empty() {
+            return Err(ApiError::field(Field::Account, Rule::Required));
+        }
+        let pwd = required_string(&body, "pwd", Field::LoginPassword)?.to_string();
+        Ok(LoginRequest { account, pwd })
+    }
+}
+
+impl TokenRequest {
+    /// The token in `jwt`.
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let body = parse_object(body)?;
+        Ok(TokenRequest { jwt: required_string(&body, "jwt", Field::Jwt)?.trim().to_string() })
+    }
+
+    /// The refresh token in `jwt` (the document) or else `refresh_jwt` (what the
+    /// original code read).
+    pub fn parse_refresh(body: &[u8]) -> Result<Self, ApiError> {
+        let body = parse_object(body)?;
+        let key = match (body.get("jwt"), body.get("refresh_jwt")) {
+            (None | Some(Value::Null), Some(other)) if !other.is_null() => "refresh_jwt",
+            _ => "jwt",
+        };
+        Ok(TokenRequest { jwt: required_string(&body, key, Field::Jwt)?.trim().to_string() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn reason(error: ApiError) -> String {
+        match error {
+            ApiError::Invalid(invalid) => invalid.reason(),
+            other => panic!("not a validation error: {other:?}"),
+        }
+    }
+
+    fn register(body: Value) -> Result<RegisterRequest, ApiError> {
+        RegisterRequest::parse(body.to_string().as_bytes())
+    }
+
+    fn valid_registration() -> Value {
+        json!({
+            "account": "Foo", "password": "1234567", "password_confirmation": "1234567",
+            "phone": "13939265073", "code": "123321"
+        })
+    }
+
+    #[test]
+    fn the_documents_registration_parses() {
+        let request = register(valid_registration()).unwrap();
+        assert_eq!(request.account.as_str(), "Foo");
+        assert_eq!(request.phone.e164(), "+8613939265073");
+        assert_eq!(request.code.as_str(), "123321");
+    }
+
+    #[test]
+    fn a_numeric_code_is_accepted() {
+        let mut body = valid_registration();
+        body["code"] = json!(123321);
+        assert_eq!(register(body).unwrap().code.as_str(), "123321");
+    }
+
+    #[test]
+    fn the_first_failing_rule_is_reported_in_document_order() {
+        let cases = [
+            ("account", Value::Null, "account 账号必填"),
+            ("account", json!(""), "account 账号必填"),
+            ("account", json!("   "), "account 账号必填"),
+            ("account", json!(12), "account 账号只能是字符串"),
+            ("password", json!(null), "password 密码必填"),
+            ("password", json!("12 345"), "password 密码只能包含字母、数字和下划线"),
+            ("password", json!("12345"), "password 密码长度必须在6到64个字符之间"),
+            ("password", json!(["1234567"]), "password 密码只能是字符串"),
+            ("password_confirmation", json!(null), "确认密码必填"),
+            ("password_confirmation", json!("7654321"), "密码不一致"),
+            ("phone", json!(null), "phone 手机号必填"),
+            ("phone", json!("12345"), "phone 非法"),
+            ("phone", json!(13939265073u64), "phone 手机号只能是字符串"),
+            ("code", json!(null), "手机验证码必填"),
+            ("code", json!(""), "手机验证码必填"),
+            ("code", json!("12345"), "手机验证码必须是6位数字"),
+            ("code", json!(12345), "手机验证码必须是6位数字"),
+            ("code", json!(123456.5), "手机验证码必须是6位数字"),
+            ("code", json!(true), "手机验证码只能是字符串或数字"),
+        ];
+        for (key, value, expected) in cases {
+            let mut body = valid_registration();
+            if value.is_null() {
+                body.as_object_mut().unwrap().remove(key);
+            } else {
+                body[key] = value.clone();
+            }
+            let error = register(body).unwrap_err();
+            assert_eq!(error.http_status(), 422, "{key}={value}");
+            assert_eq!(reason(error), expected, "{key}={value}");
+        }
+    }
+
+    #[test]
+    fn bodies_that_are_not_objects_are_400() {
+        for body in ["", "not json", "[]", "null", "\"text\"", "42", "{", "{\"phone\":\"1\"} x"] {
+            let error = SendSmsRequest::parse(body.as_bytes()).unwrap_err();
+            assert_eq!(error, ApiError::Invalid(Invalid::BodyNotObject), "{body:?}");
+            assert_eq!(error.http_status(), 400);
+        }
+    }
+
+    #[test]
+    fn bodies_over_16_kib_are_413() {
+        let body = format!("{{\"phone\":\"{}\"}}", "1".repeat(MAX_BODY_BYTES));
+        let error = SendSmsRequest::parse(body.as_bytes()).unwrap_err();
+        assert_eq!(error.http_status(), 413);
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let request = SendSmsRequest::parse(br#"{"phone":"13911119999","extra":{"a":[1]}}"#).unwrap();
+        assert_eq!(request.phone.e164(), "+8613911119999");
+    }
+
+    #[test]
+    fn login_needs_account_and_pwd() {
+        assert_eq!(reason(LoginRequest::parse(br#"{"pwd":"x"}"#).unwrap_err()), "account 账号必填");
+        assert_eq!(reason(LoginRequest::parse(br#"{"account":"Foo"}"#).unwrap_err()), "密码必填");
+        assert_eq!(reason(LoginRequest::parse(br#"{"account":"Foo","pwd":1}"#).unwrap_err()), "密码只能是字符串");
+    }
+
+    #[test]
+    fn refresh_reads_jwt_or_refresh_jwt() {
+        assert_eq!(TokenRequest::parse_refresh(br#"{"jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
+        assert_eq!(TokenRequest::parse_refresh(br#"{"refresh_jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
+        assert_eq!(reason(TokenRequest::parse_refresh(b"{}").unwrap_err()), "jwt 必填");
+        assert_eq!(reason(TokenRequest::parse_refresh(br#"{"jwt":5}"#).unwrap_err()), "jwt 只能是字符串");
+    }
+}

@@ -1,0 +1,166 @@
+//! Configuration, read from the Worker's vars and secrets through a lookup function so
+//! that parsing and defaults are tested natively.
+
+use chrono::FixedOffset;
+
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// `*`: any origin (local development).
+    Any,
+    /// Exactly these origins, e.g. `https://app.example.com`.
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
+    pub fn allow(&self, origin: Option<&str>) -> Option<String> {
+        match (self, origin) {
+            (AllowedOrigins::Any, _) => Some("*".into()),
+            (AllowedOrigins::List(list), Some(origin)) => {
+                list.iter().any(|allowed| allowed == origin).then(|| origin.to_string())
+            }
+            (AllowedOrigins::List(_), None) => None,
+        }
+    }
+}
+
+/// Everything the Worker can be configured with. Names are the `wrangler.toml` vars.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `JWT_SECRET` (a secret). No default: without it tokens cannot be issued.
+    pub jwt_secret: Option<String>,
+    /// `JWT_ISSUER`, the `iss` claim.
+    pub jwt_issuer: String,
+    /// `JWT_AUDIENCE`, the `aud` claim.
+    pub jwt_audience: String,
+    /// `ACCESS_TTL_SECONDS`
+    pub access_ttl_seconds: u64,
+    /// `REFRESH_TTL_SECONDS`
+    pub refresh_ttl_seconds: u64,
+    /// `SMS_CODE_TTL_SECONDS`: how long a code lives, which is also the resend cooldown.
+    pub sms_code_ttl_seconds: u64,
+    /// `EXPOSE_SMS_CODE`: put the code in the send response (development only).
+    pub expose_sms_code: bool,
+    /// `SMS_PROVIDER`
+    pub sms_provider: String,
+    /// `PBKDF2_ITERATIONS` for new password hashes.
+    pub pbkdf2_iterations: u32,
+    /// `CORS_ALLOWED_ORIGINS`, comma-separated, or `*`.
+    pub allowed_origins: AllowedOrigins,
+    /// `DISPLAY_UTC_OFFSET`, e.g. `+08:00`, for the dates of `/login/jwt/status`.
+    pub display_utc_offset: FixedOffset,
+}
+
+/// KV refuses an `expirationTtl` under 60 s.
+pub const MIN_KV_TTL_SECONDS: u64 = 60;
+
+impl Settings {
+    /// Reads every setting through `lookup`; a missing or empty value takes its default,
+    /// a malformed one is an error naming the variable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let number = |name: &str, default: u64, min: u64| -> Result<u64, String> {
+            match get(name) {
+                None => Ok(default),
+                Some(text) => match text.parse::<u64>() {
+                    Ok(value) if value >= min => Ok(value),
+                    _ => Err(format!("{name} must be a whole number of at least {min}, not {text:?}")),
+                },
+            }
+        };
+        let allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
+            Some(text) if text == "*" => AllowedOrigins::Any,
+            Some(text) => AllowedOrigins::List(
+                text.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect(),
+            ),
+            None => AllowedOrigins::List(vec![]),
+        };
+        let display_utc_offset = match get("DISPLAY_UTC_OFFSET") {
+            None => FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset"),
+            Some(text) => parse_utc_offset(&text)
+                .ok_or_else(|| format!("DISPLAY_UTC_OFFSET must look like +08:00, not {text:?}"))?,
+        };
+        let expose_sms_code = match get("EXPOSE_SMS_CODE").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => return Err(format!("EXPOSE_SMS_CODE must be true or false, not {other:?}")),
+        };
+        Ok(Settings {
+            jwt_secret: lookup("JWT_SECRET").filter(|s| !s.is_empty()),
+            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "login".into()),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "login".into()),
+            access_ttl_seconds: number("ACCESS_TTL_SECONDS", 86_400, 1)?,
+            refresh_ttl_seconds: number("REFRESH_TTL_SECONDS", 604_800, 1)?,
+            sms_code_ttl_seconds: number("SMS_CODE_TTL_SECONDS", 300, MIN_KV_TTL_SECONDS)?,
+            expose_sms_code,
+            sms_provider: get("SMS_PROVIDER").unwrap_or_else(|| "console".into()),
+            pbkdf2_iterations: u32::try_from(number("PBKDF2_ITERATIONS", 100_000, 1_000)?)
+                .map_err(|_| "PBKDF2_ITERATIONS is too large".to_string())?,
+            allowed_origins,
+            display_utc_offset,
+        })
+    }
+}
+
+/// `+08:00`, `-05:30`, `+8` or `8` as an offset east of UTC.
+fn parse_utc_offset(text: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'-' => (-1, &text[1..]),
+        b'+' => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let (hours, minutes) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    if !(0..=14).contains(&hours) || !(0..60).contains(&minutes) {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_contracts() {
+        let s = settings(&[]).unwrap();
+        assert_eq!((s.access_ttl_seconds, s.refresh_ttl_seconds, s.sms_code_ttl_seconds), (86_400, 604_800, 300));
+        assert_eq!(s.pbkdf2_iterations, 100_000);
+        assert!(!s.expose_sms_code);
+        assert_eq!(s.jwt_secret, None);
+        assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);
+        assert_eq!(s.allowed_origins, AllowedOrigins::List(vec![]));
+    }
+
+    #[test]
+    fn malformed_numbers_are_refused_with_the_variables_name() {
+        let error = settings(&[("ACCESS_TTL_SECONDS", "soon")]).unwrap_err();
+        assert!(error.contains("ACCESS_TTL_SECONDS"), "{error}");
+        assert!(settings(&[("SMS_CODE_TTL_SECONDS", "30")]).is_err(), "KV needs at least 60 s");
+    }
+
+    #[test]
+    fn utc_offsets_parse() {
+        for (text, seconds) in [("+08:00", 8 * 3600), ("-05:30", -(5 * 3600 + 1800)), ("8", 8 * 3600), ("+0", 0)] {
+            let s = settings(&[("DISPLAY_UTC_OFFSET", text)]).unwrap();
+            assert_eq!(s.display_utc_offset.local_minus_utc(), seconds, "{text}");
+        }
+        assert!(settings(&[("DISPLAY_UTC_OFFSET", "Asia/Shanghai")]).is_err());
+    }
+
+    #[test]
+    fn cors_origins_are_a_list_or_any() {
+        let s = settings(&[("CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example/")]).unwrap();
+        assert_eq!(s.allowed_origins.allow(Some("https://b.example")), Some("https://b.example".into()));
+        assert_eq!(s.allowed_origins.allow(Some("https://evil.example")), None);
+        let any = settings(&[("CORS_ALLOWED_ORIGINS", "*")]).unwrap();
+        assert_eq!(any.allowed_origins.allow(Some("https://evil.example")), Some("*".into()));
+    }
+}

@@ -1,0 +1,17 @@
+//! The `/login` API as a Cloudflare Worker.
+//!
+//! Three layers, one folder each, so that a path tells whether code touches the platform:
+//! - [`domain`]: pure types and rules (parsing, validation, the error envelope, password
+//!   hashes, JWTs). Never imports `worker`; unit-tested natively.
+//! - [`app`]: one use case per endpoint, written against the small traits of
+//!   [`app::ports`], so each flow runs natively against in-memory stand-ins.
+//! - [`cloudflare`]: the fetch entry point, the router, and the D1, KV and Durable Object
+//!   implementations of those traits. Thin.
+
+// The traits in `app::ports` use `async fn`: the Worker runtime is single-threaded, so
+// their futures never need to be `Send`, which is what this lint warns about.
+#![allow(async_fn_in_trait)]
+
+pub mod app;
+pub mod cloudflare;
+pub mod domain;
