@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use super::ports::{CodeStore, Created, NewUser, RevocationList, SmsGate, SmsSender, StoredUser, UserStore};
+use super::ports::{CodeStore, Created, NewUser, RevocationList, CodeGate, SmsSender, StoredUser, UserStore};
 use super::sms_gate::{GateState, GateStateStore};
 use crate::domain::account::Account;
 use crate::domain::error::ApiError;
@@ -143,7 +143,7 @@ impl MemoryGate {
     }
 }
 
-impl SmsGate for MemoryGate {
+impl CodeGate for MemoryGate {
     async fn issue(&self, _phone: &Phone) -> Result<SmsCode, ApiError> {
         Err(ApiError::SmsStillLive)
     }

@@ -57,7 +57,7 @@ pub trait SmsSender {
 
 /// The per-phone gate that serializes everything done with a phone's codes (on
 /// Cloudflare, a Durable Object per phone; see [`crate::app::sms_gate`]).
-pub trait SmsGate {
+pub trait CodeGate {
     /// Makes, keeps and sends a new code, unless one is live (50017) or sending fails
     /// (50018). Returns the code, for `EXPOSE_SMS_CODE`.
     async fn issue(&self, phone: &Phone) -> Result<SmsCode, ApiError>;

@@ -1,6 +1,6 @@
 //! `POST /login/register`
 
-use super::ports::{Created, NewUser, SmsGate, UserStore};
+use super::ports::{Created, NewUser, CodeGate, UserStore};
 use crate::domain::clock::Clock;
 use crate::domain::error::ApiError;
 use crate::domain::password::{PasswordHash, Pbkdf2};
@@ -17,7 +17,7 @@ pub struct Registration<'a, U, G, P, K, R> {
     pub pbkdf2_iterations: u32,
 }
 
-impl<U: UserStore, G: SmsGate, P: Pbkdf2, K: Clock, R: Randomness> Registration<'_, U, G, P, K, R> {
+impl<U: UserStore, G: CodeGate, P: Pbkdf2, K: Clock, R: Randomness> Registration<'_, U, G, P, K, R> {
     /// Checks the code (50001), creates the user with the default role (50007 if the
     /// account or phone is taken), then consumes the code. The code is held while the
     /// user is created, so two registrations cannot both use it; if creation fails, it

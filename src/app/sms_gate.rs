@@ -61,7 +61,7 @@ where
     K: Clock,
     R: Randomness,
 {
-    /// See [`crate::app::ports::SmsGate::issue`].
+    /// See [`crate::app::ports::CodeGate::issue`].
     pub async fn issue(&self, phone: &Phone) -> Result<SmsCode, ApiError> {
         let now = self.clock.now_millis();
         let mut state = self.state.load().await?;
@@ -87,7 +87,7 @@ where
         Ok(code)
     }
 
-    /// See [`crate::app::ports::SmsGate::claim`].
+    /// See [`crate::app::ports::CodeGate::claim`].
     pub async fn claim(&self, phone: &Phone, guess: &SmsCode) -> Result<(), ApiError> {
         let now = self.clock.now_millis();
         let mut state = self.state.load().await?;
@@ -108,7 +108,7 @@ where
         Ok(())
     }
 
-    /// See [`crate::app::ports::SmsGate::consume`].
+    /// See [`crate::app::ports::CodeGate::consume`].
     pub async fn consume(&self, phone: &Phone) -> Result<(), ApiError> {
         let mut state = self.state.load().await?;
         state.used = true;
@@ -117,7 +117,7 @@ where
         self.codes.delete(phone).await
     }
 
-    /// See [`crate::app::ports::SmsGate::release`].
+    /// See [`crate::app::ports::CodeGate::release`].
     pub async fn release(&self) -> Result<(), ApiError> {
         let mut state = self.state.load().await?;
         state.claimed_until = 0;

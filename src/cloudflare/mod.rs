@@ -1,1 +1,20 @@
-//! The Cloudflare side (filled in next).
+//! The Cloudflare side: the fetch entry point and router, and the D1, KV and Durable
+//! Object implementations of the use cases' ports. Kept thin: parse, call a use case,
+//! answer with the envelope.
+
+mod d1_user_store;
+mod handlers;
+mod http;
+mod kv_stores;
+mod platform;
+mod sms_gate;
+mod sms_sender;
+
+pub use sms_gate::SmsGate;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(handlers::serve(req, &env).await)
+}

@@ -56,11 +56,11 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// A string field that must be present and non-empty.
+/// A string field that must be present and hold more than white space.
 fn required_string<'a>(body: &'a Map<String, Value>, key: &str, field: Field) -> Result<&'a str, ApiError> {
     match body.get(key) {
         None | Some(Value::Null) => Err(ApiError::field(field, Rule::Required)),
-        Some(Value::String(text)) if text.is_empty() => Err(ApiError::field(field, Rule::Required)),
+        Some(Value::String(text)) if text.trim().is_empty() => Err(ApiError::field(field, Rule::Required)),
         Some(Value::String(text)) => Ok(text),
         Some(_) => Err(ApiError::field(field, Rule::NotString)),
     }
@@ -206,6 +206,7 @@ mod tests {
             ("phone", json!(13939265073u64), "phone 手机号只能是字符串"),
             ("code", json!(null), "手机验证码必填"),
             ("code", json!(""), "手机验证码必填"),
+            ("password", json!("      "), "password 密码必填"),
             ("code", json!("12345"), "手机验证码必须是6位数字"),
             ("code", json!(12345), "手机验证码必须是6位数字"),
             ("code", json!(123456.5), "手机验证码必须是6位数字"),

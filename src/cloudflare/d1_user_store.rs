@@ -1,0 +1,91 @@
+//! Users and roles in D1 (`schema.sql`).
+
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+use crate::app::ports::{Created, NewUser, StoredUser, UserStore};
+use crate::domain::account::Account;
+use crate::domain::error::ApiError;
+
+/// The binding name in `wrangler.toml`.
+pub const D1_BINDING: &str = "DB";
+
+pub struct D1UserStore(pub D1Database);
+
+/// One user with its role ids, as `SELECT_USER` returns it.
+#[derive(Deserialize)]
+struct UserRow {
+    id: u64,
+    password_hash: String,
+    disabled: i64,
+    roles: Option<String>,
+}
+
+const SELECT_USER: &str = "SELECT u.id AS id, u.password_hash AS password_hash, u.disabled AS disabled, \
+     (SELECT group_concat(role_id) FROM user_roles WHERE user_id = u.id) AS roles FROM users u";
+
+impl From<UserRow> for StoredUser {
+    fn from(row: UserRow) -> StoredUser {
+        let mut roles: Vec<u64> =
+            row.roles.unwrap_or_default().split(',').filter_map(|id| id.trim().parse().ok()).collect();
+        roles.sort_unstable();
+        StoredUser {
+            id: row.id,
+            password_hash: row.password_hash,
+            disabled: row.disabled != 0,
+            roles: roles.into_iter().map(|id| id.to_string()).collect(),
+        }
+    }
+}
+
+impl D1UserStore {
+    async fn first_user(&self, statement: D1PreparedStatement) -> Result<Option<StoredUser>, ApiError> {
+        let row = statement.first::<UserRow>(None).await.map_err(ApiError::internal)?;
+        Ok(row.map(StoredUser::from))
+    }
+}
+
+impl UserStore for D1UserStore {
+    async fn create(&self, user: &NewUser, now_seconds: u64) -> Result<Created, ApiError> {
+        let account = user.account.as_str();
+        let insert_user = self
+            .0
+            .prepare("INSERT INTO users (account, phone, password_hash, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")
+            .bind(&[account.into(), user.phone.e164().into(), user.password_hash.encode().into(), (now_seconds as f64).into()])
+            .map_err(ApiError::internal)?;
+        let grant_default_roles = self
+            .0
+            .prepare(
+                "INSERT INTO user_roles (user_id, role_id) \
+                 SELECT u.id, r.id FROM users u, roles r WHERE u.account = ?1 AND r.is_default = 1",
+            )
+            .bind(&[account.into()])
+            .map_err(ApiError::internal)?;
+        // A batch is one transaction: the user never exists without its roles. The UNIQUE
+        // constraints (account COLLATE NOCASE, phone) settle racing registrations.
+        match self.0.batch(vec![insert_user, grant_default_roles]).await {
+            Ok(results) => {
+                #[derive(Deserialize)]
+                struct Id {
+                    id: u64,
+                }
+                let id = results.first().and_then(|r| r.results::<Id>().ok()).and_then(|rows| rows.first().map(|r| r.id));
+                Ok(Created::User(id.unwrap_or_default()))
+            }
+            Err(error) if error.to_string().contains("UNIQUE constraint failed") => Ok(Created::Taken),
+            Err(error) => Err(ApiError::internal(format!("creating a user: {error}"))),
+        }
+    }
+
+    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, ApiError> {
+        let query = format!("{SELECT_USER} WHERE u.account = ?1");
+        let statement = self.0.prepare(query).bind(&[account.as_str().into()]).map_err(ApiError::internal)?;
+        self.first_user(statement).await
+    }
+
+    async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, ApiError> {
+        let query = format!("{SELECT_USER} WHERE u.id = ?1");
+        let statement = self.0.prepare(query).bind(&[(id as f64).into()]).map_err(ApiError::internal)?;
+        self.first_user(statement).await
+    }
+}

@@ -1,0 +1,158 @@
+//! Routing and the endpoint handlers: parse the body, build what the use case needs from
+//! the bindings, call it, answer with the envelope.
+
+use serde_json::{json, Value};
+use worker::{Date, Env, Method, Request, Response};
+
+use super::d1_user_store::{D1UserStore, D1_BINDING};
+use super::http::{envelope_response, preflight_response, with_cors};
+use super::kv_stores::{KvRevocationList, KV_BINDING};
+use super::platform::{settings, WorkerClock};
+use super::sms_gate::{DurableSmsGate, SMS_GATE_BINDING};
+use crate::app::login::Login;
+use crate::app::register::Registration;
+use crate::app::send_sms::send_sms;
+use crate::app::session::{SessionPolicy, SessionService};
+use crate::domain::endpoint::Endpoint;
+use crate::domain::error::{ApiError, Invalid};
+use crate::domain::password::NativePbkdf2;
+use crate::domain::random::SecureRandom;
+use crate::domain::requests::{LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES};
+use crate::domain::settings::{AllowedOrigins, Settings};
+use crate::domain::token::{SigningKey, TokenScope};
+
+/// Answers one request. Never fails: every error becomes an envelope.
+pub async fn serve(mut req: Request, env: &Env) -> Response {
+    let started = Date::now().as_millis();
+    let path = req.path();
+    let method = req.method();
+    let origin = req.headers().get("Origin").ok().flatten();
+    let settings = settings(env);
+    let allowed_origins = match &settings {
+        Ok(settings) => settings.allowed_origins.clone(),
+        Err(_) => AllowedOrigins::List(vec![]),
+    };
+
+    let (response, code) = match (Endpoint::from_path(&path), method.clone()) {
+        // Preflights are answered on every path, so that a browser calling a wrong path
+        // sees the 9902 envelope rather than an opaque CORS failure.
+        (_, Method::Options) => (preflight_response(), 204),
+        (None, _) => answer(Err(ApiError::NotFound)),
+        (Some(_), method) if method != Method::Post => answer(Err(ApiError::MethodNotAllowed)),
+        (Some(endpoint), _) => {
+            let outcome = match settings {
+                Ok(settings) => match read_body(&mut req).await {
+                    Ok(body) => handle(endpoint, &body, env, &settings).await,
+                    Err(error) => Err(error),
+                },
+                Err(reason) => Err(ApiError::internal(format!("configuration: {reason}"))),
+            };
+            answer(outcome)
+        }
+    };
+    let response = with_cors(response, &allowed_origins, origin.as_deref());
+    let log = json!({
+        "method": method.to_string(), "path": path, "code": code,
+        "status": response.status_code(), "ms": Date::now().as_millis().saturating_sub(started),
+    });
+    worker::console_log!("{log}");
+    response
+}
+
+fn answer(outcome: Result<Value, ApiError>) -> (Response, u32) {
+    let code = outcome.as_ref().map(|_| 200).unwrap_or_else(ApiError::code);
+    (envelope_response(&outcome), code)
+}
+
+/// The body, refusing one over the limit before reading it when its length is declared.
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(ApiError::Invalid(Invalid::BodyTooLarge));
+    }
+    // An unreadable body (a broken upload) is as good as no JSON object.
+    req.bytes().await.map_err(|_| ApiError::Invalid(Invalid::BodyNotObject))
+}
+
+async fn handle(endpoint: Endpoint, body: &[u8], env: &Env, settings: &Settings) -> Result<Value, ApiError> {
+    match endpoint {
+        Endpoint::SendSms => {
+            let request = SendSmsRequest::parse(body)?;
+            send_sms(&sms_gate(env)?, &request, settings.expose_sms_code).await
+        }
+        Endpoint::Register => {
+            let request = RegisterRequest::parse(body)?;
+            let registration = Registration {
+                users: &users(env)?,
+                gate: &sms_gate(env)?,
+                kdf: &NativePbkdf2,
+                clock: &WorkerClock,
+                rng: &SecureRandom,
+                pbkdf2_iterations: settings.pbkdf2_iterations,
+            };
+            registration.register(&request).await.map(|()| json!([]))
+        }
+        Endpoint::GetJwt => {
+            let request = LoginRequest::parse(body)?;
+            let users = users(env)?;
+            let login = Login { users: &users, kdf: &NativePbkdf2, pbkdf2_iterations: settings.pbkdf2_iterations };
+            let (key, policy, revocations) = session_parts(env, settings)?;
+            let sessions = session_service(&key, &policy, &revocations, &users);
+            let pair = login.log_in(&sessions, &request).await?;
+            Ok(json!(pair))
+        }
+        Endpoint::RefreshJwt => {
+            let request = TokenRequest::parse_refresh(body)?;
+            let (key, policy, revocations) = session_parts(env, settings)?;
+            let users = users(env)?;
+            let jwt = session_service(&key, &policy, &revocations, &users).refresh(&request.jwt).await?;
+            Ok(Value::String(jwt))
+        }
+        Endpoint::DeactivateJwt => {
+            let request = TokenRequest::parse(body)?;
+            let (key, policy, revocations) = session_parts(env, settings)?;
+            let users = users(env)?;
+            session_service(&key, &policy, &revocations, &users).deactivate(&request.jwt).await?;
+            Ok(json!([]))
+        }
+        Endpoint::JwtStatus => {
+            let request = TokenRequest::parse(body)?;
+            let (key, policy, revocations) = session_parts(env, settings)?;
+            let users = users(env)?;
+            session_service(&key, &policy, &revocations, &users).status(&request.jwt).await
+        }
+    }
+}
+
+fn users(env: &Env) -> Result<D1UserStore, ApiError> {
+    Ok(D1UserStore(env.d1(D1_BINDING).map_err(ApiError::internal)?))
+}
+
+fn sms_gate(env: &Env) -> Result<DurableSmsGate, ApiError> {
+    Ok(DurableSmsGate(env.durable_object(SMS_GATE_BINDING).map_err(ApiError::internal)?))
+}
+
+/// The signing key (9999 with a logged reason when `JWT_SECRET` is missing or short),
+/// the token policy and the revocation list.
+fn session_parts(env: &Env, settings: &Settings) -> Result<(SigningKey, SessionPolicy, KvRevocationList), ApiError> {
+    let key = SigningKey::new(settings.jwt_secret.as_deref()).map_err(ApiError::internal)?;
+    let policy = SessionPolicy {
+        scope: TokenScope { issuer: settings.jwt_issuer.clone(), audience: settings.jwt_audience.clone() },
+        access_ttl_seconds: settings.access_ttl_seconds,
+        refresh_ttl_seconds: settings.refresh_ttl_seconds,
+        display_utc_offset: settings.display_utc_offset,
+    };
+    let revocations = KvRevocationList(env.kv(KV_BINDING).map_err(ApiError::internal)?);
+    Ok((key, policy, revocations))
+}
+
+type WorkerSessions<'a> = SessionService<'a, KvRevocationList, D1UserStore, WorkerClock, SecureRandom>;
+
+fn session_service<'a>(
+    key: &'a SigningKey,
+    policy: &'a SessionPolicy,
+    revocations: &'a KvRevocationList,
+    users: &'a D1UserStore,
+) -> WorkerSessions<'a> {
+    SessionService { key, policy, revocations, users, clock: &WorkerClock, rng: &SecureRandom }
+}

@@ -1,0 +1,70 @@
+//! HTTP on the way out: the one place where an outcome becomes a response, and CORS.
+
+use serde_json::Value;
+use worker::{Headers, Response};
+
+use crate::domain::envelope;
+use crate::domain::error::ApiError;
+use crate::domain::settings::AllowedOrigins;
+
+/// The methods a browser may use; every `/login` endpoint is `POST`.
+const ALLOWED_METHODS: &str = "POST, OPTIONS";
+/// What a preflight may ask for besides the safelisted headers.
+const ALLOWED_HEADERS: &str = "Content-Type, Accept-Language, Authorization";
+
+/// The envelope response for a use case's outcome: status, JSON body, and for errors
+/// their extra headers (`Allow` with 9903, `Retry-After` with 9905). The detail of a 5xx
+/// goes to the log, never into the body.
+pub fn envelope_response(outcome: &Result<Value, ApiError>) -> Response {
+    let (status, body) = envelope::from_result(outcome);
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    if let Err(error) = outcome {
+        if let Some(detail) = error.log_detail() {
+            worker::console_error!("{} {}", error.code(), detail);
+        }
+        match error {
+            ApiError::MethodNotAllowed => {
+                let _ = headers.set("Allow", ALLOWED_METHODS);
+            }
+            ApiError::RateLimited { retry_after_seconds } => {
+                let _ = headers.set("Retry-After", &retry_after_seconds.to_string());
+            }
+            _ => {}
+        }
+    }
+    match Response::from_bytes(body.to_json().into_bytes()) {
+        Ok(response) => response.with_status(status).with_headers(headers),
+        Err(_) => plain_failure(),
+    }
+}
+
+/// The answer to a CORS preflight.
+pub fn preflight_response() -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("Access-Control-Allow-Methods", ALLOWED_METHODS);
+    let _ = headers.set("Access-Control-Allow-Headers", ALLOWED_HEADERS);
+    let _ = headers.set("Access-Control-Max-Age", "86400");
+    match Response::empty() {
+        Ok(response) => response.with_status(204).with_headers(headers),
+        Err(_) => plain_failure(),
+    }
+}
+
+/// Adds `Access-Control-Allow-Origin` when the request's origin is allowed.
+pub fn with_cors(mut response: Response, allowed: &AllowedOrigins, origin: Option<&str>) -> Response {
+    if let Some(value) = allowed.allow(origin) {
+        let headers = response.headers_mut();
+        let _ = headers.set("Access-Control-Allow-Origin", &value);
+        if value != "*" {
+            // The answer depends on the Origin header: caches must keep them apart.
+            let _ = headers.set("Vary", "Origin");
+        }
+    }
+    response
+}
+
+/// Only if the runtime cannot build a response at all.
+fn plain_failure() -> Response {
+    Response::error("系统繁忙，请稍后尝试", 500).unwrap_or_else(|_| Response::empty().expect("an empty response"))
+}

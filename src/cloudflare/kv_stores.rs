@@ -1,0 +1,57 @@
+//! Workers KV: live SMS codes and revoked sessions, each with a time to live.
+
+use worker::kv::KvStore;
+
+use crate::app::ports::{CodeStore, RevocationList};
+use crate::domain::error::ApiError;
+use crate::domain::phone::Phone;
+use crate::domain::settings::MIN_KV_TTL_SECONDS;
+use crate::domain::sms_code::SmsCode;
+
+/// The binding name in `wrangler.toml`.
+pub const KV_BINDING: &str = "KV";
+
+/// SMS codes under `sms_code:<E.164 phone>`. Only the phone's Durable Object reads and
+/// writes them (see `app::sms_gate` for why that keeps them consistent).
+pub struct KvCodeStore(pub KvStore);
+
+fn code_key(phone: &Phone) -> String {
+    format!("sms_code:{}", phone.e164())
+}
+
+impl CodeStore for KvCodeStore {
+    async fn put(&self, phone: &Phone, code: &SmsCode, ttl_seconds: u64) -> Result<(), ApiError> {
+        let ttl = ttl_seconds.max(MIN_KV_TTL_SECONDS);
+        let put = self.0.put(&code_key(phone), code.as_str()).map_err(ApiError::internal)?;
+        put.expiration_ttl(ttl).execute().await.map_err(ApiError::internal)
+    }
+
+    async fn get(&self, phone: &Phone) -> Result<Option<SmsCode>, ApiError> {
+        let text = self.0.get(&code_key(phone)).text().await.map_err(ApiError::internal)?;
+        Ok(text.as_deref().and_then(SmsCode::parse))
+    }
+
+    async fn delete(&self, phone: &Phone) -> Result<(), ApiError> {
+        self.0.delete(&code_key(phone)).await.map_err(ApiError::internal)
+    }
+}
+
+/// Revoked sessions under `revoked_session:<sid>`.
+pub struct KvRevocationList(pub KvStore);
+
+fn revocation_key(session_id: &str) -> String {
+    format!("revoked_session:{session_id}")
+}
+
+impl RevocationList for KvRevocationList {
+    async fn revoke(&self, session_id: &str, ttl_seconds: u64) -> Result<(), ApiError> {
+        let ttl = ttl_seconds.max(MIN_KV_TTL_SECONDS);
+        let put = self.0.put(&revocation_key(session_id), "1").map_err(ApiError::internal)?;
+        put.expiration_ttl(ttl).execute().await.map_err(ApiError::internal)
+    }
+
+    async fn is_revoked(&self, session_id: &str) -> Result<bool, ApiError> {
+        let entry = self.0.get(&revocation_key(session_id)).text().await.map_err(ApiError::internal)?;
+        Ok(entry.is_some())
+    }
+}

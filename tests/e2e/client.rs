@@ -1,0 +1,106 @@
+//! A small HTTP client for the tests, answering with status, headers and parsed body
+//! whatever the status (ureq reports 4xx/5xx as errors; here they are answers).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub struct Client {
+    base_url: String,
+    agent: ureq::Agent,
+}
+
+/// One response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON; panics (failing the test) if it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+
+    /// The envelope's `code`.
+    pub fn code(&self) -> u64 {
+        self.json()["code"].as_u64().unwrap_or_else(|| panic!("no code in {}", self.text))
+    }
+
+    pub fn data(&self) -> Value {
+        self.json()["data"].clone()
+    }
+
+    /// Asserts the envelope's code and the HTTP status, and that the envelope is whole.
+    pub fn expect(&self, code: u64, status: u16) -> &Self {
+        let body = self.json();
+        assert_eq!((body["code"].as_u64(), self.status), (Some(code), status), "{}", self.text);
+        assert_eq!(body["status"], Value::Bool(code == 200), "{}", self.text);
+        assert!(body["msg"].is_string(), "{}", self.text);
+        assert_eq!(body.as_object().map(|o| o.len()), Some(4), "exactly code, msg, status, data: {}", self.text);
+        assert_eq!(self.header("content-type"), Some("application/json; charset=utf-8"));
+        self
+    }
+
+    pub fn msg(&self) -> String {
+        self.json()["msg"].as_str().unwrap_or_default().to_string()
+    }
+}
+
+impl Client {
+    pub fn new(base_url: &str) -> Client {
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+        Client { base_url: base_url.to_string(), agent }
+    }
+
+    fn finish(result: Result<ureq::Response, ureq::Error>) -> Reply {
+        let response = match result {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("request failed: {error}"),
+        };
+        let status = response.status();
+        let headers =
+            response.headers_names().iter().map(|n| (n.clone(), response.header(n).unwrap_or("").to_string())).collect();
+        let text = response.into_string().expect("a text body");
+        Reply { status, headers, text }
+    }
+
+    /// `POST` a JSON value.
+    pub fn post(&self, path: &str, body: &Value) -> Reply {
+        self.post_raw(path, body.to_string().as_bytes())
+    }
+
+    /// `POST` bytes as `application/json`.
+    pub fn post_raw(&self, path: &str, body: &[u8]) -> Reply {
+        let request = self.agent.post(&format!("{}{path}", self.base_url)).set("Content-Type", "application/json");
+        Client::finish(request.send_bytes(body))
+    }
+
+    /// Any method, with headers and an optional body.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+        let mut request = self.agent.request(method, &format!("{}{path}", self.base_url));
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        Client::finish(match body {
+            Some(body) => request.send_bytes(body),
+            None => request.call(),
+        })
+    }
+
+    /// `GET`, or `None` while nothing listens.
+    pub fn try_get(&self, path: &str) -> Option<Reply> {
+        match self.agent.get(&format!("{}{path}", self.base_url)).timeout(Duration::from_secs(2)).call() {
+            Ok(response) => Some(Client::finish(Ok(response))),
+            Err(ureq::Error::Status(code, response)) => Some(Client::finish(Err(ureq::Error::Status(code, response)))),
+            Err(_) => None,
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Races: the Durable Object serializes sends and claims per phone; D1's unique
+//! constraints settle racing registrations.
+
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use serde_json::json;
+
+use crate::client::Reply;
+use crate::support::*;
+use crate::worker::TestWorker;
+use crate::SharedTest;
+
+pub const TESTS: &[SharedTest] = &[
+    ("twenty_concurrent_sends_for_one_phone_make_one_code", twenty_concurrent_sends_for_one_phone_make_one_code),
+    ("ten_concurrent_registrations_of_one_account_make_one_user", ten_concurrent_registrations_of_one_account_make_one_user),
+    ("concurrent_registrations_with_one_code_use_it_once", concurrent_registrations_with_one_code_use_it_once),
+];
+
+/// Runs `count` requests at once (released together by a barrier).
+fn at_once(worker: &TestWorker, count: usize, request: impl Fn(usize, &crate::client::Client) -> Reply + Send + Sync + 'static) -> Vec<Reply> {
+    let barrier = Arc::new(Barrier::new(count));
+    let request = Arc::new(request);
+    let handles: Vec<_> = (0..count)
+        .map(|i| {
+            let (barrier, request, client) = (barrier.clone(), request.clone(), worker.client());
+            thread::spawn(move || {
+                barrier.wait();
+                request(i, &client)
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().expect("a request thread")).collect()
+}
+
+fn codes(replies: &[Reply]) -> Vec<u64> {
+    let mut codes: Vec<u64> = replies.iter().map(Reply::code).collect();
+    codes.sort_unstable();
+    codes
+}
+
+fn twenty_concurrent_sends_for_one_phone_make_one_code(worker: &TestWorker) {
+    let phone = unique_phone();
+    let body = json!({ "phone": phone });
+    let replies = at_once(worker, 20, move |_, client| client.post("/login/send/sms", &body));
+    let mut expected = vec![200];
+    expected.extend([50017; 19]);
+    assert_eq!(codes(&replies), expected);
+    for reply in &replies {
+        let (code, status) = if reply.code() == 200 { (200, 200) } else { (50017, 429) };
+        reply.expect(code, status);
+    }
+    // Exactly one message went out.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let sent = worker.log().lines().filter(|l| l.contains(&format!("to +86{phone}"))).count();
+    assert_eq!(sent, 1, "messages sent to {phone}");
+}
+
+fn ten_concurrent_registrations_of_one_account_make_one_user(worker: &TestWorker) {
+    let client = worker.client();
+    let account = unique_account();
+    let attempts: Vec<(String, String)> = (0..10)
+        .map(|_| {
+            let phone = unique_phone();
+            let code = send_code(&client, &phone);
+            (phone, code)
+        })
+        .collect();
+    let attempts = Arc::new(attempts);
+    let name = account.clone();
+    let replies = at_once(worker, 10, move |i, client| {
+        let (phone, code) = &attempts[i];
+        client.post("/login/register", &registration(&name, PASSWORD, phone, code))
+    });
+    let mut expected = vec![200];
+    expected.extend([50007; 9]);
+    assert_eq!(codes(&replies), expected, "{:?}", replies.iter().map(|r| &r.text).collect::<Vec<_>>());
+    let rows = worker.query(&format!("SELECT COUNT(*) AS n FROM users WHERE account = '{account}'"));
+    assert_eq!(rows[0]["n"], json!(1));
+}
+
+fn concurrent_registrations_with_one_code_use_it_once(worker: &TestWorker) {
+    let client = worker.client();
+    let phone = unique_phone();
+    let code = send_code(&client, &phone);
+    let replies = at_once(worker, 8, move |_, client| {
+        client.post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
+    });
+    let successes = replies.iter().filter(|r| r.code() == 200).count();
+    assert_eq!(successes, 1, "{:?}", replies.iter().map(|r| &r.text).collect::<Vec<_>>());
+    for reply in replies.iter().filter(|r| r.code() != 200) {
+        assert!([50001, 50007].contains(&reply.code()), "{}", reply.text);
+    }
+}

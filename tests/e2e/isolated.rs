@@ -1,0 +1,50 @@
+//! Tests that need a worker of their own: a restart, or other settings.
+
+use serde_json::json;
+
+use crate::support::*;
+use crate::worker::{fresh_state_dir, TestWorker};
+use crate::OwnTest;
+
+pub const TESTS: &[OwnTest] = &[
+    ("users_survive_a_restart_on_the_same_state", users_survive_a_restart_on_the_same_state),
+    ("production_settings_hide_the_code_and_limit_origins", production_settings_hide_the_code_and_limit_origins),
+    ("a_short_jwt_secret_gives_9999_and_a_logged_reason", a_short_jwt_secret_gives_9999_and_a_logged_reason),
+];
+
+fn users_survive_a_restart_on_the_same_state() {
+    let state = fresh_state_dir();
+    let first = TestWorker::start_with(&state, &[]);
+    let (account, _) = new_user(&first.client());
+    first.stop();
+    let second = TestWorker::start_with(&state, &[]);
+    log_in(&second.client(), &account, PASSWORD);
+}
+
+fn production_settings_hide_the_code_and_limit_origins() {
+    let vars = [("EXPOSE_SMS_CODE", "false"), ("CORS_ALLOWED_ORIGINS", "https://app.example")];
+    let worker = TestWorker::start_with(&fresh_state_dir(), &vars);
+    let client = worker.client();
+    let reply = client.post("/login/send/sms", &json!({ "phone": unique_phone() }));
+    reply.expect(200, 200);
+    assert_eq!(reply.data(), json!([]), "the code stays secret");
+
+    let ask = |origin: &str| {
+        client.request("POST", "/login/jwt/status", &[("Origin", origin), ("Content-Type", "application/json")], Some(b"{}"))
+    };
+    let allowed = ask("https://app.example");
+    assert_eq!(allowed.header("access-control-allow-origin"), Some("https://app.example"));
+    assert_eq!(allowed.header("vary"), Some("Origin"));
+    assert_eq!(ask("https://evil.example").header("access-control-allow-origin"), None);
+}
+
+fn a_short_jwt_secret_gives_9999_and_a_logged_reason() {
+    let worker = TestWorker::start_with(&fresh_state_dir(), &[("JWT_SECRET", "too-short")]);
+    let client = worker.client();
+    let reply = client.post("/login/jwt/get", &json!({ "account": "anyone", "pwd": "whatever" }));
+    reply.expect(9999, 500);
+    assert_eq!(reply.msg(), "系统繁忙，请稍后尝试");
+    assert!(!reply.text.contains("JWT_SECRET"), "no internals in the body");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(worker.log().contains("JWT_SECRET has 9 bytes"), "{}", worker.log());
+}

@@ -1,0 +1,73 @@
+//! Steps many tests share: fresh phones and accounts, getting a code, registering,
+//! logging in.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde_json::{json, Value};
+
+use crate::client::Client;
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// A number no other test in this run uses.
+fn unique_number() -> u64 {
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(|| seed % 100_000_000);
+    start + NEXT.fetch_add(1, Ordering::SeqCst)
+}
+
+/// A mainland mobile number, `13xxxxxxxxx`, unused in this run.
+pub fn unique_phone() -> String {
+    format!("13{:09}", unique_number() % 1_000_000_000)
+}
+
+pub fn unique_account() -> String {
+    format!("user_{}", unique_number())
+}
+
+pub const PASSWORD: &str = "secret_123";
+
+/// Sends a code to `phone` and returns it (the dev settings expose it).
+pub fn send_code(client: &Client, phone: &str) -> String {
+    let reply = client.post("/login/send/sms", &json!({ "phone": phone }));
+    reply.expect(200, 200);
+    reply.data()["code"].as_str().expect("the dev settings expose the code").to_string()
+}
+
+pub fn registration(account: &str, password: &str, phone: &str, code: &str) -> Value {
+    json!({"account": account, "password": password, "password_confirmation": password, "phone": phone, "code": code})
+}
+
+/// Registers a new user with a new phone; returns (account, phone).
+pub fn new_user(client: &Client) -> (String, String) {
+    let (account, phone) = (unique_account(), unique_phone());
+    let code = send_code(client, &phone);
+    client.post("/login/register", &registration(&account, PASSWORD, &phone, &code)).expect(200, 200);
+    (account, phone)
+}
+
+/// Logs in; returns (jwt, refresh_jwt).
+pub fn log_in(client: &Client, account: &str, pwd: &str) -> (String, String) {
+    let reply = client.post("/login/jwt/get", &json!({ "account": account, "pwd": pwd }));
+    reply.expect(200, 200);
+    let data = reply.data();
+    (data["jwt"].as_str().unwrap().to_string(), data["refresh_jwt"].as_str().unwrap().to_string())
+}
+
+/// A new user's tokens.
+pub fn new_session(client: &Client) -> (String, String) {
+    let (account, _) = new_user(client);
+    log_in(client, &account, PASSWORD)
+}
+
+/// The JSON of a token's header (0) or payload (1).
+pub fn token_part(token: &str, index: usize) -> Value {
+    let part = token.split('.').nth(index).expect("three parts");
+    serde_json::from_slice(&Base64UrlUnpadded::decode_vec(part).expect("base64url")).expect("JSON")
+}
+
+pub fn b64(json: &Value) -> String {
+    Base64UrlUnpadded::encode_string(json.to_string().as_bytes())
+}

@@ -1,0 +1,179 @@
+//! The real worker under `wrangler dev`, one per fixture: a free port, its own state
+//! folder, the schema applied, polled until it answers, and stopped on drop.
+//!
+//! `make test` sets `LOGIN_NODE` and `LOGIN_WRANGLER` (see scripts/toolchain.sh) and
+//! builds the worker first. Each `wrangler dev` runs in its own process group, whose id
+//! is written to `LOGIN_E2E_PIDS`, so scripts/e2e.sh can end every workerd even when the
+//! test process is interrupted before the drops run.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::client::Client;
+
+static NEXT_WORKER: AtomicUsize = AtomicUsize::new(0);
+
+/// The JWT secret the tests run with.
+pub const TEST_JWT_SECRET: &str = "e2e-test-secret-that-is-longer-than-32-bytes";
+
+pub struct TestWorker {
+    pub base_url: String,
+    pub state_dir: PathBuf,
+    pub log_path: PathBuf,
+    child: Mutex<Child>,
+}
+
+fn env_path(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the end-to-end tests with `make test`"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh, empty state folder under target/e2e.
+pub fn fresh_state_dir() -> PathBuf {
+    let n = NEXT_WORKER.fetch_add(1, Ordering::SeqCst);
+    let dir = project_root().join("target/e2e").join(format!("state-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the state folder");
+    dir
+}
+
+/// Runs wrangler (not `dev`) to completion, e.g. `d1 execute`.
+pub fn wrangler(args: &[&str]) -> String {
+    let output = Command::new(env_path("LOGIN_NODE"))
+        .arg(env_path("LOGIN_WRANGLER"))
+        .args(args)
+        .current_dir(project_root())
+        .output()
+        .expect("run wrangler");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "wrangler {args:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+impl TestWorker {
+    /// A worker with a fresh state folder and the development settings.
+    pub fn start() -> TestWorker {
+        TestWorker::start_with(&fresh_state_dir(), &[])
+    }
+
+    /// A worker on `state_dir` (the schema is applied if needed), with extra vars.
+    pub fn start_with(state_dir: &Path, vars: &[(&str, &str)]) -> TestWorker {
+        let state = state_dir.to_str().expect("a UTF-8 path");
+        wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--file", "schema.sql"]);
+
+        let port = free_port();
+        let log_path = state_dir.join(format!("wrangler-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("create the log");
+        let mut command = Command::new(env_path("LOGIN_NODE"));
+        command
+            .arg(env_path("LOGIN_WRANGLER"))
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string(), "--persist-to", state])
+            .args(["--show-interactive-dev-session=false", "--log-level", "log"])
+            .args(["--var", &format!("JWT_SECRET:{TEST_JWT_SECRET}")]);
+        for (name, value) in vars {
+            command.args(["--var", &format!("{name}:{value}")]);
+        }
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command
+            .current_dir(project_root())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("start wrangler dev");
+        if let Ok(dir) = std::env::var("LOGIN_E2E_PIDS") {
+            let _ = std::fs::write(Path::new(&dir).join(child.id().to_string()), "");
+        }
+        let worker = TestWorker {
+            base_url: format!("http://127.0.0.1:{port}"),
+            state_dir: state_dir.to_path_buf(),
+            log_path,
+            child: Mutex::new(child),
+        };
+        worker.wait_until_ready();
+        worker
+    }
+
+    fn wait_until_ready(&self) {
+        let client = Client::new(&self.base_url);
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            if client.try_get("/").is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("wrangler dev did not answer within 90 s; its log:\n{}", self.log());
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base_url)
+    }
+
+    /// What wrangler dev printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Runs SQL against this worker's local D1 and returns the rows.
+    pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
+        let state = self.state_dir.to_str().unwrap();
+        let out = wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        parsed[0]["results"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Stops wrangler and its workerd processes and waits for them to end.
+    pub fn stop(self) {
+        self.shut_down();
+    }
+
+    /// Idempotent, so that a shared worker can be stopped before the process exits.
+    pub fn shut_down(&self) {
+        let mut child = self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        let group = child.id() as i32;
+        signal_group(group, "TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Whatever is left of the group (workerd) goes too.
+        signal_group(group, "KILL");
+        let _ = child.wait();
+        if let Ok(dir) = std::env::var("LOGIN_E2E_PIDS") {
+            let _ = std::fs::remove_file(Path::new(&dir).join(group.to_string()));
+        }
+    }
+}
+
+fn signal_group(group: i32, signal: &str) {
+    let _ = Command::new("kill")
+        .args([format!("-{signal}"), "--".into(), format!("-{group}")])
+        .stderr(Stdio::null())
+        .status();
+}
+
+impl Drop for TestWorker {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
