@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use super::ports::{CodeStore, Created, NewUser, RevocationList, CodeGate, SmsSender, StoredUser, UserStore};
+use super::ports::{CodeGate, CodeStore, Created, NewUser, RevocationList, SmsSender, StoredUser, UserStore};
 use super::sms_gate::{GateState, GateStateStore};
 use crate::domain::account::Account;
 use crate::domain::error::ApiError;
@@ -45,7 +45,12 @@ impl UserStore for MemoryUsers {
             return Ok(Created::Taken);
         }
         let id = rows.len() as u64 + 1;
-        let stored = StoredUser { id, password_hash: user.password_hash.encode(), disabled: false, roles: vec!["1".into()] };
+        let stored = StoredUser {
+            id,
+            password_hash: user.password_hash.encode(),
+            disabled: false,
+            roles: vec!["1".into()],
+        };
         rows.push((account, user.phone.e164().to_string(), stored));
         Ok(Created::User(id))
     }

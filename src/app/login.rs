@@ -19,7 +19,11 @@ impl<U: UserStore, P: Pbkdf2> Login<'_, U, P> {
     /// Checks the password and opens a session. An unknown account, a wrong password and
     /// a disabled user give the same 50006, after the same work: an unknown account is
     /// checked against a dummy hash, so timing does not reveal which accounts exist.
-    pub async fn log_in<S: Sessions>(&self, sessions: &S, request: &LoginRequest) -> Result<TokenPair, ApiError> {
+    pub async fn log_in<S: Sessions>(
+        &self,
+        sessions: &S,
+        request: &LoginRequest,
+    ) -> Result<TokenPair, ApiError> {
         let user = match Account::parse(&request.account) {
             Ok(account) => self.users.find_by_account(&account).await?,
             Err(_) => None,

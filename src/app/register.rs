@@ -1,6 +1,6 @@
 //! `POST /login/register`
 
-use super::ports::{Created, NewUser, CodeGate, UserStore};
+use super::ports::{CodeGate, Created, NewUser, UserStore};
 use crate::domain::clock::Clock;
 use crate::domain::error::ApiError;
 use crate::domain::password::{PasswordHash, Pbkdf2};
@@ -70,8 +70,18 @@ mod tests {
         RegisterRequest::parse(body.to_string().as_bytes()).unwrap()
     }
 
-    fn registration<'a>(users: &'a MemoryUsers, gate: &'a MemoryGate) -> Registration<'a, MemoryUsers, MemoryGate, NativePbkdf2, SystemClock, SecureRandom> {
-        Registration { users, gate, kdf: &NativePbkdf2, clock: &SystemClock, rng: &SecureRandom, pbkdf2_iterations: 1000 }
+    fn registration<'a>(
+        users: &'a MemoryUsers,
+        gate: &'a MemoryGate,
+    ) -> Registration<'a, MemoryUsers, MemoryGate, NativePbkdf2, SystemClock, SecureRandom> {
+        Registration {
+            users,
+            gate,
+            kdf: &NativePbkdf2,
+            clock: &SystemClock,
+            rng: &SecureRandom,
+            pbkdf2_iterations: 1000,
+        }
     }
 
     #[test]
@@ -98,7 +108,8 @@ mod tests {
         let first = MemoryGate::with_code("13911119999", "123456");
         block_on(registration(&users, &first).register(&request("Foo", "13911119999", "123456"))).unwrap();
         let second = MemoryGate::with_code("13922229999", "222222");
-        let taken = block_on(registration(&users, &second).register(&request("foo", "13922229999", "222222")));
+        let taken =
+            block_on(registration(&users, &second).register(&request("foo", "13922229999", "222222")));
         assert_eq!(taken, Err(ApiError::AlreadyRegistered { account: "foo".into() }));
         assert!(!second.consumed());
         block_on(registration(&users, &second).register(&request("Baz", "13922229999", "222222"))).unwrap();

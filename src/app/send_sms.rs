@@ -8,7 +8,11 @@ use crate::domain::requests::SendSmsRequest;
 
 /// Issues a code through the phone's gate. The code is returned in `data` only when
 /// `expose_code` is set (local development): the original disclosed it always.
-pub async fn send_sms(gate: &impl CodeGate, request: &SendSmsRequest, expose_code: bool) -> Result<Value, ApiError> {
+pub async fn send_sms(
+    gate: &impl CodeGate,
+    request: &SendSmsRequest,
+    expose_code: bool,
+) -> Result<Value, ApiError> {
     let code = gate.issue(&request.phone).await?;
     Ok(if expose_code { json!({ "code": code.as_str() }) } else { json!([]) })
 }

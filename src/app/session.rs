@@ -53,7 +53,8 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
             TokenKind::Refresh => self.policy.refresh_ttl_seconds,
         };
         let new = NewToken { kind, user, sid, ttl_seconds };
-        token::issue(self.key, &self.policy.scope, new, self.clock.now_seconds(), self.rng).map_err(ApiError::internal)
+        token::issue(self.key, &self.policy.scope, new, self.clock.now_seconds(), self.rng)
+            .map_err(ApiError::internal)
     }
 
     /// Verifies `jwt` fully, revocation included.
@@ -149,8 +150,18 @@ mod tests {
             }
         }
 
-        fn at<'a>(&'a self, clock: &'a FixedClock) -> SessionService<'a, MemoryRevocations, MemoryUsers, FixedClock, SecureRandom> {
-            SessionService { key: &self.key, policy: &self.policy, revocations: &self.revocations, users: &self.users, clock, rng: &SecureRandom }
+        fn at<'a>(
+            &'a self,
+            clock: &'a FixedClock,
+        ) -> SessionService<'a, MemoryRevocations, MemoryUsers, FixedClock, SecureRandom> {
+            SessionService {
+                key: &self.key,
+                policy: &self.policy,
+                revocations: &self.revocations,
+                users: &self.users,
+                clock,
+                rng: &SecureRandom,
+            }
         }
     }
 
@@ -197,7 +208,10 @@ mod tests {
         let fresh = block_on(service.refresh(&pair.refresh_jwt)).unwrap();
         assert_eq!(block_on(service.status(&fresh)).unwrap()["jwt_data"]["rid"], json!(["2"]));
         world.users.disable(1);
-        assert_eq!(block_on(service.refresh(&pair.refresh_jwt)), Err(ApiError::Unauthorized(AuthFailure::UserUnavailable)));
+        assert_eq!(
+            block_on(service.refresh(&pair.refresh_jwt)),
+            Err(ApiError::Unauthorized(AuthFailure::UserUnavailable))
+        );
     }
 
     #[test]

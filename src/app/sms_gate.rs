@@ -149,11 +149,25 @@ mod tests {
 
     impl Fixture {
         fn new() -> Self {
-            Fixture { state: MemoryGateState::default(), codes: MemoryCodes::default(), sender: RecordingSender::default() }
+            Fixture {
+                state: MemoryGateState::default(),
+                codes: MemoryCodes::default(),
+                sender: RecordingSender::default(),
+            }
         }
 
-        fn gate<'a>(&'a self, clock: &'a FixedClock) -> Gate<'a, MemoryGateState, MemoryCodes, RecordingSender, FixedClock, SecureRandom> {
-            Gate { state: &self.state, codes: &self.codes, sender: &self.sender, clock, rng: &SecureRandom, code_ttl_seconds: 300 }
+        fn gate<'a>(
+            &'a self,
+            clock: &'a FixedClock,
+        ) -> Gate<'a, MemoryGateState, MemoryCodes, RecordingSender, FixedClock, SecureRandom> {
+            Gate {
+                state: &self.state,
+                codes: &self.codes,
+                sender: &self.sender,
+                clock,
+                rng: &SecureRandom,
+                code_ttl_seconds: 300,
+            }
         }
     }
 
@@ -174,7 +188,10 @@ mod tests {
     fn a_failed_send_keeps_no_code() {
         let f = Fixture::new();
         f.sender.fail_next();
-        assert!(matches!(block_on(f.gate(&FixedClock(1_000)).issue(&phone())), Err(ApiError::SmsSendFailed { .. })));
+        assert!(matches!(
+            block_on(f.gate(&FixedClock(1_000)).issue(&phone())),
+            Err(ApiError::SmsSendFailed { .. })
+        ));
         assert_eq!(block_on(f.codes.get(&phone())).unwrap(), None);
         assert!(block_on(f.gate(&FixedClock(1_001)).issue(&phone())).is_ok(), "retry at once");
     }
@@ -206,7 +223,10 @@ mod tests {
         let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone())).unwrap();
         let wrong = SmsCode::parse(if code.as_str() == "000000" { "000001" } else { "000000" }).unwrap();
         assert_eq!(block_on(f.gate(&FixedClock(2_000)).claim(&phone(), &wrong)), Err(ApiError::WrongSmsCode));
-        assert_eq!(block_on(f.gate(&FixedClock(301_000)).claim(&phone(), &code)), Err(ApiError::WrongSmsCode));
+        assert_eq!(
+            block_on(f.gate(&FixedClock(301_000)).claim(&phone(), &code)),
+            Err(ApiError::WrongSmsCode)
+        );
     }
 
     #[test]

@@ -69,7 +69,10 @@ impl UserStore for D1UserStore {
                 struct Id {
                     id: u64,
                 }
-                let id = results.first().and_then(|r| r.results::<Id>().ok()).and_then(|rows| rows.first().map(|r| r.id));
+                let id = results
+                    .first()
+                    .and_then(|r| r.results::<Id>().ok())
+                    .and_then(|rows| rows.first().map(|r| r.id));
                 Ok(Created::User(id.unwrap_or_default()))
             }
             Err(error) if error.to_string().contains("UNIQUE constraint failed") => Ok(Created::Taken),

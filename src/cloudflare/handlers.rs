@@ -66,7 +66,8 @@ fn answer(outcome: Result<Value, ApiError>) -> (Response, u32) {
 
 /// The body, refusing one over the limit before reading it when its length is declared.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
+    let declared =
+        req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(ApiError::Invalid(Invalid::BodyTooLarge));
     }
@@ -95,7 +96,8 @@ async fn handle(endpoint: Endpoint, body: &[u8], env: &Env, settings: &Settings)
         Endpoint::GetJwt => {
             let request = LoginRequest::parse(body)?;
             let users = users(env)?;
-            let login = Login { users: &users, kdf: &NativePbkdf2, pbkdf2_iterations: settings.pbkdf2_iterations };
+            let login =
+                Login { users: &users, kdf: &NativePbkdf2, pbkdf2_iterations: settings.pbkdf2_iterations };
             let (key, policy, revocations) = session_parts(env, settings)?;
             let sessions = session_service(&key, &policy, &revocations, &users);
             let pair = login.log_in(&sessions, &request).await?;
@@ -134,7 +136,10 @@ fn sms_gate(env: &Env) -> Result<DurableSmsGate, ApiError> {
 
 /// The signing key (9999 with a logged reason when `JWT_SECRET` is missing or short),
 /// the token policy and the revocation list.
-fn session_parts(env: &Env, settings: &Settings) -> Result<(SigningKey, SessionPolicy, KvRevocationList), ApiError> {
+fn session_parts(
+    env: &Env,
+    settings: &Settings,
+) -> Result<(SigningKey, SessionPolicy, KvRevocationList), ApiError> {
     let key = SigningKey::new(settings.jwt_secret.as_deref()).map_err(ApiError::internal)?;
     let policy = SessionPolicy {
         scope: TokenScope { issuer: settings.jwt_issuer.clone(), audience: settings.jwt_audience.clone() },

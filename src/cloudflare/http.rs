@@ -66,5 +66,6 @@ pub fn with_cors(mut response: Response, allowed: &AllowedOrigins, origin: Optio
 
 /// Only if the runtime cannot build a response at all.
 fn plain_failure() -> Response {
-    Response::error("系统繁忙，请稍后尝试", 500).unwrap_or_else(|_| Response::empty().expect("an empty response"))
+    Response::error("系统繁忙，请稍后尝试", 500)
+        .unwrap_or_else(|_| Response::empty().expect("an empty response"))
 }

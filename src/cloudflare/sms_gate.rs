@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use worker::{
-    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, Result, State,
-    Storage,
+    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, Result,
+    State, Storage,
 };
 
 use super::kv_stores::{KvCodeStore, KV_BINDING};
@@ -70,7 +70,8 @@ impl DurableObject for SmsGate {
 
 impl SmsGate {
     async fn run(&self, operation: &str, call: GateCall) -> std::result::Result<Option<SmsCode>, ApiError> {
-        let phone = Phone::parse(&call.phone).ok_or_else(|| ApiError::internal("gate called without a phone"))?;
+        let phone =
+            Phone::parse(&call.phone).ok_or_else(|| ApiError::internal("gate called without a phone"))?;
         let settings = settings(&self.env).map_err(ApiError::internal)?;
         let sender = sender_for(&settings.sms_provider).map_err(ApiError::internal)?;
         let codes = KvCodeStore(self.env.kv(KV_BINDING).map_err(ApiError::internal)?);
@@ -114,9 +115,17 @@ impl GateStateStore for ObjectStorage {
 pub struct DurableSmsGate(pub ObjectNamespace);
 
 impl DurableSmsGate {
-    async fn call(&self, operation: &str, phone: &Phone, code: Option<&SmsCode>) -> std::result::Result<Option<SmsCode>, ApiError> {
+    async fn call(
+        &self,
+        operation: &str,
+        phone: &Phone,
+        code: Option<&SmsCode>,
+    ) -> std::result::Result<Option<SmsCode>, ApiError> {
         let call = GateCall { phone: phone.e164().to_string(), code: code.map(|c| c.as_str().to_string()) };
-        let answer = self.send(operation, &call).await.map_err(|e| ApiError::internal(format!("sms gate {operation}: {e}")))?;
+        let answer = self
+            .send(operation, &call)
+            .await
+            .map_err(|e| ApiError::internal(format!("sms gate {operation}: {e}")))?;
         match answer.error {
             None => Ok(answer.code.as_deref().and_then(SmsCode::parse)),
             Some(50017) => Err(ApiError::SmsStillLive),

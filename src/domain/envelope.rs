@@ -23,12 +23,8 @@ pub fn success(data: Value) -> (u16, Envelope) {
 
 /// The body and HTTP status for an error.
 pub fn failure(error: &ApiError) -> (u16, Envelope) {
-    let envelope = Envelope {
-        code: error.code(),
-        msg: error.message(),
-        status: false,
-        data: Value::Array(vec![]),
-    };
+    let envelope =
+        Envelope { code: error.code(), msg: error.message(), status: false, data: Value::Array(vec![]) };
     (error.http_status(), envelope)
 }
 

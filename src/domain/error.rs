@@ -272,10 +272,7 @@ mod tests {
             (Field::Jwt, Rule::NotString, "jwt 只能是字符串"),
         ];
         for (field, rule, reason) in cases {
-            assert_eq!(
-                ApiError::field(field, rule).message(),
-                format!("数据验证失败，原因如下：{reason}")
-            );
+            assert_eq!(ApiError::field(field, rule).message(), format!("数据验证失败，原因如下：{reason}"));
         }
     }
 

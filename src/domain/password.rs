@@ -54,7 +54,8 @@ impl std::fmt::Debug for Password {
 
 /// PBKDF2-HMAC-SHA256 with a 32-byte output.
 pub trait Pbkdf2 {
-    async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; HASH_BYTES], String>;
+    async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32)
+        -> Result<[u8; HASH_BYTES], String>;
 }
 
 /// The `pbkdf2` crate: the reference implementation, used natively and as the fallback.
@@ -62,7 +63,12 @@ pub trait Pbkdf2 {
 pub struct NativePbkdf2;
 
 impl Pbkdf2 for NativePbkdf2 {
-    async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; HASH_BYTES], String> {
+    async fn derive(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; HASH_BYTES], String> {
         let mut out = [0u8; HASH_BYTES];
         pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out);
         Ok(out)
@@ -184,8 +190,12 @@ mod tests {
     #[test]
     fn malformed_stored_hashes_are_not_read() {
         for text in [
-            "", "abc", "$pbkdf2-sha256$i=0$c2FsdA$AAAA", "$md5$i=1$c2FsdA$AAAA",
-            "$pbkdf2-sha256$1000$c2FsdA$AAAA", "$pbkdf2-sha256$i=10$$AAAA",
+            "",
+            "abc",
+            "$pbkdf2-sha256$i=0$c2FsdA$AAAA",
+            "$md5$i=1$c2FsdA$AAAA",
+            "$pbkdf2-sha256$1000$c2FsdA$AAAA",
+            "$pbkdf2-sha256$i=10$$AAAA",
             "$pbkdf2-sha256$i=10$c2FsdA$AAAA$extra",
         ] {
             assert_eq!(PasswordHash::decode(text), None, "{text}");

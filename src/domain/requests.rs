@@ -93,14 +93,15 @@ impl SendSmsRequest {
 impl RegisterRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let body = parse_object(body)?;
-        let account = Account::parse(required_string(&body, "account", Field::Account)?).map_err(|error| {
-            let rule = match error {
-                AccountError::Empty => Rule::Required,
-                AccountError::TooLong => Rule::Length,
-                AccountError::ControlCharacter => Rule::Charset,
-            };
-            ApiError::field(Field::Account, rule)
-        })?;
+        let account =
+            Account::parse(required_string(&body, "account", Field::Account)?).map_err(|error| {
+                let rule = match error {
+                    AccountError::Empty => Rule::Required,
+                    AccountError::TooLong => Rule::Length,
+                    AccountError::ControlCharacter => Rule::Charset,
+                };
+                ApiError::field(Field::Account, rule)
+            })?;
         let password_text = required_string(&body, "password", Field::Password)?;
         let password = Password::parse(password_text).map_err(|error| {
             let rule = match error {
@@ -251,7 +252,10 @@ mod tests {
     fn login_needs_account_and_pwd() {
         assert_eq!(reason(LoginRequest::parse(br#"{"pwd":"x"}"#).unwrap_err()), "account 账号必填");
         assert_eq!(reason(LoginRequest::parse(br#"{"account":"Foo"}"#).unwrap_err()), "密码必填");
-        assert_eq!(reason(LoginRequest::parse(br#"{"account":"Foo","pwd":1}"#).unwrap_err()), "密码只能是字符串");
+        assert_eq!(
+            reason(LoginRequest::parse(br#"{"account":"Foo","pwd":1}"#).unwrap_err()),
+            "密码只能是字符串"
+        );
     }
 
     #[test]

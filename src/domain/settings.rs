@@ -72,7 +72,10 @@ impl Settings {
         let allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
             Some(text) if text == "*" => AllowedOrigins::Any,
             Some(text) => AllowedOrigins::List(
-                text.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect(),
+                text.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
             ),
             None => AllowedOrigins::List(vec![]),
         };
@@ -124,14 +127,18 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|name| vars.get(name).cloned())
     }
 
     #[test]
     fn defaults_are_the_contracts() {
         let s = settings(&[]).unwrap();
-        assert_eq!((s.access_ttl_seconds, s.refresh_ttl_seconds, s.sms_code_ttl_seconds), (86_400, 604_800, 300));
+        assert_eq!(
+            (s.access_ttl_seconds, s.refresh_ttl_seconds, s.sms_code_ttl_seconds),
+            (86_400, 604_800, 300)
+        );
         assert_eq!(s.pbkdf2_iterations, 100_000);
         assert!(!s.expose_sms_code);
         assert_eq!(s.jwt_secret, None);
@@ -148,7 +155,9 @@ mod tests {
 
     #[test]
     fn utc_offsets_parse() {
-        for (text, seconds) in [("+08:00", 8 * 3600), ("-05:30", -(5 * 3600 + 1800)), ("8", 8 * 3600), ("+0", 0)] {
+        for (text, seconds) in
+            [("+08:00", 8 * 3600), ("-05:30", -(5 * 3600 + 1800)), ("8", 8 * 3600), ("+0", 0)]
+        {
             let s = settings(&[("DISPLAY_UTC_OFFSET", text)]).unwrap();
             assert_eq!(s.display_utc_offset.local_minus_utc(), seconds, "{text}");
         }

@@ -69,7 +69,9 @@ impl std::fmt::Display for KeyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             KeyError::Missing => write!(f, "JWT_SECRET is not set"),
-            KeyError::TooShort(n) => write!(f, "JWT_SECRET has {n} bytes; at least {MIN_SECRET_BYTES} are needed"),
+            KeyError::TooShort(n) => {
+                write!(f, "JWT_SECRET has {n} bytes; at least {MIN_SECRET_BYTES} are needed")
+            }
         }
     }
 }
@@ -162,10 +164,13 @@ pub fn verify(
     if untrusted.header().key_id.as_deref() != Some(key.kid.as_str()) {
         return Err(AuthFailure::BadSignature);
     }
-    let token = Hs256.validator::<SessionClaims>(&key.key).validate(&untrusted).map_err(|error| match error {
-        ValidationError::AlgorithmMismatch { .. } | ValidationError::InvalidSignature => AuthFailure::BadSignature,
-        _ => AuthFailure::Malformed,
-    })?;
+    let token =
+        Hs256.validator::<SessionClaims>(&key.key).validate(&untrusted).map_err(|error| match error {
+            ValidationError::AlgorithmMismatch { .. } | ValidationError::InvalidSignature => {
+                AuthFailure::BadSignature
+            }
+            _ => AuthFailure::Malformed,
+        })?;
     let claims = token.claims();
     let options = time_options(now_seconds);
     claims.validate_expiration(&options).map_err(|error| match error {
@@ -244,7 +249,8 @@ mod tests {
         let untrusted = UntrustedToken::new(token).unwrap();
         let verified = Hs256.validator::<serde_json::Value>(&Hs256Key::new(&key)).validate(&untrusted);
         assert!(verified.is_ok(), "{verified:?}");
-        let forged = Hs256.validator::<serde_json::Value>(&Hs256Key::new(b"another key")).validate(&untrusted);
+        let forged =
+            Hs256.validator::<serde_json::Value>(&Hs256Key::new(b"another key")).validate(&untrusted);
         assert!(forged.is_err());
     }
 

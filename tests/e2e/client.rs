@@ -43,7 +43,12 @@ impl Reply {
         assert_eq!((body["code"].as_u64(), self.status), (Some(code), status), "{}", self.text);
         assert_eq!(body["status"], Value::Bool(code == 200), "{}", self.text);
         assert!(body["msg"].is_string(), "{}", self.text);
-        assert_eq!(body.as_object().map(|o| o.len()), Some(4), "exactly code, msg, status, data: {}", self.text);
+        assert_eq!(
+            body.as_object().map(|o| o.len()),
+            Some(4),
+            "exactly code, msg, status, data: {}",
+            self.text
+        );
         assert_eq!(self.header("content-type"), Some("application/json; charset=utf-8"));
         self
     }
@@ -66,8 +71,11 @@ impl Client {
             Err(error) => panic!("request failed: {error}"),
         };
         let status = response.status();
-        let headers =
-            response.headers_names().iter().map(|n| (n.clone(), response.header(n).unwrap_or("").to_string())).collect();
+        let headers = response
+            .headers_names()
+            .iter()
+            .map(|n| (n.clone(), response.header(n).unwrap_or("").to_string()))
+            .collect();
         let text = response.into_string().expect("a text body");
         Reply { status, headers, text }
     }
@@ -79,7 +87,8 @@ impl Client {
 
     /// `POST` bytes as `application/json`.
     pub fn post_raw(&self, path: &str, body: &[u8]) -> Reply {
-        let request = self.agent.post(&format!("{}{path}", self.base_url)).set("Content-Type", "application/json");
+        let request =
+            self.agent.post(&format!("{}{path}", self.base_url)).set("Content-Type", "application/json");
         Client::finish(request.send_bytes(body))
     }
 
@@ -99,7 +108,9 @@ impl Client {
     pub fn try_get(&self, path: &str) -> Option<Reply> {
         match self.agent.get(&format!("{}{path}", self.base_url)).timeout(Duration::from_secs(2)).call() {
             Ok(response) => Some(Client::finish(Ok(response))),
-            Err(ureq::Error::Status(code, response)) => Some(Client::finish(Err(ureq::Error::Status(code, response)))),
+            Err(ureq::Error::Status(code, response)) => {
+                Some(Client::finish(Err(ureq::Error::Status(code, response))))
+            }
             Err(_) => None,
         }
     }

@@ -12,13 +12,26 @@ use crate::worker::TestWorker;
 use crate::SharedTest;
 
 pub const TESTS: &[SharedTest] = &[
-    ("twenty_concurrent_sends_for_one_phone_make_one_code", twenty_concurrent_sends_for_one_phone_make_one_code),
-    ("ten_concurrent_registrations_of_one_account_make_one_user", ten_concurrent_registrations_of_one_account_make_one_user),
-    ("concurrent_registrations_with_one_code_use_it_once", concurrent_registrations_with_one_code_use_it_once),
+    (
+        "twenty_concurrent_sends_for_one_phone_make_one_code",
+        twenty_concurrent_sends_for_one_phone_make_one_code,
+    ),
+    (
+        "ten_concurrent_registrations_of_one_account_make_one_user",
+        ten_concurrent_registrations_of_one_account_make_one_user,
+    ),
+    (
+        "concurrent_registrations_with_one_code_use_it_once",
+        concurrent_registrations_with_one_code_use_it_once,
+    ),
 ];
 
 /// Runs `count` requests at once (released together by a barrier).
-fn at_once(worker: &TestWorker, count: usize, request: impl Fn(usize, &crate::client::Client) -> Reply + Send + Sync + 'static) -> Vec<Reply> {
+fn at_once(
+    worker: &TestWorker,
+    count: usize,
+    request: impl Fn(usize, &crate::client::Client) -> Reply + Send + Sync + 'static,
+) -> Vec<Reply> {
     let barrier = Arc::new(Barrier::new(count));
     let request = Arc::new(request);
     let handles: Vec<_> = (0..count)

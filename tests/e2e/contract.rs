@@ -11,8 +11,14 @@ pub const TESTS: &[SharedTest] = &[
     ("the_documents_flow_works_step_by_step", the_documents_flow_works_step_by_step),
     ("a_missing_code_is_refused_with_9906", a_missing_code_is_refused_with_9906),
     ("a_wrong_password_is_refused_with_50006", a_wrong_password_is_refused_with_50006),
-    ("an_unknown_account_gets_the_same_answer_as_a_wrong_password", an_unknown_account_gets_the_same_answer_as_a_wrong_password),
-    ("a_second_send_within_five_minutes_is_refused_with_50017", a_second_send_within_five_minutes_is_refused_with_50017),
+    (
+        "an_unknown_account_gets_the_same_answer_as_a_wrong_password",
+        an_unknown_account_gets_the_same_answer_as_a_wrong_password,
+    ),
+    (
+        "a_second_send_within_five_minutes_is_refused_with_50017",
+        a_second_send_within_five_minutes_is_refused_with_50017,
+    ),
     ("mainland_and_e164_forms_are_one_phone", mainland_and_e164_forms_are_one_phone),
     ("a_malformed_token_is_refused_with_9908", a_malformed_token_is_refused_with_9908),
     ("a_code_registers_at_most_once", a_code_registers_at_most_once),
@@ -117,7 +123,9 @@ fn mainland_and_e164_forms_are_one_phone(worker: &TestWorker) {
     let code = send_code(&client, &phone);
     client.post("/login/send/sms", &json!({ "phone": format!("+86{phone}") })).expect(50017, 429);
     let account = unique_account();
-    client.post("/login/register", &registration(&account, PASSWORD, &format!("+86{phone}"), &code)).expect(200, 200);
+    client
+        .post("/login/register", &registration(&account, PASSWORD, &format!("+86{phone}"), &code))
+        .expect(200, 200);
     let stored = worker.query(&format!("SELECT phone FROM users WHERE account = '{account}'"));
     assert_eq!(stored[0]["phone"], json!(format!("+86{phone}")));
 }
@@ -135,8 +143,12 @@ fn a_code_registers_at_most_once(worker: &TestWorker) {
     let client = worker.client();
     let phone = unique_phone();
     let code = send_code(&client, &phone);
-    client.post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code)).expect(200, 200);
-    client.post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code)).expect(50001, 400);
+    client
+        .post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
+        .expect(200, 200);
+    client
+        .post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
+        .expect(50001, 400);
 }
 
 fn a_code_for_one_phone_does_not_register_another(worker: &TestWorker) {
@@ -144,14 +156,17 @@ fn a_code_for_one_phone_does_not_register_another(worker: &TestWorker) {
     let (phone, other_phone) = (unique_phone(), unique_phone());
     let code = send_code(&client, &phone);
     send_code(&client, &other_phone);
-    let reply = client.post("/login/register", &registration(&unique_account(), PASSWORD, &other_phone, &code));
+    let reply =
+        client.post("/login/register", &registration(&unique_account(), PASSWORD, &other_phone, &code));
     // The other phone's own code is another random code; in the one-in-a-million case
     // that both are equal this test says nothing, so it skips that case.
     if reply.code() != 200 {
         reply.expect(50001, 400);
     }
     let never_sent = unique_phone();
-    client.post("/login/register", &registration(&unique_account(), PASSWORD, &never_sent, &code)).expect(50001, 400);
+    client
+        .post("/login/register", &registration(&unique_account(), PASSWORD, &never_sent, &code))
+        .expect(50001, 400);
 }
 
 fn a_wrong_code_is_refused_with_50001(worker: &TestWorker) {
@@ -163,7 +178,9 @@ fn a_wrong_code_is_refused_with_50001(worker: &TestWorker) {
     reply.expect(50001, 400);
     assert_eq!(reply.msg(), "验证码错误");
     // The right code still works afterwards.
-    client.post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code)).expect(200, 200);
+    client
+        .post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
+        .expect(200, 200);
 }
 
 fn an_account_is_unique_ignoring_ascii_case(worker: &TestWorker) {
@@ -189,7 +206,9 @@ fn a_registered_phone_cannot_register_again(worker: &TestWorker) {
         unique_account()
     ));
     let code = send_code(&client, &phone);
-    client.post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code)).expect(50007, 409);
+    client
+        .post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
+        .expect(50007, 409);
 }
 
 fn a_taken_account_leaves_the_code_usable(worker: &TestWorker) {
@@ -198,7 +217,9 @@ fn a_taken_account_leaves_the_code_usable(worker: &TestWorker) {
     let phone = unique_phone();
     let code = send_code(&client, &phone);
     client.post("/login/register", &registration(&taken, PASSWORD, &phone, &code)).expect(50007, 409);
-    client.post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code)).expect(200, 200);
+    client
+        .post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
+        .expect(200, 200);
 }
 
 fn passwords_are_stored_salted_and_hashed(worker: &TestWorker) {
@@ -234,7 +255,10 @@ fn tokens_carry_the_contracts_claims(worker: &TestWorker) {
     assert_eq!(refresh["exp"].as_u64().unwrap() - refresh["iat"].as_u64().unwrap(), 604_800);
     assert_eq!(access["sid"], refresh["sid"], "one session");
     assert_ne!(access["jti"], refresh["jti"]);
-    assert_eq!((access["token_use"].as_str(), refresh["token_use"].as_str()), (Some("access"), Some("refresh")));
+    assert_eq!(
+        (access["token_use"].as_str(), refresh["token_use"].as_str()),
+        (Some("access"), Some("refresh"))
+    );
     assert_eq!(access["sub"], json!(access["data"]["uid"].to_string()));
     let header = token_part(&jwt, 0);
     assert_eq!(header["alg"], "HS256");
@@ -351,7 +375,9 @@ fn a_forged_or_tampered_token_is_refused(worker: &TestWorker) {
 
 fn unknown_paths_get_9902(worker: &TestWorker) {
     let client = worker.client();
-    for (method, path) in [("GET", "/nope"), ("POST", "/login"), ("POST", "/login/jwt/get/x"), ("DELETE", "/")] {
+    for (method, path) in
+        [("GET", "/nope"), ("POST", "/login"), ("POST", "/login/jwt/get/x"), ("DELETE", "/")]
+    {
         let reply = client.request(method, path, &[], None);
         reply.expect(9902, 404);
         assert_eq!(reply.msg(), "API地址错误或HTTP方法错误，请检查 :(");
@@ -375,7 +401,14 @@ fn the_documents_capitalised_route_works(worker: &TestWorker) {
 
 fn preflights_are_answered_on_every_login_path(worker: &TestWorker) {
     let client = worker.client();
-    let paths = ["/login/send/sms", "/login/register", "/login/jwt/get", "/login/jwt/refresh", "/login/jwt/deactivate", "/login/jwt/status"];
+    let paths = [
+        "/login/send/sms",
+        "/login/register",
+        "/login/jwt/get",
+        "/login/jwt/refresh",
+        "/login/jwt/deactivate",
+        "/login/jwt/status",
+    ];
     for path in paths {
         let headers = [
             ("Origin", "https://app.example"),
@@ -386,7 +419,11 @@ fn preflights_are_answered_on_every_login_path(worker: &TestWorker) {
         assert!(reply.status == 204 || reply.status == 200, "{path}: {}", reply.status);
         assert_eq!(reply.header("access-control-allow-origin"), Some("*"), "{path}");
         assert!(reply.header("access-control-allow-methods").unwrap_or("").contains("POST"), "{path}");
-        assert!(reply.header("access-control-allow-headers").unwrap_or("").to_ascii_lowercase().contains("content-type"));
+        assert!(reply
+            .header("access-control-allow-headers")
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .contains("content-type"));
     }
 }
 
@@ -414,7 +451,9 @@ fn the_console_sender_writes_the_message_to_the_log(worker: &TestWorker) {
         let found = worker.log().lines().find(|l| l.contains(&format!("to +86{phone}"))).map(str::to_string);
         match found {
             Some(line) => break line,
-            None if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(100)),
+            None if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
             None => panic!("no SMS for {phone} in the log"),
         }
     };

@@ -8,7 +8,10 @@ use crate::OwnTest;
 
 pub const TESTS: &[OwnTest] = &[
     ("users_survive_a_restart_on_the_same_state", users_survive_a_restart_on_the_same_state),
-    ("production_settings_hide_the_code_and_limit_origins", production_settings_hide_the_code_and_limit_origins),
+    (
+        "production_settings_hide_the_code_and_limit_origins",
+        production_settings_hide_the_code_and_limit_origins,
+    ),
     ("a_short_jwt_secret_gives_9999_and_a_logged_reason", a_short_jwt_secret_gives_9999_and_a_logged_reason),
 ];
 
@@ -30,7 +33,12 @@ fn production_settings_hide_the_code_and_limit_origins() {
     assert_eq!(reply.data(), json!([]), "the code stays secret");
 
     let ask = |origin: &str| {
-        client.request("POST", "/login/jwt/status", &[("Origin", origin), ("Content-Type", "application/json")], Some(b"{}"))
+        client.request(
+            "POST",
+            "/login/jwt/status",
+            &[("Origin", origin), ("Content-Type", "application/json")],
+            Some(b"{}"),
+        )
     };
     let allowed = ask("https://app.example");
     assert_eq!(allowed.header("access-control-allow-origin"), Some("https://app.example"));

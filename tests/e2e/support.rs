@@ -12,7 +12,8 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// A number no other test in this run uses.
 fn unique_number() -> u64 {
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    let seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
     static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let start = *START.get_or_init(|| seed % 100_000_000);
     start + NEXT.fetch_add(1, Ordering::SeqCst)

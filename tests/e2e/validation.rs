@@ -13,14 +13,19 @@ pub const TESTS: &[SharedTest] = &[
     ("bodies_that_are_not_json_objects_get_400", bodies_that_are_not_json_objects_get_400),
     ("a_one_mib_body_gets_413", a_one_mib_body_gets_413),
     ("get_instead_of_post_gets_9903_everywhere", get_instead_of_post_gets_9903_everywhere),
-    ("invalid_values_are_refused_with_the_first_failing_rule", invalid_values_are_refused_with_the_first_failing_rule),
+    (
+        "invalid_values_are_refused_with_the_first_failing_rule",
+        invalid_values_are_refused_with_the_first_failing_rule,
+    ),
     ("unknown_fields_are_ignored", unknown_fields_are_ignored),
     ("a_charset_in_the_content_type_is_accepted", a_charset_in_the_content_type_is_accepted),
 ];
 
-/// Each endpoint with a body that passes validation and, per field, the reason given
+/// An endpoint's path, a body that passes validation, and per field the reason given
 /// when that field is missing.
-fn endpoints() -> Vec<(&'static str, Value, Vec<(&'static str, &'static str)>)> {
+type EndpointCase = (&'static str, Value, Vec<(&'static str, &'static str)>);
+
+fn endpoints() -> Vec<EndpointCase> {
     vec![
         ("/login/send/sms", json!({"phone": "13900000001"}), vec![("phone", "phone 手机号必填")]),
         (
@@ -35,7 +40,11 @@ fn endpoints() -> Vec<(&'static str, Value, Vec<(&'static str, &'static str)>)> 
                 ("code", "手机验证码必填"),
             ],
         ),
-        ("/login/jwt/get", json!({"account": "someone", "pwd": "1234567"}), vec![("account", "account 账号必填"), ("pwd", "密码必填")]),
+        (
+            "/login/jwt/get",
+            json!({"account": "someone", "pwd": "1234567"}),
+            vec![("account", "account 账号必填"), ("pwd", "密码必填")],
+        ),
         ("/login/jwt/refresh", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
         ("/login/jwt/deactivate", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
         ("/login/jwt/status", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
@@ -63,7 +72,9 @@ fn every_field_of_the_wrong_json_type_is_refused(worker: &TestWorker) {
     let client = worker.client();
     for (path, valid, fields) in endpoints() {
         for (field, _) in fields {
-            for wrong in [json!(12), json!(true), json!([]), json!(["x"]), json!({}), json!({"a": 1}), json!(1.5)] {
+            for wrong in
+                [json!(12), json!(true), json!([]), json!(["x"]), json!({}), json!({"a": 1}), json!(1.5)]
+            {
                 let mut body = valid.clone();
                 body[field] = wrong.clone();
                 let reply = client.post(path, &body);
@@ -89,7 +100,8 @@ fn every_empty_string_is_refused(worker: &TestWorker) {
 
 fn bodies_that_are_not_json_objects_get_400(worker: &TestWorker) {
     let client = worker.client();
-    let bodies: [&[u8]; 9] = [b"", b"not json", b"[]", b"[{}]", b"null", b"\"text\"", b"42", b"{\"phone\":", b"\xff\xfe{}"];
+    let bodies: [&[u8]; 9] =
+        [b"", b"not json", b"[]", b"[{}]", b"null", b"\"text\"", b"42", b"{\"phone\":", b"\xff\xfe{}"];
     for (path, _, _) in endpoints() {
         for body in bodies {
             let reply = client.post_raw(path, body);
@@ -132,7 +144,10 @@ fn invalid_values_are_refused_with_the_first_failing_rule(worker: &TestWorker) {
     };
     let cases = [
         (json!({"password": "12 345 6"}), "password 密码只能包含字母、数字和下划线"),
-        (json!({"password": "12345", "password_confirmation": "12345"}), "password 密码长度必须在6到64个字符之间"),
+        (
+            json!({"password": "12345", "password_confirmation": "12345"}),
+            "password 密码长度必须在6到64个字符之间",
+        ),
         (json!({"password_confirmation": "7654321"}), "密码不一致"),
         (json!({"phone": "12345"}), "phone 非法"),
         (json!({"phone": "+0123456789"}), "phone 非法"),

@@ -28,7 +28,8 @@ pub struct TestWorker {
 }
 
 fn env_path(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the end-to-end tests with `make test`"))
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run the end-to-end tests with `make test`"))
 }
 
 fn free_port() -> u16 {
@@ -57,7 +58,11 @@ pub fn wrangler(args: &[&str]) -> String {
         .output()
         .expect("run wrangler");
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "wrangler {args:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "wrangler {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     stdout
 }
 
@@ -131,7 +136,8 @@ impl TestWorker {
     /// Runs SQL against this worker's local D1 and returns the rows.
     pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
         let state = self.state_dir.to_str().unwrap();
-        let out = wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
+        let out =
+            wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
         let parsed: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
         parsed[0]["results"].as_array().cloned().unwrap_or_default()
     }
