@@ -18,7 +18,7 @@ dev: worker .dev.vars
 	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT)
 
 ## test: formatting, clippy, native unit tests, then end-to-end tests against the real worker
-test: lint unit worker e2e
+test: lint unit worker .dev.vars e2e
 
 toolchain:
 	@$(TOOLCHAIN)

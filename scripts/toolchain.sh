@@ -67,9 +67,13 @@ fi
 # --- The wasm32 standard library -----------------------------------------------------
 wasm_env=()
 wasm_has_std() { rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; }
-if [ "${LOGIN_WASM_TOOLCHAIN:-}" != debian ] && { wasm_has_std || timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; } && wasm_has_std; then
+# Once rustup has failed to download the target, remember it rather than wait for it again.
+[ "${LOGIN_WASM_TOOLCHAIN:-}" = debian ] || [ ! -e "$tools/wasm-std-from-debian" ] || LOGIN_WASM_TOOLCHAIN=debian
+if [ "${LOGIN_WASM_TOOLCHAIN:-}" != debian ] && { wasm_has_std || timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; } && wasm_has_std; then
     cargo_for_wasm=cargo
 else
+    [ "${LOGIN_WASM_TOOLCHAIN:-}" = debian ] || say "rustup has no wasm32 target here; building std from Debian's sources"
+    touch "$tools/wasm-std-from-debian"
     dpkg -s rustc-web cargo-web rust-web-src >/dev/null 2>&1 || apt_install rustc-web cargo-web rust-web-src
     lld=$(ls "$(rustc --print sysroot)"/lib/rustlib/*/bin/rust-lld 2>/dev/null | head -n 1)
     [ -n "$lld" ] || { say "rust-lld not found in the rustup toolchain"; exit 1; }
