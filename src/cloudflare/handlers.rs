@@ -1,6 +1,7 @@
 //! Routing and the endpoint handlers: parse the body, build what the use case needs from
 //! the bindings, call it, answer with the envelope.
 
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use worker::{Date, Env, Method, Request, Response};
 
@@ -64,15 +65,28 @@ fn answer(outcome: Result<Value, ApiError>) -> (Response, u32) {
     (envelope_response(&outcome), code)
 }
 
-/// The body, refusing one over the limit before reading it when its length is declared.
+/// The body, read no further than the limit: a declared length over it is refused before
+/// reading, and a chunked upload as soon as it passes it, so that a huge body can never
+/// fill the Worker's 128 MB of memory.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let too_large = ApiError::Invalid(Invalid::BodyTooLarge);
     let declared =
         req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-        return Err(ApiError::Invalid(Invalid::BodyTooLarge));
+        return Err(too_large);
     }
-    // An unreadable body (a broken upload) is as good as no JSON object.
-    req.bytes().await.map_err(|_| ApiError::Invalid(Invalid::BodyNotObject))
+    // No body at all (a POST without one) reads as empty, which is no JSON object.
+    let Ok(mut stream) = req.stream() else { return Ok(Vec::new()) };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        // An unreadable body (a broken upload) is as good as no JSON object.
+        let chunk = chunk.map_err(|_| ApiError::Invalid(Invalid::BodyNotObject))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 async fn handle(endpoint: Endpoint, body: &[u8], env: &Env, settings: &Settings) -> Result<Value, ApiError> {

@@ -92,6 +92,13 @@ impl Client {
         Client::finish(request.send_bytes(body))
     }
 
+    /// `POST` bytes with chunked transfer encoding, so that no length is declared.
+    pub fn post_chunked(&self, path: &str, body: Vec<u8>) -> Reply {
+        let request =
+            self.agent.post(&format!("{}{path}", self.base_url)).set("Content-Type", "application/json");
+        Client::finish(request.send(std::io::Cursor::new(body)))
+    }
+
     /// Any method, with headers and an optional body.
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
         let mut request = self.agent.request(method, &format!("{}{path}", self.base_url));
