@@ -30,7 +30,7 @@ unit:
 	@$(TOOLCHAIN); cargo test --lib --quiet
 
 e2e: worker
-	@scripts/e2e.sh
+	@scripts/e2e.sh $(ARGS)
 
 ## worker: the release wasm and its JavaScript shim, rebuilt only when a source changed
 worker: build/worker/shim.mjs

@@ -4,10 +4,13 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use super::ports::{CodeGate, CodeStore, Created, NewUser, RevocationList, SmsSender, StoredUser, UserStore};
+use super::ports::{
+    Claim, CodeGate, CodeStore, Created, NewUser, RevocationList, SmsSender, StoredUser, UserStore,
+};
 use super::sms_gate::{GateState, GateStateStore};
 use crate::domain::account::Account;
 use crate::domain::error::ApiError;
+use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
 use crate::domain::sms_code::SmsCode;
 
@@ -63,29 +66,78 @@ impl UserStore for MemoryUsers {
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, ApiError> {
         Ok(self.rows.borrow().iter().find(|(_, _, user)| user.id == id).map(|(_, _, user)| user.clone()))
     }
+
+    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), ApiError> {
+        for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
+            user.password_hash = hash.encode();
+        }
+        Ok(())
+    }
 }
 
 #[derive(Default)]
 pub struct MemoryCodes(RefCell<HashMap<String, SmsCode>>);
 
+impl MemoryCodes {
+    pub fn is_empty(&self) -> bool {
+        self.0.borrow().is_empty()
+    }
+}
+
 impl CodeStore for MemoryCodes {
-    async fn put(&self, phone: &Phone, code: &SmsCode, _ttl_seconds: u64) -> Result<(), ApiError> {
-        self.0.borrow_mut().insert(phone.e164().to_string(), code.clone());
+    async fn put(&self, key: &str, code: &SmsCode, _ttl_seconds: u64) -> Result<(), ApiError> {
+        self.0.borrow_mut().insert(key.to_string(), code.clone());
         Ok(())
     }
 
-    async fn get(&self, phone: &Phone) -> Result<Option<SmsCode>, ApiError> {
-        Ok(self.0.borrow().get(phone.e164()).cloned())
+    async fn get(&self, key: &str) -> Result<Option<SmsCode>, ApiError> {
+        Ok(self.0.borrow().get(key).cloned())
     }
 
-    async fn delete(&self, phone: &Phone) -> Result<(), ApiError> {
-        self.0.borrow_mut().remove(phone.e164());
+    async fn delete(&self, key: &str) -> Result<(), ApiError> {
+        self.0.borrow_mut().remove(key);
         Ok(())
     }
 }
 
+/// Like [`MemoryCodes`], but every read gives way once before answering, as a KV read
+/// inside a Durable Object lets other requests run.
 #[derive(Default)]
-pub struct MemoryGateState(RefCell<GateState>);
+pub struct YieldingCodes(MemoryCodes);
+
+impl CodeStore for YieldingCodes {
+    async fn put(&self, key: &str, code: &SmsCode, ttl_seconds: u64) -> Result<(), ApiError> {
+        self.0.put(key, code, ttl_seconds).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<SmsCode>, ApiError> {
+        YieldOnce(false).await;
+        self.0.get(key).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), ApiError> {
+        self.0.delete(key).await
+    }
+}
+
+/// A future that is pending once, then ready.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryGateState(pub RefCell<GateState>);
 
 impl GateStateStore for MemoryGateState {
     async fn load(&self) -> Result<GateState, ApiError> {
@@ -153,21 +205,21 @@ impl CodeGate for MemoryGate {
         Err(ApiError::SmsStillLive)
     }
 
-    async fn claim(&self, phone: &Phone, code: &SmsCode) -> Result<(), ApiError> {
+    async fn claim(&self, phone: &Phone, code: &SmsCode) -> Result<Claim, ApiError> {
         if *phone != self.phone || !self.code.matches(code) || self.held.get() || self.used.get() {
             return Err(ApiError::WrongSmsCode);
         }
         self.held.set(true);
-        Ok(())
+        Ok(Claim("the claim".into()))
     }
 
-    async fn consume(&self, _phone: &Phone) -> Result<(), ApiError> {
+    async fn consume(&self, _phone: &Phone, _claim: &Claim) -> Result<(), ApiError> {
         self.used.set(true);
         self.held.set(false);
         Ok(())
     }
 
-    async fn release(&self, _phone: &Phone) -> Result<(), ApiError> {
+    async fn release(&self, _phone: &Phone, _claim: &Claim) -> Result<(), ApiError> {
         self.held.set(false);
         Ok(())
     }

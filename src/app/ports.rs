@@ -41,19 +41,26 @@ pub trait UserStore {
     async fn create(&self, user: &NewUser, now_seconds: u64) -> Result<Created, ApiError>;
     async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, ApiError>;
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, ApiError>;
+    /// Replaces a user's password hash (to raise its iteration count).
+    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), ApiError>;
 }
 
-/// Where live SMS codes are kept, with their time to live.
+/// Where live SMS codes are kept, with their time to live. Keys are chosen by the gate
+/// (one per code issued, see [`crate::app::sms_gate`]).
 pub trait CodeStore {
-    async fn put(&self, phone: &Phone, code: &SmsCode, ttl_seconds: u64) -> Result<(), ApiError>;
-    async fn get(&self, phone: &Phone) -> Result<Option<SmsCode>, ApiError>;
-    async fn delete(&self, phone: &Phone) -> Result<(), ApiError>;
+    async fn put(&self, key: &str, code: &SmsCode, ttl_seconds: u64) -> Result<(), ApiError>;
+    async fn get(&self, key: &str) -> Result<Option<SmsCode>, ApiError>;
+    async fn delete(&self, key: &str) -> Result<(), ApiError>;
 }
 
 /// Delivers an SMS. The error is the provider's reason, for the log.
 pub trait SmsSender {
     async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), String>;
 }
+
+/// Proof that one registration holds a phone's code, from [`CodeGate::claim`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Claim(pub String);
 
 /// The per-phone gate that serializes everything done with a phone's codes (on
 /// Cloudflare, a Durable Object per phone; see [`crate::app::sms_gate`]).
@@ -62,11 +69,11 @@ pub trait CodeGate {
     /// (50018). Returns the code, for `EXPOSE_SMS_CODE`.
     async fn issue(&self, phone: &Phone) -> Result<SmsCode, ApiError>;
     /// Checks `code` and holds it for one registration (50001 if wrong, used or held).
-    async fn claim(&self, phone: &Phone, code: &SmsCode) -> Result<(), ApiError>;
+    async fn claim(&self, phone: &Phone, code: &SmsCode) -> Result<Claim, ApiError>;
     /// The held code registered a user: it can never be used again.
-    async fn consume(&self, phone: &Phone) -> Result<(), ApiError>;
+    async fn consume(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError>;
     /// The registration failed after the claim: the code may be used again.
-    async fn release(&self, phone: &Phone) -> Result<(), ApiError>;
+    async fn release(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError>;
 }
 
 /// Revoked sessions.

@@ -23,21 +23,21 @@ impl<U: UserStore, G: CodeGate, P: Pbkdf2, K: Clock, R: Randomness> Registration
     /// user is created, so two registrations cannot both use it; if creation fails, it
     /// is released and the user may try again with another account name.
     pub async fn register(&self, request: &RegisterRequest) -> Result<(), ApiError> {
-        self.gate.claim(&request.phone, &request.code).await?;
+        let claim = self.gate.claim(&request.phone, &request.code).await?;
         let created = self.create_user(request).await;
         match created {
             Ok(Created::User(_)) => {
                 // The user exists now; should consuming fail, the phone's uniqueness still
                 // stops a second registration with this code, so success stands.
-                let _ = self.gate.consume(&request.phone).await;
+                let _ = self.gate.consume(&request.phone, &claim).await;
                 Ok(())
             }
             Ok(Created::Taken) => {
-                let _ = self.gate.release(&request.phone).await;
+                let _ = self.gate.release(&request.phone, &claim).await;
                 Err(ApiError::AlreadyRegistered { account: request.account.as_str().to_string() })
             }
             Err(error) => {
-                let _ = self.gate.release(&request.phone).await;
+                let _ = self.gate.release(&request.phone, &claim).await;
                 Err(error)
             }
         }

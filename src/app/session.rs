@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::ports::{RevocationList, UserStore};
 use crate::domain::clock::{display_time, Clock};
-use crate::domain::error::{ApiError, AuthFailure};
+use crate::domain::error::{ApiError, AuthError};
 use crate::domain::random::{random_id, Randomness};
 use crate::domain::token::{self, NewToken, SigningKey, TokenKind, TokenScope, UserData, VerifiedToken};
 
@@ -62,7 +62,7 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
         let verified = token::verify(self.key, &self.policy.scope, jwt, expected, self.clock.now_seconds())
             .map_err(ApiError::Unauthorized)?;
         if self.revocations.is_revoked(&verified.claims.sid).await? {
-            return Err(ApiError::Unauthorized(AuthFailure::Revoked));
+            return Err(ApiError::Unauthorized(AuthError::Revoked));
         }
         Ok(verified)
     }
@@ -72,7 +72,7 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
         let verified = self.check(refresh_jwt, Some(TokenKind::Refresh)).await?;
         let user = match self.users.find_by_id(verified.claims.data.uid).await? {
             Some(user) if !user.disabled => user,
-            _ => return Err(ApiError::Unauthorized(AuthFailure::UserUnavailable)),
+            _ => return Err(ApiError::Unauthorized(AuthError::UserUnavailable)),
         };
         let data = UserData { uid: user.id, rid: user.roles };
         self.sign(TokenKind::Access, &data, &verified.claims.sid)
@@ -82,8 +82,10 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
     pub async fn deactivate(&self, jwt: &str) -> Result<(), ApiError> {
         let verified = self.check(jwt, None).await?;
         // The last token this session can mint is an access token made by a refresh at
-        // the end of the refresh token's life; the entry must outlive that one too.
-        let ttl = self.policy.refresh_ttl_seconds + self.policy.access_ttl_seconds;
+        // the end of the refresh token's life; the entry must outlive that one too, with
+        // the clock leeway verification allows on both.
+        let leeway = 2 * token::LEEWAY_SECONDS as u64;
+        let ttl = self.policy.refresh_ttl_seconds + self.policy.access_ttl_seconds + leeway;
         self.revocations.revoke(&verified.claims.sid, ttl).await
     }
 
@@ -191,7 +193,7 @@ mod tests {
         let pair = block_on(service.open(&user())).unwrap();
         let refreshed = block_on(service.refresh(&pair.refresh_jwt)).unwrap();
         block_on(service.deactivate(&pair.jwt)).unwrap();
-        let revoked = Err(ApiError::Unauthorized(AuthFailure::Revoked));
+        let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
         assert_eq!(block_on(service.status(&pair.jwt)).map(|_| ()), revoked);
         assert_eq!(block_on(service.status(&refreshed)).map(|_| ()), revoked);
         assert_eq!(block_on(service.refresh(&pair.refresh_jwt)).map(|_| ()), revoked);
@@ -210,7 +212,7 @@ mod tests {
         world.users.disable(1);
         assert_eq!(
             block_on(service.refresh(&pair.refresh_jwt)),
-            Err(ApiError::Unauthorized(AuthFailure::UserUnavailable))
+            Err(ApiError::Unauthorized(AuthError::UserUnavailable))
         );
     }
 
@@ -220,7 +222,7 @@ mod tests {
         let clock = FixedClock(NOW * 1000);
         let service = world.at(&clock);
         let pair = block_on(service.open(&user())).unwrap();
-        let wrong = Err(ApiError::Unauthorized(AuthFailure::WrongTokenType));
+        let wrong = Err(ApiError::Unauthorized(AuthError::WrongTokenType));
         assert_eq!(block_on(service.refresh(&pair.jwt)).map(|_| ()), wrong);
         assert_eq!(block_on(service.status(&pair.refresh_jwt)).map(|_| ()), wrong);
     }

@@ -6,6 +6,7 @@ use worker::{D1Database, D1PreparedStatement};
 use crate::app::ports::{Created, NewUser, StoredUser, UserStore};
 use crate::domain::account::Account;
 use crate::domain::error::ApiError;
+use crate::domain::password::PasswordHash;
 
 /// The binding name in `wrangler.toml`.
 pub const D1_BINDING: &str = "DB";
@@ -84,6 +85,15 @@ impl UserStore for D1UserStore {
         let query = format!("{SELECT_USER} WHERE u.account = ?1");
         let statement = self.0.prepare(query).bind(&[account.as_str().into()]).map_err(ApiError::internal)?;
         self.first_user(statement).await
+    }
+
+    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), ApiError> {
+        let statement = self
+            .0
+            .prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2")
+            .bind(&[hash.encode().into(), (id as f64).into()])
+            .map_err(ApiError::internal)?;
+        statement.run().await.map(|_| ()).map_err(ApiError::internal)
     }
 
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, ApiError> {

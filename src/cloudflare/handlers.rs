@@ -15,7 +15,7 @@ use crate::app::register::Registration;
 use crate::app::send_sms::send_sms;
 use crate::app::session::{SessionPolicy, SessionService};
 use crate::domain::endpoint::Endpoint;
-use crate::domain::error::{ApiError, Invalid};
+use crate::domain::error::{ApiError, ValidationError};
 use crate::domain::password::NativePbkdf2;
 use crate::domain::random::SecureRandom;
 use crate::domain::requests::{LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES};
@@ -35,10 +35,8 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
     };
 
     let (response, code) = match (Endpoint::from_path(&path), method.clone()) {
-        // Preflights are answered on every path, so that a browser calling a wrong path
-        // sees the 9902 envelope rather than an opaque CORS failure.
-        (_, Method::Options) => (preflight_response(), 204),
         (None, _) => answer(Err(ApiError::NotFound)),
+        (Some(_), Method::Options) => (preflight_response(), 204),
         (Some(_), method) if method != Method::Post => answer(Err(ApiError::MethodNotAllowed)),
         (Some(endpoint), _) => {
             let outcome = match settings {
@@ -69,7 +67,7 @@ fn answer(outcome: Result<Value, ApiError>) -> (Response, u32) {
 /// reading, and a chunked upload as soon as it passes it, so that a huge body can never
 /// fill the Worker's 128 MB of memory.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let too_large = ApiError::Invalid(Invalid::BodyTooLarge);
+    let too_large = ApiError::Invalid(ValidationError::BodyTooLarge);
     let declared =
         req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
@@ -80,7 +78,7 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
         // An unreadable body (a broken upload) is as good as no JSON object.
-        let chunk = chunk.map_err(|_| ApiError::Invalid(Invalid::BodyNotObject))?;
+        let chunk = chunk.map_err(|_| ApiError::Invalid(ValidationError::BodyNotObject))?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large);
         }
@@ -110,8 +108,12 @@ async fn handle(endpoint: Endpoint, body: &[u8], env: &Env, settings: &Settings)
         Endpoint::GetJwt => {
             let request = LoginRequest::parse(body)?;
             let users = users(env)?;
-            let login =
-                Login { users: &users, kdf: &NativePbkdf2, pbkdf2_iterations: settings.pbkdf2_iterations };
+            let login = Login {
+                users: &users,
+                kdf: &NativePbkdf2,
+                rng: &SecureRandom,
+                pbkdf2_iterations: settings.pbkdf2_iterations,
+            };
             let (key, policy, revocations) = session_parts(env, settings)?;
             let sessions = session_service(&key, &policy, &revocations, &users);
             let pair = login.log_in(&sessions, &request).await?;

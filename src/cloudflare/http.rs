@@ -39,12 +39,13 @@ pub fn envelope_response(outcome: &Result<Value, ApiError>) -> Response {
     }
 }
 
-/// The answer to a CORS preflight.
+/// The answer to a CORS preflight (or any `OPTIONS`) on an endpoint's path.
 pub fn preflight_response() -> Response {
     let headers = Headers::new();
     let _ = headers.set("Access-Control-Allow-Methods", ALLOWED_METHODS);
     let _ = headers.set("Access-Control-Allow-Headers", ALLOWED_HEADERS);
     let _ = headers.set("Access-Control-Max-Age", "86400");
+    let _ = headers.set("Allow", ALLOWED_METHODS);
     match Response::empty() {
         Ok(response) => response.with_status(204).with_headers(headers),
         Err(_) => plain_failure(),

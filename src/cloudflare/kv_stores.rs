@@ -4,35 +4,34 @@ use worker::kv::KvStore;
 
 use crate::app::ports::{CodeStore, RevocationList};
 use crate::domain::error::ApiError;
-use crate::domain::phone::Phone;
 use crate::domain::settings::MIN_KV_TTL_SECONDS;
 use crate::domain::sms_code::SmsCode;
 
 /// The binding name in `wrangler.toml`.
 pub const KV_BINDING: &str = "KV";
 
-/// SMS codes under `sms_code:<E.164 phone>`. Only the phone's Durable Object reads and
-/// writes them (see `app::sms_gate` for why that keeps them consistent).
+/// SMS codes under `sms_code:<E.164 phone>:<code id>`. Only the phone's Durable Object
+/// reads and writes them (see `app::sms_gate` for why that keeps them consistent).
 pub struct KvCodeStore(pub KvStore);
 
-fn code_key(phone: &Phone) -> String {
-    format!("sms_code:{}", phone.e164())
+fn code_key(key: &str) -> String {
+    format!("sms_code:{key}")
 }
 
 impl CodeStore for KvCodeStore {
-    async fn put(&self, phone: &Phone, code: &SmsCode, ttl_seconds: u64) -> Result<(), ApiError> {
+    async fn put(&self, key: &str, code: &SmsCode, ttl_seconds: u64) -> Result<(), ApiError> {
         let ttl = ttl_seconds.max(MIN_KV_TTL_SECONDS);
-        let put = self.0.put(&code_key(phone), code.as_str()).map_err(ApiError::internal)?;
+        let put = self.0.put(&code_key(key), code.as_str()).map_err(ApiError::internal)?;
         put.expiration_ttl(ttl).execute().await.map_err(ApiError::internal)
     }
 
-    async fn get(&self, phone: &Phone) -> Result<Option<SmsCode>, ApiError> {
-        let text = self.0.get(&code_key(phone)).text().await.map_err(ApiError::internal)?;
+    async fn get(&self, key: &str) -> Result<Option<SmsCode>, ApiError> {
+        let text = self.0.get(&code_key(key)).text().await.map_err(ApiError::internal)?;
         Ok(text.as_deref().and_then(SmsCode::parse))
     }
 
-    async fn delete(&self, phone: &Phone) -> Result<(), ApiError> {
-        self.0.delete(&code_key(phone)).await.map_err(ApiError::internal)
+    async fn delete(&self, key: &str) -> Result<(), ApiError> {
+        self.0.delete(&code_key(key)).await.map_err(ApiError::internal)
     }
 }
 

@@ -12,7 +12,7 @@ use worker::{
 use super::kv_stores::{KvCodeStore, KV_BINDING};
 use super::platform::{settings, WorkerClock};
 use super::sms_sender::sender_for;
-use crate::app::ports::CodeGate;
+use crate::app::ports::{Claim, CodeGate};
 use crate::app::sms_gate::{Gate, GateState, GateStateStore};
 use crate::domain::error::ApiError;
 use crate::domain::phone::Phone;
@@ -25,17 +25,19 @@ pub const SMS_GATE_BINDING: &str = "SMS_GATE";
 const STATE_KEY: &str = "gate";
 
 /// What the Worker asks of a gate: `POST /<operation>` with this body.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct GateCall {
     phone: String,
     code: Option<String>,
+    claim: Option<Claim>,
 }
 
-/// The gate's answer: the code issued, or the envelope code of the error.
-#[derive(Debug, Serialize, Deserialize)]
+/// The gate's answer: the code issued or the claim taken, or the error as it is.
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct GateAnswer {
     code: Option<String>,
-    error: Option<u32>,
+    claim: Option<Claim>,
+    error: Option<ApiError>,
 }
 
 #[durable_object(fetch)]
@@ -55,25 +57,18 @@ impl DurableObject for SmsGate {
             Ok(call) => self.run(operation.trim_start_matches('/'), call).await,
             Err(error) => Err(ApiError::internal(format!("bad gate call: {error}"))),
         };
-        let answer = match answer {
-            Ok(code) => GateAnswer { code: code.map(|c| c.as_str().to_string()), error: None },
-            Err(error) => {
-                if let Some(detail) = error.log_detail() {
-                    worker::console_error!("sms gate: {detail}");
-                }
-                GateAnswer { code: None, error: Some(error.code()) }
-            }
-        };
-        Response::from_json(&answer)
+        Response::from_json(
+            &answer.unwrap_or_else(|error| GateAnswer { error: Some(error), ..GateAnswer::default() }),
+        )
     }
 }
 
 impl SmsGate {
-    async fn run(&self, operation: &str, call: GateCall) -> std::result::Result<Option<SmsCode>, ApiError> {
+    async fn run(&self, operation: &str, call: GateCall) -> std::result::Result<GateAnswer, ApiError> {
         let phone =
             Phone::parse(&call.phone).ok_or_else(|| ApiError::internal("gate called without a phone"))?;
         let settings = settings(&self.env).map_err(ApiError::internal)?;
-        let sender = sender_for(&settings.sms_provider).map_err(ApiError::internal)?;
+        let sender = sender_for(settings.sms_provider.as_deref());
         let codes = KvCodeStore(self.env.kv(KV_BINDING).map_err(ApiError::internal)?);
         let state = ObjectStorage(self.state.storage());
         let gate = Gate {
@@ -84,16 +79,19 @@ impl SmsGate {
             rng: &SecureRandom,
             code_ttl_seconds: settings.sms_code_ttl_seconds,
         };
+        let claim = || call.claim.clone().ok_or_else(|| ApiError::internal("gate called without a claim"));
+        let mut answer = GateAnswer::default();
         match operation {
-            "issue" => gate.issue(&phone).await.map(Some),
+            "issue" => answer.code = Some(gate.issue(&phone).await?.as_str().to_string()),
             "claim" => {
                 let code = call.code.as_deref().and_then(SmsCode::parse).ok_or(ApiError::WrongSmsCode)?;
-                gate.claim(&phone, &code).await.map(|()| None)
+                answer.claim = Some(gate.claim(&phone, &code).await?);
             }
-            "consume" => gate.consume(&phone).await.map(|()| None),
-            "release" => gate.release().await.map(|()| None),
-            other => Err(ApiError::internal(format!("unknown gate operation {other:?}"))),
+            "consume" => gate.consume(&phone, &claim()?).await?,
+            "release" => gate.release(&claim()?).await?,
+            other => return Err(ApiError::internal(format!("unknown gate operation {other:?}"))),
         }
+        Ok(answer)
     }
 }
 
@@ -115,23 +113,14 @@ impl GateStateStore for ObjectStorage {
 pub struct DurableSmsGate(pub ObjectNamespace);
 
 impl DurableSmsGate {
-    async fn call(
-        &self,
-        operation: &str,
-        phone: &Phone,
-        code: Option<&SmsCode>,
-    ) -> std::result::Result<Option<SmsCode>, ApiError> {
-        let call = GateCall { phone: phone.e164().to_string(), code: code.map(|c| c.as_str().to_string()) };
+    async fn call(&self, operation: &str, call: GateCall) -> std::result::Result<GateAnswer, ApiError> {
         let answer = self
             .send(operation, &call)
             .await
-            .map_err(|e| ApiError::internal(format!("sms gate {operation}: {e}")))?;
+            .map_err(|error| ApiError::internal(format!("sms gate {operation}: {error}")))?;
         match answer.error {
-            None => Ok(answer.code.as_deref().and_then(SmsCode::parse)),
-            Some(50017) => Err(ApiError::SmsStillLive),
-            Some(50018) => Err(ApiError::SmsSendFailed { reason: "see the sms gate's log".into() }),
-            Some(50001) => Err(ApiError::WrongSmsCode),
-            Some(other) => Err(ApiError::internal(format!("sms gate {operation} failed with {other}"))),
+            Some(error) => Err(error),
+            None => Ok(answer),
         }
     }
 
@@ -145,20 +134,30 @@ impl DurableSmsGate {
     }
 }
 
+fn call_for(phone: &Phone) -> GateCall {
+    GateCall { phone: phone.e164().to_string(), ..GateCall::default() }
+}
+
 impl CodeGate for DurableSmsGate {
     async fn issue(&self, phone: &Phone) -> std::result::Result<SmsCode, ApiError> {
-        self.call("issue", phone, None).await?.ok_or_else(|| ApiError::internal("sms gate issued no code"))
+        let answer = self.call("issue", call_for(phone)).await?;
+        answer
+            .code
+            .as_deref()
+            .and_then(SmsCode::parse)
+            .ok_or_else(|| ApiError::internal("sms gate issued no code"))
     }
 
-    async fn claim(&self, phone: &Phone, code: &SmsCode) -> std::result::Result<(), ApiError> {
-        self.call("claim", phone, Some(code)).await.map(|_| ())
+    async fn claim(&self, phone: &Phone, code: &SmsCode) -> std::result::Result<Claim, ApiError> {
+        let call = GateCall { code: Some(code.as_str().to_string()), ..call_for(phone) };
+        self.call("claim", call).await?.claim.ok_or_else(|| ApiError::internal("sms gate gave no claim"))
     }
 
-    async fn consume(&self, phone: &Phone) -> std::result::Result<(), ApiError> {
-        self.call("consume", phone, None).await.map(|_| ())
+    async fn consume(&self, phone: &Phone, claim: &Claim) -> std::result::Result<(), ApiError> {
+        self.call("consume", GateCall { claim: Some(claim.clone()), ..call_for(phone) }).await.map(|_| ())
     }
 
-    async fn release(&self, phone: &Phone) -> std::result::Result<(), ApiError> {
-        self.call("release", phone, None).await.map(|_| ())
+    async fn release(&self, phone: &Phone, claim: &Claim) -> std::result::Result<(), ApiError> {
+        self.call("release", GateCall { claim: Some(claim.clone()), ..call_for(phone) }).await.map(|_| ())
     }
 }

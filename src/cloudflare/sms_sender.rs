@@ -1,24 +1,37 @@
-//! SMS providers. `console` writes the message to the Worker's log instead of sending
-//! it, for local development.
+//! SMS providers, chosen by `SMS_PROVIDER`. `console` writes the message to the Worker's
+//! log instead of sending it, for local development.
 
 use crate::app::ports::SmsSender;
 use crate::domain::phone::Phone;
 use crate::domain::sms_code::SmsCode;
 
-/// Writes each message to the log (`wrangler dev`'s output, or `wrangler tail`).
-pub struct ConsoleSmsSender;
+/// The provider `SMS_PROVIDER` names, or why there is none. Without one every send fails
+/// with 50018 and the reason in the log, rather than the Worker failing as a whole.
+pub enum ConfiguredSender {
+    /// Writes each message to the log (`wrangler dev`'s output, or `wrangler tail`).
+    Console,
+    Unavailable(String),
+}
 
-impl SmsSender for ConsoleSmsSender {
-    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), String> {
-        worker::console_log!("[sms console] to {phone}: 您的验证码是 {}，5分钟内有效。", code.as_str());
-        Ok(())
+pub fn sender_for(provider: Option<&str>) -> ConfiguredSender {
+    match provider {
+        Some("console") => ConfiguredSender::Console,
+        Some(other) => ConfiguredSender::Unavailable(format!("SMS_PROVIDER {other:?} is not supported")),
+        None => ConfiguredSender::Unavailable("SMS_PROVIDER is not set".into()),
     }
 }
 
-/// The sender named by `SMS_PROVIDER`.
-pub fn sender_for(provider: &str) -> Result<ConsoleSmsSender, String> {
-    match provider {
-        "console" => Ok(ConsoleSmsSender),
-        other => Err(format!("SMS_PROVIDER {other:?} is not supported; use \"console\"")),
+impl SmsSender for ConfiguredSender {
+    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), String> {
+        match self {
+            ConfiguredSender::Console => {
+                worker::console_log!(
+                    "[sms console] to {phone}: 您的验证码是 {}，5分钟内有效。",
+                    code.as_str()
+                );
+                Ok(())
+            }
+            ConfiguredSender::Unavailable(reason) => Err(reason.clone()),
+        }
     }
 }

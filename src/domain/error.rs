@@ -4,8 +4,11 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// Everything a request can fail with, as the contract's table lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// It is serializable so that the Durable Object can hand an error to the Worker as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum ApiError {
     /// 9902: no such path.
@@ -16,9 +19,9 @@ pub enum ApiError {
     RateLimited { retry_after_seconds: u64 },
     /// 9906: a field failed validation (422), the body is not a JSON object (400) or is
     /// too large (413).
-    Invalid(Invalid),
+    Invalid(ValidationError),
     /// 9908: the token is malformed, forged, expired, of the wrong kind or revoked.
-    Unauthorized(AuthFailure),
+    Unauthorized(AuthError),
     /// 9999: anything unexpected. The detail is logged, never sent.
     Internal(String),
     /// 50001: the SMS code is wrong, expired, used, or for another phone.
@@ -34,8 +37,8 @@ pub enum ApiError {
 }
 
 /// Why a request body failed validation. Only the first failing rule is reported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Invalid {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ValidationError {
     /// The body is not JSON, or is JSON but not an object (HTTP 400).
     BodyNotObject,
     /// The body is over the size limit (HTTP 413).
@@ -45,7 +48,7 @@ pub enum Invalid {
 }
 
 /// The request fields that carry validation messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Field {
     Account,
     Password,
@@ -58,7 +61,7 @@ pub enum Field {
 }
 
 /// The validation rules a field can break.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Rule {
     /// Missing, `null` or empty.
     Required,
@@ -77,8 +80,8 @@ pub enum Rule {
 
 /// Why a token was refused (9908). The texts follow the original service, whose clients
 /// may show them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthFailure {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthError {
     Malformed,
     BadSignature,
     Expired,
@@ -115,9 +118,9 @@ impl ApiError {
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed => 405,
             ApiError::RateLimited { .. } => 429,
-            ApiError::Invalid(Invalid::BodyNotObject) => 400,
-            ApiError::Invalid(Invalid::BodyTooLarge) => 413,
-            ApiError::Invalid(Invalid::Field(..)) => 422,
+            ApiError::Invalid(ValidationError::BodyNotObject) => 400,
+            ApiError::Invalid(ValidationError::BodyTooLarge) => 413,
+            ApiError::Invalid(ValidationError::Field(..)) => 422,
             ApiError::Unauthorized(_) => 401,
             ApiError::Internal(_) => 500,
             ApiError::WrongSmsCode => 400,
@@ -147,7 +150,7 @@ impl ApiError {
 
     /// Shorthand for a field that broke a rule.
     pub fn field(field: Field, rule: Rule) -> Self {
-        ApiError::Invalid(Invalid::Field(field, rule))
+        ApiError::Invalid(ValidationError::Field(field, rule))
     }
 
     /// What goes to the log besides the code: the hidden detail of a 5xx.
@@ -175,13 +178,13 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-impl Invalid {
+impl ValidationError {
     /// The reason after "数据验证失败，原因如下：", in the original's wording.
     pub fn reason(&self) -> String {
         match self {
-            Invalid::BodyNotObject => "请求体必须是JSON对象".into(),
-            Invalid::BodyTooLarge => "请求体过大".into(),
-            Invalid::Field(field, rule) => field_reason(*field, *rule),
+            ValidationError::BodyNotObject => "请求体必须是JSON对象".into(),
+            ValidationError::BodyTooLarge => "请求体过大".into(),
+            ValidationError::Field(field, rule) => field_reason(*field, *rule),
         }
     }
 }
@@ -213,19 +216,19 @@ fn field_reason(field: Field, rule: Rule) -> String {
     }
 }
 
-impl AuthFailure {
+impl AuthError {
     /// The reason after "认证失败：".
     pub fn reason(&self) -> &'static str {
         match self {
-            AuthFailure::Malformed => "Wrong number of segments or malformed token",
-            AuthFailure::BadSignature => "Signature verification failed",
-            AuthFailure::Expired => "Expired token",
-            AuthFailure::NotYetValid => "Token not valid yet",
-            AuthFailure::WrongIssuer => "Wrong issuer",
-            AuthFailure::WrongAudience => "Wrong audience",
-            AuthFailure::WrongTokenType => "Wrong token type",
-            AuthFailure::Revoked => "Token revoked",
-            AuthFailure::UserUnavailable => "User unavailable",
+            AuthError::Malformed => "Wrong number of segments or malformed token",
+            AuthError::BadSignature => "Signature verification failed",
+            AuthError::Expired => "Expired token",
+            AuthError::NotYetValid => "Token not valid yet",
+            AuthError::WrongIssuer => "Wrong issuer",
+            AuthError::WrongAudience => "Wrong audience",
+            AuthError::WrongTokenType => "Wrong token type",
+            AuthError::Revoked => "Token revoked",
+            AuthError::UserUnavailable => "User unavailable",
         }
     }
 }
@@ -241,9 +244,9 @@ mod tests {
             (ApiError::MethodNotAllowed, 9903, 405),
             (ApiError::RateLimited { retry_after_seconds: 1 }, 9905, 429),
             (ApiError::field(Field::Phone, Rule::Required), 9906, 422),
-            (ApiError::Invalid(Invalid::BodyNotObject), 9906, 400),
-            (ApiError::Invalid(Invalid::BodyTooLarge), 9906, 413),
-            (ApiError::Unauthorized(AuthFailure::Expired), 9908, 401),
+            (ApiError::Invalid(ValidationError::BodyNotObject), 9906, 400),
+            (ApiError::Invalid(ValidationError::BodyTooLarge), 9906, 413),
+            (ApiError::Unauthorized(AuthError::Expired), 9908, 401),
             (ApiError::internal("boom"), 9999, 500),
             (ApiError::WrongSmsCode, 50001, 400),
             (ApiError::LoginFailed { account: "a".into() }, 50006, 401),

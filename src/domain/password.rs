@@ -5,8 +5,9 @@
 //! base64, as the PHC string format has it), so the iteration count can be raised later
 //! without breaking older hashes.
 //!
-//! The derivation itself is behind [`Pbkdf2`]: natively it is the `pbkdf2` crate; the
-//! Worker may hand it to WebCrypto, which is much faster than the crate compiled to wasm.
+//! The derivation itself is behind [`Pbkdf2`], so that another implementation (such as
+//! WebCrypto's, much faster than the crate compiled to wasm) can replace the `pbkdf2`
+//! crate without touching the format or the use cases.
 
 use base64ct::{Base64Unpadded, Encoding};
 

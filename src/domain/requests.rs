@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::account::{Account, AccountError};
-use super::error::{ApiError, Field, Invalid, Rule};
+use super::error::{ApiError, Field, Rule, ValidationError};
 use super::password::{Password, PasswordError};
 use super::phone::Phone;
 use super::sms_code::SmsCode;
@@ -48,11 +48,11 @@ pub struct TokenRequest {
 /// The body as a JSON object, or the 400/413 the contract gives for anything else.
 pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::Invalid(Invalid::BodyTooLarge));
+        return Err(ApiError::Invalid(ValidationError::BodyTooLarge));
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(object)) => Ok(object),
-        _ => Err(ApiError::Invalid(Invalid::BodyNotObject)),
+        _ => Err(ApiError::Invalid(ValidationError::BodyNotObject)),
     }
 }
 
@@ -143,10 +143,13 @@ impl TokenRequest {
     /// original code read).
     pub fn parse_refresh(body: &[u8]) -> Result<Self, ApiError> {
         let body = parse_object(body)?;
-        let key = match (body.get("jwt"), body.get("refresh_jwt")) {
-            (None | Some(Value::Null), Some(other)) if !other.is_null() => "refresh_jwt",
-            _ => "jwt",
+        let absent = |value: Option<&Value>| match value {
+            None | Some(Value::Null) => true,
+            Some(Value::String(text)) => text.trim().is_empty(),
+            Some(_) => false,
         };
+        let key =
+            if absent(body.get("jwt")) && !absent(body.get("refresh_jwt")) { "refresh_jwt" } else { "jwt" };
         Ok(TokenRequest { jwt: required_string(&body, key, Field::Jwt)?.trim().to_string() })
     }
 }
@@ -230,7 +233,7 @@ mod tests {
     fn bodies_that_are_not_objects_are_400() {
         for body in ["", "not json", "[]", "null", "\"text\"", "42", "{", "{\"phone\":\"1\"} x"] {
             let error = SendSmsRequest::parse(body.as_bytes()).unwrap_err();
-            assert_eq!(error, ApiError::Invalid(Invalid::BodyNotObject), "{body:?}");
+            assert_eq!(error, ApiError::Invalid(ValidationError::BodyNotObject), "{body:?}");
             assert_eq!(error.http_status(), 400);
         }
     }
@@ -262,6 +265,7 @@ mod tests {
     fn refresh_reads_jwt_or_refresh_jwt() {
         assert_eq!(TokenRequest::parse_refresh(br#"{"jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
         assert_eq!(TokenRequest::parse_refresh(br#"{"refresh_jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
+        assert_eq!(TokenRequest::parse_refresh(br#"{"jwt":"","refresh_jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
         assert_eq!(reason(TokenRequest::parse_refresh(b"{}").unwrap_err()), "jwt 必填");
         assert_eq!(reason(TokenRequest::parse_refresh(br#"{"jwt":5}"#).unwrap_err()), "jwt 只能是字符串");
     }

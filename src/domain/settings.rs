@@ -42,8 +42,9 @@ pub struct Settings {
     pub sms_code_ttl_seconds: u64,
     /// `EXPOSE_SMS_CODE`: put the code in the send response (development only).
     pub expose_sms_code: bool,
-    /// `SMS_PROVIDER`
-    pub sms_provider: String,
+    /// `SMS_PROVIDER`. No default: a deployment that forgot to choose one must not log
+    /// its users' codes instead of sending them.
+    pub sms_provider: Option<String>,
     /// `PBKDF2_ITERATIONS` for new password hashes.
     pub pbkdf2_iterations: u32,
     /// `CORS_ALLOWED_ORIGINS`, comma-separated, or `*`.
@@ -51,6 +52,9 @@ pub struct Settings {
     /// `DISPLAY_UTC_OFFSET`, e.g. `+08:00`, for the dates of `/login/jwt/status`.
     pub display_utc_offset: FixedOffset,
 }
+
+/// Token lifetimes past ten years are surely a typo (and would overflow date arithmetic).
+pub const MAX_TOKEN_TTL_SECONDS: u64 = 10 * 365 * 86_400;
 
 /// KV refuses an `expirationTtl` under 60 s.
 pub const MIN_KV_TTL_SECONDS: u64 = 60;
@@ -60,12 +64,12 @@ impl Settings {
     /// a malformed one is an error naming the variable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let number = |name: &str, default: u64, min: u64| -> Result<u64, String> {
+        let number = |name: &str, default: u64, min: u64, max: u64| -> Result<u64, String> {
             match get(name) {
                 None => Ok(default),
                 Some(text) => match text.parse::<u64>() {
-                    Ok(value) if value >= min => Ok(value),
-                    _ => Err(format!("{name} must be a whole number of at least {min}, not {text:?}")),
+                    Ok(value) if (min..=max).contains(&value) => Ok(value),
+                    _ => Err(format!("{name} must be a whole number from {min} to {max}, not {text:?}")),
                 },
             }
         };
@@ -93,13 +97,12 @@ impl Settings {
             jwt_secret: lookup("JWT_SECRET").filter(|s| !s.is_empty()),
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "login".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "login".into()),
-            access_ttl_seconds: number("ACCESS_TTL_SECONDS", 86_400, 1)?,
-            refresh_ttl_seconds: number("REFRESH_TTL_SECONDS", 604_800, 1)?,
-            sms_code_ttl_seconds: number("SMS_CODE_TTL_SECONDS", 300, MIN_KV_TTL_SECONDS)?,
+            access_ttl_seconds: number("ACCESS_TTL_SECONDS", 86_400, 1, MAX_TOKEN_TTL_SECONDS)?,
+            refresh_ttl_seconds: number("REFRESH_TTL_SECONDS", 604_800, 1, MAX_TOKEN_TTL_SECONDS)?,
+            sms_code_ttl_seconds: number("SMS_CODE_TTL_SECONDS", 300, MIN_KV_TTL_SECONDS, 86_400)?,
             expose_sms_code,
-            sms_provider: get("SMS_PROVIDER").unwrap_or_else(|| "console".into()),
-            pbkdf2_iterations: u32::try_from(number("PBKDF2_ITERATIONS", 100_000, 1_000)?)
-                .map_err(|_| "PBKDF2_ITERATIONS is too large".to_string())?,
+            sms_provider: get("SMS_PROVIDER"),
+            pbkdf2_iterations: number("PBKDF2_ITERATIONS", 100_000, 1_000, 10_000_000)? as u32,
             allowed_origins,
             display_utc_offset,
         })
@@ -144,6 +147,7 @@ mod tests {
         assert_eq!(s.jwt_secret, None);
         assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);
         assert_eq!(s.allowed_origins, AllowedOrigins::List(vec![]));
+        assert_eq!(s.sms_provider, None);
     }
 
     #[test]
@@ -151,6 +155,8 @@ mod tests {
         let error = settings(&[("ACCESS_TTL_SECONDS", "soon")]).unwrap_err();
         assert!(error.contains("ACCESS_TTL_SECONDS"), "{error}");
         assert!(settings(&[("SMS_CODE_TTL_SECONDS", "30")]).is_err(), "KV needs at least 60 s");
+        assert!(settings(&[("ACCESS_TTL_SECONDS", "18446744073709551615")]).is_err(), "no overflow later");
+        assert!(settings(&[("PBKDF2_ITERATIONS", "99999999999")]).is_err());
     }
 
     #[test]

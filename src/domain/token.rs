@@ -12,14 +12,14 @@ use jwt_compact::{AlgorithmExt, Claims, Header, TimeOptions, UntrustedToken, Val
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::error::AuthFailure;
+use super::error::AuthError;
 use super::random::{random_id, Randomness};
 
 /// HS256 needs a key at least as long as its hash (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Clock skew tolerated between the machine that issued a token and the one checking it.
-const LEEWAY_SECONDS: i64 = 5;
+pub const LEEWAY_SECONDS: i64 = 5;
 
 /// Which of the two tokens of a session this is; a signed claim (`token_use`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,40 +159,40 @@ pub fn verify(
     token: &str,
     expected: Option<TokenKind>,
     now_seconds: u64,
-) -> Result<VerifiedToken, AuthFailure> {
-    let untrusted = UntrustedToken::new(token).map_err(|_| AuthFailure::Malformed)?;
+) -> Result<VerifiedToken, AuthError> {
+    let untrusted = UntrustedToken::new(token).map_err(|_| AuthError::Malformed)?;
     if untrusted.header().key_id.as_deref() != Some(key.kid.as_str()) {
-        return Err(AuthFailure::BadSignature);
+        return Err(AuthError::BadSignature);
     }
     let token =
         Hs256.validator::<SessionClaims>(&key.key).validate(&untrusted).map_err(|error| match error {
             ValidationError::AlgorithmMismatch { .. } | ValidationError::InvalidSignature => {
-                AuthFailure::BadSignature
+                AuthError::BadSignature
             }
-            _ => AuthFailure::Malformed,
+            _ => AuthError::Malformed,
         })?;
     let claims = token.claims();
     let options = time_options(now_seconds);
     claims.validate_expiration(&options).map_err(|error| match error {
-        ValidationError::Expired => AuthFailure::Expired,
-        _ => AuthFailure::Malformed,
+        ValidationError::Expired => AuthError::Expired,
+        _ => AuthError::Malformed,
     })?;
     claims.validate_maturity(&options).map_err(|error| match error {
-        ValidationError::NotMature => AuthFailure::NotYetValid,
-        _ => AuthFailure::Malformed,
+        ValidationError::NotMature => AuthError::NotYetValid,
+        _ => AuthError::Malformed,
     })?;
     let (Some(issued_at), Some(expires_at)) = (claims.issued_at, claims.expiration) else {
-        return Err(AuthFailure::Malformed);
+        return Err(AuthError::Malformed);
     };
     let custom = &claims.custom;
     if custom.iss != scope.issuer {
-        return Err(AuthFailure::WrongIssuer);
+        return Err(AuthError::WrongIssuer);
     }
     if custom.aud != scope.audience {
-        return Err(AuthFailure::WrongAudience);
+        return Err(AuthError::WrongAudience);
     }
     if expected.is_some_and(|kind| kind != custom.token_use) {
-        return Err(AuthFailure::WrongTokenType);
+        return Err(AuthError::WrongTokenType);
     }
     Ok(VerifiedToken {
         claims: custom.clone(),
@@ -224,7 +224,7 @@ mod tests {
         issue(&key, &scope(), token, now, &SecureRandom).unwrap()
     }
 
-    fn check(token: &str, expected: Option<TokenKind>, now: u64) -> Result<VerifiedToken, AuthFailure> {
+    fn check(token: &str, expected: Option<TokenKind>, now: u64) -> Result<VerifiedToken, AuthError> {
         verify(&SigningKey::new(Some(SECRET)).unwrap(), &scope(), token, expected, now)
     }
 
@@ -302,7 +302,7 @@ mod tests {
         let kid = SigningKey::new(Some(SECRET)).unwrap().kid;
         let header = b64(&format!(r#"{{"alg":"HS512","kid":"{kid}"}}"#));
         parts[0] = &header;
-        assert_eq!(check(&parts.join("."), None, NOW), Err(AuthFailure::BadSignature));
+        assert_eq!(check(&parts.join("."), None, NOW), Err(AuthError::BadSignature));
     }
 
     #[test]
@@ -311,12 +311,12 @@ mod tests {
         let user = user();
         let new = NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60 };
         let token = issue(&other, &scope(), new, NOW, &SecureRandom).unwrap();
-        assert_eq!(check(&token, None, NOW), Err(AuthFailure::BadSignature));
+        assert_eq!(check(&token, None, NOW), Err(AuthError::BadSignature));
         // Even with our key id in its header.
         let own_kid = SigningKey::new(Some(SECRET)).unwrap().kid;
         let header = b64(&format!(r#"{{"alg":"HS256","kid":"{own_kid}","typ":"JWT"}}"#));
         let rest: Vec<&str> = token.splitn(2, '.').collect();
-        assert_eq!(check(&format!("{header}.{}", rest[1]), None, NOW), Err(AuthFailure::BadSignature));
+        assert_eq!(check(&format!("{header}.{}", rest[1]), None, NOW), Err(AuthError::BadSignature));
     }
 
     #[test]
@@ -325,23 +325,23 @@ mod tests {
         let parts: Vec<&str> = token.split('.').collect();
         let payload = part(&token, 1).replace(r#""uid":7"#, r#""uid":1"#);
         let forged = format!("{}.{}.{}", parts[0], b64(&payload), parts[2]);
-        assert_eq!(check(&forged, None, NOW), Err(AuthFailure::BadSignature));
+        assert_eq!(check(&forged, None, NOW), Err(AuthError::BadSignature));
     }
 
     #[test]
     fn expiry_and_not_before_are_enforced() {
         let token = sign(TokenKind::Access, NOW, 60);
         assert!(check(&token, None, NOW + 60).is_ok());
-        assert_eq!(check(&token, None, NOW + 60 + LEEWAY_SECONDS as u64 + 1), Err(AuthFailure::Expired));
-        assert_eq!(check(&token, None, NOW - 60), Err(AuthFailure::NotYetValid));
+        assert_eq!(check(&token, None, NOW + 60 + LEEWAY_SECONDS as u64 + 1), Err(AuthError::Expired));
+        assert_eq!(check(&token, None, NOW - 60), Err(AuthError::NotYetValid));
     }
 
     #[test]
     fn token_kinds_are_not_interchangeable() {
         let access = sign(TokenKind::Access, NOW, 60);
         let refresh = sign(TokenKind::Refresh, NOW, 60);
-        assert_eq!(check(&access, Some(TokenKind::Refresh), NOW), Err(AuthFailure::WrongTokenType));
-        assert_eq!(check(&refresh, Some(TokenKind::Access), NOW), Err(AuthFailure::WrongTokenType));
+        assert_eq!(check(&access, Some(TokenKind::Refresh), NOW), Err(AuthError::WrongTokenType));
+        assert_eq!(check(&refresh, Some(TokenKind::Access), NOW), Err(AuthError::WrongTokenType));
         assert!(check(&refresh, None, NOW).is_ok());
     }
 
@@ -351,8 +351,8 @@ mod tests {
         let key = SigningKey::new(Some(SECRET)).unwrap();
         let other_issuer = TokenScope { issuer: "else".into(), audience: "app".into() };
         let other_audience = TokenScope { issuer: "login".into(), audience: "else".into() };
-        assert_eq!(verify(&key, &other_issuer, &token, None, NOW), Err(AuthFailure::WrongIssuer));
-        assert_eq!(verify(&key, &other_audience, &token, None, NOW), Err(AuthFailure::WrongAudience));
+        assert_eq!(verify(&key, &other_issuer, &token, None, NOW), Err(AuthError::WrongIssuer));
+        assert_eq!(verify(&key, &other_audience, &token, None, NOW), Err(AuthError::WrongAudience));
     }
 
     #[test]

@@ -99,9 +99,9 @@ fn concurrent_registrations_with_one_code_use_it_once(worker: &TestWorker) {
     let replies = at_once(worker, 8, move |_, client| {
         client.post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
     });
-    let successes = replies.iter().filter(|r| r.code() == 200).count();
-    assert_eq!(successes, 1, "{:?}", replies.iter().map(|r| &r.text).collect::<Vec<_>>());
-    for reply in replies.iter().filter(|r| r.code() != 200) {
-        assert!([50001, 50007].contains(&reply.code()), "{}", reply.text);
-    }
+    // One registers; the others find the code held or used, whatever the timing, which
+    // D1's unique phone (50007) alone would not show.
+    let mut expected = vec![200];
+    expected.extend([50001; 7]);
+    assert_eq!(codes(&replies), expected, "{:?}", replies.iter().map(|r| &r.text).collect::<Vec<_>>());
 }

@@ -375,9 +375,14 @@ fn a_forged_or_tampered_token_is_refused(worker: &TestWorker) {
 
 fn unknown_paths_get_9902(worker: &TestWorker) {
     let client = worker.client();
-    for (method, path) in
-        [("GET", "/nope"), ("POST", "/login"), ("POST", "/login/jwt/get/x"), ("DELETE", "/")]
-    {
+    let cases = [
+        ("GET", "/nope"),
+        ("POST", "/login"),
+        ("POST", "/login/jwt/get/x"),
+        ("DELETE", "/"),
+        ("OPTIONS", "/nope"),
+    ];
+    for (method, path) in cases {
         let reply = client.request(method, path, &[], None);
         reply.expect(9902, 404);
         assert_eq!(reply.msg(), "API地址错误或HTTP方法错误，请检查 :(");

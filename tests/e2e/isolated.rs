@@ -25,20 +25,27 @@ fn users_survive_a_restart_on_the_same_state() {
 }
 
 fn production_settings_hide_the_code_and_limit_origins() {
-    let vars = [("EXPOSE_SMS_CODE", "false"), ("CORS_ALLOWED_ORIGINS", "https://app.example")];
-    let worker = TestWorker::start_with(&fresh_state_dir(), &vars);
-    let client = worker.client();
+    // [env.production] exactly as shipped: no provider chosen, no origin allowed.
+    let shipped = TestWorker::start_in(Some("production"), &fresh_state_dir(), &[]);
+    let client = shipped.client();
+    client.post("/login/send/sms", &json!({ "phone": unique_phone() })).expect(50018, 502);
+    let with_origin = [("Origin", "https://app.example"), ("Content-Type", "application/json")];
+    let reply = client.request("POST", "/login/jwt/status", &with_origin, Some(b"{}"));
+    assert_eq!(reply.header("access-control-allow-origin"), None);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(shipped.log().contains("SMS_PROVIDER is not set"), "{}", shipped.log());
+    shipped.stop();
+
+    // Once an operator names a provider and an origin.
+    let vars = [("SMS_PROVIDER", "console"), ("CORS_ALLOWED_ORIGINS", "https://app.example")];
+    let configured = TestWorker::start_in(Some("production"), &fresh_state_dir(), &vars);
+    let client = configured.client();
     let reply = client.post("/login/send/sms", &json!({ "phone": unique_phone() }));
     reply.expect(200, 200);
     assert_eq!(reply.data(), json!([]), "the code stays secret");
-
     let ask = |origin: &str| {
-        client.request(
-            "POST",
-            "/login/jwt/status",
-            &[("Origin", origin), ("Content-Type", "application/json")],
-            Some(b"{}"),
-        )
+        let headers = [("Origin", origin), ("Content-Type", "application/json")];
+        client.request("POST", "/login/jwt/status", &headers, Some(b"{}"))
     };
     let allowed = ask("https://app.example");
     assert_eq!(allowed.header("access-control-allow-origin"), Some("https://app.example"));

@@ -74,8 +74,18 @@ impl TestWorker {
 
     /// A worker on `state_dir` (the schema is applied if needed), with extra vars.
     pub fn start_with(state_dir: &Path, vars: &[(&str, &str)]) -> TestWorker {
+        TestWorker::start_in(None, state_dir, vars)
+    }
+
+    /// A worker of a `wrangler.toml` environment (`Some("production")`), or of the
+    /// top-level development settings (`None`).
+    pub fn start_in(environment: Option<&str>, state_dir: &Path, vars: &[(&str, &str)]) -> TestWorker {
         let state = state_dir.to_str().expect("a UTF-8 path");
-        wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--file", "schema.sql"]);
+        let env_args: Vec<&str> = environment.map(|name| vec!["--env", name]).unwrap_or_default();
+        let mut schema =
+            vec!["d1", "execute", "DB", "--local", "--persist-to", state, "--file", "schema.sql"];
+        schema.extend(&env_args);
+        wrangler(&schema);
 
         let port = free_port();
         let log_path = state_dir.join(format!("wrangler-{port}.log"));
@@ -86,6 +96,7 @@ impl TestWorker {
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string(), "--persist-to", state])
             .args(["--show-interactive-dev-session=false", "--log-level", "log"])
+            .args(&env_args)
             .args(["--var", &format!("JWT_SECRET:{TEST_JWT_SECRET}")]);
         for (name, value) in vars {
             command.args(["--var", &format!("{name}:{value}")]);
