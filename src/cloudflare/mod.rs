@@ -9,6 +9,7 @@ mod kv_stores;
 mod platform;
 mod sms_gate;
 mod sms_sender;
+mod web_crypto;
 
 pub use sms_gate::SmsGate;
 

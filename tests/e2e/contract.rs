@@ -1,6 +1,9 @@
 //! The contract, endpoint by endpoint: the document's flow and its failure examples,
 //! tokens, revocation, storage, routing and CORS.
 
+use login_worker::domain::password::{NativePbkdf2, PasswordHash};
+use login_worker::domain::random::SecureRandom;
+use pollster::block_on;
 use serde_json::{json, Value};
 
 use crate::support::*;
@@ -29,6 +32,8 @@ pub const TESTS: &[SharedTest] = &[
     ("a_taken_account_leaves_the_code_usable", a_taken_account_leaves_the_code_usable),
     ("passwords_are_stored_salted_and_hashed", passwords_are_stored_salted_and_hashed),
     ("new_users_get_the_default_role", new_users_get_the_default_role),
+    ("the_workers_hashes_verify_natively", the_workers_hashes_verify_natively),
+    ("a_native_hash_logs_in_and_is_upgraded", a_native_hash_logs_in_and_is_upgraded),
     ("tokens_carry_the_contracts_claims", tokens_carry_the_contracts_claims),
     ("status_reports_the_documents_fields", status_reports_the_documents_fields),
     ("refresh_accepts_jwt_or_refresh_jwt", refresh_accepts_jwt_or_refresh_jwt),
@@ -234,6 +239,35 @@ fn passwords_are_stored_salted_and_hashed(worker: &TestWorker) {
         assert!(!hash.contains(PASSWORD), "{hash}");
         assert!(hash.starts_with("$pbkdf2-sha256$i=100000$"), "{hash}");
     }
+}
+
+/// The worker hashes with WebCrypto; the `pbkdf2` crate must read the same bytes.
+fn the_workers_hashes_verify_natively(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, _) = new_user(&client);
+    let rows = worker.query(&format!("SELECT password_hash FROM users WHERE account = '{account}'"));
+    let hash = PasswordHash::decode(rows[0]["password_hash"].as_str().unwrap()).expect("a stored hash");
+    assert!(block_on(hash.verify(&NativePbkdf2, PASSWORD)).unwrap());
+    assert!(!block_on(hash.verify(&NativePbkdf2, "not_the_password")).unwrap());
+}
+
+/// The other way round: a hash made natively, with fewer iterations than configured,
+/// logs in through the worker and is replaced by one at the configured count.
+fn a_native_hash_logs_in_and_is_upgraded(worker: &TestWorker) {
+    let client = worker.client();
+    let account = unique_account();
+    let hash = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, PASSWORD, 1_000)).unwrap();
+    worker.query(&format!(
+        "INSERT INTO users (account, phone, password_hash, created_at) VALUES ('{account}', '+86{}', '{}', 0)",
+        unique_phone(),
+        hash.encode()
+    ));
+    log_in(&client, &account, PASSWORD);
+    let rows = worker.query(&format!("SELECT password_hash FROM users WHERE account = '{account}'"));
+    let upgraded = PasswordHash::decode(rows[0]["password_hash"].as_str().unwrap()).unwrap();
+    assert_eq!(upgraded.iterations(), 100_000);
+    assert!(block_on(upgraded.verify(&NativePbkdf2, PASSWORD)).unwrap());
+    log_in(&client, &account, PASSWORD);
 }
 
 fn new_users_get_the_default_role(worker: &TestWorker) {
