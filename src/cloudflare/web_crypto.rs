@@ -5,7 +5,7 @@
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{CryptoKey, Pbkdf2Params, SubtleCrypto, WorkerGlobalScope};
+use web_sys::{Crypto, CryptoKey, Pbkdf2Params, SubtleCrypto};
 
 use crate::domain::password::{NativePbkdf2, Pbkdf2};
 
@@ -15,8 +15,13 @@ use crate::domain::password::{NativePbkdf2, Pbkdf2};
 pub struct WebCryptoPbkdf2;
 
 fn subtle() -> Option<SubtleCrypto> {
-    let scope = js_sys::global().dyn_into::<WorkerGlobalScope>().ok()?;
-    Some(scope.crypto().ok()?.subtle())
+    // workerd's global object is no `WorkerGlobalScope` instance (a checked cast fails),
+    // so read its `crypto` property directly.
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok()?;
+    if crypto.is_undefined() {
+        return None;
+    }
+    Some(crypto.unchecked_into::<Crypto>().subtle())
 }
 
 async fn derive_with(
@@ -34,15 +39,23 @@ async fn derive_with(
     Ok(Uint8Array::new(&bits).to_vec())
 }
 
+/// Logged whenever the slow path is taken, so that it never goes unnoticed (the end-to-end
+/// tests look for it).
+pub const FALLBACK_WARNING: &str = "pbkdf2: WebCrypto unavailable, using the pbkdf2 crate";
+
 impl Pbkdf2 for WebCryptoPbkdf2 {
     async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], String> {
-        if let Some(subtle) = subtle() {
-            if let Ok(bytes) = derive_with(&subtle, password, salt, iterations).await {
-                if let Ok(bytes) = <[u8; 32]>::try_from(bytes) {
-                    return Ok(bytes);
-                }
-            }
-        }
+        let reason = match subtle() {
+            None => "no crypto.subtle".to_string(),
+            Some(subtle) => match derive_with(&subtle, password, salt, iterations).await {
+                Ok(bytes) => match <[u8; 32]>::try_from(bytes) {
+                    Ok(bytes) => return Ok(bytes),
+                    Err(bytes) => format!("{} bytes derived", bytes.len()),
+                },
+                Err(error) => format!("{error:?}"),
+            },
+        };
+        worker::console_warn!("{FALLBACK_WARNING} ({reason}; {iterations} iterations)");
         NativePbkdf2.derive(password, salt, iterations).await
     }
 }

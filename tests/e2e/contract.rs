@@ -249,6 +249,7 @@ fn the_workers_hashes_verify_natively(worker: &TestWorker) {
     let hash = PasswordHash::decode(rows[0]["password_hash"].as_str().unwrap()).expect("a stored hash");
     assert!(block_on(hash.verify(&NativePbkdf2, PASSWORD)).unwrap());
     assert!(!block_on(hash.verify(&NativePbkdf2, "not_the_password")).unwrap());
+    assert!(!worker.log().contains("WebCrypto unavailable"), "the worker fell back to the slow path");
 }
 
 /// The other way round: a hash made natively, with fewer iterations than configured,
