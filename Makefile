@@ -8,7 +8,7 @@ TOOLCHAIN := eval "$$(scripts/toolchain.sh)"
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
 WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
-.PHONY: dev test worker lint unit e2e toolchain clean
+.PHONY: dev test worker lint unit e2e bench toolchain clean
 
 ## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects
 dev: worker .dev.vars
@@ -19,6 +19,14 @@ dev: worker .dev.vars
 
 ## test: formatting, clippy, native unit tests, then end-to-end tests against the real worker
 test: lint unit worker .dev.vars e2e
+
+## bench: throughput, latency, ratios, wasm size and memory, written to BENCHMARKS.md
+bench: worker
+	@$(TOOLCHAIN); command -v wrk >/dev/null || scripts/apt-install.sh wrk; \
+	"$$WORKER_BUILD" --release --out-dir build-bench --features bench >/dev/null 2>&1 \
+		|| { echo "the bench build failed; run: $$WORKER_BUILD --release --out-dir build-bench --features bench"; exit 1; }; \
+	scripts/prebuilt-config.sh build-bench; \
+	python3 bench/run.py
 
 toolchain:
 	@$(TOOLCHAIN)
@@ -44,4 +52,4 @@ build/worker/shim.mjs: $(WORKER_SOURCES)
 	@echo "Wrote a random JWT_SECRET to .dev.vars"
 
 clean:
-	rm -rf build target/e2e .wrangler
+	rm -rf build build-bench target/e2e .wrangler

@@ -13,4 +13,5 @@ rm -f "$log"
 raw=$(wc -c < build/index_bg.wasm)
 gzipped=$(gzip -9 -c build/index_bg.wasm | wc -c)
 echo "built build/index_bg.wasm: $raw bytes, $gzipped gzipped"
+scripts/prebuilt-config.sh build
 touch build/worker/shim.mjs

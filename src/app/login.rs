@@ -4,7 +4,7 @@ use super::ports::UserStore;
 use super::session::{Sessions, TokenPair};
 use crate::domain::account::Account;
 use crate::domain::error::ApiError;
-use crate::domain::password::{PasswordHash, Pbkdf2};
+use crate::domain::password::{PasswordHash, PasswordPolicy, Pbkdf2};
 use crate::domain::random::Randomness;
 use crate::domain::requests::LoginRequest;
 use crate::domain::token::UserData;
@@ -14,7 +14,7 @@ pub struct Login<'a, U, P, R> {
     pub users: &'a U,
     pub kdf: &'a P,
     pub rng: &'a R,
-    pub pbkdf2_iterations: u32,
+    pub passwords: &'a PasswordPolicy,
 }
 
 impl<U: UserStore, P: Pbkdf2, R: Randomness> Login<'_, U, P, R> {
@@ -22,9 +22,10 @@ impl<U: UserStore, P: Pbkdf2, R: Randomness> Login<'_, U, P, R> {
     /// a disabled user give the same 50006, after the same work: an unknown account is
     /// checked against a dummy hash, so timing does not reveal which accounts exist.
     ///
-    /// A hash made with fewer iterations than configured is replaced at a successful
-    /// login, so that raising `PBKDF2_ITERATIONS` reaches every active user (and the
-    /// dummy hash, made at the configured count, keeps costing what real ones cost).
+    /// A hash weaker than the policy (fewer iterations, or no pepper where one is set) is
+    /// replaced at a successful login, so that raising `PBKDF2_ITERATIONS` or adding
+    /// `PASSWORD_PEPPER` reaches every active user, and the dummy hash, made by the
+    /// policy, keeps costing what real ones cost.
     pub async fn log_in<S: Sessions>(
         &self,
         sessions: &S,
@@ -35,15 +36,15 @@ impl<U: UserStore, P: Pbkdf2, R: Randomness> Login<'_, U, P, R> {
             Err(_) => None,
         };
         let stored_hash = user.as_ref().and_then(|user| PasswordHash::decode(&user.password_hash));
-        let hash = stored_hash.clone().unwrap_or_else(|| PasswordHash::dummy(self.pbkdf2_iterations));
-        let password_matches = hash.verify(self.kdf, &request.pwd).await.map_err(ApiError::internal)?;
+        let hash = stored_hash.clone().unwrap_or_else(|| PasswordHash::dummy(self.passwords));
+        let password_matches =
+            hash.verify(self.kdf, &request.pwd, self.passwords).await.map_err(ApiError::internal)?;
         let user = match user {
             Some(user) if password_matches && stored_hash.is_some() && !user.disabled => user,
             _ => return Err(ApiError::LoginFailed { account: request.account.clone() }),
         };
-        if hash.iterations() < self.pbkdf2_iterations {
-            let upgraded =
-                PasswordHash::create(self.kdf, self.rng, &request.pwd, self.pbkdf2_iterations).await;
+        if hash.is_weaker_than(self.passwords) {
+            let upgraded = PasswordHash::create(self.kdf, self.rng, &request.pwd, self.passwords).await;
             // Best effort: the login succeeds whether or not the upgrade is stored.
             if let Ok(upgraded) = upgraded {
                 let _ = self.users.update_password_hash(user.id, &upgraded).await;
@@ -86,8 +87,8 @@ mod tests {
 
     fn users_with(account: &str, password: &str, iterations: u32) -> MemoryUsers {
         let users = MemoryUsers::default();
-        let hash =
-            block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, password, iterations)).unwrap();
+        let policy = PasswordPolicy::new(iterations);
+        let hash = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, password, &policy)).unwrap();
         let user = NewUser {
             account: Account::parse(account).unwrap(),
             phone: Phone::parse("13911119999").unwrap(),
@@ -103,7 +104,8 @@ mod tests {
         account: &str,
         pwd: &str,
     ) -> Result<TokenPair, ApiError> {
-        let login = Login { users, kdf, rng: &SecureRandom, pbkdf2_iterations: 2_000 };
+        let policy = PasswordPolicy::new(2_000);
+        let login = Login { users, kdf, rng: &SecureRandom, passwords: &policy };
         let request = LoginRequest { account: account.into(), pwd: pwd.into() };
         block_on(login.log_in(&OpenSessions, &request))
     }

@@ -3,7 +3,7 @@
 use super::ports::{CodeGate, Created, NewUser, UserStore};
 use crate::domain::clock::Clock;
 use crate::domain::error::ApiError;
-use crate::domain::password::{PasswordHash, Pbkdf2};
+use crate::domain::password::{PasswordHash, PasswordPolicy, Pbkdf2};
 use crate::domain::random::Randomness;
 use crate::domain::requests::RegisterRequest;
 
@@ -14,7 +14,7 @@ pub struct Registration<'a, U, G, P, K, R> {
     pub kdf: &'a P,
     pub clock: &'a K,
     pub rng: &'a R,
-    pub pbkdf2_iterations: u32,
+    pub passwords: &'a PasswordPolicy,
 }
 
 impl<U: UserStore, G: CodeGate, P: Pbkdf2, K: Clock, R: Randomness> Registration<'_, U, G, P, K, R> {
@@ -45,7 +45,7 @@ impl<U: UserStore, G: CodeGate, P: Pbkdf2, K: Clock, R: Randomness> Registration
 
     async fn create_user(&self, request: &RegisterRequest) -> Result<Created, ApiError> {
         let password_hash =
-            PasswordHash::create(self.kdf, self.rng, request.password.as_str(), self.pbkdf2_iterations)
+            PasswordHash::create(self.kdf, self.rng, request.password.as_str(), self.passwords)
                 .await
                 .map_err(ApiError::internal)?;
         let user = NewUser { account: request.account.clone(), phone: request.phone.clone(), password_hash };
@@ -64,6 +64,9 @@ mod tests {
     use pollster::block_on;
     use serde_json::json;
 
+    static POLICY: std::sync::LazyLock<PasswordPolicy> =
+        std::sync::LazyLock::new(|| PasswordPolicy::new(1000));
+
     fn request(account: &str, phone: &str, code: &str) -> RegisterRequest {
         let body = json!({"account": account, "password": "secret1", "password_confirmation": "secret1",
                           "phone": phone, "code": code});
@@ -80,7 +83,7 @@ mod tests {
             kdf: &NativePbkdf2,
             clock: &SystemClock,
             rng: &SecureRandom,
-            pbkdf2_iterations: 1000,
+            passwords: &POLICY,
         }
     }
 

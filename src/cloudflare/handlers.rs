@@ -39,6 +39,9 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
     };
 
     let (response, code) = match (Endpoint::from_path(&path), method.clone()) {
+        (None, _) if path == "/healthz" => health(&method),
+        #[cfg(feature = "bench")]
+        (None, _) if path == "/__bench/pbkdf2" => bench_pbkdf2(&settings).await,
         (None, _) => answer(Err(ApiError::NotFound)),
         (Some(_), Method::Options) => (preflight_response(), 204),
         (Some(_), method) if method != Method::Post => answer(Err(ApiError::MethodNotAllowed)),
@@ -60,6 +63,27 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
     });
     worker::console_log!("{log}");
     response
+}
+
+/// `GET /healthz`, for monitors: 200 while the Worker serves. Not an envelope route.
+fn health(method: &Method) -> (Response, u32) {
+    match method {
+        Method::Get | Method::Head => match Response::from_json(&json!({ "status": "ok" })) {
+            Ok(response) => (response, 200),
+            Err(error) => answer(Err(ApiError::internal(error))),
+        },
+        _ => answer(Err(ApiError::MethodNotAllowed)),
+    }
+}
+
+/// `make bench` only: one WebCrypto PBKDF2 at the configured iterations and nothing else,
+/// the yardstick for `/login/jwt/get`.
+#[cfg(feature = "bench")]
+async fn bench_pbkdf2(settings: &Result<Settings, String>) -> (Response, u32) {
+    use crate::domain::password::Pbkdf2;
+    let iterations = settings.as_ref().map(|s| s.passwords.iterations).unwrap_or(100_000);
+    let outcome = WebCryptoPbkdf2.derive(b"bench password", b"bench salt 16 by", iterations).await;
+    answer(outcome.map(|_| json!([])).map_err(ApiError::internal))
 }
 
 fn answer(outcome: Result<Value, ApiError>) -> (Response, u32) {
@@ -116,7 +140,7 @@ async fn handle(endpoint: Endpoint, body: &[u8], env: &Env, settings: &Settings)
                 kdf: &WebCryptoPbkdf2,
                 clock: &WorkerClock,
                 rng: &SecureRandom,
-                pbkdf2_iterations: settings.pbkdf2_iterations,
+                passwords: &settings.passwords,
             };
             registration.register(&request).await.map(|()| json!([]))
         }
@@ -127,7 +151,7 @@ async fn handle(endpoint: Endpoint, body: &[u8], env: &Env, settings: &Settings)
                 users: &users,
                 kdf: &WebCryptoPbkdf2,
                 rng: &SecureRandom,
-                pbkdf2_iterations: settings.pbkdf2_iterations,
+                passwords: &settings.passwords,
             };
             let (key, policy, revocations) = session_parts(env, settings)?;
             let sessions = session_service(&key, &policy, &revocations, &users);

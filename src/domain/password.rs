@@ -3,13 +3,19 @@
 //! Stored hashes are PBKDF2-HMAC-SHA256 in a self-describing string,
 //! `$pbkdf2-sha256$i=<iterations>$<salt>$<hash>` (salt and hash in unpadded standard
 //! base64, as the PHC string format has it), so the iteration count can be raised later
-//! without breaking older hashes.
+//! without breaking older hashes. With a pepper (`PASSWORD_PEPPER`, a secret kept out of
+//! D1) the password is first replaced by HMAC-SHA256(pepper, password), and the hash says
+//! so: `$pbkdf2-sha256$i=<iterations>,pepper=1$...`. A stolen database alone then cannot
+//! be attacked offline, which makes up for the 100,000-iteration ceiling of Cloudflare's
+//! WebCrypto.
 //!
 //! The derivation itself is behind [`Pbkdf2`], so that another implementation (such as
 //! WebCrypto's, much faster than the crate compiled to wasm) can replace the `pbkdf2`
 //! crate without touching the format or the use cases.
 
 use base64ct::{Base64Unpadded, Encoding};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use super::random::Randomness;
 
@@ -76,51 +82,113 @@ impl Pbkdf2 for NativePbkdf2 {
     }
 }
 
+/// How new hashes are made, and the pepper that peppered hashes need.
+#[derive(Clone)]
+pub struct PasswordPolicy {
+    pub iterations: u32,
+    pub pepper: Option<Vec<u8>>,
+}
+
+// The pepper is a secret: never print it.
+impl std::fmt::Debug for PasswordPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PasswordPolicy {{ iterations: {}, pepper: {} }}", self.iterations, self.pepper.is_some())
+    }
+}
+
+impl PasswordPolicy {
+    pub fn new(iterations: u32) -> PasswordPolicy {
+        PasswordPolicy { iterations, pepper: None }
+    }
+}
+
+/// What PBKDF2 is given as the password: the password itself, or its HMAC with the pepper.
+fn kdf_input(password: &str, pepper: Option<&[u8]>) -> Vec<u8> {
+    match pepper {
+        None => password.as_bytes().to_vec(),
+        Some(pepper) => {
+            // HMAC accepts keys of any length, so this cannot fail.
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(pepper).expect("any key length");
+            mac.update(password.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+    }
+}
+
 /// A stored password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordHash {
     iterations: u32,
+    peppered: bool,
     salt: Vec<u8>,
     hash: Vec<u8>,
 }
 
 impl PasswordHash {
-    /// Hashes `password` with a fresh random salt.
+    /// Hashes `password` with a fresh random salt, as `policy` says.
     pub async fn create(
         kdf: &impl Pbkdf2,
         rng: &impl Randomness,
         password: &str,
-        iterations: u32,
+        policy: &PasswordPolicy,
     ) -> Result<PasswordHash, String> {
         let salt = rng.bytes::<SALT_BYTES>().to_vec();
-        let hash = kdf.derive(password.as_bytes(), &salt, iterations).await?.to_vec();
-        Ok(PasswordHash { iterations, salt, hash })
+        let input = kdf_input(password, policy.pepper.as_deref());
+        let hash = kdf.derive(&input, &salt, policy.iterations).await?.to_vec();
+        Ok(PasswordHash { iterations: policy.iterations, peppered: policy.pepper.is_some(), salt, hash })
     }
 
     /// A hash no password matches, costing what a real one costs to check: verifying a
     /// login for an unknown account against it takes as long as a wrong password does,
     /// so timing does not tell which accounts exist.
-    pub fn dummy(iterations: u32) -> PasswordHash {
-        PasswordHash { iterations, salt: vec![0x5a; SALT_BYTES], hash: vec![0; HASH_BYTES] }
+    pub fn dummy(policy: &PasswordPolicy) -> PasswordHash {
+        PasswordHash {
+            iterations: policy.iterations,
+            peppered: policy.pepper.is_some(),
+            salt: vec![0x5a; SALT_BYTES],
+            hash: vec![0; HASH_BYTES],
+        }
     }
 
-    /// Whether `password` matches, comparing in constant time.
-    pub async fn verify(&self, kdf: &impl Pbkdf2, password: &str) -> Result<bool, String> {
-        let derived = kdf.derive(password.as_bytes(), &self.salt, self.iterations).await?;
+    /// Whether `password` matches, comparing in constant time. A peppered hash needs the
+    /// policy's pepper; without it, it is an error, not a mismatch.
+    pub async fn verify(
+        &self,
+        kdf: &impl Pbkdf2,
+        password: &str,
+        policy: &PasswordPolicy,
+    ) -> Result<bool, String> {
+        let pepper = match (self.peppered, policy.pepper.as_deref()) {
+            (false, _) => None,
+            (true, Some(pepper)) => Some(pepper),
+            (true, None) => return Err("a stored hash needs PASSWORD_PEPPER, which is not set".into()),
+        };
+        let derived = kdf.derive(&kdf_input(password, pepper), &self.salt, self.iterations).await?;
         let same_length = derived.len() == self.hash.len();
         let difference = derived.iter().zip(&self.hash).fold(0u8, |acc, (a, b)| acc | (a ^ b));
         Ok(same_length && difference == 0)
+    }
+
+    /// Whether this hash is weaker than `policy` would make it now: fewer iterations, or
+    /// no pepper where one is configured.
+    pub fn is_weaker_than(&self, policy: &PasswordPolicy) -> bool {
+        self.iterations < policy.iterations || (policy.pepper.is_some() && !self.peppered)
     }
 
     pub fn iterations(&self) -> u32 {
         self.iterations
     }
 
+    pub fn is_peppered(&self) -> bool {
+        self.peppered
+    }
+
     /// The self-describing text stored in D1.
     pub fn encode(&self) -> String {
         format!(
-            "${SCHEME}$i={}${}${}",
+            "${SCHEME}$i={}{}${}${}",
             self.iterations,
+            if self.peppered { ",pepper=1" } else { "" },
             Base64Unpadded::encode_string(&self.salt),
             Base64Unpadded::encode_string(&self.hash)
         )
@@ -133,10 +201,20 @@ impl PasswordHash {
         if scheme != SCHEME || parts.next().is_some() {
             return None;
         }
-        let iterations: u32 = params.strip_prefix("i=")?.parse().ok().filter(|&i| i > 0)?;
+        let (iterations, peppered) = match params.split_once(',') {
+            None => (params, false),
+            Some((iterations, "pepper=1")) => (iterations, true),
+            Some(_) => return None,
+        };
+        let iterations: u32 = iterations.strip_prefix("i=")?.parse().ok().filter(|&i| i > 0)?;
         let salt = Base64Unpadded::decode_vec(salt).ok()?;
         let hash = Base64Unpadded::decode_vec(hash).ok()?;
-        (hash.len() == HASH_BYTES && !salt.is_empty()).then_some(PasswordHash { iterations, salt, hash })
+        (hash.len() == HASH_BYTES && !salt.is_empty()).then_some(PasswordHash {
+            iterations,
+            peppered,
+            salt,
+            hash,
+        })
     }
 }
 
@@ -165,23 +243,66 @@ mod tests {
         }
     }
 
+    fn policy(iterations: u32) -> PasswordPolicy {
+        PasswordPolicy::new(iterations)
+    }
+
+    fn peppered(iterations: u32, pepper: &str) -> PasswordPolicy {
+        PasswordPolicy { iterations, pepper: Some(pepper.as_bytes().to_vec()) }
+    }
+
+    fn create(password: &str, policy: &PasswordPolicy) -> PasswordHash {
+        block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, password, policy)).unwrap()
+    }
+
+    fn verify(hash: &PasswordHash, password: &str, policy: &PasswordPolicy) -> Result<bool, String> {
+        block_on(hash.verify(&NativePbkdf2, password, policy))
+    }
+
     #[test]
     fn a_hash_verifies_its_password_and_nothing_else() {
-        let hash = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, "secret_1", 1000)).unwrap();
-        assert!(block_on(hash.verify(&NativePbkdf2, "secret_1")).unwrap());
-        assert!(!block_on(hash.verify(&NativePbkdf2, "secret_2")).unwrap());
+        let hash = create("secret_1", &policy(1000));
+        assert!(verify(&hash, "secret_1", &policy(1000)).unwrap());
+        assert!(!verify(&hash, "secret_2", &policy(1000)).unwrap());
+    }
+
+    #[test]
+    fn a_peppered_hash_needs_its_pepper() {
+        let pepper = peppered(1000, "a pepper of at least thirty-two bytes");
+        let hash = create("secret_1", &pepper);
+        assert!(hash.encode().starts_with("$pbkdf2-sha256$i=1000,pepper=1$"), "{}", hash.encode());
+        assert_eq!(PasswordHash::decode(&hash.encode()), Some(hash.clone()));
+        assert!(verify(&hash, "secret_1", &pepper).unwrap());
+        assert!(!verify(&hash, "secret_1", &peppered(1000, "another pepper of thirty-two bytes")).unwrap());
+        assert!(verify(&hash, "secret_1", &policy(1000)).is_err(), "no pepper: an error, not a mismatch");
+    }
+
+    #[test]
+    fn a_pepper_is_hmac_sha256_of_the_password() {
+        // RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya want for nothing?").
+        let input = kdf_input("what do ya want for nothing?", Some(b"Jefe"));
+        assert_eq!(hex(&input), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+
+    #[test]
+    fn weaker_hashes_are_recognized() {
+        let plain = create("pw_123", &policy(1000));
+        assert!(!plain.is_weaker_than(&policy(1000)));
+        assert!(plain.is_weaker_than(&policy(2000)));
+        assert!(plain.is_weaker_than(&peppered(1000, "p")));
+        assert!(!create("pw_123", &peppered(1000, "p")).is_weaker_than(&peppered(1000, "p")));
     }
 
     #[test]
     fn one_password_hashes_differently_for_two_users() {
-        let a = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, "same_pw", 1000)).unwrap();
-        let b = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, "same_pw", 1000)).unwrap();
+        let a = create("same_pw", &policy(1000));
+        let b = create("same_pw", &policy(1000));
         assert_ne!(a.encode(), b.encode());
     }
 
     #[test]
     fn the_format_records_algorithm_iterations_and_salt() {
-        let hash = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, "abc123", 1234)).unwrap();
+        let hash = create("abc123", &policy(1234));
         let text = hash.encode();
         assert!(text.starts_with("$pbkdf2-sha256$i=1234$"), "{text}");
         assert!(!text.contains("abc123"));
@@ -198,6 +319,7 @@ mod tests {
             "$pbkdf2-sha256$1000$c2FsdA$AAAA",
             "$pbkdf2-sha256$i=10$$AAAA",
             "$pbkdf2-sha256$i=10$c2FsdA$AAAA$extra",
+            "$pbkdf2-sha256$i=10,pepper=2$c2FsdA$AAAA",
         ] {
             assert_eq!(PasswordHash::decode(text), None, "{text}");
         }
@@ -205,9 +327,11 @@ mod tests {
 
     #[test]
     fn the_dummy_hash_matches_no_password() {
-        let dummy = PasswordHash::dummy(10);
-        assert!(!block_on(dummy.verify(&NativePbkdf2, "")).unwrap());
-        assert!(!block_on(dummy.verify(&NativePbkdf2, "password")).unwrap());
+        let dummy = PasswordHash::dummy(&policy(10));
+        assert!(!verify(&dummy, "", &policy(10)).unwrap());
+        assert!(!verify(&dummy, "password", &policy(10)).unwrap());
+        let peppered_dummy = PasswordHash::dummy(&peppered(10, "p"));
+        assert!(!verify(&peppered_dummy, "password", &peppered(10, "p")).unwrap());
     }
 
     #[test]

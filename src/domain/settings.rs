@@ -3,6 +3,8 @@
 
 use chrono::FixedOffset;
 
+use super::password::PasswordPolicy;
+
 /// Which browser origins may call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllowedOrigins {
@@ -45,8 +47,8 @@ pub struct Settings {
     /// `SMS_PROVIDER`. No default: a deployment that forgot to choose one must not log
     /// its users' codes instead of sending them.
     pub sms_provider: Option<String>,
-    /// `PBKDF2_ITERATIONS` for new password hashes.
-    pub pbkdf2_iterations: u32,
+    /// `PBKDF2_ITERATIONS` for new password hashes, and `PASSWORD_PEPPER` (a secret).
+    pub passwords: PasswordPolicy,
     /// `CORS_ALLOWED_ORIGINS`, comma-separated, or `*`.
     pub allowed_origins: AllowedOrigins,
     /// `DISPLAY_UTC_OFFSET`, e.g. `+08:00`, for the dates of `/login/jwt/status`.
@@ -55,6 +57,9 @@ pub struct Settings {
 
 /// Token lifetimes past ten years are surely a typo (and would overflow date arithmetic).
 pub const MAX_TOKEN_TTL_SECONDS: u64 = 10 * 365 * 86_400;
+
+/// A pepper is a key: as long as the JWT secret must be.
+pub const MIN_PEPPER_BYTES: usize = 32;
 
 /// KV refuses an `expirationTtl` under 60 s.
 pub const MIN_KV_TTL_SECONDS: u64 = 60;
@@ -93,6 +98,15 @@ impl Settings {
             Some("true") | Some("1") => true,
             Some(other) => return Err(format!("EXPOSE_SMS_CODE must be true or false, not {other:?}")),
         };
+        let pepper = match lookup("PASSWORD_PEPPER").filter(|p| !p.is_empty()) {
+            Some(pepper) if pepper.len() < MIN_PEPPER_BYTES => {
+                return Err(format!(
+                    "PASSWORD_PEPPER has {} bytes; at least {MIN_PEPPER_BYTES} are needed",
+                    pepper.len()
+                ))
+            }
+            pepper => pepper.map(String::into_bytes),
+        };
         Ok(Settings {
             jwt_secret: lookup("JWT_SECRET").filter(|s| !s.is_empty()),
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "login".into()),
@@ -102,7 +116,10 @@ impl Settings {
             sms_code_ttl_seconds: number("SMS_CODE_TTL_SECONDS", 300, MIN_KV_TTL_SECONDS, 86_400)?,
             expose_sms_code,
             sms_provider: get("SMS_PROVIDER"),
-            pbkdf2_iterations: number("PBKDF2_ITERATIONS", 100_000, 1_000, 10_000_000)? as u32,
+            passwords: PasswordPolicy {
+                iterations: number("PBKDF2_ITERATIONS", 100_000, 1_000, 10_000_000)? as u32,
+                pepper,
+            },
             allowed_origins,
             display_utc_offset,
         })
@@ -142,7 +159,8 @@ mod tests {
             (s.access_ttl_seconds, s.refresh_ttl_seconds, s.sms_code_ttl_seconds),
             (86_400, 604_800, 300)
         );
-        assert_eq!(s.pbkdf2_iterations, 100_000);
+        assert_eq!(s.passwords.iterations, 100_000);
+        assert_eq!(s.passwords.pepper, None);
         assert!(!s.expose_sms_code);
         assert_eq!(s.jwt_secret, None);
         assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);
@@ -157,6 +175,16 @@ mod tests {
         assert!(settings(&[("SMS_CODE_TTL_SECONDS", "30")]).is_err(), "KV needs at least 60 s");
         assert!(settings(&[("ACCESS_TTL_SECONDS", "18446744073709551615")]).is_err(), "no overflow later");
         assert!(settings(&[("PBKDF2_ITERATIONS", "99999999999")]).is_err());
+    }
+
+    #[test]
+    fn a_short_pepper_is_refused() {
+        assert!(settings(&[("PASSWORD_PEPPER", "short")]).unwrap_err().contains("PASSWORD_PEPPER"));
+        let long = "p".repeat(32);
+        assert_eq!(
+            settings(&[("PASSWORD_PEPPER", &long)]).unwrap().passwords.pepper,
+            Some(long.into_bytes())
+        );
     }
 
     #[test]

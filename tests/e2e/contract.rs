@@ -1,7 +1,7 @@
 //! The contract, endpoint by endpoint: the document's flow and its failure examples,
 //! tokens, revocation, storage, routing and CORS.
 
-use login_worker::domain::password::{NativePbkdf2, PasswordHash};
+use login_worker::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy};
 use login_worker::domain::random::SecureRandom;
 use pollster::block_on;
 use serde_json::{json, Value};
@@ -45,6 +45,7 @@ pub const TESTS: &[SharedTest] = &[
     ("other_sessions_of_the_user_survive_a_deactivation", other_sessions_of_the_user_survive_a_deactivation),
     ("a_forged_or_tampered_token_is_refused", a_forged_or_tampered_token_is_refused),
     ("unknown_paths_get_9902", unknown_paths_get_9902),
+    ("healthz_answers_200_while_serving", healthz_answers_200_while_serving),
     ("wrong_methods_get_9903_with_allow", wrong_methods_get_9903_with_allow),
     ("the_documents_capitalised_route_works", the_documents_capitalised_route_works),
     ("preflights_are_answered_on_every_login_path", preflights_are_answered_on_every_login_path),
@@ -247,8 +248,9 @@ fn the_workers_hashes_verify_natively(worker: &TestWorker) {
     let (account, _) = new_user(&client);
     let rows = worker.query(&format!("SELECT password_hash FROM users WHERE account = '{account}'"));
     let hash = PasswordHash::decode(rows[0]["password_hash"].as_str().unwrap()).expect("a stored hash");
-    assert!(block_on(hash.verify(&NativePbkdf2, PASSWORD)).unwrap());
-    assert!(!block_on(hash.verify(&NativePbkdf2, "not_the_password")).unwrap());
+    let policy = PasswordPolicy::new(100_000);
+    assert!(block_on(hash.verify(&NativePbkdf2, PASSWORD, &policy)).unwrap());
+    assert!(!block_on(hash.verify(&NativePbkdf2, "not_the_password", &policy)).unwrap());
     assert!(!worker.log().contains("WebCrypto unavailable"), "the worker fell back to the slow path");
 }
 
@@ -257,7 +259,8 @@ fn the_workers_hashes_verify_natively(worker: &TestWorker) {
 fn a_native_hash_logs_in_and_is_upgraded(worker: &TestWorker) {
     let client = worker.client();
     let account = unique_account();
-    let hash = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, PASSWORD, 1_000)).unwrap();
+    let policy = PasswordPolicy::new(1_000);
+    let hash = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, PASSWORD, &policy)).unwrap();
     worker.query(&format!(
         "INSERT INTO users (account, phone, password_hash, created_at) VALUES ('{account}', '+86{}', '{}', 0)",
         unique_phone(),
@@ -267,7 +270,7 @@ fn a_native_hash_logs_in_and_is_upgraded(worker: &TestWorker) {
     let rows = worker.query(&format!("SELECT password_hash FROM users WHERE account = '{account}'"));
     let upgraded = PasswordHash::decode(rows[0]["password_hash"].as_str().unwrap()).unwrap();
     assert_eq!(upgraded.iterations(), 100_000);
-    assert!(block_on(upgraded.verify(&NativePbkdf2, PASSWORD)).unwrap());
+    assert!(block_on(upgraded.verify(&NativePbkdf2, PASSWORD, &policy)).unwrap());
     log_in(&client, &account, PASSWORD);
 }
 
@@ -422,6 +425,15 @@ fn unknown_paths_get_9902(worker: &TestWorker) {
         reply.expect(9902, 404);
         assert_eq!(reply.msg(), "API地址错误或HTTP方法错误，请检查 :(");
     }
+}
+
+fn healthz_answers_200_while_serving(worker: &TestWorker) {
+    let client = worker.client();
+    let reply = client.request("GET", "/healthz", &[], None);
+    assert_eq!((reply.status, reply.json()), (200, json!({"status": "ok"})));
+    client.request("POST", "/healthz", &[], Some(b"{}")).expect(9903, 405);
+    // The bench-only route is not in this build.
+    client.request("POST", "/__bench/pbkdf2", &[], Some(b"{}")).expect(9902, 404);
 }
 
 fn wrong_methods_get_9903_with_allow(worker: &TestWorker) {

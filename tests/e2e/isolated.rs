@@ -1,5 +1,7 @@
 //! Tests that need a worker of their own: a restart, or other settings.
 
+use login_worker::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy};
+use pollster::block_on;
 use serde_json::json;
 
 use crate::support::*;
@@ -13,6 +15,7 @@ pub const TESTS: &[OwnTest] = &[
         production_settings_hide_the_code_and_limit_origins,
     ),
     ("a_short_jwt_secret_gives_9999_and_a_logged_reason", a_short_jwt_secret_gives_9999_and_a_logged_reason),
+    ("a_pepper_peppers_new_hashes_and_upgrades_old_ones", a_pepper_peppers_new_hashes_and_upgrades_old_ones),
 ];
 
 fn users_survive_a_restart_on_the_same_state() {
@@ -62,4 +65,30 @@ fn a_short_jwt_secret_gives_9999_and_a_logged_reason() {
     assert!(!reply.text.contains("JWT_SECRET"), "no internals in the body");
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(worker.log().contains("JWT_SECRET has 9 bytes"), "{}", worker.log());
+}
+
+/// A user registered before `PASSWORD_PEPPER` was set logs in after it is set, and leaves
+/// with a peppered hash; a new user gets one at once. The hashes verify natively only
+/// with the pepper.
+fn a_pepper_peppers_new_hashes_and_upgrades_old_ones() {
+    let pepper = "a pepper that is at least thirty-two bytes long";
+    let state = fresh_state_dir();
+    let plain = TestWorker::start_with(&state, &[]);
+    let (old_user, _) = new_user(&plain.client());
+    plain.stop();
+
+    let worker = TestWorker::start_with(&state, &[("PASSWORD_PEPPER", pepper)]);
+    let client = worker.client();
+    let (new, _) = new_user(&client);
+    log_in(&client, &old_user, PASSWORD);
+    let with_pepper = PasswordPolicy { iterations: 100_000, pepper: Some(pepper.as_bytes().to_vec()) };
+    for account in [&old_user, &new] {
+        let rows = worker.query(&format!("SELECT password_hash FROM users WHERE account = '{account}'"));
+        let hash = PasswordHash::decode(rows[0]["password_hash"].as_str().unwrap()).unwrap();
+        assert!(hash.is_peppered(), "{account}");
+        assert!(block_on(hash.verify(&NativePbkdf2, PASSWORD, &with_pepper)).unwrap());
+        assert!(block_on(hash.verify(&NativePbkdf2, PASSWORD, &PasswordPolicy::new(100_000))).is_err());
+        log_in(&client, account, PASSWORD);
+    }
+    client.post("/login/jwt/get", &json!({ "account": new, "pwd": "wrong_password" })).expect(50006, 401);
 }

@@ -49,21 +49,35 @@ pub fn fresh_state_dir() -> PathBuf {
     dir
 }
 
-/// Runs wrangler (not `dev`) to completion, e.g. `d1 execute`.
+/// The configuration of the prebuilt worker (`make worker` writes it): wrangler.toml
+/// without its build step, so that a test neither rebuilds nor reloads the worker.
+fn config() -> String {
+    project_root().join("build/wrangler.toml").to_string_lossy().into_owned()
+}
+
+/// Runs wrangler (not `dev`) to completion, e.g. `d1 execute`. A local D1 write can find
+/// the database locked by the running worker for a moment, so a failure is retried a few
+/// times before it fails the test.
 pub fn wrangler(args: &[&str]) -> String {
-    let output = Command::new(env_path("LOGIN_NODE"))
-        .arg(env_path("LOGIN_WRANGLER"))
-        .args(args)
-        .current_dir(project_root())
-        .output()
-        .expect("run wrangler");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "wrangler {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    let mut failure = String::new();
+    for attempt in 0..5 {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(200 * attempt));
+        }
+        let output = Command::new(env_path("LOGIN_NODE"))
+            .arg(env_path("LOGIN_WRANGLER"))
+            .args(args)
+            .args(["--config", &config()])
+            .current_dir(project_root())
+            .output()
+            .expect("run wrangler");
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        if output.status.success() {
+            return stdout;
+        }
+        failure = format!("{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    panic!("wrangler {args:?} failed:\n{failure}");
 }
 
 impl TestWorker {
@@ -93,7 +107,7 @@ impl TestWorker {
         let mut command = Command::new(env_path("LOGIN_NODE"));
         command
             .arg(env_path("LOGIN_WRANGLER"))
-            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["dev", "--config", &config(), "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string(), "--persist-to", state])
             .args(["--show-interactive-dev-session=false", "--log-level", "log"])
             .args(&env_args)

@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""`make bench`: the release worker (plus a bench-only PBKDF2 route) under `wrangler dev`,
+measured in one run with wrk, and a summary table printed and written to BENCHMARKS.md.
+
+Ratios are what this reports; nothing here asserts a timing. Run through `make bench`,
+which builds the worker and sets up the toolchain (LOGIN_NODE, LOGIN_WRANGLER, ...)."""
+
+import datetime
+import gzip
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+MIXED_SECONDS = int(os.environ.get("BENCH_MIXED_SECONDS", "50"))
+PASSWORD = "bench_password_1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# Written by scripts/prebuilt-config.sh: the bench build, with no build step to rerun.
+CONFIG = os.path.join(ROOT, "build-bench", "wrangler.toml")
+
+
+def wrangler(*args, **kwargs):
+    command = [os.environ["LOGIN_NODE"], os.environ["LOGIN_WRANGLER"], *args, "--config", CONFIG]
+    return subprocess.run(command, cwd=ROOT, **kwargs)
+
+
+def post(base, path, body):
+    request = urllib.request.Request(base + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        return json.load(error)
+
+
+class Worker:
+    """wrangler dev on the bench build, in its own process group."""
+
+    def __init__(self):
+        self.state = tempfile.mkdtemp(prefix="login-bench-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        wrangler("d1", "execute", "DB", "--local", "--persist-to", self.state, "--file", "schema.sql",
+                 check=True, capture_output=True)
+        self.log = open(os.path.join(self.state, "wrangler.log"), "w")
+        self.process = subprocess.Popen(
+            [os.environ["LOGIN_NODE"], os.environ["LOGIN_WRANGLER"], "dev", "--config", CONFIG,
+             "--ip", "127.0.0.1", "--port", str(self.port), "--inspector-port", str(free_port()),
+             "--persist-to", self.state, "--show-interactive-dev-session=false", "--log-level", "warn",
+             "--var", "JWT_SECRET:bench-secret-that-is-longer-than-32-bytes"],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        sys.exit("wrangler dev did not start; see " + self.log.name)
+
+    def workerd_peak_rss_kib(self):
+        """The largest peak resident set (VmHWM) among the group's workerd processes."""
+        peak = 0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                if os.getpgid(int(pid)) != self.process.pid:
+                    continue
+                with open(f"/proc/{pid}/status") as status:
+                    fields = dict(line.split(":", 1) for line in status if ":" in line)
+                if fields.get("Name", "").strip() == "workerd":
+                    peak = max(peak, int(fields.get("VmHWM", "0 kB").split()[0]))
+            except (OSError, ValueError):
+                continue
+        return peak
+
+    def stop(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+RUNS = iter(range(100))
+
+
+def wrk(base, path, concurrency, script, env, seconds=SECONDS, threads=None):
+    threads = threads or min(concurrency, 2)
+    env = {**env, "BENCH_RUN": str(next(RUNS))}
+    command = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s",
+               "-s", os.path.join(BENCH, script), base + path]
+    output = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    if output.stderr.strip():
+        print(output.stderr.strip(), file=sys.stderr)
+    line = next(l for l in output.stdout.splitlines() if l.startswith("BENCH_RESULT "))
+    result = json.loads(line[len("BENCH_RESULT "):])
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def main():
+    worker = Worker()
+    try:
+        base = worker.base
+        # A user to log in as, and a session to refresh and check.
+        phone = "13800000000"
+        code = post(base, "/login/send/sms", {"phone": phone})["data"]["code"]
+        registered = post(base, "/login/register", {"account": "bench", "password": PASSWORD,
+                                                    "password_confirmation": PASSWORD, "phone": phone, "code": code})
+        assert registered["code"] == 200, registered
+        tokens = post(base, "/login/jwt/get", {"account": "bench", "pwd": PASSWORD})["data"]
+        jwt, refresh_jwt = tokens["jwt"], tokens["refresh_jwt"]
+        doomed = post(base, "/login/jwt/get", {"account": "bench", "pwd": PASSWORD})["data"]["jwt"]
+        post(base, "/login/jwt/deactivate", {"jwt": doomed})
+
+        cases = [
+            ("GET /healthz (floor)", "/healthz", {"BENCH_METHOD": "GET"}, 200),
+            ("/login/jwt/status", "/login/jwt/status", {"BENCH_BODY": json.dumps({"jwt": jwt})}, 200),
+            ("/login/jwt/refresh", "/login/jwt/refresh", {"BENCH_BODY": json.dumps({"jwt": refresh_jwt})}, 200),
+            ("/login/jwt/get", "/login/jwt/get", {"BENCH_BODY": json.dumps({"account": "bench", "pwd": PASSWORD})}, 200),
+            ("/login/send/sms (new phone each)", "/login/send/sms", {"BENCH_BODY": '{"phone":"{phone}"}'}, 200),
+            ("/login/register (wrong code, 50001)", "/login/register",
+             {"BENCH_BODY": json.dumps({"account": "nobody", "password": PASSWORD, "password_confirmation": PASSWORD,
+                                        "phone": phone, "code": "000000"})}, 400),
+            ("/login/jwt/deactivate (revoked, 9908)", "/login/jwt/deactivate", {"BENCH_BODY": json.dumps({"jwt": doomed})}, 401),
+            ("PBKDF2 alone, WebCrypto (bench route)", "/__bench/pbkdf2", {"BENCH_BODY": "{}"}, 200),
+        ]
+        rows = []
+        results = {}
+        only = os.environ.get("BENCH_ONLY")
+        for name, path, env, status in [] if only == "mixed" else cases:
+            for concurrency in (1, 16):
+                result = wrk(base, path, concurrency, "endpoint.lua", env)
+                wrong = sum(n for s, n in result["statuses"].items() if int(s) != status)
+                results[(path, concurrency)] = result
+                rows.append((name, concurrency, result["rps"], result["p50_us"] / 1000, result["p99_us"] / 1000,
+                             wrong + result["socket_errors"]))
+                print(f"  {name:42} c={concurrency:<3} {result['rps']:8.1f} req/s  p50 {result['p50_us']/1000:7.2f} ms"
+                      f"  p99 {result['p99_us']/1000:7.2f} ms", flush=True)
+
+        mixed = wrk(base, "/", 32, "mixed.lua", {"BENCH_JWT": jwt, "BENCH_REFRESH_JWT": refresh_jwt,
+                                                "BENCH_ACCOUNT": "bench", "BENCH_PWD": PASSWORD},
+                    seconds=MIXED_SECONDS, threads=32)
+        peak_kib = worker.workerd_peak_rss_kib()
+    finally:
+        worker.stop()
+    if only == "mixed":
+        print(mixed)
+        return
+
+    wasm = os.path.join(ROOT, "build", "index_bg.wasm")
+    raw = os.path.getsize(wasm)
+    with open(wasm, "rb") as f:
+        gzipped = len(gzip.compress(f.read(), 9))
+
+    ratio_a = {c: results[("/login/jwt/status", c)]["rps"] / results[("/healthz", c)]["rps"] for c in (1, 16)}
+    login_p50 = results[("/login/jwt/get", 1)]["p50_us"]
+    pbkdf2_p50 = results[("/__bench/pbkdf2", 1)]["p50_us"]
+    health_p50 = results[("/healthz", 1)]["p50_us"]
+    ratio_b = login_p50 / (pbkdf2_p50 + health_p50)
+
+    def verdict(ok):
+        return "met" if ok else "MISSED"
+
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}"
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0]
+
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {now} on {machine}, by `make bench` (bench/run.py: the release worker under",
+        f"`wrangler dev`, local D1/KV/Durable Objects, load from {wrk_version} on the same machine;",
+        f"{SECONDS} s per row, {MIXED_SECONDS} s of mixed load). One run; a noisy machine moves these numbers.",
+        "",
+        "| endpoint | concurrency | requests/s | p50 ms | p99 ms | unexpected |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, concurrency, rps, p50, p99, wrong in rows:
+        lines.append(f"| {name} | {concurrency} | {rps:.1f} | {p50:.2f} | {p99:.2f} | {wrong} |")
+    lines += [
+        "",
+        "| measure | value | target |",
+        "|---|---:|---|",
+        f"| ratio A: status req/s ÷ healthz req/s, c=1 | {ratio_a[1]:.2f} | ≥ 0.7: {verdict(ratio_a[1] >= 0.7)} |",
+        f"| ratio A: status req/s ÷ healthz req/s, c=16 | {ratio_a[16]:.2f} | ≥ 0.7: {verdict(ratio_a[16] >= 0.7)} |",
+        f"| ratio B: login p50 ÷ (WebCrypto PBKDF2 p50 + healthz p50), c=1 | {ratio_b:.2f} "
+        f"({login_p50/1000:.2f} ÷ ({pbkdf2_p50/1000:.2f} + {health_p50/1000:.2f}) ms) | ≤ 1.3: {verdict(ratio_b <= 1.3)} |",
+        f"| wasm, raw | {raw:,} bytes | free plan limit 3 MB |",
+        f"| wasm, gzipped | {gzipped:,} bytes | ≤ 250 KB: {verdict(gzipped <= 250_000)} |",
+        f"| workerd peak memory (VmHWM) | {peak_kib/1024:.1f} MiB | |",
+        f"| mixed load, c=32: requests | {mixed['checked']:,} in {mixed['seconds']:.1f} s "
+        f"({mixed['requests']/mixed['seconds']:.0f}/s, p50 {mixed['p50_us']/1000:.1f} ms, p99 {mixed['p99_us']/1000:.1f} ms) "
+        f"| ≥ 10,000: {verdict(mixed['checked'] >= 10_000)} |",
+        f"| mixed load: unexpected statuses | {mixed['unexpected'] + mixed['socket_errors']} | 0: "
+        f"{verdict(mixed['unexpected'] + mixed['socket_errors'] == 0)} |",
+        "",
+    ]
+    table = "\n".join(lines)
+    print()
+    print(table)
+    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+        f.write(table)
+
+
+if __name__ == "__main__":
+    main()
