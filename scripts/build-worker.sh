@@ -10,6 +10,9 @@ if ! "$WORKER_BUILD" --release >"$log" 2>&1; then
     exit 1
 fi
 rm -f "$log"
+# worker-build keeps the name section (wasm-opt --debuginfo); it is a fifth of the file
+# and only names functions in a trace, so it goes.
+"$WASM_OPT_BIN" --all-features --strip-debug build/index_bg.wasm -o build/index_bg.wasm
 raw=$(wc -c < build/index_bg.wasm)
 gzipped=$(gzip -9 -c build/index_bg.wasm | wc -c)
 echo "built build/index_bg.wasm: $raw bytes, $gzipped gzipped"
