@@ -42,6 +42,8 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
         (None, _) if path == "/healthz" => health(&method),
         #[cfg(feature = "bench")]
         (None, _) if path == "/__bench/pbkdf2" => bench_pbkdf2(&settings).await,
+        #[cfg(feature = "bench")]
+        (None, _) if path == "/__bench/memory" => bench_memory(),
         (None, _) => answer(Err(ApiError::NotFound)),
         (Some(_), Method::Options) => (preflight_response(), 204),
         (Some(_), method) if method != Method::Post => answer(Err(ApiError::MethodNotAllowed)),
@@ -84,6 +86,18 @@ async fn bench_pbkdf2(settings: &Result<Settings, String>) -> (Response, u32) {
     let iterations = settings.as_ref().map(|s| s.passwords.iterations).unwrap_or(100_000);
     let outcome = WebCryptoPbkdf2.derive(b"bench password", b"bench salt 16 by", iterations).await;
     answer(outcome.map(|_| json!([])).map_err(ApiError::internal))
+}
+
+/// `make bench` only: the size of this isolate's wasm linear memory, which only grows;
+/// flat across a run means requests leak nothing on the Rust side.
+#[cfg(feature = "bench")]
+fn bench_memory() -> (Response, u32) {
+    use wasm_bindgen::JsCast;
+    let bytes = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|memory| memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length())
+        .unwrap_or(0);
+    answer(Ok(json!({ "wasm_memory_bytes": bytes })))
 }
 
 fn answer(outcome: Result<Value, ApiError>) -> (Response, u32) {
