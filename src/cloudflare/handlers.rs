@@ -17,7 +17,8 @@ use crate::app::send_sms::send_sms;
 use crate::app::session::{SessionPolicy, SessionService};
 use crate::domain::endpoint::Endpoint;
 use crate::domain::error::{ApiError, ValidationError};
-use crate::domain::random::SecureRandom;
+use crate::domain::language::Language;
+use crate::domain::random::{random_id, SecureRandom};
 use crate::domain::requests::{LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES};
 use crate::domain::settings::{AllowedOrigins, Settings};
 use crate::domain::token::{SigningKey, TokenScope};
@@ -26,41 +27,58 @@ use crate::domain::token::{SigningKey, TokenScope};
 /// answering 413.
 const DRAIN_LIMIT_BYTES: usize = 8 << 20;
 
+/// What a route produced: a finished response, or an outcome still to be put in the
+/// envelope (in the language the request asked for).
+enum Reply {
+    Ready(Response, u32),
+    Envelope(Result<Value, ApiError>),
+}
+
 /// Answers one request. Never fails: every error becomes an envelope.
 pub async fn serve(mut req: Request, env: &Env) -> Response {
     let started = Date::now().as_millis();
     let path = req.path();
     let method = req.method();
-    let origin = req.headers().get("Origin").ok().flatten();
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let origin = header("Origin");
+    let language = Language::negotiate(header("Accept-Language").as_deref());
+    // Cloudflare's own request id, which `wrangler tail` and the dashboard show too.
+    let request_id = header("cf-ray").unwrap_or_else(|| random_id(&SecureRandom));
     let settings = settings(env);
     let allowed_origins = match &settings {
         Ok(settings) => settings.allowed_origins.clone(),
         Err(_) => AllowedOrigins::List(vec![]),
     };
 
-    let (response, code) = match (Endpoint::from_path(&path), method.clone()) {
+    let reply = match (Endpoint::from_path(&path), method.clone()) {
         (None, _) if path == "/healthz" => health(&method),
         #[cfg(feature = "bench")]
         (None, _) if path == "/__bench/pbkdf2" => bench_pbkdf2(&settings).await,
         #[cfg(feature = "bench")]
         (None, _) if path == "/__bench/memory" => bench_memory(),
-        (None, _) => answer(Err(ApiError::NotFound)),
-        (Some(_), Method::Options) => (preflight_response(), 204),
-        (Some(_), method) if method != Method::Post => answer(Err(ApiError::MethodNotAllowed)),
-        (Some(endpoint), _) => {
-            let outcome = match settings {
-                Ok(settings) => match read_body(&mut req).await {
-                    Ok(body) => handle(endpoint, &body, env, &settings).await,
-                    Err(error) => Err(error),
-                },
-                Err(reason) => Err(ApiError::internal(format!("configuration: {reason}"))),
-            };
-            answer(outcome)
+        (None, _) => Reply::Envelope(Err(ApiError::NotFound)),
+        (Some(_), Method::Options) => Reply::Ready(preflight_response(), 204),
+        (Some(_), method) if method != Method::Post => Reply::Envelope(Err(ApiError::MethodNotAllowed)),
+        (Some(endpoint), _) => Reply::Envelope(match settings {
+            Ok(settings) => match read_body(&mut req).await {
+                Ok(body) => handle(endpoint, &body, env, &settings).await,
+                Err(error) => Err(error),
+            },
+            Err(reason) => Err(ApiError::internal(format!("configuration: {reason}"))),
+        }),
+    };
+    let (response, code) = match reply {
+        Reply::Ready(response, code) => (response, code),
+        Reply::Envelope(outcome) => {
+            let code = outcome.as_ref().map(|_| 200).unwrap_or_else(ApiError::code);
+            (envelope_response(&outcome, language), code)
         }
     };
     let response = with_cors(response, &allowed_origins, origin.as_deref());
+    // One line per request, for `wrangler tail`. Never a body: bodies hold passwords,
+    // codes and tokens.
     let log = json!({
-        "method": method.to_string(), "path": path, "code": code,
+        "request_id": request_id, "method": method.to_string(), "path": path, "code": code,
         "status": response.status_code(), "ms": Date::now().as_millis().saturating_sub(started),
     });
     worker::console_log!("{log}");
@@ -68,41 +86,36 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
 }
 
 /// `GET /healthz`, for monitors: 200 while the Worker serves. Not an envelope route.
-fn health(method: &Method) -> (Response, u32) {
+fn health(method: &Method) -> Reply {
     match method {
         Method::Get | Method::Head => match Response::from_json(&json!({ "status": "ok" })) {
-            Ok(response) => (response, 200),
-            Err(error) => answer(Err(ApiError::internal(error))),
+            Ok(response) => Reply::Ready(response, 200),
+            Err(error) => Reply::Envelope(Err(ApiError::internal(error))),
         },
-        _ => answer(Err(ApiError::MethodNotAllowed)),
+        _ => Reply::Envelope(Err(ApiError::MethodNotAllowed)),
     }
 }
 
 /// `make bench` only: one WebCrypto PBKDF2 at the configured iterations and nothing else,
 /// the yardstick for `/login/jwt/get`.
 #[cfg(feature = "bench")]
-async fn bench_pbkdf2(settings: &Result<Settings, String>) -> (Response, u32) {
+async fn bench_pbkdf2(settings: &Result<Settings, String>) -> Reply {
     use crate::domain::password::Pbkdf2;
     let iterations = settings.as_ref().map(|s| s.passwords.iterations).unwrap_or(100_000);
     let outcome = WebCryptoPbkdf2.derive(b"bench password", b"bench salt 16 by", iterations).await;
-    answer(outcome.map(|_| json!([])).map_err(ApiError::internal))
+    Reply::Envelope(outcome.map(|_| json!([])).map_err(ApiError::internal))
 }
 
 /// `make bench` only: the size of this isolate's wasm linear memory, which only grows;
 /// flat across a run means requests leak nothing on the Rust side.
 #[cfg(feature = "bench")]
-fn bench_memory() -> (Response, u32) {
+fn bench_memory() -> Reply {
     use wasm_bindgen::JsCast;
     let bytes = wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
         .map(|memory| memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length())
         .unwrap_or(0);
-    answer(Ok(json!({ "wasm_memory_bytes": bytes })))
-}
-
-fn answer(outcome: Result<Value, ApiError>) -> (Response, u32) {
-    let code = outcome.as_ref().map(|_| 200).unwrap_or_else(ApiError::code);
-    (envelope_response(&outcome), code)
+    Reply::Envelope(Ok(json!({ "wasm_memory_bytes": bytes })))
 }
 
 /// The body, read no further than the limit: a declared length over it is refused before

@@ -5,6 +5,7 @@ use worker::{Headers, Response};
 
 use crate::domain::envelope;
 use crate::domain::error::ApiError;
+use crate::domain::language::Language;
 use crate::domain::settings::AllowedOrigins;
 
 /// The methods a browser may use; every `/login` endpoint is `POST`.
@@ -15,8 +16,8 @@ const ALLOWED_HEADERS: &str = "Content-Type, Accept-Language, Authorization";
 /// The envelope response for a use case's outcome: status, JSON body, and for errors
 /// their extra headers (`Allow` with 9903, `Retry-After` with 9905). The detail of a 5xx
 /// goes to the log, never into the body.
-pub fn envelope_response(outcome: &Result<Value, ApiError>) -> Response {
-    let (status, body) = envelope::from_result(outcome);
+pub fn envelope_response(outcome: &Result<Value, ApiError>, language: Language) -> Response {
+    let (status, body) = envelope::from_result(outcome, language);
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     if let Err(error) = outcome {

@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::ApiError;
+use super::language::Language;
 
 /// A response body. `status` is `true` exactly when `code` is 200, and an empty `data`
 /// is `[]`, as the original PHP service sent it (clients test `data.length`).
@@ -21,18 +22,22 @@ pub fn success(data: Value) -> (u16, Envelope) {
     (200, Envelope { code: 200, msg: "ok".into(), status: true, data })
 }
 
-/// The body and HTTP status for an error.
-pub fn failure(error: &ApiError) -> (u16, Envelope) {
-    let envelope =
-        Envelope { code: error.code(), msg: error.message(), status: false, data: Value::Array(vec![]) };
+/// The body and HTTP status for an error, its `msg` in `language`.
+pub fn failure(error: &ApiError, language: Language) -> (u16, Envelope) {
+    let envelope = Envelope {
+        code: error.code(),
+        msg: error.message_in(language),
+        status: false,
+        data: Value::Array(vec![]),
+    };
     (error.http_status(), envelope)
 }
 
 /// The envelope for a use case's outcome.
-pub fn from_result(result: &Result<Value, ApiError>) -> (u16, Envelope) {
+pub fn from_result(result: &Result<Value, ApiError>, language: Language) -> (u16, Envelope) {
     match result {
         Ok(data) => success(data.clone()),
-        Err(error) => failure(error),
+        Err(error) => failure(error, language),
     }
 }
 
@@ -58,7 +63,7 @@ mod tests {
 
     #[test]
     fn failure_has_status_false_and_empty_array() {
-        let (http, body) = failure(&ApiError::field(Field::Phone, Rule::Required));
+        let (http, body) = failure(&ApiError::field(Field::Phone, Rule::Required), Language::Chinese);
         assert_eq!(http, 422);
         let value: Value = serde_json::from_str(&body.to_json()).unwrap();
         assert_eq!(

@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::language::Language;
+
 /// Everything a request can fail with, as the contract's table lists it.
 /// It is serializable so that the Durable Object can hand an error to the Worker as it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,18 +135,42 @@ impl ApiError {
 
     /// The `msg` of the envelope, in Chinese as the original service wrote it.
     pub fn message(&self) -> String {
-        match self {
-            ApiError::NotFound => "API地址错误或HTTP方法错误，请检查 :(".into(),
-            ApiError::MethodNotAllowed => "HTTP方法错误，请检查 :(".into(),
-            ApiError::RateLimited { .. } => "当前用户较多，请稍后再试".into(),
-            ApiError::Invalid(invalid) => format!("数据验证失败，原因如下：{}", invalid.reason()),
-            ApiError::Unauthorized(failure) => format!("认证失败：{}", failure.reason()),
-            ApiError::Internal(_) => "系统繁忙，请稍后尝试".into(),
-            ApiError::WrongSmsCode => "验证码错误".into(),
-            ApiError::LoginFailed { account } => format!("用户 {account} 未注册或者密码错误"),
-            ApiError::AlreadyRegistered { account } => format!("用户 {account} 已注册"),
-            ApiError::SmsStillLive => "短信还在有效期内, 请勿重复发送".into(),
-            ApiError::SmsSendFailed { .. } => "短信发送失败".into(),
+        self.message_in(Language::Chinese)
+    }
+
+    /// The `msg` of the envelope in `language`.
+    pub fn message_in(&self, language: Language) -> String {
+        match language {
+            Language::Chinese => match self {
+                ApiError::NotFound => "API地址错误或HTTP方法错误，请检查 :(".into(),
+                ApiError::MethodNotAllowed => "HTTP方法错误，请检查 :(".into(),
+                ApiError::RateLimited { .. } => "当前用户较多，请稍后再试".into(),
+                ApiError::Invalid(invalid) => {
+                    format!("数据验证失败，原因如下：{}", invalid.reason_in(language))
+                }
+                ApiError::Unauthorized(failure) => format!("认证失败：{}", failure.reason()),
+                ApiError::Internal(_) => "系统繁忙，请稍后尝试".into(),
+                ApiError::WrongSmsCode => "验证码错误".into(),
+                ApiError::LoginFailed { account } => format!("用户 {account} 未注册或者密码错误"),
+                ApiError::AlreadyRegistered { account } => format!("用户 {account} 已注册"),
+                ApiError::SmsStillLive => "短信还在有效期内, 请勿重复发送".into(),
+                ApiError::SmsSendFailed { .. } => "短信发送失败".into(),
+            },
+            Language::English => match self {
+                ApiError::NotFound => "Unknown API path or wrong HTTP method, please check :(".into(),
+                ApiError::MethodNotAllowed => "Wrong HTTP method, please check :(".into(),
+                ApiError::RateLimited { .. } => "Too many requests, please try again later".into(),
+                ApiError::Invalid(invalid) => format!("Validation failed: {}", invalid.reason_in(language)),
+                ApiError::Unauthorized(failure) => format!("Authentication failed: {}", failure.reason()),
+                ApiError::Internal(_) => "The service is busy, please try again later".into(),
+                ApiError::WrongSmsCode => "Wrong SMS code".into(),
+                ApiError::LoginFailed { account } => {
+                    format!("User {account} is not registered or the password is wrong")
+                }
+                ApiError::AlreadyRegistered { account } => format!("User {account} is already registered"),
+                ApiError::SmsStillLive => "The SMS code is still valid, please do not send it again".into(),
+                ApiError::SmsSendFailed { .. } => "Sending the SMS failed".into(),
+            },
         }
     }
 
@@ -181,10 +207,22 @@ impl std::error::Error for ApiError {}
 impl ValidationError {
     /// The reason after "数据验证失败，原因如下：", in the original's wording.
     pub fn reason(&self) -> String {
-        match self {
-            ValidationError::BodyNotObject => "请求体必须是JSON对象".into(),
-            ValidationError::BodyTooLarge => "请求体过大".into(),
-            ValidationError::Field(field, rule) => field_reason(*field, *rule),
+        self.reason_in(Language::Chinese)
+    }
+
+    /// The reason in `language`.
+    pub fn reason_in(&self, language: Language) -> String {
+        match (self, language) {
+            (ValidationError::BodyNotObject, Language::Chinese) => "请求体必须是JSON对象".into(),
+            (ValidationError::BodyNotObject, Language::English) => "the body must be a JSON object".into(),
+            (ValidationError::BodyTooLarge, Language::Chinese) => "请求体过大".into(),
+            (ValidationError::BodyTooLarge, Language::English) => {
+                "the body is too large (16 KiB at most)".into()
+            }
+            (ValidationError::Field(field, rule), Language::Chinese) => field_reason(*field, *rule),
+            (ValidationError::Field(field, rule), Language::English) => {
+                field_reason_in_english(*field, *rule)
+            }
         }
     }
 }
@@ -213,6 +251,30 @@ fn field_reason(field: Field, rule: Rule) -> String {
         (Field::SmsCode, Rule::Malformed) => format!("{label}必须是6位数字"),
         (_, Rule::Malformed) => format!("{label}格式错误"),
         (_, Rule::Mismatch) => "密码不一致".into(),
+    }
+}
+
+fn field_reason_in_english(field: Field, rule: Rule) -> String {
+    let name = match field {
+        Field::Account => "account",
+        Field::Password => "password",
+        Field::PasswordConfirmation => "password_confirmation",
+        Field::LoginPassword => "pwd",
+        Field::Phone => "phone",
+        Field::SmsCode => "code",
+        Field::Jwt => "jwt",
+    };
+    match (field, rule) {
+        (_, Rule::Required) => format!("{name} is required"),
+        (Field::SmsCode, Rule::NotString) => format!("{name} must be a string or a number"),
+        (_, Rule::NotString) => format!("{name} must be a string"),
+        (Field::Account, Rule::Charset) => format!("{name} must not contain control characters"),
+        (_, Rule::Charset) => format!("{name} may only contain letters, digits and underscores"),
+        (Field::Account, Rule::Length) => format!("{name} must be 1 to 64 characters long"),
+        (_, Rule::Length) => format!("{name} must be 6 to 64 characters long"),
+        (Field::SmsCode, Rule::Malformed) => format!("{name} must be 6 digits"),
+        (_, Rule::Malformed) => format!("{name} is invalid"),
+        (_, Rule::Mismatch) => "password_confirmation does not match password".into(),
     }
 }
 
@@ -276,6 +338,45 @@ mod tests {
         ];
         for (field, rule, reason) in cases {
             assert_eq!(ApiError::field(field, rule).message(), format!("数据验证失败，原因如下：{reason}"));
+        }
+    }
+
+    #[test]
+    fn english_messages_keep_the_codes() {
+        let cases = [
+            (ApiError::field(Field::Phone, Rule::Required), "Validation failed: phone is required"),
+            (ApiError::field(Field::Phone, Rule::Malformed), "Validation failed: phone is invalid"),
+            (
+                ApiError::LoginFailed { account: "Foo".into() },
+                "User Foo is not registered or the password is wrong",
+            ),
+            (ApiError::Unauthorized(AuthError::Expired), "Authentication failed: Expired token"),
+            (ApiError::SmsStillLive, "The SMS code is still valid, please do not send it again"),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.message_in(Language::English), message);
+        }
+    }
+
+    #[test]
+    fn every_message_exists_in_both_languages() {
+        let rules =
+            [Rule::Required, Rule::NotString, Rule::Charset, Rule::Length, Rule::Malformed, Rule::Mismatch];
+        let fields = [
+            Field::Account,
+            Field::Password,
+            Field::PasswordConfirmation,
+            Field::LoginPassword,
+            Field::Phone,
+            Field::SmsCode,
+            Field::Jwt,
+        ];
+        for field in fields {
+            for rule in rules {
+                let error = ApiError::field(field, rule);
+                let (zh, en) = (error.message_in(Language::Chinese), error.message_in(Language::English));
+                assert!(en.is_ascii() && !zh.is_ascii(), "{field:?} {rule:?}: {zh} / {en}");
+            }
         }
     }
 

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod endpoint;
 pub mod envelope;
 pub mod error;
+pub mod language;
 pub mod password;
 pub mod phone;
 pub mod random;

@@ -50,7 +50,9 @@ pub const TESTS: &[SharedTest] = &[
     ("the_documents_capitalised_route_works", the_documents_capitalised_route_works),
     ("preflights_are_answered_on_every_login_path", preflights_are_answered_on_every_login_path),
     ("every_response_carries_cors_headers", every_response_carries_cors_headers),
-    ("the_console_sender_writes_the_message_to_the_log", the_console_sender_writes_the_message_to_the_log),
+    ("the_console_sender_logs_the_send_but_not_the_code", the_console_sender_logs_the_send_but_not_the_code),
+    ("english_messages_are_given_when_asked_for", english_messages_are_given_when_asked_for),
+    ("secrets_never_reach_the_log", secrets_never_reach_the_log),
 ];
 
 fn the_documents_flow_works_step_by_step(worker: &TestWorker) {
@@ -494,20 +496,86 @@ fn every_response_carries_cors_headers(worker: &TestWorker) {
     }
 }
 
-fn the_console_sender_writes_the_message_to_the_log(worker: &TestWorker) {
+fn the_console_sender_logs_the_send_but_not_the_code(worker: &TestWorker) {
     let client = worker.client();
     let phone = unique_phone();
     let code = send_code(&client, &phone);
+    let line = wait_for_log_line(worker, &format!("to +86{phone}"));
+    assert!(!line.contains(&code), "{line}");
+    assert!(line.contains("******"), "{line}");
+}
+
+/// The first line of the worker's log containing `needle`, waiting a little for it.
+fn wait_for_log_line(worker: &TestWorker, needle: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let line = loop {
-        let found = worker.log().lines().find(|l| l.contains(&format!("to +86{phone}"))).map(str::to_string);
-        match found {
-            Some(line) => break line,
-            None if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(100))
-            }
-            None => panic!("no SMS for {phone} in the log"),
+    loop {
+        if let Some(line) = worker.log().lines().find(|l| l.contains(needle)) {
+            return line.to_string();
         }
+        assert!(std::time::Instant::now() < deadline, "no {needle:?} in the log");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn english_messages_are_given_when_asked_for(worker: &TestWorker) {
+    let client = worker.client();
+    let english = [("Accept-Language", "en-US,en;q=0.9"), ("Content-Type", "application/json")];
+    let reply = client.request("POST", "/login/send/sms", &english, Some(b"{}"));
+    reply.expect(9906, 422);
+    assert_eq!(reply.msg(), "Validation failed: phone is required");
+    let reply =
+        client.request("POST", "/login/jwt/get", &english, Some(br#"{"account":"ghost_en","pwd":"x"}"#));
+    reply.expect(50006, 401);
+    assert_eq!(reply.msg(), "User ghost_en is not registered or the password is wrong");
+    let reply = client.request("GET", "/nope", &english, None);
+    reply.expect(9902, 404);
+    assert!(reply.msg().is_ascii(), "{}", reply.msg());
+    // Chinese stays the default, and wins when preferred.
+    let chinese = [("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8"), ("Content-Type", "application/json")];
+    let reply = client.request("POST", "/login/send/sms", &chinese, Some(b"{}"));
+    assert_eq!(reply.msg(), "数据验证失败，原因如下：phone 手机号必填");
+    assert_eq!(client.post("/login/send/sms", &json!({})).msg(), "数据验证失败，原因如下：phone 手机号必填");
+}
+
+/// A whole flow, then the log is searched for anything secret it handled.
+fn secrets_never_reach_the_log(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, phone, password) = (unique_account(), unique_phone(), "Log_Check_pw_93721");
+    let code = send_code(&client, &phone);
+    client.post("/login/register", &registration(&account, password, &phone, &code)).expect(200, 200);
+    let (jwt, refresh_jwt) = log_in(&client, &account, password);
+    client.post("/login/jwt/get", &json!({ "account": account, "pwd": "Wrong_pw_55555" })).expect(50006, 401);
+    client.post("/login/jwt/status", &json!({ "jwt": jwt })).expect(200, 200);
+    let refreshed = client.post("/login/jwt/refresh", &json!({ "jwt": refresh_jwt })).data();
+    client.post("/login/jwt/deactivate", &json!({ "jwt": jwt })).expect(200, 200);
+    wait_for_log_line(worker, "/login/jwt/deactivate");
+    let log = worker.log();
+    // The code as a number of its own: six digits also occur inside phone numbers.
+    let standalone = |text: &str| {
+        text.match_indices(code.as_str()).any(|(at, _)| {
+            let before = text[..at].chars().next_back().is_some_and(|c| c.is_ascii_digit());
+            let after = text[at + code.len()..].chars().next().is_some_and(|c| c.is_ascii_digit());
+            !before && !after
+        })
     };
-    assert!(line.contains(&code), "{line}");
+    assert!(!standalone(&log), "the log contains the code {code}");
+    let secrets = [
+        password.to_string(),
+        "Wrong_pw_55555".to_string(),
+        jwt.clone(),
+        refresh_jwt.clone(),
+        refreshed.as_str().unwrap().to_string(),
+        crate::worker::TEST_JWT_SECRET.to_string(),
+    ];
+    for secret in secrets {
+        // A token's signature alone would be enough to find it again.
+        let needle = secret.rsplit('.').next().unwrap();
+        assert!(!log.contains(needle), "the log contains {needle:?}");
+    }
+    // Each request left one structured line.
+    let line = wait_for_log_line(worker, r#""path":"/login/jwt/status""#);
+    let entry: Value = serde_json::from_str(line.trim()).expect("a JSON log line");
+    for key in ["request_id", "method", "path", "code", "status", "ms"] {
+        assert!(entry.get(key).is_some(), "{key} missing in {line}");
+    }
 }
