@@ -115,6 +115,15 @@ if [ "$("$cargo_bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}')" != 
     quiet cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
+# --- schemathesis, which holds the worker to api/openapi.json in the e2e tests ---------
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$("$tools/venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    python3 -m venv "$tools/venv" >/dev/null 2>&1 || { apt_install python3-venv && python3 -m venv "$tools/venv"; }
+    say "installing schemathesis $SCHEMATHESIS_VERSION (pip)"
+    quiet "$tools/venv/bin/pip" install "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 esbuild_bin=$(ls "$root"/node_modules/@esbuild/*/bin/esbuild 2>/dev/null | head -n 1)
 [ -n "$esbuild_bin" ] || esbuild_bin="$root/node_modules/esbuild/bin/esbuild"
 
@@ -126,6 +135,7 @@ export WORKER_BUILD="$cargo_bin/worker-build"
 export WASM_BINDGEN_BIN="$cargo_bin/wasm-bindgen"
 export ESBUILD_BIN="$esbuild_bin"
 export WASM_OPT_BIN="$root/node_modules/binaryen/bin/wasm-opt"
+export LOGIN_SCHEMATHESIS="$tools/venv/bin/st"
 export WRANGLER_SEND_METRICS=false
 export WRANGLER_HIDE_BANNER=true
 export CLOUDFLARE_CF_FETCH_ENABLED=false

@@ -52,6 +52,7 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
 
     let reply = match (Endpoint::from_path(&path), method.clone()) {
         (None, _) if path == "/healthz" => health(&method),
+        (None, Method::Get) if path == "/openapi.json" => openapi(),
         #[cfg(feature = "bench")]
         (None, _) if path == "/__bench/pbkdf2" => bench_pbkdf2(&settings).await,
         #[cfg(feature = "bench")]
@@ -93,6 +94,18 @@ fn health(method: &Method) -> Reply {
             Err(error) => Reply::Envelope(Err(ApiError::internal(error))),
         },
         _ => Reply::Envelope(Err(ApiError::MethodNotAllowed)),
+    }
+}
+
+/// The API's OpenAPI 3.1 document (`api/openapi.json`), which `make test` holds the
+/// implementation to with schemathesis.
+fn openapi() -> Reply {
+    const DOCUMENT: &str = include_str!("../../api/openapi.json");
+    let headers = worker::Headers::new();
+    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    match Response::ok(DOCUMENT) {
+        Ok(response) => Reply::Ready(response.with_headers(headers), 200),
+        Err(error) => Reply::Envelope(Err(ApiError::internal(error))),
     }
 }
 

@@ -46,6 +46,7 @@ pub const TESTS: &[SharedTest] = &[
     ("a_forged_or_tampered_token_is_refused", a_forged_or_tampered_token_is_refused),
     ("unknown_paths_get_9902", unknown_paths_get_9902),
     ("healthz_answers_200_while_serving", healthz_answers_200_while_serving),
+    ("the_openapi_document_is_served", the_openapi_document_is_served),
     ("wrong_methods_get_9903_with_allow", wrong_methods_get_9903_with_allow),
     ("the_documents_capitalised_route_works", the_documents_capitalised_route_works),
     ("preflights_are_answered_on_every_login_path", preflights_are_answered_on_every_login_path),
@@ -436,6 +437,18 @@ fn healthz_answers_200_while_serving(worker: &TestWorker) {
     client.request("POST", "/healthz", &[], Some(b"{}")).expect(9903, 405);
     // The bench-only route is not in this build.
     client.request("POST", "/__bench/pbkdf2", &[], Some(b"{}")).expect(9902, 404);
+}
+
+fn the_openapi_document_is_served(worker: &TestWorker) {
+    let reply = worker.client().request("GET", "/openapi.json", &[], None);
+    assert_eq!(reply.status, 200);
+    let document = reply.json();
+    assert_eq!(document["openapi"], "3.1.0");
+    for endpoint in ["/login/send/sms", "/login/register", "/login/jwt/get", "/login/jwt/refresh"] {
+        assert!(document["paths"][endpoint]["post"].is_object(), "{endpoint}");
+    }
+    let codes = document["components"]["schemas"]["Error"]["properties"]["code"]["enum"].clone();
+    assert_eq!(codes, json!([9902, 9903, 9905, 9906, 9908, 9999, 50001, 50006, 50007, 50017, 50018]));
 }
 
 fn wrong_methods_get_9903_with_allow(worker: &TestWorker) {

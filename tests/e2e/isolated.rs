@@ -16,6 +16,7 @@ pub const TESTS: &[OwnTest] = &[
     ),
     ("a_short_jwt_secret_gives_9999_and_a_logged_reason", a_short_jwt_secret_gives_9999_and_a_logged_reason),
     ("a_pepper_peppers_new_hashes_and_upgrades_old_ones", a_pepper_peppers_new_hashes_and_upgrades_old_ones),
+    ("the_api_matches_its_openapi_document", the_api_matches_its_openapi_document),
 ];
 
 fn users_survive_a_restart_on_the_same_state() {
@@ -91,4 +92,28 @@ fn a_pepper_peppers_new_hashes_and_upgrades_old_ones() {
         log_in(&client, account, PASSWORD);
     }
     client.post("/login/jwt/get", &json!({ "account": new, "pwd": "wrong_password" })).expect(50006, 401);
+}
+
+/// schemathesis generates requests from `GET /openapi.json` (valid and invalid ones) and
+/// checks every answer: never a 5xx, only documented statuses and content types, bodies
+/// that match the documented schemas. Its own worker, as its phones are random.
+fn the_api_matches_its_openapi_document() {
+    let worker = TestWorker::start();
+    let st = std::env::var("LOGIN_SCHEMATHESIS").expect("LOGIN_SCHEMATHESIS: run with `make test`");
+    let checks =
+        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
+    let output = std::process::Command::new(st)
+        .args(["run", &format!("{}/openapi.json", worker.base_url), "--checks", checks])
+        .args(["--max-examples", "100", "--workers", "2", "--no-color"])
+        .output()
+        .expect("run schemathesis");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis found problems:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = report.lines().find(|line| line.contains(" generated, ")).unwrap_or("");
+    assert!(summary.contains("passed") && !summary.contains("failed"), "{report}");
+    println!("schemathesis: {}", summary.trim());
 }

@@ -1,0 +1,115 @@
+"""Writes api/openapi.json, the OpenAPI 3.1 document of the API:
+`python3 scripts/openapi.py > api/openapi.json`. The end-to-end tests hold the worker to it
+with schemathesis."""
+import json
+codes = {
+    9902: (404, "unknown path"), 9903: (405, "known path, wrong method (with Allow)"),
+    9905: (429, "a rate limit was hit (with Retry-After)"),
+    9906: ([422, 400, 413], "validation failed (422); the body is not a JSON object (400) or over 16 KiB (413)"),
+    9908: (401, "token malformed, forged, expired, of the wrong kind, or revoked"),
+    9999: (500, "anything unexpected; details only in the log"),
+    50001: (400, "SMS code wrong, expired, used, or for another phone"),
+    50006: (401, "unknown account, wrong password or disabled user"),
+    50007: (409, "account or phone already registered"),
+    50017: (429, "a code for this phone is still live"),
+    50018: (502, "the SMS provider failed; no code was kept"),
+}
+def envelope(data_schema, code_schema):
+    return {"type": "object", "required": ["code", "msg", "status", "data"], "additionalProperties": False,
+            "properties": {"code": code_schema, "msg": {"type": "string"}, "status": {"type": "boolean"}, "data": data_schema}}
+def error_response(status, allowed, extra_headers=None):
+    desc = "; ".join(f"{c}: {codes[c][1]}" for c in allowed)
+    r = {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    if extra_headers:
+        r["headers"] = extra_headers
+    return r
+empty = {"$ref": "#/components/schemas/Empty"}
+def ok(data_schema, desc):
+    return {"description": desc, "content": {"application/json": {"schema": envelope(data_schema, {"const": 200})}}}
+string = {"type": "string"}
+def body(props, required, example):
+    return {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "properties": props, "required": required}, "example": example}}}
+retry = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
+allow = {"Allow": {"schema": {"type": "string"}, "description": "POST, OPTIONS"}}
+common = {"400": error_response(400, [9906, 50001]), "404": error_response(404, [9902]),
+          "405": error_response(405, [9903], allow), "413": error_response(413, [9906]),
+          "422": error_response(422, [9906]), "429": error_response(429, [9905, 50017], retry),
+          "500": error_response(500, [9999])}
+def responses(success, specific):
+    r = {"200": success}
+    for status in specific:
+        r[status] = common[status] if status in common else specific_map[status]
+    return r
+specific_map = {"401": error_response(401, [9908, 50006]), "409": error_response(409, [50007]), "502": error_response(502, [50018])}
+phone = {"type": "string", "pattern": "^(1[3-9][0-9]{9}|\\+[1-9][0-9]{7,14})$", "description": "a mainland China mobile number (13911119999) or E.164 (+8613911119999)", "example": "13911119999"}
+jwt_body = body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token"}}, ["jwt"], {"jwt": "eyJ..."})
+base = ["400", "404", "405", "413", "422", "429", "500"]
+paths = {
+    "/login/send/sms": {"post": {
+        "summary": "Send an SMS code", "operationId": "sendSms",
+        "description": "Makes a 6-digit code, keeps it for 300 s and sends it. While a code for the phone is live: 50017. The code is in `data` only with EXPOSE_SMS_CODE=true (local development).",
+        "requestBody": body({"phone": phone}, ["phone"], {"phone": "13911119999"}),
+        "responses": responses(ok({"oneOf": [empty, {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}]}, "sent"), base + ["502"])}},
+    "/login/register": {"post": {
+        "summary": "Register with an SMS code", "operationId": "register",
+        "requestBody": body({
+            "account": {"type": "string", "pattern": "\\S", "minLength": 1, "maxLength": 64, "description": "1 to 64 characters after trimming, no control characters; unique ignoring ASCII case"},
+            "password": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "6 to 64 letters, digits or underscores"},
+            "password_confirmation": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the same password again"},
+            "phone": phone,
+            "code": {"oneOf": [{"type": "string", "pattern": "^[0-9]{6}$"}, {"type": "integer", "minimum": 100000, "maximum": 999999}], "description": "the 6-digit SMS code"}},
+            ["account", "password", "password_confirmation", "phone", "code"],
+            {"account": "Foo", "password": "1234567", "password_confirmation": "1234567", "phone": "13911119999", "code": "123321"}),
+        "responses": responses(ok(empty, "registered"), base + ["409", "502"])}},
+    "/login/jwt/get": {"post": {
+        "summary": "Log in", "operationId": "logIn",
+        "requestBody": body({"account": {"type": "string", "pattern": "\\S"}, "pwd": {"type": "string", "pattern": "\\S"}}, ["account", "pwd"], {"account": "Foo", "pwd": "1234567"}),
+        "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
+    "/login/jwt/refresh": {"post": {
+        "summary": "A new access token for a refresh token", "operationId": "refresh",
+        "requestBody": body({"jwt": {"type": "string", "description": "the refresh token"},
+                             "refresh_jwt": {"type": "string", "description": "accepted instead of jwt"}}, [], {"jwt": "eyJ..."}),
+        "responses": responses(ok({"type": "string", "description": "the new access token"}, "a new access token"), base + ["401"])}},
+    "/login/jwt/deactivate": {"post": {
+        "summary": "End the session of a token", "operationId": "deactivate",
+        "description": "Revokes the whole session of an access or refresh token.",
+        "requestBody": jwt_body,
+        "responses": responses(ok(empty, "revoked"), base + ["401"])}},
+    "/login/jwt/status": {"post": {
+        "summary": "What an access token says", "operationId": "status",
+        "requestBody": jwt_body,
+        "responses": responses(ok({"$ref": "#/components/schemas/Status"}, "the token is valid"), base + ["401"])}},
+    "/healthz": {"get": {"summary": "Health, for monitors", "operationId": "health",
+        "responses": {"200": {"description": "serving", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}}}}}}},
+}
+# Every /login path also answers its preflight.
+for path, item in paths.items():
+    if path.startswith("/login/"):
+        item["options"] = {"summary": "CORS preflight", "operationId": item["post"]["operationId"] + "Preflight",
+                           "responses": {"204": {"description": "the CORS headers"}}}
+doc = {
+    "openapi": "3.1.0",
+    "info": {"title": "login-worker: the /login API", "version": "1.0.0",
+             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
+             "; ".join(f"{c} (HTTP {s if not isinstance(s, list) else '/'.join(map(str, s))}): {d}" for c, (s, d) in codes.items()) +
+             ". `msg` is Chinese unless Accept-Language prefers English."},
+    "servers": [{"url": "/"}],
+    "paths": paths,
+    "components": {"schemas": {
+        "Empty": {"type": "array", "maxItems": 0, "description": "no data"},
+        "Error": envelope({"type": "array", "maxItems": 0}, {"type": "integer", "enum": sorted(codes)}),
+        "TokenPair": {"type": "object", "required": ["jwt", "refresh_jwt"], "properties": {
+            "jwt": {"type": "string", "description": "the access token (HS256 JWT, 86400 s)"},
+            "refresh_jwt": {"type": "string", "description": "the refresh token (604800 s)"}}},
+        "Status": {"type": "object", "required": ["exp", "uid", "jwt_data", "exp_date", "iat_date"], "properties": {
+            "exp": {"type": "integer", "description": "seconds left"},
+            "uid": {"type": "integer"},
+            "jwt_data": {"type": "object", "required": ["uid", "rid"], "properties": {
+                "uid": {"type": "integer"}, "rid": {"type": "array", "items": {"type": "string"}}}},
+            "exp_date": {"type": "string", "description": "YYYY-MM-DD HH:MM:SS, UTC+08:00 by default"},
+            "iat_date": {"type": "string"}}},
+    }},
+}
+print(json.dumps(doc, ensure_ascii=False, indent=2))
