@@ -6,7 +6,7 @@ PORT ?= 8787
 # Every recipe that needs the toolchain evaluates its environment first.
 TOOLCHAIN := eval "$$(scripts/toolchain.sh)"
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
-WORKER_SOURCES := $(shell find src -name '*.rs') api/openapi.json Cargo.toml Cargo.lock
+WORKER_SOURCES := $(shell find src -name '*.rs' -o -name '*.html') api/openapi.json Cargo.toml Cargo.lock
 
 .PHONY: dev test worker lint unit e2e bench toolchain clean
 

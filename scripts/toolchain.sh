@@ -124,6 +124,18 @@ if [ "$("$tools/venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$SC
     quiet "$tools/venv/bin/pip" install "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
+# --- Chromium, for the demo page's browser test ---------------------------------------
+chromium_bin="${CHROMIUM:-}"
+[ -n "$chromium_bin" ] || chromium_bin=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+if [ -z "$chromium_bin" ]; then
+    apt_install chromium
+    chromium_bin=$(command -v chromium)
+fi
+# A CJK font, so that the screenshot shows the Chinese messages rather than boxes.
+if command -v dpkg >/dev/null && ! dpkg -s fonts-wqy-zenhei >/dev/null 2>&1; then
+    apt_install fonts-wqy-zenhei || say "no CJK font: the demo screenshot will show boxes for Chinese"
+fi
+
 esbuild_bin=$(ls "$root"/node_modules/@esbuild/*/bin/esbuild 2>/dev/null | head -n 1)
 [ -n "$esbuild_bin" ] || esbuild_bin="$root/node_modules/esbuild/bin/esbuild"
 
@@ -136,6 +148,7 @@ export WASM_BINDGEN_BIN="$cargo_bin/wasm-bindgen"
 export ESBUILD_BIN="$esbuild_bin"
 export WASM_OPT_BIN="$root/node_modules/binaryen/bin/wasm-opt"
 export LOGIN_SCHEMATHESIS="$tools/venv/bin/st"
+export CHROMIUM="$chromium_bin"
 export WRANGLER_SEND_METRICS=false
 export WRANGLER_HIDE_BANNER=true
 export CLOUDFLARE_CF_FETCH_ENABLED=false

@@ -53,6 +53,7 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
     let reply = match (Endpoint::from_path(&path), method.clone()) {
         (None, _) if path == "/healthz" => health(&method),
         (None, Method::Get) if path == "/openapi.json" => openapi(),
+        (None, Method::Get) if path == "/" => demo_page(),
         #[cfg(feature = "bench")]
         (None, _) if path == "/__bench/pbkdf2" => bench_pbkdf2(&settings).await,
         #[cfg(feature = "bench")]
@@ -94,6 +95,18 @@ fn health(method: &Method) -> Reply {
             Err(error) => Reply::Envelope(Err(ApiError::internal(error))),
         },
         _ => Reply::Envelope(Err(ApiError::MethodNotAllowed)),
+    }
+}
+
+/// `GET /`: a page that drives every endpoint from the browser and shows each envelope,
+/// for a frontend developer's first look (plain HTML and JavaScript, nothing external).
+fn demo_page() -> Reply {
+    const PAGE: &str = include_str!("demo.html");
+    let headers = worker::Headers::new();
+    let _ = headers.set("Content-Type", "text/html; charset=utf-8");
+    match Response::ok(PAGE) {
+        Ok(response) => Reply::Ready(response.with_headers(headers), 200),
+        Err(error) => Reply::Envelope(Err(ApiError::internal(error))),
     }
 }
 

@@ -47,6 +47,7 @@ pub const TESTS: &[SharedTest] = &[
     ("unknown_paths_get_9902", unknown_paths_get_9902),
     ("healthz_answers_200_while_serving", healthz_answers_200_while_serving),
     ("the_openapi_document_is_served", the_openapi_document_is_served),
+    ("the_demo_page_works_in_a_real_browser", the_demo_page_works_in_a_real_browser),
     ("wrong_methods_get_9903_with_allow", wrong_methods_get_9903_with_allow),
     ("the_documents_capitalised_route_works", the_documents_capitalised_route_works),
     ("preflights_are_answered_on_every_login_path", preflights_are_answered_on_every_login_path),
@@ -449,6 +450,28 @@ fn the_openapi_document_is_served(worker: &TestWorker) {
     }
     let codes = document["components"]["schemas"]["Error"]["properties"]["code"]["enum"].clone();
     assert_eq!(codes, json!([9902, 9903, 9905, 9906, 9908, 9999, 50001, 50006, 50007, 50017, 50018]));
+}
+
+/// tests/browser/demo.mjs drives `GET /` in headless Chromium from another origin (so
+/// CORS is real): every flow, each envelope checked, a screenshot in target/e2e.
+fn the_demo_page_works_in_a_real_browser(worker: &TestWorker) {
+    let page = worker.client().request("GET", "/", &[], None);
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let screenshot = root.join("target/e2e/demo.png");
+    let output =
+        std::process::Command::new(std::env::var("LOGIN_NODE").expect("LOGIN_NODE: run with make test"))
+            .arg(root.join("tests/browser/demo.mjs"))
+            .arg(&worker.base_url)
+            .arg(&screenshot)
+            .current_dir(&root)
+            .output()
+            .expect("run the browser test");
+    let report =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{report}");
+    assert!(screenshot.exists(), "no screenshot: {report}");
 }
 
 fn wrong_methods_get_9903_with_allow(worker: &TestWorker) {

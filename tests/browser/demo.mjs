@@ -1,0 +1,76 @@
+// Drives the demo page in headless Chromium, served from another origin than the API so
+// that CORS is exercised for real: send a code, register, log in, status, refresh,
+// deactivate, and status again (now refused). Saves a screenshot.
+// Usage: node tests/browser/demo.mjs API_BASE_URL SCREENSHOT.png   (run by the e2e tests)
+import http from "node:http";
+import { chromium } from "playwright-core";
+
+const [api, screenshot] = process.argv.slice(2);
+if (!api || !screenshot) throw new Error("usage: demo.mjs API_BASE_URL SCREENSHOT.png");
+
+// The page as the worker serves it, re-served from a second origin.
+const page_html = await (await fetch(api + "/")).text();
+const server = http.createServer((req, res) => {
+  res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+  res.end(page_html);
+});
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const origin = `http://localhost:${server.address().port}`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const failures = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+  // A CORS refusal shows up as a console error; the browser also notes each non-2xx
+  // answer ("Failed to load resource"), which the last step expects.
+  page.on("console", (message) => {
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+      failures.push("console: " + message.text());
+    }
+  });
+  await page.goto(`${origin}/?api=${encodeURIComponent(api)}`);
+
+  const phone = "15" + String(Date.now()).slice(-9);
+  const account = "browser_" + Date.now();
+  let step = 0;
+  async function click(button, path, code) {
+    step += 1;
+    await page.click("#" + button);
+    // Each click shows its own envelope; wait for this one.
+    await page.waitForFunction(
+      ([path, count]) => document.getElementById("history").textContent.split("\n").filter(Boolean).length === count
+        && document.getElementById("last").textContent.startsWith("POST " + path),
+      [path, step], { timeout: 15000 });
+    const last = await page.textContent("#last");
+    const envelope = JSON.parse(last.slice(last.indexOf("{")));
+    if (envelope.code !== code) failures.push(`${button}: expected ${code}, got ${last}`);
+    console.log(`${button}: ${envelope.code} ${envelope.msg}`);
+    return envelope;
+  }
+
+  await page.fill("#phone", phone);
+  await click("send", "/login/send/sms", 200);
+  if (!/^\d{6}$/.test(await page.inputValue("#code"))) failures.push("the code was not filled in");
+  await page.fill("#account", account);
+  await page.fill("#password", "browser_pw_1");
+  await click("register", "/login/register", 200);
+  await click("login", "/login/jwt/get", 200);
+  await click("status", "/login/jwt/status", 200);
+  await click("refresh", "/login/jwt/refresh", 200);
+  await click("status", "/login/jwt/status", 200);
+  await click("deactivate", "/login/jwt/deactivate", 200);
+  await click("status", "/login/jwt/status", 9908);
+  await page.screenshot({ path: screenshot, fullPage: true });
+} finally {
+  await browser.close();
+  server.close();
+}
+if (failures.length) {
+  console.error(failures.join("\n"));
+  process.exit(1);
+}
+console.log("demo page: every step answered as expected; screenshot " + screenshot);
