@@ -3,8 +3,9 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PORT ?= 8787
-# Every recipe that needs the toolchain evaluates its environment first.
-TOOLCHAIN := eval "$$(scripts/toolchain.sh)"
+# Every recipe that needs the toolchain evaluates its environment first (and stops if
+# setting it up failed: `eval "$(...)"` alone would hide that).
+TOOLCHAIN := toolchain_env=$$(scripts/toolchain.sh) || exit 1; eval "$$toolchain_env"
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
 WORKER_SOURCES := $(shell find src -name '*.rs' -o -name '*.html') api/openapi.json Cargo.toml Cargo.lock
 

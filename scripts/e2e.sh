@@ -4,7 +4,8 @@
 # Ctrl-C), every one of them is stopped, so no workerd is left behind.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-eval "$(scripts/toolchain.sh)"
+toolchain_env=$(scripts/toolchain.sh --for-tests)
+eval "$toolchain_env"
 LOGIN_E2E_PIDS=$(mktemp -d)
 export LOGIN_E2E_PIDS
 stop_workers() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing the Worker needs, if it is missing, and
 # prints the environment the other scripts use (`eval "$(scripts/toolchain.sh)"`).
-# Idempotent: a second run checks and installs nothing.
+# Idempotent: a second run checks and installs nothing. `--for-tests` adds what only the
+# end-to-end tests need (schemathesis, Chromium); building, serving and deploying do not.
 #
 # Two ways to get Rust's wasm32 standard library:
 # - the ordinary one, `rustup target add wasm32-unknown-unknown` (a laptop with rustup);
@@ -16,6 +17,8 @@ cd "$root"
 tools="$root/.tools"
 mkdir -p "$tools/bin"
 
+for_tests=""
+[ "${1:-}" = --for-tests ] && for_tests=1
 WORKER_BUILD_VERSION=0.8.7
 say() { echo "toolchain: $*" >&2; }
 # Installs quietly, showing the output only when something fails.
@@ -115,25 +118,27 @@ if [ "$("$cargo_bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}')" != 
     quiet cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
-# --- schemathesis, which holds the worker to api/openapi.json in the e2e tests ---------
-SCHEMATHESIS_VERSION=4.32.5
-if [ "$("$tools/venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
-    command -v python3 >/dev/null || apt_install python3 python3-venv
-    python3 -m venv "$tools/venv" >/dev/null 2>&1 || { apt_install python3-venv && python3 -m venv "$tools/venv"; }
-    say "installing schemathesis $SCHEMATHESIS_VERSION (pip)"
-    quiet "$tools/venv/bin/pip" install "schemathesis==$SCHEMATHESIS_VERSION"
-fi
+if [ -n "$for_tests" ]; then
+    # --- schemathesis, which holds the worker to api/openapi.json in the e2e tests ---------
+    SCHEMATHESIS_VERSION=4.32.5
+    if [ "$("$tools/venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
+        command -v python3 >/dev/null || apt_install python3 python3-venv
+        python3 -m venv "$tools/venv" >/dev/null 2>&1 || { apt_install python3-venv && python3 -m venv "$tools/venv"; }
+        say "installing schemathesis $SCHEMATHESIS_VERSION (pip)"
+        quiet "$tools/venv/bin/pip" install "schemathesis==$SCHEMATHESIS_VERSION"
+    fi
 
-# --- Chromium, for the demo page's browser test ---------------------------------------
-chromium_bin="${CHROMIUM:-}"
-[ -n "$chromium_bin" ] || chromium_bin=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
-if [ -z "$chromium_bin" ]; then
-    apt_install chromium
-    chromium_bin=$(command -v chromium)
-fi
-# A CJK font, so that the screenshot shows the Chinese messages rather than boxes.
-if command -v dpkg >/dev/null && ! dpkg -s fonts-wqy-zenhei >/dev/null 2>&1; then
-    apt_install fonts-wqy-zenhei || say "no CJK font: the demo screenshot will show boxes for Chinese"
+    # --- Chromium, for the demo page's browser test ---------------------------------------
+    chromium_bin="${CHROMIUM:-}"
+    [ -n "$chromium_bin" ] || chromium_bin=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+    if [ -z "$chromium_bin" ]; then
+        apt_install chromium
+        chromium_bin=$(command -v chromium)
+    fi
+    # A CJK font, so that the screenshot shows the Chinese messages rather than boxes.
+    if command -v dpkg >/dev/null && ! dpkg -s fonts-wqy-zenhei >/dev/null 2>&1; then
+        apt_install fonts-wqy-zenhei || say "no CJK font: the demo screenshot will show boxes for Chinese"
+    fi
 fi
 
 esbuild_bin=$(ls "$root"/node_modules/@esbuild/*/bin/esbuild 2>/dev/null | head -n 1)
@@ -147,12 +152,14 @@ export WORKER_BUILD="$cargo_bin/worker-build"
 export WASM_BINDGEN_BIN="$cargo_bin/wasm-bindgen"
 export ESBUILD_BIN="$esbuild_bin"
 export WASM_OPT_BIN="$root/node_modules/binaryen/bin/wasm-opt"
-export LOGIN_SCHEMATHESIS="$tools/venv/bin/st"
-export CHROMIUM="$chromium_bin"
 export WRANGLER_SEND_METRICS=false
 export WRANGLER_HIDE_BANNER=true
 export CLOUDFLARE_CF_FETCH_ENABLED=false
 ENV
+if [ -n "$for_tests" ]; then
+    echo "export LOGIN_SCHEMATHESIS=\"$tools/venv/bin/st\""
+    echo "export CHROMIUM=\"$chromium_bin\""
+fi
 for assignment in "${wasm_env[@]}"; do
     echo "export $assignment"
 done
