@@ -9,17 +9,17 @@ TOOLCHAIN := toolchain_env=$$(scripts/toolchain.sh) || exit 1; eval "$$toolchain
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
 WORKER_SOURCES := $(shell find src -name '*.rs' -o -name '*.html') api/openapi.json Cargo.toml Cargo.lock
 
-.PHONY: dev test worker lint unit e2e bench toolchain clean
+.PHONY: dev test worker lint unit e2e bench toolchain dev-secrets clean
 
 ## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects
-dev: worker .dev.vars
+dev: worker dev-secrets
 	@$(TOOLCHAIN); \
 	$(WRANGLER) d1 execute DB --local --file schema.sql >/dev/null; \
 	echo "Serving the /login API on http://127.0.0.1:$(PORT) (local state in .wrangler/state)"; \
 	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT)
 
 ## test: formatting, clippy, native unit tests, then end-to-end tests against the real worker
-test: lint unit worker .dev.vars e2e
+test: lint unit worker dev-secrets e2e
 
 ## bench: throughput, latency, ratios, wasm size and memory, written to BENCHMARKS.md
 bench: worker
@@ -48,10 +48,10 @@ worker: build/worker/shim.mjs
 build/worker/shim.mjs: $(WORKER_SOURCES)
 	@$(TOOLCHAIN); scripts/build-worker.sh
 
-# The local JWT secret: random, made once, never committed (.gitignore).
-.dev.vars:
-	@printf 'JWT_SECRET="%s"\n' "$$(head -c 48 /dev/urandom | base64 | tr -d '\n=+/')" > $@
-	@echo "Wrote a random JWT_SECRET to .dev.vars"
+# The local secrets (JWT_SECRET, SMS_CODE_SECRET) in .dev.vars: random, made once,
+# never committed (.gitignore).
+dev-secrets:
+	@scripts/dev-secrets.sh
 
 clean:
 	rm -rf build build-bench target/e2e .wrangler

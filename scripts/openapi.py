@@ -48,7 +48,7 @@ base = ["400", "404", "405", "413", "422", "429", "500"]
 paths = {
     "/login/send/sms": {"post": {
         "summary": "Send an SMS code", "operationId": "sendSms",
-        "description": "Makes a 6-digit code, keeps it for 300 s and sends it. While a code for the phone is live: 50017. The code is in `data` only with EXPOSE_SMS_CODE=true (local development).",
+        "description": "Makes a 6-digit code, keeps it (sealed) for 300 s and sends it. While a code for the phone is live: 50017. A number outside SMS_ALLOWED_COUNTRY_CODES (default +86): 9906 `phone 非法`. More than 10 codes a day for the phone, or 20 sends an hour from the client IP: 9905 with Retry-After. The provider failing or timing out: 50018, and no code is kept, so asking again at once works. The code is in `data` only with EXPOSE_SMS_CODE=true (local development).",
         "requestBody": body({"phone": phone}, ["phone"], {"phone": "13911119999"}),
         "responses": responses(ok({"oneOf": [empty, {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}]}, "sent"), base + ["502"])}},
     "/login/register": {"post": {

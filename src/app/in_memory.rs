@@ -5,13 +5,15 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use super::ports::{
-    Claim, CodeGate, CodeStore, Created, NewUser, RevocationList, SmsSender, StoredUser, UserStore,
+    Claim, CodeGate, CodeStore, Created, NewUser, RateLimiter, RevocationList, SmsSender, StoredUser,
+    UserStore,
 };
 use super::sms_gate::{GateState, GateStateStore};
 use crate::domain::account::Account;
 use crate::domain::error::ApiError;
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
+use crate::domain::rate_limit::{Limit, SlidingWindow};
 use crate::domain::sms_code::SmsCode;
 
 #[derive(Default)]
@@ -76,21 +78,26 @@ impl UserStore for MemoryUsers {
 }
 
 #[derive(Default)]
-pub struct MemoryCodes(RefCell<HashMap<String, SmsCode>>);
+pub struct MemoryCodes(RefCell<HashMap<String, String>>);
 
 impl MemoryCodes {
     pub fn is_empty(&self) -> bool {
         self.0.borrow().is_empty()
     }
+
+    /// Every value stored, for checking what KV would hold.
+    pub fn values(&self) -> Vec<String> {
+        self.0.borrow().values().cloned().collect()
+    }
 }
 
 impl CodeStore for MemoryCodes {
-    async fn put(&self, key: &str, code: &SmsCode, _ttl_seconds: u64) -> Result<(), ApiError> {
-        self.0.borrow_mut().insert(key.to_string(), code.clone());
+    async fn put(&self, key: &str, sealed_code: &str, _ttl_seconds: u64) -> Result<(), ApiError> {
+        self.0.borrow_mut().insert(key.to_string(), sealed_code.to_string());
         Ok(())
     }
 
-    async fn get(&self, key: &str) -> Result<Option<SmsCode>, ApiError> {
+    async fn get(&self, key: &str) -> Result<Option<String>, ApiError> {
         Ok(self.0.borrow().get(key).cloned())
     }
 
@@ -106,11 +113,11 @@ impl CodeStore for MemoryCodes {
 pub struct YieldingCodes(MemoryCodes);
 
 impl CodeStore for YieldingCodes {
-    async fn put(&self, key: &str, code: &SmsCode, ttl_seconds: u64) -> Result<(), ApiError> {
-        self.0.put(key, code, ttl_seconds).await
+    async fn put(&self, key: &str, sealed_code: &str, ttl_seconds: u64) -> Result<(), ApiError> {
+        self.0.put(key, sealed_code, ttl_seconds).await
     }
 
-    async fn get(&self, key: &str) -> Result<Option<SmsCode>, ApiError> {
+    async fn get(&self, key: &str) -> Result<Option<String>, ApiError> {
         YieldOnce(false).await;
         self.0.get(key).await
     }
@@ -177,12 +184,15 @@ impl SmsSender for RecordingSender {
     }
 }
 
-/// A gate holding one known code for one phone.
+/// A gate holding one known code for one phone (every new send is refused with 50017),
+/// or one that issues a code to every send.
 pub struct MemoryGate {
     phone: Phone,
     code: SmsCode,
     held: Cell<bool>,
     used: Cell<bool>,
+    issuing: bool,
+    issued: Cell<usize>,
 }
 
 impl MemoryGate {
@@ -192,7 +202,18 @@ impl MemoryGate {
             code: SmsCode::parse(code).unwrap(),
             held: Cell::new(false),
             used: Cell::new(false),
+            issuing: false,
+            issued: Cell::new(0),
         }
+    }
+
+    pub fn issuing() -> Self {
+        MemoryGate { issuing: true, ..MemoryGate::with_code("13900000000", "000000") }
+    }
+
+    /// How many codes it issued.
+    pub fn issued(&self) -> usize {
+        self.issued.get()
     }
 
     pub fn consumed(&self) -> bool {
@@ -202,7 +223,11 @@ impl MemoryGate {
 
 impl CodeGate for MemoryGate {
     async fn issue(&self, _phone: &Phone) -> Result<SmsCode, ApiError> {
-        Err(ApiError::SmsStillLive)
+        if !self.issuing {
+            return Err(ApiError::SmsStillLive);
+        }
+        self.issued.set(self.issued.get() + 1);
+        Ok(self.code.clone())
     }
 
     async fn claim(&self, phone: &Phone, code: &SmsCode) -> Result<Claim, ApiError> {
@@ -236,5 +261,31 @@ impl RevocationList for MemoryRevocations {
 
     async fn is_revoked(&self, session_id: &str) -> Result<bool, ApiError> {
         Ok(self.0.borrow().iter().any(|sid| sid == session_id))
+    }
+}
+
+/// Sliding windows per key, at a time the test sets.
+#[derive(Default)]
+pub struct MemoryLimiter {
+    pub now_millis: Cell<u64>,
+    windows: RefCell<HashMap<String, SlidingWindow>>,
+}
+
+impl RateLimiter for MemoryLimiter {
+    async fn take(&self, key: &str, limit: Limit) -> Result<u64, ApiError> {
+        let now = self.now_millis.get();
+        let mut windows = self.windows.borrow_mut();
+        let window = windows.entry(key.to_string()).or_default();
+        window
+            .try_record(now, limit)
+            .map(|()| now)
+            .map_err(|retry_after_seconds| ApiError::RateLimited { retry_after_seconds })
+    }
+
+    async fn give_back(&self, key: &str, stamp: u64) -> Result<(), ApiError> {
+        if let Some(window) = self.windows.borrow_mut().get_mut(key) {
+            window.forget(stamp);
+        }
+        Ok(())
     }
 }

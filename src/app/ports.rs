@@ -5,6 +5,7 @@ use crate::domain::account::Account;
 use crate::domain::error::ApiError;
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
+use crate::domain::rate_limit::Limit;
 use crate::domain::sms_code::SmsCode;
 
 /// A user to create.
@@ -45,11 +46,12 @@ pub trait UserStore {
     async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), ApiError>;
 }
 
-/// Where live SMS codes are kept, with their time to live. Keys are chosen by the gate
-/// (one per code issued, see [`crate::app::sms_gate`]).
+/// Where live SMS codes are kept, sealed (see [`crate::domain::sms_code::CodeSeal`]),
+/// with their time to live. Keys are chosen by the gate (one per code issued, see
+/// [`crate::app::sms_gate`]).
 pub trait CodeStore {
-    async fn put(&self, key: &str, code: &SmsCode, ttl_seconds: u64) -> Result<(), ApiError>;
-    async fn get(&self, key: &str) -> Result<Option<SmsCode>, ApiError>;
+    async fn put(&self, key: &str, sealed_code: &str, ttl_seconds: u64) -> Result<(), ApiError>;
+    async fn get(&self, key: &str) -> Result<Option<String>, ApiError>;
     async fn delete(&self, key: &str) -> Result<(), ApiError>;
 }
 
@@ -80,4 +82,14 @@ pub trait CodeGate {
 pub trait RevocationList {
     async fn revoke(&self, session_id: &str, ttl_seconds: u64) -> Result<(), ApiError>;
     async fn is_revoked(&self, session_id: &str) -> Result<bool, ApiError>;
+}
+
+/// Strongly consistent event counts under sliding-window limits, one count per key
+/// (`sms-ip:<address>`, ...). On Cloudflare, a Durable Object per key.
+pub trait RateLimiter {
+    /// Counts one event for `key` if `limit` allows it and returns its stamp; otherwise
+    /// 9905 with the seconds until one is allowed.
+    async fn take(&self, key: &str, limit: Limit) -> Result<u64, ApiError>;
+    /// The event stamped `stamp` turned out not to count (nothing was sent).
+    async fn give_back(&self, key: &str, stamp: u64) -> Result<(), ApiError>;
 }

@@ -1,17 +1,23 @@
 //! What a phone's gate does, run inside that phone's Durable Object.
 //!
-//! Why the invariants hold (see also the README):
-//! - *One live code per phone.* Every send for a phone runs in its one object. The
-//!   object's state (`live_until`) is read and written with its own storage only, and
-//!   the reservation is written *before* the first await that lets other requests in
-//!   (the KV write, the provider call). A concurrent send therefore finds the
-//!   reservation and gets 50017.
-//! - *A code verifies at most once.* A claim reads KV (other requests may run meanwhile),
-//!   then reads the state again and takes the hold only if the same code is still live,
-//!   unused and unheld, writing the hold before its next await. A consumed code is
-//!   marked `used` in the object's storage, so neither a concurrent claim nor a stale KV
-//!   read can use it again. Holds carry an id, so a late release or consume can only
-//!   undo its own hold. A wrong guess changes nothing, so it cannot block the right code.
+//! Why the invariants hold (see also the README). Inside the object, a storage call
+//! keeps the object's input gate closed, so a load followed by a save is atomic; any
+//! other await (KV, the SMS provider) lets other requests for the phone run in between.
+//! - *One live code per phone.* The reservation (`live_until`) is saved *before* the
+//!   first await that lets other requests in (the KV write, the provider call), so a
+//!   concurrent send finds it and gets 50017. A failed send clears it again.
+//! - *At most 10 codes a day per phone.* The send is counted in the same save as the
+//!   reservation, and a failed send takes its count back.
+//! - *At most 5 wrong guesses per code.* A guess reads the sealed code from KV (others
+//!   may run meanwhile), then loads the state again and judges on it as it is *now*: a
+//!   code that died while the guess waited stays dead, and a wrong guess is counted in
+//!   a load-and-save with no await between. So guesses are counted one at a time, and
+//!   once five are wrong even the right code fails. A new code only comes after the old
+//!   one's life, so asking again cannot reset the count.
+//! - *A code verifies at most once.* A right guess takes a hold (saved before its next
+//!   await) only if the code is still live, unused and unheld; a consumed code is marked
+//!   `used`. Holds carry an id, so a late release or consume can only undo its own hold.
+//!   A wrong guess cannot block the right code: it only adds to the count.
 //! - *A code sent anywhere verifies everywhere.* Only the object reads and writes the
 //!   phone's code in KV, always from the object's one location, where KV reads its own
 //!   writes at once; KV's cross-location delay never comes into play.
@@ -26,7 +32,8 @@ use crate::domain::clock::Clock;
 use crate::domain::error::ApiError;
 use crate::domain::phone::Phone;
 use crate::domain::random::{random_id, Randomness};
-use crate::domain::sms_code::SmsCode;
+use crate::domain::rate_limit::{Limit, SlidingWindow};
+use crate::domain::sms_code::{CodeSeal, SmsCode};
 
 /// How long a claimed code is held for the registration that claimed it. If the
 /// registration never reports back (its Worker died), the hold lapses.
@@ -34,6 +41,7 @@ const HOLD_MILLIS: u64 = 30_000;
 
 /// The gate's state for one phone, kept in the object's storage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GateState {
     /// The current code's id, part of its KV key; empty when there is none.
     pub code_id: String,
@@ -44,6 +52,20 @@ pub struct GateState {
     pub held_until: u64,
     /// The current code registered a user.
     pub used: bool,
+    /// Wrong guesses at the current code.
+    pub wrong_guesses: u32,
+    /// The codes sent to this phone within the daily window.
+    pub sends: SlidingWindow,
+}
+
+impl GateState {
+    /// Whether a guess at the current code can still be judged.
+    fn takes_guesses(&self, now: u64, policy: &GatePolicy) -> bool {
+        !self.code_id.is_empty()
+            && !self.used
+            && self.live_until > now
+            && self.wrong_guesses < policy.max_guesses
+    }
 }
 
 /// The object's own storage for [`GateState`].
@@ -57,6 +79,17 @@ fn code_key(phone: &Phone, code_id: &str) -> String {
     format!("{}:{code_id}", phone.e164())
 }
 
+/// The limits a gate keeps (the `SMS_*` settings).
+#[derive(Debug, Clone, Copy)]
+pub struct GatePolicy {
+    /// A code's life, which is also the cooldown before the next.
+    pub code_ttl_seconds: u64,
+    /// Wrong guesses a code survives.
+    pub max_guesses: u32,
+    /// Codes per phone per day.
+    pub per_phone: Limit,
+}
+
 /// The parts a gate works with.
 pub struct Gate<'a, S, C, M, K, R> {
     pub state: &'a S,
@@ -64,7 +97,8 @@ pub struct Gate<'a, S, C, M, K, R> {
     pub sender: &'a M,
     pub clock: &'a K,
     pub rng: &'a R,
-    pub code_ttl_seconds: u64,
+    pub seal: &'a CodeSeal,
+    pub policy: GatePolicy,
 }
 
 impl<S, C, M, K, R> Gate<'_, S, C, M, K, R>
@@ -78,30 +112,41 @@ where
     /// See [`crate::app::ports::CodeGate::issue`].
     pub async fn issue(&self, phone: &Phone) -> Result<SmsCode, ApiError> {
         let now = self.clock.now_millis();
-        let state = self.state.load().await?;
+        let mut state = self.state.load().await?;
         if state.live_until > now {
             return Err(ApiError::SmsStillLive);
         }
+        state
+            .sends
+            .try_record(now, self.policy.per_phone)
+            .map_err(|retry_after_seconds| ApiError::RateLimited { retry_after_seconds })?;
         let code_id = random_id(self.rng);
         let reservation = GateState {
             code_id: code_id.clone(),
-            live_until: now + self.code_ttl_seconds * 1000,
+            live_until: now + self.policy.code_ttl_seconds * 1000,
+            sends: state.sends,
             ..GateState::default()
         };
         self.state.save(&reservation).await?;
 
         let code = SmsCode::generate(self.rng);
         let key = code_key(phone, &code_id);
-        let sent = match self.codes.put(&key, &code, self.code_ttl_seconds).await {
+        let sealed = self.seal.seal(phone.e164(), &code_id, &code);
+        let sent = match self.codes.put(&key, &sealed, self.policy.code_ttl_seconds).await {
             Ok(()) => self.sender.send(phone, &code).await.map_err(|reason| ApiError::SmsSendFailed {
                 reason: format!("provider failed for {}: {reason}", masked(phone)),
             }),
             Err(error) => Err(error),
         };
         if let Err(error) = sent {
-            // Keep no code, so that the user can ask again at once. Clearing the state is
-            // what kills the code; deleting it from KV is tidiness.
-            self.state.save(&GateState::default()).await?;
+            // Keep no code, so that the user can ask again at once, and do not count it.
+            // Clearing the state is what kills the code; deleting it from KV is tidiness.
+            let mut current = self.state.load().await?;
+            if current.code_id == code_id {
+                current.sends.forget(now);
+                current = GateState { sends: current.sends, ..GateState::default() };
+                self.state.save(&current).await?;
+            }
             let _ = self.codes.delete(&key).await;
             return Err(error);
         }
@@ -111,21 +156,24 @@ where
     /// See [`crate::app::ports::CodeGate::claim`].
     pub async fn claim(&self, phone: &Phone, guess: &SmsCode) -> Result<Claim, ApiError> {
         let state = self.state.load().await?;
-        if state.code_id.is_empty() || state.used || state.live_until <= self.clock.now_millis() {
+        if !state.takes_guesses(self.clock.now_millis(), &self.policy) {
             return Err(ApiError::WrongSmsCode);
         }
-        let stored = self.codes.get(&code_key(phone, &state.code_id)).await?;
-        if !stored.is_some_and(|code| code.matches(guess)) {
-            return Err(ApiError::WrongSmsCode);
-        }
-        // Other requests may have run during the KV read: decide on the state as it is now.
+        let sealed = self.codes.get(&code_key(phone, &state.code_id)).await?;
+        // Other requests may have run during the KV read: judge on the state as it is now.
         let mut current = self.state.load().await?;
         let now = self.clock.now_millis();
-        if current.code_id != state.code_id
-            || current.used
-            || current.held_until > now
-            || current.live_until <= now
-        {
+        if current.code_id != state.code_id || !current.takes_guesses(now, &self.policy) {
+            return Err(ApiError::WrongSmsCode);
+        }
+        let right =
+            sealed.is_some_and(|sealed| self.seal.opens(&sealed, phone.e164(), &state.code_id, guess));
+        if !right {
+            current.wrong_guesses += 1;
+            self.state.save(&current).await?;
+            return Err(ApiError::WrongSmsCode);
+        }
+        if current.held_until > now {
             return Err(ApiError::WrongSmsCode);
         }
         let claim = Claim(random_id(self.rng));
@@ -134,7 +182,6 @@ where
         self.state.save(&current).await?;
         Ok(claim)
     }
-
     /// See [`crate::app::ports::CodeGate::consume`].
     pub async fn consume(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError> {
         let mut state = self.state.load().await?;
@@ -201,10 +248,20 @@ mod tests {
                 sender: &self.sender,
                 clock,
                 rng: &SecureRandom,
-                code_ttl_seconds: 300,
+                seal: &SEAL,
+                policy: POLICY,
             }
         }
     }
+
+    static SEAL: std::sync::LazyLock<CodeSeal> =
+        std::sync::LazyLock::new(|| CodeSeal::new(&[9; 32]).unwrap());
+
+    const POLICY: GatePolicy = GatePolicy {
+        code_ttl_seconds: 300,
+        max_guesses: 5,
+        per_phone: Limit { max: 10, window_seconds: 86_400 },
+    };
 
     fn phone() -> Phone {
         Phone::parse("13911119999").unwrap()
@@ -318,6 +375,86 @@ mod tests {
             block_on(f.gate(&FixedClock(301_000)).claim(&phone(), &code)),
             Err(ApiError::WrongSmsCode)
         );
+    }
+
+    #[test]
+    fn the_code_is_kept_sealed() {
+        let f = Fixture::<MemoryCodes>::new();
+        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone())).unwrap();
+        let stored = f.codes.values();
+        assert_eq!(stored.len(), 1);
+        assert!(!stored[0].contains(code.as_str()), "{stored:?}");
+    }
+
+    #[test]
+    fn after_five_wrong_guesses_even_the_right_code_fails() {
+        let f = Fixture::<MemoryCodes>::new();
+        let clock = FixedClock(1_000);
+        let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
+        for _ in 0..5 {
+            assert_eq!(
+                block_on(f.gate(&clock).claim(&phone(), &other_than(&code))),
+                Err(ApiError::WrongSmsCode)
+            );
+        }
+        assert_eq!(block_on(f.gate(&clock).claim(&phone(), &code)), Err(ApiError::WrongSmsCode));
+        // Asking again within the code's life does not give a fresh count.
+        assert_eq!(block_on(f.gate(&clock).issue(&phone())), Err(ApiError::SmsStillLive));
+        let later = FixedClock(301_000);
+        let next = block_on(f.gate(&later).issue(&phone())).unwrap();
+        assert!(block_on(f.gate(&later).claim(&phone(), &next)).is_ok(), "a new code starts a new count");
+    }
+
+    #[test]
+    fn four_wrong_guesses_leave_the_right_code_usable() {
+        let f = Fixture::<MemoryCodes>::new();
+        let clock = FixedClock(1_000);
+        let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
+        for _ in 0..4 {
+            let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code)));
+        }
+        assert!(block_on(f.gate(&clock).claim(&phone(), &code)).is_ok());
+    }
+
+    #[test]
+    fn concurrent_wrong_guesses_are_counted_one_at_a_time() {
+        // Every KV read yields, so all eight guesses are in flight at once.
+        let f = Fixture::<YieldingCodes>::new();
+        let clock = FixedClock(1_000);
+        let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
+        let gate = f.gate(&clock);
+        let wrong = other_than(&code);
+        let phone = phone();
+        let guesses = (0..8).map(|_| gate.claim(&phone, &wrong));
+        let results = block_on(futures_util::future::join_all(guesses));
+        assert!(results.iter().all(|r| *r == Err(ApiError::WrongSmsCode)));
+        assert_eq!(f.state.0.borrow().wrong_guesses, 5, "the last three found the code dead");
+        assert_eq!(block_on(gate.claim(&phone, &code)), Err(ApiError::WrongSmsCode));
+    }
+
+    #[test]
+    fn a_phone_gets_at_most_ten_codes_a_day() {
+        let f = Fixture::<MemoryCodes>::new();
+        let minutes = |m: u64| FixedClock(1_000 + m * 300_000);
+        for m in 0..10 {
+            block_on(f.gate(&minutes(m)).issue(&phone())).unwrap();
+        }
+        // The first send leaves the day's window at 1,000 + 86,400,000 ms.
+        let refused = block_on(f.gate(&minutes(10)).issue(&phone()));
+        assert_eq!(refused, Err(ApiError::RateLimited { retry_after_seconds: 86_400 - 3_000 }));
+        assert!(block_on(f.gate(&FixedClock(1_000 + 86_400_000)).issue(&phone())).is_ok());
+        assert_eq!(f.sender.sent().len(), 11);
+    }
+
+    #[test]
+    fn failed_sends_do_not_count_toward_the_daily_limit() {
+        let f = Fixture::<MemoryCodes>::new();
+        for m in 0..10 {
+            f.sender.fail_next();
+            assert!(block_on(f.gate(&FixedClock(1_000 + m)).issue(&phone())).is_err());
+        }
+        assert!(block_on(f.gate(&FixedClock(2_000)).issue(&phone())).is_ok());
+        assert_eq!(f.state.0.borrow().sends.events, vec![2_000]);
     }
 
     #[test]

@@ -9,11 +9,12 @@ use super::d1_user_store::{D1UserStore, D1_BINDING};
 use super::http::{envelope_response, preflight_response, with_cors};
 use super::kv_stores::{KvRevocationList, KV_BINDING};
 use super::platform::{settings, WorkerClock};
+use super::rate_window::{DurableRateWindows, RATE_WINDOW_BINDING};
 use super::sms_gate::{DurableSmsGate, SMS_GATE_BINDING};
 use super::web_crypto::WebCryptoPbkdf2;
 use crate::app::login::Login;
 use crate::app::register::Registration;
-use crate::app::send_sms::send_sms;
+use crate::app::send_sms::SmsSending;
 use crate::app::session::{SessionPolicy, SessionService};
 use crate::domain::endpoint::Endpoint;
 use crate::domain::error::{ApiError, ValidationError};
@@ -44,6 +45,8 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
     let language = Language::negotiate(header("Accept-Language").as_deref());
     // Cloudflare's own request id, which `wrangler tail` and the dashboard show too.
     let request_id = header("cf-ray").unwrap_or_else(|| random_id(&SecureRandom));
+    // The client's address, which Cloudflare (and wrangler dev) always sets.
+    let caller = Caller { ip: header("CF-Connecting-IP").unwrap_or_else(|| "unknown".into()) };
     let settings = settings(env);
     let allowed_origins = match &settings {
         Ok(settings) => settings.allowed_origins.clone(),
@@ -63,7 +66,7 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
         (Some(_), method) if method != Method::Post => Reply::Envelope(Err(ApiError::MethodNotAllowed)),
         (Some(endpoint), _) => Reply::Envelope(match settings {
             Ok(settings) => match read_body(&mut req).await {
-                Ok(body) => handle(endpoint, &body, env, &settings).await,
+                Ok(body) => handle(endpoint, &body, &caller, env, &settings).await,
                 Err(error) => Err(error),
             },
             Err(reason) => Err(ApiError::internal(format!("configuration: {reason}"))),
@@ -177,11 +180,29 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     Ok(body)
 }
 
-async fn handle(endpoint: Endpoint, body: &[u8], env: &Env, settings: &Settings) -> Result<Value, ApiError> {
+/// Who is calling, as far as limits care.
+struct Caller {
+    ip: String,
+}
+
+async fn handle(
+    endpoint: Endpoint,
+    body: &[u8],
+    caller: &Caller,
+    env: &Env,
+    settings: &Settings,
+) -> Result<Value, ApiError> {
     match endpoint {
         Endpoint::SendSms => {
             let request = SendSmsRequest::parse(body)?;
-            send_sms(&sms_gate(env)?, &request, settings.expose_sms_code).await
+            let sending = SmsSending {
+                gate: &sms_gate(env)?,
+                limiter: &rate_windows(env)?,
+                allowed_country_codes: &settings.sms.allowed_country_codes,
+                per_ip: settings.sms.per_ip,
+                expose_code: settings.sms.expose_code,
+            };
+            sending.send(&request, &caller.ip).await
         }
         Endpoint::Register => {
             let request = RegisterRequest::parse(body)?;
@@ -234,6 +255,10 @@ async fn handle(endpoint: Endpoint, body: &[u8], env: &Env, settings: &Settings)
 
 fn users(env: &Env) -> Result<D1UserStore, ApiError> {
     Ok(D1UserStore(env.d1(D1_BINDING).map_err(ApiError::internal)?))
+}
+
+fn rate_windows(env: &Env) -> Result<DurableRateWindows, ApiError> {
+    Ok(DurableRateWindows(env.durable_object(RATE_WINDOW_BINDING).map_err(ApiError::internal)?))
 }
 
 fn sms_gate(env: &Env) -> Result<DurableSmsGate, ApiError> {

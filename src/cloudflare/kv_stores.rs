@@ -5,13 +5,13 @@ use worker::kv::KvStore;
 use crate::app::ports::{CodeStore, RevocationList};
 use crate::domain::error::ApiError;
 use crate::domain::settings::MIN_KV_TTL_SECONDS;
-use crate::domain::sms_code::SmsCode;
 
 /// The binding name in `wrangler.toml`.
 pub const KV_BINDING: &str = "KV";
 
-/// SMS codes under `sms_code:<E.164 phone>:<code id>`. Only the phone's Durable Object
-/// reads and writes them (see `app::sms_gate` for why that keeps them consistent).
+/// Sealed SMS codes under `sms_code:<E.164 phone>:<code id>`. Only the phone's Durable
+/// Object reads and writes them (see `app::sms_gate` for why that keeps them consistent).
+/// The gate decides when a code dies; the TTL (at least KV's 60 s) only clears it away.
 pub struct KvCodeStore(pub KvStore);
 
 fn code_key(key: &str) -> String {
@@ -19,15 +19,14 @@ fn code_key(key: &str) -> String {
 }
 
 impl CodeStore for KvCodeStore {
-    async fn put(&self, key: &str, code: &SmsCode, ttl_seconds: u64) -> Result<(), ApiError> {
+    async fn put(&self, key: &str, sealed_code: &str, ttl_seconds: u64) -> Result<(), ApiError> {
         let ttl = ttl_seconds.max(MIN_KV_TTL_SECONDS);
-        let put = self.0.put(&code_key(key), code.as_str()).map_err(ApiError::internal)?;
+        let put = self.0.put(&code_key(key), sealed_code).map_err(ApiError::internal)?;
         put.expiration_ttl(ttl).execute().await.map_err(ApiError::internal)
     }
 
-    async fn get(&self, key: &str) -> Result<Option<SmsCode>, ApiError> {
-        let text = self.0.get(&code_key(key)).text().await.map_err(ApiError::internal)?;
-        Ok(text.as_deref().and_then(SmsCode::parse))
+    async fn get(&self, key: &str) -> Result<Option<String>, ApiError> {
+        self.0.get(&code_key(key)).text().await.map_err(ApiError::internal)
     }
 
     async fn delete(&self, key: &str) -> Result<(), ApiError> {

@@ -3,14 +3,17 @@
 //! answer with the envelope.
 
 mod d1_user_store;
+mod durable;
 mod handlers;
 mod http;
 mod kv_stores;
 mod platform;
+mod rate_window;
 mod sms_gate;
 mod sms_sender;
 mod web_crypto;
 
+pub use rate_window::RateWindow;
 pub use sms_gate::SmsGate;
 
 use worker::{event, Context, Env, Request, Response, Result};

@@ -5,19 +5,19 @@
 
 use serde::{Deserialize, Serialize};
 use worker::{
-    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, Result,
-    State, Storage,
+    durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, State, Storage,
 };
 
+use super::durable::call_object;
 use super::kv_stores::{KvCodeStore, KV_BINDING};
 use super::platform::{settings, WorkerClock};
-use super::sms_sender::sender_for;
+use super::sms_sender::ProviderSender;
 use crate::app::ports::{Claim, CodeGate};
-use crate::app::sms_gate::{Gate, GateState, GateStateStore};
+use crate::app::sms_gate::{Gate, GatePolicy, GateState, GateStateStore};
 use crate::domain::error::ApiError;
 use crate::domain::phone::Phone;
 use crate::domain::random::SecureRandom;
-use crate::domain::sms_code::SmsCode;
+use crate::domain::sms_code::{CodeSeal, SmsCode, MIN_CODE_SECRET_BYTES};
 
 /// The binding name in `wrangler.toml`.
 pub const SMS_GATE_BINDING: &str = "SMS_GATE";
@@ -67,8 +67,16 @@ impl SmsGate {
     async fn run(&self, operation: &str, call: GateCall) -> std::result::Result<GateAnswer, ApiError> {
         let phone =
             Phone::parse(&call.phone).ok_or_else(|| ApiError::internal("gate called without a phone"))?;
-        let settings = settings(&self.env).map_err(ApiError::internal)?;
-        let sender = sender_for(settings.sms_provider.as_deref());
+        let sms = settings(&self.env).map_err(ApiError::internal)?.sms;
+        let seal =
+            sms.code_secret.as_deref().and_then(|secret| CodeSeal::new(secret.as_bytes())).ok_or_else(
+                || {
+                    ApiError::internal(format!(
+                        "SMS_CODE_SECRET must be set, with at least {MIN_CODE_SECRET_BYTES} bytes"
+                    ))
+                },
+            )?;
+        let sender = ProviderSender { provider: sms.provider, timeout_ms: sms.provider_timeout_ms };
         let codes = KvCodeStore(self.env.kv(KV_BINDING).map_err(ApiError::internal)?);
         let state = ObjectStorage(self.state.storage());
         let gate = Gate {
@@ -77,7 +85,12 @@ impl SmsGate {
             sender: &sender,
             clock: &WorkerClock,
             rng: &SecureRandom,
-            code_ttl_seconds: settings.sms_code_ttl_seconds,
+            seal: &seal,
+            policy: GatePolicy {
+                code_ttl_seconds: sms.code_ttl_seconds,
+                max_guesses: sms.max_guesses,
+                per_phone: sms.per_phone,
+            },
         };
         let claim = || call.claim.clone().ok_or_else(|| ApiError::internal("gate called without a claim"));
         let mut answer = GateAnswer::default();
@@ -114,23 +127,13 @@ pub struct DurableSmsGate(pub ObjectNamespace);
 
 impl DurableSmsGate {
     async fn call(&self, operation: &str, call: GateCall) -> std::result::Result<GateAnswer, ApiError> {
-        let answer = self
-            .send(operation, &call)
+        let answer: GateAnswer = call_object(&self.0, &call.phone, operation, &call)
             .await
             .map_err(|error| ApiError::internal(format!("sms gate {operation}: {error}")))?;
         match answer.error {
             Some(error) => Err(error),
             None => Ok(answer),
         }
-    }
-
-    async fn send(&self, operation: &str, call: &GateCall) -> Result<GateAnswer> {
-        let stub = self.0.id_from_name(&call.phone)?.get_stub()?;
-        let body = serde_json::to_string(call)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let request = Request::new_with_init(&format!("https://sms-gate/{operation}"), &init)?;
-        stub.fetch_with_request(request).await?.json::<GateAnswer>().await
     }
 }
 

@@ -1,37 +1,79 @@
-//! SMS providers, chosen by `SMS_PROVIDER`. `console` writes the message to the Worker's
-//! log instead of sending it, for local development, with the code withheld.
+//! SMS delivery through the provider `SMS_PROVIDER` chooses. The requests and the reading
+//! of replies are `domain::sms_provider`'s; this carries them out, with a timeout.
 
+use std::time::Duration;
+
+use chrono::DateTime;
+use futures_util::future::{select, Either};
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+use super::platform::WorkerClock;
 use crate::app::ports::SmsSender;
+use crate::domain::clock::Clock;
 use crate::domain::phone::Phone;
+use crate::domain::random::{random_id, SecureRandom};
 use crate::domain::sms_code::SmsCode;
+use crate::domain::sms_provider::{Aliyun, OutgoingRequest, SmsProvider, Twilio};
 
-/// The provider `SMS_PROVIDER` names, or why there is none. Without one every send fails
-/// with 50018 and the reason in the log, rather than the Worker failing as a whole.
-pub enum ConfiguredSender {
-    /// Writes each message to the log (`wrangler dev`'s output, or `wrangler tail`).
-    Console,
-    Unavailable(String),
+/// The configured provider, or why there is none: then every send fails with 50018 and
+/// the reason in the log, rather than the Worker failing as a whole.
+pub struct ProviderSender {
+    pub provider: Result<SmsProvider, String>,
+    pub timeout_ms: u64,
 }
 
-pub fn sender_for(provider: Option<&str>) -> ConfiguredSender {
-    match provider {
-        Some("console") => ConfiguredSender::Console,
-        Some(other) => ConfiguredSender::Unavailable(format!("SMS_PROVIDER {other:?} is not supported")),
-        None => ConfiguredSender::Unavailable("SMS_PROVIDER is not set".into()),
-    }
-}
-
-impl SmsSender for ConfiguredSender {
+impl SmsSender for ProviderSender {
     async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), String> {
-        match self {
-            ConfiguredSender::Console => {
+        match &self.provider {
+            Err(reason) => Err(reason.clone()),
+            Ok(SmsProvider::Console) => {
                 // Codes never go to a log (anyone who reads logs could register with them).
                 // Locally, EXPOSE_SMS_CODE=true returns the code in the response instead.
-                let _ = code;
+                // The console provider is for local development, so the number is logged whole.
                 worker::console_log!("[sms console] to {phone}: 您的验证码是 ******，5分钟内有效。");
                 Ok(())
             }
-            ConfiguredSender::Unavailable(reason) => Err(reason.clone()),
+            Ok(SmsProvider::Aliyun(aliyun)) => {
+                let now =
+                    DateTime::from_timestamp_millis(WorkerClock.now_millis() as i64).unwrap_or_default();
+                let request = aliyun.request(phone, code, &random_id(&SecureRandom), now);
+                let (status, body) = post(&request, self.timeout_ms).await?;
+                Aliyun::outcome(status, &body)
+            }
+            Ok(SmsProvider::Twilio(twilio)) => {
+                let (status, body) = post(&twilio.request(phone, code), self.timeout_ms).await?;
+                Twilio::outcome(status, &body)
+            }
+        }
+    }
+}
+
+/// POSTs the request and reads the whole reply, or gives up (and aborts the request)
+/// after `timeout_ms`. The error is for the log; it never holds the body sent.
+async fn post(outgoing: &OutgoingRequest, timeout_ms: u64) -> Result<(u16, String), String> {
+    let headers = Headers::new();
+    for (name, value) in &outgoing.headers {
+        headers.set(name, value).map_err(|error| format!("header {name}: {error}"))?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(outgoing.body.clone().into()));
+    let request =
+        Request::new_with_init(&outgoing.url, &init).map_err(|error| format!("request: {error}"))?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let exchange = async {
+        let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
+        let status = response.status_code();
+        Ok::<_, worker::Error>((status, response.text().await?))
+    };
+    let deadline = Delay::from(Duration::from_millis(timeout_ms));
+    let exchange = std::pin::pin!(exchange);
+    match select(exchange, deadline).await {
+        Either::Left((Ok(reply), _)) => Ok(reply),
+        Either::Left((Err(error), _)) => Err(format!("no reply from {}: {error}", outgoing.url)),
+        Either::Right(_) => {
+            controller.abort();
+            Err(format!("no reply from {} within {timeout_ms} ms", outgoing.url))
         }
     }
 }

@@ -38,9 +38,73 @@ impl fmt::Display for Phone {
     }
 }
 
+/// The country calling codes SMS may be sent to (`SMS_ALLOWED_COUNTRY_CODES`). Toll fraud
+/// ("SMS pumping") sends codes to premium-rate ranges abroad and takes a share of what
+/// they cost; a service whose users are in a few countries should send nowhere else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CountryCodes {
+    /// `*`: any country, for a service that really has users everywhere.
+    Any,
+    /// These codes, e.g. `86` and `1`.
+    List(Vec<String>),
+}
+
+impl CountryCodes {
+    /// A comma-separated list of 1 to 3 digit codes (`86,852,1`), or `*`.
+    pub fn parse(text: &str) -> Result<CountryCodes, String> {
+        if text.trim() == "*" {
+            return Ok(CountryCodes::Any);
+        }
+        let mut codes = Vec::new();
+        for code in text.split(',').map(|c| c.trim().trim_start_matches('+')).filter(|c| !c.is_empty()) {
+            if !(1..=3).contains(&code.len())
+                || !code.bytes().all(|b| b.is_ascii_digit())
+                || code.starts_with('0')
+            {
+                return Err(format!("{code:?} is not a country calling code (1 to 3 digits)"));
+            }
+            codes.push(code.to_string());
+        }
+        Ok(CountryCodes::List(codes))
+    }
+
+    /// Whether `phone` is in one of the countries. Calling codes are a prefix code (no
+    /// code begins another), so the number's leading digits name exactly one country.
+    pub fn allows(&self, phone: &Phone) -> bool {
+        match self {
+            CountryCodes::Any => true,
+            CountryCodes::List(codes) => {
+                codes.iter().any(|code| phone.e164()[1..].starts_with(code.as_str()))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_allow_list_matches_the_country_calling_code() {
+        let china = CountryCodes::parse("86").unwrap();
+        assert!(china.allows(&Phone::parse("13911119999").unwrap()));
+        assert!(!china.allows(&Phone::parse("+14155550123").unwrap()));
+        assert!(!china.allows(&Phone::parse("+8529123456").unwrap()), "Hong Kong is 852, not 86");
+        let several = CountryCodes::parse(" +86, 1 ,852").unwrap();
+        assert!(several.allows(&Phone::parse("+14155550123").unwrap()));
+        assert!(several.allows(&Phone::parse("+85291234567").unwrap()));
+        assert!(!several.allows(&Phone::parse("+447700900123").unwrap()));
+        assert!(CountryCodes::parse("*").unwrap().allows(&Phone::parse("+447700900123").unwrap()));
+        assert!(!CountryCodes::parse("").unwrap().allows(&Phone::parse("13911119999").unwrap()));
+    }
+
+    #[test]
+    fn malformed_country_codes_are_refused() {
+        for bad in ["8600", "CN", "0", "86;1"] {
+            assert!(CountryCodes::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(CountryCodes::parse("8600").unwrap_err().contains("8600"));
+    }
 
     #[test]
     fn a_mainland_number_is_normalized_to_e164() {

@@ -4,6 +4,9 @@
 use chrono::FixedOffset;
 
 use super::password::PasswordPolicy;
+use super::phone::CountryCodes;
+use super::rate_limit::Limit;
+use super::sms_provider::SmsProvider;
 
 /// Which browser origins may call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,19 +43,39 @@ pub struct Settings {
     pub access_ttl_seconds: u64,
     /// `REFRESH_TTL_SECONDS`
     pub refresh_ttl_seconds: u64,
-    /// `SMS_CODE_TTL_SECONDS`: how long a code lives, which is also the resend cooldown.
-    pub sms_code_ttl_seconds: u64,
-    /// `EXPOSE_SMS_CODE`: put the code in the send response (development only).
-    pub expose_sms_code: bool,
-    /// `SMS_PROVIDER`. No default: a deployment that forgot to choose one must not log
-    /// its users' codes instead of sending them.
-    pub sms_provider: Option<String>,
+    /// Everything about SMS codes.
+    pub sms: SmsSettings,
     /// `PBKDF2_ITERATIONS` for new password hashes, and `PASSWORD_PEPPER` (a secret).
     pub passwords: PasswordPolicy,
     /// `CORS_ALLOWED_ORIGINS`, comma-separated, or `*`.
     pub allowed_origins: AllowedOrigins,
     /// `DISPLAY_UTC_OFFSET`, e.g. `+08:00`, for the dates of `/login/jwt/status`.
     pub display_utc_offset: FixedOffset,
+}
+
+/// SMS codes: the provider, and the limits that keep the endpoint from being abused.
+#[derive(Debug, Clone)]
+pub struct SmsSettings {
+    /// `SMS_PROVIDER` and its variables, or why they are unusable. No default: a
+    /// deployment that forgot to choose one must not log its users' codes instead of
+    /// sending them. An error here fails sends (50018, reason logged), not the Worker.
+    pub provider: Result<SmsProvider, String>,
+    /// `SMS_PROVIDER_TIMEOUT_MS`: how long a provider may take before the send fails.
+    pub provider_timeout_ms: u64,
+    /// `SMS_CODE_TTL_SECONDS`: how long a code lives, which is also the resend cooldown.
+    pub code_ttl_seconds: u64,
+    /// `SMS_CODE_SECRET` (a secret): the key codes are sealed with in KV.
+    pub code_secret: Option<String>,
+    /// `EXPOSE_SMS_CODE`: put the code in the send response (development only).
+    pub expose_code: bool,
+    /// `SMS_ALLOWED_COUNTRY_CODES`: where codes may be sent (default `86`).
+    pub allowed_country_codes: CountryCodes,
+    /// `SMS_MAX_GUESSES`: wrong guesses a code survives; the next guess finds it dead.
+    pub max_guesses: u32,
+    /// `SMS_DAILY_LIMIT_PER_PHONE`: codes per phone per 24 hours.
+    pub per_phone: Limit,
+    /// `SMS_HOURLY_LIMIT_PER_IP`: sends per client IP per hour.
+    pub per_ip: Limit,
 }
 
 /// Token lifetimes past ten years are surely a typo (and would overflow date arithmetic).
@@ -98,6 +121,26 @@ impl Settings {
             Some("true") | Some("1") => true,
             Some(other) => return Err(format!("EXPOSE_SMS_CODE must be true or false, not {other:?}")),
         };
+        let allowed_country_codes =
+            CountryCodes::parse(&get("SMS_ALLOWED_COUNTRY_CODES").unwrap_or("86".into()))
+                .map_err(|reason| format!("SMS_ALLOWED_COUNTRY_CODES: {reason}"))?;
+        let sms = SmsSettings {
+            provider: SmsProvider::from_settings(get),
+            provider_timeout_ms: number("SMS_PROVIDER_TIMEOUT_MS", 5_000, 100, 60_000)?,
+            code_ttl_seconds: number("SMS_CODE_TTL_SECONDS", 300, 1, 86_400)?,
+            code_secret: lookup("SMS_CODE_SECRET").filter(|s| !s.is_empty()),
+            expose_code: expose_sms_code,
+            allowed_country_codes,
+            max_guesses: number("SMS_MAX_GUESSES", 5, 1, 1_000)? as u32,
+            per_phone: Limit {
+                max: number("SMS_DAILY_LIMIT_PER_PHONE", 10, 1, 1_000_000)? as u32,
+                window_seconds: 86_400,
+            },
+            per_ip: Limit {
+                max: number("SMS_HOURLY_LIMIT_PER_IP", 20, 1, 1_000_000)? as u32,
+                window_seconds: 3_600,
+            },
+        };
         let pepper = match lookup("PASSWORD_PEPPER").filter(|p| !p.is_empty()) {
             Some(pepper) if pepper.len() < MIN_PEPPER_BYTES => {
                 return Err(format!(
@@ -113,9 +156,7 @@ impl Settings {
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "login".into()),
             access_ttl_seconds: number("ACCESS_TTL_SECONDS", 86_400, 1, MAX_TOKEN_TTL_SECONDS)?,
             refresh_ttl_seconds: number("REFRESH_TTL_SECONDS", 604_800, 1, MAX_TOKEN_TTL_SECONDS)?,
-            sms_code_ttl_seconds: number("SMS_CODE_TTL_SECONDS", 300, MIN_KV_TTL_SECONDS, 86_400)?,
-            expose_sms_code,
-            sms_provider: get("SMS_PROVIDER"),
+            sms,
             passwords: PasswordPolicy {
                 iterations: number("PBKDF2_ITERATIONS", 100_000, 1_000, 10_000_000)? as u32,
                 pepper,
@@ -156,23 +197,30 @@ mod tests {
     fn defaults_are_the_contracts() {
         let s = settings(&[]).unwrap();
         assert_eq!(
-            (s.access_ttl_seconds, s.refresh_ttl_seconds, s.sms_code_ttl_seconds),
+            (s.access_ttl_seconds, s.refresh_ttl_seconds, s.sms.code_ttl_seconds),
             (86_400, 604_800, 300)
         );
         assert_eq!(s.passwords.iterations, 100_000);
         assert_eq!(s.passwords.pepper, None);
-        assert!(!s.expose_sms_code);
+        assert!(!s.sms.expose_code);
         assert_eq!(s.jwt_secret, None);
         assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);
         assert_eq!(s.allowed_origins, AllowedOrigins::List(vec![]));
-        assert_eq!(s.sms_provider, None);
+        assert_eq!(s.sms.provider, Err("SMS_PROVIDER is not set".into()));
+        assert_eq!((s.sms.max_guesses, s.sms.per_phone.max, s.sms.per_ip.max), (5, 10, 20));
+        assert_eq!((s.sms.per_phone.window_seconds, s.sms.per_ip.window_seconds), (86_400, 3_600));
+        assert_eq!(s.sms.provider_timeout_ms, 5_000);
+        assert_eq!(s.sms.allowed_country_codes, CountryCodes::List(vec!["86".into()]));
     }
 
     #[test]
     fn malformed_numbers_are_refused_with_the_variables_name() {
         let error = settings(&[("ACCESS_TTL_SECONDS", "soon")]).unwrap_err();
         assert!(error.contains("ACCESS_TTL_SECONDS"), "{error}");
-        assert!(settings(&[("SMS_CODE_TTL_SECONDS", "30")]).is_err(), "KV needs at least 60 s");
+        assert!(settings(&[("SMS_CODE_TTL_SECONDS", "0")]).is_err());
+        assert!(settings(&[("SMS_ALLOWED_COUNTRY_CODES", "china")])
+            .unwrap_err()
+            .contains("SMS_ALLOWED_COUNTRY_CODES"));
         assert!(settings(&[("ACCESS_TTL_SECONDS", "18446744073709551615")]).is_err(), "no overflow later");
         assert!(settings(&[("PBKDF2_ITERATIONS", "99999999999")]).is_err());
     }

@@ -1,7 +1,11 @@
 //! The 6-digit SMS codes.
 
-use super::random::Randomness;
+use base64ct::{Base64UrlUnpadded, Encoding};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::random::Randomness;
 
 /// A 6-digit code, kept as its text so that leading zeros survive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +42,47 @@ impl SmsCode {
     }
 }
 
+/// A code secret is a key: as long as the JWT secret must be.
+pub const MIN_CODE_SECRET_BYTES: usize = 32;
+
+/// Seals codes before they are stored: HMAC-SHA256 under `SMS_CODE_SECRET` of the code
+/// and where it belongs. A six-digit code has only a million values, so a plain hash in
+/// KV would give every code away to whoever can list the namespace; without the secret,
+/// a sealed one gives nothing. Binding the phone and the code's id in means a sealed
+/// value copied to another key does not verify there.
+pub struct CodeSeal {
+    key: Vec<u8>,
+}
+
+impl CodeSeal {
+    /// `None` when the secret is shorter than [`MIN_CODE_SECRET_BYTES`].
+    pub fn new(secret: &[u8]) -> Option<CodeSeal> {
+        (secret.len() >= MIN_CODE_SECRET_BYTES).then(|| CodeSeal { key: secret.to_vec() })
+    }
+
+    fn mac(&self, phone: &str, code_id: &str, code: &SmsCode) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        for part in [phone, code_id, code.as_str()] {
+            mac.update(&(part.len() as u32).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac
+    }
+
+    /// The sealed form of `code`, as stored (base64url).
+    pub fn seal(&self, phone: &str, code_id: &str, code: &SmsCode) -> String {
+        Base64UrlUnpadded::encode_string(&self.mac(phone, code_id, code).finalize().into_bytes())
+    }
+
+    /// Whether `guess` is the code that was sealed, compared in constant time.
+    pub fn opens(&self, sealed: &str, phone: &str, code_id: &str, guess: &SmsCode) -> bool {
+        match Base64UrlUnpadded::decode_vec(sealed) {
+            Ok(tag) => self.mac(phone, code_id, guess).verify_slice(&tag).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +116,25 @@ mod tests {
         let code = SmsCode::parse("123456").unwrap();
         assert!(code.matches(&SmsCode::parse("123456").unwrap()));
         assert!(!code.matches(&SmsCode::parse("123457").unwrap()));
+    }
+
+    #[test]
+    fn a_sealed_code_opens_only_with_its_code_phone_and_id() {
+        let seal = CodeSeal::new(&[7u8; 32]).unwrap();
+        let code = SmsCode::parse("012345").unwrap();
+        let sealed = seal.seal("+8613911119999", "id1", &code);
+        assert!(!sealed.contains("012345"));
+        assert!(seal.opens(&sealed, "+8613911119999", "id1", &code));
+        assert!(!seal.opens(&sealed, "+8613911119999", "id1", &SmsCode::parse("012346").unwrap()));
+        assert!(!seal.opens(&sealed, "+8613911118888", "id1", &code));
+        assert!(!seal.opens(&sealed, "+8613911119999", "id2", &code));
+        assert!(!seal.opens("not base64!", "+8613911119999", "id1", &code));
+        let other = CodeSeal::new(&[8u8; 32]).unwrap();
+        assert!(!other.opens(&sealed, "+8613911119999", "id1", &code));
+    }
+
+    #[test]
+    fn a_short_code_secret_is_refused() {
+        assert!(CodeSeal::new(&[0u8; 31]).is_none());
     }
 }

@@ -27,7 +27,7 @@ pub const TESTS: &[SharedTest] = &[
 ];
 
 /// Runs `count` requests at once (released together by a barrier).
-fn at_once(
+pub fn at_once(
     worker: &TestWorker,
     count: usize,
     request: impl Fn(usize, &crate::client::Client) -> Reply + Send + Sync + 'static,
@@ -46,7 +46,7 @@ fn at_once(
     handles.into_iter().map(|h| h.join().expect("a request thread")).collect()
 }
 
-fn codes(replies: &[Reply]) -> Vec<u64> {
+pub fn codes(replies: &[Reply]) -> Vec<u64> {
     let mut codes: Vec<u64> = replies.iter().map(Reply::code).collect();
     codes.sort_unstable();
     codes

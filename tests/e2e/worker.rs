@@ -19,6 +19,8 @@ static NEXT_WORKER: AtomicUsize = AtomicUsize::new(0);
 
 /// The JWT secret the tests run with.
 pub const TEST_JWT_SECRET: &str = "e2e-test-secret-that-is-longer-than-32-bytes";
+/// The key SMS codes are sealed with in the tests.
+pub const TEST_SMS_CODE_SECRET: &str = "e2e-sms-code-secret-that-is-longer-than-32-bytes";
 
 pub struct TestWorker {
     pub base_url: String,
@@ -111,7 +113,8 @@ impl TestWorker {
             .args(["--inspector-port", &free_port().to_string(), "--persist-to", state])
             .args(["--show-interactive-dev-session=false", "--log-level", "log"])
             .args(&env_args)
-            .args(["--var", &format!("JWT_SECRET:{TEST_JWT_SECRET}")]);
+            .args(["--var", &format!("JWT_SECRET:{TEST_JWT_SECRET}")])
+            .args(["--var", &format!("SMS_CODE_SECRET:{TEST_SMS_CODE_SECRET}")]);
         for (name, value) in vars {
             command.args(["--var", &format!("{name}:{value}")]);
         }

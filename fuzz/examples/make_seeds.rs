@@ -1,0 +1,106 @@
+//! Writes the seed files of both targets into `fuzz/seeds/<target>/`.
+//! Run from `fuzz/`: `cargo run --example make_seeds` (any toolchain). The output is
+//! deterministic, so running it again changes nothing unless the token format did.
+
+use std::fs;
+use std::path::Path;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use login_worker::domain::token::TokenKind;
+use login_worker_fuzz::{genuine_tokens, issue_with, key, other_key, scope, verify_token, NOW};
+
+fn b64(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+fn unb64(text: &str) -> Vec<u8> {
+    Base64UrlUnpadded::decode_vec(text).expect("a segment of our own token")
+}
+
+fn write(dir: &Path, name: &str, body: impl AsRef<[u8]>) {
+    fs::write(dir.join(name), body).expect("cannot write a seed");
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let tokens = root.join("token_verify");
+    let bodies = root.join("request_bodies");
+    fs::create_dir_all(&tokens).unwrap();
+    fs::create_dir_all(&bodies).unwrap();
+
+    let genuine = genuine_tokens();
+    for (name, token) in &genuine {
+        write(&tokens, &format!("{name}.jwt"), token);
+    }
+    let access = &genuine[0].1;
+    let parts: Vec<&str> = access.split('.').collect();
+    let header: String = String::from_utf8(unb64(parts[0])).unwrap();
+    let payload: String = String::from_utf8(unb64(parts[1])).unwrap();
+
+    // Tampered versions of the genuine access token.
+    let forged_payload = payload.replace(r#""uid":1"#, r#""uid":2"#);
+    write(&tokens, "tampered-payload.jwt", format!("{}.{}.{}", parts[0], b64(forged_payload.as_bytes()), parts[2]));
+    let refresh_payload = payload.replace(r#""token_use":"access""#, r#""token_use":"refresh""#);
+    write(&tokens, "tampered-kind.jwt", format!("{}.{}.{}", parts[0], b64(refresh_payload.as_bytes()), parts[2]));
+    let mut signature = unb64(parts[2]);
+    signature[0] ^= 1;
+    write(&tokens, "tampered-signature.jwt", format!("{}.{}.{}", parts[0], parts[1], b64(&signature)));
+    write(&tokens, "truncated-signature.jwt", format!("{}.{}.{}", parts[0], parts[1], &parts[2][..20]));
+    write(&tokens, "no-signature.jwt", format!("{}.{}.", parts[0], parts[1]));
+    let none = header.replace("HS256", "none");
+    write(&tokens, "alg-none.jwt", format!("{}.{}.", b64(none.as_bytes()), parts[1]));
+    let hs512 = header.replace("HS256", "HS512");
+    write(&tokens, "alg-hs512.jwt", format!("{}.{}.{}", b64(hs512.as_bytes()), parts[1], parts[2]));
+    let no_kid = r#"{"alg":"HS256","typ":"JWT"}"#;
+    write(&tokens, "no-kid.jwt", format!("{}.{}.{}", b64(no_kid.as_bytes()), parts[1], parts[2]));
+    write(&tokens, "other-key.jwt", issue_with(&other_key(), &scope(), TokenKind::Access, 1, NOW, 60, 0));
+    write(&tokens, "padded.jwt", format!("{access}=="));
+    write(&tokens, "whitespace.jwt", format!(" {access}\n"));
+    write(&tokens, "four-segments.jwt", format!("{access}.{}", parts[2]));
+    write(&tokens, "header-only.jwt", parts[0]);
+
+    // Bodies from the API section of the README, plus the edges of the rules.
+    let refresh = &genuine[1].1;
+    let seeds: Vec<(&str, String)> = vec![
+        ("send-sms.json", r#"{"phone": "13911119999"}"#.into()),
+        ("send-sms-e164.json", r#"{"phone":"+14155550123"}"#.into()),
+        (
+            "register.json",
+            r#"{"account": "Foo", "password": "1234567", "password_confirmation": "1234567",
+       "phone": "13911119999", "code": "379973"}"#
+                .into(),
+        ),
+        (
+            "register-numeric-code.json",
+            r#"{"account":"用户 ü","password":"abc_DEF_123","password_confirmation":"abc_DEF_123","phone":"+8613911119999","code":379973}"#.into(),
+        ),
+        ("login.json", r#"{"account": "Foo", "pwd": "1234567"}"#.into()),
+        ("token.json", format!(r#"{{"jwt": "{access}"}}"#)),
+        ("refresh.json", format!(r#"{{"refresh_jwt":"{refresh}"}}"#)),
+        ("refresh-both.json", format!(r#"{{"jwt":"  ","refresh_jwt":"{refresh}","extra":{{"a":[1,2.5e3,null,true]}}}}"#)),
+        ("not-object.json", r#"[{"phone":"13911119999"}]"#.into()),
+        ("escapes.json", r#"{"account":"\u0000\ud83d\ude00\t","pwd":"\"\\\/","code":1e5,"phone":null}"#.into()),
+    ];
+    for (name, body) in seeds {
+        write(&bodies, name, body);
+    }
+    // What each token seed gets, to see at a glance that they reach different checks.
+    let key = key();
+    let mut names: Vec<_> = fs::read_dir(&tokens).unwrap().map(|entry| entry.unwrap().path()).collect();
+    names.sort();
+    for path in names {
+        let token = fs::read_to_string(&path).unwrap();
+        let outcome = |kind| match verify_token(&key, &token, kind) {
+            Ok(verified) => format!("ok({:?})", verified.claims.token_use),
+            Err(error) => format!("{error:?}"),
+        };
+        println!(
+            "{:<28} access: {:<16} refresh: {:<16} any: {}",
+            path.file_name().unwrap().to_string_lossy(),
+            outcome(Some(TokenKind::Access)),
+            outcome(Some(TokenKind::Refresh)),
+            outcome(None),
+        );
+    }
+    println!("seeds written to {}", root.display());
+}

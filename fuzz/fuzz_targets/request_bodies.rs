@@ -1,0 +1,101 @@
+//! Arbitrary bytes as the body of every endpoint. No parser may panic; every refusal is a
+//! 9906 with HTTP 400 (not a JSON object), 413 (over 16 KiB) or 422 (a field's rule), and
+//! what a parser accepts keeps the promises of its type.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use login_worker::domain::error::{ApiError, ValidationError};
+use login_worker::domain::phone::Phone;
+use login_worker::domain::requests::{
+    parse_object, LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES,
+};
+
+/// A refusal must be a validation error; `object_ok` says whether the body was an object
+/// of allowed size, in which case only a field's rule (422) may fail.
+fn check_error(parser: &str, error: &ApiError, object_ok: bool, body: &[u8]) {
+    assert_eq!(error.code(), 9906, "{parser}: {error:?} for {body:?}");
+    let status = error.http_status();
+    assert!(matches!(status, 400 | 413 | 422), "{parser}: HTTP {status} for {body:?}");
+    if object_ok {
+        assert_eq!(status, 422, "{parser}: {error:?} for an object body {body:?}");
+    }
+    // The message must build in both languages without panicking.
+    let _ = error.message();
+    let _ = error.to_string();
+}
+
+fn check<T>(parser: &str, result: &Result<T, ApiError>, object: &Result<(), ApiError>, body: &[u8]) {
+    match (result, object) {
+        (Err(error), Err(object_error)) => {
+            assert_eq!(error, object_error, "{parser}: not parse_object's refusal for {body:?}")
+        }
+        (Ok(_), Err(object_error)) => panic!("{parser}: accepted a body parse_object refused ({object_error:?})"),
+        (Err(error), Ok(())) => check_error(parser, error, true, body),
+        (Ok(_), Ok(())) => {}
+    }
+}
+
+fn valid_phone(phone: &Phone) {
+    let e164 = phone.e164();
+    let digits = e164.strip_prefix('+').expect("E.164 starts with +");
+    assert!((8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()), "{e164}");
+    assert_eq!(Phone::parse(e164).as_ref(), Some(phone), "normalizing is idempotent: {e164}");
+}
+
+fn trimmed_nonempty(text: &str) {
+    assert!(!text.is_empty() && text.trim() == text, "{text:?}");
+}
+
+fuzz_target!(|body: &[u8]| {
+    let object = parse_object(body).map(|_| ());
+    if let Err(error) = &object {
+        check_error("parse_object", error, false, body);
+    }
+    if body.len() > MAX_BODY_BYTES {
+        assert_eq!(object, Err(ApiError::Invalid(ValidationError::BodyTooLarge)));
+    }
+
+    let send = SendSmsRequest::parse(body);
+    check("SendSmsRequest::parse", &send, &object, body);
+    if let Ok(request) = &send {
+        valid_phone(&request.phone);
+    }
+
+    let register = RegisterRequest::parse(body);
+    check("RegisterRequest::parse", &register, &object, body);
+    if let Ok(request) = &register {
+        let account = request.account.as_str();
+        trimmed_nonempty(account);
+        assert!(account.chars().count() <= 64 && !account.chars().any(char::is_control), "{account:?}");
+        let password = request.password.as_str();
+        assert!((6..=64).contains(&password.len()));
+        assert!(password.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        valid_phone(&request.phone);
+        let code = request.code.as_str();
+        assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "{code:?}");
+    }
+
+    let login = LoginRequest::parse(body);
+    check("LoginRequest::parse", &login, &object, body);
+    if let Ok(request) = &login {
+        trimmed_nonempty(&request.account);
+        assert!(!request.pwd.trim().is_empty());
+    }
+
+    let token = TokenRequest::parse(body);
+    check("TokenRequest::parse", &token, &object, body);
+    if let Ok(request) = &token {
+        trimmed_nonempty(&request.jwt);
+    }
+
+    let refresh = TokenRequest::parse_refresh(body);
+    check("TokenRequest::parse_refresh", &refresh, &object, body);
+    if let Ok(request) = &refresh {
+        trimmed_nonempty(&request.jwt);
+    }
+    // `jwt` wins whenever it is present, so a body `parse` accepts gives `parse_refresh`
+    // the same token.
+    if let (Ok(a), Ok(b)) = (&token, &refresh) {
+        assert_eq!(a.jwt, b.jwt);
+    }
+});

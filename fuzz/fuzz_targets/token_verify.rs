@@ -1,0 +1,41 @@
+//! Arbitrary bytes, as a lossy UTF-8 string, to `token::verify` expecting an access
+//! token, a refresh token and either. It must never panic, and nothing but a token issued
+//! with the key may pass: the genuine tokens are known (`genuine_tokens`), so any other
+//! input that verifies is a forgery (a malleable encoding, a skipped check).
+#![no_main]
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use login_worker::domain::token::{SigningKey, TokenKind, LEEWAY_SECONDS};
+use login_worker_fuzz::{genuine_tokens, key, scope, verify_token, NOW};
+
+struct Fixture {
+    key: SigningKey,
+    genuine: HashSet<String>,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| Fixture {
+        key: key(),
+        genuine: genuine_tokens().into_iter().map(|(_, token)| token).collect(),
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let fixture = fixture();
+    let token = String::from_utf8_lossy(data);
+    let scope = scope();
+    for expected in [Some(TokenKind::Access), Some(TokenKind::Refresh), None] {
+        let Ok(verified) = verify_token(&fixture.key, &token, expected) else { continue };
+        assert!(fixture.genuine.contains(token.as_ref()), "a token that was never issued verified: {token:?}");
+        assert_eq!(verified.claims.iss, scope.issuer);
+        assert_eq!(verified.claims.aud, scope.audience);
+        if let Some(kind) = expected {
+            assert_eq!(verified.claims.token_use, kind);
+        }
+        assert!(verified.issued_at <= NOW + LEEWAY_SECONDS as u64 && NOW <= verified.expires_at + LEEWAY_SECONDS as u64, "{verified:?}");
+    }
+});

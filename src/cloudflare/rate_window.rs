@@ -1,0 +1,126 @@
+//! The `RateWindow` Durable Object: one sliding window of events per key (a client IP,
+//! an account), and the Worker's client for it. An object handles one request at a
+//! time between storage calls, and each operation here is a load and a save with no
+//! other await between, so concurrent requests are counted one by one, wherever in the
+//! world they arrive: what a limit in KV (eventually consistent) could not promise.
+
+use serde::{Deserialize, Serialize};
+use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, State};
+
+use super::durable::call_object;
+use super::platform::WorkerClock;
+use crate::app::ports::RateLimiter;
+use crate::domain::clock::Clock;
+use crate::domain::error::ApiError;
+use crate::domain::rate_limit::{Limit, SlidingWindow};
+
+/// The binding name in `wrangler.toml`.
+pub const RATE_WINDOW_BINDING: &str = "RATE_WINDOW";
+
+const WINDOW_KEY: &str = "window";
+
+/// What the Worker asks of a window.
+#[derive(Debug, Serialize, Deserialize)]
+enum WindowCall {
+    /// Count an event if the limit allows it.
+    Take(Limit),
+    /// Forget the event with this stamp.
+    GiveBack(u64),
+}
+
+/// The stamp of the event counted, or the error as it is.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct WindowAnswer {
+    stamp: Option<u64>,
+    error: Option<ApiError>,
+}
+
+/// What is stored: the window and the limit it was last used with (for the alarm).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Stored {
+    window: SlidingWindow,
+    window_seconds: u64,
+}
+
+#[durable_object(alarm)]
+pub struct RateWindow {
+    state: State,
+}
+
+impl DurableObject for RateWindow {
+    fn new(state: State, _env: Env) -> Self {
+        RateWindow { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let answer = match req.json::<WindowCall>().await {
+            Ok(call) => self.run(call).await,
+            Err(error) => Err(ApiError::internal(format!("bad rate window call: {error}"))),
+        };
+        Response::from_json(&match answer {
+            Ok(stamp) => WindowAnswer { stamp, error: None },
+            Err(error) => WindowAnswer { stamp: None, error: Some(error) },
+        })
+    }
+
+    /// Once the newest event has left the window, the object forgets everything, so an
+    /// IP seen once does not keep storage for ever.
+    async fn alarm(&self) -> Result<Response> {
+        self.state.storage().delete_all().await?;
+        Response::ok("")
+    }
+}
+
+impl RateWindow {
+    async fn run(&self, call: WindowCall) -> std::result::Result<Option<u64>, ApiError> {
+        let storage = self.state.storage();
+        let mut stored: Stored =
+            storage.get(WINDOW_KEY).await.map_err(ApiError::internal)?.unwrap_or_default();
+        let now = WorkerClock.now_millis();
+        let stamp = match call {
+            WindowCall::Take(limit) => {
+                stored
+                    .window
+                    .try_record(now, limit)
+                    .map_err(|retry_after_seconds| ApiError::RateLimited { retry_after_seconds })?;
+                stored.window_seconds = limit.window_seconds;
+                Some(now)
+            }
+            WindowCall::GiveBack(stamp) => {
+                stored.window.forget(stamp);
+                None
+            }
+        };
+        storage.put(WINDOW_KEY, &stored).await.map_err(ApiError::internal)?;
+        if let Some(newest) = stored.window.events.last() {
+            let forget_at = newest + stored.window_seconds * 1000 + 1;
+            storage.set_alarm(forget_at as i64).await.map_err(ApiError::internal)?;
+        }
+        Ok(stamp)
+    }
+}
+
+/// The Worker's side: one object per key.
+pub struct DurableRateWindows(pub ObjectNamespace);
+
+impl DurableRateWindows {
+    async fn call(&self, key: &str, call: WindowCall) -> std::result::Result<Option<u64>, ApiError> {
+        let answer: WindowAnswer = call_object(&self.0, key, "window", &call)
+            .await
+            .map_err(|error| ApiError::internal(format!("rate window {key}: {error}")))?;
+        match answer.error {
+            Some(error) => Err(error),
+            None => Ok(answer.stamp),
+        }
+    }
+}
+
+impl RateLimiter for DurableRateWindows {
+    async fn take(&self, key: &str, limit: Limit) -> std::result::Result<u64, ApiError> {
+        self.call(key, WindowCall::Take(limit)).await?.ok_or_else(|| ApiError::internal("no stamp"))
+    }
+
+    async fn give_back(&self, key: &str, stamp: u64) -> std::result::Result<(), ApiError> {
+        self.call(key, WindowCall::GiveBack(stamp)).await.map(|_| ())
+    }
+}

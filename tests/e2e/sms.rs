@@ -1,0 +1,196 @@
+//! SMS that reaches phones and cannot be abused: the providers (against fake servers
+//! that check each request's signature), their faults, and every limit.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::client::{Client, Reply};
+use crate::concurrency::{at_once, codes};
+use crate::fake_provider::{FakeProvider, Kind, Message, Mode};
+use crate::support::*;
+use crate::worker::{fresh_state_dir, TestWorker};
+use crate::{OwnTest, SharedTest};
+
+pub const SHARED_TESTS: &[SharedTest] = &[
+    (
+        "after_five_wrong_guesses_even_the_right_code_fails",
+        after_five_wrong_guesses_even_the_right_code_fails,
+    ),
+    ("a_number_outside_the_allow_list_is_9906", a_number_outside_the_allow_list_is_9906),
+];
+
+pub const OWN_TESTS: &[OwnTest] = &[
+    ("the_daily_and_hourly_limits_trip_with_retry_after", the_daily_and_hourly_limits_trip_with_retry_after),
+    ("aliyun_sends_one_code_and_a_fault_keeps_none", aliyun_sends_one_code_and_a_fault_keeps_none),
+    ("twilio_sends_one_code_and_a_fault_keeps_none", twilio_sends_one_code_and_a_fault_keeps_none),
+];
+
+fn send_from(client: &Client, phone: &str, ip: &str) -> Reply {
+    let body = json!({ "phone": phone }).to_string();
+    let headers = [("Content-Type", "application/json"), ("CF-Connecting-IP", ip)];
+    client.request("POST", "/login/send/sms", &headers, Some(body.as_bytes()))
+}
+
+fn retry_after(reply: &Reply) -> u64 {
+    reply
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no Retry-After: {reply:?}"))
+}
+
+fn register(client: &Client, phone: &str, code: &str) -> Reply {
+    client.post("/login/register", &registration(&unique_account(), PASSWORD, phone, code))
+}
+
+fn after_five_wrong_guesses_even_the_right_code_fails(worker: &TestWorker) {
+    let client = worker.client();
+    let phone = unique_phone();
+    let code = send_code(&client, &phone);
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for _ in 0..5 {
+        register(&client, &phone, wrong).expect(50001, 400);
+    }
+    register(&client, &phone, &code).expect(50001, 400);
+    // Asking again within the code's life does not reset the count: there is no new code.
+    client.post("/login/send/sms", &json!({ "phone": phone })).expect(50017, 429);
+    let rows = worker.query(&format!("SELECT COUNT(*) AS n FROM users WHERE phone = '+86{phone}'"));
+    assert_eq!(rows[0]["n"], json!(0));
+}
+
+fn a_number_outside_the_allow_list_is_9906(worker: &TestWorker) {
+    let client = worker.client();
+    for phone in ["+447700900123", "+14155550123", "+85291234567"] {
+        let reply = client.post("/login/send/sms", &json!({ "phone": phone }));
+        reply.expect(9906, 422);
+        assert!(reply.msg().ends_with("phone 非法"), "{}", reply.msg());
+    }
+    // The same number written in E.164 is inside (+86).
+    client.post("/login/send/sms", &json!({ "phone": format!("+86{}", unique_phone()) })).expect(200, 200);
+}
+
+fn the_daily_and_hourly_limits_trip_with_retry_after() {
+    // Codes live 1 s here, so a phone can be sent its ten codes in ten seconds; the
+    // limits themselves are the defaults (10 a day per phone, 20 an hour per IP).
+    let worker = TestWorker::start_with(&fresh_state_dir(), &[("SMS_CODE_TTL_SECONDS", "1")]);
+    let client = worker.client();
+
+    let ip = "203.0.113.7";
+    for _ in 0..20 {
+        send_from(&client, &unique_phone(), ip).expect(200, 200);
+    }
+    let limited = send_from(&client, &unique_phone(), ip);
+    limited.expect(9905, 429);
+    assert!((3_590..=3_600).contains(&retry_after(&limited)), "{limited:?}");
+    send_from(&client, &unique_phone(), "203.0.113.8").expect(200, 200);
+
+    let phone = unique_phone();
+    for i in 0..10 {
+        send_from(&client, &phone, &format!("198.51.100.{i}")).expect(200, 200);
+        std::thread::sleep(Duration::from_millis(1_100));
+    }
+    let limited = send_from(&client, &phone, "198.51.100.200");
+    limited.expect(9905, 429);
+    assert!((86_380..=86_400).contains(&retry_after(&limited)), "{limited:?}");
+    // The phone's refusal sent nothing, so it did not count against that IP.
+    for _ in 0..19 {
+        send_from(&client, &unique_phone(), "198.51.100.200").expect(200, 200);
+    }
+}
+
+fn aliyun_sends_one_code_and_a_fault_keeps_none() {
+    provider_sends_one_code_and_a_fault_keeps_none(Kind::Aliyun);
+}
+
+fn twilio_sends_one_code_and_a_fault_keeps_none() {
+    provider_sends_one_code_and_a_fault_keeps_none(Kind::Twilio);
+}
+
+/// How the provider names a mainland phone.
+fn as_sent(kind: Kind, phone: &str) -> String {
+    match kind {
+        Kind::Aliyun => phone.to_string(),
+        Kind::Twilio => format!("+86{phone}"),
+    }
+}
+
+fn messages_to(fake: &FakeProvider, kind: Kind, phone: &str) -> Vec<Message> {
+    fake.messages().into_iter().filter(|m| m.to == as_sent(kind, phone)).collect()
+}
+
+fn provider_sends_one_code_and_a_fault_keeps_none(kind: Kind) {
+    let fake = FakeProvider::start(kind);
+    let mut vars: Vec<(&str, String)> = fake.worker_vars();
+    vars.extend([
+        ("EXPOSE_SMS_CODE", "false".into()),
+        ("SMS_PROVIDER_TIMEOUT_MS", "1000".into()),
+        ("SMS_HOURLY_LIMIT_PER_IP", "1000".into()),
+    ]);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let worker = TestWorker::start_with(&fresh_state_dir(), &vars);
+    let client = worker.client();
+
+    // Outside the allow-list: refused before the provider hears of it.
+    client.post("/login/send/sms", &json!({ "phone": "+447700900123" })).expect(9906, 422);
+    assert_eq!(fake.requests(), 0);
+
+    // 50 sends at once to one phone: one message.
+    let phone = unique_phone();
+    let body = json!({ "phone": phone });
+    let replies = at_once(&worker, 50, move |_, client| client.post("/login/send/sms", &body));
+    let mut expected = vec![200];
+    expected.extend([50017; 49]);
+    assert_eq!(codes(&replies), expected);
+    assert_eq!(replies.iter().find(|r| r.code() == 200).unwrap().data(), json!([]), "the code stays secret");
+    let sent = messages_to(&fake, kind, &phone);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(fake.requests(), 1);
+    register(&client, &phone, &sent[0].code).expect(200, 200);
+
+    // Each fault answers 50018 and keeps no code: a retry at once is sent and works.
+    for (mode, reason) in [
+        (Mode::ServerError, "HTTP 500"),
+        (Mode::Refuse, if kind == Kind::Aliyun { "isv.BUSINESS_LIMIT_CONTROL" } else { "21610" }),
+        (Mode::Hang(Duration::from_secs(3)), "within 1000 ms"),
+    ] {
+        let phone = unique_phone();
+        fake.set_mode(mode);
+        let started = Instant::now();
+        client.post("/login/send/sms", &json!({ "phone": phone })).expect(50018, 502);
+        assert!(started.elapsed() < Duration::from_millis(2_500), "{mode:?} took {:?}", started.elapsed());
+        fake.set_mode(Mode::Accept);
+        client.post("/login/send/sms", &json!({ "phone": phone })).expect(200, 200);
+        let retried = messages_to(&fake, kind, &phone).pop().expect("the retry's message");
+        if let Mode::Hang(delay) = mode {
+            // The slow reply delivers its message in the end; that code must be dead.
+            std::thread::sleep(delay);
+            let late = messages_to(&fake, kind, &phone);
+            assert_eq!(late.len(), 2, "{late:?}");
+            let dead = late.iter().find(|m| **m != retried).expect("the slow message");
+            if dead.code != retried.code {
+                register(&client, &phone, &dead.code).expect(50001, 400);
+            }
+        } else {
+            assert_eq!(messages_to(&fake, kind, &phone).len(), 1);
+        }
+        register(&client, &phone, &retried.code).expect(200, 200);
+        std::thread::sleep(Duration::from_millis(300));
+        let log = worker.log();
+        assert!(log.contains(reason), "{mode:?}: no {reason:?} in the log:\n{log}");
+    }
+    assert_eq!(fake.bad_signatures(), Vec::<String>::new());
+
+    // Codes never reach the log.
+    let log = worker.log();
+    for message in fake.messages() {
+        let leaked = log.lines().filter(|line| line.contains(&message.code)).collect::<Vec<_>>();
+        assert!(
+            leaked.iter().all(|line| !line.contains("sms") && !line.contains(&kind_name(kind))),
+            "{leaked:?}"
+        );
+    }
+}
+
+fn kind_name(kind: Kind) -> String {
+    format!("{kind:?}").to_lowercase()
+}
