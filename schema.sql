@@ -29,3 +29,12 @@ CREATE TABLE IF NOT EXISTS user_roles (
     role_id INTEGER NOT NULL REFERENCES roles (id),
     PRIMARY KEY (user_id, role_id)
 );
+
+-- "Log out everywhere" (and, when they exist, a password change or disabling the user):
+-- tokens of the user issued before not_before_ms (Unix milliseconds) no longer verify.
+-- A table of its own rather than a column of users, so that this file stays idempotent
+-- for databases made before it (SQLite has no ADD COLUMN IF NOT EXISTS).
+CREATE TABLE IF NOT EXISTS session_cutoffs (
+    user_id       INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    not_before_ms INTEGER NOT NULL
+);

@@ -91,7 +91,8 @@ for target in "${targets[@]}"; do
 	# libFuzzer's own count of seconds when it ran its time out, else the wall clock.
 	ran=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$logfile" | tail -n1)
 	ran=${ran:-$elapsed}
-	rate=$((execs / (ran > 0 ? ran : 1)))
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *\([0-9]*\).*/\1/p' "$logfile" | tail -n1)
+	rate=${rate:-$((execs / (ran > 0 ? ran : 1)))}
 	entries=$(find "$corpus" -maxdepth 1 -type f | wc -l)
 	crashes=$(($(find "$artifacts" -maxdepth 1 -type f | wc -l) - crashes_before))
 	if [ "$status" -ne 0 ] || [ "$crashes" -gt 0 ]; then

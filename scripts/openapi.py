@@ -64,6 +64,7 @@ paths = {
         "responses": responses(ok(empty, "registered"), base + ["409", "502"])}},
     "/login/jwt/get": {"post": {
         "summary": "Log in", "operationId": "logIn",
+        "description": "10 failed logins for an account (or 100 from an address) in 15 minutes: 9905 with Retry-After, whatever the password; a success clears the account's count.",
         "requestBody": body({"account": {"type": "string", "pattern": "\\S"}, "pwd": {"type": "string", "pattern": "\\S"}}, ["account", "pwd"], {"account": "Foo", "pwd": "1234567"}),
         "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
     "/login/jwt/refresh": {"post": {
@@ -73,13 +74,21 @@ paths = {
         "responses": responses(ok({"type": "string", "description": "the new access token"}, "a new access token"), base + ["401"])}},
     "/login/jwt/deactivate": {"post": {
         "summary": "End the session of a token", "operationId": "deactivate",
-        "description": "Revokes the whole session of an access or refresh token.",
-        "requestBody": jwt_body,
+        "description": "Revokes the whole session of an access or refresh token; with `\"scope\": \"all\"`, every session of its user (log out everywhere).",
+        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token"},
+                             "scope": {"type": "string", "enum": ["session", "all"], "description": "`session` (default) or `all`"}},
+                            ["jwt"], {"jwt": "eyJ...", "scope": "all"}),
         "responses": responses(ok(empty, "revoked"), base + ["401"])}},
     "/login/jwt/status": {"post": {
         "summary": "What an access token says", "operationId": "status",
         "requestBody": jwt_body,
         "responses": responses(ok({"$ref": "#/components/schemas/Status"}, "the token is valid"), base + ["401"])}},
+    "/.well-known/jwks.json": {"get": {"summary": "The public keys tokens are signed with (JWT_ALG=EdDSA); empty with HS256", "operationId": "jwks",
+        "responses": {"200": {"description": "a JWK set (RFC 7517)", "content": {"application/jwk-set+json": {"schema": {
+            "type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {
+                "type": "object", "required": ["kty", "crv", "x", "kid", "alg"],
+                "properties": {"kty": {"const": "OKP"}, "crv": {"const": "Ed25519"}, "x": {"type": "string"},
+                               "kid": {"type": "string"}, "alg": {"const": "EdDSA"}, "use": {"const": "sig"}}}}}}}}}}}},
     "/healthz": {"get": {"summary": "Health, for monitors", "operationId": "health",
         "responses": {"200": {"description": "serving", "content": {"application/json": {"schema": {
             "type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}}}}}}},

@@ -127,6 +127,12 @@ if [ -n "$for_tests" ]; then
         say "installing schemathesis $SCHEMATHESIS_VERSION (pip)"
         quiet "$tools/venv/bin/pip" install "schemathesis==$SCHEMATHESIS_VERSION"
     fi
+    # PyJWT, an independent verifier for the tokens the JWKS endpoint publishes keys for.
+    PYJWT_VERSION=2.10.1
+    if [ "$("$tools/venv/bin/python" -c 'import jwt, cryptography; print(jwt.__version__)' 2>/dev/null)" != "$PYJWT_VERSION" ]; then
+        say "installing PyJWT $PYJWT_VERSION with cryptography (pip)"
+        quiet "$tools/venv/bin/pip" install "pyjwt[crypto]==$PYJWT_VERSION"
+    fi
 
     # --- Chromium, for the demo page's browser test ---------------------------------------
     chromium_bin="${CHROMIUM:-}"
@@ -158,6 +164,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED=false
 ENV
 if [ -n "$for_tests" ]; then
     echo "export LOGIN_SCHEMATHESIS=\"$tools/venv/bin/st\""
+    echo "export LOGIN_PYTHON=\"$tools/venv/bin/python\""
     echo "export CHROMIUM=\"$chromium_bin\""
 fi
 for assignment in "${wasm_env[@]}"; do

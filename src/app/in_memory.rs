@@ -31,7 +31,13 @@ impl MemoryUsers {
     pub fn insert_user(&self, id: u64, roles: Vec<String>) {
         let mut rows = self.rows.borrow_mut();
         rows.retain(|(_, _, user)| user.id != id);
-        let user = StoredUser { id, password_hash: String::new(), disabled: false, roles };
+        let user = StoredUser {
+            id,
+            password_hash: String::new(),
+            disabled: false,
+            roles,
+            sessions_not_before_ms: 0,
+        };
         rows.push((format!("user{id}"), format!("+{id}"), user));
     }
 
@@ -55,6 +61,7 @@ impl UserStore for MemoryUsers {
             password_hash: user.password_hash.encode(),
             disabled: false,
             roles: vec!["1".into()],
+            sessions_not_before_ms: 0,
         };
         rows.push((account, user.phone.e164().to_string(), stored));
         Ok(Created::User(id))
@@ -72,6 +79,13 @@ impl UserStore for MemoryUsers {
     async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), ApiError> {
         for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
             user.password_hash = hash.encode();
+        }
+        Ok(())
+    }
+
+    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), ApiError> {
+        for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
+            user.sessions_not_before_ms = user.sessions_not_before_ms.max(not_before_ms);
         }
         Ok(())
     }
@@ -286,6 +300,11 @@ impl RateLimiter for MemoryLimiter {
         if let Some(window) = self.windows.borrow_mut().get_mut(key) {
             window.forget(stamp);
         }
+        Ok(())
+    }
+
+    async fn clear(&self, key: &str) -> Result<(), ApiError> {
+        self.windows.borrow_mut().remove(key);
         Ok(())
     }
 }

@@ -1,23 +1,95 @@
 //! `POST /login/jwt/get`
 
-use super::ports::UserStore;
+use super::ports::{RateLimiter, UserStore};
 use super::session::{Sessions, TokenPair};
 use crate::domain::account::Account;
 use crate::domain::error::ApiError;
 use crate::domain::password::{PasswordHash, PasswordPolicy, Pbkdf2};
 use crate::domain::random::Randomness;
 use crate::domain::requests::LoginRequest;
+use crate::domain::settings::LoginLimits;
 use crate::domain::token::UserData;
 
 /// What logging in needs.
-pub struct Login<'a, U, P, R> {
+pub struct Login<'a, U, P, R, L> {
     pub users: &'a U,
     pub kdf: &'a P,
     pub rng: &'a R,
     pub passwords: &'a PasswordPolicy,
+    pub limiter: &'a L,
+    pub limits: LoginLimits,
 }
 
-impl<U: UserStore, P: Pbkdf2, R: Randomness> Login<'_, U, P, R> {
+/// The larger of two waits, when both limits refuse.
+fn longer(a: ApiError, b: Option<ApiError>) -> ApiError {
+    match (&a, &b) {
+        (
+            ApiError::RateLimited { retry_after_seconds: x },
+            Some(ApiError::RateLimited { retry_after_seconds: y }),
+        ) if y > x => b.unwrap_or(a),
+        _ => a,
+    }
+}
+
+impl<U: UserStore, P: Pbkdf2, R: Randomness, L: RateLimiter> Login<'_, U, P, R, L> {
+    /// Logs in, within the limits on failures: at most `per_account` failures for an
+    /// account name and `per_ip` from an address in 15 minutes, then 9905 with
+    /// `Retry-After`, whatever the password. An attempt takes its place in both windows
+    /// *before* the password is checked (atomically, in each window's Durable Object), so
+    /// a burst of concurrent guesses cannot slip past the limit; a success gives the
+    /// address's place back and clears the account's count. Unknown accounts are counted
+    /// the same way, so the limit reveals nothing about which accounts exist.
+    pub async fn log_in_limited<S: Sessions>(
+        &self,
+        sessions: &S,
+        request: &LoginRequest,
+        client_ip: &str,
+    ) -> Result<TokenPair, ApiError> {
+        let account_key = format!("login-account:{}", request.account.trim().to_ascii_lowercase());
+        let ip_key = format!("login-ip:{client_ip}");
+        let (account_slot, ip_slot) = futures_util::future::join(
+            self.limiter.take(&account_key, self.limits.per_account),
+            self.limiter.take(&ip_key, self.limits.per_ip),
+        )
+        .await;
+        let (account_stamp, ip_stamp) = match (account_slot, ip_slot) {
+            (Ok(account), Ok(ip)) => (account, ip),
+            (account, ip) => {
+                if let Ok(stamp) = account {
+                    let _ = self.limiter.give_back(&account_key, stamp).await;
+                }
+                if let Ok(stamp) = ip {
+                    let _ = self.limiter.give_back(&ip_key, stamp).await;
+                }
+                return Err(match (account.err(), ip.err()) {
+                    (Some(a), b) => longer(a, b),
+                    (None, Some(b)) => b,
+                    (None, None) => ApiError::internal("a limit refused without an error"),
+                });
+            }
+        };
+        let outcome = self.log_in(sessions, request).await;
+        match &outcome {
+            Ok(_) => {
+                let _ = futures_util::future::join(
+                    self.limiter.clear(&account_key),
+                    self.limiter.give_back(&ip_key, ip_stamp),
+                )
+                .await;
+            }
+            // Not a failed guess (D1 or the key broke): it does not count.
+            Err(error) if !matches!(error, ApiError::LoginFailed { .. }) => {
+                let _ = futures_util::future::join(
+                    self.limiter.give_back(&account_key, account_stamp),
+                    self.limiter.give_back(&ip_key, ip_stamp),
+                )
+                .await;
+            }
+            Err(_) => {}
+        }
+        outcome
+    }
+
     /// Checks the password and opens a session. An unknown account, a wrong password and
     /// a disabled user give the same 50006, after the same work: an unknown account is
     /// checked against a dummy hash, so timing does not reveal which accounts exist.
@@ -59,11 +131,12 @@ mod tests {
     use std::cell::RefCell;
 
     use super::*;
-    use crate::app::in_memory::MemoryUsers;
+    use crate::app::in_memory::{MemoryLimiter, MemoryUsers};
     use crate::app::ports::{Created, NewUser};
     use crate::domain::password::NativePbkdf2;
     use crate::domain::phone::Phone;
     use crate::domain::random::SecureRandom;
+    use crate::domain::rate_limit::Limit;
     use pollster::block_on;
 
     /// Counts derivations and their iteration counts.
@@ -104,10 +177,73 @@ mod tests {
         account: &str,
         pwd: &str,
     ) -> Result<TokenPair, ApiError> {
+        attempt_from(users, kdf, &MemoryLimiter::default(), account, pwd, "1.2.3.4")
+    }
+
+    const LIMITS: LoginLimits = LoginLimits {
+        per_account: Limit { max: 3, window_seconds: 900 },
+        per_ip: Limit { max: 5, window_seconds: 900 },
+    };
+
+    fn attempt_from(
+        users: &MemoryUsers,
+        kdf: &CountingPbkdf2,
+        limiter: &MemoryLimiter,
+        account: &str,
+        pwd: &str,
+        ip: &str,
+    ) -> Result<TokenPair, ApiError> {
         let policy = PasswordPolicy::new(2_000);
-        let login = Login { users, kdf, rng: &SecureRandom, passwords: &policy };
+        let login = Login { users, kdf, rng: &SecureRandom, passwords: &policy, limiter, limits: LIMITS };
         let request = LoginRequest { account: account.into(), pwd: pwd.into() };
-        block_on(login.log_in(&OpenSessions, &request))
+        block_on(login.log_in_limited(&OpenSessions, &request, ip))
+    }
+
+    #[test]
+    fn an_account_takes_three_failures_then_waits_even_with_the_right_password() {
+        let (users, limiter, kdf) =
+            (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
+        for _ in 0..3 {
+            assert!(matches!(
+                attempt_from(&users, &kdf, &limiter, "Foo", "wrong", "1.1.1.1"),
+                Err(ApiError::LoginFailed { .. })
+            ));
+        }
+        let limited = attempt_from(&users, &kdf, &limiter, "FOO", "secret1", "2.2.2.2");
+        assert_eq!(limited, Err(ApiError::RateLimited { retry_after_seconds: 900 }));
+        assert_eq!(kdf.0.borrow().len(), 3, "no password is checked while limited");
+        limiter.now_millis.set(900_000);
+        assert!(attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "2.2.2.2").is_ok());
+    }
+
+    #[test]
+    fn a_success_resets_the_accounts_count() {
+        let (users, limiter, kdf) =
+            (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
+        for _ in 0..2 {
+            let _ = attempt_from(&users, &kdf, &limiter, "Foo", "wrong", "1.1.1.1");
+        }
+        attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "1.1.1.1").unwrap();
+        for _ in 0..3 {
+            assert!(matches!(
+                attempt_from(&users, &kdf, &limiter, "Foo", "wrong", "1.1.1.1"),
+                Err(ApiError::LoginFailed { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn an_address_takes_five_failures_across_accounts() {
+        let (users, limiter, kdf) =
+            (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
+        for i in 0..5 {
+            let _ = attempt_from(&users, &kdf, &limiter, &format!("guess{i}"), "wrong", "6.6.6.6");
+        }
+        assert!(matches!(
+            attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "6.6.6.6"),
+            Err(ApiError::RateLimited { .. })
+        ));
+        assert!(attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "7.7.7.7").is_ok());
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct StoredUser {
     pub disabled: bool,
     /// Role ids, as strings, in ascending order.
     pub roles: Vec<String>,
+    /// Tokens issued before this (Unix ms) no longer verify: "log out everywhere".
+    pub sessions_not_before_ms: u64,
 }
 
 /// The outcome of creating a user.
@@ -42,8 +44,13 @@ pub trait UserStore {
     async fn create(&self, user: &NewUser, now_seconds: u64) -> Result<Created, ApiError>;
     async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, ApiError>;
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, ApiError>;
-    /// Replaces a user's password hash (to raise its iteration count).
+    /// Replaces a user's password hash (to raise its iteration count). This is not a
+    /// password change: sessions go on.
     async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), ApiError>;
+    /// Ends every session of the user: tokens issued before `not_before_ms` stop
+    /// verifying. Never moves the time back. (A password change or disabling a user,
+    /// when they exist, end sessions through this.)
+    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), ApiError>;
 }
 
 /// Where live SMS codes are kept, sealed (see [`crate::domain::sms_code::CodeSeal`]),
@@ -92,4 +99,6 @@ pub trait RateLimiter {
     async fn take(&self, key: &str, limit: Limit) -> Result<u64, ApiError>;
     /// The event stamped `stamp` turned out not to count (nothing was sent).
     async fn give_back(&self, key: &str, stamp: u64) -> Result<(), ApiError>;
+    /// Forgets every event of `key` (a successful login clears its account's failures).
+    async fn clear(&self, key: &str) -> Result<(), ApiError>;
 }

@@ -9,11 +9,12 @@ use chrono::FixedOffset;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::ports::{RevocationList, UserStore};
+use super::ports::{RevocationList, StoredUser, UserStore};
 use crate::domain::clock::{display_time, Clock};
 use crate::domain::error::{ApiError, AuthError};
 use crate::domain::random::{random_id, Randomness};
-use crate::domain::token::{self, NewToken, SigningKey, TokenKind, TokenScope, UserData, VerifiedToken};
+use crate::domain::requests::LogoutScope;
+use crate::domain::token::{self, KeyRing, NewToken, TokenKind, TokenScope, UserData, VerifiedToken};
 
 /// The two tokens a login returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,7 +39,7 @@ pub struct SessionPolicy {
 
 /// Issues, checks, refreshes and revokes the tokens of sessions.
 pub struct SessionService<'a, V, U, K, R> {
-    pub key: &'a SigningKey,
+    pub keys: &'a KeyRing,
     pub policy: &'a SessionPolicy,
     pub revocations: &'a V,
     pub users: &'a U,
@@ -53,45 +54,67 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
             TokenKind::Refresh => self.policy.refresh_ttl_seconds,
         };
         let new = NewToken { kind, user, sid, ttl_seconds };
-        token::issue(self.key, &self.policy.scope, new, self.clock.now_seconds(), self.rng)
+        token::issue(self.keys, &self.policy.scope, new, self.clock.now_millis(), self.rng)
             .map_err(ApiError::internal)
     }
 
-    /// Verifies `jwt` fully, revocation included.
-    async fn check(&self, jwt: &str, expected: Option<TokenKind>) -> Result<VerifiedToken, ApiError> {
-        let verified = token::verify(self.key, &self.policy.scope, jwt, expected, self.clock.now_seconds())
+    /// Verifies `jwt` fully: the token itself, its session's revocation (KV), and its
+    /// user (D1: still there, not disabled, and the token issued after the user's
+    /// sessions were last ended). The two reads run at once.
+    async fn check(
+        &self,
+        jwt: &str,
+        expected: Option<TokenKind>,
+    ) -> Result<(VerifiedToken, StoredUser), ApiError> {
+        let verified = token::verify(self.keys, &self.policy.scope, jwt, expected, self.clock.now_seconds())
             .map_err(ApiError::Unauthorized)?;
-        if self.revocations.is_revoked(&verified.claims.sid).await? {
+        let (revoked, user) = futures_util::future::join(
+            self.revocations.is_revoked(&verified.claims.sid),
+            self.users.find_by_id(verified.claims.data.uid),
+        )
+        .await;
+        if revoked? {
             return Err(ApiError::Unauthorized(AuthError::Revoked));
         }
-        Ok(verified)
+        let user = match user? {
+            Some(user) if !user.disabled => user,
+            _ => return Err(ApiError::Unauthorized(AuthError::UserUnavailable)),
+        };
+        if verified.issued_at_millis < user.sessions_not_before_ms {
+            return Err(ApiError::Unauthorized(AuthError::Revoked));
+        }
+        Ok((verified, user))
     }
 
     /// A new access token for a valid refresh token, with the user's roles read again.
     pub async fn refresh(&self, refresh_jwt: &str) -> Result<String, ApiError> {
-        let verified = self.check(refresh_jwt, Some(TokenKind::Refresh)).await?;
-        let user = match self.users.find_by_id(verified.claims.data.uid).await? {
-            Some(user) if !user.disabled => user,
-            _ => return Err(ApiError::Unauthorized(AuthError::UserUnavailable)),
-        };
+        let (verified, user) = self.check(refresh_jwt, Some(TokenKind::Refresh)).await?;
         let data = UserData { uid: user.id, rid: user.roles };
         self.sign(TokenKind::Access, &data, &verified.claims.sid)
     }
 
-    /// Revokes the session of `jwt` (an access or a refresh token).
-    pub async fn deactivate(&self, jwt: &str) -> Result<(), ApiError> {
-        let verified = self.check(jwt, None).await?;
-        // The last token this session can mint is an access token made by a refresh at
-        // the end of the refresh token's life; the entry must outlive that one too, with
-        // the clock leeway verification allows on both.
-        let leeway = 2 * token::LEEWAY_SECONDS as u64;
-        let ttl = self.policy.refresh_ttl_seconds + self.policy.access_ttl_seconds + leeway;
-        self.revocations.revoke(&verified.claims.sid, ttl).await
+    /// Ends the session of `jwt` (an access or a refresh token), or with
+    /// [`LogoutScope::All`] every session of its user.
+    pub async fn deactivate(&self, jwt: &str, scope: LogoutScope) -> Result<(), ApiError> {
+        let (verified, user) = self.check(jwt, None).await?;
+        match scope {
+            LogoutScope::Session => {
+                // The last token this session can mint is an access token made by a
+                // refresh at the end of the refresh token's life; the entry must outlive
+                // that one too, with the clock leeway verification allows on both.
+                let leeway = 2 * token::LEEWAY_SECONDS as u64;
+                let ttl = self.policy.refresh_ttl_seconds + self.policy.access_ttl_seconds + leeway;
+                self.revocations.revoke(&verified.claims.sid, ttl).await
+            }
+            // Every token issued up to and including this millisecond stops verifying;
+            // a login a moment later starts a session that works.
+            LogoutScope::All => self.users.end_sessions(user.id, self.clock.now_millis() + 1).await,
+        }
     }
 
     /// What an access token says, once it has passed every check.
     pub async fn status(&self, jwt: &str) -> Result<Value, ApiError> {
-        let verified = self.check(jwt, Some(TokenKind::Access)).await?;
+        let (verified, _) = self.check(jwt, Some(TokenKind::Access)).await?;
         let offset = self.policy.display_utc_offset;
         let data = &verified.claims.data;
         Ok(json!({
@@ -134,7 +157,7 @@ mod tests {
     }
 
     struct World {
-        key: SigningKey,
+        keys: KeyRing,
         policy: SessionPolicy,
         revocations: MemoryRevocations,
         users: MemoryUsers,
@@ -145,7 +168,7 @@ mod tests {
             let users = MemoryUsers::default();
             users.insert_user(1, vec!["1".into(), "3".into()]);
             World {
-                key: SigningKey::new(Some("a test secret that is long enough!")).unwrap(),
+                keys: KeyRing::hs256("a test secret that is long enough!").unwrap(),
                 policy: policy(),
                 revocations: MemoryRevocations::default(),
                 users,
@@ -157,7 +180,7 @@ mod tests {
             clock: &'a FixedClock,
         ) -> SessionService<'a, MemoryRevocations, MemoryUsers, FixedClock, SecureRandom> {
             SessionService {
-                key: &self.key,
+                keys: &self.keys,
                 policy: &self.policy,
                 revocations: &self.revocations,
                 users: &self.users,
@@ -192,12 +215,42 @@ mod tests {
         let service = world.at(&clock);
         let pair = block_on(service.open(&user())).unwrap();
         let refreshed = block_on(service.refresh(&pair.refresh_jwt)).unwrap();
-        block_on(service.deactivate(&pair.jwt)).unwrap();
+        block_on(service.deactivate(&pair.jwt, LogoutScope::Session)).unwrap();
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
         assert_eq!(block_on(service.status(&pair.jwt)).map(|_| ()), revoked);
         assert_eq!(block_on(service.status(&refreshed)).map(|_| ()), revoked);
         assert_eq!(block_on(service.refresh(&pair.refresh_jwt)).map(|_| ()), revoked);
-        assert_eq!(block_on(service.deactivate(&pair.refresh_jwt)), revoked);
+        assert_eq!(block_on(service.deactivate(&pair.refresh_jwt, LogoutScope::Session)), revoked);
+    }
+
+    #[test]
+    fn logging_out_everywhere_ends_every_session_of_the_user_in_the_same_second_too() {
+        let world = World::new();
+        let at = |ms: u64| FixedClock(NOW * 1000 + ms);
+        let (first, second) = (at(100), at(200));
+        let one = block_on(world.at(&first).open(&user())).unwrap();
+        let two = block_on(world.at(&second).open(&user())).unwrap();
+        // Same second as both logins: whole-second `iat` alone could not tell them apart.
+        block_on(world.at(&at(300)).deactivate(&two.jwt, LogoutScope::All)).unwrap();
+        let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
+        for token in [&one.jwt, &two.jwt] {
+            assert_eq!(block_on(world.at(&at(400)).status(token)).map(|_| ()), revoked);
+        }
+        for token in [&one.refresh_jwt, &two.refresh_jwt] {
+            assert_eq!(block_on(world.at(&at(400)).refresh(token)).map(|_| ()), revoked);
+        }
+        let after = block_on(world.at(&at(500)).open(&user())).unwrap();
+        assert!(block_on(world.at(&at(600)).status(&after.jwt)).is_ok(), "a later login works");
+    }
+
+    #[test]
+    fn a_disabled_user_fails_status_too() {
+        let world = World::new();
+        let clock = FixedClock(NOW * 1000);
+        let pair = block_on(world.at(&clock).open(&user())).unwrap();
+        world.users.disable(1);
+        let unavailable = Err(ApiError::Unauthorized(AuthError::UserUnavailable));
+        assert_eq!(block_on(world.at(&clock).status(&pair.jwt)).map(|_| ()), unavailable);
     }
 
     #[test]

@@ -20,10 +20,13 @@ struct UserRow {
     password_hash: String,
     disabled: i64,
     roles: Option<String>,
+    not_before_ms: f64,
 }
 
 const SELECT_USER: &str = "SELECT u.id AS id, u.password_hash AS password_hash, u.disabled AS disabled, \
-     (SELECT group_concat(role_id) FROM user_roles WHERE user_id = u.id) AS roles FROM users u";
+     (SELECT group_concat(role_id) FROM user_roles WHERE user_id = u.id) AS roles, \
+     COALESCE((SELECT not_before_ms FROM session_cutoffs WHERE user_id = u.id), 0) AS not_before_ms \
+     FROM users u";
 
 impl From<UserRow> for StoredUser {
     fn from(row: UserRow) -> StoredUser {
@@ -35,6 +38,7 @@ impl From<UserRow> for StoredUser {
             password_hash: row.password_hash,
             disabled: row.disabled != 0,
             roles: roles.into_iter().map(|id| id.to_string()).collect(),
+            sessions_not_before_ms: row.not_before_ms.max(0.0) as u64,
         }
     }
 }
@@ -92,6 +96,18 @@ impl UserStore for D1UserStore {
             .0
             .prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2")
             .bind(&[hash.encode().into(), (id as f64).into()])
+            .map_err(ApiError::internal)?;
+        statement.run().await.map(|_| ()).map_err(ApiError::internal)
+    }
+
+    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), ApiError> {
+        let statement = self
+            .0
+            .prepare(
+                "INSERT INTO session_cutoffs (user_id, not_before_ms) VALUES (?1, ?2) \
+                 ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms, excluded.not_before_ms)",
+            )
+            .bind(&[(id as f64).into(), (not_before_ms as f64).into()])
             .map_err(ApiError::internal)?;
         statement.run().await.map(|_| ()).map_err(ApiError::internal)
     }

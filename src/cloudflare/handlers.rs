@@ -20,9 +20,11 @@ use crate::domain::endpoint::Endpoint;
 use crate::domain::error::{ApiError, ValidationError};
 use crate::domain::language::Language;
 use crate::domain::random::{random_id, SecureRandom};
-use crate::domain::requests::{LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES};
+use crate::domain::requests::{
+    DeactivateRequest, LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES,
+};
 use crate::domain::settings::{AllowedOrigins, Settings};
-use crate::domain::token::{SigningKey, TokenScope};
+use crate::domain::token::{KeyRing, TokenScope};
 
 /// How much of an oversized body without a declared length is read (and dropped) before
 /// answering 413.
@@ -56,6 +58,7 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
     let reply = match (Endpoint::from_path(&path), method.clone()) {
         (None, _) if path == "/healthz" => health(&method),
         (None, Method::Get) if path == "/openapi.json" => openapi(),
+        (None, Method::Get) if path == "/.well-known/jwks.json" => jwks(&settings),
         (None, Method::Get) if path == "/" => demo_page(),
         #[cfg(feature = "bench")]
         (None, _) if path == "/__bench/pbkdf2" => bench_pbkdf2(&settings).await,
@@ -111,6 +114,27 @@ fn demo_page() -> Reply {
 /// implementation to with schemathesis.
 fn openapi() -> Reply {
     fixed_document(include_str!("../../api/openapi.json"), "application/json; charset=utf-8")
+}
+
+/// `GET /.well-known/jwks.json`: the public keys tokens are signed with (EdDSA), so that
+/// other services verify tokens without a secret. Empty with HS256, whose keys are secret.
+fn jwks(settings: &Result<Settings, String>) -> Reply {
+    let keys = match settings {
+        Ok(settings) => KeyRing::from_settings(&settings.jwt_keys).map_err(ApiError::internal),
+        Err(reason) => Err(ApiError::internal(format!("configuration: {reason}"))),
+    };
+    let set = match keys {
+        Ok(keys) => keys.jwks(),
+        Err(error) => return Reply::Envelope(Err(error)),
+    };
+    let headers = worker::Headers::new();
+    let _ = headers.set("Content-Type", "application/jwk-set+json");
+    // Verifiers may cache the set; a rotation keeps the old key listed while it verifies.
+    let _ = headers.set("Cache-Control", "public, max-age=300");
+    match Response::ok(set.to_string()) {
+        Ok(response) => Reply::Ready(response.with_headers(headers), 200),
+        Err(error) => Reply::Envelope(Err(ApiError::internal(error))),
+    }
 }
 
 /// A document compiled into the worker, served as it is.
@@ -224,31 +248,35 @@ async fn handle(
                 kdf: &WebCryptoPbkdf2,
                 rng: &SecureRandom,
                 passwords: &settings.passwords,
+                limiter: &rate_windows(env)?,
+                limits: settings.login_limits,
             };
-            let (key, policy, revocations) = session_parts(env, settings)?;
-            let sessions = session_service(&key, &policy, &revocations, &users);
-            let pair = login.log_in(&sessions, &request).await?;
+            let (keys, policy, revocations) = session_parts(env, settings)?;
+            let sessions = session_service(&keys, &policy, &revocations, &users);
+            let pair = login.log_in_limited(&sessions, &request, &caller.ip).await?;
             Ok(json!(pair))
         }
         Endpoint::RefreshJwt => {
             let request = TokenRequest::parse_refresh(body)?;
-            let (key, policy, revocations) = session_parts(env, settings)?;
+            let (keys, policy, revocations) = session_parts(env, settings)?;
             let users = users(env)?;
-            let jwt = session_service(&key, &policy, &revocations, &users).refresh(&request.jwt).await?;
+            let jwt = session_service(&keys, &policy, &revocations, &users).refresh(&request.jwt).await?;
             Ok(Value::String(jwt))
         }
         Endpoint::DeactivateJwt => {
-            let request = TokenRequest::parse(body)?;
-            let (key, policy, revocations) = session_parts(env, settings)?;
+            let request = DeactivateRequest::parse(body)?;
+            let (keys, policy, revocations) = session_parts(env, settings)?;
             let users = users(env)?;
-            session_service(&key, &policy, &revocations, &users).deactivate(&request.jwt).await?;
+            session_service(&keys, &policy, &revocations, &users)
+                .deactivate(&request.jwt, request.scope)
+                .await?;
             Ok(json!([]))
         }
         Endpoint::JwtStatus => {
             let request = TokenRequest::parse(body)?;
-            let (key, policy, revocations) = session_parts(env, settings)?;
+            let (keys, policy, revocations) = session_parts(env, settings)?;
             let users = users(env)?;
-            session_service(&key, &policy, &revocations, &users).status(&request.jwt).await
+            session_service(&keys, &policy, &revocations, &users).status(&request.jwt).await
         }
     }
 }
@@ -265,13 +293,13 @@ fn sms_gate(env: &Env) -> Result<DurableSmsGate, ApiError> {
     Ok(DurableSmsGate(env.durable_object(SMS_GATE_BINDING).map_err(ApiError::internal)?))
 }
 
-/// The signing key (9999 with a logged reason when `JWT_SECRET` is missing or short),
+/// The key ring (9999 with a logged reason when a key is missing, short or malformed),
 /// the token policy and the revocation list.
 fn session_parts(
     env: &Env,
     settings: &Settings,
-) -> Result<(SigningKey, SessionPolicy, KvRevocationList), ApiError> {
-    let key = SigningKey::new(settings.jwt_secret.as_deref()).map_err(ApiError::internal)?;
+) -> Result<(KeyRing, SessionPolicy, KvRevocationList), ApiError> {
+    let keys = KeyRing::from_settings(&settings.jwt_keys).map_err(ApiError::internal)?;
     let policy = SessionPolicy {
         scope: TokenScope { issuer: settings.jwt_issuer.clone(), audience: settings.jwt_audience.clone() },
         access_ttl_seconds: settings.access_ttl_seconds,
@@ -279,16 +307,16 @@ fn session_parts(
         display_utc_offset: settings.display_utc_offset,
     };
     let revocations = KvRevocationList(env.kv(KV_BINDING).map_err(ApiError::internal)?);
-    Ok((key, policy, revocations))
+    Ok((keys, policy, revocations))
 }
 
 type WorkerSessions<'a> = SessionService<'a, KvRevocationList, D1UserStore, WorkerClock, SecureRandom>;
 
 fn session_service<'a>(
-    key: &'a SigningKey,
+    keys: &'a KeyRing,
     policy: &'a SessionPolicy,
     revocations: &'a KvRevocationList,
     users: &'a D1UserStore,
 ) -> WorkerSessions<'a> {
-    SessionService { key, policy, revocations, users, clock: &WorkerClock, rng: &SecureRandom }
+    SessionService { keys, policy, revocations, users, clock: &WorkerClock, rng: &SecureRandom }
 }

@@ -1,5 +1,5 @@
-//! The `RateWindow` Durable Object: one sliding window of events per key (a client IP,
-//! an account), and the Worker's client for it. An object handles one request at a
+//! The `RateWindow` Durable Object: one sliding window of events per key (SMS sends per
+//! client IP, failed logins per account and per IP), and the Worker's client for it. An object handles one request at a
 //! time between storage calls, and each operation here is a load and a save with no
 //! other await between, so concurrent requests are counted one by one, wherever in the
 //! world they arrive: what a limit in KV (eventually consistent) could not promise.
@@ -26,6 +26,8 @@ enum WindowCall {
     Take(Limit),
     /// Forget the event with this stamp.
     GiveBack(u64),
+    /// Forget every event.
+    Clear,
 }
 
 /// The stamp of the event counted, or the error as it is.
@@ -90,6 +92,10 @@ impl RateWindow {
                 stored.window.forget(stamp);
                 None
             }
+            WindowCall::Clear => {
+                storage.delete_all().await.map_err(ApiError::internal)?;
+                return Ok(None);
+            }
         };
         storage.put(WINDOW_KEY, &stored).await.map_err(ApiError::internal)?;
         if let Some(newest) = stored.window.events.last() {
@@ -122,5 +128,9 @@ impl RateLimiter for DurableRateWindows {
 
     async fn give_back(&self, key: &str, stamp: u64) -> std::result::Result<(), ApiError> {
         self.call(key, WindowCall::GiveBack(stamp)).await.map(|_| ())
+    }
+
+    async fn clear(&self, key: &str) -> std::result::Result<(), ApiError> {
+        self.call(key, WindowCall::Clear).await.map(|_| ())
     }
 }

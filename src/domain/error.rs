@@ -60,6 +60,8 @@ pub enum Field {
     Phone,
     SmsCode,
     Jwt,
+    /// `scope` of `/login/jwt/deactivate`: `session` or `all`.
+    Scope,
 }
 
 /// The validation rules a field can break.
@@ -238,6 +240,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
         Field::Phone => "phone 手机号",
         Field::SmsCode => "手机验证码",
         Field::Jwt => "jwt ",
+        Field::Scope => "scope 范围",
     };
     match (field, rule) {
         (_, Rule::Required) => format!("{label}必填"),
@@ -249,6 +252,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
         (_, Rule::Length) => format!("{label}长度必须在6到64个字符之间"),
         (Field::Phone, Rule::Malformed) => "phone 非法".into(),
         (Field::SmsCode, Rule::Malformed) => format!("{label}必须是6位数字"),
+        (Field::Scope, Rule::Malformed) => format!("{label}只能是 session 或 all"),
         (_, Rule::Malformed) => format!("{label}格式错误"),
         (_, Rule::Mismatch) => "密码不一致".into(),
     }
@@ -263,6 +267,7 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
         Field::Phone => "phone",
         Field::SmsCode => "code",
         Field::Jwt => "jwt",
+        Field::Scope => "scope",
     };
     match (field, rule) {
         (_, Rule::Required) => format!("{name} is required"),
@@ -273,6 +278,7 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
         (Field::Account, Rule::Length) => format!("{name} must be 1 to 64 characters long"),
         (_, Rule::Length) => format!("{name} must be 6 to 64 characters long"),
         (Field::SmsCode, Rule::Malformed) => format!("{name} must be 6 digits"),
+        (Field::Scope, Rule::Malformed) => format!("{name} must be session or all"),
         (_, Rule::Malformed) => format!("{name} is invalid"),
         (_, Rule::Mismatch) => "password_confirmation does not match password".into(),
     }
@@ -370,6 +376,7 @@ mod tests {
             Field::Phone,
             Field::SmsCode,
             Field::Jwt,
+            Field::Scope,
         ];
         for field in fields {
             for rule in rules {

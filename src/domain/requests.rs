@@ -45,6 +45,37 @@ pub struct TokenRequest {
     pub jwt: String,
 }
 
+/// What `/login/jwt/deactivate` ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogoutScope {
+    /// The token's session (the default, as the original).
+    Session,
+    /// Every session of the token's user: "log out everywhere".
+    All,
+}
+
+/// `POST /login/jwt/deactivate`: a token and an optional `scope`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeactivateRequest {
+    pub jwt: String,
+    pub scope: LogoutScope,
+}
+
+impl DeactivateRequest {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let object = parse_object(body)?;
+        let jwt = required_string(&object, "jwt", Field::Jwt)?.trim().to_string();
+        let scope = match object.get("scope") {
+            None | Some(Value::Null) => LogoutScope::Session,
+            Some(Value::String(text)) if text.trim() == "session" => LogoutScope::Session,
+            Some(Value::String(text)) if text.trim() == "all" => LogoutScope::All,
+            Some(Value::String(_)) => return Err(ApiError::field(Field::Scope, Rule::Malformed)),
+            Some(_) => return Err(ApiError::field(Field::Scope, Rule::NotString)),
+        };
+        Ok(DeactivateRequest { jwt, scope })
+    }
+}
+
 /// The body as a JSON object, or the 400/413 the contract gives for anything else.
 pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if body.len() > MAX_BODY_BYTES {
@@ -158,6 +189,23 @@ impl TokenRequest {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn deactivate_reads_an_optional_scope() {
+        let parse = |body: Value| DeactivateRequest::parse(body.to_string().as_bytes());
+        assert_eq!(parse(json!({"jwt": "t"})).unwrap().scope, LogoutScope::Session);
+        assert_eq!(parse(json!({"jwt": "t", "scope": "all"})).unwrap().scope, LogoutScope::All);
+        assert_eq!(parse(json!({"jwt": "t", "scope": null})).unwrap().scope, LogoutScope::Session);
+        assert_eq!(
+            parse(json!({"jwt": "t", "scope": "everything"})),
+            Err(ApiError::field(Field::Scope, Rule::Malformed))
+        );
+        assert_eq!(
+            parse(json!({"jwt": "t", "scope": 1})),
+            Err(ApiError::field(Field::Scope, Rule::NotString))
+        );
+        assert_eq!(parse(json!({"scope": "all"})), Err(ApiError::field(Field::Jwt, Rule::Required)));
+    }
 
     fn reason(error: ApiError) -> String {
         match error {

@@ -7,6 +7,7 @@ use super::password::PasswordPolicy;
 use super::phone::CountryCodes;
 use super::rate_limit::Limit;
 use super::sms_provider::SmsProvider;
+use super::token::KeySettings;
 
 /// Which browser origins may call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +34,15 @@ impl AllowedOrigins {
 /// Everything the Worker can be configured with. Names are the `wrangler.toml` vars.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `JWT_SECRET` (a secret). No default: without it tokens cannot be issued.
-    pub jwt_secret: Option<String>,
+    /// `JWT_ALG`, `JWT_SECRET`, `JWT_PRIVATE_KEY`, `JWT_PREVIOUS_SECRETS` and
+    /// `JWT_PREVIOUS_PUBLIC_KEYS`: the key ring. No default key: without one, tokens
+    /// cannot be issued (9999, logged).
+    pub jwt_keys: KeySettings,
+    /// `REFRESH_ROTATION`: each refresh returns a new refresh token, and the old one is
+    /// single-use (off by default, to keep the document's response shape).
+    pub refresh_rotation: bool,
+    /// `LOGIN_FAILURES_PER_ACCOUNT` and `LOGIN_FAILURES_PER_IP`, per 15 minutes.
+    pub login_limits: LoginLimits,
     /// `JWT_ISSUER`, the `iss` claim.
     pub jwt_issuer: String,
     /// `JWT_AUDIENCE`, the `aud` claim.
@@ -52,6 +60,16 @@ pub struct Settings {
     /// `DISPLAY_UTC_OFFSET`, e.g. `+08:00`, for the dates of `/login/jwt/status`.
     pub display_utc_offset: FixedOffset,
 }
+
+/// How many failed logins are allowed before 9905.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub per_account: Limit,
+    pub per_ip: Limit,
+}
+
+/// The window failed logins are counted in.
+pub const LOGIN_WINDOW_SECONDS: u64 = 15 * 60;
 
 /// SMS codes: the provider, and the limits that keep the endpoint from being abused.
 #[derive(Debug, Clone)]
@@ -116,11 +134,13 @@ impl Settings {
             Some(text) => parse_utc_offset(&text)
                 .ok_or_else(|| format!("DISPLAY_UTC_OFFSET must look like +08:00, not {text:?}"))?,
         };
-        let expose_sms_code = match get("EXPOSE_SMS_CODE").as_deref() {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(other) => return Err(format!("EXPOSE_SMS_CODE must be true or false, not {other:?}")),
+        let flag = |name: &str| match get(name).as_deref() {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(format!("{name} must be true or false, not {other:?}")),
         };
+        let expose_sms_code = flag("EXPOSE_SMS_CODE")?;
+        let secret = |name: &str| lookup(name).filter(|s| !s.trim().is_empty());
         let allowed_country_codes =
             CountryCodes::parse(&get("SMS_ALLOWED_COUNTRY_CODES").unwrap_or("86".into()))
                 .map_err(|reason| format!("SMS_ALLOWED_COUNTRY_CODES: {reason}"))?;
@@ -151,7 +171,24 @@ impl Settings {
             pepper => pepper.map(String::into_bytes),
         };
         Ok(Settings {
-            jwt_secret: lookup("JWT_SECRET").filter(|s| !s.is_empty()),
+            jwt_keys: KeySettings {
+                algorithm: get("JWT_ALG"),
+                secret: secret("JWT_SECRET"),
+                private_key: secret("JWT_PRIVATE_KEY"),
+                previous_secrets: secret("JWT_PREVIOUS_SECRETS"),
+                previous_public_keys: get("JWT_PREVIOUS_PUBLIC_KEYS"),
+            },
+            refresh_rotation: flag("REFRESH_ROTATION")?,
+            login_limits: LoginLimits {
+                per_account: Limit {
+                    max: number("LOGIN_FAILURES_PER_ACCOUNT", 10, 1, 1_000_000)? as u32,
+                    window_seconds: LOGIN_WINDOW_SECONDS,
+                },
+                per_ip: Limit {
+                    max: number("LOGIN_FAILURES_PER_IP", 100, 1, 1_000_000)? as u32,
+                    window_seconds: LOGIN_WINDOW_SECONDS,
+                },
+            },
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "login".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "login".into()),
             access_ttl_seconds: number("ACCESS_TTL_SECONDS", 86_400, 1, MAX_TOKEN_TTL_SECONDS)?,
@@ -203,7 +240,10 @@ mod tests {
         assert_eq!(s.passwords.iterations, 100_000);
         assert_eq!(s.passwords.pepper, None);
         assert!(!s.sms.expose_code);
-        assert_eq!(s.jwt_secret, None);
+        assert_eq!(s.jwt_keys, KeySettings::default());
+        assert!(!s.refresh_rotation);
+        assert_eq!((s.login_limits.per_account.max, s.login_limits.per_ip.max), (10, 100));
+        assert_eq!(s.login_limits.per_account.window_seconds, 900);
         assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);
         assert_eq!(s.allowed_origins, AllowedOrigins::List(vec![]));
         assert_eq!(s.sms.provider, Err("SMS_PROVIDER is not set".into()));

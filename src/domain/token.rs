@@ -1,15 +1,20 @@
-//! Access and refresh tokens: HS256 JWTs with the contract's claims.
+//! Access and refresh tokens: JWTs with the contract's claims, signed with HS256 (the
+//! default) or EdDSA (Ed25519), under a key ring that lets keys rotate.
 //!
-//! Security lives in the types: the algorithm is pinned to HS256 (a token whose header
-//! names another algorithm, `none` included, never verifies), a [`SigningKey`] cannot be
-//! made from a secret under 32 bytes, and every verification says which kind of token it
-//! expects, so an access token is never accepted where a refresh token is, or the reverse.
+//! Security lives in the types: a key names its own algorithm, and a token is checked
+//! with the algorithm of the key its `kid` selects, never the one its header claims (so
+//! `none`, or HS256 "signed" with a public key, never verifies); a [`TokenKey`] cannot
+//! be made from a secret under 32 bytes; and every verification says which kind of token
+//! it expects, so an access token is never accepted where a refresh token is, or the
+//! reverse.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
+use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use chrono::{DateTime, Duration, Utc};
-use jwt_compact::alg::{Hs256, Hs256Key};
+use ed25519_compact::{KeyPair, PublicKey, SecretKey, Seed};
+use jwt_compact::alg::{Ed25519, Hs256, Hs256Key};
 use jwt_compact::{AlgorithmExt, Claims, Header, TimeOptions, UntrustedToken, ValidationError};
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::error::AuthError;
@@ -50,48 +55,197 @@ pub struct SessionClaims {
     pub sid: String,
     pub token_use: TokenKind,
     pub data: UserData,
+    /// When the token was issued, in milliseconds: `iat` counts whole seconds, too coarse
+    /// to tell a token made just before "log out everywhere" from one made just after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_ms: Option<u64>,
 }
 
-/// An HS256 key that is long enough, with its key id.
-pub struct SigningKey {
-    key: Hs256Key,
+/// What a key signs and checks with.
+enum KeyMaterial {
+    Hmac(Hs256Key),
+    /// An Ed25519 key pair, or only its public half (a previous key that still verifies).
+    Ed25519 {
+        secret: Option<SecretKey>,
+        public: PublicKey,
+    },
+}
+
+/// One key of the ring, with its key id: derived from the key, so every instance of the
+/// Worker names the same key the same way without more configuration. 8 bytes of SHA-256
+/// say nothing useful about a secret of 32 bytes or more.
+pub struct TokenKey {
+    material: KeyMaterial,
     kid: String,
 }
 
-/// Why a secret cannot sign.
+/// Why the keys cannot be used; names the variable at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyError {
-    Missing,
-    TooShort(usize),
+    Missing(&'static str),
+    TooShort { name: &'static str, bytes: usize },
+    Malformed { name: &'static str, reason: String },
 }
 
 impl std::fmt::Display for KeyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            KeyError::Missing => write!(f, "JWT_SECRET is not set"),
-            KeyError::TooShort(n) => {
-                write!(f, "JWT_SECRET has {n} bytes; at least {MIN_SECRET_BYTES} are needed")
+            KeyError::Missing(name) => write!(f, "{name} is not set"),
+            KeyError::TooShort { name, bytes } => {
+                write!(f, "{name} has a secret of {bytes} bytes; at least {MIN_SECRET_BYTES} are needed")
             }
+            KeyError::Malformed { name, reason } => write!(f, "{name}: {reason}"),
         }
     }
 }
 
-impl SigningKey {
-    pub fn new(secret: Option<&str>) -> Result<SigningKey, KeyError> {
-        let secret = secret.ok_or(KeyError::Missing)?;
+fn key_id(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(&Sha256::digest(bytes)[..8])
+}
+
+/// 32 bytes in base64url or standard base64 (padded or not).
+fn decode_32(name: &'static str, text: &str) -> Result<[u8; 32], KeyError> {
+    let text = text.trim().trim_end_matches('=');
+    let bytes = Base64UrlUnpadded::decode_vec(text)
+        .or_else(|_| Base64::decode_vec(&format!("{text}{}", "=".repeat((4 - text.len() % 4) % 4))))
+        .map_err(|_| KeyError::Malformed { name, reason: "not base64".into() })?;
+    bytes.try_into().map_err(|bytes: Vec<u8>| KeyError::Malformed {
+        name,
+        reason: format!("{} bytes where an Ed25519 key has 32", bytes.len()),
+    })
+}
+
+impl TokenKey {
+    /// An HS256 key from a secret of at least 32 bytes.
+    pub fn hs256(name: &'static str, secret: &str) -> Result<TokenKey, KeyError> {
         if secret.len() < MIN_SECRET_BYTES {
-            return Err(KeyError::TooShort(secret.len()));
+            return Err(KeyError::TooShort { name, bytes: secret.len() });
         }
-        // The key id is derived from the secret, so every instance of the Worker names the
-        // same key the same way without more configuration. 8 bytes of SHA-256 say
-        // nothing useful about a secret of 32 bytes or more.
-        let digest = Sha256::digest(secret.as_bytes());
-        let kid = Base64UrlUnpadded::encode_string(&digest[..8]);
-        Ok(SigningKey { key: Hs256Key::new(secret.as_bytes()), kid })
+        Ok(TokenKey {
+            material: KeyMaterial::Hmac(Hs256Key::new(secret.as_bytes())),
+            kid: key_id(secret.as_bytes()),
+        })
+    }
+
+    /// An Ed25519 key pair from its 32-byte seed (`openssl rand -base64 32`).
+    pub fn ed25519_private(name: &'static str, seed: &str) -> Result<TokenKey, KeyError> {
+        let pair = KeyPair::from_seed(Seed::new(decode_32(name, seed)?));
+        Ok(TokenKey {
+            kid: key_id(pair.pk.as_ref()),
+            material: KeyMaterial::Ed25519 { secret: Some(pair.sk), public: pair.pk },
+        })
+    }
+
+    /// An Ed25519 public key (32 bytes), which verifies but cannot sign.
+    pub fn ed25519_public(name: &'static str, public: &str) -> Result<TokenKey, KeyError> {
+        let public = PublicKey::new(decode_32(name, public)?);
+        Ok(TokenKey { kid: key_id(public.as_ref()), material: KeyMaterial::Ed25519 { secret: None, public } })
     }
 
     pub fn kid(&self) -> &str {
         &self.kid
+    }
+
+    /// The public JWK (RFC 8037) of an Ed25519 key; a secret key has none.
+    pub fn public_jwk(&self) -> Option<Value> {
+        match &self.material {
+            KeyMaterial::Hmac(_) => None,
+            KeyMaterial::Ed25519 { public, .. } => Some(json!({
+                "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": self.kid,
+                "x": Base64UrlUnpadded::encode_string(public.as_ref()),
+            })),
+        }
+    }
+
+    /// Prints the public key of a seed, for `JWT_PREVIOUS_PUBLIC_KEYS` after a rotation.
+    pub fn public_key_base64url(&self) -> Option<String> {
+        match &self.material {
+            KeyMaterial::Hmac(_) => None,
+            KeyMaterial::Ed25519 { public, .. } => Some(Base64UrlUnpadded::encode_string(public.as_ref())),
+        }
+    }
+}
+
+/// The key that signs new tokens, and the previous keys that still verify old ones.
+pub struct KeyRing {
+    signing: TokenKey,
+    previous: Vec<TokenKey>,
+}
+
+/// The `JWT_*` settings a key ring is made from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeySettings {
+    /// `JWT_ALG`: `HS256` (default) or `EdDSA`.
+    pub algorithm: Option<String>,
+    /// `JWT_SECRET`: the HS256 secret.
+    pub secret: Option<String>,
+    /// `JWT_PRIVATE_KEY`: the Ed25519 seed, for `EdDSA`.
+    pub private_key: Option<String>,
+    /// `JWT_PREVIOUS_SECRETS`: comma-separated HS256 secrets that still verify.
+    pub previous_secrets: Option<String>,
+    /// `JWT_PREVIOUS_PUBLIC_KEYS`: comma-separated Ed25519 public keys that still verify.
+    pub previous_public_keys: Option<String>,
+}
+
+impl KeyRing {
+    /// A ring of one HS256 key.
+    pub fn hs256(secret: &str) -> Result<KeyRing, KeyError> {
+        Ok(KeyRing { signing: TokenKey::hs256("JWT_SECRET", secret)?, previous: vec![] })
+    }
+
+    /// The ring the settings describe. Every key must be usable: a previous secret under
+    /// 32 bytes is refused like a current one, rather than quietly skipped.
+    pub fn from_settings(settings: &KeySettings) -> Result<KeyRing, KeyError> {
+        let signing = match settings.algorithm.as_deref().unwrap_or("HS256") {
+            "HS256" => TokenKey::hs256(
+                "JWT_SECRET",
+                settings.secret.as_deref().ok_or(KeyError::Missing("JWT_SECRET"))?,
+            )?,
+            "EdDSA" => TokenKey::ed25519_private(
+                "JWT_PRIVATE_KEY",
+                settings.private_key.as_deref().ok_or(KeyError::Missing("JWT_PRIVATE_KEY"))?,
+            )?,
+            other => {
+                return Err(KeyError::Malformed {
+                    name: "JWT_ALG",
+                    reason: format!("{other:?} is not HS256 or EdDSA"),
+                })
+            }
+        };
+        let list = |text: &Option<String>| -> Vec<String> {
+            text.as_deref()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        let mut previous = Vec::new();
+        for secret in list(&settings.previous_secrets) {
+            previous.push(TokenKey::hs256("JWT_PREVIOUS_SECRETS", &secret)?);
+        }
+        for public in list(&settings.previous_public_keys) {
+            previous.push(TokenKey::ed25519_public("JWT_PREVIOUS_PUBLIC_KEYS", &public)?);
+        }
+        Ok(KeyRing { signing, previous })
+    }
+
+    /// The key that signs.
+    pub fn signing(&self) -> &TokenKey {
+        &self.signing
+    }
+
+    fn find(&self, kid: &str) -> Option<&TokenKey> {
+        std::iter::once(&self.signing).chain(&self.previous).find(|key| key.kid == kid)
+    }
+
+    /// `GET /.well-known/jwks.json`: the public keys, current first. HS256 keys are
+    /// secrets and never listed, so with HS256 only the set is empty.
+    pub fn jwks(&self) -> Value {
+        let keys: Vec<Value> =
+            std::iter::once(&self.signing).chain(&self.previous).filter_map(TokenKey::public_jwk).collect();
+        json!({ "keys": keys })
     }
 }
 
@@ -107,6 +261,7 @@ pub struct TokenScope {
 pub struct VerifiedToken {
     pub claims: SessionClaims,
     pub issued_at: u64,
+    pub issued_at_millis: u64,
     pub expires_at: u64,
 }
 
@@ -129,12 +284,13 @@ pub struct NewToken<'a> {
 /// Signs a new token. `nbf` equals `iat` (the original's `iat + 1` made fresh tokens
 /// fail their first check).
 pub fn issue(
-    key: &SigningKey,
+    keys: &KeyRing,
     scope: &TokenScope,
     token: NewToken<'_>,
-    now_seconds: u64,
+    now_millis: u64,
     rng: &impl Randomness,
 ) -> Result<String, String> {
+    let now_seconds = now_millis / 1000;
     let custom = SessionClaims {
         iss: scope.issuer.clone(),
         aud: scope.audience.clone(),
@@ -143,34 +299,46 @@ pub fn issue(
         sid: token.sid.to_string(),
         token_use: token.kind,
         data: token.user.clone(),
+        iat_ms: Some(now_millis),
     };
     let claims = Claims::new(custom)
         .set_duration_and_issuance(&time_options(now_seconds), Duration::seconds(token.ttl_seconds as i64))
         .set_not_before(moment(now_seconds));
+    let key = keys.signing();
     let header = Header::empty().with_key_id(key.kid.clone()).with_token_type("JWT");
-    Hs256.token(&header, &claims, &key.key).map_err(|error| format!("cannot sign a token: {error}"))
+    let signed = match &key.material {
+        KeyMaterial::Hmac(secret) => Hs256.token(&header, &claims, secret),
+        KeyMaterial::Ed25519 { secret: Some(secret), .. } => Ed25519.token(&header, &claims, secret),
+        KeyMaterial::Ed25519 { secret: None, .. } => return Err("the signing key has no private half".into()),
+    };
+    signed.map_err(|error| format!("cannot sign a token: {error}"))
 }
 
 /// Checks a token fully: form, algorithm, key id, signature, `exp`, `nbf`, `iss`, `aud`
 /// and kind. Revocation is the caller's part, as it needs storage.
 pub fn verify(
-    key: &SigningKey,
+    keys: &KeyRing,
     scope: &TokenScope,
     token: &str,
     expected: Option<TokenKind>,
     now_seconds: u64,
 ) -> Result<VerifiedToken, AuthError> {
     let untrusted = UntrustedToken::new(token).map_err(|_| AuthError::Malformed)?;
-    if untrusted.header().key_id.as_deref() != Some(key.kid.as_str()) {
-        return Err(AuthError::BadSignature);
-    }
-    let token =
-        Hs256.validator::<SessionClaims>(&key.key).validate(&untrusted).map_err(|error| match error {
-            ValidationError::AlgorithmMismatch { .. } | ValidationError::InvalidSignature => {
-                AuthError::BadSignature
-            }
-            _ => AuthError::Malformed,
-        })?;
+    // A missing, unknown or retired `kid` has no key to verify with.
+    let key =
+        untrusted.header().key_id.as_deref().and_then(|kid| keys.find(kid)).ok_or(AuthError::BadSignature)?;
+    let validated = match &key.material {
+        KeyMaterial::Hmac(secret) => Hs256.validator::<SessionClaims>(secret).validate(&untrusted),
+        KeyMaterial::Ed25519 { public, .. } => {
+            Ed25519.validator::<SessionClaims>(public).validate(&untrusted)
+        }
+    };
+    let token = validated.map_err(|error| match error {
+        ValidationError::AlgorithmMismatch { .. } | ValidationError::InvalidSignature => {
+            AuthError::BadSignature
+        }
+        _ => AuthError::Malformed,
+    })?;
     let claims = token.claims();
     let options = time_options(now_seconds);
     claims.validate_expiration(&options).map_err(|error| match error {
@@ -194,9 +362,13 @@ pub fn verify(
     if expected.is_some_and(|kind| kind != custom.token_use) {
         return Err(AuthError::WrongTokenType);
     }
+    let issued_at = issued_at.timestamp().max(0) as u64;
     Ok(VerifiedToken {
         claims: custom.clone(),
-        issued_at: issued_at.timestamp().max(0) as u64,
+        issued_at,
+        // A token without it was made somewhere in its `iat` second; the latest moment
+        // of that second is the safe reading for "not before" checks.
+        issued_at_millis: custom.iat_ms.unwrap_or(issued_at * 1000 + 999),
         expires_at: expires_at.timestamp().max(0) as u64,
     })
 }
@@ -218,14 +390,14 @@ mod tests {
     }
 
     fn sign(kind: TokenKind, now: u64, ttl: u64) -> String {
-        let key = SigningKey::new(Some(SECRET)).unwrap();
+        let keys = KeyRing::hs256(SECRET).unwrap();
         let user = user();
         let token = NewToken { kind, user: &user, sid: "session-1", ttl_seconds: ttl };
-        issue(&key, &scope(), token, now, &SecureRandom).unwrap()
+        issue(&keys, &scope(), token, now * 1000, &SecureRandom).unwrap()
     }
 
     fn check(token: &str, expected: Option<TokenKind>, now: u64) -> Result<VerifiedToken, AuthError> {
-        verify(&SigningKey::new(Some(SECRET)).unwrap(), &scope(), token, expected, now)
+        verify(&KeyRing::hs256(SECRET).unwrap(), &scope(), token, expected, now)
     }
 
     fn b64(json: &str) -> String {
@@ -280,15 +452,16 @@ mod tests {
 
     #[test]
     fn short_or_missing_secrets_cannot_sign() {
-        assert_eq!(SigningKey::new(None).err(), Some(KeyError::Missing));
-        assert_eq!(SigningKey::new(Some("short")).err(), Some(KeyError::TooShort(5)));
+        let missing = KeyRing::from_settings(&KeySettings::default()).err();
+        assert_eq!(missing, Some(KeyError::Missing("JWT_SECRET")));
+        assert_eq!(KeyRing::hs256("short").err(), Some(KeyError::TooShort { name: "JWT_SECRET", bytes: 5 }));
     }
 
     #[test]
     fn alg_none_is_refused() {
         let token = sign(TokenKind::Access, NOW, 60);
         let payload = token.split('.').nth(1).unwrap();
-        let kid = SigningKey::new(Some(SECRET)).unwrap().kid;
+        let kid = KeyRing::hs256(SECRET).unwrap().signing().kid.clone();
         let header = b64(&format!(r#"{{"alg":"none","typ":"JWT","kid":"{kid}"}}"#));
         for forged in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
             assert!(check(&forged, None, NOW).is_err(), "{forged}");
@@ -299,7 +472,7 @@ mod tests {
     fn another_algorithm_in_the_header_is_refused() {
         let token = sign(TokenKind::Access, NOW, 60);
         let mut parts: Vec<&str> = token.split('.').collect();
-        let kid = SigningKey::new(Some(SECRET)).unwrap().kid;
+        let kid = KeyRing::hs256(SECRET).unwrap().signing().kid.clone();
         let header = b64(&format!(r#"{{"alg":"HS512","kid":"{kid}"}}"#));
         parts[0] = &header;
         assert_eq!(check(&parts.join("."), None, NOW), Err(AuthError::BadSignature));
@@ -307,13 +480,13 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
-        let other = SigningKey::new(Some("another secret of at least 32 bytes!")).unwrap();
+        let other = KeyRing::hs256("another secret of at least 32 bytes!").unwrap();
         let user = user();
         let new = NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60 };
-        let token = issue(&other, &scope(), new, NOW, &SecureRandom).unwrap();
+        let token = issue(&other, &scope(), new, NOW * 1000, &SecureRandom).unwrap();
         assert_eq!(check(&token, None, NOW), Err(AuthError::BadSignature));
         // Even with our key id in its header.
-        let own_kid = SigningKey::new(Some(SECRET)).unwrap().kid;
+        let own_kid = KeyRing::hs256(SECRET).unwrap().signing().kid.clone();
         let header = b64(&format!(r#"{{"alg":"HS256","kid":"{own_kid}","typ":"JWT"}}"#));
         let rest: Vec<&str> = token.splitn(2, '.').collect();
         assert_eq!(check(&format!("{header}.{}", rest[1]), None, NOW), Err(AuthError::BadSignature));
@@ -348,7 +521,7 @@ mod tests {
     #[test]
     fn issuer_and_audience_are_checked() {
         let token = sign(TokenKind::Access, NOW, 60);
-        let key = SigningKey::new(Some(SECRET)).unwrap();
+        let key = KeyRing::hs256(SECRET).unwrap();
         let other_issuer = TokenScope { issuer: "else".into(), audience: "app".into() };
         let other_audience = TokenScope { issuer: "login".into(), audience: "else".into() };
         assert_eq!(verify(&key, &other_issuer, &token, None, NOW), Err(AuthError::WrongIssuer));
@@ -360,5 +533,112 @@ mod tests {
         for junk in ["", "abc", "a.b", "a.b.c", "....", "eyJ.eyJ.", &"x".repeat(8192), "\u{0}.\u{1}.\u{2}"] {
             assert!(check(junk, None, NOW).is_err(), "{junk:?}");
         }
+    }
+
+    const SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+    const OTHER_SEED: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+    fn ring(settings: &[(&str, &str)]) -> KeyRing {
+        let get = |name: &str| settings.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string());
+        KeyRing::from_settings(&KeySettings {
+            algorithm: get("alg"),
+            secret: get("secret"),
+            private_key: get("private"),
+            previous_secrets: get("previous"),
+            previous_public_keys: get("previous_public"),
+        })
+        .unwrap()
+    }
+
+    fn sign_with(keys: &KeyRing) -> String {
+        let user = user();
+        let new = NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60 };
+        issue(keys, &scope(), new, NOW * 1000, &SecureRandom).unwrap()
+    }
+
+    #[test]
+    fn previous_secrets_verify_until_they_are_removed() {
+        const NEW: &str = "the new secret, at least 32 bytes long";
+        let old_token = sign(TokenKind::Access, NOW, 60);
+        let rotated = ring(&[("secret", NEW), ("previous", &format!("x{}, {SECRET}", "y".repeat(40)))]);
+        assert!(verify(&rotated, &scope(), &old_token, None, NOW).is_ok());
+        let new_token = sign_with(&rotated);
+        let new_kid = KeyRing::hs256(NEW).unwrap().signing().kid.clone();
+        assert_eq!(serde_json::from_str::<Value>(&part(&new_token, 0)).unwrap()["kid"], json!(new_kid));
+        let retired = ring(&[("secret", NEW)]);
+        assert_eq!(verify(&retired, &scope(), &old_token, None, NOW), Err(AuthError::BadSignature));
+        assert!(verify(&retired, &scope(), &new_token, None, NOW).is_ok());
+    }
+
+    #[test]
+    fn a_short_previous_secret_is_refused_not_skipped() {
+        let settings = KeySettings {
+            secret: Some(SECRET.into()),
+            previous_secrets: Some("short".into()),
+            ..KeySettings::default()
+        };
+        assert_eq!(
+            KeyRing::from_settings(&settings).err(),
+            Some(KeyError::TooShort { name: "JWT_PREVIOUS_SECRETS", bytes: 5 })
+        );
+    }
+
+    #[test]
+    fn a_missing_or_unknown_kid_is_refused() {
+        let token = sign(TokenKind::Access, NOW, 60);
+        let parts: Vec<&str> = token.split('.').collect();
+        for header in [r#"{"alg":"HS256","typ":"JWT"}"#, r#"{"alg":"HS256","kid":"unknown"}"#] {
+            let forged = format!("{}.{}.{}", b64(header), parts[1], parts[2]);
+            assert_eq!(check(&forged, None, NOW), Err(AuthError::BadSignature), "{header}");
+        }
+    }
+
+    #[test]
+    fn eddsa_signs_and_publishes_its_public_key() {
+        let keys = ring(&[("alg", "EdDSA"), ("private", SEED)]);
+        let token = sign_with(&keys);
+        assert_eq!(serde_json::from_str::<Value>(&part(&token, 0)).unwrap()["alg"], "EdDSA");
+        assert!(verify(&keys, &scope(), &token, None, NOW).is_ok());
+        let jwks = keys.jwks();
+        assert_eq!(jwks["keys"][0]["kty"], "OKP");
+        assert_eq!(jwks["keys"][0]["kid"], json!(keys.signing().kid()));
+        assert_eq!(
+            ring(&[("secret", SECRET)]).jwks(),
+            json!({ "keys": [] }),
+            "HS256 secrets are never published"
+        );
+        // Another key pair's token does not verify; after rotation, the old public key does.
+        let other = ring(&[("alg", "EdDSA"), ("private", OTHER_SEED)]);
+        assert_eq!(verify(&other, &scope(), &token, None, NOW), Err(AuthError::BadSignature));
+        let public = keys.signing().public_key_base64url().unwrap();
+        let rotated = ring(&[("alg", "EdDSA"), ("private", OTHER_SEED), ("previous_public", &public)]);
+        assert!(verify(&rotated, &scope(), &token, None, NOW).is_ok());
+        assert_eq!(rotated.jwks()["keys"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn hs256_signed_with_the_public_key_is_refused() {
+        // The classic confusion: an attacker "signs" HS256 with the published public key.
+        let keys = ring(&[("alg", "EdDSA"), ("private", SEED)]);
+        let public = Base64UrlUnpadded::decode_vec(&keys.signing().public_key_base64url().unwrap()).unwrap();
+        let header = Header::empty().with_key_id(keys.signing().kid().to_string());
+        let claims = Claims::new(serde_json::json!({"iss": "login"}));
+        let forged = Hs256.token(&header, &claims, &Hs256Key::new(&public)).unwrap();
+        assert_eq!(verify(&keys, &scope(), &forged, None, NOW), Err(AuthError::BadSignature));
+    }
+
+    #[test]
+    fn malformed_key_settings_name_the_variable() {
+        let error = KeyRing::from_settings(&KeySettings {
+            algorithm: Some("EdDSA".into()),
+            private_key: Some("abc".into()),
+            ..KeySettings::default()
+        });
+        assert!(error.err().unwrap().to_string().contains("JWT_PRIVATE_KEY"));
+        let error = KeyRing::from_settings(&KeySettings {
+            algorithm: Some("RS256".into()),
+            ..KeySettings::default()
+        });
+        assert!(error.err().unwrap().to_string().contains("JWT_ALG"));
     }
 }

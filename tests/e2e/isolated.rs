@@ -65,7 +65,7 @@ fn a_short_jwt_secret_gives_9999_and_a_logged_reason() {
     assert_eq!(reply.msg(), "系统繁忙，请稍后尝试");
     assert!(!reply.text.contains("JWT_SECRET"), "no internals in the body");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(worker.log().contains("JWT_SECRET has 9 bytes"), "{}", worker.log());
+    assert!(worker.log().contains("JWT_SECRET has a secret of 9 bytes"), "{}", worker.log());
 }
 
 /// A user registered before `PASSWORD_PEPPER` was set logs in after it is set, and leaves

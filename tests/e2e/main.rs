@@ -12,6 +12,7 @@ mod fake_provider;
 mod isolated;
 mod sms;
 mod support;
+mod tokens;
 mod validation;
 mod worker;
 
@@ -27,17 +28,21 @@ pub type OwnTest = (&'static str, fn());
 
 static SHARED: OnceLock<TestWorker> = OnceLock::new();
 
-/// Many tests send codes from this one machine, so the shared worker allows one IP more
-/// than its hourly 20; `sms` tests the limit on a worker of its own.
+/// Many tests send codes and fail logins from this one machine, so the shared worker
+/// allows one address more than the defaults; `sms` and `tokens` test the per-address
+/// limits on workers of their own.
 fn shared() -> &'static TestWorker {
     SHARED.get_or_init(|| {
-        TestWorker::start_with(&worker::fresh_state_dir(), &[("SMS_HOURLY_LIMIT_PER_IP", "1000000")])
+        let vars = [("SMS_HOURLY_LIMIT_PER_IP", "1000000"), ("LOGIN_FAILURES_PER_IP", "1000000")];
+        TestWorker::start_with(&worker::fresh_state_dir(), &vars)
     })
 }
 
 fn main() {
     let args = Arguments::from_args();
-    let shared_tests = [contract::TESTS, validation::TESTS, concurrency::TESTS, sms::SHARED_TESTS].concat();
+    let shared_tests =
+        [contract::TESTS, validation::TESTS, concurrency::TESTS, sms::SHARED_TESTS, tokens::SHARED_TESTS]
+            .concat();
     let mut trials: Vec<Trial> = shared_tests
         .into_iter()
         .map(|(name, test)| {
@@ -47,12 +52,14 @@ fn main() {
             })
         })
         .collect();
-    trials.extend([isolated::TESTS, sms::OWN_TESTS].concat().into_iter().map(|(name, test)| {
-        Trial::test(name, move || {
-            test();
-            Ok(())
-        })
-    }));
+    trials.extend([isolated::TESTS, sms::OWN_TESTS, tokens::OWN_TESTS].concat().into_iter().map(
+        |(name, test)| {
+            Trial::test(name, move || {
+                test();
+                Ok(())
+            })
+        },
+    ));
     let conclusion = libtest_mimic::run(&args, trials);
     if let Some(worker) = SHARED.get() {
         worker.shut_down();

@@ -113,8 +113,10 @@ impl TestWorker {
             .args(["--inspector-port", &free_port().to_string(), "--persist-to", state])
             .args(["--show-interactive-dev-session=false", "--log-level", "log"])
             .args(&env_args)
-            .args(["--var", &format!("JWT_SECRET:{TEST_JWT_SECRET}")])
             .args(["--var", &format!("SMS_CODE_SECRET:{TEST_SMS_CODE_SECRET}")]);
+        if !vars.iter().any(|(name, _)| *name == "JWT_SECRET") {
+            command.args(["--var", &format!("JWT_SECRET:{TEST_JWT_SECRET}")]);
+        }
         for (name, value) in vars {
             command.args(["--var", &format!("{name}:{value}")]);
         }

@@ -1,0 +1,273 @@
+//! Tokens that hold up: the attack table, log out everywhere, the login limits, key
+//! rotation and JWKS with an independent verifier.
+
+use login_worker::domain::random::SecureRandom;
+use login_worker::domain::token::{issue, KeyRing, NewToken, TokenKind, TokenScope, UserData};
+use serde_json::{json, Value};
+
+use crate::client::{Client, Reply};
+use crate::support::*;
+use crate::worker::{fresh_state_dir, TestWorker, TEST_JWT_SECRET};
+use crate::{OwnTest, SharedTest};
+
+pub const SHARED_TESTS: &[SharedTest] = &[
+    ("every_forged_or_misused_token_gets_9908", every_forged_or_misused_token_gets_9908),
+    ("logging_out_everywhere_ends_every_session", logging_out_everywhere_ends_every_session),
+    (
+        "ten_failed_logins_lock_the_account_and_a_success_resets",
+        ten_failed_logins_lock_the_account_and_a_success_resets,
+    ),
+];
+
+pub const OWN_TESTS: &[OwnTest] = &[
+    ("failed_logins_are_limited_per_address", failed_logins_are_limited_per_address),
+    ("a_rotated_key_verifies_until_it_is_removed", a_rotated_key_verifies_until_it_is_removed),
+    ("eddsa_tokens_verify_with_pyjwt_against_the_jwks", eddsa_tokens_verify_with_pyjwt_against_the_jwks),
+];
+
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn login_scope() -> TokenScope {
+    TokenScope { issuer: "login".into(), audience: "login".into() }
+}
+
+/// A token signed with `secret`, for the user and session of `model`, at `now` (s).
+fn crafted(secret: &str, scope: &TokenScope, model: &str, kind: TokenKind, now: u64, ttl: u64) -> String {
+    let payload = token_part(model, 1);
+    let user: UserData = serde_json::from_value(payload["data"].clone()).unwrap();
+    let sid = payload["sid"].as_str().unwrap();
+    let keys = KeyRing::hs256(secret).unwrap();
+    let new = NewToken { kind, user: &user, sid, ttl_seconds: ttl };
+    issue(&keys, scope, new, now * 1000, &SecureRandom).unwrap()
+}
+
+fn status(client: &Client, jwt: &str) -> Reply {
+    client.post("/login/jwt/status", &json!({ "jwt": jwt }))
+}
+
+fn with_header(token: &str, header: Value) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    format!("{}.{}.{}", b64(&header), parts[1], parts[2])
+}
+
+fn every_forged_or_misused_token_gets_9908(worker: &TestWorker) {
+    let client = worker.client();
+    let (jwt, refresh) = new_session(&client);
+    let kid = token_part(&jwt, 0)["kid"].clone();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let now = now_seconds();
+    let scope = login_scope();
+    // The control: a token crafted like the ones below, but right, is accepted. So each
+    // 9908 below is for the one thing that is wrong.
+    status(&client, &crafted(TEST_JWT_SECRET, &scope, &jwt, TokenKind::Access, now, 600)).expect(200, 200);
+
+    let mut tampered_payload = token_part(&jwt, 1);
+    tampered_payload["data"]["rid"] = json!(["1", "2", "3"]);
+    let other_kid =
+        KeyRing::hs256("another secret that is at least 32 bytes").unwrap().signing().kid().to_string();
+    let wrong_scope =
+        |issuer: &str, audience: &str| TokenScope { issuer: issuer.into(), audience: audience.into() };
+    let revoked = {
+        let (jwt, _) = new_session(&client);
+        client.post("/login/jwt/deactivate", &json!({ "jwt": jwt })).expect(200, 200);
+        jwt
+    };
+    let attacks: Vec<(&str, String)> = vec![
+        ("alg none", format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT", "kid": kid})), parts[1])),
+        ("HS384 header", with_header(&jwt, json!({"alg": "HS384", "typ": "JWT", "kid": kid}))),
+        ("HS512 header", with_header(&jwt, json!({"alg": "HS512", "typ": "JWT", "kid": kid}))),
+        ("RS256 header", with_header(&jwt, json!({"alg": "RS256", "typ": "JWT", "kid": kid}))),
+        ("EdDSA header", with_header(&jwt, json!({"alg": "EdDSA", "typ": "JWT", "kid": kid}))),
+        ("tampered payload", format!("{}.{}.{}", parts[0], b64(&tampered_payload), parts[2])),
+        ("tampered header", with_header(&jwt, json!({"alg": "HS256", "typ": "JWT", "kid": kid, "x": 1}))),
+        ("wrong kid", with_header(&jwt, json!({"alg": "HS256", "typ": "JWT", "kid": other_kid}))),
+        ("unknown kid", with_header(&jwt, json!({"alg": "HS256", "typ": "JWT", "kid": "no-such-key"}))),
+        ("no kid", with_header(&jwt, json!({"alg": "HS256", "typ": "JWT"}))),
+        ("expired", crafted(TEST_JWT_SECRET, &scope, &jwt, TokenKind::Access, now - 7_200, 600)),
+        ("nbf in the future", crafted(TEST_JWT_SECRET, &scope, &jwt, TokenKind::Access, now + 3_600, 600)),
+        (
+            "wrong iss",
+            crafted(TEST_JWT_SECRET, &wrong_scope("evil", "login"), &jwt, TokenKind::Access, now, 600),
+        ),
+        (
+            "wrong aud",
+            crafted(TEST_JWT_SECRET, &wrong_scope("login", "evil"), &jwt, TokenKind::Access, now, 600),
+        ),
+        (
+            "another secret",
+            crafted("another secret that is at least 32 bytes", &scope, &jwt, TokenKind::Access, now, 600),
+        ),
+        ("refresh token as access token", refresh.clone()),
+        ("revoked session", revoked),
+        ("truncated", jwt[..jwt.len() - 12].to_string()),
+        ("not base64url", "!!!!.####.$$$$".to_string()),
+        ("8 KiB of junk", "x".repeat(8 * 1024)),
+        ("two segments", format!("{}.{}", parts[0], parts[1])),
+    ];
+    let mut failures = Vec::new();
+    for (name, token) in &attacks {
+        let reply = status(&client, token);
+        if (reply.code(), reply.status) != (9908, 401) {
+            failures.push(format!("{name}: {} {}", reply.status, reply.text));
+        }
+    }
+    // And the reverse of the kind check: an access token where a refresh token goes.
+    let reply = client.post("/login/jwt/refresh", &json!({ "jwt": jwt }));
+    if (reply.code(), reply.status) != (9908, 401) {
+        failures.push(format!("access token as refresh token: {} {}", reply.status, reply.text));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} attacks not refused with 9908:\n{}",
+        failures.len(),
+        attacks.len() + 1,
+        failures.join("\n")
+    );
+    assert!(!worker.log().contains("\"status\":500"), "no attack may cause a 500");
+}
+
+fn logging_out_everywhere_ends_every_session(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, _) = new_user(&client);
+    let (laptop, laptop_refresh) = log_in(&client, &account, PASSWORD);
+    let (phone, phone_refresh) = log_in(&client, &account, PASSWORD);
+    let (other_user, _) = new_session(&client);
+    client.post("/login/jwt/deactivate", &json!({ "jwt": phone, "scope": "all" })).expect(200, 200);
+    for jwt in [&laptop, &phone] {
+        status(&client, jwt).expect(9908, 401);
+    }
+    for refresh in [&laptop_refresh, &phone_refresh] {
+        client.post("/login/jwt/refresh", &json!({ "jwt": refresh })).expect(9908, 401);
+    }
+    status(&client, &other_user).expect(200, 200);
+    // Logging in again, even within the same second, starts a session that works.
+    let (again, _) = log_in(&client, &account, PASSWORD);
+    status(&client, &again).expect(200, 200);
+    client.post("/login/jwt/deactivate", &json!({ "jwt": again, "scope": "everywhere" })).expect(9906, 422);
+}
+
+fn log_in_from(client: &Client, account: &str, pwd: &str, ip: &str) -> Reply {
+    let body = json!({ "account": account, "pwd": pwd }).to_string();
+    let headers = [("Content-Type", "application/json"), ("CF-Connecting-IP", ip)];
+    client.request("POST", "/login/jwt/get", &headers, Some(body.as_bytes()))
+}
+
+fn ten_failed_logins_lock_the_account_and_a_success_resets(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, _) = new_user(&client);
+    // Nine failures and a success: the count starts again.
+    for _ in 0..9 {
+        log_in_from(&client, &account, "wrong_pw", "192.0.2.1").expect(50006, 401);
+    }
+    log_in_from(&client, &account, PASSWORD, "192.0.2.1").expect(200, 200);
+    // Ten failures, from several addresses: then even the right password waits.
+    for i in 0..10 {
+        log_in_from(&client, &account, "wrong_pw", &format!("192.0.2.{}", 10 + i % 3)).expect(50006, 401);
+    }
+    let locked = log_in_from(&client, &account.to_uppercase(), PASSWORD, "192.0.2.99");
+    locked.expect(9905, 429);
+    let wait: u64 = locked.header("retry-after").unwrap().parse().unwrap();
+    assert!((890..=900).contains(&wait), "Retry-After {wait}");
+    // An unknown account is limited the same way (the limit reveals nothing).
+    let nobody = unique_account();
+    for _ in 0..10 {
+        log_in_from(&client, &nobody, "wrong_pw", "192.0.2.50").expect(50006, 401);
+    }
+    log_in_from(&client, &nobody, "wrong_pw", "192.0.2.50").expect(9905, 429);
+}
+
+fn failed_logins_are_limited_per_address() {
+    let worker = TestWorker::start_with(&fresh_state_dir(), &[("LOGIN_FAILURES_PER_IP", "5")]);
+    let client = worker.client();
+    let (account, _) = new_user(&client);
+    for _ in 0..5 {
+        log_in_from(&client, &unique_account(), "wrong_pw", "198.51.100.7").expect(50006, 401);
+    }
+    let limited = log_in_from(&client, &account, PASSWORD, "198.51.100.7");
+    limited.expect(9905, 429);
+    assert!(limited.header("retry-after").is_some());
+    log_in_from(&client, &account, PASSWORD, "198.51.100.8").expect(200, 200);
+}
+
+const NEW_SECRET: &str = "the-rotated-jwt-secret-also-longer-than-32-bytes";
+
+fn a_rotated_key_verifies_until_it_is_removed() {
+    let state = fresh_state_dir();
+    let first = TestWorker::start_with(&state, &[]);
+    let client = first.client();
+    let (account, _) = new_user(&client);
+    let (old_jwt, old_refresh) = log_in(&client, &account, PASSWORD);
+    first.stop();
+
+    let rotated = TestWorker::start_with(
+        &state,
+        &[("JWT_SECRET", NEW_SECRET), ("JWT_PREVIOUS_SECRETS", TEST_JWT_SECRET)],
+    );
+    let client = rotated.client();
+    status(&client, &old_jwt).expect(200, 200);
+    let refreshed = client.post("/login/jwt/refresh", &json!({ "jwt": old_refresh }));
+    refreshed.expect(200, 200);
+    let new_jwt = refreshed.data().as_str().unwrap().to_string();
+    let new_kid = KeyRing::hs256(NEW_SECRET).unwrap().signing().kid().to_string();
+    assert_eq!(token_part(&new_jwt, 0)["kid"], json!(new_kid), "new tokens name the new key");
+    assert_ne!(token_part(&old_jwt, 0)["kid"], json!(new_kid));
+    rotated.stop();
+
+    let retired = TestWorker::start_with(&state, &[("JWT_SECRET", NEW_SECRET)]);
+    let client = retired.client();
+    status(&client, &old_jwt).expect(9908, 401);
+    status(&client, &new_jwt).expect(200, 200);
+    retired.stop();
+
+    let short =
+        TestWorker::start_with(&state, &[("JWT_SECRET", NEW_SECRET), ("JWT_PREVIOUS_SECRETS", "short")]);
+    status(&short.client(), &new_jwt).expect(9999, 500);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(short.log().contains("JWT_PREVIOUS_SECRETS has a secret of 5 bytes"), "{}", short.log());
+}
+
+/// An Ed25519 seed for the test (32 bytes, base64url).
+const EDDSA_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+
+fn eddsa_tokens_verify_with_pyjwt_against_the_jwks() {
+    let worker =
+        TestWorker::start_with(&fresh_state_dir(), &[("JWT_ALG", "EdDSA"), ("JWT_PRIVATE_KEY", EDDSA_SEED)]);
+    let client = worker.client();
+    let jwks = client.request("GET", "/.well-known/jwks.json", &[], None);
+    assert_eq!(jwks.status, 200);
+    let set: Value = serde_json::from_str(&jwks.text).unwrap();
+    assert_eq!(set["keys"][0]["kty"], "OKP");
+    assert!(set["keys"][0].get("d").is_none(), "no private part is published");
+    let (jwt, _) = new_session(&client);
+    assert_eq!(token_part(&jwt, 0)["alg"], "EdDSA");
+    assert_eq!(token_part(&jwt, 0)["kid"], set["keys"][0]["kid"]);
+
+    let verify = |token: &str| {
+        let python = std::env::var("LOGIN_PYTHON").expect("LOGIN_PYTHON: run with `make test`");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/jwks/verify.py");
+        let url = format!("{}/.well-known/jwks.json", worker.base_url);
+        std::process::Command::new(python)
+            .args([script, &url, token, "login", "login"])
+            .output()
+            .expect("run python")
+    };
+    let verified = verify(&jwt);
+    let stdout = String::from_utf8_lossy(&verified.stdout);
+    assert!(
+        verified.status.success(),
+        "PyJWT refused: {stdout}{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    let claims: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(claims["sub"], token_part(&jwt, 1)["sub"]);
+    // The control: PyJWT refuses a token whose payload was changed.
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let mut payload = token_part(&jwt, 1);
+    payload["sub"] = json!("1");
+    let forged = format!("{}.{}.{}", parts[0], b64(&payload), parts[2]);
+    assert!(!verify(&forged).status.success(), "PyJWT accepted a forged token");
+    // The worker refuses it too.
+    status(&client, &forged).expect(9908, 401);
+}
