@@ -26,7 +26,7 @@ bench: worker
 	@$(TOOLCHAIN); command -v wrk >/dev/null || scripts/apt-install.sh wrk; \
 	"$$WORKER_BUILD" --release --out-dir build-bench --features bench >/dev/null 2>&1 \
 		|| { echo "the bench build failed; run: $$WORKER_BUILD --release --out-dir build-bench --features bench"; exit 1; }; \
-	"$$WASM_OPT_BIN" --all-features --strip-debug build-bench/index_bg.wasm -o build-bench/index_bg.wasm; \
+	"$$WASM_OPT_BIN" -Oz --strip-debug --strip-producers build-bench/index_bg.wasm -o build-bench/index_bg.wasm; \
 	scripts/prebuilt-config.sh build-bench; \
 	python3 bench/run.py
 

@@ -12,7 +12,10 @@ fi
 rm -f "$log"
 # worker-build keeps the name section (wasm-opt --debuginfo); it is a fifth of the file
 # and only names functions in a trace, so it goes.
-"$WASM_OPT_BIN" --all-features --strip-debug build/index_bg.wasm -o build/index_bg.wasm
+# -Oz once more and without the name and producers sections: the gzipped size is what
+# Cloudflare's limits and cold starts count. No --all-features: with it, -Oz may use
+# proposals (e.g. custom descriptors) that workerd cannot compile.
+"$WASM_OPT_BIN" -Oz --strip-debug --strip-producers build/index_bg.wasm -o build/index_bg.wasm
 raw=$(wc -c < build/index_bg.wasm)
 gzipped=$(gzip -9 -c build/index_bg.wasm | wc -c)
 echo "built build/index_bg.wasm: $raw bytes, $gzipped gzipped"

@@ -71,7 +71,8 @@ paths = {
         "summary": "A new access token for a refresh token", "operationId": "refresh",
         "requestBody": body({"jwt": {"type": "string", "description": "the refresh token"},
                              "refresh_jwt": {"type": "string", "description": "accepted instead of jwt"}}, [], {"jwt": "eyJ..."}),
-        "responses": responses(ok({"type": "string", "description": "the new access token"}, "a new access token"), base + ["401"])}},
+        "description": "With REFRESH_ROTATION=true, `data` is a new token pair and the refresh token sent is retired (a replay after 10 s ends the session).",
+        "responses": responses(ok({"oneOf": [{"type": "string", "description": "the new access token"}, {"$ref": "#/components/schemas/TokenPair"}]}, "a new access token"), base + ["401"])}},
     "/login/jwt/deactivate": {"post": {
         "summary": "End the session of a token", "operationId": "deactivate",
         "description": "Revokes the whole session of an access or refresh token; with `\"scope\": \"all\"`, every session of its user (log out everywhere).",
@@ -121,4 +122,5 @@ doc = {
             "iat_date": {"type": "string"}}},
     }},
 }
-print(json.dumps(doc, ensure_ascii=False, indent=2))
+# Compact: the worker serves this file as it is, and every byte counts in the wasm.
+print(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))

@@ -8,6 +8,7 @@ use super::ports::{
     Claim, CodeGate, CodeStore, Created, NewUser, RateLimiter, RevocationList, SmsSender, StoredUser,
     UserStore,
 };
+use super::refresh_rotation::{FamilyState, RefreshFamilies, Rotation};
 use super::sms_gate::{GateState, GateStateStore};
 use crate::domain::account::Account;
 use crate::domain::error::ApiError;
@@ -306,5 +307,19 @@ impl RateLimiter for MemoryLimiter {
     async fn clear(&self, key: &str) -> Result<(), ApiError> {
         self.windows.borrow_mut().remove(key);
         Ok(())
+    }
+}
+
+/// Refresh-token families by session id, at a time the test sets.
+#[derive(Default)]
+pub struct MemoryFamilies {
+    pub now_millis: Cell<u64>,
+    families: RefCell<HashMap<String, FamilyState>>,
+}
+
+impl RefreshFamilies for MemoryFamilies {
+    async fn rotate(&self, sid: &str, presented: &str, fresh: &str) -> Result<Rotation, ApiError> {
+        let mut families = self.families.borrow_mut();
+        Ok(families.entry(sid.to_string()).or_default().rotate(presented, fresh, self.now_millis.get()))
     }
 }

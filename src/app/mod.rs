@@ -4,6 +4,7 @@
 
 pub mod login;
 pub mod ports;
+pub mod refresh_rotation;
 pub mod register;
 pub mod send_sms;
 pub mod session;

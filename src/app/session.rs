@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::ports::{RevocationList, StoredUser, UserStore};
+use super::refresh_rotation::{RefreshFamilies, Rotation};
 use crate::domain::clock::{display_time, Clock};
 use crate::domain::error::{ApiError, AuthError};
 use crate::domain::random::{random_id, Randomness};
@@ -49,11 +50,21 @@ pub struct SessionService<'a, V, U, K, R> {
 
 impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_, V, U, K, R> {
     fn sign(&self, kind: TokenKind, user: &UserData, sid: &str) -> Result<String, ApiError> {
+        self.sign_with_id(kind, user, sid, None)
+    }
+
+    fn sign_with_id(
+        &self,
+        kind: TokenKind,
+        user: &UserData,
+        sid: &str,
+        jti: Option<&str>,
+    ) -> Result<String, ApiError> {
         let ttl_seconds = match kind {
             TokenKind::Access => self.policy.access_ttl_seconds,
             TokenKind::Refresh => self.policy.refresh_ttl_seconds,
         };
-        let new = NewToken { kind, user, sid, ttl_seconds };
+        let new = NewToken { kind, user, sid, ttl_seconds, jti };
         token::issue(self.keys, &self.policy.scope, new, self.clock.now_millis(), self.rng)
             .map_err(ApiError::internal)
     }
@@ -93,19 +104,47 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
         self.sign(TokenKind::Access, &data, &verified.claims.sid)
     }
 
+    /// With `REFRESH_ROTATION`: a new access token *and* a new refresh token, retiring the
+    /// one presented (see [`crate::app::refresh_rotation`]). A replay of a retired token
+    /// ends the whole session.
+    pub async fn refresh_rotating(
+        &self,
+        families: &impl RefreshFamilies,
+        refresh_jwt: &str,
+    ) -> Result<TokenPair, ApiError> {
+        let (verified, user) = self.check(refresh_jwt, Some(TokenKind::Refresh)).await?;
+        let sid = &verified.claims.sid;
+        match families.rotate(sid, &verified.claims.jti, &random_id(self.rng)).await? {
+            Rotation::Next(jti) => {
+                let data = UserData { uid: user.id, rid: user.roles };
+                Ok(TokenPair {
+                    jwt: self.sign(TokenKind::Access, &data, sid)?,
+                    refresh_jwt: self.sign_with_id(TokenKind::Refresh, &data, sid, Some(&jti))?,
+                })
+            }
+            Rotation::Reused => {
+                self.revoke_session(sid).await?;
+                Err(ApiError::Unauthorized(AuthError::Revoked))
+            }
+        }
+    }
+
+    /// Revokes one session, for longer than any of its tokens can live.
+    async fn revoke_session(&self, sid: &str) -> Result<(), ApiError> {
+        // The last token this session can mint is an access token made by a refresh at
+        // the end of the refresh token's life; the entry must outlive that one too, with
+        // the clock leeway verification allows on both.
+        let leeway = 2 * token::LEEWAY_SECONDS as u64;
+        let ttl = self.policy.refresh_ttl_seconds + self.policy.access_ttl_seconds + leeway;
+        self.revocations.revoke(sid, ttl).await
+    }
+
     /// Ends the session of `jwt` (an access or a refresh token), or with
     /// [`LogoutScope::All`] every session of its user.
     pub async fn deactivate(&self, jwt: &str, scope: LogoutScope) -> Result<(), ApiError> {
         let (verified, user) = self.check(jwt, None).await?;
         match scope {
-            LogoutScope::Session => {
-                // The last token this session can mint is an access token made by a
-                // refresh at the end of the refresh token's life; the entry must outlive
-                // that one too, with the clock leeway verification allows on both.
-                let leeway = 2 * token::LEEWAY_SECONDS as u64;
-                let ttl = self.policy.refresh_ttl_seconds + self.policy.access_ttl_seconds + leeway;
-                self.revocations.revoke(&verified.claims.sid, ttl).await
-            }
+            LogoutScope::Session => self.revoke_session(&verified.claims.sid).await,
             // Every token issued up to and including this millisecond stops verifying;
             // a login a moment later starts a session that works.
             LogoutScope::All => self.users.end_sessions(user.id, self.clock.now_millis() + 1).await,
@@ -140,7 +179,7 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> Sessions for Sess
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::in_memory::{MemoryRevocations, MemoryUsers};
+    use crate::app::in_memory::{MemoryFamilies, MemoryRevocations, MemoryUsers};
     use crate::domain::clock::FixedClock;
     use crate::domain::random::SecureRandom;
     use pollster::block_on;
@@ -241,6 +280,30 @@ mod tests {
         }
         let after = block_on(world.at(&at(500)).open(&user())).unwrap();
         assert!(block_on(world.at(&at(600)).status(&after.jwt)).is_ok(), "a later login works");
+    }
+
+    #[test]
+    fn a_replayed_refresh_token_ends_the_session() {
+        let world = World::new();
+        let families = MemoryFamilies::default();
+        let at = |s: u64| FixedClock((NOW + s) * 1000);
+        let pair = block_on(world.at(&at(0)).open(&user())).unwrap();
+        let (t1, t2) = (at(1), at(2));
+        families.now_millis.set(1_000);
+        let first = block_on(world.at(&t1).refresh_rotating(&families, &pair.refresh_jwt)).unwrap();
+        families.now_millis.set(2_000);
+        let second = block_on(world.at(&t2).refresh_rotating(&families, &pair.refresh_jwt)).unwrap();
+        assert!(block_on(world.at(&t2).status(&second.jwt)).is_ok(), "within the grace window");
+        let late = at(30);
+        families.now_millis.set(30_000);
+        let replay = block_on(world.at(&late).refresh_rotating(&families, &pair.refresh_jwt));
+        assert_eq!(replay, Err(ApiError::Unauthorized(AuthError::Revoked)));
+        let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
+        assert_eq!(block_on(world.at(&late).status(&first.jwt)).map(|_| ()), revoked);
+        assert_eq!(
+            block_on(world.at(&late).refresh_rotating(&families, &first.refresh_jwt)).map(|_| ()),
+            revoked
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::http::{envelope_response, preflight_response, with_cors};
 use super::kv_stores::{KvRevocationList, KV_BINDING};
 use super::platform::{settings, WorkerClock};
 use super::rate_window::{DurableRateWindows, RATE_WINDOW_BINDING};
+use super::refresh_family::{DurableRefreshFamilies, REFRESH_FAMILY_BINDING};
 use super::sms_gate::{DurableSmsGate, SMS_GATE_BINDING};
 use super::web_crypto::WebCryptoPbkdf2;
 use crate::app::login::Login;
@@ -260,8 +261,14 @@ async fn handle(
             let request = TokenRequest::parse_refresh(body)?;
             let (keys, policy, revocations) = session_parts(env, settings)?;
             let users = users(env)?;
-            let jwt = session_service(&keys, &policy, &revocations, &users).refresh(&request.jwt).await?;
-            Ok(Value::String(jwt))
+            let sessions = session_service(&keys, &policy, &revocations, &users);
+            if settings.refresh_rotation {
+                let families = DurableRefreshFamilies(
+                    env.durable_object(REFRESH_FAMILY_BINDING).map_err(ApiError::internal)?,
+                );
+                return Ok(json!(sessions.refresh_rotating(&families, &request.jwt).await?));
+            }
+            Ok(Value::String(sessions.refresh(&request.jwt).await?))
         }
         Endpoint::DeactivateJwt => {
             let request = DeactivateRequest::parse(body)?;

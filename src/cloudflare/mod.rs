@@ -9,11 +9,13 @@ mod http;
 mod kv_stores;
 mod platform;
 mod rate_window;
+mod refresh_family;
 mod sms_gate;
 mod sms_sender;
 mod web_crypto;
 
 pub use rate_window::RateWindow;
+pub use refresh_family::RefreshFamily;
 pub use sms_gate::SmsGate;
 
 use worker::{event, Context, Env, Request, Response, Result};

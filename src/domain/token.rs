@@ -279,6 +279,9 @@ pub struct NewToken<'a> {
     pub user: &'a UserData,
     pub sid: &'a str,
     pub ttl_seconds: u64,
+    /// The token's id; `None` makes a random one. Refresh rotation names its refresh
+    /// tokens itself, to know which one is current.
+    pub jti: Option<&'a str>,
 }
 
 /// Signs a new token. `nbf` equals `iat` (the original's `iat + 1` made fresh tokens
@@ -295,7 +298,7 @@ pub fn issue(
         iss: scope.issuer.clone(),
         aud: scope.audience.clone(),
         sub: token.user.uid.to_string(),
-        jti: random_id(rng),
+        jti: token.jti.map_or_else(|| random_id(rng), str::to_string),
         sid: token.sid.to_string(),
         token_use: token.kind,
         data: token.user.clone(),
@@ -392,7 +395,7 @@ mod tests {
     fn sign(kind: TokenKind, now: u64, ttl: u64) -> String {
         let keys = KeyRing::hs256(SECRET).unwrap();
         let user = user();
-        let token = NewToken { kind, user: &user, sid: "session-1", ttl_seconds: ttl };
+        let token = NewToken { kind, user: &user, sid: "session-1", ttl_seconds: ttl, jti: None };
         issue(&keys, &scope(), token, now * 1000, &SecureRandom).unwrap()
     }
 
@@ -482,7 +485,7 @@ mod tests {
     fn a_token_signed_with_another_key_is_refused() {
         let other = KeyRing::hs256("another secret of at least 32 bytes!").unwrap();
         let user = user();
-        let new = NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60 };
+        let new = NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60, jti: None };
         let token = issue(&other, &scope(), new, NOW * 1000, &SecureRandom).unwrap();
         assert_eq!(check(&token, None, NOW), Err(AuthError::BadSignature));
         // Even with our key id in its header.
@@ -552,7 +555,7 @@ mod tests {
 
     fn sign_with(keys: &KeyRing) -> String {
         let user = user();
-        let new = NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60 };
+        let new = NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60, jti: None };
         issue(keys, &scope(), new, NOW * 1000, &SecureRandom).unwrap()
     }
 

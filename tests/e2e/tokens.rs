@@ -6,6 +6,7 @@ use login_worker::domain::token::{issue, KeyRing, NewToken, TokenKind, TokenScop
 use serde_json::{json, Value};
 
 use crate::client::{Client, Reply};
+use crate::concurrency::at_once;
 use crate::support::*;
 use crate::worker::{fresh_state_dir, TestWorker, TEST_JWT_SECRET};
 use crate::{OwnTest, SharedTest};
@@ -23,6 +24,10 @@ pub const OWN_TESTS: &[OwnTest] = &[
     ("failed_logins_are_limited_per_address", failed_logins_are_limited_per_address),
     ("a_rotated_key_verifies_until_it_is_removed", a_rotated_key_verifies_until_it_is_removed),
     ("eddsa_tokens_verify_with_pyjwt_against_the_jwks", eddsa_tokens_verify_with_pyjwt_against_the_jwks),
+    (
+        "rotation_allows_two_tabs_and_a_late_replay_ends_the_session",
+        rotation_allows_two_tabs_and_a_late_replay_ends_the_session,
+    ),
 ];
 
 fn now_seconds() -> u64 {
@@ -39,7 +44,7 @@ fn crafted(secret: &str, scope: &TokenScope, model: &str, kind: TokenKind, now: 
     let user: UserData = serde_json::from_value(payload["data"].clone()).unwrap();
     let sid = payload["sid"].as_str().unwrap();
     let keys = KeyRing::hs256(secret).unwrap();
-    let new = NewToken { kind, user: &user, sid, ttl_seconds: ttl };
+    let new = NewToken { kind, user: &user, sid, ttl_seconds: ttl, jti: None };
     issue(&keys, scope, new, now * 1000, &SecureRandom).unwrap()
 }
 
@@ -270,4 +275,39 @@ fn eddsa_tokens_verify_with_pyjwt_against_the_jwks() {
     assert!(!verify(&forged).status.success(), "PyJWT accepted a forged token");
     // The worker refuses it too.
     status(&client, &forged).expect(9908, 401);
+}
+
+fn rotation_allows_two_tabs_and_a_late_replay_ends_the_session() {
+    let worker = TestWorker::start_with(&fresh_state_dir(), &[("REFRESH_ROTATION", "true")]);
+    let client = worker.client();
+    let (_, login_refresh) = new_session(&client);
+    let refresh = |token: &str| client.post("/login/jwt/refresh", &json!({ "jwt": token }));
+    let first = refresh(&login_refresh);
+    first.expect(200, 200);
+    let (jwt, current) = (
+        first.data()["jwt"].as_str().unwrap().to_string(),
+        first.data()["refresh_jwt"].as_str().unwrap().to_string(),
+    );
+    status(&client, &jwt).expect(200, 200);
+
+    // Two tabs refresh with the same token at once: both succeed, with the same new token id.
+    let body = json!({ "jwt": current });
+    let tabs = at_once(&worker, 2, move |_, client| client.post("/login/jwt/refresh", &body));
+    for tab in &tabs {
+        tab.expect(200, 200);
+    }
+    let ids: Vec<Value> = tabs
+        .iter()
+        .map(|t| token_part(t.data()["refresh_jwt"].as_str().unwrap(), 1)["jti"].clone())
+        .collect();
+    assert_eq!(ids[0], ids[1], "both tabs hold the one current refresh token");
+    let latest = tabs[0].data()["refresh_jwt"].as_str().unwrap().to_string();
+    let latest_jwt = tabs[1].data()["jwt"].as_str().unwrap().to_string();
+
+    // After the 10 s grace window, the retired token comes back: a replay.
+    std::thread::sleep(std::time::Duration::from_millis(10_500));
+    refresh(&current).expect(9908, 401);
+    refresh(&latest).expect(9908, 401);
+    status(&client, &latest_jwt).expect(9908, 401);
+    status(&client, &jwt).expect(9908, 401);
 }
