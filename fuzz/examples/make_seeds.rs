@@ -6,8 +6,12 @@ use std::fs;
 use std::path::Path;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
+use hmac::{Hmac, Mac};
 use login_worker::domain::token::TokenKind;
-use login_worker_fuzz::{genuine_tokens, issue_with, key, other_key, scope, verify_token, NOW};
+use login_worker_fuzz::{
+    genuine_tokens, keys, mint, other_keys, previous_ed25519_public, scope, verify_token, Minted, NOW,
+};
+use sha2::Sha256;
 
 fn b64(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
@@ -15,6 +19,19 @@ fn b64(bytes: &[u8]) -> String {
 
 fn unb64(text: &str) -> Vec<u8> {
     Base64UrlUnpadded::decode_vec(text).expect("a segment of our own token")
+}
+
+fn hs256(secret: &[u8], signing_input: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key");
+    mac.update(signing_input.as_bytes());
+    b64(&mac.finalize().into_bytes())
+}
+
+/// The header with another `kid` value.
+fn with_kid(header: &str, kid: &str) -> String {
+    let start = header.find(r#""kid":""#).expect("our headers name a kid") + r#""kid":""#.len();
+    let end = start + header[start..].find('"').expect("a closed string");
+    format!("{}{kid}{}", &header[..start], &header[end..])
 }
 
 fn write(dir: &Path, name: &str, body: impl AsRef<[u8]>) {
@@ -53,7 +70,33 @@ fn main() {
     write(&tokens, "alg-hs512.jwt", format!("{}.{}.{}", b64(hs512.as_bytes()), parts[1], parts[2]));
     let no_kid = r#"{"alg":"HS256","typ":"JWT"}"#;
     write(&tokens, "no-kid.jwt", format!("{}.{}.{}", b64(no_kid.as_bytes()), parts[1], parts[2]));
-    write(&tokens, "other-key.jwt", issue_with(&other_key(), &scope(), TokenKind::Access, 1, NOW, 60, 0));
+    let other = other_keys();
+    let scope = scope();
+    let outsider = Minted {
+        keys: &other,
+        scope: &scope,
+        kind: TokenKind::Access,
+        uid: 1,
+        issued_at: NOW,
+        ttl_seconds: 60,
+        jti: "jti-other",
+    };
+    write(&tokens, "other-key.jwt", mint(outsider));
+
+    // Key confusion: HS256 under the Ed25519 key's `kid`, with its public key as the
+    // HMAC secret (the classic attack on verifiers that trust `alg`).
+    let ed25519 = &genuine.iter().find(|(name, _)| *name == "previous-ed25519-access").unwrap().1;
+    let ed_parts: Vec<&str> = ed25519.split('.').collect();
+    let ed_header = String::from_utf8(unb64(ed_parts[0])).unwrap();
+    let confused_header = b64(ed_header.replace("EdDSA", "HS256").as_bytes());
+    let input = format!("{confused_header}.{}", ed_parts[1]);
+    let public = previous_ed25519_public();
+    write(&tokens, "alg-confusion-public-key.jwt", format!("{input}.{}", hs256(public.as_bytes(), &input)));
+    write(&tokens, "alg-confusion-raw-key.jwt", format!("{input}.{}", hs256(&unb64(&public), &input)));
+    // The Ed25519 signature under the current HS256 key's `kid`.
+    let current_kid = keys().signing().kid().to_string();
+    let kid_swapped = b64(with_kid(&ed_header, &current_kid).as_bytes());
+    write(&tokens, "ed25519-kid-swapped.jwt", format!("{kid_swapped}.{}.{}", ed_parts[1], ed_parts[2]));
     write(&tokens, "padded.jwt", format!("{access}=="));
     write(&tokens, "whitespace.jwt", format!(" {access}\n"));
     write(&tokens, "four-segments.jwt", format!("{access}.{}", parts[2]));
@@ -76,7 +119,11 @@ fn main() {
         ),
         ("login.json", r#"{"account": "Foo", "pwd": "1234567"}"#.into()),
         ("token.json", format!(r#"{{"jwt": "{access}"}}"#)),
+        ("status.json", format!(r#"{{"jwt":"{access}","scope":null}}"#)),
         ("refresh.json", format!(r#"{{"refresh_jwt":"{refresh}"}}"#)),
+        ("deactivate.json", format!(r#"{{"jwt": "{access}"}}"#)),
+        ("deactivate-all.json", format!(r#"{{"jwt":"{refresh}","scope":" all "}}"#)),
+        ("deactivate-session.json", format!(r#"{{"jwt":"{access}","scope":"session"}}"#)),
         ("refresh-both.json", format!(r#"{{"jwt":"  ","refresh_jwt":"{refresh}","extra":{{"a":[1,2.5e3,null,true]}}}}"#)),
         ("not-object.json", r#"[{"phone":"13911119999"}]"#.into()),
         ("escapes.json", r#"{"account":"\u0000\ud83d\ude00\t","pwd":"\"\\\/","code":1e5,"phone":null}"#.into()),
@@ -85,12 +132,12 @@ fn main() {
         write(&bodies, name, body);
     }
     // What each token seed gets, to see at a glance that they reach different checks.
-    let key = key();
+    let keys = keys();
     let mut names: Vec<_> = fs::read_dir(&tokens).unwrap().map(|entry| entry.unwrap().path()).collect();
     names.sort();
     for path in names {
         let token = fs::read_to_string(&path).unwrap();
-        let outcome = |kind| match verify_token(&key, &token, kind) {
+        let outcome = |kind| match verify_token(&keys, &token, kind) {
             Ok(verified) => format!("ok({:?})", verified.claims.token_use),
             Err(error) => format!("{error:?}"),
         };

@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 use login_worker::domain::error::{ApiError, ValidationError};
 use login_worker::domain::phone::Phone;
 use login_worker::domain::requests::{
-    parse_object, LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES,
+    parse_object, DeactivateRequest, LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest,
+    MAX_BODY_BYTES,
 };
 
 /// A refusal must be a validation error; `object_ok` says whether the body was an object
@@ -42,8 +43,8 @@ fn valid_phone(phone: &Phone) {
     assert_eq!(Phone::parse(e164).as_ref(), Some(phone), "normalizing is idempotent: {e164}");
 }
 
-fn trimmed_nonempty(text: &str) {
-    assert!(!text.is_empty() && text.trim() == text, "{text:?}");
+fn trimmed_nonempty(what: &str, text: &str) {
+    assert!(!text.is_empty() && text.trim() == text, "{what} is not trimmed or is empty: {text:?}");
 }
 
 fuzz_target!(|body: &[u8]| {
@@ -65,7 +66,7 @@ fuzz_target!(|body: &[u8]| {
     check("RegisterRequest::parse", &register, &object, body);
     if let Ok(request) = &register {
         let account = request.account.as_str();
-        trimmed_nonempty(account);
+        trimmed_nonempty("RegisterRequest.account", account);
         assert!(account.chars().count() <= 64 && !account.chars().any(char::is_control), "{account:?}");
         let password = request.password.as_str();
         assert!((6..=64).contains(&password.len()));
@@ -78,20 +79,27 @@ fuzz_target!(|body: &[u8]| {
     let login = LoginRequest::parse(body);
     check("LoginRequest::parse", &login, &object, body);
     if let Ok(request) = &login {
-        trimmed_nonempty(&request.account);
-        assert!(!request.pwd.trim().is_empty());
+        trimmed_nonempty("LoginRequest.account", &request.account);
+        assert!(!request.pwd.trim().is_empty(), "LoginRequest.pwd is blank: {:?}", request.pwd);
     }
 
     let token = TokenRequest::parse(body);
     check("TokenRequest::parse", &token, &object, body);
     if let Ok(request) = &token {
-        trimmed_nonempty(&request.jwt);
+        trimmed_nonempty("TokenRequest::parse jwt", &request.jwt);
     }
 
     let refresh = TokenRequest::parse_refresh(body);
     check("TokenRequest::parse_refresh", &refresh, &object, body);
     if let Ok(request) = &refresh {
-        trimmed_nonempty(&request.jwt);
+        trimmed_nonempty("TokenRequest::parse_refresh jwt", &request.jwt);
+    }
+    let deactivate = DeactivateRequest::parse(body);
+    check("DeactivateRequest::parse", &deactivate, &object, body);
+    if let Ok(request) = &deactivate {
+        trimmed_nonempty("DeactivateRequest jwt", &request.jwt);
+        // The token is read as `parse` reads it; `scope` can only add a refusal.
+        assert_eq!(token.as_ref().ok().map(|t| &t.jwt), Some(&request.jwt));
     }
     // `jwt` wins whenever it is present, so a body `parse` accepts gives `parse_refresh`
     // the same token.

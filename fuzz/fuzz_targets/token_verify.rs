@@ -1,25 +1,27 @@
-//! Arbitrary bytes, as a lossy UTF-8 string, to `token::verify` expecting an access
-//! token, a refresh token and either. It must never panic, and nothing but a token issued
-//! with the key may pass: the genuine tokens are known (`genuine_tokens`), so any other
-//! input that verifies is a forgery (a malleable encoding, a skipped check).
+//! Arbitrary bytes, as a lossy UTF-8 string, to `token::verify` with a rotated key ring
+//! (current HS256, previous HS256, previous Ed25519), expecting an access token, a
+//! refresh token and either. It must never panic, and nothing but a token issued with a
+//! key of the ring may pass: the genuine tokens are known (`genuine_tokens`), so any
+//! other input that verifies is a forgery (a malleable encoding, a skipped check, a
+//! key or algorithm mix-up).
 #![no_main]
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use login_worker::domain::token::{SigningKey, TokenKind, LEEWAY_SECONDS};
-use login_worker_fuzz::{genuine_tokens, key, scope, verify_token, NOW};
+use login_worker::domain::token::{KeyRing, TokenKind, LEEWAY_SECONDS};
+use login_worker_fuzz::{genuine_tokens, keys, scope, verify_token, NOW};
 
 struct Fixture {
-    key: SigningKey,
+    keys: KeyRing,
     genuine: HashSet<String>,
 }
 
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| Fixture {
-        key: key(),
+        keys: keys(),
         genuine: genuine_tokens().into_iter().map(|(_, token)| token).collect(),
     })
 }
@@ -29,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let token = String::from_utf8_lossy(data);
     let scope = scope();
     for expected in [Some(TokenKind::Access), Some(TokenKind::Refresh), None] {
-        let Ok(verified) = verify_token(&fixture.key, &token, expected) else { continue };
+        let Ok(verified) = verify_token(&fixture.keys, &token, expected) else { continue };
         assert!(fixture.genuine.contains(token.as_ref()), "a token that was never issued verified: {token:?}");
         assert_eq!(verified.claims.iss, scope.issuer);
         assert_eq!(verified.claims.aud, scope.audience);

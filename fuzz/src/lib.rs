@@ -1,97 +1,146 @@
-//! Fixtures shared by the fuzz targets and by `examples/make_seeds.rs`: one key, one
+//! Fixtures shared by the fuzz targets and by `examples/make_seeds.rs`: one key ring, one
 //! scope, one clock, and the tokens issued with them.
 //!
 //! [`verify_token`] is the only place that calls `login_worker::domain::token::verify`;
-//! when its signature changes (key rotation: several keys), adapt it there.
+//! when its signature changes, adapt it there.
+//!
+//! The ring is the one a rotation leaves: the current HS256 secret signs, and a previous
+//! HS256 secret and a previous Ed25519 public key still verify. Tokens of all three (and
+//! of a key outside the ring) are seeded, so the fuzzer starts from each `kid` and
+//! algorithm and can try to mix them up.
 
 use std::cell::Cell;
 
 use login_worker::domain::error::AuthError;
 use login_worker::domain::random::SequenceRandom;
 use login_worker::domain::token::{
-    issue, verify, NewToken, SigningKey, TokenKind, TokenScope, UserData, VerifiedToken,
+    issue, verify, KeyRing, KeySettings, NewToken, TokenKey, TokenKind, TokenScope, UserData, VerifiedToken,
 };
 
-/// The fuzzing key (40 bytes, over the 32-byte minimum).
+/// The current HS256 secret (40 bytes, over the 32-byte minimum).
 pub const SECRET: &str = "fuzzing-secret-0123456789abcdef-0123456";
-/// Another key, for tokens that must fail the signature check.
+/// A previous HS256 secret, which still verifies.
+pub const PREVIOUS_SECRET: &str = "previous-fuzzing-secret-0123456789abcdef";
+/// A previous Ed25519 key: its seed (bytes 0 to 31, base64url), whose public half is in
+/// the ring.
+pub const PREVIOUS_ED25519_SEED: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+/// A key outside the ring, for tokens that must fail the signature check.
 pub const OTHER_SECRET: &str = "another-fuzzing-secret-fedcba9876543210";
 /// The fixed "now" of every check (2023-11-14T22:13:20Z).
 pub const NOW: u64 = 1_700_000_000;
 pub const ACCESS_TTL: u64 = 86_400;
 pub const REFRESH_TTL: u64 = 604_800;
 
-pub fn key() -> SigningKey {
-    SigningKey::new(Some(SECRET)).expect("the fuzzing secret is long enough")
+fn ring(settings: KeySettings) -> KeyRing {
+    KeyRing::from_settings(&settings).expect("the fuzzing keys are valid")
 }
 
-pub fn other_key() -> SigningKey {
-    SigningKey::new(Some(OTHER_SECRET)).expect("the other secret is long enough")
+/// The public half of [`PREVIOUS_ED25519_SEED`], base64url.
+pub fn previous_ed25519_public() -> String {
+    TokenKey::ed25519_private("PREVIOUS_ED25519_SEED", PREVIOUS_ED25519_SEED)
+        .expect("a 32-byte seed")
+        .public_key_base64url()
+        .expect("an Ed25519 key has a public half")
+}
+
+/// The ring every check uses.
+pub fn keys() -> KeyRing {
+    ring(KeySettings {
+        secret: Some(SECRET.into()),
+        previous_secrets: Some(PREVIOUS_SECRET.into()),
+        previous_public_keys: Some(previous_ed25519_public()),
+        ..KeySettings::default()
+    })
+}
+
+/// The rings that signed before the rotation, and one outside it.
+pub fn previous_hs256_keys() -> KeyRing {
+    ring(KeySettings { secret: Some(PREVIOUS_SECRET.into()), ..KeySettings::default() })
+}
+
+pub fn previous_ed25519_keys() -> KeyRing {
+    ring(KeySettings {
+        algorithm: Some("EdDSA".into()),
+        private_key: Some(PREVIOUS_ED25519_SEED.into()),
+        ..KeySettings::default()
+    })
+}
+
+pub fn other_keys() -> KeyRing {
+    ring(KeySettings { secret: Some(OTHER_SECRET.into()), ..KeySettings::default() })
 }
 
 pub fn scope() -> TokenScope {
     TokenScope { issuer: "login".into(), audience: "login".into() }
 }
 
-/// The one call to `verify`: the fuzzing key and scope at [`NOW`].
+/// The one call to `verify`: the given ring and the fuzzing scope at [`NOW`].
 pub fn verify_token(
-    key: &SigningKey,
+    keys: &KeyRing,
     token: &str,
     expected: Option<TokenKind>,
 ) -> Result<VerifiedToken, AuthError> {
-    verify(key, &scope(), token, expected, NOW)
+    verify(keys, &scope(), token, expected, NOW)
 }
 
-/// A token issued deterministically (the `jti` comes from a fixed byte sequence), so the
-/// seed files and the targets' list of genuine tokens agree byte for byte.
-pub fn issue_with(
-    key: &SigningKey,
-    scope: &TokenScope,
-    kind: TokenKind,
-    uid: u64,
-    issued_at: u64,
-    ttl_seconds: u64,
-    jti_start: u8,
-) -> String {
-    let user = UserData { uid, rid: vec!["1".into(), "3".into()] };
-    let new = NewToken { kind, user: &user, sid: "fuzz-session", ttl_seconds };
-    issue(key, scope, new, issued_at, &SequenceRandom(Cell::new(jti_start))).expect("issue never fails here")
+/// What a seed token is.
+pub struct Minted<'a> {
+    pub keys: &'a KeyRing,
+    pub scope: &'a TokenScope,
+    pub kind: TokenKind,
+    pub uid: u64,
+    pub issued_at: u64,
+    pub ttl_seconds: u64,
+    pub jti: &'a str,
 }
 
-/// Every token [`issue_with`] makes with the fuzzing key for the seeds, named. Only these
+/// A token issued deterministically (fixed `jti`, HMAC and Ed25519 are deterministic), so
+/// the seed files and the targets' list of genuine tokens agree byte for byte.
+pub fn mint(token: Minted<'_>) -> String {
+    let user = UserData { uid: token.uid, rid: vec!["1".into(), "3".into()] };
+    let new = NewToken {
+        kind: token.kind,
+        user: &user,
+        sid: "fuzz-session",
+        ttl_seconds: token.ttl_seconds,
+        jti: Some(token.jti),
+    };
+    issue(token.keys, token.scope, new, token.issued_at * 1000, &SequenceRandom(Cell::new(0)))
+        .expect("issue never fails here")
+}
+
+/// Every token the seeds hold that is signed by a key of [`keys`], named. Only these
 /// can ever verify: anything else the fuzzer finds valid is a forgery.
 pub fn genuine_tokens() -> Vec<(&'static str, String)> {
-    let key = key();
+    let current = keys();
+    let previous_hs256 = previous_hs256_keys();
+    let previous_ed25519 = previous_ed25519_keys();
     let scope = scope();
+    let other_issuer = TokenScope { issuer: "else".into(), audience: "login".into() };
+    let other_audience = TokenScope { issuer: "login".into(), audience: "else".into() };
+    let base = Minted {
+        keys: &current,
+        scope: &scope,
+        kind: TokenKind::Access,
+        uid: 1,
+        issued_at: NOW,
+        ttl_seconds: ACCESS_TTL,
+        jti: "jti-access",
+    };
+    let refresh = || Minted { kind: TokenKind::Refresh, ttl_seconds: REFRESH_TTL, jti: "jti-refresh", ..base };
     vec![
-        ("access", issue_with(&key, &scope, TokenKind::Access, 1, NOW, ACCESS_TTL, 0)),
-        ("refresh", issue_with(&key, &scope, TokenKind::Refresh, 1, NOW, REFRESH_TTL, 16)),
-        ("access-uid-max", issue_with(&key, &scope, TokenKind::Access, u64::MAX, NOW - 60, ACCESS_TTL, 32)),
-        ("expired", issue_with(&key, &scope, TokenKind::Access, 1, NOW - 2 * ACCESS_TTL, ACCESS_TTL, 48)),
-        ("not-yet-valid", issue_with(&key, &scope, TokenKind::Refresh, 1, NOW + 3600, REFRESH_TTL, 64)),
+        ("access", mint(Minted { ..base })),
+        ("refresh", mint(refresh())),
+        ("access-uid-max", mint(Minted { uid: u64::MAX, issued_at: NOW - 60, jti: "jti-max", ..base })),
+        ("expired", mint(Minted { issued_at: NOW - 2 * ACCESS_TTL, jti: "jti-expired", ..base })),
+        ("not-yet-valid", mint(Minted { issued_at: NOW + 3600, jti: "jti-future", ..refresh() })),
+        ("other-issuer", mint(Minted { scope: &other_issuer, jti: "jti-iss", ..base })),
+        ("other-audience", mint(Minted { scope: &other_audience, jti: "jti-aud", ..base })),
+        ("previous-hs256-access", mint(Minted { keys: &previous_hs256, jti: "jti-prev-hs", ..base })),
+        ("previous-ed25519-access", mint(Minted { keys: &previous_ed25519, jti: "jti-prev-ed", ..base })),
         (
-            "other-issuer",
-            issue_with(
-                &key,
-                &TokenScope { issuer: "else".into(), audience: "login".into() },
-                TokenKind::Access,
-                1,
-                NOW,
-                ACCESS_TTL,
-                80,
-            ),
-        ),
-        (
-            "other-audience",
-            issue_with(
-                &key,
-                &TokenScope { issuer: "login".into(), audience: "else".into() },
-                TokenKind::Access,
-                1,
-                NOW,
-                ACCESS_TTL,
-                96,
-            ),
+            "previous-ed25519-refresh",
+            mint(Minted { keys: &previous_ed25519, jti: "jti-prev-ed-r", ..refresh() }),
         ),
     ]
 }
