@@ -66,9 +66,18 @@ impl DurableObject for RateWindow {
     }
 
     /// Once the newest event has left the window, the object forgets everything, so an
-    /// IP seen once does not keep storage for ever.
+    /// IP seen once does not keep storage for ever. The alarm is set when a window starts
+    /// (not on every event, which would cost a storage write each); if events came since,
+    /// it is set again for when the newest of them leaves.
     async fn alarm(&self) -> Result<Response> {
-        self.state.storage().delete_all().await?;
+        let storage = self.state.storage();
+        let stored: Stored = storage.get(WINDOW_KEY).await?.unwrap_or_default();
+        match stored.window.events.iter().max() {
+            Some(newest) if newest + stored.window_seconds * 1000 > WorkerClock.now_millis() => {
+                storage.set_alarm((newest + stored.window_seconds * 1000 + 1) as i64).await?;
+            }
+            _ => storage.delete_all().await?,
+        }
         Response::ok("")
     }
 }
@@ -79,6 +88,7 @@ impl RateWindow {
         let mut stored: Stored =
             storage.get(WINDOW_KEY).await.map_err(ApiError::internal)?.unwrap_or_default();
         let now = WorkerClock.now_millis();
+        let was_empty = stored.window.events.is_empty();
         let stamp = match call {
             WindowCall::Take(limit) => {
                 stored
@@ -98,9 +108,11 @@ impl RateWindow {
             }
         };
         storage.put(WINDOW_KEY, &stored).await.map_err(ApiError::internal)?;
-        if let Some(newest) = stored.window.events.last() {
-            let forget_at = newest + stored.window_seconds * 1000 + 1;
-            storage.set_alarm(forget_at as i64).await.map_err(ApiError::internal)?;
+        if was_empty {
+            if let Some(newest) = stored.window.events.last() {
+                let forget_at = newest + stored.window_seconds * 1000 + 1;
+                storage.set_alarm(forget_at as i64).await.map_err(ApiError::internal)?;
+            }
         }
         Ok(stamp)
     }
