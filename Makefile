@@ -9,7 +9,7 @@ TOOLCHAIN := toolchain_env=$$(scripts/toolchain.sh) || exit 1; eval "$$toolchain
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
 WORKER_SOURCES := $(shell find src -name '*.rs' -o -name '*.html') api/openapi.json Cargo.toml Cargo.lock
 
-.PHONY: dev test worker lint unit e2e bench toolchain dev-secrets clean
+.PHONY: dev test worker lint unit e2e bench fuzz toolchain dev-secrets clean
 
 ## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects
 dev: worker dev-secrets
@@ -29,6 +29,10 @@ bench: worker
 	"$$WASM_OPT_BIN" -Oz --strip-debug --strip-producers build-bench/index_bg.wasm -o build-bench/index_bg.wasm; \
 	scripts/prebuilt-config.sh build-bench; \
 	python3 bench/run.py
+
+## fuzz: cargo fuzz (nightly) on request bodies and token verification, FUZZ_SECONDS (600) each; not part of make test
+fuzz:
+	@scripts/fuzz.sh
 
 toolchain:
 	@$(TOOLCHAIN)
