@@ -30,7 +30,9 @@ fn check<T>(parser: &str, result: &Result<T, ApiError>, object: &Result<(), ApiE
         (Err(error), Err(object_error)) => {
             assert_eq!(error, object_error, "{parser}: not parse_object's refusal for {body:?}")
         }
-        (Ok(_), Err(object_error)) => panic!("{parser}: accepted a body parse_object refused ({object_error:?})"),
+        (Ok(_), Err(object_error)) => {
+            panic!("{parser}: accepted a body parse_object refused ({object_error:?})")
+        }
         (Err(error), Ok(())) => check_error(parser, error, true, body),
         (Ok(_), Ok(())) => {}
     }

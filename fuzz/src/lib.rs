@@ -10,6 +10,9 @@
 //! algorithm and can try to mix them up.
 
 use std::cell::Cell;
+use std::collections::HashSet;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
 
 use login_worker::domain::error::AuthError;
 use login_worker::domain::random::SequenceRandom;
@@ -94,8 +97,9 @@ pub struct Minted<'a> {
     pub jti: &'a str,
 }
 
-/// A token issued deterministically (fixed `jti`, HMAC and Ed25519 are deterministic), so
-/// the seed files and the targets' list of genuine tokens agree byte for byte.
+/// A token issued with a fixed `jti`, so that its header and payload are the same on every
+/// run. An HS256 token is then the same byte for byte; an Ed25519 one is not, as
+/// jwt-compact signs with random noise (hedged signatures).
 pub fn mint(token: Minted<'_>) -> String {
     let user = UserData { uid: token.uid, rid: vec!["1".into(), "3".into()] };
     let new = NewToken {
@@ -110,7 +114,7 @@ pub fn mint(token: Minted<'_>) -> String {
 }
 
 /// Every token the seeds hold that is signed by a key of [`keys`], named. Only these
-/// can ever verify: anything else the fuzzer finds valid is a forgery.
+/// can ever verify (see [`Genuine`]): anything else the fuzzer finds valid is a forgery.
 pub fn genuine_tokens() -> Vec<(&'static str, String)> {
     let current = keys();
     let previous_hs256 = previous_hs256_keys();
@@ -127,7 +131,8 @@ pub fn genuine_tokens() -> Vec<(&'static str, String)> {
         ttl_seconds: ACCESS_TTL,
         jti: "jti-access",
     };
-    let refresh = || Minted { kind: TokenKind::Refresh, ttl_seconds: REFRESH_TTL, jti: "jti-refresh", ..base };
+    let refresh =
+        || Minted { kind: TokenKind::Refresh, ttl_seconds: REFRESH_TTL, jti: "jti-refresh", ..base };
     vec![
         ("access", mint(Minted { ..base })),
         ("refresh", mint(refresh())),
@@ -143,4 +148,45 @@ pub fn genuine_tokens() -> Vec<(&'static str, String)> {
             mint(Minted { keys: &previous_ed25519, jti: "jti-prev-ed-r", ..refresh() }),
         ),
     ]
+}
+
+/// What may verify: the HS256 tokens of [`genuine_tokens`] exactly, and for its Ed25519
+/// tokens, whose signatures differ on every run, their header and payload with any
+/// signature in canonical base64url (64 bytes). A token outside this set that verifies is
+/// a forgery: a second encoding of a signature, a key or algorithm mix-up, a skipped check.
+pub struct Genuine {
+    exact: HashSet<String>,
+    ed25519_signing_inputs: HashSet<String>,
+}
+
+impl Genuine {
+    pub fn new() -> Genuine {
+        let mut genuine = Genuine { exact: HashSet::new(), ed25519_signing_inputs: HashSet::new() };
+        for (_, token) in genuine_tokens() {
+            let (input, _) = token.rsplit_once('.').expect("three segments");
+            let header = Base64UrlUnpadded::decode_vec(input.split('.').next().unwrap()).unwrap();
+            if String::from_utf8_lossy(&header).contains(r#""alg":"EdDSA""#) {
+                genuine.ed25519_signing_inputs.insert(input.to_string());
+            } else {
+                genuine.exact.insert(token);
+            }
+        }
+        genuine
+    }
+
+    pub fn contains(&self, token: &str) -> bool {
+        if self.exact.contains(token) {
+            return true;
+        }
+        let Some((input, signature)) = token.rsplit_once('.') else { return false };
+        self.ed25519_signing_inputs.contains(input)
+            && Base64UrlUnpadded::decode_vec(signature)
+                .is_ok_and(|bytes| bytes.len() == 64 && Base64UrlUnpadded::encode_string(&bytes) == signature)
+    }
+}
+
+impl Default for Genuine {
+    fn default() -> Self {
+        Genuine::new()
+    }
 }
