@@ -30,9 +30,9 @@ bench: worker
 	scripts/prebuilt-config.sh build-bench; \
 	python3 bench/run.py
 
-## fuzz: cargo fuzz (nightly) on request bodies and token verification, FUZZ_SECONDS (600) each; not part of make test
+## fuzz: cargo fuzz (nightly) on request bodies and token verification, FUZZ_SECONDS (600) each; ARGS=token_verify runs one; not part of make test
 fuzz:
-	@scripts/fuzz.sh
+	@scripts/fuzz.sh $(ARGS)
 
 toolchain:
 	@$(TOOLCHAIN)
