@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, State};
 
-use super::durable::call_object;
+use super::durable::{answer, call};
 use super::platform::WorkerClock;
 use crate::app::ports::RateLimiter;
 use crate::domain::clock::Clock;
@@ -30,13 +30,6 @@ enum WindowCall {
     Clear,
 }
 
-/// The stamp of the event counted, or the error as it is.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct WindowAnswer {
-    stamp: Option<u64>,
-    error: Option<ApiError>,
-}
-
 /// What is stored: the window and the limit it was last used with (for the alarm).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Stored {
@@ -54,15 +47,8 @@ impl DurableObject for RateWindow {
         RateWindow { state }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let answer = match req.json::<WindowCall>().await {
-            Ok(call) => self.run(call).await,
-            Err(error) => Err(ApiError::internal(format!("bad rate window call: {error}"))),
-        };
-        Response::from_json(&match answer {
-            Ok(stamp) => WindowAnswer { stamp, error: None },
-            Err(error) => WindowAnswer { stamp: None, error: Some(error) },
-        })
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        answer(req, "rate window", |call: WindowCall| self.run(call)).await
     }
 
     /// Once the newest event has left the window, the object forgets everything, so an
@@ -122,27 +108,22 @@ impl RateWindow {
 pub struct DurableRateWindows(pub ObjectNamespace);
 
 impl DurableRateWindows {
-    async fn call(&self, key: &str, call: WindowCall) -> std::result::Result<Option<u64>, ApiError> {
-        let answer: WindowAnswer = call_object(&self.0, key, "window", &call)
-            .await
-            .map_err(|error| ApiError::internal(format!("rate window {key}: {error}")))?;
-        match answer.error {
-            Some(error) => Err(error),
-            None => Ok(answer.stamp),
-        }
+    /// The stamp of the event counted, if the call counted one.
+    async fn send(&self, key: &str, window_call: WindowCall) -> std::result::Result<Option<u64>, ApiError> {
+        call(&self.0, key, "rate-window", &window_call).await
     }
 }
 
 impl RateLimiter for DurableRateWindows {
     async fn take(&self, key: &str, limit: Limit) -> std::result::Result<u64, ApiError> {
-        self.call(key, WindowCall::Take(limit)).await?.ok_or_else(|| ApiError::internal("no stamp"))
+        self.send(key, WindowCall::Take(limit)).await?.ok_or_else(|| ApiError::internal("no stamp"))
     }
 
     async fn give_back(&self, key: &str, stamp: u64) -> std::result::Result<(), ApiError> {
-        self.call(key, WindowCall::GiveBack(stamp)).await.map(|_| ())
+        self.send(key, WindowCall::GiveBack(stamp)).await.map(|_| ())
     }
 
     async fn clear(&self, key: &str) -> std::result::Result<(), ApiError> {
-        self.call(key, WindowCall::Clear).await.map(|_| ())
+        self.send(key, WindowCall::Clear).await.map(|_| ())
     }
 }

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, State};
 
-use super::durable::call_object;
+use super::durable::{answer, call};
 use super::platform::WorkerClock;
 use crate::app::refresh_rotation::{FamilyState, RefreshFamilies, Rotation};
 use crate::domain::clock::Clock;
@@ -23,12 +23,6 @@ struct RotateCall {
     fresh: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct RotateAnswer {
-    rotation: Option<Rotation>,
-    error: Option<ApiError>,
-}
-
 #[durable_object(fetch)]
 pub struct RefreshFamily {
     state: State,
@@ -39,15 +33,8 @@ impl DurableObject for RefreshFamily {
         RefreshFamily { state }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let outcome = match req.json::<RotateCall>().await {
-            Ok(call) => self.rotate(call).await,
-            Err(error) => Err(ApiError::internal(format!("bad refresh family call: {error}"))),
-        };
-        Response::from_json(&match outcome {
-            Ok(rotation) => RotateAnswer { rotation: Some(rotation), error: None },
-            Err(error) => RotateAnswer { rotation: None, error: Some(error) },
-        })
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        answer(req, "refresh family", |call: RotateCall| self.rotate(call)).await
     }
 }
 
@@ -72,14 +59,7 @@ impl RefreshFamilies for DurableRefreshFamilies {
         presented: &str,
         fresh: &str,
     ) -> std::result::Result<Rotation, ApiError> {
-        let call = RotateCall { presented: presented.to_string(), fresh: fresh.to_string() };
-        let answer: RotateAnswer = call_object(&self.0, sid, "rotate", &call)
-            .await
-            .map_err(|error| ApiError::internal(format!("refresh family: {error}")))?;
-        match (answer.rotation, answer.error) {
-            (_, Some(error)) => Err(error),
-            (Some(rotation), None) => Ok(rotation),
-            (None, None) => Err(ApiError::internal("refresh family gave no answer")),
-        }
+        let rotate = RotateCall { presented: presented.to_string(), fresh: fresh.to_string() };
+        call(&self.0, sid, "rotate", &rotate).await
     }
 }
