@@ -11,19 +11,10 @@ use crate::support::*;
 use crate::worker::TestWorker;
 use crate::SharedTest;
 
-pub const TESTS: &[SharedTest] = &[
-    (
-        "twenty_concurrent_sends_for_one_phone_make_one_code",
-        twenty_concurrent_sends_for_one_phone_make_one_code,
-    ),
-    (
-        "ten_concurrent_registrations_of_one_account_make_one_user",
-        ten_concurrent_registrations_of_one_account_make_one_user,
-    ),
-    (
-        "concurrent_registrations_with_one_code_use_it_once",
-        concurrent_registrations_with_one_code_use_it_once,
-    ),
+pub const TESTS: &[SharedTest] = tests![
+    twenty_concurrent_sends_for_one_phone_make_one_code,
+    ten_concurrent_registrations_of_one_account_make_one_user,
+    concurrent_registrations_with_one_code_use_it_once,
 ];
 
 /// Runs `count` requests at once (released together by a barrier).

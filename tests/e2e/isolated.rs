@@ -8,15 +8,12 @@ use crate::support::*;
 use crate::worker::{fresh_state_dir, TestWorker};
 use crate::OwnTest;
 
-pub const TESTS: &[OwnTest] = &[
-    ("users_survive_a_restart_on_the_same_state", users_survive_a_restart_on_the_same_state),
-    (
-        "production_settings_hide_the_code_and_limit_origins",
-        production_settings_hide_the_code_and_limit_origins,
-    ),
-    ("a_short_jwt_secret_gives_9999_and_a_logged_reason", a_short_jwt_secret_gives_9999_and_a_logged_reason),
-    ("a_pepper_peppers_new_hashes_and_upgrades_old_ones", a_pepper_peppers_new_hashes_and_upgrades_old_ones),
-    ("the_api_matches_its_openapi_document", the_api_matches_its_openapi_document),
+pub const TESTS: &[OwnTest] = tests![
+    users_survive_a_restart_on_the_same_state,
+    production_settings_hide_the_code_and_limit_origins,
+    a_short_jwt_secret_gives_9999_and_a_logged_reason,
+    a_pepper_peppers_new_hashes_and_upgrades_old_ones,
+    the_api_matches_its_openapi_document,
 ];
 
 fn users_survive_a_restart_on_the_same_state() {

@@ -5,6 +5,16 @@
 //! Most tests share one worker (each uses its own phones and accounts); the ones that
 //! need other settings or a restart start their own.
 
+/// A list of tests for `main` to run, written as the functions alone: `tests![a, b]` is
+/// `&[("a", a), ("b", b)]`. Each test is named after its function by `stringify!`, so a
+/// name can neither be mistyped nor drift from what it runs. Defined before the `mod`
+/// lines, so that every module below can use it.
+macro_rules! tests {
+    ($($test:ident),* $(,)?) => {
+        &[$((stringify!($test), $test)),*]
+    };
+}
+
 mod client;
 mod concurrency;
 mod contract;

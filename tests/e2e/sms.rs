@@ -12,18 +12,13 @@ use crate::support::*;
 use crate::worker::{fresh_state_dir, TestWorker};
 use crate::{OwnTest, SharedTest};
 
-pub const SHARED_TESTS: &[SharedTest] = &[
-    (
-        "after_five_wrong_guesses_even_the_right_code_fails",
-        after_five_wrong_guesses_even_the_right_code_fails,
-    ),
-    ("a_number_outside_the_allow_list_is_9906", a_number_outside_the_allow_list_is_9906),
-];
+pub const SHARED_TESTS: &[SharedTest] =
+    tests![after_five_wrong_guesses_even_the_right_code_fails, a_number_outside_the_allow_list_is_9906];
 
-pub const OWN_TESTS: &[OwnTest] = &[
-    ("the_daily_and_hourly_limits_trip_with_retry_after", the_daily_and_hourly_limits_trip_with_retry_after),
-    ("aliyun_sends_one_code_and_a_fault_keeps_none", aliyun_sends_one_code_and_a_fault_keeps_none),
-    ("twilio_sends_one_code_and_a_fault_keeps_none", twilio_sends_one_code_and_a_fault_keeps_none),
+pub const OWN_TESTS: &[OwnTest] = tests![
+    the_daily_and_hourly_limits_trip_with_retry_after,
+    aliyun_sends_one_code_and_a_fault_keeps_none,
+    twilio_sends_one_code_and_a_fault_keeps_none,
 ];
 
 fn send_from(client: &Client, phone: &str, ip: &str) -> Reply {

@@ -11,23 +11,17 @@ use crate::support::*;
 use crate::worker::{fresh_state_dir, TestWorker, TEST_JWT_SECRET};
 use crate::{OwnTest, SharedTest};
 
-pub const SHARED_TESTS: &[SharedTest] = &[
-    ("every_forged_or_misused_token_gets_9908", every_forged_or_misused_token_gets_9908),
-    ("logging_out_everywhere_ends_every_session", logging_out_everywhere_ends_every_session),
-    (
-        "ten_failed_logins_lock_the_account_and_a_success_resets",
-        ten_failed_logins_lock_the_account_and_a_success_resets,
-    ),
+pub const SHARED_TESTS: &[SharedTest] = tests![
+    every_forged_or_misused_token_gets_9908,
+    logging_out_everywhere_ends_every_session,
+    ten_failed_logins_lock_the_account_and_a_success_resets,
 ];
 
-pub const OWN_TESTS: &[OwnTest] = &[
-    ("failed_logins_are_limited_per_address", failed_logins_are_limited_per_address),
-    ("a_rotated_key_verifies_until_it_is_removed", a_rotated_key_verifies_until_it_is_removed),
-    ("eddsa_tokens_verify_with_pyjwt_against_the_jwks", eddsa_tokens_verify_with_pyjwt_against_the_jwks),
-    (
-        "rotation_allows_two_tabs_and_a_late_replay_ends_the_session",
-        rotation_allows_two_tabs_and_a_late_replay_ends_the_session,
-    ),
+pub const OWN_TESTS: &[OwnTest] = tests![
+    failed_logins_are_limited_per_address,
+    a_rotated_key_verifies_until_it_is_removed,
+    eddsa_tokens_verify_with_pyjwt_against_the_jwks,
+    rotation_allows_two_tabs_and_a_late_replay_ends_the_session,
 ];
 
 fn now_seconds() -> u64 {

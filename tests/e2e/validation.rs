@@ -6,19 +6,16 @@ use serde_json::{json, Value};
 use crate::worker::TestWorker;
 use crate::SharedTest;
 
-pub const TESTS: &[SharedTest] = &[
-    ("every_missing_field_is_named", every_missing_field_is_named),
-    ("every_field_of_the_wrong_json_type_is_refused", every_field_of_the_wrong_json_type_is_refused),
-    ("every_empty_string_is_refused", every_empty_string_is_refused),
-    ("bodies_that_are_not_json_objects_get_400", bodies_that_are_not_json_objects_get_400),
-    ("a_one_mib_body_gets_413", a_one_mib_body_gets_413),
-    ("get_instead_of_post_gets_9903_everywhere", get_instead_of_post_gets_9903_everywhere),
-    (
-        "invalid_values_are_refused_with_the_first_failing_rule",
-        invalid_values_are_refused_with_the_first_failing_rule,
-    ),
-    ("unknown_fields_are_ignored", unknown_fields_are_ignored),
-    ("a_charset_in_the_content_type_is_accepted", a_charset_in_the_content_type_is_accepted),
+pub const TESTS: &[SharedTest] = tests![
+    every_missing_field_is_named,
+    every_field_of_the_wrong_json_type_is_refused,
+    every_empty_string_is_refused,
+    bodies_that_are_not_json_objects_get_400,
+    a_one_mib_body_gets_413,
+    get_instead_of_post_gets_9903_everywhere,
+    invalid_values_are_refused_with_the_first_failing_rule,
+    unknown_fields_are_ignored,
+    a_charset_in_the_content_type_is_accepted,
 ];
 
 /// An endpoint's path, a body that passes validation, and per field the reason given
