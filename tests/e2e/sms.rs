@@ -137,6 +137,8 @@ fn provider_sends_one_code_and_a_fault_keeps_none(kind: Kind) {
     expected.extend([50017; 49]);
     assert_eq!(codes(&replies), expected);
     assert_eq!(replies.iter().find(|r| r.code() == 200).unwrap().data(), json!([]), "the code stays secret");
+    // Every reply is in, so the message is too; a late second one must not follow.
+    settled_count(1, || messages_to(&fake, kind, &phone).len());
     let sent = messages_to(&fake, kind, &phone);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(fake.requests(), 1);
@@ -156,9 +158,11 @@ fn provider_sends_one_code_and_a_fault_keeps_none(kind: Kind) {
         fake.set_mode(Mode::Accept);
         client.post("/login/send/sms", &json!({ "phone": phone })).expect(200, 200);
         let retried = messages_to(&fake, kind, &phone).pop().expect("the retry's message");
-        if let Mode::Hang(delay) = mode {
-            // The slow reply delivers its message in the end; that code must be dead.
-            std::thread::sleep(delay);
+        if let Mode::Hang(_) = mode {
+            // The slow reply delivers its message in the end (the fake records it once its
+            // delay is over); that code must be dead. Polled for rather than slept for, and
+            // then given time, so that a third message would still show.
+            settled_count(2, || messages_to(&fake, kind, &phone).len());
             let late = messages_to(&fake, kind, &phone);
             assert_eq!(late.len(), 2, "{late:?}");
             let dead = late.iter().find(|m| **m != retried).expect("the slow message");
@@ -168,14 +172,18 @@ fn provider_sends_one_code_and_a_fault_keeps_none(kind: Kind) {
         } else {
             assert_eq!(messages_to(&fake, kind, &phone).len(), 1);
         }
-        register(&client, &phone, &retried.code).expect(200, 200);
-        std::thread::sleep(Duration::from_millis(300));
-        let log = worker.log();
-        assert!(log.contains(reason), "{mode:?}: no {reason:?} in the log:\n{log}");
+        let body = registration(&unique_account(), PASSWORD, &phone, &retried.code);
+        let (registered, marker) = post_marked(&client, "/login/register", &body);
+        registered.expect(200, 200);
+        // The fault's reason is logged by the send that failed; waited for, not slept for.
+        worker.wait_for_log_line(reason);
+        // The iteration's last request, which held a code: once its own line is in the
+        // log, all the worker printed for the iteration is, for the check after the loop.
+        worker.wait_for_log_line(&marker);
     }
     assert_eq!(fake.bad_signatures(), Vec::<String>::new());
 
-    // Codes never reach the log.
+    // Codes never reach the log (all of it is in: each iteration waited for its marker).
     let log = worker.log();
     for message in fake.messages() {
         let leaked = log.lines().filter(|line| line.contains(&message.code)).collect::<Vec<_>>();

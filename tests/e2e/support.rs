@@ -2,11 +2,12 @@
 //! logging in.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::{json, Value};
 
-use crate::client::Client;
+use crate::client::{Client, Reply};
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
@@ -29,6 +30,35 @@ pub fn unique_account() -> String {
 }
 
 pub const PASSWORD: &str = "secret_123";
+
+/// `POST`s JSON with a `cf-ray` header of its own, which the worker logs as the
+/// request's `request_id`. Returns the reply and what that request's log line contains,
+/// for `TestWorker::wait_for_log_line`: on the shared worker every test's requests log,
+/// so only this finds the line of exactly this request. Once it is there, so is what the
+/// worker printed before it, for this request and this test's earlier ones (its output
+/// reaches the log in order).
+pub fn post_marked(client: &Client, path: &str, body: &Value) -> (Reply, String) {
+    let id = format!("e2e-{}", unique_number());
+    let headers = [("Content-Type", "application/json"), ("cf-ray", id.as_str())];
+    let reply = client.request("POST", path, &headers, Some(body.to_string().as_bytes()));
+    (reply, format!(r#""request_id":"{id}""#))
+}
+
+/// How long a count that has reached what a test expects must stay there: long enough
+/// for a late extra (a second message, say) to show.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// Polls `count` until it reaches `expected` (for up to 10 s), waits `SETTLE` more and
+/// returns the count then. A test asserts it equals `expected`: too few is what never
+/// came, too many is an extra that came late, and either fails.
+pub fn settled_count(expected: usize, count: impl Fn() -> usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count() < expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(SETTLE);
+    count()
+}
 
 /// Sends a code to `phone` and returns it (the dev settings expose it).
 pub fn send_code(client: &Client, phone: &str) -> String {

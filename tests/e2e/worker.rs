@@ -163,6 +163,24 @@ impl TestWorker {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// The first line of the log that contains `needle`, polled for: wrangler writes what
+    /// the worker logged a moment after the response has gone, so a test that reads the
+    /// log at once, or after a fixed pause, can miss a line that is on its way. Panics
+    /// with the whole log if no such line comes within 10 s.
+    pub fn wait_for_log_line(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            if let Some(line) = log.lines().find(|line| line.contains(needle)) {
+                return line.to_string();
+            }
+            if Instant::now() >= deadline {
+                panic!("no line with {needle:?} in the log within 10 s; the log:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Runs SQL against this worker's local D1 and returns the rows.
     pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
         let state = self.state_dir.to_str().unwrap();
