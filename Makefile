@@ -3,6 +3,8 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PORT ?= 8787
+# Extra arguments for `wrangler dev`, e.g. DEV_ARGS="--var ACCESS_TTL_SECONDS:soon".
+DEV_ARGS ?=
 # Every recipe that needs the toolchain evaluates its environment first (and stops if
 # setting it up failed: `eval "$(...)"` alone would hide that).
 TOOLCHAIN := toolchain_env=$$(scripts/toolchain.sh) || exit 1; eval "$$toolchain_env"
@@ -11,12 +13,12 @@ WORKER_SOURCES := $(shell find src -name '*.rs' -o -name '*.html') api/openapi.j
 
 .PHONY: dev test worker lint unit e2e bench fuzz toolchain dev-secrets clean
 
-## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects
+## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects; DEV_ARGS go to wrangler dev
 dev: worker dev-secrets
 	@$(TOOLCHAIN); \
 	$(WRANGLER) d1 execute DB --local --file schema.sql >/dev/null; \
 	echo "Serving the /login API on http://127.0.0.1:$(PORT) (local state in .wrangler/state)"; \
-	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT)
+	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) $(DEV_ARGS)
 
 ## test: formatting, clippy, native unit tests, then end-to-end tests against the real worker
 test: lint unit worker dev-secrets e2e

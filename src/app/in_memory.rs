@@ -4,14 +4,14 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
+use super::code_gate::CodeGateState;
 use super::ports::{
-    Claim, CodeGate, CodeStore, Created, NewUser, RateLimiter, RevocationList, SmsSender, StoredUser,
-    UserStore,
+    Claim, CodeGate, CodeGateStorage, CodeStore, Created, DeliveryError, NewUser, RateLimiter,
+    RefreshFamilies, RevocationList, SmsSender, StoredUser, UserStore,
 };
-use super::refresh_rotation::{FamilyState, RefreshFamilies, Rotation};
-use super::sms_gate::{GateState, GateStateStore};
+use super::refresh_rotation::{FamilyState, Rotation};
 use crate::domain::account::Account;
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Fault};
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
 use crate::domain::rate_limit::{Limit, SlidingWindow};
@@ -50,9 +50,9 @@ impl MemoryUsers {
 }
 
 impl UserStore for MemoryUsers {
-    async fn create(&self, user: &NewUser, _now_seconds: u64) -> Result<Created, ApiError> {
+    async fn create(&self, user: &NewUser, _now_seconds: u64) -> Result<Created, Fault> {
         let mut rows = self.rows.borrow_mut();
-        let account = user.account.as_str().to_ascii_lowercase();
+        let account = user.account.key();
         if rows.iter().any(|(a, p, _)| *a == account || p == user.phone.e164()) {
             return Ok(Created::Taken);
         }
@@ -68,23 +68,23 @@ impl UserStore for MemoryUsers {
         Ok(Created::User(id))
     }
 
-    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, ApiError> {
-        let account = account.as_str().to_ascii_lowercase();
+    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, Fault> {
+        let account = account.key();
         Ok(self.rows.borrow().iter().find(|(a, _, _)| *a == account).map(|(_, _, user)| user.clone()))
     }
 
-    async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, ApiError> {
+    async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault> {
         Ok(self.rows.borrow().iter().find(|(_, _, user)| user.id == id).map(|(_, _, user)| user.clone()))
     }
 
-    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), ApiError> {
+    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), Fault> {
         for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
             user.password_hash = hash.encode();
         }
         Ok(())
     }
 
-    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), ApiError> {
+    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), Fault> {
         for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
             user.sessions_not_before_ms = user.sessions_not_before_ms.max(not_before_ms);
         }
@@ -106,18 +106,23 @@ impl MemoryCodes {
     }
 }
 
+/// The key of a code, as the KV store has its own.
+fn entry(phone: &Phone, code_id: &str) -> String {
+    format!("{}:{code_id}", phone.e164())
+}
+
 impl CodeStore for MemoryCodes {
-    async fn put(&self, key: &str, sealed_code: &str, _ttl_seconds: u64) -> Result<(), ApiError> {
-        self.0.borrow_mut().insert(key.to_string(), sealed_code.to_string());
+    async fn put(&self, phone: &Phone, code_id: &str, sealed_code: &str, _ttl: u64) -> Result<(), Fault> {
+        self.0.borrow_mut().insert(entry(phone, code_id), sealed_code.to_string());
         Ok(())
     }
 
-    async fn get(&self, key: &str) -> Result<Option<String>, ApiError> {
-        Ok(self.0.borrow().get(key).cloned())
+    async fn get(&self, phone: &Phone, code_id: &str) -> Result<Option<String>, Fault> {
+        Ok(self.0.borrow().get(&entry(phone, code_id)).cloned())
     }
 
-    async fn delete(&self, key: &str) -> Result<(), ApiError> {
-        self.0.borrow_mut().remove(key);
+    async fn delete(&self, phone: &Phone, code_id: &str) -> Result<(), Fault> {
+        self.0.borrow_mut().remove(&entry(phone, code_id));
         Ok(())
     }
 }
@@ -128,17 +133,17 @@ impl CodeStore for MemoryCodes {
 pub struct YieldingCodes(MemoryCodes);
 
 impl CodeStore for YieldingCodes {
-    async fn put(&self, key: &str, sealed_code: &str, ttl_seconds: u64) -> Result<(), ApiError> {
-        self.0.put(key, sealed_code, ttl_seconds).await
+    async fn put(&self, phone: &Phone, code_id: &str, sealed_code: &str, ttl: u64) -> Result<(), Fault> {
+        self.0.put(phone, code_id, sealed_code, ttl).await
     }
 
-    async fn get(&self, key: &str) -> Result<Option<String>, ApiError> {
+    async fn get(&self, phone: &Phone, code_id: &str) -> Result<Option<String>, Fault> {
         YieldOnce(false).await;
-        self.0.get(key).await
+        self.0.get(phone, code_id).await
     }
 
-    async fn delete(&self, key: &str) -> Result<(), ApiError> {
-        self.0.delete(key).await
+    async fn delete(&self, phone: &Phone, code_id: &str) -> Result<(), Fault> {
+        self.0.delete(phone, code_id).await
     }
 }
 
@@ -159,14 +164,14 @@ impl std::future::Future for YieldOnce {
 }
 
 #[derive(Default)]
-pub struct MemoryGateState(pub RefCell<GateState>);
+pub struct MemoryCodeGateStorage(pub RefCell<CodeGateState>);
 
-impl GateStateStore for MemoryGateState {
-    async fn load(&self) -> Result<GateState, ApiError> {
+impl CodeGateStorage for MemoryCodeGateStorage {
+    async fn load(&self) -> Result<CodeGateState, Fault> {
         Ok(self.0.borrow().clone())
     }
 
-    async fn save(&self, state: &GateState) -> Result<(), ApiError> {
+    async fn save(&self, state: &CodeGateState) -> Result<(), Fault> {
         *self.0.borrow_mut() = state.clone();
         Ok(())
     }
@@ -190,9 +195,9 @@ impl RecordingSender {
 }
 
 impl SmsSender for RecordingSender {
-    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), String> {
+    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), DeliveryError> {
         if self.fail_next.replace(false) {
-            return Err("provider said no".into());
+            return Err(DeliveryError::Refused("provider said no".into()));
         }
         self.sent.borrow_mut().push((phone.clone(), code.clone()));
         Ok(())
@@ -201,7 +206,7 @@ impl SmsSender for RecordingSender {
 
 /// A gate holding one known code for one phone (every new send is refused with 50017),
 /// or one that issues a code to every send.
-pub struct MemoryGate {
+pub struct MemoryCodeGate {
     phone: Phone,
     code: SmsCode,
     held: Cell<bool>,
@@ -210,9 +215,9 @@ pub struct MemoryGate {
     issued: Cell<usize>,
 }
 
-impl MemoryGate {
+impl MemoryCodeGate {
     pub fn with_code(phone: &str, code: &str) -> Self {
-        MemoryGate {
+        MemoryCodeGate {
             phone: Phone::parse(phone).unwrap(),
             code: SmsCode::parse(code).unwrap(),
             held: Cell::new(false),
@@ -223,7 +228,7 @@ impl MemoryGate {
     }
 
     pub fn issuing() -> Self {
-        MemoryGate { issuing: true, ..MemoryGate::with_code("13900000000", "000000") }
+        MemoryCodeGate { issuing: true, ..MemoryCodeGate::with_code("13900000000", "000000") }
     }
 
     /// How many codes it issued.
@@ -236,7 +241,7 @@ impl MemoryGate {
     }
 }
 
-impl CodeGate for MemoryGate {
+impl CodeGate for MemoryCodeGate {
     async fn issue(&self, _phone: &Phone) -> Result<SmsCode, ApiError> {
         if !self.issuing {
             return Err(ApiError::SmsStillLive);
@@ -269,12 +274,12 @@ impl CodeGate for MemoryGate {
 pub struct MemoryRevocations(RefCell<Vec<String>>);
 
 impl RevocationList for MemoryRevocations {
-    async fn revoke(&self, session_id: &str, _ttl_seconds: u64) -> Result<(), ApiError> {
+    async fn revoke(&self, session_id: &str, _ttl_seconds: u64) -> Result<(), Fault> {
         self.0.borrow_mut().push(session_id.to_string());
         Ok(())
     }
 
-    async fn is_revoked(&self, session_id: &str) -> Result<bool, ApiError> {
+    async fn is_revoked(&self, session_id: &str) -> Result<bool, Fault> {
         Ok(self.0.borrow().iter().any(|sid| sid == session_id))
     }
 }

@@ -1,37 +1,45 @@
 //! `POST /login/jwt/get`
 
-use super::ports::{RateLimiter, UserStore};
-use super::session::{Sessions, TokenPair};
+use super::ports::{Pbkdf2, Randomness, RateLimiter, Sessions, UserStore};
+use super::session::TokenPair;
+use super::Caller;
 use crate::domain::account::Account;
 use crate::domain::error::ApiError;
-use crate::domain::password::{PasswordHash, PasswordPolicy, Pbkdf2};
-use crate::domain::random::Randomness;
+use crate::domain::password::{PasswordHash, PasswordPolicy};
 use crate::domain::requests::LoginRequest;
 use crate::domain::settings::LoginLimits;
 use crate::domain::token::UserData;
 
 /// What logging in needs.
-pub struct Login<'a, U, P, R, L> {
+pub struct Login<'a, U, P, R, L, S> {
     pub users: &'a U,
     pub kdf: &'a P,
     pub rng: &'a R,
     pub passwords: &'a PasswordPolicy,
     pub limiter: &'a L,
     pub limits: LoginLimits,
+    pub sessions: &'a S,
 }
 
 /// The larger of two waits, when both limits refuse.
-fn longer(a: ApiError, b: Option<ApiError>) -> ApiError {
+fn longer(a: ApiError, b: ApiError) -> ApiError {
     match (&a, &b) {
         (
             ApiError::RateLimited { retry_after_seconds: x },
-            Some(ApiError::RateLimited { retry_after_seconds: y }),
-        ) if y > x => b.unwrap_or(a),
+            ApiError::RateLimited { retry_after_seconds: y },
+        ) if y > x => b,
         _ => a,
     }
 }
 
-impl<U: UserStore, P: Pbkdf2, R: Randomness, L: RateLimiter> Login<'_, U, P, R, L> {
+impl<U, P, R, L, S> Login<'_, U, P, R, L, S>
+where
+    U: UserStore,
+    P: Pbkdf2,
+    R: Randomness,
+    L: RateLimiter,
+    S: Sessions,
+{
     /// Logs in, within the limits on failures: at most `per_account` failures for an
     /// account name and `per_ip` from an address in 15 minutes, then 9905 with
     /// `Retry-After`, whatever the password. An attempt takes its place in both windows
@@ -39,14 +47,9 @@ impl<U: UserStore, P: Pbkdf2, R: Randomness, L: RateLimiter> Login<'_, U, P, R, 
     /// a burst of concurrent guesses cannot slip past the limit; a success gives the
     /// address's place back and clears the account's count. Unknown accounts are counted
     /// the same way, so the limit reveals nothing about which accounts exist.
-    pub async fn log_in_limited<S: Sessions>(
-        &self,
-        sessions: &S,
-        request: &LoginRequest,
-        client_ip: &str,
-    ) -> Result<TokenPair, ApiError> {
-        let account_key = format!("login-account:{}", request.account.trim().to_ascii_lowercase());
-        let ip_key = format!("login-ip:{client_ip}");
+    pub async fn log_in(&self, request: &LoginRequest, caller: &Caller) -> Result<TokenPair, ApiError> {
+        let account_key = format!("login-account:{}", Account::key_of(&request.account));
+        let ip_key = format!("login-ip:{}", caller.ip);
         let (account_slot, ip_slot) = futures_util::future::join(
             self.limiter.take(&account_key, self.limits.per_account),
             self.limiter.take(&ip_key, self.limits.per_ip),
@@ -54,21 +57,17 @@ impl<U: UserStore, P: Pbkdf2, R: Randomness, L: RateLimiter> Login<'_, U, P, R, 
         .await;
         let (account_stamp, ip_stamp) = match (account_slot, ip_slot) {
             (Ok(account), Ok(ip)) => (account, ip),
-            (account, ip) => {
-                if let Ok(stamp) = account {
-                    let _ = self.limiter.give_back(&account_key, stamp).await;
-                }
-                if let Ok(stamp) = ip {
-                    let _ = self.limiter.give_back(&ip_key, stamp).await;
-                }
-                return Err(match (account.err(), ip.err()) {
-                    (Some(a), b) => longer(a, b),
-                    (None, Some(b)) => b,
-                    (None, None) => ApiError::internal("a limit refused without an error"),
-                });
+            (Ok(stamp), Err(refused)) => {
+                let _ = self.limiter.give_back(&account_key, stamp).await;
+                return Err(refused);
             }
+            (Err(refused), Ok(stamp)) => {
+                let _ = self.limiter.give_back(&ip_key, stamp).await;
+                return Err(refused);
+            }
+            (Err(account), Err(ip)) => return Err(longer(account, ip)),
         };
-        let outcome = self.log_in(sessions, request).await;
+        let outcome = self.check_password(request).await;
         match &outcome {
             Ok(_) => {
                 let _ = futures_util::future::join(
@@ -98,19 +97,14 @@ impl<U: UserStore, P: Pbkdf2, R: Randomness, L: RateLimiter> Login<'_, U, P, R, 
     /// replaced at a successful login, so that raising `PBKDF2_ITERATIONS` or adding
     /// `PASSWORD_PEPPER` reaches every active user, and the dummy hash, made by the
     /// policy, keeps costing what real ones cost.
-    pub async fn log_in<S: Sessions>(
-        &self,
-        sessions: &S,
-        request: &LoginRequest,
-    ) -> Result<TokenPair, ApiError> {
+    async fn check_password(&self, request: &LoginRequest) -> Result<TokenPair, ApiError> {
         let user = match Account::parse(&request.account) {
             Ok(account) => self.users.find_by_account(&account).await?,
             Err(_) => None,
         };
         let stored_hash = user.as_ref().and_then(|user| PasswordHash::decode(&user.password_hash));
         let hash = stored_hash.clone().unwrap_or_else(|| PasswordHash::dummy(self.passwords));
-        let password_matches =
-            hash.verify(self.kdf, &request.pwd, self.passwords).await.map_err(ApiError::internal)?;
+        let password_matches = hash.verify(self.kdf, &request.pwd, self.passwords).await?;
         let user = match user {
             Some(user) if password_matches && stored_hash.is_some() && !user.disabled => user,
             _ => return Err(ApiError::LoginFailed { account: request.account.clone() }),
@@ -122,7 +116,7 @@ impl<U: UserStore, P: Pbkdf2, R: Randomness, L: RateLimiter> Login<'_, U, P, R, 
                 let _ = self.users.update_password_hash(user.id, &upgraded).await;
             }
         }
-        sessions.open(&UserData { uid: user.id, rid: user.roles }).await
+        self.sessions.open(&UserData { uid: user.id, rid: user.roles }).await
     }
 }
 
@@ -133,6 +127,7 @@ mod tests {
     use super::*;
     use crate::app::in_memory::{MemoryLimiter, MemoryUsers};
     use crate::app::ports::{Created, NewUser};
+    use crate::domain::error::Fault;
     use crate::domain::password::NativePbkdf2;
     use crate::domain::phone::Phone;
     use crate::domain::random::SecureRandom;
@@ -144,7 +139,7 @@ mod tests {
     struct CountingPbkdf2(RefCell<Vec<u32>>);
 
     impl Pbkdf2 for CountingPbkdf2 {
-        async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], String> {
+        async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], Fault> {
             self.0.borrow_mut().push(iterations);
             NativePbkdf2.derive(password, salt, iterations).await
         }
@@ -194,9 +189,17 @@ mod tests {
         ip: &str,
     ) -> Result<TokenPair, ApiError> {
         let policy = PasswordPolicy::new(2_000);
-        let login = Login { users, kdf, rng: &SecureRandom, passwords: &policy, limiter, limits: LIMITS };
+        let login = Login {
+            users,
+            kdf,
+            rng: &SecureRandom,
+            passwords: &policy,
+            limiter,
+            limits: LIMITS,
+            sessions: &OpenSessions,
+        };
         let request = LoginRequest { account: account.into(), pwd: pwd.into() };
-        block_on(login.log_in_limited(&OpenSessions, &request, ip))
+        block_on(login.log_in(&request, &Caller { ip: ip.into() }))
     }
 
     #[test]

@@ -1,14 +1,22 @@
-//! Use cases: one module per flow, written against the traits of [`ports`], so that the
-//! flows run natively in tests with in-memory stand-ins and on Cloudflare with D1, KV and
-//! the Durable Object.
+//! Use cases: one module per flow, each a struct of the ports it needs (`&'a` fields)
+//! with one public entry, written against the traits of [`ports`], so that the flows run
+//! natively in tests with in-memory stand-ins and on Cloudflare with D1, KV and the
+//! Durable Objects.
 
+pub mod code_gate;
 pub mod login;
 pub mod ports;
 pub mod refresh_rotation;
 pub mod register;
 pub mod send_sms;
 pub mod session;
-pub mod sms_gate;
 
 #[cfg(test)]
 pub(crate) mod in_memory;
+
+/// Who is calling, as far as limits care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The client's address (`CF-Connecting-IP`, which Cloudflare always sets).
+    pub ip: String,
+}

@@ -1,12 +1,33 @@
-//! What the use cases need from the outside world, named by role. The Cloudflare side
-//! implements each with a backend (`D1UserStore`, `KvRevocationList`, ...).
+//! Every port: what the use cases need from the outside world, named by role. The
+//! Cloudflare side implements each with a backend (`D1UserStore`, `KvRevocationList`,
+//! `DurableCodeGate`, ...), and `in_memory` with native stand-ins for the tests.
+//!
+//! Errors: a port backed by storage reports a [`Fault`] (which backend, doing what, why);
+//! a port answered by a Durable Object ([`CodeGate`], [`RateLimiter`],
+//! [`RefreshFamilies`]) carries the [`ApiError`] the object decided (a 9905, a 50017) as
+//! it is. Either way the envelope is made in one place, on the Cloudflare side.
+
+use serde::{Deserialize, Serialize};
 
 use crate::domain::account::Account;
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Fault};
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
 use crate::domain::rate_limit::Limit;
+use crate::domain::settings::ConfigError;
 use crate::domain::sms_code::SmsCode;
+use crate::domain::token::UserData;
+
+use super::code_gate::CodeGateState;
+use super::refresh_rotation::Rotation;
+use super::session::TokenPair;
+
+/// Time and randomness are ports too; they live in the domain because pure code (token
+/// issue, code generation) takes them as well.
+pub use crate::domain::clock::Clock;
+/// PBKDF2, which WebCrypto computes on Cloudflare and the `pbkdf2` crate natively.
+pub use crate::domain::password::Pbkdf2;
+pub use crate::domain::random::Randomness;
 
 /// A user to create.
 #[derive(Debug, Clone)]
@@ -41,38 +62,63 @@ pub enum Created {
 pub trait UserStore {
     /// Creates the user with the default role, atomically; [`Created::Taken`] when the
     /// account or phone exists, even when two registrations race.
-    async fn create(&self, user: &NewUser, now_seconds: u64) -> Result<Created, ApiError>;
-    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, ApiError>;
-    async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, ApiError>;
+    async fn create(&self, user: &NewUser, now_seconds: u64) -> Result<Created, Fault>;
+    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, Fault>;
+    async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault>;
     /// Replaces a user's password hash (to raise its iteration count). This is not a
     /// password change: sessions go on.
-    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), ApiError>;
+    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), Fault>;
     /// Ends every session of the user: tokens issued before `not_before_ms` stop
-    /// verifying. Never moves the time back. (A password change or disabling a user,
-    /// when they exist, end sessions through this.)
-    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), ApiError>;
+    /// verifying. Never moves the time back.
+    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), Fault>;
 }
 
 /// Where live SMS codes are kept, sealed (see [`crate::domain::sms_code::CodeSeal`]),
-/// with their time to live. Keys are chosen by the gate (one per code issued, see
-/// [`crate::app::sms_gate`]).
+/// with their time to live: one entry per code issued to a phone, named by the code's id
+/// (see [`super::code_gate`] for why each code has its own).
 pub trait CodeStore {
-    async fn put(&self, key: &str, sealed_code: &str, ttl_seconds: u64) -> Result<(), ApiError>;
-    async fn get(&self, key: &str) -> Result<Option<String>, ApiError>;
-    async fn delete(&self, key: &str) -> Result<(), ApiError>;
+    async fn put(
+        &self,
+        phone: &Phone,
+        code_id: &str,
+        sealed_code: &str,
+        ttl_seconds: u64,
+    ) -> Result<(), Fault>;
+    async fn get(&self, phone: &Phone, code_id: &str) -> Result<Option<String>, Fault>;
+    async fn delete(&self, phone: &Phone, code_id: &str) -> Result<(), Fault>;
 }
 
-/// Delivers an SMS. The error is the provider's reason, for the log.
+/// Why an SMS was not delivered, for the log (the client gets 50018).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// No usable provider is configured.
+    NotConfigured(ConfigError),
+    /// The provider answered and refused (its code and message).
+    Refused(String),
+    /// No usable answer: unreachable, timed out, or a request that could not be built.
+    NoReply(String),
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeliveryError::NotConfigured(error) => write!(f, "{error}"),
+            DeliveryError::Refused(reason) | DeliveryError::NoReply(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// Delivers an SMS.
 pub trait SmsSender {
-    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), String>;
+    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), DeliveryError>;
 }
 
 /// Proof that one registration holds a phone's code, from [`CodeGate::claim`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim(pub String);
 
 /// The per-phone gate that serializes everything done with a phone's codes (on
-/// Cloudflare, a Durable Object per phone; see [`crate::app::sms_gate`]).
+/// Cloudflare, a Durable Object per phone running [`super::code_gate::CodeGateCore`]).
 pub trait CodeGate {
     /// Makes, keeps and sends a new code, unless one is live (50017) or sending fails
     /// (50018). Returns the code, for `EXPOSE_SMS_CODE`.
@@ -85,10 +131,17 @@ pub trait CodeGate {
     async fn release(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError>;
 }
 
+/// A gate's own storage for its [`CodeGateState`] (on Cloudflare, the object's
+/// transactional storage, whose calls keep other requests out).
+pub trait CodeGateStorage {
+    async fn load(&self) -> Result<CodeGateState, Fault>;
+    async fn save(&self, state: &CodeGateState) -> Result<(), Fault>;
+}
+
 /// Revoked sessions.
 pub trait RevocationList {
-    async fn revoke(&self, session_id: &str, ttl_seconds: u64) -> Result<(), ApiError>;
-    async fn is_revoked(&self, session_id: &str) -> Result<bool, ApiError>;
+    async fn revoke(&self, session_id: &str, ttl_seconds: u64) -> Result<(), Fault>;
+    async fn is_revoked(&self, session_id: &str) -> Result<bool, Fault>;
 }
 
 /// Strongly consistent event counts under sliding-window limits, one count per key
@@ -101,4 +154,16 @@ pub trait RateLimiter {
     async fn give_back(&self, key: &str, stamp: u64) -> Result<(), ApiError>;
     /// Forgets every event of `key` (a successful login clears its account's failures).
     async fn clear(&self, key: &str) -> Result<(), ApiError>;
+}
+
+/// The families of refresh tokens, one per session (`REFRESH_ROTATION`).
+pub trait RefreshFamilies {
+    /// [`super::refresh_rotation::FamilyState::rotate`] on the session's family,
+    /// atomically.
+    async fn rotate(&self, sid: &str, presented: &str, fresh: &str) -> Result<Rotation, ApiError>;
+}
+
+/// Opens sessions: what login needs of [`super::session::SessionService`].
+pub trait Sessions {
+    async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError>;
 }

@@ -6,11 +6,9 @@
 //! Each session (`sid`) is a *family* with one current refresh token id. The family's
 //! state lives in a Durable Object per session, read and written with no other await
 //! between (atomic within the object): KV, eventually consistent, could let two
-//! locations both accept the same token.
+//! locations both accept the same token. The port is [`super::ports::RefreshFamilies`].
 
 use serde::{Deserialize, Serialize};
-
-use crate::domain::error::ApiError;
 
 /// How long a just-retired refresh token still works: two tabs refreshing at once must
 /// not log the user out.
@@ -62,12 +60,6 @@ impl FamilyState {
         self.revoked = true;
         Rotation::Reused
     }
-}
-
-/// The families of refresh tokens, one per session.
-pub trait RefreshFamilies {
-    /// [`FamilyState::rotate`] on the session's family, atomically.
-    async fn rotate(&self, sid: &str, presented: &str, fresh: &str) -> Result<Rotation, ApiError>;
 }
 
 #[cfg(test)]

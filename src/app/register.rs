@@ -1,10 +1,8 @@
 //! `POST /login/register`
 
-use super::ports::{CodeGate, Created, NewUser, UserStore};
-use crate::domain::clock::Clock;
+use super::ports::{Clock, CodeGate, Created, NewUser, Pbkdf2, Randomness, UserStore};
 use crate::domain::error::ApiError;
-use crate::domain::password::{PasswordHash, PasswordPolicy, Pbkdf2};
-use crate::domain::random::Randomness;
+use crate::domain::password::{PasswordHash, PasswordPolicy};
 use crate::domain::requests::RegisterRequest;
 
 /// What registering needs.
@@ -45,18 +43,16 @@ impl<U: UserStore, G: CodeGate, P: Pbkdf2, K: Clock, R: Randomness> Registration
 
     async fn create_user(&self, request: &RegisterRequest) -> Result<Created, ApiError> {
         let password_hash =
-            PasswordHash::create(self.kdf, self.rng, request.password.as_str(), self.passwords)
-                .await
-                .map_err(ApiError::internal)?;
+            PasswordHash::create(self.kdf, self.rng, request.password.as_str(), self.passwords).await?;
         let user = NewUser { account: request.account.clone(), phone: request.phone.clone(), password_hash };
-        self.users.create(&user, self.clock.now_seconds()).await
+        Ok(self.users.create(&user, self.clock.now_seconds()).await?)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::in_memory::{MemoryGate, MemoryUsers};
+    use crate::app::in_memory::{MemoryCodeGate, MemoryUsers};
     use crate::domain::clock::SystemClock;
     use crate::domain::password::NativePbkdf2;
     use crate::domain::random::SecureRandom;
@@ -75,8 +71,8 @@ mod tests {
 
     fn registration<'a>(
         users: &'a MemoryUsers,
-        gate: &'a MemoryGate,
-    ) -> Registration<'a, MemoryUsers, MemoryGate, NativePbkdf2, SystemClock, SecureRandom> {
+        gate: &'a MemoryCodeGate,
+    ) -> Registration<'a, MemoryUsers, MemoryCodeGate, NativePbkdf2, SystemClock, SecureRandom> {
         Registration {
             users,
             gate,
@@ -89,7 +85,7 @@ mod tests {
 
     #[test]
     fn a_good_code_registers_and_is_consumed() {
-        let (users, gate) = (MemoryUsers::default(), MemoryGate::with_code("13911119999", "123456"));
+        let (users, gate) = (MemoryUsers::default(), MemoryCodeGate::with_code("13911119999", "123456"));
         block_on(registration(&users, &gate).register(&request("Foo", "13911119999", "123456"))).unwrap();
         assert_eq!(users.count(), 1);
         assert!(gate.consumed());
@@ -99,7 +95,7 @@ mod tests {
 
     #[test]
     fn a_wrong_code_creates_nobody() {
-        let (users, gate) = (MemoryUsers::default(), MemoryGate::with_code("13911119999", "123456"));
+        let (users, gate) = (MemoryUsers::default(), MemoryCodeGate::with_code("13911119999", "123456"));
         let result = block_on(registration(&users, &gate).register(&request("Foo", "13911119999", "654321")));
         assert_eq!(result, Err(ApiError::WrongSmsCode));
         assert_eq!(users.count(), 0);
@@ -108,9 +104,9 @@ mod tests {
     #[test]
     fn a_taken_account_releases_the_code() {
         let users = MemoryUsers::default();
-        let first = MemoryGate::with_code("13911119999", "123456");
+        let first = MemoryCodeGate::with_code("13911119999", "123456");
         block_on(registration(&users, &first).register(&request("Foo", "13911119999", "123456"))).unwrap();
-        let second = MemoryGate::with_code("13922229999", "222222");
+        let second = MemoryCodeGate::with_code("13922229999", "222222");
         let taken =
             block_on(registration(&users, &second).register(&request("foo", "13922229999", "222222")));
         assert_eq!(taken, Err(ApiError::AlreadyRegistered { account: "foo".into() }));

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use super::ports::{CodeGate, RateLimiter};
+use super::Caller;
 use crate::domain::error::{ApiError, Field, Rule, ValidationError};
 use crate::domain::phone::CountryCodes;
 use crate::domain::rate_limit::Limit;
@@ -23,11 +24,11 @@ impl<G: CodeGate, L: RateLimiter> SmsSending<'_, G, L> {
     /// against the client's IP (9905), then issues a code through the phone's gate. A
     /// send that sent nothing (50017, 50018, the phone's own limit) is not counted
     /// against the IP, so a user whose provider failed can ask again at once.
-    pub async fn send(&self, request: &SendSmsRequest, client_ip: &str) -> Result<Value, ApiError> {
+    pub async fn send(&self, request: &SendSmsRequest, caller: &Caller) -> Result<Value, ApiError> {
         if !self.allowed_country_codes.allows(&request.phone) {
             return Err(ApiError::Invalid(ValidationError::Field(Field::Phone, Rule::Malformed)));
         }
-        let ip_key = format!("sms-ip:{client_ip}");
+        let ip_key = format!("sms-ip:{}", caller.ip);
         let stamp = self.limiter.take(&ip_key, self.per_ip).await?;
         match self.gate.issue(&request.phone).await {
             Ok(code) => Ok(if self.expose_code { json!({ "code": code.as_str() }) } else { json!([]) }),
@@ -42,18 +43,22 @@ impl<G: CodeGate, L: RateLimiter> SmsSending<'_, G, L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::in_memory::{MemoryGate, MemoryLimiter};
+    use crate::app::in_memory::{MemoryCodeGate, MemoryLimiter};
     use pollster::block_on;
 
     fn request(phone: &str) -> SendSmsRequest {
         SendSmsRequest::parse(json!({ "phone": phone }).to_string().as_bytes()).unwrap()
     }
 
+    fn caller(ip: &str) -> Caller {
+        Caller { ip: ip.into() }
+    }
+
     fn sending<'a>(
-        gate: &'a MemoryGate,
+        gate: &'a MemoryCodeGate,
         limiter: &'a MemoryLimiter,
         allowed: &'a CountryCodes,
-    ) -> SmsSending<'a, MemoryGate, MemoryLimiter> {
+    ) -> SmsSending<'a, MemoryCodeGate, MemoryLimiter> {
         SmsSending {
             gate,
             limiter,
@@ -65,22 +70,25 @@ mod tests {
 
     #[test]
     fn a_number_outside_the_allow_list_is_refused_before_anything_is_spent() {
-        let (gate, limiter) = (MemoryGate::issuing(), MemoryLimiter::default());
+        let (gate, limiter) = (MemoryCodeGate::issuing(), MemoryLimiter::default());
         let allowed = CountryCodes::parse("86").unwrap();
-        let refused = block_on(sending(&gate, &limiter, &allowed).send(&request("+447700900123"), "1.2.3.4"));
+        let refused =
+            block_on(sending(&gate, &limiter, &allowed).send(&request("+447700900123"), &caller("1.2.3.4")));
         assert_eq!(refused, Err(ApiError::Invalid(ValidationError::Field(Field::Phone, Rule::Malformed))));
         assert_eq!(gate.issued(), 0);
         for phone in ["13911110001", "13911110002"] {
-            assert!(block_on(sending(&gate, &limiter, &allowed).send(&request(phone), "1.2.3.4")).is_ok());
+            assert!(block_on(sending(&gate, &limiter, &allowed).send(&request(phone), &caller("1.2.3.4")))
+                .is_ok());
         }
     }
 
     #[test]
     fn an_ip_gets_its_hourly_sends_and_then_a_retry_after() {
-        let (gate, limiter) = (MemoryGate::issuing(), MemoryLimiter::default());
+        let (gate, limiter) = (MemoryCodeGate::issuing(), MemoryLimiter::default());
         let allowed = CountryCodes::parse("86").unwrap();
-        let send =
-            |phone: &str, ip: &str| block_on(sending(&gate, &limiter, &allowed).send(&request(phone), ip));
+        let send = |phone: &str, ip: &str| {
+            block_on(sending(&gate, &limiter, &allowed).send(&request(phone), &caller(ip)))
+        };
         assert!(send("13911110001", "1.2.3.4").is_ok());
         limiter.now_millis.set(60_000);
         assert!(send("13911110002", "1.2.3.4").is_ok());
@@ -91,11 +99,12 @@ mod tests {
 
     #[test]
     fn a_send_that_sent_nothing_is_not_counted_against_the_ip() {
-        let (gate, limiter) = (MemoryGate::with_code("13911119999", "123456"), MemoryLimiter::default());
+        let (gate, limiter) = (MemoryCodeGate::with_code("13911119999", "123456"), MemoryLimiter::default());
         let allowed = CountryCodes::parse("86").unwrap();
         for _ in 0..5 {
-            let refused =
-                block_on(sending(&gate, &limiter, &allowed).send(&request("13911119999"), "1.2.3.4"));
+            let refused = block_on(
+                sending(&gate, &limiter, &allowed).send(&request("13911119999"), &caller("1.2.3.4")),
+            );
             assert_eq!(refused, Err(ApiError::SmsStillLive));
         }
     }

@@ -9,13 +9,14 @@ use chrono::FixedOffset;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::ports::{RevocationList, StoredUser, UserStore};
-use super::refresh_rotation::{RefreshFamilies, Rotation};
-use crate::domain::clock::{display_time, Clock};
-use crate::domain::error::{ApiError, AuthError};
-use crate::domain::random::{random_id, Randomness};
+use super::ports::{Clock, Randomness, RefreshFamilies, RevocationList, Sessions, StoredUser, UserStore};
+use super::refresh_rotation::Rotation;
+use crate::domain::clock::display_time;
+use crate::domain::error::{ApiError, AuthError, Fault};
+use crate::domain::key_ring::KeyRing;
+use crate::domain::random::random_id;
 use crate::domain::requests::LogoutScope;
-use crate::domain::token::{self, KeyRing, NewToken, TokenKind, TokenScope, UserData, VerifiedToken};
+use crate::domain::token::{self, NewToken, TokenKind, TokenScope, UserData, VerifiedToken};
 
 /// The two tokens a login returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,31 +25,47 @@ pub struct TokenPair {
     pub refresh_jwt: String,
 }
 
-/// Opens sessions; what login needs of [`SessionService`].
-pub trait Sessions {
-    async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError>;
+/// What `/login/jwt/refresh` returns: a new access token, or with rotation a new pair.
+/// Untagged, so the JSON is the document's string, or the pair's object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Refreshed {
+    Access(String),
+    Pair(TokenPair),
 }
 
-/// Token lifetimes and how dates are shown.
+/// Token lifetimes, how dates are shown, and whether refresh tokens rotate.
 #[derive(Debug, Clone)]
 pub struct SessionPolicy {
     pub scope: TokenScope,
     pub access_ttl_seconds: u64,
     pub refresh_ttl_seconds: u64,
     pub display_utc_offset: FixedOffset,
+    /// `REFRESH_ROTATION`: each refresh returns a new refresh token and retires the one
+    /// presented (see [`crate::app::refresh_rotation`]).
+    pub rotate_refresh_tokens: bool,
 }
 
 /// Issues, checks, refreshes and revokes the tokens of sessions.
-pub struct SessionService<'a, V, U, K, R> {
+pub struct SessionService<'a, V, U, F, K, R> {
     pub keys: &'a KeyRing,
     pub policy: &'a SessionPolicy,
     pub revocations: &'a V,
     pub users: &'a U,
+    /// Used only when the policy rotates refresh tokens.
+    pub families: &'a F,
     pub clock: &'a K,
     pub rng: &'a R,
 }
 
-impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_, V, U, K, R> {
+impl<V, U, F, K, R> SessionService<'_, V, U, F, K, R>
+where
+    V: RevocationList,
+    U: UserStore,
+    F: RefreshFamilies,
+    K: Clock,
+    R: Randomness,
+{
     fn sign(&self, kind: TokenKind, user: &UserData, sid: &str) -> Result<String, ApiError> {
         self.sign_with_id(kind, user, sid, None)
     }
@@ -66,7 +83,7 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
         };
         let new = NewToken { kind, user, sid, ttl_seconds, jti };
         token::issue(self.keys, &self.policy.scope, new, self.clock.now_millis(), self.rng)
-            .map_err(ApiError::internal)
+            .map_err(|reason| Fault::Crypto(reason).into())
     }
 
     /// Verifies `jwt` fully: the token itself, its session's revocation (KV), and its
@@ -98,23 +115,20 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
     }
 
     /// A new access token for a valid refresh token, with the user's roles read again.
-    pub async fn refresh(&self, refresh_jwt: &str) -> Result<String, ApiError> {
+    /// With rotation, a new refresh token too, retiring the one presented; a replay of a
+    /// retired token ends the whole session.
+    pub async fn refresh(&self, refresh_jwt: &str) -> Result<Refreshed, ApiError> {
         let (verified, user) = self.check(refresh_jwt, Some(TokenKind::Refresh)).await?;
+        if self.policy.rotate_refresh_tokens {
+            return self.rotate(verified, user).await.map(Refreshed::Pair);
+        }
         let data = UserData { uid: user.id, rid: user.roles };
-        self.sign(TokenKind::Access, &data, &verified.claims.sid)
+        self.sign(TokenKind::Access, &data, &verified.claims.sid).map(Refreshed::Access)
     }
 
-    /// With `REFRESH_ROTATION`: a new access token *and* a new refresh token, retiring the
-    /// one presented (see [`crate::app::refresh_rotation`]). A replay of a retired token
-    /// ends the whole session.
-    pub async fn refresh_rotating(
-        &self,
-        families: &impl RefreshFamilies,
-        refresh_jwt: &str,
-    ) -> Result<TokenPair, ApiError> {
-        let (verified, user) = self.check(refresh_jwt, Some(TokenKind::Refresh)).await?;
+    async fn rotate(&self, verified: VerifiedToken, user: StoredUser) -> Result<TokenPair, ApiError> {
         let sid = &verified.claims.sid;
-        match families.rotate(sid, &verified.claims.jti, &random_id(self.rng)).await? {
+        match self.families.rotate(sid, &verified.claims.jti, &random_id(self.rng)).await? {
             Rotation::Next(jti) => {
                 let data = UserData { uid: user.id, rid: user.roles };
                 Ok(TokenPair {
@@ -136,7 +150,7 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
         // the clock leeway verification allows on both.
         let leeway = 2 * token::LEEWAY_SECONDS as u64;
         let ttl = self.policy.refresh_ttl_seconds + self.policy.access_ttl_seconds + leeway;
-        self.revocations.revoke(sid, ttl).await
+        Ok(self.revocations.revoke(sid, ttl).await?)
     }
 
     /// Ends the session of `jwt` (an access or a refresh token), or with
@@ -147,7 +161,7 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
             LogoutScope::Session => self.revoke_session(&verified.claims.sid).await,
             // Every token issued up to and including this millisecond stops verifying;
             // a login a moment later starts a session that works.
-            LogoutScope::All => self.users.end_sessions(user.id, self.clock.now_millis() + 1).await,
+            LogoutScope::All => Ok(self.users.end_sessions(user.id, self.clock.now_millis() + 1).await?),
         }
     }
 
@@ -166,7 +180,14 @@ impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> SessionService<'_
     }
 }
 
-impl<V: RevocationList, U: UserStore, K: Clock, R: Randomness> Sessions for SessionService<'_, V, U, K, R> {
+impl<V, U, F, K, R> Sessions for SessionService<'_, V, U, F, K, R>
+where
+    V: RevocationList,
+    U: UserStore,
+    F: RefreshFamilies,
+    K: Clock,
+    R: Randomness,
+{
     async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError> {
         let sid = random_id(self.rng);
         Ok(TokenPair {
@@ -192,6 +213,7 @@ mod tests {
             access_ttl_seconds: 86_400,
             refresh_ttl_seconds: 604_800,
             display_utc_offset: FixedOffset::east_opt(8 * 3600).unwrap(),
+            rotate_refresh_tokens: false,
         }
     }
 
@@ -200,6 +222,7 @@ mod tests {
         policy: SessionPolicy,
         revocations: MemoryRevocations,
         users: MemoryUsers,
+        families: MemoryFamilies,
     }
 
     impl World {
@@ -211,18 +234,25 @@ mod tests {
                 policy: policy(),
                 revocations: MemoryRevocations::default(),
                 users,
+                families: MemoryFamilies::default(),
             }
+        }
+
+        fn rotating() -> Self {
+            World { policy: SessionPolicy { rotate_refresh_tokens: true, ..policy() }, ..World::new() }
         }
 
         fn at<'a>(
             &'a self,
             clock: &'a FixedClock,
-        ) -> SessionService<'a, MemoryRevocations, MemoryUsers, FixedClock, SecureRandom> {
+        ) -> SessionService<'a, MemoryRevocations, MemoryUsers, MemoryFamilies, FixedClock, SecureRandom>
+        {
             SessionService {
                 keys: &self.keys,
                 policy: &self.policy,
                 revocations: &self.revocations,
                 users: &self.users,
+                families: &self.families,
                 clock,
                 rng: &SecureRandom,
             }
@@ -253,7 +283,7 @@ mod tests {
         let clock = FixedClock(NOW * 1000);
         let service = world.at(&clock);
         let pair = block_on(service.open(&user())).unwrap();
-        let refreshed = block_on(service.refresh(&pair.refresh_jwt)).unwrap();
+        let refreshed = access(block_on(service.refresh(&pair.refresh_jwt)).unwrap());
         block_on(service.deactivate(&pair.jwt, LogoutScope::Session)).unwrap();
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
         assert_eq!(block_on(service.status(&pair.jwt)).map(|_| ()), revoked);
@@ -283,27 +313,47 @@ mod tests {
     }
 
     #[test]
-    fn a_replayed_refresh_token_ends_the_session() {
+    fn without_rotation_a_refresh_gives_an_access_token_only() {
         let world = World::new();
-        let families = MemoryFamilies::default();
+        let clock = FixedClock(NOW * 1000);
+        let pair = block_on(world.at(&clock).open(&user())).unwrap();
+        let refreshed = block_on(world.at(&clock).refresh(&pair.refresh_jwt)).unwrap();
+        assert!(matches!(refreshed, Refreshed::Access(_)), "{refreshed:?}");
+        assert!(serde_json::to_value(&refreshed).unwrap().is_string(), "the document's shape");
+    }
+
+    #[test]
+    fn a_replayed_refresh_token_ends_the_session() {
+        let world = World::rotating();
         let at = |s: u64| FixedClock((NOW + s) * 1000);
         let pair = block_on(world.at(&at(0)).open(&user())).unwrap();
         let (t1, t2) = (at(1), at(2));
-        families.now_millis.set(1_000);
-        let first = block_on(world.at(&t1).refresh_rotating(&families, &pair.refresh_jwt)).unwrap();
-        families.now_millis.set(2_000);
-        let second = block_on(world.at(&t2).refresh_rotating(&families, &pair.refresh_jwt)).unwrap();
+        world.families.now_millis.set(1_000);
+        let first = pair_of(block_on(world.at(&t1).refresh(&pair.refresh_jwt)).unwrap());
+        world.families.now_millis.set(2_000);
+        let second = pair_of(block_on(world.at(&t2).refresh(&pair.refresh_jwt)).unwrap());
         assert!(block_on(world.at(&t2).status(&second.jwt)).is_ok(), "within the grace window");
         let late = at(30);
-        families.now_millis.set(30_000);
-        let replay = block_on(world.at(&late).refresh_rotating(&families, &pair.refresh_jwt));
+        world.families.now_millis.set(30_000);
+        let replay = block_on(world.at(&late).refresh(&pair.refresh_jwt));
         assert_eq!(replay, Err(ApiError::Unauthorized(AuthError::Revoked)));
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
         assert_eq!(block_on(world.at(&late).status(&first.jwt)).map(|_| ()), revoked);
-        assert_eq!(
-            block_on(world.at(&late).refresh_rotating(&families, &first.refresh_jwt)).map(|_| ()),
-            revoked
-        );
+        assert_eq!(block_on(world.at(&late).refresh(&first.refresh_jwt)).map(|_| ()), revoked);
+    }
+
+    fn access(refreshed: Refreshed) -> String {
+        match refreshed {
+            Refreshed::Access(jwt) => jwt,
+            other => panic!("expected an access token, got {other:?}"),
+        }
+    }
+
+    fn pair_of(refreshed: Refreshed) -> TokenPair {
+        match refreshed {
+            Refreshed::Pair(pair) => pair,
+            other => panic!("expected a rotated pair, got {other:?}"),
+        }
     }
 
     #[test]
@@ -323,7 +373,7 @@ mod tests {
         let service = world.at(&clock);
         let pair = block_on(service.open(&user())).unwrap();
         world.users.insert_user(1, vec!["2".into()]);
-        let fresh = block_on(service.refresh(&pair.refresh_jwt)).unwrap();
+        let fresh = access(block_on(service.refresh(&pair.refresh_jwt)).unwrap());
         assert_eq!(block_on(service.status(&fresh)).unwrap()["jwt_data"]["rid"], json!(["2"]));
         world.users.disable(1);
         assert_eq!(

@@ -3,9 +3,10 @@
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::platform::OrFault;
 use crate::app::ports::{Created, NewUser, StoredUser, UserStore};
 use crate::domain::account::Account;
-use crate::domain::error::ApiError;
+use crate::domain::error::{Backend, Fault};
 use crate::domain::password::PasswordHash;
 
 /// The binding name in `wrangler.toml`.
@@ -44,20 +45,20 @@ impl From<UserRow> for StoredUser {
 }
 
 impl D1UserStore {
-    async fn first_user(&self, statement: D1PreparedStatement) -> Result<Option<StoredUser>, ApiError> {
-        let row = statement.first::<UserRow>(None).await.map_err(ApiError::internal)?;
+    async fn first_user(&self, statement: D1PreparedStatement) -> Result<Option<StoredUser>, Fault> {
+        let row = statement.first::<UserRow>(None).await.or_fault(Backend::D1, "read a user")?;
         Ok(row.map(StoredUser::from))
     }
 }
 
 impl UserStore for D1UserStore {
-    async fn create(&self, user: &NewUser, now_seconds: u64) -> Result<Created, ApiError> {
+    async fn create(&self, user: &NewUser, now_seconds: u64) -> Result<Created, Fault> {
         let account = user.account.as_str();
         let insert_user = self
             .0
             .prepare("INSERT INTO users (account, phone, password_hash, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")
             .bind(&[account.into(), user.phone.e164().into(), user.password_hash.encode().into(), (now_seconds as f64).into()])
-            .map_err(ApiError::internal)?;
+            .or_fault(Backend::D1, "prepare a new user")?;
         let grant_default_roles = self
             .0
             .prepare(
@@ -65,7 +66,7 @@ impl UserStore for D1UserStore {
                  SELECT u.id, r.id FROM users u, roles r WHERE u.account = ?1 AND r.is_default = 1",
             )
             .bind(&[account.into()])
-            .map_err(ApiError::internal)?;
+            .or_fault(Backend::D1, "prepare a new user's roles")?;
         // A batch is one transaction: the user never exists without its roles. The UNIQUE
         // constraints (account COLLATE NOCASE, phone) settle racing registrations.
         match self.0.batch(vec![insert_user, grant_default_roles]).await {
@@ -81,26 +82,27 @@ impl UserStore for D1UserStore {
                 Ok(Created::User(id.unwrap_or_default()))
             }
             Err(error) if error.to_string().contains("UNIQUE constraint failed") => Ok(Created::Taken),
-            Err(error) => Err(ApiError::internal(format!("creating a user: {error}"))),
+            Err(error) => Err(Fault::backend(Backend::D1, "create a user", error)),
         }
     }
 
-    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, ApiError> {
+    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, Fault> {
         let query = format!("{SELECT_USER} WHERE u.account = ?1");
-        let statement = self.0.prepare(query).bind(&[account.as_str().into()]).map_err(ApiError::internal)?;
+        let statement =
+            self.0.prepare(query).bind(&[account.as_str().into()]).or_fault(Backend::D1, "find a user")?;
         self.first_user(statement).await
     }
 
-    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), ApiError> {
+    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), Fault> {
         let statement = self
             .0
             .prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2")
             .bind(&[hash.encode().into(), (id as f64).into()])
-            .map_err(ApiError::internal)?;
-        statement.run().await.map(|_| ()).map_err(ApiError::internal)
+            .or_fault(Backend::D1, "prepare a hash upgrade")?;
+        statement.run().await.map(|_| ()).or_fault(Backend::D1, "upgrade a password hash")
     }
 
-    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), ApiError> {
+    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), Fault> {
         let statement = self
             .0
             .prepare(
@@ -108,13 +110,14 @@ impl UserStore for D1UserStore {
                  ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms, excluded.not_before_ms)",
             )
             .bind(&[(id as f64).into(), (not_before_ms as f64).into()])
-            .map_err(ApiError::internal)?;
-        statement.run().await.map(|_| ()).map_err(ApiError::internal)
+            .or_fault(Backend::D1, "prepare a session cutoff")?;
+        statement.run().await.map(|_| ()).or_fault(Backend::D1, "end a user's sessions")
     }
 
-    async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, ApiError> {
+    async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault> {
         let query = format!("{SELECT_USER} WHERE u.id = ?1");
-        let statement = self.0.prepare(query).bind(&[(id as f64).into()]).map_err(ApiError::internal)?;
+        let statement =
+            self.0.prepare(query).bind(&[(id as f64).into()]).or_fault(Backend::D1, "find a user")?;
         self.first_user(statement).await
     }
 }

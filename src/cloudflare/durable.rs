@@ -1,65 +1,95 @@
-//! Calling a Durable Object: `POST https://<object>/<operation>` with a JSON body, and a
-//! JSON [`Answer`] back: the value, or the API error as it is (so a 9905 or 50017 made
-//! inside the object reaches the envelope unchanged).
+//! The one way the Worker talks to a Durable Object. Each object declares a [`Protocol`]:
+//! an enum of the calls it takes and the type of its replies. A call is `POST`ed as JSON;
+//! the object answers with an [`Answer`]: its reply, or the API error it decided, as it
+//! is (so a 9905 or 50017 made inside the object reaches the envelope unchanged).
+
+use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::{Method, ObjectNamespace, Request, RequestInit, Response, Result};
+use worker::{Env, Method, ObjectNamespace, Request, RequestInit, Response};
 
-use crate::domain::error::ApiError;
+use super::platform::OrFault;
+use crate::domain::error::{ApiError, Backend, Fault};
+use crate::domain::settings::ConfigError;
 
-/// What an object answers. An enum, not two options: a value may itself be `null`.
+/// What one kind of object understands.
+pub trait Protocol {
+    /// The binding name in `wrangler.toml`.
+    const BINDING: &'static str;
+    /// Every call the object takes.
+    type Call: Serialize + DeserializeOwned;
+    /// What a call gives back when it succeeds.
+    type Reply: Serialize + DeserializeOwned;
+}
+
+/// What an object answers. An enum, not two options: a reply may itself be `null`.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Answer<T> {
-    Value(T),
+    Reply(T),
     Error(ApiError),
 }
 
-/// The object's side: reads the call from `req`, runs it, answers with its outcome.
-/// `what` names the object in the error for a call it cannot read.
-pub async fn answer<C, T, F>(mut req: Request, what: &str, run: impl FnOnce(C) -> F) -> Result<Response>
+/// The object's side: reads the call, runs it, answers with its outcome.
+pub async fn answer<P, F>(mut req: Request, run: impl FnOnce(P::Call) -> F) -> worker::Result<Response>
 where
-    C: DeserializeOwned,
-    T: Serialize,
-    F: std::future::Future<Output = std::result::Result<T, ApiError>>,
+    P: Protocol,
+    F: std::future::Future<Output = Result<P::Reply, ApiError>>,
 {
-    let outcome = match req.json::<C>().await {
+    let outcome = match req.json::<P::Call>().await {
         Ok(call) => run(call).await,
-        Err(error) => Err(ApiError::internal(format!("bad {what} call: {error}"))),
+        Err(error) => Err(Fault::Protocol(format!("{} cannot read a call: {error}", P::BINDING)).into()),
     };
     Response::from_json(&match outcome {
-        Ok(value) => Answer::Value(value),
+        Ok(reply) => Answer::Reply(reply),
         Err(error) => Answer::Error(error),
     })
 }
 
-/// The Worker's side: calls the object named `name` in `namespace` with `call` and
-/// returns its value or its error.
-pub async fn call<C: Serialize, T: DeserializeOwned>(
-    namespace: &ObjectNamespace,
-    name: &str,
-    operation: &str,
-    call: &C,
-) -> std::result::Result<T, ApiError> {
-    let answer: Answer<T> = call_object(namespace, name, operation, call)
-        .await
-        .map_err(|error| ApiError::internal(format!("durable object {operation}: {error}")))?;
-    match answer {
-        Answer::Value(value) => Ok(value),
-        Answer::Error(error) => Err(error),
+/// The Worker's side: calls objects of one kind by name.
+pub struct ObjectClient<P> {
+    namespace: ObjectNamespace,
+    protocol: PhantomData<P>,
+}
+
+impl<P: Protocol> ObjectClient<P> {
+    /// The client for the binding; a missing binding is a configuration error.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let namespace = env.durable_object(P::BINDING).map_err(|error| {
+            ConfigError::new(
+                P::BINDING,
+                format!("the Durable Object binding {} is missing: {error}", P::BINDING),
+            )
+        })?;
+        Ok(ObjectClient { namespace, protocol: PhantomData })
+    }
+
+    /// Sends `call` to the object named `name` and returns its reply or its error.
+    pub async fn call(&self, name: &str, call: &P::Call) -> Result<P::Reply, ApiError> {
+        match self.call_object(name, call).await? {
+            Answer::Reply(reply) => Ok(reply),
+            Answer::Error(error) => Err(error),
+        }
+    }
+
+    async fn call_object(&self, name: &str, call: &P::Call) -> Result<Answer<P::Reply>, Fault> {
+        let doing = format!("call {}", P::BINDING);
+        let stub = self
+            .namespace
+            .id_from_name(name)
+            .and_then(|id| id.get_stub())
+            .or_fault(Backend::DurableObject, &doing)?;
+        let body = serde_json::to_string(call).or_fault(Backend::Runtime, &doing)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let url = format!("https://durable-object/{}", P::BINDING);
+        let request = Request::new_with_init(&url, &init).or_fault(Backend::Runtime, &doing)?;
+        let mut response = stub.fetch_with_request(request).await.or_fault(Backend::DurableObject, &doing)?;
+        response.json::<Answer<P::Reply>>().await.or_fault(Backend::DurableObject, &doing)
     }
 }
 
-/// Sends `call` to the object named `name` and reads its JSON answer.
-pub async fn call_object<C: Serialize, A: DeserializeOwned>(
-    namespace: &ObjectNamespace,
-    name: &str,
-    operation: &str,
-    call: &C,
-) -> Result<A> {
-    let stub = namespace.id_from_name(name)?.get_stub()?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(serde_json::to_string(call)?.into()));
-    let request = Request::new_with_init(&format!("https://durable-object/{operation}"), &init)?;
-    stub.fetch_with_request(request).await?.json::<A>().await
+/// A reply that belongs to another call: the two sides of a protocol disagree.
+pub fn unexpected<P: Protocol>(reply: &impl std::fmt::Debug) -> ApiError {
+    Fault::Protocol(format!("{} answered with {reply:?}", P::BINDING)).into()
 }

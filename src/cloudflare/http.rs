@@ -4,7 +4,7 @@ use serde_json::Value;
 use worker::{Headers, Response};
 
 use crate::domain::envelope;
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Backend, Fault};
 use crate::domain::language::Language;
 use crate::domain::settings::AllowedOrigins;
 
@@ -12,6 +12,29 @@ use crate::domain::settings::AllowedOrigins;
 const ALLOWED_METHODS: &str = "POST, OPTIONS";
 /// What a preflight may ask for besides the safelisted headers.
 const ALLOWED_HEADERS: &str = "Content-Type, Accept-Language, Authorization";
+
+/// What a route produced: a finished response with the code it stands for (for the log),
+/// or an outcome still to be put in the envelope, in the language the request asked for.
+pub enum Reply {
+    Ready(Response, u32),
+    Envelope(Result<Value, ApiError>),
+}
+
+impl Reply {
+    /// A response of `status` with this body and `Content-Type`; plus extra headers.
+    pub fn document(body: impl Into<String>, status: u16, headers: &[(&str, &str)]) -> Reply {
+        let set = Headers::new();
+        for (name, value) in headers {
+            let _ = set.set(name, value);
+        }
+        match Response::ok(body.into()) {
+            Ok(response) => Reply::Ready(response.with_status(status).with_headers(set), u32::from(status)),
+            Err(error) => {
+                Reply::Envelope(Err(Fault::backend(Backend::Runtime, "build a response", error).into()))
+            }
+        }
+    }
+}
 
 /// The envelope response for a use case's outcome: status, JSON body, and for errors
 /// their extra headers (`Allow` with 9903, `Retry-After` with 9905). The detail of a 5xx

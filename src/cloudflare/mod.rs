@@ -1,15 +1,20 @@
-//! The Cloudflare side: the fetch entry point and router, and the D1, KV and Durable
-//! Object implementations of the use cases' ports. Kept thin: parse, call a use case,
-//! answer with the envelope.
+//! The Cloudflare side: the fetch entry point and router, the services built once per
+//! isolate, and the D1, KV and Durable Object implementations of the use cases' ports.
+//! Kept thin: parse, call a use case, answer with the envelope.
 
+#[cfg(feature = "bench")]
+mod bench;
+mod body;
 mod d1_user_store;
+mod documents;
 mod durable;
-mod handlers;
 mod http;
 mod kv_stores;
 mod platform;
 mod rate_window;
 mod refresh_family;
+mod router;
+mod services;
 mod sms_gate;
 mod sms_sender;
 mod web_crypto;
@@ -22,5 +27,5 @@ use worker::{event, Context, Env, Request, Response, Result};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(handlers::serve(req, &env).await)
+    Ok(router::serve(req, &env).await)
 }

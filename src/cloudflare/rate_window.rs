@@ -1,33 +1,46 @@
 //! The `RateWindow` Durable Object: one sliding window of events per key (SMS sends per
-//! client IP, failed logins per account and per IP), and the Worker's client for it. An object handles one request at a
-//! time between storage calls, and each operation here is a load and a save with no
+//! client IP, failed logins per account and per IP), and the Worker's client for it. An
+//! object handles one request at a time between storage calls, and each operation here is a load and a save with no
 //! other await between, so concurrent requests are counted one by one, wherever in the
 //! world they arrive: what a limit in KV (eventually consistent) could not promise.
 
 use serde::{Deserialize, Serialize};
-use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::durable::{answer, call};
-use super::platform::WorkerClock;
-use crate::app::ports::RateLimiter;
-use crate::domain::clock::Clock;
-use crate::domain::error::ApiError;
+use super::durable::{answer, unexpected, ObjectClient, Protocol};
+use super::platform::{OrFault, WorkerClock};
+use crate::app::ports::{Clock, RateLimiter};
+use crate::domain::error::{ApiError, Backend};
 use crate::domain::rate_limit::{Limit, SlidingWindow};
-
-/// The binding name in `wrangler.toml`.
-pub const RATE_WINDOW_BINDING: &str = "RATE_WINDOW";
 
 const WINDOW_KEY: &str = "window";
 
 /// What the Worker asks of a window.
 #[derive(Debug, Serialize, Deserialize)]
-enum WindowCall {
+pub enum WindowCall {
     /// Count an event if the limit allows it.
     Take(Limit),
     /// Forget the event with this stamp.
     GiveBack(u64),
     /// Forget every event.
     Clear,
+}
+
+/// What a window answers.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum WindowReply {
+    /// The event was counted, with this stamp.
+    Taken(u64),
+    Done,
+}
+
+/// The protocol of `RATE_WINDOW` objects.
+pub struct RateWindowProtocol;
+
+impl Protocol for RateWindowProtocol {
+    const BINDING: &'static str = "RATE_WINDOW";
+    type Call = WindowCall;
+    type Reply = WindowReply;
 }
 
 /// What is stored: the window and the limit it was last used with (for the alarm).
@@ -48,7 +61,7 @@ impl DurableObject for RateWindow {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        answer(req, "rate window", |call: WindowCall| self.run(call)).await
+        answer::<RateWindowProtocol, _>(req, |call| self.run(call)).await
     }
 
     /// Once the newest event has left the window, the object forgets everything, so an
@@ -69,61 +82,58 @@ impl DurableObject for RateWindow {
 }
 
 impl RateWindow {
-    async fn run(&self, call: WindowCall) -> std::result::Result<Option<u64>, ApiError> {
+    async fn run(&self, call: WindowCall) -> std::result::Result<WindowReply, ApiError> {
         let storage = self.state.storage();
+        let doing = "keep a rate window";
         let mut stored: Stored =
-            storage.get(WINDOW_KEY).await.map_err(ApiError::internal)?.unwrap_or_default();
+            storage.get(WINDOW_KEY).await.or_fault(Backend::ObjectStorage, doing)?.unwrap_or_default();
         let now = WorkerClock.now_millis();
         let was_empty = stored.window.events.is_empty();
-        let stamp = match call {
+        let reply = match call {
             WindowCall::Take(limit) => {
                 stored
                     .window
                     .try_record(now, limit)
                     .map_err(|retry_after_seconds| ApiError::RateLimited { retry_after_seconds })?;
                 stored.window_seconds = limit.window_seconds;
-                Some(now)
+                WindowReply::Taken(now)
             }
             WindowCall::GiveBack(stamp) => {
                 stored.window.forget(stamp);
-                None
+                WindowReply::Done
             }
             WindowCall::Clear => {
-                storage.delete_all().await.map_err(ApiError::internal)?;
-                return Ok(None);
+                storage.delete_all().await.or_fault(Backend::ObjectStorage, doing)?;
+                return Ok(WindowReply::Done);
             }
         };
-        storage.put(WINDOW_KEY, &stored).await.map_err(ApiError::internal)?;
+        storage.put(WINDOW_KEY, &stored).await.or_fault(Backend::ObjectStorage, doing)?;
         if was_empty {
             if let Some(newest) = stored.window.events.last() {
                 let forget_at = newest + stored.window_seconds * 1000 + 1;
-                storage.set_alarm(forget_at as i64).await.map_err(ApiError::internal)?;
+                storage.set_alarm(forget_at as i64).await.or_fault(Backend::ObjectStorage, doing)?;
             }
         }
-        Ok(stamp)
+        Ok(reply)
     }
 }
 
 /// The Worker's side: one object per key.
-pub struct DurableRateWindows(pub ObjectNamespace);
-
-impl DurableRateWindows {
-    /// The stamp of the event counted, if the call counted one.
-    async fn send(&self, key: &str, window_call: WindowCall) -> std::result::Result<Option<u64>, ApiError> {
-        call(&self.0, key, "rate-window", &window_call).await
-    }
-}
+pub type DurableRateWindows = ObjectClient<RateWindowProtocol>;
 
 impl RateLimiter for DurableRateWindows {
     async fn take(&self, key: &str, limit: Limit) -> std::result::Result<u64, ApiError> {
-        self.send(key, WindowCall::Take(limit)).await?.ok_or_else(|| ApiError::internal("no stamp"))
+        match self.call(key, &WindowCall::Take(limit)).await? {
+            WindowReply::Taken(stamp) => Ok(stamp),
+            other => Err(unexpected::<RateWindowProtocol>(&other)),
+        }
     }
 
     async fn give_back(&self, key: &str, stamp: u64) -> std::result::Result<(), ApiError> {
-        self.send(key, WindowCall::GiveBack(stamp)).await.map(|_| ())
+        self.call(key, &WindowCall::GiveBack(stamp)).await.map(|_| ())
     }
 
     async fn clear(&self, key: &str) -> std::result::Result<(), ApiError> {
-        self.send(key, WindowCall::Clear).await.map(|_| ())
+        self.call(key, &WindowCall::Clear).await.map(|_| ())
     }
 }

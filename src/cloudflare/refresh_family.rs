@@ -4,23 +4,30 @@
 //! decided one after the other.
 
 use serde::{Deserialize, Serialize};
-use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::durable::{answer, call};
-use super::platform::WorkerClock;
-use crate::app::refresh_rotation::{FamilyState, RefreshFamilies, Rotation};
-use crate::domain::clock::Clock;
-use crate::domain::error::ApiError;
-
-/// The binding name in `wrangler.toml`.
-pub const REFRESH_FAMILY_BINDING: &str = "REFRESH_FAMILY";
+use super::durable::{answer, ObjectClient, Protocol};
+use super::platform::{OrFault, WorkerClock};
+use crate::app::ports::{Clock, RefreshFamilies};
+use crate::app::refresh_rotation::{FamilyState, Rotation};
+use crate::domain::error::{ApiError, Backend};
 
 const STATE_KEY: &str = "family";
 
+/// What the Worker asks of a session's family.
 #[derive(Debug, Serialize, Deserialize)]
-struct RotateCall {
-    presented: String,
-    fresh: String,
+pub enum FamilyCall {
+    /// [`FamilyState::rotate`] from `presented` to `fresh`.
+    Rotate { presented: String, fresh: String },
+}
+
+/// The protocol of `REFRESH_FAMILY` objects.
+pub struct RefreshFamilyProtocol;
+
+impl Protocol for RefreshFamilyProtocol {
+    const BINDING: &'static str = "REFRESH_FAMILY";
+    type Call = FamilyCall;
+    type Reply = Rotation;
 }
 
 #[durable_object(fetch)]
@@ -34,23 +41,25 @@ impl DurableObject for RefreshFamily {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        answer(req, "refresh family", |call: RotateCall| self.rotate(call)).await
+        answer::<RefreshFamilyProtocol, _>(req, |call| self.run(call)).await
     }
 }
 
 impl RefreshFamily {
-    async fn rotate(&self, call: RotateCall) -> std::result::Result<Rotation, ApiError> {
+    async fn run(&self, call: FamilyCall) -> std::result::Result<Rotation, ApiError> {
+        let FamilyCall::Rotate { presented, fresh } = call;
         let storage = self.state.storage();
+        let doing = "keep a refresh family";
         let mut family: FamilyState =
-            storage.get(STATE_KEY).await.map_err(ApiError::internal)?.unwrap_or_default();
-        let rotation = family.rotate(&call.presented, &call.fresh, WorkerClock.now_millis());
-        storage.put(STATE_KEY, &family).await.map_err(ApiError::internal)?;
+            storage.get(STATE_KEY).await.or_fault(Backend::ObjectStorage, doing)?.unwrap_or_default();
+        let rotation = family.rotate(&presented, &fresh, WorkerClock.now_millis());
+        storage.put(STATE_KEY, &family).await.or_fault(Backend::ObjectStorage, doing)?;
         Ok(rotation)
     }
 }
 
 /// The Worker's side: one object per session id.
-pub struct DurableRefreshFamilies(pub ObjectNamespace);
+pub type DurableRefreshFamilies = ObjectClient<RefreshFamilyProtocol>;
 
 impl RefreshFamilies for DurableRefreshFamilies {
     async fn rotate(
@@ -59,7 +68,7 @@ impl RefreshFamilies for DurableRefreshFamilies {
         presented: &str,
         fresh: &str,
     ) -> std::result::Result<Rotation, ApiError> {
-        let rotate = RotateCall { presented: presented.to_string(), fresh: fresh.to_string() };
-        call(&self.0, sid, "rotate", &rotate).await
+        let call = FamilyCall::Rotate { presented: presented.to_string(), fresh: fresh.to_string() };
+        self.call(sid, &call).await
     }
 }

@@ -1,43 +1,49 @@
-//! The `SmsGate` Durable Object, one per phone number (named by its E.164 form), and the
-//! Worker's client for it. Everything done with a phone's codes runs inside its object,
-//! so it happens one request at a time, in one place; `app::sms_gate` says why that
-//! keeps the invariants.
+//! The `SmsGate` Durable Object, one per phone number (named by its E.164 form), which
+//! runs that phone's [`CodeGateCore`], and the Worker's client for it, [`DurableCodeGate`].
+//! Everything done with a phone's codes runs inside its object, so it happens one request
+//! at a time, in one place; `app::code_gate` says why that keeps the invariants.
+//!
+//! The class keeps the name `SmsGate` that its first migration in `wrangler.toml` gave
+//! it: renaming a deployed Durable Object class takes a migration of its own.
 
 use serde::{Deserialize, Serialize};
-use worker::{
-    durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, State, Storage,
-};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, Storage};
 
-use super::durable::call_object;
-use super::kv_stores::{KvCodeStore, KV_BINDING};
-use super::platform::{settings, WorkerClock};
-use super::sms_sender::ProviderSender;
-use crate::app::ports::{Claim, CodeGate};
-use crate::app::sms_gate::{Gate, GatePolicy, GateState, GateStateStore};
-use crate::domain::error::ApiError;
+use super::durable::{answer, unexpected, ObjectClient, Protocol};
+use super::platform::OrFault;
+use super::services::Services;
+use crate::app::code_gate::CodeGateState;
+use crate::app::ports::{Claim, CodeGate, CodeGateStorage};
+use crate::domain::error::{ApiError, Backend, Fault};
 use crate::domain::phone::Phone;
-use crate::domain::random::SecureRandom;
-use crate::domain::sms_code::{CodeSeal, SmsCode, MIN_CODE_SECRET_BYTES};
-
-/// The binding name in `wrangler.toml`.
-pub const SMS_GATE_BINDING: &str = "SMS_GATE";
+use crate::domain::sms_code::SmsCode;
 
 const STATE_KEY: &str = "gate";
 
-/// What the Worker asks of a gate: `POST /<operation>` with this body.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct GateCall {
-    phone: String,
-    code: Option<String>,
-    claim: Option<Claim>,
+/// What the Worker asks of a phone's gate.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum GateCall {
+    Issue { phone: String },
+    Claim { phone: String, code: SmsCode },
+    Consume { phone: String, claim: Claim },
+    Release { phone: String, claim: Claim },
 }
 
-/// The gate's answer: the code issued or the claim taken, or the error as it is.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct GateAnswer {
-    code: Option<String>,
-    claim: Option<Claim>,
-    error: Option<ApiError>,
+/// What a gate answers.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum GateReply {
+    Issued(SmsCode),
+    Claimed(Claim),
+    Done,
+}
+
+/// The protocol of `SMS_GATE` objects.
+pub struct CodeGateProtocol;
+
+impl Protocol for CodeGateProtocol {
+    const BINDING: &'static str = "SMS_GATE";
+    type Call = GateCall;
+    type Reply = GateReply;
 }
 
 #[durable_object(fetch)]
@@ -51,116 +57,80 @@ impl DurableObject for SmsGate {
         SmsGate { state, env }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let operation = req.path();
-        let answer = match req.json::<GateCall>().await {
-            Ok(call) => self.run(operation.trim_start_matches('/'), call).await,
-            Err(error) => Err(ApiError::internal(format!("bad gate call: {error}"))),
-        };
-        Response::from_json(
-            &answer.unwrap_or_else(|error| GateAnswer { error: Some(error), ..GateAnswer::default() }),
-        )
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        answer::<CodeGateProtocol, _>(req, |call| self.run(call)).await
     }
 }
 
 impl SmsGate {
-    async fn run(&self, operation: &str, call: GateCall) -> std::result::Result<GateAnswer, ApiError> {
-        let phone =
-            Phone::parse(&call.phone).ok_or_else(|| ApiError::internal("gate called without a phone"))?;
-        let sms = settings(&self.env).map_err(ApiError::internal)?.sms;
-        let seal =
-            sms.code_secret.as_deref().and_then(|secret| CodeSeal::new(secret.as_bytes())).ok_or_else(
-                || {
-                    ApiError::internal(format!(
-                        "SMS_CODE_SECRET must be set, with at least {MIN_CODE_SECRET_BYTES} bytes"
-                    ))
-                },
-            )?;
-        let sender = ProviderSender { provider: sms.provider, timeout_ms: sms.provider_timeout_ms };
-        let codes = KvCodeStore(self.env.kv(KV_BINDING).map_err(ApiError::internal)?);
-        let state = ObjectStorage(self.state.storage());
-        let gate = Gate {
-            state: &state,
-            codes: &codes,
-            sender: &sender,
-            clock: &WorkerClock,
-            rng: &SecureRandom,
-            seal: &seal,
-            policy: GatePolicy {
-                code_ttl_seconds: sms.code_ttl_seconds,
-                max_guesses: sms.max_guesses,
-                per_phone: sms.per_phone,
-            },
+    async fn run(&self, call: GateCall) -> std::result::Result<GateReply, ApiError> {
+        let isolate = Services::for_isolate(&self.env);
+        let services = isolate.as_ref().as_ref().map_err(|broken| broken.error())?;
+        let storage = DurableCodeGateStorage(self.state.storage());
+        let gate = services.code_gate_core(&storage);
+        let phone = |text: &str| {
+            Phone::parse(text).ok_or_else(|| Fault::Protocol(format!("gate called for {text:?}")))
         };
-        let claim = || call.claim.clone().ok_or_else(|| ApiError::internal("gate called without a claim"));
-        let mut answer = GateAnswer::default();
-        match operation {
-            "issue" => answer.code = Some(gate.issue(&phone).await?.as_str().to_string()),
-            "claim" => {
-                let code = call.code.as_deref().and_then(SmsCode::parse).ok_or(ApiError::WrongSmsCode)?;
-                answer.claim = Some(gate.claim(&phone, &code).await?);
+        Ok(match call {
+            GateCall::Issue { phone: p } => GateReply::Issued(gate.issue(&phone(&p)?).await?),
+            GateCall::Claim { phone: p, code } => GateReply::Claimed(gate.claim(&phone(&p)?, &code).await?),
+            GateCall::Consume { phone: p, claim } => {
+                gate.consume(&phone(&p)?, &claim).await?;
+                GateReply::Done
             }
-            "consume" => gate.consume(&phone, &claim()?).await?,
-            "release" => gate.release(&claim()?).await?,
-            other => return Err(ApiError::internal(format!("unknown gate operation {other:?}"))),
-        }
-        Ok(answer)
+            GateCall::Release { claim, .. } => {
+                gate.release(&claim).await?;
+                GateReply::Done
+            }
+        })
     }
 }
 
 /// The object's transactional storage. Its calls keep the object's input gate closed,
 /// so a read followed by a write here is atomic with respect to other requests.
-struct ObjectStorage(Storage);
+pub struct DurableCodeGateStorage(Storage);
 
-impl GateStateStore for ObjectStorage {
-    async fn load(&self) -> std::result::Result<GateState, ApiError> {
-        Ok(self.0.get::<GateState>(STATE_KEY).await.map_err(ApiError::internal)?.unwrap_or_default())
+impl CodeGateStorage for DurableCodeGateStorage {
+    async fn load(&self) -> std::result::Result<CodeGateState, Fault> {
+        let state = self.0.get::<CodeGateState>(STATE_KEY).await;
+        Ok(state.or_fault(Backend::ObjectStorage, "load a gate")?.unwrap_or_default())
     }
 
-    async fn save(&self, state: &GateState) -> std::result::Result<(), ApiError> {
-        self.0.put(STATE_KEY, state).await.map_err(ApiError::internal)
+    async fn save(&self, state: &CodeGateState) -> std::result::Result<(), Fault> {
+        self.0.put(STATE_KEY, state).await.or_fault(Backend::ObjectStorage, "save a gate")
     }
 }
 
 /// The Worker's side: calls the phone's object.
-pub struct DurableSmsGate(pub ObjectNamespace);
+pub type DurableCodeGate = ObjectClient<CodeGateProtocol>;
 
-impl DurableSmsGate {
-    async fn call(&self, operation: &str, call: GateCall) -> std::result::Result<GateAnswer, ApiError> {
-        let answer: GateAnswer = call_object(&self.0, &call.phone, operation, &call)
-            .await
-            .map_err(|error| ApiError::internal(format!("sms gate {operation}: {error}")))?;
-        match answer.error {
-            Some(error) => Err(error),
-            None => Ok(answer),
-        }
-    }
+fn e164(phone: &Phone) -> String {
+    phone.e164().to_string()
 }
 
-fn call_for(phone: &Phone) -> GateCall {
-    GateCall { phone: phone.e164().to_string(), ..GateCall::default() }
-}
-
-impl CodeGate for DurableSmsGate {
+impl CodeGate for DurableCodeGate {
     async fn issue(&self, phone: &Phone) -> std::result::Result<SmsCode, ApiError> {
-        let answer = self.call("issue", call_for(phone)).await?;
-        answer
-            .code
-            .as_deref()
-            .and_then(SmsCode::parse)
-            .ok_or_else(|| ApiError::internal("sms gate issued no code"))
+        match self.call(phone.e164(), &GateCall::Issue { phone: e164(phone) }).await? {
+            GateReply::Issued(code) => Ok(code),
+            other => Err(unexpected::<CodeGateProtocol>(&other)),
+        }
     }
 
     async fn claim(&self, phone: &Phone, code: &SmsCode) -> std::result::Result<Claim, ApiError> {
-        let call = GateCall { code: Some(code.as_str().to_string()), ..call_for(phone) };
-        self.call("claim", call).await?.claim.ok_or_else(|| ApiError::internal("sms gate gave no claim"))
+        let call = GateCall::Claim { phone: e164(phone), code: code.clone() };
+        match self.call(phone.e164(), &call).await? {
+            GateReply::Claimed(claim) => Ok(claim),
+            other => Err(unexpected::<CodeGateProtocol>(&other)),
+        }
     }
 
     async fn consume(&self, phone: &Phone, claim: &Claim) -> std::result::Result<(), ApiError> {
-        self.call("consume", GateCall { claim: Some(claim.clone()), ..call_for(phone) }).await.map(|_| ())
+        let call = GateCall::Consume { phone: e164(phone), claim: claim.clone() };
+        self.call(phone.e164(), &call).await.map(|_| ())
     }
 
     async fn release(&self, phone: &Phone, claim: &Claim) -> std::result::Result<(), ApiError> {
-        self.call("release", GateCall { claim: Some(claim.clone()), ..call_for(phone) }).await.map(|_| ())
+        let call = GateCall::Release { phone: e164(phone), claim: claim.clone() };
+        self.call(phone.e164(), &call).await.map(|_| ())
     }
 }

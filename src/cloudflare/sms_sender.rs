@@ -8,24 +8,24 @@ use futures_util::future::{select, Either};
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 use super::platform::WorkerClock;
-use crate::app::ports::SmsSender;
-use crate::domain::clock::Clock;
+use crate::app::ports::{Clock, DeliveryError, SmsSender};
 use crate::domain::phone::Phone;
 use crate::domain::random::{random_id, SecureRandom};
+use crate::domain::settings::ConfigError;
 use crate::domain::sms_code::SmsCode;
 use crate::domain::sms_provider::{Aliyun, OutgoingRequest, SmsProvider, Twilio};
 
 /// The configured provider, or why there is none: then every send fails with 50018 and
 /// the reason in the log, rather than the Worker failing as a whole.
 pub struct ProviderSender {
-    pub provider: Result<SmsProvider, String>,
+    pub provider: Result<SmsProvider, ConfigError>,
     pub timeout_ms: u64,
 }
 
 impl SmsSender for ProviderSender {
-    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), String> {
+    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), DeliveryError> {
         match &self.provider {
-            Err(reason) => Err(reason.clone()),
+            Err(error) => Err(DeliveryError::NotConfigured(error.clone())),
             Ok(SmsProvider::Console) => {
                 // Codes never go to a log (anyone who reads logs could register with them).
                 // Locally, EXPOSE_SMS_CODE=true returns the code in the response instead.
@@ -37,12 +37,14 @@ impl SmsSender for ProviderSender {
                 let now =
                     DateTime::from_timestamp_millis(WorkerClock.now_millis() as i64).unwrap_or_default();
                 let request = aliyun.request(phone, code, &random_id(&SecureRandom), now);
-                let (status, body) = post(&request, self.timeout_ms).await?;
-                Aliyun::outcome(status, &body)
+                let (status, body) = post(&request, self.timeout_ms).await.map_err(DeliveryError::NoReply)?;
+                Aliyun::outcome(status, &body).map_err(DeliveryError::Refused)
             }
             Ok(SmsProvider::Twilio(twilio)) => {
-                let (status, body) = post(&twilio.request(phone, code), self.timeout_ms).await?;
-                Twilio::outcome(status, &body)
+                let (status, body) = post(&twilio.request(phone, code), self.timeout_ms)
+                    .await
+                    .map_err(DeliveryError::NoReply)?;
+                Twilio::outcome(status, &body).map_err(DeliveryError::Refused)
             }
         }
     }

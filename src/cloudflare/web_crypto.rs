@@ -7,6 +7,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Crypto, CryptoKey, Pbkdf2Params, SubtleCrypto};
 
+use crate::domain::error::Fault;
 use crate::domain::password::{NativePbkdf2, Pbkdf2};
 
 /// WebCrypto's PBKDF2-HMAC-SHA256, falling back to the `pbkdf2` crate where WebCrypto is
@@ -44,7 +45,7 @@ async fn derive_with(
 pub const FALLBACK_WARNING: &str = "pbkdf2: WebCrypto unavailable, using the pbkdf2 crate";
 
 impl Pbkdf2 for WebCryptoPbkdf2 {
-    async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], String> {
+    async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], Fault> {
         let reason = match subtle() {
             None => "no crypto.subtle".to_string(),
             Some(subtle) => match derive_with(&subtle, password, salt, iterations).await {

@@ -34,11 +34,30 @@ impl Account {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// This account as uniqueness and limits see it; see [`Account::key_of`].
+    pub fn key(&self) -> String {
+        Account::key_of(&self.0)
+    }
+
+    /// Any account name as uniqueness and limits see it: trimmed, with ASCII case folded,
+    /// which is what the D1 column's `COLLATE NOCASE` compares. Takes raw text because a
+    /// login's account name is never parsed (an impossible name just fails to log in).
+    pub fn key_of(text: &str) -> String {
+        text.trim().to_ascii_lowercase()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_fold_ascii_case_only() {
+        assert_eq!(Account::parse(" Foo ").unwrap().key(), "foo");
+        assert_eq!(Account::key_of(" FOO"), "foo");
+        assert_eq!(Account::key_of("ÄBC"), "Äbc", "as COLLATE NOCASE: ASCII only");
+    }
 
     #[test]
     fn accounts_are_trimmed() {

@@ -3,8 +3,28 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::error::ApiError;
+use super::error::{ApiError, ValidationError};
 use super::language::Language;
+
+/// The HTTP status that goes with an error's code: the one mapping from the contract's
+/// code table to HTTP.
+pub fn http_status(error: &ApiError) -> u16 {
+    match error {
+        ApiError::NotFound => 404,
+        ApiError::MethodNotAllowed => 405,
+        ApiError::RateLimited { .. } => 429,
+        ApiError::Invalid(ValidationError::BodyNotObject) => 400,
+        ApiError::Invalid(ValidationError::BodyTooLarge) => 413,
+        ApiError::Invalid(ValidationError::Field(..)) => 422,
+        ApiError::Unauthorized(_) => 401,
+        ApiError::Internal(_) => 500,
+        ApiError::WrongSmsCode => 400,
+        ApiError::LoginFailed { .. } => 401,
+        ApiError::AlreadyRegistered { .. } => 409,
+        ApiError::SmsStillLive => 429,
+        ApiError::SmsSendFailed { .. } => 502,
+    }
+}
 
 /// A response body. `status` is `true` exactly when `code` is 200, and an empty `data`
 /// is `[]`, as the original PHP service sent it (clients test `data.length`).
@@ -30,7 +50,7 @@ pub fn failure(error: &ApiError, language: Language) -> (u16, Envelope) {
         status: false,
         data: Value::Array(vec![]),
     };
-    (error.http_status(), envelope)
+    (http_status(error), envelope)
 }
 
 /// The envelope for a use case's outcome.
@@ -51,8 +71,30 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::error::{Field, Rule};
+    use crate::domain::error::{AuthError, Fault, Field, Rule};
     use serde_json::json;
+
+    #[test]
+    fn every_code_has_the_contracts_http_status() {
+        let table = [
+            (ApiError::NotFound, 9902, 404),
+            (ApiError::MethodNotAllowed, 9903, 405),
+            (ApiError::RateLimited { retry_after_seconds: 1 }, 9905, 429),
+            (ApiError::field(Field::Phone, Rule::Required), 9906, 422),
+            (ApiError::Invalid(ValidationError::BodyNotObject), 9906, 400),
+            (ApiError::Invalid(ValidationError::BodyTooLarge), 9906, 413),
+            (ApiError::Unauthorized(AuthError::Expired), 9908, 401),
+            (ApiError::from(Fault::Crypto("boom".into())), 9999, 500),
+            (ApiError::WrongSmsCode, 50001, 400),
+            (ApiError::LoginFailed { account: "a".into() }, 50006, 401),
+            (ApiError::AlreadyRegistered { account: "a".into() }, 50007, 409),
+            (ApiError::SmsStillLive, 50017, 429),
+            (ApiError::SmsSendFailed { reason: "x".into() }, 50018, 502),
+        ];
+        for (error, code, status) in table {
+            assert_eq!((error.code(), http_status(&error)), (code, status), "{error:?}");
+        }
+    }
 
     #[test]
     fn success_has_status_true_and_empty_data_as_array() {

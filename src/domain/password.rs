@@ -17,6 +17,7 @@ use base64ct::{Base64Unpadded, Encoding};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::error::Fault;
 use super::random::Randomness;
 
 pub const MIN_PASSWORD_CHARS: usize = 6;
@@ -61,8 +62,7 @@ impl std::fmt::Debug for Password {
 
 /// PBKDF2-HMAC-SHA256 with a 32-byte output.
 pub trait Pbkdf2 {
-    async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32)
-        -> Result<[u8; HASH_BYTES], String>;
+    async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; HASH_BYTES], Fault>;
 }
 
 /// The `pbkdf2` crate: the reference implementation, used natively and as the fallback.
@@ -70,12 +70,7 @@ pub trait Pbkdf2 {
 pub struct NativePbkdf2;
 
 impl Pbkdf2 for NativePbkdf2 {
-    async fn derive(
-        &self,
-        password: &[u8],
-        salt: &[u8],
-        iterations: u32,
-    ) -> Result<[u8; HASH_BYTES], String> {
+    async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; HASH_BYTES], Fault> {
         let mut out = [0u8; HASH_BYTES];
         pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out);
         Ok(out)
@@ -131,7 +126,7 @@ impl PasswordHash {
         rng: &impl Randomness,
         password: &str,
         policy: &PasswordPolicy,
-    ) -> Result<PasswordHash, String> {
+    ) -> Result<PasswordHash, Fault> {
         let salt = rng.bytes::<SALT_BYTES>().to_vec();
         let input = kdf_input(password, policy.pepper.as_deref());
         let hash = kdf.derive(&input, &salt, policy.iterations).await?.to_vec();
@@ -157,11 +152,13 @@ impl PasswordHash {
         kdf: &impl Pbkdf2,
         password: &str,
         policy: &PasswordPolicy,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, Fault> {
         let pepper = match (self.peppered, policy.pepper.as_deref()) {
             (false, _) => None,
             (true, Some(pepper)) => Some(pepper),
-            (true, None) => return Err("a stored hash needs PASSWORD_PEPPER, which is not set".into()),
+            (true, None) => {
+                return Err(Fault::Crypto("a stored hash needs PASSWORD_PEPPER, which is not set".into()))
+            }
         };
         let derived = kdf.derive(&kdf_input(password, pepper), &self.salt, self.iterations).await?;
         let same_length = derived.len() == self.hash.len();
@@ -255,7 +252,7 @@ mod tests {
         block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, password, policy)).unwrap()
     }
 
-    fn verify(hash: &PasswordHash, password: &str, policy: &PasswordPolicy) -> Result<bool, String> {
+    fn verify(hash: &PasswordHash, password: &str, policy: &PasswordPolicy) -> Result<bool, Fault> {
         block_on(hash.verify(&NativePbkdf2, password, policy))
     }
 

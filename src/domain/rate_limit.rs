@@ -54,12 +54,6 @@ impl SlidingWindow {
         }
     }
 
-    /// Counts an event whatever the limit says (a failure that happened regardless).
-    pub fn record(&mut self, now: u64, limit: Limit) {
-        self.prune(now, limit);
-        self.events.push(now);
-    }
-
     /// Takes back the event recorded at `at` (it turned out not to count).
     pub fn forget(&mut self, at: u64) {
         if let Some(index) = self.events.iter().rposition(|&event| event == at) {
@@ -105,16 +99,6 @@ mod tests {
         }
         window.forget(2);
         assert_eq!(window.try_record(3, HOURLY_3), Ok(()));
-    }
-
-    #[test]
-    fn recorded_failures_beyond_the_limit_push_the_retry_later() {
-        let mut window = SlidingWindow::default();
-        for at in [0, 1_000, 2_000, 3_000, 4_000] {
-            window.record(at, HOURLY_3);
-        }
-        // Three must leave before one more fits: the third-oldest leaves at 3,602,000.
-        assert_eq!(window.wait_seconds(5_000, HOURLY_3), Some(3_597));
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! that parsing and defaults are tested natively.
 
 use chrono::FixedOffset;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 
+use super::key_ring::KeySettings;
 use super::password::PasswordPolicy;
 use super::phone::CountryCodes;
 use super::rate_limit::Limit;
 use super::sms_provider::SmsProvider;
-use super::token::KeySettings;
 
 /// Which browser origins may call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +21,22 @@ pub enum AllowedOrigins {
 }
 
 impl AllowedOrigins {
+    /// `CORS_ALLOWED_ORIGINS`: `*`, or a comma-separated list; unset or empty allows none.
+    /// Never an error, so that even a Worker whose other settings are broken answers
+    /// with the CORS headers a browser needs to read its 9999.
+    pub fn from_setting(value: Option<&str>) -> AllowedOrigins {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            Some("*") => AllowedOrigins::Any,
+            Some(text) => AllowedOrigins::List(
+                text.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+            ),
+            None => AllowedOrigins::List(vec![]),
+        }
+    }
+
     /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
     pub fn allow(&self, origin: Option<&str>) -> Option<String> {
         match (self, origin) {
@@ -77,13 +95,13 @@ pub struct SmsSettings {
     /// `SMS_PROVIDER` and its variables, or why they are unusable. No default: a
     /// deployment that forgot to choose one must not log its users' codes instead of
     /// sending them. An error here fails sends (50018, reason logged), not the Worker.
-    pub provider: Result<SmsProvider, String>,
+    pub provider: Result<SmsProvider, ConfigError>,
     /// `SMS_PROVIDER_TIMEOUT_MS`: how long a provider may take before the send fails.
     pub provider_timeout_ms: u64,
     /// `SMS_CODE_TTL_SECONDS`: how long a code lives, which is also the resend cooldown.
     pub code_ttl_seconds: u64,
     /// `SMS_CODE_SECRET` (a secret): the key codes are sealed with in KV.
-    pub code_secret: Option<String>,
+    pub code_secret: Option<SecretString>,
     /// `EXPOSE_SMS_CODE`: put the code in the send response (development only).
     pub expose_code: bool,
     /// `SMS_ALLOWED_COUNTRY_CODES`: where codes may be sent (default `86`).
@@ -95,6 +113,28 @@ pub struct SmsSettings {
     /// `SMS_HOURLY_LIMIT_PER_IP`: sends per client IP per hour.
     pub per_ip: Limit,
 }
+
+/// Why the configuration cannot be used: the variable at fault and a sentence that names
+/// it. Never holds a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigError {
+    pub variable: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: &str, reason: impl Into<String>) -> ConfigError {
+        ConfigError { variable: variable.to_string(), reason: reason.into() }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// Token lifetimes past ten years are surely a typo (and would overflow date arithmetic).
 pub const MAX_TOKEN_TTL_SECONDS: u64 = 10 * 365 * 86_400;
@@ -108,47 +148,51 @@ pub const MIN_KV_TTL_SECONDS: u64 = 60;
 impl Settings {
     /// Reads every setting through `lookup`; a missing or empty value takes its default,
     /// a malformed one is an error naming the variable.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let number = |name: &str, default: u64, min: u64, max: u64| -> Result<u64, String> {
+        let number = |name: &str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
             match get(name) {
                 None => Ok(default),
                 Some(text) => match text.parse::<u64>() {
                     Ok(value) if (min..=max).contains(&value) => Ok(value),
-                    _ => Err(format!("{name} must be a whole number from {min} to {max}, not {text:?}")),
+                    _ => Err(ConfigError::new(
+                        name,
+                        format!("{name} must be a whole number from {min} to {max}, not {text:?}"),
+                    )),
                 },
             }
         };
-        let allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
-            Some(text) if text == "*" => AllowedOrigins::Any,
-            Some(text) => AllowedOrigins::List(
-                text.split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_string())
-                    .filter(|o| !o.is_empty())
-                    .collect(),
-            ),
-            None => AllowedOrigins::List(vec![]),
-        };
+        let allowed_origins = AllowedOrigins::from_setting(get("CORS_ALLOWED_ORIGINS").as_deref());
         let display_utc_offset = match get("DISPLAY_UTC_OFFSET") {
             None => FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset"),
-            Some(text) => parse_utc_offset(&text)
-                .ok_or_else(|| format!("DISPLAY_UTC_OFFSET must look like +08:00, not {text:?}"))?,
+            Some(text) => parse_utc_offset(&text).ok_or_else(|| {
+                ConfigError::new(
+                    "DISPLAY_UTC_OFFSET",
+                    format!("DISPLAY_UTC_OFFSET must look like +08:00, not {text:?}"),
+                )
+            })?,
         };
         let flag = |name: &str| match get(name).as_deref() {
             None | Some("false") | Some("0") => Ok(false),
             Some("true") | Some("1") => Ok(true),
-            Some(other) => Err(format!("{name} must be true or false, not {other:?}")),
+            Some(other) => {
+                Err(ConfigError::new(name, format!("{name} must be true or false, not {other:?}")))
+            }
         };
         let expose_sms_code = flag("EXPOSE_SMS_CODE")?;
-        let secret = |name: &str| lookup(name).filter(|s| !s.trim().is_empty());
-        let allowed_country_codes =
-            CountryCodes::parse(&get("SMS_ALLOWED_COUNTRY_CODES").unwrap_or("86".into()))
-                .map_err(|reason| format!("SMS_ALLOWED_COUNTRY_CODES: {reason}"))?;
+        // Secrets are wrapped as soon as they are read, so no `{:?}` can print one.
+        let secret = |name: &str| lookup(name).filter(|s| !s.trim().is_empty()).map(SecretString::from);
+        let allowed_country_codes = CountryCodes::parse(
+            &get("SMS_ALLOWED_COUNTRY_CODES").unwrap_or("86".into()),
+        )
+        .map_err(|reason| {
+            ConfigError::new("SMS_ALLOWED_COUNTRY_CODES", format!("SMS_ALLOWED_COUNTRY_CODES: {reason}"))
+        })?;
         let sms = SmsSettings {
             provider: SmsProvider::from_settings(get),
             provider_timeout_ms: number("SMS_PROVIDER_TIMEOUT_MS", 5_000, 100, 60_000)?,
             code_ttl_seconds: number("SMS_CODE_TTL_SECONDS", 300, 1, 86_400)?,
-            code_secret: lookup("SMS_CODE_SECRET").filter(|s| !s.is_empty()),
+            code_secret: lookup("SMS_CODE_SECRET").filter(|s| !s.is_empty()).map(SecretString::from),
             expose_code: expose_sms_code,
             allowed_country_codes,
             max_guesses: number("SMS_MAX_GUESSES", 5, 1, 1_000)? as u32,
@@ -163,9 +207,12 @@ impl Settings {
         };
         let pepper = match lookup("PASSWORD_PEPPER").filter(|p| !p.is_empty()) {
             Some(pepper) if pepper.len() < MIN_PEPPER_BYTES => {
-                return Err(format!(
-                    "PASSWORD_PEPPER has {} bytes; at least {MIN_PEPPER_BYTES} are needed",
-                    pepper.len()
+                return Err(ConfigError::new(
+                    "PASSWORD_PEPPER",
+                    format!(
+                        "PASSWORD_PEPPER has {} bytes; at least {MIN_PEPPER_BYTES} are needed",
+                        pepper.len()
+                    ),
                 ))
             }
             pepper => pepper.map(String::into_bytes),
@@ -224,7 +271,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let vars: HashMap<String, String> =
             vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|name| vars.get(name).cloned())
@@ -240,13 +287,13 @@ mod tests {
         assert_eq!(s.passwords.iterations, 100_000);
         assert_eq!(s.passwords.pepper, None);
         assert!(!s.sms.expose_code);
-        assert_eq!(s.jwt_keys, KeySettings::default());
+        assert!(s.jwt_keys.secret.is_none() && s.jwt_keys.algorithm.is_none());
         assert!(!s.refresh_rotation);
         assert_eq!((s.login_limits.per_account.max, s.login_limits.per_ip.max), (10, 100));
         assert_eq!(s.login_limits.per_account.window_seconds, 900);
         assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);
         assert_eq!(s.allowed_origins, AllowedOrigins::List(vec![]));
-        assert_eq!(s.sms.provider, Err("SMS_PROVIDER is not set".into()));
+        assert_eq!(s.sms.provider.unwrap_err().to_string(), "SMS_PROVIDER is not set");
         assert_eq!((s.sms.max_guesses, s.sms.per_phone.max, s.sms.per_ip.max), (5, 10, 20));
         assert_eq!((s.sms.per_phone.window_seconds, s.sms.per_ip.window_seconds), (86_400, 3_600));
         assert_eq!(s.sms.provider_timeout_ms, 5_000);
@@ -256,18 +303,20 @@ mod tests {
     #[test]
     fn malformed_numbers_are_refused_with_the_variables_name() {
         let error = settings(&[("ACCESS_TTL_SECONDS", "soon")]).unwrap_err();
-        assert!(error.contains("ACCESS_TTL_SECONDS"), "{error}");
+        assert_eq!(error.variable, "ACCESS_TTL_SECONDS");
+        assert!(error.to_string().contains("ACCESS_TTL_SECONDS"), "{error}");
         assert!(settings(&[("SMS_CODE_TTL_SECONDS", "0")]).is_err());
-        assert!(settings(&[("SMS_ALLOWED_COUNTRY_CODES", "china")])
-            .unwrap_err()
-            .contains("SMS_ALLOWED_COUNTRY_CODES"));
+        assert_eq!(
+            settings(&[("SMS_ALLOWED_COUNTRY_CODES", "china")]).unwrap_err().variable,
+            "SMS_ALLOWED_COUNTRY_CODES"
+        );
         assert!(settings(&[("ACCESS_TTL_SECONDS", "18446744073709551615")]).is_err(), "no overflow later");
         assert!(settings(&[("PBKDF2_ITERATIONS", "99999999999")]).is_err());
     }
 
     #[test]
     fn a_short_pepper_is_refused() {
-        assert!(settings(&[("PASSWORD_PEPPER", "short")]).unwrap_err().contains("PASSWORD_PEPPER"));
+        assert_eq!(settings(&[("PASSWORD_PEPPER", "short")]).unwrap_err().variable, "PASSWORD_PEPPER");
         let long = "p".repeat(32);
         assert_eq!(
             settings(&[("PASSWORD_PEPPER", &long)]).unwrap().passwords.pepper,
@@ -293,5 +342,31 @@ mod tests {
         assert_eq!(s.allowed_origins.allow(Some("https://evil.example")), None);
         let any = settings(&[("CORS_ALLOWED_ORIGINS", "*")]).unwrap();
         assert_eq!(any.allowed_origins.allow(Some("https://evil.example")), Some("*".into()));
+    }
+
+    #[test]
+    fn no_secret_appears_in_the_settings_debug_output() {
+        let secrets = [
+            ("JWT_SECRET", "jwt-secret-value-that-is-32-bytes-long"),
+            ("JWT_PRIVATE_KEY", "private-key-value-never-printed"),
+            ("JWT_PREVIOUS_SECRETS", "previous-secret-value-never-printed"),
+            ("SMS_CODE_SECRET", "sms-code-secret-value-never-printed"),
+            ("PASSWORD_PEPPER", "pepper-value-that-is-at-least-32-bytes"),
+        ];
+        let vars = [
+            &secrets[..],
+            &[
+                ("SMS_PROVIDER", "twilio"),
+                ("TWILIO_ACCOUNT_SID", "AC1"),
+                ("TWILIO_AUTH_TOKEN", "twilio-token-never-printed"),
+                ("TWILIO_FROM", "+15005550006"),
+            ],
+        ]
+        .concat();
+        let text = format!("{:?}", settings(&vars).unwrap());
+        for (_, value) in secrets.iter().chain([&("TWILIO_AUTH_TOKEN", "twilio-token-never-printed")]) {
+            assert!(!text.contains(value), "{value} is in {text}");
+        }
+        assert!(text.contains("REDACTED"), "{text}");
     }
 }

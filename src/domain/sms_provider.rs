@@ -11,6 +11,7 @@ use serde_json::Value;
 use sha1::Sha1;
 
 use super::phone::Phone;
+use super::settings::ConfigError;
 use super::sms_code::SmsCode;
 
 /// RFC 3986's unreserved characters stay; everything else is `%XX` (space is `%20`, never
@@ -52,17 +53,18 @@ pub enum SmsProvider {
 impl SmsProvider {
     /// Reads `SMS_PROVIDER` and the chosen provider's variables through `get` (which
     /// returns `None` for missing or empty ones). The error names what is missing.
-    pub fn from_settings(get: impl Fn(&str) -> Option<String>) -> Result<SmsProvider, String> {
-        let require = |name: &str| get(name).ok_or_else(|| format!("{name} is not set"));
-        let base_url = |name: &str, default: &str| -> Result<String, String> {
+    pub fn from_settings(get: impl Fn(&str) -> Option<String>) -> Result<SmsProvider, ConfigError> {
+        let require =
+            |name: &str| get(name).ok_or_else(|| ConfigError::new(name, format!("{name} is not set")));
+        let base_url = |name: &str, default: &str| -> Result<String, ConfigError> {
             let url = get(name).unwrap_or_else(|| default.to_string());
             match url.starts_with("https://") || url.starts_with("http://") {
                 true => Ok(url.trim_end_matches('/').to_string()),
-                false => Err(format!("{name} must be an http(s) URL, not {url:?}")),
+                false => Err(ConfigError::new(name, format!("{name} must be an http(s) URL, not {url:?}"))),
             }
         };
         match get("SMS_PROVIDER").as_deref() {
-            None => Err("SMS_PROVIDER is not set".into()),
+            None => Err(ConfigError::new("SMS_PROVIDER", "SMS_PROVIDER is not set")),
             Some("console") => Ok(SmsProvider::Console),
             Some("aliyun") => Ok(SmsProvider::Aliyun(Aliyun {
                 access_key_id: require("ALIYUN_ACCESS_KEY_ID")?,
@@ -80,13 +82,19 @@ impl SmsProvider {
                     (Some(service), _) => TwilioSender::MessagingService(service),
                     (None, Some(number)) => TwilioSender::Number(number),
                     (None, None) => {
-                        return Err("TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID must be set".into())
+                        return Err(ConfigError::new(
+                            "TWILIO_FROM",
+                            "TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID must be set",
+                        ))
                     }
                 },
                 message: get("TWILIO_MESSAGE").unwrap_or_else(|| DEFAULT_TWILIO_MESSAGE.into()),
                 api_base: base_url("TWILIO_API_BASE", "https://api.twilio.com")?,
             })),
-            Some(other) => Err(format!("SMS_PROVIDER {other:?} is not one of console, aliyun, twilio")),
+            Some(other) => Err(ConfigError::new(
+                "SMS_PROVIDER",
+                format!("SMS_PROVIDER {other:?} is not one of console, aliyun, twilio"),
+            )),
         }
     }
 }
@@ -248,7 +256,7 @@ mod tests {
 
     fn provider(vars: &[(&str, &str)]) -> Result<SmsProvider, String> {
         let vars: HashMap<&str, &str> = vars.iter().copied().collect();
-        SmsProvider::from_settings(|name| vars.get(name).map(|v| v.to_string()))
+        SmsProvider::from_settings(|name| vars.get(name).map(|v| v.to_string())).map_err(|e| e.to_string())
     }
 
     fn aliyun() -> Aliyun {

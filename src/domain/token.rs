@@ -1,27 +1,17 @@
 //! Access and refresh tokens: JWTs with the contract's claims, signed with HS256 (the
-//! default) or EdDSA (Ed25519), under a key ring that lets keys rotate.
+//! default) or EdDSA (Ed25519) by the [`KeyRing`] (see [`super::key_ring`] for how keys
+//! are chosen and why `alg` in a header is never trusted).
 //!
-//! Security lives in the types: a key names its own algorithm, and a token is checked
-//! with the algorithm of the key its `kid` selects, never the one its header claims (so
-//! `none`, or HS256 "signed" with a public key, never verifies); a [`TokenKey`] cannot
-//! be made from a secret under 32 bytes; and every verification says which kind of token
-//! it expects, so an access token is never accepted where a refresh token is, or the
-//! reverse.
+//! Every verification says which kind of token it expects, so an access token is never
+//! accepted where a refresh token is, or the reverse.
 
-use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use chrono::{DateTime, Duration, Utc};
-use ed25519_compact::{KeyPair, PublicKey, SecretKey, Seed};
-use jwt_compact::alg::{Ed25519, Hs256, Hs256Key};
-use jwt_compact::{AlgorithmExt, Claims, Header, TimeOptions, UntrustedToken, ValidationError};
+use jwt_compact::{Claims, TimeOptions, UntrustedToken, ValidationError};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::error::AuthError;
+use super::key_ring::KeyRing;
 use super::random::{random_id, Randomness};
-
-/// HS256 needs a key at least as long as its hash (RFC 7518 §3.2).
-pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Clock skew tolerated between the machine that issued a token and the one checking it.
 pub const LEEWAY_SECONDS: i64 = 5;
@@ -59,194 +49,6 @@ pub struct SessionClaims {
     /// to tell a token made just before "log out everywhere" from one made just after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat_ms: Option<u64>,
-}
-
-/// What a key signs and checks with.
-enum KeyMaterial {
-    Hmac(Hs256Key),
-    /// An Ed25519 key pair, or only its public half (a previous key that still verifies).
-    Ed25519 {
-        secret: Option<SecretKey>,
-        public: PublicKey,
-    },
-}
-
-/// One key of the ring, with its key id: derived from the key, so every instance of the
-/// Worker names the same key the same way without more configuration. 8 bytes of SHA-256
-/// say nothing useful about a secret of 32 bytes or more.
-pub struct TokenKey {
-    material: KeyMaterial,
-    kid: String,
-}
-
-/// Why the keys cannot be used; names the variable at fault.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyError {
-    Missing(&'static str),
-    TooShort { name: &'static str, bytes: usize },
-    Malformed { name: &'static str, reason: String },
-}
-
-impl std::fmt::Display for KeyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            KeyError::Missing(name) => write!(f, "{name} is not set"),
-            KeyError::TooShort { name, bytes } => {
-                write!(f, "{name} has a secret of {bytes} bytes; at least {MIN_SECRET_BYTES} are needed")
-            }
-            KeyError::Malformed { name, reason } => write!(f, "{name}: {reason}"),
-        }
-    }
-}
-
-fn key_id(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(&Sha256::digest(bytes)[..8])
-}
-
-/// 32 bytes in base64url or standard base64 (padded or not).
-fn decode_32(name: &'static str, text: &str) -> Result<[u8; 32], KeyError> {
-    let text = text.trim().trim_end_matches('=');
-    let bytes = Base64UrlUnpadded::decode_vec(text)
-        .or_else(|_| Base64::decode_vec(&format!("{text}{}", "=".repeat((4 - text.len() % 4) % 4))))
-        .map_err(|_| KeyError::Malformed { name, reason: "not base64".into() })?;
-    bytes.try_into().map_err(|bytes: Vec<u8>| KeyError::Malformed {
-        name,
-        reason: format!("{} bytes where an Ed25519 key has 32", bytes.len()),
-    })
-}
-
-impl TokenKey {
-    /// An HS256 key from a secret of at least 32 bytes.
-    pub fn hs256(name: &'static str, secret: &str) -> Result<TokenKey, KeyError> {
-        if secret.len() < MIN_SECRET_BYTES {
-            return Err(KeyError::TooShort { name, bytes: secret.len() });
-        }
-        Ok(TokenKey {
-            material: KeyMaterial::Hmac(Hs256Key::new(secret.as_bytes())),
-            kid: key_id(secret.as_bytes()),
-        })
-    }
-
-    /// An Ed25519 key pair from its 32-byte seed (`openssl rand -base64 32`).
-    pub fn ed25519_private(name: &'static str, seed: &str) -> Result<TokenKey, KeyError> {
-        let pair = KeyPair::from_seed(Seed::new(decode_32(name, seed)?));
-        Ok(TokenKey {
-            kid: key_id(pair.pk.as_ref()),
-            material: KeyMaterial::Ed25519 { secret: Some(pair.sk), public: pair.pk },
-        })
-    }
-
-    /// An Ed25519 public key (32 bytes), which verifies but cannot sign.
-    pub fn ed25519_public(name: &'static str, public: &str) -> Result<TokenKey, KeyError> {
-        let public = PublicKey::new(decode_32(name, public)?);
-        Ok(TokenKey { kid: key_id(public.as_ref()), material: KeyMaterial::Ed25519 { secret: None, public } })
-    }
-
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-
-    /// The public JWK (RFC 8037) of an Ed25519 key; a secret key has none.
-    pub fn public_jwk(&self) -> Option<Value> {
-        match &self.material {
-            KeyMaterial::Hmac(_) => None,
-            KeyMaterial::Ed25519 { public, .. } => Some(json!({
-                "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": self.kid,
-                "x": Base64UrlUnpadded::encode_string(public.as_ref()),
-            })),
-        }
-    }
-
-    /// Prints the public key of a seed, for `JWT_PREVIOUS_PUBLIC_KEYS` after a rotation.
-    pub fn public_key_base64url(&self) -> Option<String> {
-        match &self.material {
-            KeyMaterial::Hmac(_) => None,
-            KeyMaterial::Ed25519 { public, .. } => Some(Base64UrlUnpadded::encode_string(public.as_ref())),
-        }
-    }
-}
-
-/// The key that signs new tokens, and the previous keys that still verify old ones.
-pub struct KeyRing {
-    signing: TokenKey,
-    previous: Vec<TokenKey>,
-}
-
-/// The `JWT_*` settings a key ring is made from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KeySettings {
-    /// `JWT_ALG`: `HS256` (default) or `EdDSA`.
-    pub algorithm: Option<String>,
-    /// `JWT_SECRET`: the HS256 secret.
-    pub secret: Option<String>,
-    /// `JWT_PRIVATE_KEY`: the Ed25519 seed, for `EdDSA`.
-    pub private_key: Option<String>,
-    /// `JWT_PREVIOUS_SECRETS`: comma-separated HS256 secrets that still verify.
-    pub previous_secrets: Option<String>,
-    /// `JWT_PREVIOUS_PUBLIC_KEYS`: comma-separated Ed25519 public keys that still verify.
-    pub previous_public_keys: Option<String>,
-}
-
-impl KeyRing {
-    /// A ring of one HS256 key.
-    pub fn hs256(secret: &str) -> Result<KeyRing, KeyError> {
-        Ok(KeyRing { signing: TokenKey::hs256("JWT_SECRET", secret)?, previous: vec![] })
-    }
-
-    /// The ring the settings describe. Every key must be usable: a previous secret under
-    /// 32 bytes is refused like a current one, rather than quietly skipped.
-    pub fn from_settings(settings: &KeySettings) -> Result<KeyRing, KeyError> {
-        let signing = match settings.algorithm.as_deref().unwrap_or("HS256") {
-            "HS256" => TokenKey::hs256(
-                "JWT_SECRET",
-                settings.secret.as_deref().ok_or(KeyError::Missing("JWT_SECRET"))?,
-            )?,
-            "EdDSA" => TokenKey::ed25519_private(
-                "JWT_PRIVATE_KEY",
-                settings.private_key.as_deref().ok_or(KeyError::Missing("JWT_PRIVATE_KEY"))?,
-            )?,
-            other => {
-                return Err(KeyError::Malformed {
-                    name: "JWT_ALG",
-                    reason: format!("{other:?} is not HS256 or EdDSA"),
-                })
-            }
-        };
-        let list = |text: &Option<String>| -> Vec<String> {
-            text.as_deref()
-                .unwrap_or("")
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
-        };
-        let mut previous = Vec::new();
-        for secret in list(&settings.previous_secrets) {
-            previous.push(TokenKey::hs256("JWT_PREVIOUS_SECRETS", &secret)?);
-        }
-        for public in list(&settings.previous_public_keys) {
-            previous.push(TokenKey::ed25519_public("JWT_PREVIOUS_PUBLIC_KEYS", &public)?);
-        }
-        Ok(KeyRing { signing, previous })
-    }
-
-    /// The key that signs.
-    pub fn signing(&self) -> &TokenKey {
-        &self.signing
-    }
-
-    fn find(&self, kid: &str) -> Option<&TokenKey> {
-        std::iter::once(&self.signing).chain(&self.previous).find(|key| key.kid == kid)
-    }
-
-    /// `GET /.well-known/jwks.json`: the public keys, current first. HS256 keys are
-    /// secrets and never listed, so with HS256 only the set is empty.
-    pub fn jwks(&self) -> Value {
-        let keys: Vec<Value> =
-            std::iter::once(&self.signing).chain(&self.previous).filter_map(TokenKey::public_jwk).collect();
-        json!({ "keys": keys })
-    }
 }
 
 /// Who issues tokens and for whom: the `iss` and `aud` claims.
@@ -307,14 +109,7 @@ pub fn issue(
     let claims = Claims::new(custom)
         .set_duration_and_issuance(&time_options(now_seconds), Duration::seconds(token.ttl_seconds as i64))
         .set_not_before(moment(now_seconds));
-    let key = keys.signing();
-    let header = Header::empty().with_key_id(key.kid.clone()).with_token_type("JWT");
-    let signed = match &key.material {
-        KeyMaterial::Hmac(secret) => Hs256.token(&header, &claims, secret),
-        KeyMaterial::Ed25519 { secret: Some(secret), .. } => Ed25519.token(&header, &claims, secret),
-        KeyMaterial::Ed25519 { secret: None, .. } => return Err("the signing key has no private half".into()),
-    };
-    signed.map_err(|error| format!("cannot sign a token: {error}"))
+    keys.signing().sign(&claims)
 }
 
 /// Checks a token fully: form, algorithm, key id, signature, `exp`, `nbf`, `iss`, `aud`
@@ -327,21 +122,7 @@ pub fn verify(
     now_seconds: u64,
 ) -> Result<VerifiedToken, AuthError> {
     let untrusted = UntrustedToken::new(token).map_err(|_| AuthError::Malformed)?;
-    // A missing, unknown or retired `kid` has no key to verify with.
-    let key =
-        untrusted.header().key_id.as_deref().and_then(|kid| keys.find(kid)).ok_or(AuthError::BadSignature)?;
-    let validated = match &key.material {
-        KeyMaterial::Hmac(secret) => Hs256.validator::<SessionClaims>(secret).validate(&untrusted),
-        KeyMaterial::Ed25519 { public, .. } => {
-            Ed25519.validator::<SessionClaims>(public).validate(&untrusted)
-        }
-    };
-    let token = validated.map_err(|error| match error {
-        ValidationError::AlgorithmMismatch { .. } | ValidationError::InvalidSignature => {
-            AuthError::BadSignature
-        }
-        _ => AuthError::Malformed,
-    })?;
+    let token = keys.validate::<SessionClaims>(&untrusted)?;
     let claims = token.claims();
     let options = time_options(now_seconds);
     claims.validate_expiration(&options).map_err(|error| match error {
@@ -379,7 +160,12 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::key_ring::KeySettings;
     use crate::domain::random::SecureRandom;
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    use jwt_compact::alg::{Hs256, Hs256Key};
+    use jwt_compact::{AlgorithmExt, Header};
+    use serde_json::{json, Value};
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
     const NOW: u64 = 1_700_000_000;
@@ -454,17 +240,10 @@ mod tests {
     }
 
     #[test]
-    fn short_or_missing_secrets_cannot_sign() {
-        let missing = KeyRing::from_settings(&KeySettings::default()).err();
-        assert_eq!(missing, Some(KeyError::Missing("JWT_SECRET")));
-        assert_eq!(KeyRing::hs256("short").err(), Some(KeyError::TooShort { name: "JWT_SECRET", bytes: 5 }));
-    }
-
-    #[test]
     fn alg_none_is_refused() {
         let token = sign(TokenKind::Access, NOW, 60);
         let payload = token.split('.').nth(1).unwrap();
-        let kid = KeyRing::hs256(SECRET).unwrap().signing().kid.clone();
+        let kid = KeyRing::hs256(SECRET).unwrap().signing().kid().to_string();
         let header = b64(&format!(r#"{{"alg":"none","typ":"JWT","kid":"{kid}"}}"#));
         for forged in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
             assert!(check(&forged, None, NOW).is_err(), "{forged}");
@@ -475,7 +254,7 @@ mod tests {
     fn another_algorithm_in_the_header_is_refused() {
         let token = sign(TokenKind::Access, NOW, 60);
         let mut parts: Vec<&str> = token.split('.').collect();
-        let kid = KeyRing::hs256(SECRET).unwrap().signing().kid.clone();
+        let kid = KeyRing::hs256(SECRET).unwrap().signing().kid().to_string();
         let header = b64(&format!(r#"{{"alg":"HS512","kid":"{kid}"}}"#));
         parts[0] = &header;
         assert_eq!(check(&parts.join("."), None, NOW), Err(AuthError::BadSignature));
@@ -489,7 +268,7 @@ mod tests {
         let token = issue(&other, &scope(), new, NOW * 1000, &SecureRandom).unwrap();
         assert_eq!(check(&token, None, NOW), Err(AuthError::BadSignature));
         // Even with our key id in its header.
-        let own_kid = KeyRing::hs256(SECRET).unwrap().signing().kid.clone();
+        let own_kid = KeyRing::hs256(SECRET).unwrap().signing().kid().to_string();
         let header = b64(&format!(r#"{{"alg":"HS256","kid":"{own_kid}","typ":"JWT"}}"#));
         let rest: Vec<&str> = token.splitn(2, '.').collect();
         assert_eq!(check(&format!("{header}.{}", rest[1]), None, NOW), Err(AuthError::BadSignature));
@@ -545,9 +324,9 @@ mod tests {
         let get = |name: &str| settings.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string());
         KeyRing::from_settings(&KeySettings {
             algorithm: get("alg"),
-            secret: get("secret"),
-            private_key: get("private"),
-            previous_secrets: get("previous"),
+            secret: get("secret").map(Into::into),
+            private_key: get("private").map(Into::into),
+            previous_secrets: get("previous").map(Into::into),
             previous_public_keys: get("previous_public"),
         })
         .unwrap()
@@ -566,24 +345,11 @@ mod tests {
         let rotated = ring(&[("secret", NEW), ("previous", &format!("x{}, {SECRET}", "y".repeat(40)))]);
         assert!(verify(&rotated, &scope(), &old_token, None, NOW).is_ok());
         let new_token = sign_with(&rotated);
-        let new_kid = KeyRing::hs256(NEW).unwrap().signing().kid.clone();
+        let new_kid = KeyRing::hs256(NEW).unwrap().signing().kid().to_string();
         assert_eq!(serde_json::from_str::<Value>(&part(&new_token, 0)).unwrap()["kid"], json!(new_kid));
         let retired = ring(&[("secret", NEW)]);
         assert_eq!(verify(&retired, &scope(), &old_token, None, NOW), Err(AuthError::BadSignature));
         assert!(verify(&retired, &scope(), &new_token, None, NOW).is_ok());
-    }
-
-    #[test]
-    fn a_short_previous_secret_is_refused_not_skipped() {
-        let settings = KeySettings {
-            secret: Some(SECRET.into()),
-            previous_secrets: Some("short".into()),
-            ..KeySettings::default()
-        };
-        assert_eq!(
-            KeyRing::from_settings(&settings).err(),
-            Some(KeyError::TooShort { name: "JWT_PREVIOUS_SECRETS", bytes: 5 })
-        );
     }
 
     #[test]
@@ -628,20 +394,5 @@ mod tests {
         let claims = Claims::new(serde_json::json!({"iss": "login"}));
         let forged = Hs256.token(&header, &claims, &Hs256Key::new(&public)).unwrap();
         assert_eq!(verify(&keys, &scope(), &forged, None, NOW), Err(AuthError::BadSignature));
-    }
-
-    #[test]
-    fn malformed_key_settings_name_the_variable() {
-        let error = KeyRing::from_settings(&KeySettings {
-            algorithm: Some("EdDSA".into()),
-            private_key: Some("abc".into()),
-            ..KeySettings::default()
-        });
-        assert!(error.err().unwrap().to_string().contains("JWT_PRIVATE_KEY"));
-        let error = KeyRing::from_settings(&KeySettings {
-            algorithm: Some("RS256".into()),
-            ..KeySettings::default()
-        });
-        assert!(error.err().unwrap().to_string().contains("JWT_ALG"));
     }
 }

@@ -42,6 +42,7 @@ pub const TESTS: &[SharedTest] = tests![
     a_forged_or_tampered_token_is_refused,
     unknown_paths_get_9902,
     healthz_answers_200_while_serving,
+    the_services_are_built_once_not_per_request,
     the_openapi_document_is_served,
     the_demo_page_works_in_a_real_browser,
     wrong_methods_get_9903_with_allow,
@@ -441,6 +442,27 @@ fn healthz_answers_200_while_serving(worker: &TestWorker) {
     client.request("POST", "/healthz", &[], Some(b"{}")).expect(9903, 405);
     // The bench-only route is not in this build.
     client.request("POST", "/__bench/pbkdf2", &[], Some(b"{}")).expect(9902, 404);
+}
+
+/// Settings, the key ring and the adapters are built on an isolate's first request and
+/// kept: the one `isolate_ready` line per isolate does not come again however many
+/// requests follow (every route, the Durable Objects included).
+fn the_services_are_built_once_not_per_request(worker: &TestWorker) {
+    let client = worker.client();
+    let (jwt, _) = new_session(&client);
+    worker.wait_for_log_line("\"isolate_ready\"");
+    let built = || worker.log().lines().filter(|line| line.contains("\"isolate_ready\"")).count();
+    let before = built();
+    for _ in 0..10 {
+        client.post("/login/jwt/status", &json!({ "jwt": jwt })).expect(200, 200);
+        client.request("GET", "/healthz", &[], None);
+    }
+    new_session(&client);
+    let (last, marker) = post_marked(&client, "/login/jwt/status", &json!({ "jwt": jwt }));
+    last.expect(200, 200);
+    worker.wait_for_log_line(&marker);
+    assert_eq!(built(), before, "a request rebuilt the services:\n{}", worker.log());
+    assert!(before <= 2, "one build per isolate (the Worker's and the objects'), not {before}");
 }
 
 fn the_openapi_document_is_served(worker: &TestWorker) {

@@ -12,6 +12,7 @@ pub const TESTS: &[OwnTest] = tests![
     users_survive_a_restart_on_the_same_state,
     production_settings_hide_the_code_and_limit_origins,
     a_short_jwt_secret_gives_9999_and_a_logged_reason,
+    a_misconfigured_worker_keeps_cors_and_healthz_names_the_variable,
     a_pepper_peppers_new_hashes_and_upgrades_old_ones,
     the_api_matches_its_openapi_document,
 ];
@@ -63,6 +64,34 @@ fn a_short_jwt_secret_gives_9999_and_a_logged_reason() {
     assert!(!reply.text.contains("JWT_SECRET"), "no internals in the body");
     // The reason goes to the log instead, a moment after the reply.
     worker.wait_for_log_line("JWT_SECRET has a secret of 9 bytes");
+}
+
+/// A broken var is answered on every route: the API's 9999 still carries CORS (so a
+/// browser can read it), and `/healthz` turns 503 and names the variable, without its
+/// value or any secret.
+fn a_misconfigured_worker_keeps_cors_and_healthz_names_the_variable() {
+    let vars = [("ACCESS_TTL_SECONDS", "soon"), ("CORS_ALLOWED_ORIGINS", "https://app.example")];
+    let worker = TestWorker::start_with(&fresh_state_dir(), &vars);
+    let client = worker.client();
+    let health = client.request("GET", "/healthz", &[], None);
+    assert_eq!(
+        (health.status, health.json()),
+        (503, json!({"status": "misconfigured", "variable": "ACCESS_TTL_SECONDS"}))
+    );
+    assert!(!health.text.contains("soon"), "no value in a public answer: {}", health.text);
+    let from_app = [("Origin", "https://app.example"), ("Content-Type", "application/json")];
+    for path in ["/login/send/sms", "/login/register", "/login/jwt/get", "/login/jwt/status"] {
+        let reply = client.request("POST", path, &from_app, Some(b"{}"));
+        reply.expect(9999, 500);
+        assert_eq!(reply.header("access-control-allow-origin"), Some("https://app.example"), "{path}");
+        assert!(!reply.text.contains("ACCESS_TTL_SECONDS"), "no internals in the body: {}", reply.text);
+    }
+    let jwks = client.request("GET", "/.well-known/jwks.json", &from_app, None);
+    jwks.expect(9999, 500);
+    assert_eq!(jwks.header("access-control-allow-origin"), Some("https://app.example"));
+    let logged = worker.wait_for_log_line("\"misconfigured\"");
+    assert!(logged.contains("ACCESS_TTL_SECONDS must be a whole number"), "{logged}");
+    assert!(!worker.log().contains(crate::worker::TEST_JWT_SECRET), "no secret in the log");
 }
 
 /// A user registered before `PASSWORD_PEPPER` was set logs in after it is set, and leaves

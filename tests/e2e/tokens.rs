@@ -1,8 +1,9 @@
 //! Tokens that hold up: the attack table, log out everywhere, the login limits, key
 //! rotation and JWKS with an independent verifier.
 
+use login_worker::domain::key_ring::KeyRing;
 use login_worker::domain::random::SecureRandom;
-use login_worker::domain::token::{issue, KeyRing, NewToken, TokenKind, TokenScope, UserData};
+use login_worker::domain::token::{issue, NewToken, TokenKind, TokenScope, UserData};
 use serde_json::{json, Value};
 
 use crate::client::{Client, Reply};

@@ -1,4 +1,8 @@
-//! What a phone's gate does, run inside that phone's Durable Object.
+//! What a phone's code gate does ([`CodeGateCore`]), run inside that phone's Durable
+//! Object. The names: [`CodeGate`](super::ports::CodeGate) is the port the use cases call,
+//! [`CodeGateCore`] the logic behind it, with its [`CodeCodeGatePolicy`] (the `SMS_*` limits)
+//! and its [`CodeGateState`] in a [`CodeGateStorage`]; `DurableCodeGate` is the Worker's
+//! client for the object and `MemoryCodeGate` the tests' stand-in.
 //!
 //! Why the invariants hold (see also the README). Inside the object, a storage call
 //! keeps the object's input gate closed, so a load followed by a save is atomic; any
@@ -22,16 +26,16 @@
 //!   phone's code in KV, always from the object's one location, where KV reads its own
 //!   writes at once; KV's cross-location delay never comes into play.
 //!
-//! Each code gets its own KV key (`<phone>:<code id>`): KV takes at most one write per
-//! second per key, and a retry right after a failed send must not hit that limit.
+//! Each code gets its own entry in the [`CodeStore`], named by the code's id: KV takes at
+//! most one write per second per key, and a retry right after a failed send must not hit
+//! that limit.
 
 use serde::{Deserialize, Serialize};
 
-use super::ports::{Claim, CodeStore, SmsSender};
-use crate::domain::clock::Clock;
+use super::ports::{Claim, Clock, CodeGateStorage, CodeStore, Randomness, SmsSender};
 use crate::domain::error::ApiError;
 use crate::domain::phone::Phone;
-use crate::domain::random::{random_id, Randomness};
+use crate::domain::random::random_id;
 use crate::domain::rate_limit::{Limit, SlidingWindow};
 use crate::domain::sms_code::{CodeSeal, SmsCode};
 
@@ -42,7 +46,7 @@ const HOLD_MILLIS: u64 = 30_000;
 /// The gate's state for one phone, kept in the object's storage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct GateState {
+pub struct CodeGateState {
     /// The current code's id, part of its KV key; empty when there is none.
     pub code_id: String,
     /// Until when (ms) the current code lives; no new code before then.
@@ -58,9 +62,9 @@ pub struct GateState {
     pub sends: SlidingWindow,
 }
 
-impl GateState {
+impl CodeGateState {
     /// Whether a guess at the current code can still be judged.
-    fn takes_guesses(&self, now: u64, policy: &GatePolicy) -> bool {
+    fn takes_guesses(&self, now: u64, policy: &CodeGatePolicy) -> bool {
         !self.code_id.is_empty()
             && !self.used
             && self.live_until > now
@@ -68,20 +72,9 @@ impl GateState {
     }
 }
 
-/// The object's own storage for [`GateState`].
-pub trait GateStateStore {
-    async fn load(&self) -> Result<GateState, ApiError>;
-    async fn save(&self, state: &GateState) -> Result<(), ApiError>;
-}
-
-/// The KV key of a phone's code.
-fn code_key(phone: &Phone, code_id: &str) -> String {
-    format!("{}:{code_id}", phone.e164())
-}
-
 /// The limits a gate keeps (the `SMS_*` settings).
 #[derive(Debug, Clone, Copy)]
-pub struct GatePolicy {
+pub struct CodeGatePolicy {
     /// A code's life, which is also the cooldown before the next.
     pub code_ttl_seconds: u64,
     /// Wrong guesses a code survives.
@@ -90,26 +83,26 @@ pub struct GatePolicy {
     pub per_phone: Limit,
 }
 
-/// The parts a gate works with.
-pub struct Gate<'a, S, C, M, K, R> {
+/// The gate's logic over the parts it works with.
+pub struct CodeGateCore<'a, S, C, M, K, R> {
     pub state: &'a S,
     pub codes: &'a C,
     pub sender: &'a M,
     pub clock: &'a K,
     pub rng: &'a R,
     pub seal: &'a CodeSeal,
-    pub policy: GatePolicy,
+    pub policy: CodeGatePolicy,
 }
 
-impl<S, C, M, K, R> Gate<'_, S, C, M, K, R>
+impl<S, C, M, K, R> CodeGateCore<'_, S, C, M, K, R>
 where
-    S: GateStateStore,
+    S: CodeGateStorage,
     C: CodeStore,
     M: SmsSender,
     K: Clock,
     R: Randomness,
 {
-    /// See [`crate::app::ports::CodeGate::issue`].
+    /// See [`CodeGate::issue`](super::ports::CodeGate::issue).
     pub async fn issue(&self, phone: &Phone) -> Result<SmsCode, ApiError> {
         let now = self.clock.now_millis();
         let mut state = self.state.load().await?;
@@ -121,22 +114,21 @@ where
             .try_record(now, self.policy.per_phone)
             .map_err(|retry_after_seconds| ApiError::RateLimited { retry_after_seconds })?;
         let code_id = random_id(self.rng);
-        let reservation = GateState {
+        let reservation = CodeGateState {
             code_id: code_id.clone(),
             live_until: now + self.policy.code_ttl_seconds * 1000,
             sends: state.sends,
-            ..GateState::default()
+            ..CodeGateState::default()
         };
         self.state.save(&reservation).await?;
 
         let code = SmsCode::generate(self.rng);
-        let key = code_key(phone, &code_id);
         let sealed = self.seal.seal(phone.e164(), &code_id, &code);
-        let sent = match self.codes.put(&key, &sealed, self.policy.code_ttl_seconds).await {
+        let sent = match self.codes.put(phone, &code_id, &sealed, self.policy.code_ttl_seconds).await {
             Ok(()) => self.sender.send(phone, &code).await.map_err(|reason| ApiError::SmsSendFailed {
                 reason: format!("provider failed for {}: {reason}", masked(phone)),
             }),
-            Err(error) => Err(error),
+            Err(fault) => Err(fault.into()),
         };
         if let Err(error) = sent {
             // Keep no code, so that the user can ask again at once, and do not count it.
@@ -144,22 +136,22 @@ where
             let mut current = self.state.load().await?;
             if current.code_id == code_id {
                 current.sends.forget(now);
-                current = GateState { sends: current.sends, ..GateState::default() };
+                current = CodeGateState { sends: current.sends, ..CodeGateState::default() };
                 self.state.save(&current).await?;
             }
-            let _ = self.codes.delete(&key).await;
+            let _ = self.codes.delete(phone, &code_id).await;
             return Err(error);
         }
         Ok(code)
     }
 
-    /// See [`crate::app::ports::CodeGate::claim`].
+    /// See [`CodeGate::claim`](super::ports::CodeGate::claim).
     pub async fn claim(&self, phone: &Phone, guess: &SmsCode) -> Result<Claim, ApiError> {
         let state = self.state.load().await?;
         if !state.takes_guesses(self.clock.now_millis(), &self.policy) {
             return Err(ApiError::WrongSmsCode);
         }
-        let sealed = self.codes.get(&code_key(phone, &state.code_id)).await?;
+        let sealed = self.codes.get(phone, &state.code_id).await?;
         // Other requests may have run during the KV read: judge on the state as it is now.
         let mut current = self.state.load().await?;
         let now = self.clock.now_millis();
@@ -182,7 +174,7 @@ where
         self.state.save(&current).await?;
         Ok(claim)
     }
-    /// See [`crate::app::ports::CodeGate::consume`].
+    /// See [`CodeGate::consume`](super::ports::CodeGate::consume).
     pub async fn consume(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError> {
         let mut state = self.state.load().await?;
         if state.held_by != claim.0 {
@@ -192,10 +184,10 @@ where
         state.held_by.clear();
         state.held_until = 0;
         self.state.save(&state).await?;
-        self.codes.delete(&code_key(phone, &state.code_id)).await
+        Ok(self.codes.delete(phone, &state.code_id).await?)
     }
 
-    /// See [`crate::app::ports::CodeGate::release`].
+    /// See [`CodeGate::release`](super::ports::CodeGate::release).
     pub async fn release(&self, claim: &Claim) -> Result<(), ApiError> {
         let mut state = self.state.load().await?;
         if state.held_by != claim.0 {
@@ -203,7 +195,7 @@ where
         }
         state.held_by.clear();
         state.held_until = 0;
-        self.state.save(&state).await
+        Ok(self.state.save(&state).await?)
     }
 }
 
@@ -218,13 +210,13 @@ pub fn masked(phone: &Phone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::in_memory::{MemoryCodes, MemoryGateState, RecordingSender, YieldingCodes};
+    use crate::app::in_memory::{MemoryCodeGateStorage, MemoryCodes, RecordingSender, YieldingCodes};
     use crate::domain::clock::FixedClock;
     use crate::domain::random::SecureRandom;
     use pollster::block_on;
 
     struct Fixture<C = MemoryCodes> {
-        state: MemoryGateState,
+        state: MemoryCodeGateStorage,
         codes: C,
         sender: RecordingSender,
     }
@@ -232,7 +224,7 @@ mod tests {
     impl<C: CodeStore + Default> Fixture<C> {
         fn new() -> Self {
             Fixture {
-                state: MemoryGateState::default(),
+                state: MemoryCodeGateStorage::default(),
                 codes: C::default(),
                 sender: RecordingSender::default(),
             }
@@ -241,8 +233,8 @@ mod tests {
         fn gate<'a>(
             &'a self,
             clock: &'a FixedClock,
-        ) -> Gate<'a, MemoryGateState, C, RecordingSender, FixedClock, SecureRandom> {
-            Gate {
+        ) -> CodeGateCore<'a, MemoryCodeGateStorage, C, RecordingSender, FixedClock, SecureRandom> {
+            CodeGateCore {
                 state: &self.state,
                 codes: &self.codes,
                 sender: &self.sender,
@@ -257,7 +249,7 @@ mod tests {
     static SEAL: std::sync::LazyLock<CodeSeal> =
         std::sync::LazyLock::new(|| CodeSeal::new(&[9; 32]).unwrap());
 
-    const POLICY: GatePolicy = GatePolicy {
+    const POLICY: CodeGatePolicy = CodeGatePolicy {
         code_ttl_seconds: 300,
         max_guesses: 5,
         per_phone: Limit { max: 10, window_seconds: 86_400 },
@@ -350,7 +342,7 @@ mod tests {
         let gate = f.gate(&clock);
         let wrong = other_than(&code);
         let (guess, right) =
-            block_on(futures_join(gate.claim(&phone(), &wrong), gate.claim(&phone(), &code)));
+            block_on(futures_util::future::join(gate.claim(&phone(), &wrong), gate.claim(&phone(), &code)));
         assert_eq!(guess, Err(ApiError::WrongSmsCode));
         assert!(right.is_ok(), "{right:?}");
     }
@@ -361,7 +353,8 @@ mod tests {
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
         let gate = f.gate(&clock);
-        let (a, b) = block_on(futures_join(gate.claim(&phone(), &code), gate.claim(&phone(), &code)));
+        let (a, b) =
+            block_on(futures_util::future::join(gate.claim(&phone(), &code), gate.claim(&phone(), &code)));
         assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
     }
 
@@ -460,13 +453,5 @@ mod tests {
     #[test]
     fn masked_phones_keep_country_and_last_digits() {
         assert_eq!(masked(&phone()), "+86139****9999");
-    }
-
-    /// Polls two futures in turn until both are done, as one object's event loop would.
-    async fn futures_join<A: std::future::Future, B: std::future::Future>(
-        a: A,
-        b: B,
-    ) -> (A::Output, B::Output) {
-        futures_util::future::join(a, b).await
     }
 }

@@ -1,0 +1,46 @@
+//! Reading a request body, no further than the limit.
+
+use futures_util::StreamExt;
+use worker::Request;
+
+use crate::domain::error::{ApiError, ValidationError};
+use crate::domain::requests::MAX_BODY_BYTES;
+
+/// How much of an oversized body without a declared length is read (and dropped) before
+/// answering 413.
+const DRAIN_LIMIT_BYTES: usize = 8 << 20;
+
+/// The body, read no further than the limit: a declared length over it is refused before
+/// reading, and a chunked upload as soon as it passes it, so that a huge body can never
+/// fill the Worker's 128 MB of memory.
+pub async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let too_large = ApiError::Invalid(ValidationError::BodyTooLarge);
+    let declared =
+        req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(too_large);
+    }
+    // No body at all (a POST without one) reads as empty, which is no JSON object.
+    let Ok(mut stream) = req.stream() else { return Ok(Vec::new()) };
+    let mut body = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        // An unreadable body (a broken upload) is as good as no JSON object.
+        let chunk = chunk.map_err(|_| ApiError::Invalid(ValidationError::BodyNotObject))?;
+        seen += chunk.len();
+        if seen > MAX_BODY_BYTES {
+            // Past the limit the rest is read and dropped, up to a bound: answering while
+            // the client is still uploading can cost it the answer (seen under wrangler
+            // dev as "Network connection lost" instead of the 413).
+            if seen > DRAIN_LIMIT_BYTES {
+                break;
+            }
+            continue;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(too_large);
+    }
+    Ok(body)
+}

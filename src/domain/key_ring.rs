@@ -1,0 +1,328 @@
+//! The keys tokens are signed and checked with: the key that signs and the previous keys
+//! that still verify, so that keys can rotate without logging everyone out.
+//!
+//! A key names its own algorithm, and a token is checked with the algorithm of the key its
+//! `kid` selects, never the one its header claims (so `none`, or HS256 "signed" with a
+//! public key, never verifies); a [`TokenKey`] cannot be made from a secret under 32
+//! bytes. Built once per isolate from [`KeySettings`].
+
+use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use ed25519_compact::{KeyPair, PublicKey, SecretKey, Seed};
+use jwt_compact::alg::{Ed25519, Hs256, Hs256Key};
+use jwt_compact::{AlgorithmExt, Claims, Header, Token, UntrustedToken, ValidationError};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::error::AuthError;
+use super::settings::ConfigError;
+
+/// HS256 needs a key at least as long as its hash (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// What a key signs and checks with.
+enum KeyMaterial {
+    Hmac(Hs256Key),
+    /// An Ed25519 key pair, or only its public half (a previous key that still verifies).
+    Ed25519 {
+        secret: Option<SecretKey>,
+        public: PublicKey,
+    },
+}
+
+/// One key of the ring, with its key id: derived from the key, so every instance of the
+/// Worker names the same key the same way without more configuration. 8 bytes of SHA-256
+/// say nothing useful about a secret of 32 bytes or more.
+pub struct TokenKey {
+    material: KeyMaterial,
+    kid: String,
+}
+
+/// Why the keys cannot be used; names the variable at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    Missing(&'static str),
+    TooShort { name: &'static str, bytes: usize },
+    Malformed { name: &'static str, reason: String },
+}
+
+impl KeyError {
+    /// The variable at fault.
+    pub fn variable(&self) -> &'static str {
+        match self {
+            KeyError::Missing(name) | KeyError::TooShort { name, .. } | KeyError::Malformed { name, .. } => {
+                name
+            }
+        }
+    }
+}
+
+impl From<KeyError> for ConfigError {
+    fn from(error: KeyError) -> ConfigError {
+        ConfigError::new(error.variable(), error.to_string())
+    }
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyError::Missing(name) => write!(f, "{name} is not set"),
+            KeyError::TooShort { name, bytes } => {
+                write!(f, "{name} has a secret of {bytes} bytes; at least {MIN_SECRET_BYTES} are needed")
+            }
+            KeyError::Malformed { name, reason } => write!(f, "{name}: {reason}"),
+        }
+    }
+}
+
+fn key_id(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(&Sha256::digest(bytes)[..8])
+}
+
+/// 32 bytes in base64url or standard base64 (padded or not).
+fn decode_32(name: &'static str, text: &str) -> Result<[u8; 32], KeyError> {
+    let text = text.trim().trim_end_matches('=');
+    let bytes = Base64UrlUnpadded::decode_vec(text)
+        .or_else(|_| Base64::decode_vec(&format!("{text}{}", "=".repeat((4 - text.len() % 4) % 4))))
+        .map_err(|_| KeyError::Malformed { name, reason: "not base64".into() })?;
+    bytes.try_into().map_err(|bytes: Vec<u8>| KeyError::Malformed {
+        name,
+        reason: format!("{} bytes where an Ed25519 key has 32", bytes.len()),
+    })
+}
+
+impl TokenKey {
+    /// An HS256 key from a secret of at least 32 bytes.
+    pub fn hs256(name: &'static str, secret: &str) -> Result<TokenKey, KeyError> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(KeyError::TooShort { name, bytes: secret.len() });
+        }
+        Ok(TokenKey {
+            material: KeyMaterial::Hmac(Hs256Key::new(secret.as_bytes())),
+            kid: key_id(secret.as_bytes()),
+        })
+    }
+
+    /// An Ed25519 key pair from its 32-byte seed (`openssl rand -base64 32`).
+    pub fn ed25519_private(name: &'static str, seed: &str) -> Result<TokenKey, KeyError> {
+        let pair = KeyPair::from_seed(Seed::new(decode_32(name, seed)?));
+        Ok(TokenKey {
+            kid: key_id(pair.pk.as_ref()),
+            material: KeyMaterial::Ed25519 { secret: Some(pair.sk), public: pair.pk },
+        })
+    }
+
+    /// An Ed25519 public key (32 bytes), which verifies but cannot sign.
+    pub fn ed25519_public(name: &'static str, public: &str) -> Result<TokenKey, KeyError> {
+        let public = PublicKey::new(decode_32(name, public)?);
+        Ok(TokenKey { kid: key_id(public.as_ref()), material: KeyMaterial::Ed25519 { secret: None, public } })
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The JWS `alg` this key signs with.
+    pub fn algorithm(&self) -> &'static str {
+        match self.material {
+            KeyMaterial::Hmac(_) => "HS256",
+            KeyMaterial::Ed25519 { .. } => "EdDSA",
+        }
+    }
+
+    /// The public JWK (RFC 8037) of an Ed25519 key; a secret key has none.
+    pub fn public_jwk(&self) -> Option<Value> {
+        match &self.material {
+            KeyMaterial::Hmac(_) => None,
+            KeyMaterial::Ed25519 { public, .. } => Some(json!({
+                "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": self.kid,
+                "x": Base64UrlUnpadded::encode_string(public.as_ref()),
+            })),
+        }
+    }
+
+    /// Signs `claims` with this key, naming it in the header's `kid`.
+    pub fn sign<T: Serialize>(&self, claims: &Claims<T>) -> Result<String, String> {
+        let header = Header::empty().with_key_id(self.kid.clone()).with_token_type("JWT");
+        let signed = match &self.material {
+            KeyMaterial::Hmac(secret) => Hs256.token(&header, claims, secret),
+            KeyMaterial::Ed25519 { secret: Some(secret), .. } => Ed25519.token(&header, claims, secret),
+            KeyMaterial::Ed25519 { secret: None, .. } => {
+                return Err("the signing key has no private half".into())
+            }
+        };
+        signed.map_err(|error| format!("cannot sign a token: {error}"))
+    }
+
+    /// Prints the public key of a seed, for `JWT_PREVIOUS_PUBLIC_KEYS` after a rotation.
+    pub fn public_key_base64url(&self) -> Option<String> {
+        match &self.material {
+            KeyMaterial::Hmac(_) => None,
+            KeyMaterial::Ed25519 { public, .. } => Some(Base64UrlUnpadded::encode_string(public.as_ref())),
+        }
+    }
+}
+
+/// The key that signs new tokens, and the previous keys that still verify old ones.
+pub struct KeyRing {
+    signing: TokenKey,
+    previous: Vec<TokenKey>,
+}
+
+/// The `JWT_*` settings a key ring is made from. The secrets print as `[REDACTED]`.
+#[derive(Debug, Clone, Default)]
+pub struct KeySettings {
+    /// `JWT_ALG`: `HS256` (default) or `EdDSA`.
+    pub algorithm: Option<String>,
+    /// `JWT_SECRET`: the HS256 secret.
+    pub secret: Option<SecretString>,
+    /// `JWT_PRIVATE_KEY`: the Ed25519 seed, for `EdDSA`.
+    pub private_key: Option<SecretString>,
+    /// `JWT_PREVIOUS_SECRETS`: comma-separated HS256 secrets that still verify.
+    pub previous_secrets: Option<SecretString>,
+    /// `JWT_PREVIOUS_PUBLIC_KEYS`: comma-separated Ed25519 public keys that still verify.
+    pub previous_public_keys: Option<String>,
+}
+
+impl KeyRing {
+    /// A ring of one HS256 key.
+    pub fn hs256(secret: &str) -> Result<KeyRing, KeyError> {
+        Ok(KeyRing { signing: TokenKey::hs256("JWT_SECRET", secret)?, previous: vec![] })
+    }
+
+    /// The ring the settings describe. Every key must be usable: a previous secret under
+    /// 32 bytes is refused like a current one, rather than quietly skipped.
+    pub fn from_settings(settings: &KeySettings) -> Result<KeyRing, KeyError> {
+        let signing = match settings.algorithm.as_deref().unwrap_or("HS256") {
+            "HS256" => TokenKey::hs256(
+                "JWT_SECRET",
+                settings.secret.as_ref().ok_or(KeyError::Missing("JWT_SECRET"))?.expose_secret(),
+            )?,
+            "EdDSA" => TokenKey::ed25519_private(
+                "JWT_PRIVATE_KEY",
+                settings.private_key.as_ref().ok_or(KeyError::Missing("JWT_PRIVATE_KEY"))?.expose_secret(),
+            )?,
+            other => {
+                return Err(KeyError::Malformed {
+                    name: "JWT_ALG",
+                    reason: format!("{other:?} is not HS256 or EdDSA"),
+                })
+            }
+        };
+        let list = |text: Option<&str>| -> Vec<String> {
+            text.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        };
+        let mut previous = Vec::new();
+        for secret in list(settings.previous_secrets.as_ref().map(|s| s.expose_secret())) {
+            previous.push(TokenKey::hs256("JWT_PREVIOUS_SECRETS", &secret)?);
+        }
+        for public in list(settings.previous_public_keys.as_deref()) {
+            previous.push(TokenKey::ed25519_public("JWT_PREVIOUS_PUBLIC_KEYS", &public)?);
+        }
+        Ok(KeyRing { signing, previous })
+    }
+
+    /// How many keys verify: the signing key and the previous ones.
+    pub fn key_count(&self) -> usize {
+        1 + self.previous.len()
+    }
+
+    /// The key that signs.
+    pub fn signing(&self) -> &TokenKey {
+        &self.signing
+    }
+
+    fn find(&self, kid: &str) -> Option<&TokenKey> {
+        std::iter::once(&self.signing).chain(&self.previous).find(|key| key.kid == kid)
+    }
+
+    /// Checks the signature with the key the token's `kid` selects, in that key's own
+    /// algorithm. A missing, unknown or retired `kid` has no key to verify with. Claims
+    /// are the caller's to check.
+    pub fn validate<T: DeserializeOwned + Clone>(
+        &self,
+        untrusted: &UntrustedToken<'_>,
+    ) -> Result<Token<T>, AuthError> {
+        let key = untrusted
+            .header()
+            .key_id
+            .as_deref()
+            .and_then(|kid| self.find(kid))
+            .ok_or(AuthError::BadSignature)?;
+        let validated = match &key.material {
+            KeyMaterial::Hmac(secret) => Hs256.validator::<T>(secret).validate(untrusted),
+            KeyMaterial::Ed25519 { public, .. } => Ed25519.validator::<T>(public).validate(untrusted),
+        };
+        validated.map_err(|error| match error {
+            ValidationError::AlgorithmMismatch { .. } | ValidationError::InvalidSignature => {
+                AuthError::BadSignature
+            }
+            _ => AuthError::Malformed,
+        })
+    }
+
+    /// `GET /.well-known/jwks.json`: the public keys, current first. HS256 keys are
+    /// secrets and never listed, so with HS256 only the set is empty.
+    pub fn jwks(&self) -> Value {
+        let keys: Vec<Value> =
+            std::iter::once(&self.signing).chain(&self.previous).filter_map(TokenKey::public_jwk).collect();
+        json!({ "keys": keys })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn short_or_missing_secrets_cannot_sign() {
+        let missing = KeyRing::from_settings(&KeySettings::default()).err();
+        assert_eq!(missing, Some(KeyError::Missing("JWT_SECRET")));
+        assert_eq!(KeyRing::hs256("short").err(), Some(KeyError::TooShort { name: "JWT_SECRET", bytes: 5 }));
+    }
+
+    #[test]
+    fn a_short_previous_secret_is_refused_not_skipped() {
+        let settings = KeySettings {
+            secret: Some(SECRET.into()),
+            previous_secrets: Some("short".into()),
+            ..KeySettings::default()
+        };
+        assert_eq!(
+            KeyRing::from_settings(&settings).err(),
+            Some(KeyError::TooShort { name: "JWT_PREVIOUS_SECRETS", bytes: 5 })
+        );
+    }
+
+    #[test]
+    fn malformed_key_settings_name_the_variable() {
+        let error = KeyRing::from_settings(&KeySettings {
+            algorithm: Some("EdDSA".into()),
+            private_key: Some("abc".into()),
+            ..KeySettings::default()
+        });
+        let error = ConfigError::from(error.err().unwrap());
+        assert_eq!(error.variable, "JWT_PRIVATE_KEY");
+        assert!(error.to_string().contains("JWT_PRIVATE_KEY"));
+        let error = KeyRing::from_settings(&KeySettings {
+            algorithm: Some("RS256".into()),
+            ..KeySettings::default()
+        });
+        assert!(error.err().unwrap().to_string().contains("JWT_ALG"));
+    }
+
+    #[test]
+    fn the_settings_debug_output_hides_the_secrets() {
+        let settings = KeySettings {
+            secret: Some(SECRET.into()),
+            previous_secrets: Some("another secret that is long enough!!".into()),
+            ..KeySettings::default()
+        };
+        let text = format!("{settings:?}");
+        assert!(!text.contains(SECRET) && !text.contains("another secret"), "{text}");
+    }
+}
