@@ -66,30 +66,37 @@ impl<P: Protocol> ObjectClient<P> {
 
     /// Sends `call` to the object named `name` and returns its reply or its error.
     pub async fn call(&self, name: &str, call: &P::Call) -> Result<P::Reply, ApiError> {
-        match self.call_object(name, call).await? {
+        let doing = format!("call {}", P::BINDING);
+        let body = serde_json::to_string(call).or_fault(Backend::Runtime, &doing)?;
+        let answer = post_to_object(&self.namespace, name, P::BINDING, body).await?;
+        match serde_json::from_str(&answer).or_fault(Backend::DurableObject, &doing)? {
             Answer::Reply(reply) => Ok(reply),
             Answer::Error(error) => Err(error),
         }
     }
-
-    async fn call_object(&self, name: &str, call: &P::Call) -> Result<Answer<P::Reply>, Fault> {
-        let doing = format!("call {}", P::BINDING);
-        let stub = self
-            .namespace
-            .id_from_name(name)
-            .and_then(|id| id.get_stub())
-            .or_fault(Backend::DurableObject, &doing)?;
-        let body = serde_json::to_string(call).or_fault(Backend::Runtime, &doing)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let url = format!("https://durable-object/{}", P::BINDING);
-        let request = Request::new_with_init(&url, &init).or_fault(Backend::Runtime, &doing)?;
-        let mut response = stub.fetch_with_request(request).await.or_fault(Backend::DurableObject, &doing)?;
-        response.json::<Answer<P::Reply>>().await.or_fault(Backend::DurableObject, &doing)
-    }
 }
 
-/// A reply that belongs to another call: the two sides of a protocol disagree.
-pub fn unexpected<P: Protocol>(reply: &impl std::fmt::Debug) -> ApiError {
-    Fault::Protocol(format!("{} answered with {reply:?}", P::BINDING)).into()
+/// The part of a call that does not depend on the protocol, compiled once rather than
+/// once per object kind: POSTs `body` to the object named `name`, returns its answer's text.
+async fn post_to_object(
+    namespace: &ObjectNamespace,
+    name: &str,
+    binding: &str,
+    body: String,
+) -> Result<String, Fault> {
+    let doing = format!("call {binding}");
+    let stub =
+        namespace.id_from_name(name).and_then(|id| id.get_stub()).or_fault(Backend::DurableObject, &doing)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let url = format!("https://durable-object/{binding}");
+    let request = Request::new_with_init(&url, &init).or_fault(Backend::Runtime, &doing)?;
+    let mut response = stub.fetch_with_request(request).await.or_fault(Backend::DurableObject, &doing)?;
+    response.text().await.or_fault(Backend::DurableObject, &doing)
+}
+
+/// A reply that belongs to another call: the two sides of a protocol disagree. (The
+/// reply is not printed: its `Debug` would cost wasm for a case that is a bug.)
+pub fn unexpected<P: Protocol>() -> ApiError {
+    Fault::Protocol(format!("{} answered another call's reply", P::BINDING)).into()
 }

@@ -125,7 +125,7 @@ impl RateLimiter for DurableRateWindows {
     async fn take(&self, key: &str, limit: Limit) -> std::result::Result<u64, ApiError> {
         match self.call(key, &WindowCall::Take(limit)).await? {
             WindowReply::Taken(stamp) => Ok(stamp),
-            other => Err(unexpected::<RateWindowProtocol>(&other)),
+            _ => Err(unexpected::<RateWindowProtocol>()),
         }
     }
 

@@ -10,6 +10,7 @@
 use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use worker::Env;
 
@@ -37,7 +38,6 @@ use crate::domain::requests::{
 use crate::domain::settings::{AllowedOrigins, ConfigError, Settings};
 use crate::domain::sms_code::{CodeSeal, MIN_CODE_SECRET_BYTES};
 use crate::domain::token::TokenScope;
-use secrecy::ExposeSecret;
 
 /// What an isolate was built into: the services, or the configuration error it answers
 /// every request with.

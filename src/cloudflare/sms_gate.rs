@@ -112,7 +112,7 @@ impl CodeGate for DurableCodeGate {
     async fn issue(&self, phone: &Phone) -> std::result::Result<SmsCode, ApiError> {
         match self.call(phone.e164(), &GateCall::Issue { phone: e164(phone) }).await? {
             GateReply::Issued(code) => Ok(code),
-            other => Err(unexpected::<CodeGateProtocol>(&other)),
+            _ => Err(unexpected::<CodeGateProtocol>()),
         }
     }
 
@@ -120,7 +120,7 @@ impl CodeGate for DurableCodeGate {
         let call = GateCall::Claim { phone: e164(phone), code: code.clone() };
         match self.call(phone.e164(), &call).await? {
             GateReply::Claimed(claim) => Ok(claim),
-            other => Err(unexpected::<CodeGateProtocol>(&other)),
+            _ => Err(unexpected::<CodeGateProtocol>()),
         }
     }
 

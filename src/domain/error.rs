@@ -122,7 +122,12 @@ pub enum AuthError {
 
 /// What failed outside the API's own rules, said by the adapter that saw it. Never sent to
 /// a client: [`ApiError::Internal`] answers 9999 and the log gets this.
+///
+/// A fault crosses from a Durable Object to the Worker as its text (it is only ever
+/// logged), so it arrives as [`Fault::InObject`]: the structure would cost wasm and
+/// serve nothing there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
 #[non_exhaustive]
 pub enum Fault {
     /// A var or secret is missing or malformed.
@@ -135,10 +140,24 @@ pub enum Fault {
     /// Two parts of this Worker disagree (a Durable Object answered a call with the
     /// answer to another): a bug, not bad input.
     Protocol(String),
+    /// A fault inside a Durable Object, as the object told it.
+    InObject(String),
+}
+
+impl From<Fault> for String {
+    fn from(fault: Fault) -> String {
+        fault.to_string()
+    }
+}
+
+impl From<String> for Fault {
+    fn from(text: String) -> Fault {
+        Fault::InObject(text)
+    }
 }
 
 /// The backends a [`Fault`] can come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     D1,
     Kv,
@@ -163,6 +182,7 @@ impl fmt::Display for Fault {
             Fault::Backend { backend, doing, cause } => write!(f, "{backend:?} failed to {doing}: {cause}"),
             Fault::Crypto(reason) => write!(f, "crypto: {reason}"),
             Fault::Protocol(reason) => write!(f, "protocol: {reason}"),
+            Fault::InObject(text) => write!(f, "in a Durable Object: {text}"),
         }
     }
 }
@@ -242,6 +262,17 @@ mod tests {
         let error = ApiError::from(fault.clone());
         assert_eq!(error.code(), 9999);
         assert_eq!(error.log_detail(), Some(fault.to_string()));
+    }
+
+    #[test]
+    fn a_fault_crosses_a_durable_object_as_its_text() {
+        let fault = Fault::backend(Backend::ObjectStorage, "save a gate", "storage is full");
+        let error = ApiError::from(fault);
+        let crossed: ApiError = serde_json::from_str(&serde_json::to_string(&error).unwrap()).unwrap();
+        assert_eq!(
+            crossed.log_detail().as_deref(),
+            Some("in a Durable Object: ObjectStorage failed to save a gate: storage is full")
+        );
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use chrono::FixedOffset;
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 
 use super::key_ring::KeySettings;
 use super::password::PasswordPolicy;
@@ -116,7 +115,7 @@ pub struct SmsSettings {
 
 /// Why the configuration cannot be used: the variable at fault and a sentence that names
 /// it. Never holds a secret's value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     pub variable: String,
     pub reason: String,
