@@ -15,7 +15,7 @@ use login_worker::domain::requests::{
 /// of allowed size, in which case only a field's rule (422) may fail.
 fn check_error(parser: &str, error: &ApiError, object_ok: bool, body: &[u8]) {
     assert_eq!(error.code(), 9906, "{parser}: {error:?} for {body:?}");
-    let status = error.http_status();
+    let status = login_worker::domain::envelope::http_status(&error);
     assert!(matches!(status, 400 | 413 | 422), "{parser}: HTTP {status} for {body:?}");
     if object_ok {
         assert_eq!(status, 422, "{parser}: {error:?} for an object body {body:?}");

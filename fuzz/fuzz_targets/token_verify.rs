@@ -10,7 +10,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use login_worker::domain::token::{KeyRing, TokenKind, LEEWAY_SECONDS};
+use login_worker::domain::key_ring::KeyRing;
+use login_worker::domain::token::{TokenKind, LEEWAY_SECONDS};
 use login_worker_fuzz::{keys, scope, verify_token, Genuine, NOW};
 
 struct Fixture {

@@ -16,8 +16,9 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 
 use login_worker::domain::error::AuthError;
 use login_worker::domain::random::SequenceRandom;
+use login_worker::domain::key_ring::{KeyRing, KeySettings, TokenKey};
 use login_worker::domain::token::{
-    issue, verify, KeyRing, KeySettings, NewToken, TokenKey, TokenKind, TokenScope, UserData, VerifiedToken,
+    issue, verify, NewToken, TokenKind, TokenScope, UserData, VerifiedToken,
 };
 
 /// The current HS256 secret (40 bytes, over the 32-byte minimum).

@@ -1,6 +1,6 @@
 //! What a phone's code gate does ([`CodeGateCore`]), run inside that phone's Durable
 //! Object. The names: [`CodeGate`](super::ports::CodeGate) is the port the use cases call,
-//! [`CodeGateCore`] the logic behind it, with its [`CodeCodeGatePolicy`] (the `SMS_*` limits)
+//! [`CodeGateCore`] the logic behind it, with its [`CodeGatePolicy`] (the `SMS_*` limits)
 //! and its [`CodeGateState`] in a [`CodeGateStorage`]; `DurableCodeGate` is the Worker's
 //! client for the object and `MemoryCodeGate` the tests' stand-in.
 //!

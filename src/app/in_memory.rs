@@ -106,7 +106,7 @@ impl MemoryCodes {
     }
 }
 
-/// The key of a code, as the KV store has its own.
+/// Where this stand-in keeps a code (the KV store names its keys in `kv_stores::code_key`).
 fn entry(phone: &Phone, code_id: &str) -> String {
     format!("{}:{code_id}", phone.e164())
 }

@@ -1,7 +1,8 @@
 //! The one way the Worker talks to a Durable Object. Each object declares a [`Protocol`]:
 //! an enum of the calls it takes and the type of its replies. A call is `POST`ed as JSON;
-//! the object answers with an [`Answer`]: its reply, or the API error it decided, as it
-//! is (so a 9905 or 50017 made inside the object reaches the envelope unchanged).
+//! the object answers with an [`Answer`]: its reply, or the API error it decided (so a
+//! 9905 or 50017 made inside the object reaches the envelope unchanged; a fault inside
+//! it arrives as its text, for the log).
 
 use std::marker::PhantomData;
 

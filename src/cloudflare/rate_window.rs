@@ -1,6 +1,6 @@
 //! The `RateWindow` Durable Object: one sliding window of events per key (SMS sends per
-//! client IP, failed logins per account and per IP), and the Worker's client for it. An
-//! object handles one request at a time between storage calls, and each operation here is a load and a save with no
+//! client IP, failed logins per account and per IP), and the Worker's client for it.
+//! An object handles one request at a time between storage calls, and each operation here is a load and a save with no
 //! other await between, so concurrent requests are counted one by one, wherever in the
 //! world they arrive: what a limit in KV (eventually consistent) could not promise.
 
@@ -130,10 +130,17 @@ impl RateLimiter for DurableRateWindows {
     }
 
     async fn give_back(&self, key: &str, stamp: u64) -> std::result::Result<(), ApiError> {
-        self.call(key, &WindowCall::GiveBack(stamp)).await.map(|_| ())
+        done(self.call(key, &WindowCall::GiveBack(stamp)).await?)
     }
 
     async fn clear(&self, key: &str) -> std::result::Result<(), ApiError> {
-        self.call(key, &WindowCall::Clear).await.map(|_| ())
+        done(self.call(key, &WindowCall::Clear).await?)
+    }
+}
+
+fn done(reply: WindowReply) -> std::result::Result<(), ApiError> {
+    match reply {
+        WindowReply::Done => Ok(()),
+        WindowReply::Taken(_) => Err(unexpected::<RateWindowProtocol>()),
     }
 }

@@ -55,10 +55,11 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
 }
 
 async fn route(req: &mut Request, path: &str, method: &Method, isolate: &Isolate, caller: &Caller) -> Reply {
-    let get = matches!(method, Method::Get | Method::Head);
+    let get = *method == Method::Get;
     match Endpoint::from_path(path) {
         None => match path {
-            "/healthz" if get => documents::health(isolate),
+            // Monitors may probe with HEAD.
+            "/healthz" if get || *method == Method::Head => documents::health(isolate),
             "/openapi.json" if get => documents::openapi(),
             "/.well-known/jwks.json" if get => documents::jwks(isolate),
             "/" if get => documents::demo_page(),

@@ -1,13 +1,17 @@
 //! The application, built once per isolate: the parsed settings, the key ring, the code
 //! seal and the D1, KV and Durable Object implementations of the ports, made from the
-//! `Env` on the first request and kept (vars, secrets and bindings are fixed for an
-//! isolate's life). Each endpoint is one method, which hands these to its use case.
+//! `Env` on the first request and kept. That relies on vars, secrets and bindings being
+//! fixed for an isolate's life: changing one (`wrangler deploy`, `wrangler secret put`)
+//! makes a new version of the Worker, which Cloudflare serves from new isolates. Each
+//! endpoint is one method, which hands these to its use case.
 //!
-//! To add an endpoint: its request type in `domain::requests`, its use case in `app/`, a
-//! method here, and an arm in `router::call_endpoint` (plus `domain::endpoint` for its
-//! path).
+//! To add an endpoint: its path in `domain::endpoint`, its request type in
+//! `domain::requests`, its use case in `app/` (with any new port in `app::ports`), a
+//! method here, an arm in `router::call_endpoint`, and the path in `scripts/openapi.py`.
 
-use std::cell::{Cell, OnceCell};
+#[cfg(feature = "bench")]
+use std::cell::Cell;
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use secrecy::ExposeSecret;
@@ -68,7 +72,7 @@ pub struct Services {
     limiter: DurableRateWindows,
     gate: DurableCodeGate,
     families: DurableRefreshFamilies,
-    /// For the `SmsGate` object, which runs in an isolate of this Worker too.
+    // What only the `SmsGate` object uses (it runs in an isolate of this Worker too):
     seal: CodeSeal,
     codes: KvCodeStore,
     sender: ProviderSender,
@@ -78,6 +82,10 @@ pub struct Services {
 thread_local! {
     // An isolate runs on one thread, so a thread-local is the isolate's own.
     static ISOLATE: OnceCell<Rc<Isolate>> = const { OnceCell::new() };
+}
+
+#[cfg(feature = "bench")]
+thread_local! {
     static TIMES_BUILT: Cell<u32> = const { Cell::new(0) };
 }
 
@@ -92,7 +100,7 @@ type WorkerSessions<'a> =
     SessionService<'a, KvRevocationList, D1UserStore, DurableRefreshFamilies, WorkerClock, SecureRandom>;
 
 /// The gate's logic as the `SmsGate` object runs it.
-pub type WorkerCodeGate<'a> =
+pub type ObjectCodeGate<'a> =
     CodeGateCore<'a, DurableCodeGateStorage, KvCodeStore, ProviderSender, WorkerClock, SecureRandom>;
 
 impl Services {
@@ -102,6 +110,7 @@ impl Services {
     }
 
     fn build_logged(env: &Env) -> Isolate {
+        #[cfg(feature = "bench")]
         TIMES_BUILT.with(|count| count.set(count.get() + 1));
         let built = Services::build(env).map_err(|error| Misconfigured {
             error,
@@ -250,7 +259,7 @@ impl Services {
     }
 
     /// The phone gate's logic over one `SmsGate` object's storage.
-    pub fn code_gate_core<'a>(&'a self, storage: &'a DurableCodeGateStorage) -> WorkerCodeGate<'a> {
+    pub fn code_gate_core<'a>(&'a self, storage: &'a DurableCodeGateStorage) -> ObjectCodeGate<'a> {
         CodeGateCore {
             state: storage,
             codes: &self.codes,

@@ -22,7 +22,7 @@ const STATE_KEY: &str = "gate";
 
 /// What the Worker asks of a phone's gate.
 #[derive(Debug, Serialize, Deserialize)]
-pub enum GateCall {
+pub enum CodeGateCall {
     Issue { phone: String },
     Claim { phone: String, code: SmsCode },
     Consume { phone: String, claim: Claim },
@@ -31,7 +31,7 @@ pub enum GateCall {
 
 /// What a gate answers.
 #[derive(Debug, Serialize, Deserialize)]
-pub enum GateReply {
+pub enum CodeGateReply {
     Issued(SmsCode),
     Claimed(Claim),
     Done,
@@ -42,8 +42,8 @@ pub struct CodeGateProtocol;
 
 impl Protocol for CodeGateProtocol {
     const BINDING: &'static str = "SMS_GATE";
-    type Call = GateCall;
-    type Reply = GateReply;
+    type Call = CodeGateCall;
+    type Reply = CodeGateReply;
 }
 
 #[durable_object(fetch)]
@@ -63,24 +63,26 @@ impl DurableObject for SmsGate {
 }
 
 impl SmsGate {
-    async fn run(&self, call: GateCall) -> std::result::Result<GateReply, ApiError> {
+    async fn run(&self, call: CodeGateCall) -> std::result::Result<CodeGateReply, ApiError> {
         let isolate = Services::for_isolate(&self.env);
         let services = isolate.as_ref().as_ref().map_err(|broken| broken.error())?;
         let storage = DurableCodeGateStorage(self.state.storage());
         let gate = services.code_gate_core(&storage);
         let phone = |text: &str| {
-            Phone::parse(text).ok_or_else(|| Fault::Protocol(format!("gate called for {text:?}")))
+            Phone::parse(text).ok_or_else(|| Fault::Protocol("gate called without a phone".into()))
         };
         Ok(match call {
-            GateCall::Issue { phone: p } => GateReply::Issued(gate.issue(&phone(&p)?).await?),
-            GateCall::Claim { phone: p, code } => GateReply::Claimed(gate.claim(&phone(&p)?, &code).await?),
-            GateCall::Consume { phone: p, claim } => {
-                gate.consume(&phone(&p)?, &claim).await?;
-                GateReply::Done
+            CodeGateCall::Issue { phone: p } => CodeGateReply::Issued(gate.issue(&phone(&p)?).await?),
+            CodeGateCall::Claim { phone: p, code } => {
+                CodeGateReply::Claimed(gate.claim(&phone(&p)?, &code).await?)
             }
-            GateCall::Release { claim, .. } => {
+            CodeGateCall::Consume { phone: p, claim } => {
+                gate.consume(&phone(&p)?, &claim).await?;
+                CodeGateReply::Done
+            }
+            CodeGateCall::Release { claim, .. } => {
                 gate.release(&claim).await?;
-                GateReply::Done
+                CodeGateReply::Done
             }
         })
     }
@@ -108,29 +110,36 @@ fn e164(phone: &Phone) -> String {
     phone.e164().to_string()
 }
 
+fn done(reply: CodeGateReply) -> std::result::Result<(), ApiError> {
+    match reply {
+        CodeGateReply::Done => Ok(()),
+        _ => Err(unexpected::<CodeGateProtocol>()),
+    }
+}
+
 impl CodeGate for DurableCodeGate {
     async fn issue(&self, phone: &Phone) -> std::result::Result<SmsCode, ApiError> {
-        match self.call(phone.e164(), &GateCall::Issue { phone: e164(phone) }).await? {
-            GateReply::Issued(code) => Ok(code),
+        match self.call(phone.e164(), &CodeGateCall::Issue { phone: e164(phone) }).await? {
+            CodeGateReply::Issued(code) => Ok(code),
             _ => Err(unexpected::<CodeGateProtocol>()),
         }
     }
 
     async fn claim(&self, phone: &Phone, code: &SmsCode) -> std::result::Result<Claim, ApiError> {
-        let call = GateCall::Claim { phone: e164(phone), code: code.clone() };
+        let call = CodeGateCall::Claim { phone: e164(phone), code: code.clone() };
         match self.call(phone.e164(), &call).await? {
-            GateReply::Claimed(claim) => Ok(claim),
+            CodeGateReply::Claimed(claim) => Ok(claim),
             _ => Err(unexpected::<CodeGateProtocol>()),
         }
     }
 
     async fn consume(&self, phone: &Phone, claim: &Claim) -> std::result::Result<(), ApiError> {
-        let call = GateCall::Consume { phone: e164(phone), claim: claim.clone() };
-        self.call(phone.e164(), &call).await.map(|_| ())
+        let call = CodeGateCall::Consume { phone: e164(phone), claim: claim.clone() };
+        done(self.call(phone.e164(), &call).await?)
     }
 
     async fn release(&self, phone: &Phone, claim: &Claim) -> std::result::Result<(), ApiError> {
-        let call = GateCall::Release { phone: e164(phone), claim: claim.clone() };
-        self.call(phone.e164(), &call).await.map(|_| ())
+        let call = CodeGateCall::Release { phone: e164(phone), claim: claim.clone() };
+        done(self.call(phone.e164(), &call).await?)
     }
 }

@@ -365,6 +365,9 @@ mod tests {
         let text = format!("{:?}", settings(&vars).unwrap());
         for (_, value) in secrets.iter().chain([&("TWILIO_AUTH_TOKEN", "twilio-token-never-printed")]) {
             assert!(!text.contains(value), "{value} is in {text}");
+            // A secret kept as bytes would print as a list of numbers.
+            let bytes = format!("{:?}", value.as_bytes());
+            assert!(!text.contains(&bytes[1..bytes.len() - 1]), "{value} is in {text} as bytes");
         }
         assert!(text.contains("REDACTED"), "{text}");
     }

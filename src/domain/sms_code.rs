@@ -7,9 +7,19 @@ use sha2::Sha256;
 
 use super::random::Randomness;
 
-/// A 6-digit code, kept as its text so that leading zeros survive.
+/// A 6-digit code, kept as its text so that leading zeros survive. Read back from JSON
+/// (a Durable Object call) through [`SmsCode::parse`], so no other text becomes one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub struct SmsCode(String);
+
+impl TryFrom<String> for SmsCode {
+    type Error = &'static str;
+
+    fn try_from(text: String) -> Result<SmsCode, Self::Error> {
+        SmsCode::parse(&text).ok_or("an SMS code has six digits")
+    }
+}
 
 impl SmsCode {
     /// A uniformly random code. Rejection sampling keeps every code equally likely:

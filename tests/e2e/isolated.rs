@@ -1,5 +1,6 @@
 //! Tests that need a worker of their own: a restart, or other settings.
 
+use login_worker::domain::endpoint::Endpoint;
 use login_worker::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy};
 use pollster::block_on;
 use serde_json::json;
@@ -80,18 +81,24 @@ fn a_misconfigured_worker_keeps_cors_and_healthz_names_the_variable() {
     );
     assert!(!health.text.contains("soon"), "no value in a public answer: {}", health.text);
     let from_app = [("Origin", "https://app.example"), ("Content-Type", "application/json")];
-    for path in ["/login/send/sms", "/login/register", "/login/jwt/get", "/login/jwt/status"] {
+    for endpoint in Endpoint::ALL {
+        let path = endpoint.path();
         let reply = client.request("POST", path, &from_app, Some(b"{}"));
         reply.expect(9999, 500);
         assert_eq!(reply.header("access-control-allow-origin"), Some("https://app.example"), "{path}");
         assert!(!reply.text.contains("ACCESS_TTL_SECONDS"), "no internals in the body: {}", reply.text);
+        let preflight = client.request("OPTIONS", path, &[("Origin", "https://app.example")], None);
+        assert_eq!(preflight.status, 204, "{path}");
+        assert_eq!(preflight.header("access-control-allow-origin"), Some("https://app.example"), "{path}");
     }
     let jwks = client.request("GET", "/.well-known/jwks.json", &from_app, None);
     jwks.expect(9999, 500);
     assert_eq!(jwks.header("access-control-allow-origin"), Some("https://app.example"));
     let logged = worker.wait_for_log_line("\"misconfigured\"");
     assert!(logged.contains("ACCESS_TTL_SECONDS must be a whole number"), "{logged}");
-    assert!(!worker.log().contains(crate::worker::TEST_JWT_SECRET), "no secret in the log");
+    for secret in [crate::worker::TEST_JWT_SECRET, crate::worker::TEST_SMS_CODE_SECRET] {
+        assert!(!worker.log().contains(secret), "no secret in the log");
+    }
 }
 
 /// A user registered before `PASSWORD_PEPPER` was set logs in after it is set, and leaves
