@@ -5,7 +5,6 @@ use serde_json::json;
 
 use super::http::Reply;
 use super::services::Isolate;
-use crate::domain::error::ApiError;
 
 /// `GET /healthz`, for monitors: 200 while the Worker serves; 503 naming the variable
 /// when its configuration is unusable (the reason is in the log, and no value is shown).
@@ -43,6 +42,6 @@ pub fn jwks(isolate: &Isolate) -> Reply {
             // Verifiers may cache the set; a rotation keeps the old key listed while it verifies.
             &[("Content-Type", "application/jwk-set+json"), ("Cache-Control", "public, max-age=300")],
         ),
-        Err(broken) => Reply::Envelope(Err::<_, ApiError>(broken.error())),
+        Err(broken) => Reply::Envelope(Err(broken.error())),
     }
 }

@@ -150,7 +150,7 @@ impl Services {
             ConfigError::new(name, format!("the {kind} binding {name} is missing: {error}"))
         };
         let d1 = env.d1(D1_BINDING).map_err(|e| binding(D1_BINDING, "D1", e))?;
-        let kv = || env.kv(KV_BINDING).map_err(|e| binding(KV_BINDING, "KV", e));
+        let kv = env.kv(KV_BINDING).map_err(|e| binding(KV_BINDING, "KV", e))?;
         let session_policy = SessionPolicy {
             scope: TokenScope {
                 issuer: settings.jwt_issuer.clone(),
@@ -174,12 +174,12 @@ impl Services {
             keys,
             session_policy,
             users: D1UserStore(d1),
-            revocations: KvRevocationList(kv()?),
+            revocations: KvRevocationList(kv.clone()),
             limiter: ObjectClient::from_env(env)?,
             gate: ObjectClient::from_env(env)?,
             families: ObjectClient::from_env(env)?,
             seal,
-            codes: KvCodeStore(kv()?),
+            codes: KvCodeStore(kv),
             sender,
             gate_policy,
             settings,

@@ -79,6 +79,20 @@ impl Field {
         Field::Jwt,
         Field::Scope,
     ];
+
+    /// The field's name in the request body.
+    pub fn json_name(self) -> &'static str {
+        match self {
+            Field::Account => "account",
+            Field::Password => "password",
+            Field::PasswordConfirmation => "password_confirmation",
+            Field::LoginPassword => "pwd",
+            Field::Phone => "phone",
+            Field::SmsCode => "code",
+            Field::Jwt => "jwt",
+            Field::Scope => "scope",
+        }
+    }
 }
 
 /// The validation rules a field can break.

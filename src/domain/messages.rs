@@ -101,16 +101,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
 }
 
 fn field_reason_in_english(field: Field, rule: Rule) -> String {
-    let name = match field {
-        Field::Account => "account",
-        Field::Password => "password",
-        Field::PasswordConfirmation => "password_confirmation",
-        Field::LoginPassword => "pwd",
-        Field::Phone => "phone",
-        Field::SmsCode => "code",
-        Field::Jwt => "jwt",
-        Field::Scope => "scope",
-    };
+    let name = field.json_name();
     match (field, rule) {
         (_, Rule::Required) => format!("{name} is required"),
         (Field::SmsCode, Rule::NotString) => format!("{name} must be a string or a number"),
@@ -185,20 +176,6 @@ mod tests {
         }
     }
 
-    /// The JSON name a client sent, which the English text must name.
-    fn json_name(field: Field) -> &'static str {
-        match field {
-            Field::Account => "account",
-            Field::Password => "password",
-            Field::PasswordConfirmation => "password_confirmation",
-            Field::LoginPassword => "pwd",
-            Field::Phone => "phone",
-            Field::SmsCode => "code",
-            Field::Jwt => "jwt",
-            Field::Scope => "scope",
-        }
-    }
-
     #[test]
     fn every_validation_message_is_translated_and_names_its_field() {
         for field in Field::ALL {
@@ -210,7 +187,7 @@ mod tests {
                 assert!(en.starts_with("Validation failed: "), "{field:?} {rule:?}: {en}");
                 assert!(en.is_ascii() && !zh.is_ascii(), "{field:?} {rule:?}: {zh} / {en}");
                 // A mismatch is always the confirmation's, whichever field it is raised on.
-                let named = if rule == Rule::Mismatch { "password_confirmation" } else { json_name(field) };
+                let named = if rule == Rule::Mismatch { "password_confirmation" } else { field.json_name() };
                 assert!(en.contains(named), "{field:?} {rule:?}: {en} does not name {named}");
                 // Mismatch is one sentence for every field; the other rules each say
                 // something of their own.
