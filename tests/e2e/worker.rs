@@ -183,6 +183,8 @@ impl TestWorker {
 
     /// Runs SQL against this worker's local D1 and returns the rows.
     pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
+        // No request runs meanwhile (see `client::LOCAL_D1`).
+        let _d1 = crate::client::LOCAL_D1.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         let state = self.state_dir.to_str().unwrap();
         let out =
             wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
