@@ -14,7 +14,7 @@ use crate::domain::account::Account;
 use crate::domain::error::{ApiError, Fault};
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
-use crate::domain::rate_limit::{Limit, SlidingWindow};
+use crate::domain::rate_limit::{HoldRefused, Limit, SlidingWindow};
 use crate::domain::sms_code::SmsCode;
 
 #[derive(Default)]
@@ -291,26 +291,47 @@ pub struct MemoryLimiter {
     windows: RefCell<HashMap<String, SlidingWindow>>,
 }
 
+impl MemoryLimiter {
+    fn window<T>(&self, key: &str, change: impl FnOnce(&mut SlidingWindow, u64) -> T) -> T {
+        let mut windows = self.windows.borrow_mut();
+        change(windows.entry(key.to_string()).or_default(), self.now_millis.get())
+    }
+}
+
 impl RateLimiter for MemoryLimiter {
     async fn take(&self, key: &str, limit: Limit) -> Result<u64, ApiError> {
-        let now = self.now_millis.get();
-        let mut windows = self.windows.borrow_mut();
-        let window = windows.entry(key.to_string()).or_default();
-        window
-            .try_record(now, limit)
-            .map(|()| now)
-            .map_err(|retry_after_seconds| ApiError::RateLimited { retry_after_seconds })
+        self.window(key, |window, now| {
+            window
+                .try_record(now, limit)
+                .map(|()| now)
+                .map_err(|retry_after_seconds| ApiError::RateLimited { retry_after_seconds })
+        })
     }
 
     async fn give_back(&self, key: &str, stamp: u64) -> Result<(), ApiError> {
-        if let Some(window) = self.windows.borrow_mut().get_mut(key) {
-            window.forget(stamp);
-        }
+        self.window(key, |window, _| window.give_back(stamp));
         Ok(())
     }
 
-    async fn clear(&self, key: &str) -> Result<(), ApiError> {
-        self.windows.borrow_mut().remove(key);
+    /// Tests run one attempt at a time, so nothing would free a busy window: it refuses
+    /// at once, as the Durable Object client does once its wait is over.
+    async fn hold(&self, key: &str, limit: Limit) -> Result<u64, ApiError> {
+        self.window(key, |window, now| match window.try_hold(now, limit) {
+            Ok(()) => Ok(now),
+            Err(HoldRefused::Full { retry_after_seconds }) => {
+                Err(ApiError::RateLimited { retry_after_seconds })
+            }
+            Err(HoldRefused::Busy) => Err(ApiError::RateLimited { retry_after_seconds: 1 }),
+        })
+    }
+
+    async fn settle(&self, key: &str, stamp: u64) -> Result<(), ApiError> {
+        self.window(key, |window, _| window.settle(stamp));
+        Ok(())
+    }
+
+    async fn clear_through(&self, key: &str, stamp: u64) -> Result<(), ApiError> {
+        self.window(key, |window, _| window.clear_through(stamp));
         Ok(())
     }
 }

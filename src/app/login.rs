@@ -1,6 +1,8 @@
 //! `POST /login/jwt/get`
 
-use super::ports::{Pbkdf2, Randomness, RateLimiter, Sessions, UserStore};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::ports::{Pbkdf2, Randomness, RateLimiter, Sessions, StoredUser, UserStore};
 use super::session::TokenPair;
 use super::Caller;
 use crate::domain::account::Account;
@@ -19,6 +21,47 @@ pub struct Login<'a, U, P, R, L, S> {
     pub limiter: &'a L,
     pub limits: LoginLimits,
     pub sessions: &'a S,
+}
+
+/// How an attempt's hold in a limit window ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HoldEnd {
+    /// A failed guess: it counts.
+    Settle,
+    /// Not a guess (refused by the other limit, or a backend broke): it does not count.
+    GiveBack,
+    /// A success: the account's earlier failures are forgotten.
+    ClearThrough,
+}
+
+#[derive(Debug)]
+struct Hold {
+    key: String,
+    stamp: u64,
+    end: HoldEnd,
+}
+
+/// What is left to do once the answer is out (on Cloudflare, in `ctx.wait_until`): end
+/// the attempt's holds in the two limit windows, and store a stronger hash of a password
+/// that was just checked against a weaker one. Until a hold ends it still counts, so a
+/// late aftermath never lets a guess through; [`Login::settle`] runs it.
+#[derive(Debug, Default)]
+#[must_use = "an attempt's holds stay taken until its aftermath is settled"]
+pub struct LoginAftermath {
+    holds: Vec<Hold>,
+    upgrade: Option<(u64, SecretString)>,
+}
+
+impl LoginAftermath {
+    fn ending(holds: impl IntoIterator<Item = (String, u64)>, end: HoldEnd) -> LoginAftermath {
+        let holds = holds.into_iter().map(|(key, stamp)| Hold { key, stamp, end }).collect();
+        LoginAftermath { holds, upgrade: None }
+    }
+
+    /// Nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.holds.is_empty() && self.upgrade.is_none()
+    }
 }
 
 /// The larger of two waits, when both limits refuse.
@@ -42,51 +85,79 @@ where
 {
     /// Logs in, within the limits on failures: at most `per_account` failures for an
     /// account name and `per_ip` from an address in 15 minutes, then 9905 with
-    /// `Retry-After`, whatever the password. An attempt takes its place in both windows
-    /// *before* the password is checked (atomically, in each window's Durable Object), so
-    /// a burst of concurrent guesses cannot slip past the limit; a success gives the
-    /// address's place back and clears the account's count. Unknown accounts are counted
-    /// the same way, so the limit reveals nothing about which accounts exist.
-    pub async fn log_in(&self, request: &LoginRequest, caller: &Caller) -> Result<TokenPair, ApiError> {
+    /// `Retry-After`, whatever the password.
+    ///
+    /// An attempt holds a place in both windows *before* the password is checked
+    /// (atomically, in each window's Durable Object), so a burst of concurrent guesses
+    /// cannot slip past the limit; the user is read from D1 meanwhile, and the password
+    /// is hashed only once both holds are given, so a locked account costs no hash. A
+    /// failure then counts in both windows; a success gives the address's place back and
+    /// clears the account's count. Unknown accounts are counted the same way, so the
+    /// limit reveals nothing about which accounts exist. That bookkeeping is the returned
+    /// aftermath, done after the answer.
+    pub async fn log_in(
+        &self,
+        request: &LoginRequest,
+        caller: &Caller,
+    ) -> (Result<TokenPair, ApiError>, LoginAftermath) {
+        let account = Account::parse(&request.account).ok();
         let account_key = format!("login-account:{}", Account::key_of(&request.account));
         let ip_key = format!("login-ip:{}", caller.ip);
-        let (account_slot, ip_slot) = futures_util::future::join(
-            self.limiter.take(&account_key, self.limits.per_account),
-            self.limiter.take(&ip_key, self.limits.per_ip),
+        let find_user = async {
+            match &account {
+                Some(account) => self.users.find_by_account(account).await.map_err(ApiError::from),
+                None => Ok(None),
+            }
+        };
+        let (account_hold, ip_hold, user) = futures_util::future::join3(
+            self.limiter.hold(&account_key, self.limits.per_account),
+            self.limiter.hold(&ip_key, self.limits.per_ip),
+            find_user,
         )
         .await;
-        let (account_stamp, ip_stamp) = match (account_slot, ip_slot) {
+        let (account_stamp, ip_stamp) = match (account_hold, ip_hold) {
             (Ok(account), Ok(ip)) => (account, ip),
             (Ok(stamp), Err(refused)) => {
-                let _ = self.limiter.give_back(&account_key, stamp).await;
-                return Err(refused);
+                return (Err(refused), LoginAftermath::ending([(account_key, stamp)], HoldEnd::GiveBack))
             }
             (Err(refused), Ok(stamp)) => {
-                let _ = self.limiter.give_back(&ip_key, stamp).await;
-                return Err(refused);
+                return (Err(refused), LoginAftermath::ending([(ip_key, stamp)], HoldEnd::GiveBack))
             }
-            (Err(account), Err(ip)) => return Err(longer(account, ip)),
+            (Err(account), Err(ip)) => return (Err(longer(account, ip)), LoginAftermath::default()),
         };
-        let outcome = self.check_password(request).await;
-        match &outcome {
-            Ok(_) => {
-                let _ = futures_util::future::join(
-                    self.limiter.clear(&account_key),
-                    self.limiter.give_back(&ip_key, ip_stamp),
-                )
-                .await;
-            }
+        let checked = match user {
+            Ok(user) => self.check_password(request, user).await,
+            Err(error) => Err(error),
+        };
+        let (account_end, ip_end) = match &checked {
+            Ok(_) => (HoldEnd::ClearThrough, HoldEnd::GiveBack),
+            Err(ApiError::LoginFailed { .. }) => (HoldEnd::Settle, HoldEnd::Settle),
             // Not a failed guess (D1 or the key broke): it does not count.
-            Err(error) if !matches!(error, ApiError::LoginFailed { .. }) => {
-                let _ = futures_util::future::join(
-                    self.limiter.give_back(&account_key, account_stamp),
-                    self.limiter.give_back(&ip_key, ip_stamp),
-                )
-                .await;
-            }
-            Err(_) => {}
+            Err(_) => (HoldEnd::GiveBack, HoldEnd::GiveBack),
+        };
+        let holds = vec![
+            Hold { key: account_key, stamp: account_stamp, end: account_end },
+            Hold { key: ip_key, stamp: ip_stamp, end: ip_end },
+        ];
+        match checked {
+            Ok((pair, upgrade)) => (Ok(pair), LoginAftermath { holds, upgrade }),
+            Err(error) => (Err(error), LoginAftermath { holds, upgrade: None }),
         }
-        outcome
+    }
+
+    /// Ends the holds of an attempt and stores its upgraded hash. Every step is tried;
+    /// the first failure is returned (to be logged: the answer is already out).
+    pub async fn settle(&self, aftermath: LoginAftermath) -> Result<(), ApiError> {
+        let (first, second) = match aftermath.holds.as_slice() {
+            [] => (Ok(()), Ok(())),
+            [one] => (self.end_hold(one).await, Ok(())),
+            [one, two, ..] => futures_util::future::join(self.end_hold(one), self.end_hold(two)).await,
+        };
+        let upgraded = match &aftermath.upgrade {
+            Some((uid, password)) => self.upgrade_hash(*uid, password).await,
+            None => Ok(()),
+        };
+        first.and(second).and(upgraded)
     }
 
     /// Checks the password and opens a session. An unknown account, a wrong password and
@@ -94,14 +165,14 @@ where
     /// checked against a dummy hash, so timing does not reveal which accounts exist.
     ///
     /// A hash weaker than the policy (fewer iterations, or no pepper where one is set) is
-    /// replaced at a successful login, so that raising `PBKDF2_ITERATIONS` or adding
-    /// `PASSWORD_PEPPER` reaches every active user, and the dummy hash, made by the
-    /// policy, keeps costing what real ones cost.
-    async fn check_password(&self, request: &LoginRequest) -> Result<TokenPair, ApiError> {
-        let user = match Account::parse(&request.account) {
-            Ok(account) => self.users.find_by_account(&account).await?,
-            Err(_) => None,
-        };
+    /// to be replaced after a successful login (the second value), so that raising
+    /// `PBKDF2_ITERATIONS` or adding `PASSWORD_PEPPER` reaches every active user, and the
+    /// dummy hash, made by the policy, keeps costing what real ones cost.
+    async fn check_password(
+        &self,
+        request: &LoginRequest,
+        user: Option<StoredUser>,
+    ) -> Result<(TokenPair, Option<(u64, SecretString)>), ApiError> {
         let stored_hash = user.as_ref().and_then(|user| PasswordHash::decode(&user.password_hash));
         let hash = stored_hash.clone().unwrap_or_else(|| PasswordHash::dummy(self.passwords));
         let password_matches = hash.verify(self.kdf, &request.pwd, self.passwords).await?;
@@ -109,14 +180,24 @@ where
             Some(user) if password_matches && stored_hash.is_some() && !user.disabled => user,
             _ => return Err(ApiError::LoginFailed { account: request.account.clone() }),
         };
-        if hash.is_weaker_than(self.passwords) {
-            let upgraded = PasswordHash::create(self.kdf, self.rng, &request.pwd, self.passwords).await;
-            // Best effort: the login succeeds whether or not the upgrade is stored.
-            if let Ok(upgraded) = upgraded {
-                let _ = self.users.update_password_hash(user.id, &upgraded).await;
-            }
+        let upgrade =
+            hash.is_weaker_than(self.passwords).then(|| (user.id, SecretString::from(request.pwd.clone())));
+        let pair = self.sessions.open(&UserData { uid: user.id, rid: user.roles }).await?;
+        Ok((pair, upgrade))
+    }
+
+    async fn end_hold(&self, Hold { key, stamp, end }: &Hold) -> Result<(), ApiError> {
+        match end {
+            HoldEnd::Settle => self.limiter.settle(key, *stamp).await,
+            HoldEnd::GiveBack => self.limiter.give_back(key, *stamp).await,
+            HoldEnd::ClearThrough => self.limiter.clear_through(key, *stamp).await,
         }
-        self.sessions.open(&UserData { uid: user.id, rid: user.roles }).await
+    }
+
+    async fn upgrade_hash(&self, uid: u64, password: &SecretString) -> Result<(), ApiError> {
+        let upgraded =
+            PasswordHash::create(self.kdf, self.rng, password.expose_secret(), self.passwords).await?;
+        Ok(self.users.update_password_hash(uid, &upgraded).await?)
     }
 }
 
@@ -199,7 +280,9 @@ mod tests {
             sessions: &OpenSessions,
         };
         let request = LoginRequest { account: account.into(), pwd: pwd.into() };
-        block_on(login.log_in(&request, &Caller { ip: ip.into() }))
+        let (outcome, aftermath) = block_on(login.log_in(&request, &Caller { ip: ip.into() }));
+        block_on(login.settle(aftermath)).unwrap();
+        outcome
     }
 
     #[test]
@@ -217,6 +300,37 @@ mod tests {
         assert_eq!(kdf.0.borrow().len(), 3, "no password is checked while limited");
         limiter.now_millis.set(900_000);
         assert!(attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "2.2.2.2").is_ok());
+    }
+
+    #[test]
+    fn until_its_aftermath_is_settled_an_attempt_keeps_its_place() {
+        let (users, limiter, kdf) =
+            (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
+        let policy = PasswordPolicy::new(2_000);
+        let login = Login {
+            users: &users,
+            kdf: &kdf,
+            rng: &SecureRandom,
+            passwords: &policy,
+            limiter: &limiter,
+            limits: LIMITS,
+            sessions: &OpenSessions,
+        };
+        let request = |pwd: &str| LoginRequest { account: "Foo".into(), pwd: pwd.into() };
+        let caller = Caller { ip: "1.1.1.1".into() };
+        // Three attempts in flight fill the account's three places: a fourth is refused
+        // before any hash (the Durable Object client waits a while first).
+        let pending: Vec<_> = (0..3).map(|_| block_on(login.log_in(&request("secret1"), &caller))).collect();
+        assert!(pending.iter().all(|(outcome, _)| outcome.is_ok()));
+        let (refused, aftermath) = block_on(login.log_in(&request("secret1"), &caller));
+        assert_eq!(refused, Err(ApiError::RateLimited { retry_after_seconds: 1 }));
+        assert_eq!(kdf.0.borrow().len(), 3);
+        // Its place in the address's window is given back.
+        block_on(login.settle(aftermath)).unwrap();
+        for (_, aftermath) in pending {
+            block_on(login.settle(aftermath)).unwrap();
+        }
+        assert!(block_on(login.log_in(&request("secret1"), &caller)).0.is_ok());
     }
 
     #[test]

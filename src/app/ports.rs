@@ -150,10 +150,18 @@ pub trait RateLimiter {
     /// Counts one event for `key` if `limit` allows it and returns its stamp; otherwise
     /// 9905 with the seconds until one is allowed.
     async fn take(&self, key: &str, limit: Limit) -> Result<u64, ApiError>;
-    /// The event stamped `stamp` turned out not to count (nothing was sent).
+    /// The event or hold stamped `stamp` turned out not to count (nothing was sent, or
+    /// the attempt failed for a reason that is not a guess).
     async fn give_back(&self, key: &str, stamp: u64) -> Result<(), ApiError>;
-    /// Forgets every event of `key` (a successful login clears its account's failures).
-    async fn clear(&self, key: &str) -> Result<(), ApiError>;
+    /// Holds a place for an attempt still to be decided and returns its stamp. While the
+    /// window is full only of other attempts' holds, waits a moment for one to end; 9905
+    /// once counted events fill it (see [`crate::domain::rate_limit`]).
+    async fn hold(&self, key: &str, limit: Limit) -> Result<u64, ApiError>;
+    /// The held attempt failed: it counts.
+    async fn settle(&self, key: &str, stamp: u64) -> Result<(), ApiError>;
+    /// The held attempt succeeded: it and the events before it are forgotten (a
+    /// successful login clears its account's failures).
+    async fn clear_through(&self, key: &str, stamp: u64) -> Result<(), ApiError>;
 }
 
 /// The families of refresh tokens, one per session (`REFRESH_ROTATION`).

@@ -38,15 +38,12 @@ impl Reply {
 
 /// The envelope response for a use case's outcome: status, JSON body, and for errors
 /// their extra headers (`Allow` with 9903, `Retry-After` with 9905). The detail of a 5xx
-/// goes to the log, never into the body.
+/// never goes into the body (the router logs it).
 pub fn envelope_response(outcome: &Result<Value, ApiError>, language: Language) -> Response {
     let (status, body) = envelope::from_result(outcome, language);
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     if let Err(error) = outcome {
-        if let Some(detail) = error.log_detail() {
-            worker::console_error!("{} {}", error.code(), detail);
-        }
         match error {
             ApiError::MethodNotAllowed => {
                 let _ = headers.set("Allow", ALLOWED_METHODS);

@@ -10,6 +10,7 @@ mod documents;
 mod durable;
 mod http;
 mod kv_stores;
+mod log;
 mod platform;
 mod rate_window;
 mod refresh_family;
@@ -26,6 +27,6 @@ pub use sms_gate::SmsGate;
 use worker::{event, Context, Env, Request, Response, Result};
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(router::serve(req, &env).await)
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    Ok(router::serve(req, &env, &ctx).await)
 }

@@ -1,17 +1,20 @@
 //! The `RateWindow` Durable Object: one sliding window of events per key (SMS sends per
-//! client IP, failed logins per account and per IP), and the Worker's client for it.
+//! client IP, failed logins per account and per IP, with the holds of logins in flight),
+//! and the Worker's client for it.
 //! An object handles one request at a time between storage calls, and each operation here is a load and a save with no
 //! other await between, so concurrent requests are counted one by one, wherever in the
 //! world they arrive: what a limit in KV (eventually consistent) could not promise.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+use worker::{durable_object, Delay, DurableObject, Env, Request, Response, Result, State};
 
 use super::durable::{answer, unexpected, ObjectClient, Protocol};
 use super::platform::{OrFault, WorkerClock};
 use crate::app::ports::{Clock, RateLimiter};
 use crate::domain::error::{ApiError, Backend};
-use crate::domain::rate_limit::{Limit, SlidingWindow};
+use crate::domain::rate_limit::{HoldRefused, Limit, SlidingWindow};
 
 const WINDOW_KEY: &str = "window";
 
@@ -20,17 +23,23 @@ const WINDOW_KEY: &str = "window";
 pub enum WindowCall {
     /// Count an event if the limit allows it.
     Take(Limit),
-    /// Forget the event with this stamp.
+    /// Hold a place for an attempt still to be decided, if the limit allows it.
+    Hold(Limit),
+    /// The hold with this stamp counts.
+    Settle(u64),
+    /// Forget the event or hold with this stamp.
     GiveBack(u64),
-    /// Forget every event.
-    Clear,
+    /// Forget the hold with this stamp and every event up to it.
+    ClearThrough(u64),
 }
 
 /// What a window answers.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum WindowReply {
-    /// The event was counted, with this stamp.
+    /// The event was counted, or the place held, with this stamp.
     Taken(u64),
+    /// Every place is held by attempts still in flight: ask again in a moment.
+    Busy,
     Done,
 }
 
@@ -71,9 +80,9 @@ impl DurableObject for RateWindow {
     async fn alarm(&self) -> Result<Response> {
         let storage = self.state.storage();
         let stored: Stored = storage.get(WINDOW_KEY).await?.unwrap_or_default();
-        match stored.window.events.iter().max() {
-            Some(newest) if newest + stored.window_seconds * 1000 > WorkerClock.now_millis() => {
-                storage.set_alarm((newest + stored.window_seconds * 1000 + 1) as i64).await?;
+        match stored.window.last_leaves_at(stored.window_seconds) {
+            Some(leaves_at) if leaves_at > WorkerClock.now_millis() => {
+                storage.set_alarm((leaves_at + 1) as i64).await?;
             }
             _ => storage.delete_all().await?,
         }
@@ -88,30 +97,49 @@ impl RateWindow {
         let mut stored: Stored =
             storage.get(WINDOW_KEY).await.or_fault(Backend::ObjectStorage, doing)?.unwrap_or_default();
         let now = WorkerClock.now_millis();
-        let was_empty = stored.window.events.is_empty();
+        let was_empty = stored.window.is_empty();
+        let window = &mut stored.window;
         let reply = match call {
-            WindowCall::Take(limit) => {
-                stored
-                    .window
-                    .try_record(now, limit)
-                    .map_err(|retry_after_seconds| ApiError::RateLimited { retry_after_seconds })?;
-                stored.window_seconds = limit.window_seconds;
-                WindowReply::Taken(now)
+            WindowCall::Take(limit) | WindowCall::Hold(limit) => {
+                let taken = match call {
+                    WindowCall::Hold(_) => window.try_hold(now, limit),
+                    _ => window
+                        .try_record(now, limit)
+                        .map_err(|retry_after_seconds| HoldRefused::Full { retry_after_seconds }),
+                };
+                match taken {
+                    Ok(()) => {
+                        stored.window_seconds = limit.window_seconds;
+                        WindowReply::Taken(now)
+                    }
+                    // Nothing changed that needs saving (a prune is redone on every load).
+                    Err(HoldRefused::Busy) => return Ok(WindowReply::Busy),
+                    Err(HoldRefused::Full { retry_after_seconds }) => {
+                        return Err(ApiError::RateLimited { retry_after_seconds })
+                    }
+                }
             }
-            WindowCall::GiveBack(stamp) => {
-                stored.window.forget(stamp);
+            WindowCall::Settle(stamp) => {
+                window.settle(stamp);
                 WindowReply::Done
             }
-            WindowCall::Clear => {
-                storage.delete_all().await.or_fault(Backend::ObjectStorage, doing)?;
-                return Ok(WindowReply::Done);
+            WindowCall::GiveBack(stamp) => {
+                window.give_back(stamp);
+                WindowReply::Done
+            }
+            WindowCall::ClearThrough(stamp) => {
+                window.clear_through(stamp);
+                WindowReply::Done
             }
         };
+        if stored.window.is_empty() {
+            storage.delete_all().await.or_fault(Backend::ObjectStorage, doing)?;
+            return Ok(reply);
+        }
         storage.put(WINDOW_KEY, &stored).await.or_fault(Backend::ObjectStorage, doing)?;
         if was_empty {
-            if let Some(newest) = stored.window.events.last() {
-                let forget_at = newest + stored.window_seconds * 1000 + 1;
-                storage.set_alarm(forget_at as i64).await.or_fault(Backend::ObjectStorage, doing)?;
+            if let Some(leaves_at) = stored.window.last_leaves_at(stored.window_seconds) {
+                storage.set_alarm((leaves_at + 1) as i64).await.or_fault(Backend::ObjectStorage, doing)?;
             }
         }
         Ok(reply)
@@ -121,26 +149,53 @@ impl RateWindow {
 /// The Worker's side: one object per key.
 pub type DurableRateWindows = ObjectClient<RateWindowProtocol>;
 
+/// How long an attempt waits for a place in a window full of other attempts' holds,
+/// and how often it asks again. A login takes tens of milliseconds, so a burst of
+/// correct logins finds places within a few tries; past the wait it is refused.
+const BUSY_WAIT_MILLIS: u64 = 3_000;
+const BUSY_RETRY_MILLIS: u64 = 20;
+
 impl RateLimiter for DurableRateWindows {
     async fn take(&self, key: &str, limit: Limit) -> std::result::Result<u64, ApiError> {
-        match self.call(key, &WindowCall::Take(limit)).await? {
-            WindowReply::Taken(stamp) => Ok(stamp),
-            _ => Err(unexpected::<RateWindowProtocol>()),
-        }
+        taken(self.call(key, &WindowCall::Take(limit)).await?)
     }
 
     async fn give_back(&self, key: &str, stamp: u64) -> std::result::Result<(), ApiError> {
         done(self.call(key, &WindowCall::GiveBack(stamp)).await?)
     }
 
-    async fn clear(&self, key: &str) -> std::result::Result<(), ApiError> {
-        done(self.call(key, &WindowCall::Clear).await?)
+    async fn hold(&self, key: &str, limit: Limit) -> std::result::Result<u64, ApiError> {
+        let started = WorkerClock.now_millis();
+        loop {
+            match self.call(key, &WindowCall::Hold(limit)).await? {
+                WindowReply::Busy if WorkerClock.now_millis() < started + BUSY_WAIT_MILLIS => {
+                    Delay::from(Duration::from_millis(BUSY_RETRY_MILLIS)).await;
+                }
+                WindowReply::Busy => return Err(ApiError::RateLimited { retry_after_seconds: 1 }),
+                reply => return taken(reply),
+            }
+        }
+    }
+
+    async fn settle(&self, key: &str, stamp: u64) -> std::result::Result<(), ApiError> {
+        done(self.call(key, &WindowCall::Settle(stamp)).await?)
+    }
+
+    async fn clear_through(&self, key: &str, stamp: u64) -> std::result::Result<(), ApiError> {
+        done(self.call(key, &WindowCall::ClearThrough(stamp)).await?)
+    }
+}
+
+fn taken(reply: WindowReply) -> std::result::Result<u64, ApiError> {
+    match reply {
+        WindowReply::Taken(stamp) => Ok(stamp),
+        _ => Err(unexpected::<RateWindowProtocol>()),
     }
 }
 
 fn done(reply: WindowReply) -> std::result::Result<(), ApiError> {
     match reply {
         WindowReply::Done => Ok(()),
-        WindowReply::Taken(_) => Err(unexpected::<RateWindowProtocol>()),
+        _ => Err(unexpected::<RateWindowProtocol>()),
     }
 }

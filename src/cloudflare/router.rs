@@ -1,14 +1,18 @@
 //! Routing: a path and a method select a route; each `/login` endpoint parses its body
 //! into its request type and makes one call into the [`Services`]. Then the envelope,
-//! CORS and one log line.
+//! CORS, and the log lines an operator needs (see [`super::log`]).
 
-use serde_json::{json, Value};
-use worker::{Date, Env, Method, Request, Response};
+use std::rc::Rc;
+
+use serde_json::Value;
+use worker::{Context, Date, Env, Method, Request, Response};
 
 use super::body::read_body;
 use super::documents;
 use super::http::{envelope_response, preflight_response, with_cors, Reply};
+use super::log::{self, RequestContext};
 use super::services::{Isolate, Services};
+use crate::app::login::LoginAftermath;
 use crate::app::Caller;
 use crate::domain::endpoint::Endpoint;
 use crate::domain::error::ApiError;
@@ -19,23 +23,30 @@ use crate::domain::requests::{
 };
 
 /// Answers one request. Never fails: every error becomes an envelope.
-pub async fn serve(mut req: Request, env: &Env) -> Response {
-    let started = Date::now().as_millis();
-    let (path, method) = (req.path(), req.method());
-    let header = |name: &str| req.headers().get(name).ok().flatten();
-    let origin = header("Origin");
-    let language = Language::negotiate(header("Accept-Language").as_deref());
-    // Cloudflare's own request id, which `wrangler tail` and the dashboard show too.
-    let request_id = header("cf-ray").unwrap_or_else(|| random_id(&SecureRandom));
-    // The client's address, which Cloudflare (and wrangler dev) always sets.
-    let caller = Caller { ip: header("CF-Connecting-IP").unwrap_or_else(|| "unknown".into()) };
+pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
     let isolate = Services::for_isolate(env);
+    let log_requests = matches!(isolate.as_ref(), Ok(services) if services.settings.log_requests);
+    let started = log_requests.then(|| Date::now().as_millis());
+    let (path, method) = (req.path(), req.method());
+    let header = |req: &Request, name: &str| req.headers().get(name).ok().flatten();
+    let origin = header(&req, "Origin");
+    let language = Language::negotiate(header(&req, "Accept-Language").as_deref());
+    // The client's address, which Cloudflare (and wrangler dev) always sets.
+    let caller = Caller { ip: header(&req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".into()) };
+    let after_answer = AfterAnswer { ctx, isolate: Rc::clone(&isolate) };
 
-    let reply = route(&mut req, &path, &method, &isolate, &caller).await;
+    let reply = route(&mut req, &path, &method, &isolate, &caller, &after_answer).await;
+    // Cloudflare's own request id, read only when a line is written.
+    let request_id = || header(&req, "cf-ray").unwrap_or_else(|| random_id(&SecureRandom));
     let (response, code) = match reply {
         Reply::Ready(response, code) => (response, code),
         Reply::Envelope(outcome) => {
             let code = outcome.as_ref().map(|_| 200).unwrap_or_else(ApiError::code);
+            if let Err(error) = &outcome {
+                if log::is_notable(error) {
+                    log::failure(&RequestContext { request_id: &request_id(), path: &path }, error);
+                }
+            }
             (envelope_response(&outcome, language), code)
         }
     };
@@ -44,17 +55,45 @@ pub async fn serve(mut req: Request, env: &Env) -> Response {
         Err(broken) => &broken.allowed_origins,
     };
     let response = with_cors(response, allowed_origins, origin.as_deref());
-    // One line per request, for `wrangler tail`. Never a body: bodies hold passwords,
-    // codes and tokens.
-    let log = json!({
-        "request_id": request_id, "method": method.to_string(), "path": path, "code": code,
-        "status": response.status_code(), "ms": Date::now().as_millis().saturating_sub(started),
-    });
-    worker::console_log!("{log}");
+    if let Some(started) = started {
+        let ms = Date::now().as_millis().saturating_sub(started);
+        let at = RequestContext { request_id: &request_id(), path: &path };
+        log::request(&at, method.as_ref(), code, response.status_code(), ms);
+    }
     response
 }
 
-async fn route(req: &mut Request, path: &str, method: &Method, isolate: &Isolate, caller: &Caller) -> Reply {
+/// Work that waits until the answer is out: the runtime keeps the request alive for it
+/// (`ctx.wait_until`), and the client does not wait.
+struct AfterAnswer<'a> {
+    ctx: &'a Context,
+    isolate: Rc<Isolate>,
+}
+
+impl AfterAnswer<'_> {
+    fn settle_login(&self, aftermath: LoginAftermath) {
+        if aftermath.is_empty() {
+            return;
+        }
+        let isolate = Rc::clone(&self.isolate);
+        self.ctx.wait_until(async move {
+            if let Ok(services) = isolate.as_ref() {
+                if let Err(error) = services.settle_login(aftermath).await {
+                    log::after_answer("settle a login's limits", &error);
+                }
+            }
+        });
+    }
+}
+
+async fn route(
+    req: &mut Request,
+    path: &str,
+    method: &Method,
+    isolate: &Isolate,
+    caller: &Caller,
+    after_answer: &AfterAnswer<'_>,
+) -> Reply {
     let get = *method == Method::Get;
     match Endpoint::from_path(path) {
         None => match path {
@@ -75,7 +114,7 @@ async fn route(req: &mut Request, path: &str, method: &Method, isolate: &Isolate
         Some(endpoint) => Reply::Envelope(match isolate {
             Err(broken) => Err(broken.error()),
             Ok(services) => match read_body(req).await {
-                Ok(body) => call_endpoint(services, endpoint, &body, caller).await,
+                Ok(body) => call_endpoint(services, endpoint, &body, caller, after_answer).await,
                 Err(error) => Err(error),
             },
         }),
@@ -88,11 +127,16 @@ async fn call_endpoint(
     endpoint: Endpoint,
     body: &[u8],
     caller: &Caller,
+    after_answer: &AfterAnswer<'_>,
 ) -> Result<Value, ApiError> {
     match endpoint {
         Endpoint::SendSms => services.send_sms(SendSmsRequest::parse(body)?, caller).await,
         Endpoint::Register => services.register(RegisterRequest::parse(body)?).await,
-        Endpoint::GetJwt => services.log_in(LoginRequest::parse(body)?, caller).await,
+        Endpoint::GetJwt => {
+            let (outcome, aftermath) = services.log_in(LoginRequest::parse(body)?, caller).await;
+            after_answer.settle_login(aftermath);
+            outcome
+        }
         Endpoint::RefreshJwt => services.refresh(TokenRequest::parse_refresh(body)?).await,
         Endpoint::DeactivateJwt => services.deactivate(DeactivateRequest::parse(body)?).await,
         Endpoint::JwtStatus => services.status(TokenRequest::parse(body)?).await,

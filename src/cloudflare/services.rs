@@ -28,7 +28,7 @@ use super::sms_gate::{DurableCodeGate, DurableCodeGateStorage};
 use super::sms_sender::ProviderSender;
 use super::web_crypto::WebCryptoPbkdf2;
 use crate::app::code_gate::{CodeGateCore, CodeGatePolicy};
-use crate::app::login::Login;
+use crate::app::login::{Login, LoginAftermath};
 use crate::app::register::Registration;
 use crate::app::send_sms::SmsSending;
 use crate::app::session::{SessionPolicy, SessionService};
@@ -98,6 +98,9 @@ pub fn times_built() -> u32 {
 
 type WorkerSessions<'a> =
     SessionService<'a, KvRevocationList, D1UserStore, DurableRefreshFamilies, WorkerClock, SecureRandom>;
+
+type WorkerLogin<'a> =
+    Login<'a, D1UserStore, WebCryptoPbkdf2, SecureRandom, DurableRateWindows, WorkerSessions<'a>>;
 
 /// The gate's logic as the `SmsGate` object runs it.
 pub type ObjectCodeGate<'a> =
@@ -212,18 +215,33 @@ impl Services {
         registration.register(&request).await.map(|()| json!([]))
     }
 
-    /// `POST /login/jwt/get`
-    pub async fn log_in(&self, request: LoginRequest, caller: &Caller) -> Result<Value, ApiError> {
-        let login = Login {
+    /// `POST /login/jwt/get`: the answer, and the bookkeeping to do once it is out
+    /// ([`Services::settle_login`]).
+    pub async fn log_in(
+        &self,
+        request: LoginRequest,
+        caller: &Caller,
+    ) -> (Result<Value, ApiError>, LoginAftermath) {
+        let sessions = self.sessions();
+        let (outcome, aftermath) = self.login(&sessions).log_in(&request, caller).await;
+        (outcome.map(|pair| json!(pair)), aftermath)
+    }
+
+    /// Ends a login's holds in the limit windows and stores an upgraded hash.
+    pub async fn settle_login(&self, aftermath: LoginAftermath) -> Result<(), ApiError> {
+        self.login(&self.sessions()).settle(aftermath).await
+    }
+
+    fn login<'a>(&'a self, sessions: &'a WorkerSessions<'a>) -> WorkerLogin<'a> {
+        Login {
             users: &self.users,
             kdf: &WebCryptoPbkdf2,
             rng: &SecureRandom,
             passwords: &self.settings.passwords,
             limiter: &self.limiter,
             limits: self.settings.login_limits,
-            sessions: &self.sessions(),
-        };
-        login.log_in(&request, caller).await.map(|pair| json!(pair))
+            sessions,
+        }
     }
 
     /// `POST /login/jwt/refresh`

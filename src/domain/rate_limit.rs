@@ -2,6 +2,13 @@
 //! kept as the times of the events still inside it, so a limit that trips can say
 //! exactly when the next event will be allowed (`Retry-After`), and the count never
 //! resets at a boundary (a fixed hourly bucket would allow twice the limit across it).
+//!
+//! A window also keeps *holds*: places taken by attempts still being decided (a login
+//! whose password is being checked). A hold counts toward the limit, so a burst of
+//! concurrent guesses cannot slip past it; but a window that is full only because of
+//! holds says "busy" rather than "refused", so that a burst of correct logins waits a
+//! moment for a place instead of failing. A hold is settled as a counted event (a failed
+//! guess), released (it did not count) or cleared with the events before it (a success).
 
 use serde::{Deserialize, Serialize};
 
@@ -18,15 +25,36 @@ impl Limit {
     }
 }
 
-/// The times (ms) of the events inside the window, oldest first.
+/// A hold older than this counts as an event: its attempt never said how it ended (its
+/// Worker was stopped), and counting it is the safe side. Far longer than any login.
+pub const HOLD_LAPSE_MILLIS: u64 = 30_000;
+
+/// The times (ms) of the events inside the window, oldest first, and of the holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlidingWindow {
     pub events: Vec<u64>,
+    /// Windows stored before holds existed read as having none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<u64>,
+}
+
+/// Why a hold was not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldRefused {
+    /// The counted events fill the window: the seconds until one place frees.
+    Full { retry_after_seconds: u64 },
+    /// Attempts still in flight fill it: one of them will free a place or settle soon.
+    Busy,
 }
 
 impl SlidingWindow {
-    /// Forgets the events that have left the window.
+    /// Forgets the events that have left the window, and counts lapsed holds.
     fn prune(&mut self, now: u64, limit: Limit) {
+        let lapsed: Vec<u64> =
+            self.held.iter().copied().filter(|&at| at.saturating_add(HOLD_LAPSE_MILLIS) <= now).collect();
+        for at in lapsed {
+            self.settle(at);
+        }
         let window = limit.window_millis();
         self.events.retain(|&at| at.saturating_add(window) > now);
     }
@@ -59,6 +87,66 @@ impl SlidingWindow {
         if let Some(index) = self.events.iter().rposition(|&event| event == at) {
             self.events.remove(index);
         }
+    }
+
+    /// Holds a place at `now` for an attempt still to be decided, if events and holds
+    /// together leave one.
+    pub fn try_hold(&mut self, now: u64, limit: Limit) -> Result<(), HoldRefused> {
+        self.prune(now, limit);
+        if self.events.len() + self.held.len() < limit.max as usize {
+            self.held.push(now);
+            return Ok(());
+        }
+        match self.wait_seconds(now, limit) {
+            Some(retry_after_seconds) => Err(HoldRefused::Full { retry_after_seconds }),
+            None => Err(HoldRefused::Busy),
+        }
+    }
+
+    /// The hold taken at `at` counts: it becomes an event at its time. (Unknown stamps,
+    /// e.g. a hold already cleared, change nothing.)
+    pub fn settle(&mut self, at: u64) {
+        if let Some(index) = self.held.iter().position(|&hold| hold == at) {
+            self.held.remove(index);
+            let place = self.events.partition_point(|&event| event <= at);
+            self.events.insert(place, at);
+        }
+    }
+
+    /// The hold or the event at `at` does not count after all.
+    pub fn give_back(&mut self, at: u64) {
+        match self.held.iter().position(|&hold| hold == at) {
+            Some(index) => {
+                self.held.remove(index);
+            }
+            None => self.forget(at),
+        }
+    }
+
+    /// The hold taken at `at` does not count.
+    fn release(&mut self, at: u64) {
+        if let Some(index) = self.held.iter().position(|&hold| hold == at) {
+            self.held.remove(index);
+        }
+    }
+
+    /// A success at the hold `at`: it and every event up to it are forgotten. The holds of
+    /// other attempts still in flight stay, so their failures will count.
+    pub fn clear_through(&mut self, at: u64) {
+        self.release(at);
+        self.events.retain(|&event| event > at);
+    }
+
+    /// Nothing left to count or decide.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.held.is_empty()
+    }
+
+    /// When the last thing in this window leaves it (the alarm's time), if anything is in it.
+    pub fn last_leaves_at(&self, window_seconds: u64) -> Option<u64> {
+        let newest_event = self.events.iter().max().map(|at| at + window_seconds * 1000);
+        let newest_hold = self.held.iter().max().map(|at| at + HOLD_LAPSE_MILLIS + window_seconds * 1000);
+        newest_event.max(newest_hold)
     }
 }
 
@@ -99,6 +187,71 @@ mod tests {
         }
         window.forget(2);
         assert_eq!(window.try_record(3, HOURLY_3), Ok(()));
+    }
+
+    const LOGINS_3: Limit = Limit { max: 3, window_seconds: 900 };
+
+    #[test]
+    fn a_window_full_of_holds_is_busy_and_one_of_events_is_full() {
+        let mut window = SlidingWindow::default();
+        for at in [0, 1, 2] {
+            window.try_hold(at, LOGINS_3).unwrap();
+        }
+        assert_eq!(window.try_hold(3, LOGINS_3), Err(HoldRefused::Busy));
+        window.settle(0);
+        window.settle(1);
+        assert_eq!(window.try_hold(4, LOGINS_3), Err(HoldRefused::Busy));
+        window.settle(2);
+        assert_eq!(window.try_hold(5, LOGINS_3), Err(HoldRefused::Full { retry_after_seconds: 900 }));
+        assert_eq!(window.events, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn a_released_hold_frees_its_place_and_a_success_clears_what_came_before_it() {
+        let mut window = SlidingWindow::default();
+        window.try_record(0, LOGINS_3).unwrap();
+        for at in [10, 20] {
+            window.try_hold(at, LOGINS_3).unwrap();
+        }
+        assert_eq!(window.try_hold(25, LOGINS_3), Err(HoldRefused::Busy));
+        window.release(10);
+        window.try_hold(30, LOGINS_3).unwrap();
+        // The success at 20 forgets the failure at 0; the attempt at 30 is still held.
+        window.clear_through(20);
+        assert_eq!((window.events.clone(), window.held.clone()), (vec![], vec![30]));
+        window.settle(30);
+        window.settle(30);
+        assert_eq!(window.events, vec![30], "settling twice counts once");
+    }
+
+    #[test]
+    fn settled_holds_keep_the_events_in_order() {
+        let mut window = SlidingWindow::default();
+        window.try_hold(5, LOGINS_3).unwrap();
+        window.try_record(7, LOGINS_3).unwrap();
+        window.settle(5);
+        assert_eq!(window.events, vec![5, 7]);
+        assert_eq!(window.try_hold(8, LOGINS_3), Ok(()));
+        assert_eq!(window.try_hold(9, LOGINS_3), Err(HoldRefused::Busy));
+    }
+
+    #[test]
+    fn a_hold_nobody_settles_counts_once_it_lapses() {
+        let mut window = SlidingWindow::default();
+        for at in [0, 1, 2] {
+            window.try_hold(at, LOGINS_3).unwrap();
+        }
+        let later = 2 + HOLD_LAPSE_MILLIS;
+        assert_eq!(window.try_hold(later, LOGINS_3), Err(HoldRefused::Full { retry_after_seconds: 870 }));
+        assert!(window.held.is_empty());
+        assert_eq!(window.last_leaves_at(900), Some(2 + 900_000));
+    }
+
+    #[test]
+    fn old_stored_windows_read_without_holds() {
+        let window: SlidingWindow = serde_json::from_str(r#"{"events":[1,2]}"#).unwrap();
+        assert_eq!(window, SlidingWindow { events: vec![1, 2], held: vec![] });
+        assert_eq!(serde_json::to_string(&window).unwrap(), r#"{"events":[1,2]}"#);
     }
 
     #[test]

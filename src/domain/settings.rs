@@ -76,6 +76,9 @@ pub struct Settings {
     pub allowed_origins: AllowedOrigins,
     /// `DISPLAY_UTC_OFFSET`, e.g. `+08:00`, for the dates of `/login/jwt/status`.
     pub display_utc_offset: FixedOffset,
+    /// `LOG_REQUESTS`: `all` logs one line per request; `off` (the default) leaves that
+    /// to Cloudflare's invocation logs, and the worker logs only failures.
+    pub log_requests: bool,
 }
 
 /// How many failed logins are allowed before 9905.
@@ -179,6 +182,16 @@ impl Settings {
             }
         };
         let expose_sms_code = flag("EXPOSE_SMS_CODE")?;
+        let log_requests = match get("LOG_REQUESTS").as_deref() {
+            None | Some("off") => false,
+            Some("all") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "LOG_REQUESTS",
+                    format!("LOG_REQUESTS must be all or off, not {other:?}"),
+                ))
+            }
+        };
         // Secrets are wrapped as soon as they are read, so no `{:?}` can print one.
         let secret = |name: &str| lookup(name).filter(|s| !s.trim().is_empty()).map(SecretString::from);
         let allowed_country_codes = CountryCodes::parse(
@@ -225,6 +238,7 @@ impl Settings {
                 previous_public_keys: get("JWT_PREVIOUS_PUBLIC_KEYS"),
             },
             refresh_rotation: flag("REFRESH_ROTATION")?,
+            log_requests,
             login_limits: LoginLimits {
                 per_account: Limit {
                     max: number("LOGIN_FAILURES_PER_ACCOUNT", 10, 1, 1_000_000)? as u32,
@@ -288,6 +302,7 @@ mod tests {
         assert!(!s.sms.expose_code);
         assert!(s.jwt_keys.secret.is_none() && s.jwt_keys.algorithm.is_none());
         assert!(!s.refresh_rotation);
+        assert!(!s.log_requests, "Cloudflare's invocation logs cover requests");
         assert_eq!((s.login_limits.per_account.max, s.login_limits.per_ip.max), (10, 100));
         assert_eq!(s.login_limits.per_account.window_seconds, 900);
         assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);
@@ -297,6 +312,13 @@ mod tests {
         assert_eq!((s.sms.per_phone.window_seconds, s.sms.per_ip.window_seconds), (86_400, 3_600));
         assert_eq!(s.sms.provider_timeout_ms, 5_000);
         assert_eq!(s.sms.allowed_country_codes, CountryCodes::List(vec!["86".into()]));
+    }
+
+    #[test]
+    fn requests_are_logged_only_when_asked() {
+        assert!(settings(&[("LOG_REQUESTS", "all")]).unwrap().log_requests);
+        assert!(!settings(&[("LOG_REQUESTS", "off")]).unwrap().log_requests);
+        assert_eq!(settings(&[("LOG_REQUESTS", "yes")]).unwrap_err().variable, "LOG_REQUESTS");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Races: the Durable Object serializes sends and claims per phone; D1's unique
-//! constraints settle racing registrations.
+//! constraints settle racing registrations; the failed-login windows hold a place for
+//! each attempt in flight.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -15,6 +16,8 @@ pub const TESTS: &[SharedTest] = tests![
     twenty_concurrent_sends_for_one_phone_make_one_code,
     ten_concurrent_registrations_of_one_account_make_one_user,
     concurrent_registrations_with_one_code_use_it_once,
+    bursts_of_correct_logins_to_one_account_all_succeed,
+    a_burst_of_wrong_logins_counts_no_more_than_the_limit,
 ];
 
 /// Runs `count` requests at once (released together by a barrier).
@@ -96,4 +99,28 @@ fn concurrent_registrations_with_one_code_use_it_once(worker: &TestWorker) {
     let mut expected = vec![200];
     expected.extend([50001; 7]);
     assert_eq!(codes(&replies), expected, "{:?}", replies.iter().map(|r| &r.text).collect::<Vec<_>>());
+}
+
+/// 16 at once is more than the account's 10 places in its failure window: an attempt that
+/// finds them all held by attempts in flight waits for one instead of failing.
+fn bursts_of_correct_logins_to_one_account_all_succeed(worker: &TestWorker) {
+    let (account, _) = new_user(&worker.client());
+    for _ in 0..3 {
+        let body = json!({ "account": account, "pwd": PASSWORD });
+        let replies = at_once(worker, 16, move |_, client| client.post("/login/jwt/get", &body));
+        assert_eq!(codes(&replies), vec![200; 16]);
+    }
+}
+
+/// 30 wrong passwords at once: 10 are checked (50006) and counted, and the others wait
+/// for a place and are then refused (9905) without a hash; so is the right password.
+fn a_burst_of_wrong_logins_counts_no_more_than_the_limit(worker: &TestWorker) {
+    let (account, _) = new_user(&worker.client());
+    let body = json!({ "account": account, "pwd": "wrong_pw" });
+    let replies = at_once(worker, 30, move |_, client| client.post("/login/jwt/get", &body));
+    let mut expected = vec![9905; 20];
+    expected.extend([50006; 10]);
+    assert_eq!(codes(&replies), expected);
+    let locked = worker.client().post("/login/jwt/get", &json!({ "account": account, "pwd": PASSWORD }));
+    locked.expect(9905, 429);
 }

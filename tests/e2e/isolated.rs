@@ -31,12 +31,20 @@ fn production_settings_hide_the_code_and_limit_origins() {
     // [env.production] exactly as shipped: no provider chosen, no origin allowed.
     let shipped = TestWorker::start_in(Some("production"), &fresh_state_dir(), &[]);
     let client = shipped.client();
-    client.post("/login/send/sms", &json!({ "phone": unique_phone() })).expect(50018, 502);
     let with_origin = [("Origin", "https://app.example"), ("Content-Type", "application/json")];
     let reply = client.request("POST", "/login/jwt/status", &with_origin, Some(b"{}"));
     assert_eq!(reply.header("access-control-allow-origin"), None);
-    // The send's 50018 logs why; polled for, as it reaches the log after the reply.
-    shipped.wait_for_log_line("SMS_PROVIDER is not set");
+    client.post("/login/send/sms", &json!({ "phone": unique_phone() })).expect(50018, 502);
+    // The send's 50018 logs why, as one JSON line; polled for, as it reaches the log
+    // after the reply.
+    let line = shipped.wait_for_log_line("\"sms_refused\"");
+    let entry: serde_json::Value = serde_json::from_str(line.trim()).expect("a JSON log line");
+    assert_eq!((entry["code"].as_u64(), entry["path"].as_str()), (Some(50018), Some("/login/send/sms")));
+    assert!(entry["cause"].as_str().unwrap().contains("SMS_PROVIDER is not set"), "{line}");
+    // Requests themselves are Cloudflare's invocation logs: no line of the worker's own
+    // for the status request before it (LOG_REQUESTS is off by default).
+    let log = shipped.log();
+    assert!(!log.contains("\"method\":"), "a request line without LOG_REQUESTS:\n{log}");
     shipped.stop();
 
     // Once an operator names a provider and an origin.
@@ -63,8 +71,11 @@ fn a_short_jwt_secret_gives_9999_and_a_logged_reason() {
     reply.expect(9999, 500);
     assert_eq!(reply.msg(), "系统繁忙，请稍后尝试");
     assert!(!reply.text.contains("JWT_SECRET"), "no internals in the body");
-    // The reason goes to the log instead, a moment after the reply.
-    worker.wait_for_log_line("JWT_SECRET has a secret of 9 bytes");
+    // The reason goes to the log instead, a moment after the reply, as one JSON line.
+    let line = worker.wait_for_log_line("\"internal_error\"");
+    let entry: serde_json::Value = serde_json::from_str(line.trim()).expect("a JSON log line");
+    assert_eq!((entry["code"].as_u64(), entry["path"].as_str()), (Some(9999), Some("/login/jwt/get")));
+    assert!(entry["cause"].as_str().unwrap().contains("JWT_SECRET has a secret of 9 bytes"), "{line}");
 }
 
 /// A broken var is answered on every route: the API's 9999 still carries CORS (so a

@@ -44,6 +44,8 @@ static SHARED: OnceLock<TestWorker> = OnceLock::new();
 fn shared() -> &'static TestWorker {
     SHARED.get_or_init(|| {
         let vars = [("SMS_HOURLY_LIMIT_PER_IP", "1000000"), ("LOGIN_FAILURES_PER_IP", "1000000")];
+        // Every request logs its line (LOG_REQUESTS=all, see `TestWorker::start_in`), so
+        // that the tests that no secret reaches the log see everything a worker can log.
         TestWorker::start_with(&worker::fresh_state_dir(), &vars)
     })
 }

@@ -190,6 +190,9 @@ fn failed_logins_are_limited_per_address() {
     let limited = log_in_from(&client, &account, PASSWORD, "198.51.100.7");
     limited.expect(9905, 429);
     assert!(limited.header("retry-after").is_some());
+    // A limit tripped is worth an operator's line.
+    let line = worker.wait_for_log_line("\"limited\"");
+    assert!(line.contains("\"code\":9905") && line.contains("\"path\":\"/login/jwt/get\""), "{line}");
     log_in_from(&client, &account, PASSWORD, "198.51.100.8").expect(200, 200);
 }
 

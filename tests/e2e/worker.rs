@@ -93,8 +93,11 @@ impl TestWorker {
         TestWorker::start_in(None, state_dir, vars)
     }
 
-    /// A worker of a `wrangler.toml` environment (`Some("production")`), or of the
-    /// top-level development settings (`None`).
+    /// A worker of a `wrangler.toml` environment (`Some("production")`, as shipped), or
+    /// of the top-level development settings (`None`), which the tests run with every
+    /// request logged (`LOG_REQUESTS=all`, unless `vars` says otherwise): the tests that
+    /// no secret reaches the log then see all a worker can write, and `post_marked`
+    /// finds its line.
     pub fn start_in(environment: Option<&str>, state_dir: &Path, vars: &[(&str, &str)]) -> TestWorker {
         let state = state_dir.to_str().expect("a UTF-8 path");
         let env_args: Vec<&str> = environment.map(|name| vec!["--env", name]).unwrap_or_default();
@@ -116,6 +119,9 @@ impl TestWorker {
             .args(["--var", &format!("SMS_CODE_SECRET:{TEST_SMS_CODE_SECRET}")]);
         if !vars.iter().any(|(name, _)| *name == "JWT_SECRET") {
             command.args(["--var", &format!("JWT_SECRET:{TEST_JWT_SECRET}")]);
+        }
+        if environment.is_none() && !vars.iter().any(|(name, _)| *name == "LOG_REQUESTS") {
+            command.args(["--var", "LOG_REQUESTS:all"]);
         }
         for (name, value) in vars {
             command.args(["--var", &format!("{name}:{value}")]);

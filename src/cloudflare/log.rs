@@ -1,0 +1,57 @@
+//! What the worker writes to its log. Cloudflare already logs every invocation (method,
+//! URL, status, outcome, duration, cf-ray) in Workers Logs and `wrangler tail`
+//! (`[observability]` in wrangler.toml), so the worker adds only what the platform cannot
+//! know: one JSON line for each failure worth an operator's eye (a 9999 and its cause, a
+//! provider's refusal, a limit tripped), and one line per request when an operator asks
+//! (`LOG_REQUESTS=all`). Never a body: bodies hold passwords, codes and tokens.
+
+use serde_json::json;
+
+use crate::domain::error::ApiError;
+
+/// Where a line comes from: Cloudflare's request id (`cf-ray`, which `wrangler tail` and
+/// the dashboard show too) and the path.
+pub struct RequestContext<'a> {
+    pub request_id: &'a str,
+    pub path: &'a str,
+}
+
+/// The line of one request, when `LOG_REQUESTS=all`.
+pub fn request(at: &RequestContext, method: &str, code: u32, status: u16, ms: u64) {
+    let line = json!({
+        "request_id": at.request_id, "method": method, "path": at.path, "code": code,
+        "status": status, "ms": ms,
+    });
+    worker::console_log!("{line}");
+}
+
+/// Whether `error` is worth a line of its own: the ones an operator acts on.
+pub fn is_notable(error: &ApiError) -> bool {
+    matches!(error, ApiError::Internal(_) | ApiError::SmsSendFailed { .. } | ApiError::RateLimited { .. })
+}
+
+/// The line of a notable failure of a request (see [`is_notable`]): a 9999 and a
+/// provider's refusal as errors with their cause, a limit tripped as a warning.
+pub fn failure(at: &RequestContext, error: &ApiError) {
+    let mut line = json!({ "code": error.code(), "request_id": at.request_id, "path": at.path });
+    let (event, detail) = match error {
+        ApiError::Internal(_) => ("internal_error", ("cause", json!(error.log_detail()))),
+        ApiError::SmsSendFailed { .. } => ("sms_refused", ("cause", json!(error.log_detail()))),
+        ApiError::RateLimited { retry_after_seconds } => {
+            ("limited", ("retry_after", json!(retry_after_seconds)))
+        }
+        _ => return,
+    };
+    line["event"] = json!(event);
+    line[detail.0] = detail.1;
+    match error {
+        ApiError::RateLimited { .. } => worker::console_warn!("{line}"),
+        _ => worker::console_error!("{line}"),
+    }
+}
+
+/// A failure of work done after the answer (`ctx.wait_until`), which no client sees.
+pub fn after_answer(doing: &str, error: &ApiError) {
+    let cause = error.log_detail().unwrap_or_else(|| error.to_string());
+    worker::console_error!("{}", json!({ "event": "after_answer_failed", "doing": doing, "cause": cause }));
+}
