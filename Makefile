@@ -9,7 +9,7 @@ DEV_ARGS ?=
 # setting it up failed: `eval "$(...)"` alone would hide that).
 TOOLCHAIN := toolchain_env=$$(scripts/toolchain.sh) || exit 1; eval "$$toolchain_env"
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
-WORKER_SOURCES := $(shell find src -name '*.rs' -o -name '*.html') api/openapi.json Cargo.toml Cargo.lock
+WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
 .PHONY: dev test worker lint unit e2e bench fuzz toolchain dev-secrets clean
 

@@ -1,5 +1,5 @@
-"""Writes api/openapi.json, the OpenAPI 3.1 document of the API:
-`python3 scripts/openapi.py > api/openapi.json`. The end-to-end tests hold the worker to it
+"""Writes public/openapi.json, the OpenAPI 3.1 document of the API:
+`python3 scripts/openapi.py > public/openapi.json`. The end-to-end tests hold the worker to it
 with schemathesis."""
 import json
 codes = {

@@ -119,7 +119,7 @@ if [ "$("$cargo_bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}')" != 
 fi
 
 if [ -n "$for_tests" ]; then
-    # --- schemathesis, which holds the worker to api/openapi.json in the e2e tests ---------
+    # --- schemathesis, which holds the worker to public/openapi.json in the e2e tests ------
     SCHEMATHESIS_VERSION=4.32.5
     if [ "$("$tools/venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
         command -v python3 >/dev/null || apt_install python3 python3-venv

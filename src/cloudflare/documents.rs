@@ -1,5 +1,6 @@
-//! The routes that are not `/login` endpoints: the demo page, the OpenAPI document, the
-//! public keys and the health check.
+//! The routes that are not `/login` endpoints: the public keys and the health check. (The
+//! demo page and the OpenAPI document are static assets in `public/`, which Cloudflare
+//! serves without running the worker.)
 
 use serde_json::json;
 
@@ -17,19 +18,6 @@ pub fn health(isolate: &Isolate) -> Reply {
             Reply::document(body.to_string(), 503, &json)
         }
     }
-}
-
-/// `GET /`: a page that drives every endpoint from the browser and shows each envelope,
-/// for a frontend developer's first look (plain HTML and JavaScript, nothing external).
-pub fn demo_page() -> Reply {
-    Reply::document(include_str!("demo.html"), 200, &[("Content-Type", "text/html; charset=utf-8")])
-}
-
-/// The API's OpenAPI 3.1 document (`api/openapi.json`), which `make test` holds the
-/// implementation to with schemathesis.
-pub fn openapi() -> Reply {
-    let body = include_str!("../../api/openapi.json");
-    Reply::document(body, 200, &[("Content-Type", "application/json; charset=utf-8")])
 }
 
 /// `GET /.well-known/jwks.json`: the public keys tokens are signed with (EdDSA), so that

@@ -99,9 +99,7 @@ async fn route(
         None => match path {
             // Monitors may probe with HEAD.
             "/healthz" if get || *method == Method::Head => documents::health(isolate),
-            "/openapi.json" if get => documents::openapi(),
             "/.well-known/jwks.json" if get => documents::jwks(isolate),
-            "/" if get => documents::demo_page(),
             "/healthz" => Reply::Envelope(Err(ApiError::MethodNotAllowed)),
             #[cfg(feature = "bench")]
             "/__bench/pbkdf2" => super::bench::pbkdf2(isolate).await,

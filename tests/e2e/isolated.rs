@@ -38,7 +38,7 @@ fn production_settings_hide_the_code_and_limit_origins() {
     // The send's 50018 logs why, as one JSON line; polled for, as it reaches the log
     // after the reply.
     let line = shipped.wait_for_log_line("\"sms_refused\"");
-    let entry: serde_json::Value = serde_json::from_str(line.trim()).expect("a JSON log line");
+    let entry = json_in_log_line(&line);
     assert_eq!((entry["code"].as_u64(), entry["path"].as_str()), (Some(50018), Some("/login/send/sms")));
     assert!(entry["cause"].as_str().unwrap().contains("SMS_PROVIDER is not set"), "{line}");
     // Requests themselves are Cloudflare's invocation logs: no line of the worker's own
@@ -73,7 +73,7 @@ fn a_short_jwt_secret_gives_9999_and_a_logged_reason() {
     assert!(!reply.text.contains("JWT_SECRET"), "no internals in the body");
     // The reason goes to the log instead, a moment after the reply, as one JSON line.
     let line = worker.wait_for_log_line("\"internal_error\"");
-    let entry: serde_json::Value = serde_json::from_str(line.trim()).expect("a JSON log line");
+    let entry = json_in_log_line(&line);
     assert_eq!((entry["code"].as_u64(), entry["path"].as_str()), (Some(9999), Some("/login/jwt/get")));
     assert!(entry["cause"].as_str().unwrap().contains("JWT_SECRET has a secret of 9 bytes"), "{line}");
 }

@@ -102,3 +102,10 @@ pub fn token_part(token: &str, index: usize) -> Value {
 pub fn b64(json: &Value) -> String {
     Base64UrlUnpadded::encode_string(json.to_string().as_bytes())
 }
+
+/// The JSON object in a log line. wrangler prints `console.log` lines as they are, and
+/// warnings and errors inside a coloured `[WARNING]` or `[ERROR]` frame.
+pub fn json_in_log_line(line: &str) -> Value {
+    let object = line.find('{').zip(line.rfind('}')).map(|(start, end)| &line[start..=end]);
+    object.and_then(|text| serde_json::from_str(text).ok()).unwrap_or_else(|| panic!("no JSON in {line:?}"))
+}
