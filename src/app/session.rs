@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::ports::{Clock, Randomness, RefreshFamilies, RevocationList, Sessions, StoredUser, UserStore};
+use super::recent_users::RecentUsers;
 use super::refresh_rotation::Rotation;
 use crate::domain::clock::display_time;
 use crate::domain::error::{ApiError, AuthError, Fault};
@@ -54,6 +55,8 @@ pub struct SessionService<'a, V, U, F, K, R> {
     pub users: &'a U,
     /// Used only when the policy rotates refresh tokens.
     pub families: &'a F,
+    /// Users as recently read, which status may use (see [`crate::app::recent_users`]).
+    pub recent_users: &'a RecentUsers,
     pub clock: &'a K,
     pub rng: &'a R,
 }
@@ -88,19 +91,31 @@ where
 
     /// Verifies `jwt` fully: the token itself, its session's revocation (KV), and its
     /// user (D1: still there, not disabled, and the token issued after the user's
-    /// sessions were last ended). The two reads run at once.
+    /// sessions were last ended). The two reads run at once. With `recent`, a user read a
+    /// moment ago may stand in for the D1 read.
     async fn check(
         &self,
         jwt: &str,
         expected: Option<TokenKind>,
+        recent: bool,
     ) -> Result<(VerifiedToken, StoredUser), ApiError> {
         let verified = token::verify(self.keys, &self.policy.scope, jwt, expected, self.clock.now_seconds())
             .map_err(ApiError::Unauthorized)?;
-        let (revoked, user) = futures_util::future::join(
-            self.revocations.is_revoked(&verified.claims.sid),
-            self.users.find_by_id(verified.claims.data.uid),
-        )
-        .await;
+        let uid = verified.claims.data.uid;
+        let now = self.clock.now_millis();
+        let read_user = async {
+            if let Some(user) = recent.then(|| self.recent_users.get(uid, now)).flatten() {
+                return Ok(Some(user));
+            }
+            let user = self.users.find_by_id(uid).await?;
+            match &user {
+                Some(user) => self.recent_users.put(user, now),
+                None => self.recent_users.forget(uid),
+            }
+            Ok(user)
+        };
+        let (revoked, user): (_, Result<Option<StoredUser>, Fault>) =
+            futures_util::future::join(self.revocations.is_revoked(&verified.claims.sid), read_user).await;
         if revoked? {
             return Err(ApiError::Unauthorized(AuthError::Revoked));
         }
@@ -118,7 +133,7 @@ where
     /// With rotation, a new refresh token too, retiring the one presented; a replay of a
     /// retired token ends the whole session.
     pub async fn refresh(&self, refresh_jwt: &str) -> Result<Refreshed, ApiError> {
-        let (verified, user) = self.check(refresh_jwt, Some(TokenKind::Refresh)).await?;
+        let (verified, user) = self.check(refresh_jwt, Some(TokenKind::Refresh), false).await?;
         if self.policy.rotate_refresh_tokens {
             return self.rotate(verified, user).await.map(Refreshed::Pair);
         }
@@ -156,18 +171,24 @@ where
     /// Ends the session of `jwt` (an access or a refresh token), or with
     /// [`LogoutScope::All`] every session of its user.
     pub async fn deactivate(&self, jwt: &str, scope: LogoutScope) -> Result<(), ApiError> {
-        let (verified, user) = self.check(jwt, None).await?;
+        let (verified, user) = self.check(jwt, None, false).await?;
         match scope {
             LogoutScope::Session => self.revoke_session(&verified.claims.sid).await,
             // Every token issued up to and including this millisecond stops verifying;
             // a login a moment later starts a session that works.
-            LogoutScope::All => Ok(self.users.end_sessions(user.id, self.clock.now_millis() + 1).await?),
+            LogoutScope::All => {
+                self.recent_users.forget(user.id);
+                let ended = self.users.end_sessions(user.id, self.clock.now_millis() + 1).await;
+                // Read again by the next check, whether or not the write went through.
+                self.recent_users.forget(user.id);
+                Ok(ended?)
+            }
         }
     }
 
     /// What an access token says, once it has passed every check.
     pub async fn status(&self, jwt: &str) -> Result<Value, ApiError> {
-        let (verified, _) = self.check(jwt, Some(TokenKind::Access)).await?;
+        let (verified, _) = self.check(jwt, Some(TokenKind::Access), true).await?;
         let offset = self.policy.display_utc_offset;
         let data = &verified.claims.data;
         Ok(json!({
@@ -223,6 +244,7 @@ mod tests {
         revocations: MemoryRevocations,
         users: MemoryUsers,
         families: MemoryFamilies,
+        recent_users: RecentUsers,
     }
 
     impl World {
@@ -235,6 +257,7 @@ mod tests {
                 revocations: MemoryRevocations::default(),
                 users,
                 families: MemoryFamilies::default(),
+                recent_users: RecentUsers::new(5),
             }
         }
 
@@ -253,6 +276,7 @@ mod tests {
                 revocations: &self.revocations,
                 users: &self.users,
                 families: &self.families,
+                recent_users: &self.recent_users,
                 clock,
                 rng: &SecureRandom,
             }
@@ -310,6 +334,28 @@ mod tests {
         }
         let after = block_on(world.at(&at(500)).open(&user())).unwrap();
         assert!(block_on(world.at(&at(600)).status(&after.jwt)).is_ok(), "a later login works");
+    }
+
+    #[test]
+    fn status_may_use_a_user_read_a_moment_ago_but_refresh_never_does() {
+        let world = World::new();
+        let clock = FixedClock(NOW * 1000);
+        let pair = block_on(world.at(&clock).open(&user())).unwrap();
+        block_on(world.at(&clock).status(&pair.jwt)).unwrap();
+        // Disabled in the store behind this isolate's back (an operator's D1 edit).
+        world.users.disable(1);
+        let unavailable = Err(ApiError::Unauthorized(AuthError::UserUnavailable));
+        let soon = FixedClock(NOW * 1000 + 4_999);
+        assert!(block_on(world.at(&soon).status(&pair.jwt)).is_ok(), "within the cache time");
+        assert_eq!(block_on(world.at(&soon).refresh(&pair.refresh_jwt)).map(|_| ()), unavailable);
+        // The refresh read the store, and status sees what it read.
+        assert_eq!(block_on(world.at(&soon).status(&pair.jwt)).map(|_| ()), unavailable);
+        let other = World::new();
+        let pair = block_on(other.at(&clock).open(&user())).unwrap();
+        block_on(other.at(&clock).status(&pair.jwt)).unwrap();
+        other.users.disable(1);
+        let later = FixedClock(NOW * 1000 + 5_000);
+        assert_eq!(block_on(other.at(&later).status(&pair.jwt)).map(|_| ()), unavailable);
     }
 
     #[test]

@@ -8,10 +8,10 @@ use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::{Env, Method, ObjectNamespace, Request, RequestInit, Response};
+use worker::{Env, ObjectNamespace, Request, Response};
 
-use super::platform::OrFault;
-use crate::domain::error::{ApiError, Backend, Fault};
+use super::platform::{post_request, OrFault};
+use crate::domain::error::{ApiError, Backend, Fault, WireError};
 use crate::domain::settings::ConfigError;
 
 /// What one kind of object understands.
@@ -28,7 +28,7 @@ pub trait Protocol {
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Answer<T> {
     Reply(T),
-    Error(ApiError),
+    Error(WireError),
 }
 
 /// The object's side: reads the call, runs it, answers with its outcome.
@@ -43,7 +43,7 @@ where
     };
     Response::from_json(&match outcome {
         Ok(reply) => Answer::Reply(reply),
-        Err(error) => Answer::Error(error),
+        Err(error) => Answer::Error(WireError::from(&error)),
     })
 }
 
@@ -72,7 +72,7 @@ impl<P: Protocol> ObjectClient<P> {
         let answer = post_to_object(&self.namespace, name, P::BINDING, body).await?;
         match serde_json::from_str(&answer).or_fault(Backend::DurableObject, &doing)? {
             Answer::Reply(reply) => Ok(reply),
-            Answer::Error(error) => Err(error),
+            Answer::Error(error) => Err(error.into()),
         }
     }
 }
@@ -88,10 +88,8 @@ async fn post_to_object(
     let doing = format!("call {binding}");
     let stub =
         namespace.id_from_name(name).and_then(|id| id.get_stub()).or_fault(Backend::DurableObject, &doing)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
     let url = format!("https://durable-object/{binding}");
-    let request = Request::new_with_init(&url, &init).or_fault(Backend::Runtime, &doing)?;
+    let request = post_request(&url, &[], &body).or_fault(Backend::Runtime, &doing)?;
     let mut response = stub.fetch_with_request(request).await.or_fault(Backend::DurableObject, &doing)?;
     response.text().await.or_fault(Backend::DurableObject, &doing)
 }

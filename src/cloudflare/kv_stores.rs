@@ -30,8 +30,7 @@ impl CodeStore for KvCodeStore {
         ttl_seconds: u64,
     ) -> Result<(), Fault> {
         let ttl = ttl_seconds.max(MIN_KV_TTL_SECONDS);
-        let put = self.0.put(&code_key(phone, code_id), sealed_code).or_fault(Backend::Kv, "keep a code")?;
-        put.expiration_ttl(ttl).execute().await.or_fault(Backend::Kv, "keep a code")
+        put_text(&self.0, &code_key(phone, code_id), sealed_code, ttl, "keep a code").await
     }
 
     async fn get(&self, phone: &Phone, code_id: &str) -> Result<Option<String>, Fault> {
@@ -53,8 +52,7 @@ fn revocation_key(session_id: &str) -> String {
 impl RevocationList for KvRevocationList {
     async fn revoke(&self, session_id: &str, ttl_seconds: u64) -> Result<(), Fault> {
         let ttl = ttl_seconds.max(MIN_KV_TTL_SECONDS);
-        let put = self.0.put(&revocation_key(session_id), "1").or_fault(Backend::Kv, "revoke a session")?;
-        put.expiration_ttl(ttl).execute().await.or_fault(Backend::Kv, "revoke a session")
+        put_text(&self.0, &revocation_key(session_id), "1", ttl, "revoke a session").await
     }
 
     async fn is_revoked(&self, session_id: &str) -> Result<bool, Fault> {
@@ -66,4 +64,11 @@ impl RevocationList for KvRevocationList {
             .or_fault(Backend::Kv, "read a revocation")?;
         Ok(entry.is_some())
     }
+}
+
+/// Stores `text` under `key` for `ttl_seconds`. As bytes: `KvStore::put` runs any value
+/// through serde (with a float formatter and JSON) even for a string, which costs wasm.
+async fn put_text(kv: &KvStore, key: &str, text: &str, ttl_seconds: u64, doing: &str) -> Result<(), Fault> {
+    let put = kv.put_bytes(key, text.as_bytes()).or_fault(Backend::Kv, doing)?;
+    put.expiration_ttl(ttl_seconds).execute().await.or_fault(Backend::Kv, doing)
 }

@@ -34,3 +34,22 @@ impl<T, E: Display> OrFault<T> for Result<T, E> {
         self.map_err(|cause| Fault::backend(backend, doing, cause))
     }
 }
+
+/// A `POST` of `body` to `url` with these headers, made on `web_sys` directly:
+/// `worker::Request::new_with_init` converts every option a request can have, which
+/// costs 13 KB of wasm for the three this worker sets.
+pub fn post_request(url: &str, headers: &[(&str, &str)], body: &str) -> Result<worker::Request, String> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    if !headers.is_empty() {
+        let set = web_sys::Headers::new().map_err(|_| "cannot make headers".to_string())?;
+        for (name, value) in headers {
+            set.set(name, value).map_err(|_| format!("header {name} is not valid"))?;
+        }
+        init.set_headers(&set);
+    }
+    web_sys::Request::new_with_str_and_init(url, &init)
+        .map(worker::Request::from)
+        .map_err(|_| format!("cannot make a request to {url}"))
+}

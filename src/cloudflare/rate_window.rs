@@ -5,6 +5,7 @@
 //! other await between, so concurrent requests are counted one by one, wherever in the
 //! world they arrive: what a limit in KV (eventually consistent) could not promise.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -52,38 +53,50 @@ impl Protocol for RateWindowProtocol {
     type Reply = WindowReply;
 }
 
-/// What is stored: the window and the limit it was last used with (for the alarm).
+/// What is stored: the window's counted events and the limit it was last used with (for
+/// the alarm). Its holds are not stored (see [`RateWindow`]).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Stored {
     window: SlidingWindow,
     window_seconds: u64,
 }
 
+/// The object keeps its window in memory once loaded, and writes to storage only when the
+/// counted events change. Holds live in memory alone: an attempt in flight keeps its
+/// object active, so the object is not evicted under it, and a hold would otherwise cost
+/// a storage write (and the wait for it to be durable) on every login. Were an object
+/// restarted all the same, the holds of the attempts then in flight would be lost, and
+/// those few attempts not counted.
 #[durable_object(alarm)]
 pub struct RateWindow {
     state: State,
+    loaded: RefCell<Option<Stored>>,
 }
 
 impl DurableObject for RateWindow {
     fn new(state: State, _env: Env) -> Self {
-        RateWindow { state }
+        RateWindow { state, loaded: RefCell::new(None) }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         answer::<RateWindowProtocol, _>(req, |call| self.run(call)).await
     }
 
-    /// Once the newest event has left the window, the object forgets everything, so an
+    /// Once the newest event has left the window, the object forgets its events, so an
     /// IP seen once does not keep storage for ever. The alarm is set when a window starts
     /// (not on every event, which would cost a storage write each); if events came since,
     /// it is set again for when the newest of them leaves.
     async fn alarm(&self) -> Result<Response> {
         let storage = self.state.storage();
-        let stored: Stored = storage.get(WINDOW_KEY).await?.unwrap_or_default();
-        match stored.window.last_leaves_at(stored.window_seconds) {
-            Some(leaves_at) if leaves_at > WorkerClock.now_millis() => {
-                storage.set_alarm((leaves_at + 1) as i64).await?;
-            }
+        let mut stored = self.load().await?;
+        let leaves_at = stored.window.events.iter().max().map(|newest| newest + stored.window_seconds * 1000);
+        let expired = !matches!(leaves_at, Some(at) if at > WorkerClock.now_millis());
+        if expired {
+            stored.window.events.clear();
+        }
+        self.loaded.replace(Some(stored));
+        match leaves_at {
+            Some(at) if !expired => storage.set_alarm((at + 1) as i64).await?,
             _ => storage.delete_all().await?,
         }
         Response::ok("")
@@ -91,13 +104,28 @@ impl DurableObject for RateWindow {
 }
 
 impl RateWindow {
+    /// The window in memory, or from storage the first time. Taken out of the cell until
+    /// the caller puts it back (before its next await).
+    async fn load(&self) -> Result<Stored> {
+        let in_memory = self.loaded.borrow_mut().take();
+        match in_memory {
+            Some(stored) => Ok(stored),
+            None => Ok(self.state.storage().get(WINDOW_KEY).await?.unwrap_or_default()),
+        }
+    }
+
     async fn run(&self, call: WindowCall) -> std::result::Result<WindowReply, ApiError> {
         let storage = self.state.storage();
         let doing = "keep a rate window";
-        let mut stored: Stored =
-            storage.get(WINDOW_KEY).await.or_fault(Backend::ObjectStorage, doing)?.unwrap_or_default();
+        let loaded = self.loaded.borrow_mut().take();
+        let mut stored = match loaded {
+            Some(stored) => stored,
+            None => {
+                storage.get(WINDOW_KEY).await.or_fault(Backend::ObjectStorage, doing)?.unwrap_or_default()
+            }
+        };
+        let events_before = stored.window.events.clone();
         let now = WorkerClock.now_millis();
-        let was_empty = stored.window.is_empty();
         let window = &mut stored.window;
         let reply = match call {
             WindowCall::Take(limit) | WindowCall::Hold(limit) => {
@@ -110,39 +138,47 @@ impl RateWindow {
                 match taken {
                     Ok(()) => {
                         stored.window_seconds = limit.window_seconds;
-                        WindowReply::Taken(now)
+                        Ok(WindowReply::Taken(now))
                     }
-                    // Nothing changed that needs saving (a prune is redone on every load).
-                    Err(HoldRefused::Busy) => return Ok(WindowReply::Busy),
+                    Err(HoldRefused::Busy) => Ok(WindowReply::Busy),
                     Err(HoldRefused::Full { retry_after_seconds }) => {
-                        return Err(ApiError::RateLimited { retry_after_seconds })
+                        Err(ApiError::RateLimited { retry_after_seconds })
                     }
                 }
             }
             WindowCall::Settle(stamp) => {
                 window.settle(stamp);
-                WindowReply::Done
+                Ok(WindowReply::Done)
             }
             WindowCall::GiveBack(stamp) => {
                 window.give_back(stamp);
-                WindowReply::Done
+                Ok(WindowReply::Done)
             }
             WindowCall::ClearThrough(stamp) => {
                 window.clear_through(stamp);
-                WindowReply::Done
+                Ok(WindowReply::Done)
             }
         };
-        if stored.window.is_empty() {
-            storage.delete_all().await.or_fault(Backend::ObjectStorage, doing)?;
-            return Ok(reply);
-        }
-        storage.put(WINDOW_KEY, &stored).await.or_fault(Backend::ObjectStorage, doing)?;
-        if was_empty {
-            if let Some(leaves_at) = stored.window.last_leaves_at(stored.window_seconds) {
-                storage.set_alarm((leaves_at + 1) as i64).await.or_fault(Backend::ObjectStorage, doing)?;
+        let events = stored.window.events.clone();
+        let window_seconds = stored.window_seconds;
+        // Back in memory before any await, so the next call sees this one's change.
+        self.loaded.replace(Some(stored));
+        if events != events_before {
+            if events.is_empty() {
+                storage.delete(WINDOW_KEY).await.or_fault(Backend::ObjectStorage, doing)?;
+            } else {
+                let saved = Stored { window: SlidingWindow { events, held: Vec::new() }, window_seconds };
+                storage.put(WINDOW_KEY, &saved).await.or_fault(Backend::ObjectStorage, doing)?;
+                if events_before.is_empty() {
+                    let leaves_at =
+                        saved.window.events.iter().max().map(|newest| newest + window_seconds * 1000);
+                    if let Some(at) = leaves_at {
+                        storage.set_alarm((at + 1) as i64).await.or_fault(Backend::ObjectStorage, doing)?;
+                    }
+                }
             }
         }
-        Ok(reply)
+        reply
     }
 }
 

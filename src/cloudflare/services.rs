@@ -29,6 +29,7 @@ use super::sms_sender::ProviderSender;
 use super::web_crypto::WebCryptoPbkdf2;
 use crate::app::code_gate::{CodeGateCore, CodeGatePolicy};
 use crate::app::login::{Login, LoginAftermath};
+use crate::app::recent_users::RecentUsers;
 use crate::app::register::Registration;
 use crate::app::send_sms::SmsSending;
 use crate::app::session::{SessionPolicy, SessionService};
@@ -72,6 +73,7 @@ pub struct Services {
     limiter: DurableRateWindows,
     gate: DurableCodeGate,
     families: DurableRefreshFamilies,
+    recent_users: RecentUsers,
     // What only the `SmsGate` object uses (it runs in an isolate of this Worker too):
     seal: CodeSeal,
     codes: KvCodeStore,
@@ -181,6 +183,7 @@ impl Services {
             limiter: ObjectClient::from_env(env)?,
             gate: ObjectClient::from_env(env)?,
             families: ObjectClient::from_env(env)?,
+            recent_users: RecentUsers::new(settings.status_user_cache_seconds),
             seal,
             codes: KvCodeStore(kv),
             sender,
@@ -271,6 +274,7 @@ impl Services {
             revocations: &self.revocations,
             users: &self.users,
             families: &self.families,
+            recent_users: &self.recent_users,
             clock: &WorkerClock,
             rng: &SecureRandom,
         }

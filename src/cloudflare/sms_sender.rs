@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use chrono::DateTime;
 use futures_util::future::{select, Either};
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{AbortController, Delay, Fetch};
 
-use super::platform::WorkerClock;
+use super::platform::{post_request, WorkerClock};
 use crate::app::ports::{Clock, DeliveryError, SmsSender};
 use crate::domain::phone::Phone;
 use crate::domain::random::{random_id, SecureRandom};
@@ -53,14 +53,9 @@ impl SmsSender for ProviderSender {
 /// POSTs the request and reads the whole reply, or gives up (and aborts the request)
 /// after `timeout_ms`. The error is for the log; it never holds the body sent.
 async fn post(outgoing: &OutgoingRequest, timeout_ms: u64) -> Result<(u16, String), String> {
-    let headers = Headers::new();
-    for (name, value) in &outgoing.headers {
-        headers.set(name, value).map_err(|error| format!("header {name}: {error}"))?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(outgoing.body.clone().into()));
-    let request =
-        Request::new_with_init(&outgoing.url, &init).map_err(|error| format!("request: {error}"))?;
+    let headers: Vec<(&str, &str)> =
+        outgoing.headers.iter().map(|(name, value)| (name.as_ref(), value.as_ref())).collect();
+    let request = post_request(&outgoing.url, &headers, &outgoing.body)?;
     let controller = AbortController::default();
     let signal = controller.signal();
     let exchange = async {

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::settings::ConfigError;
 
-/// Everything a request can fail with, as the contract's table lists it.
-/// It is serializable so that a Durable Object can hand an error to the Worker as it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Everything a request can fail with, as the contract's table lists it. It crosses from
+/// a Durable Object to the Worker as a [`WireError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ApiError {
     /// 9902: no such path.
@@ -43,7 +43,7 @@ pub enum ApiError {
 }
 
 /// Why a request body failed validation. Only the first failing rule is reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ValidationError {
     /// The body is not JSON, or is JSON but not an object (HTTP 400).
     BodyNotObject,
@@ -54,7 +54,7 @@ pub enum ValidationError {
 }
 
 /// The request fields that carry validation messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Account,
     Password,
@@ -96,7 +96,7 @@ impl Field {
 }
 
 /// The validation rules a field can break.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     /// Missing, `null` or empty.
     Required,
@@ -120,7 +120,7 @@ impl Rule {
 
 /// Why a token was refused (9908). The texts follow the original service, whose clients
 /// may show them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthError {
     Malformed,
     BadSignature,
@@ -140,8 +140,7 @@ pub enum AuthError {
 /// A fault crosses from a Durable Object to the Worker as its text (it is only ever
 /// logged), so it arrives as [`Fault::InObject`]: the structure would cost wasm and
 /// serve nothing there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "String", from = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
     /// A var or secret is missing or malformed.
@@ -158,15 +157,49 @@ pub enum Fault {
     InObject(String),
 }
 
-impl From<Fault> for String {
-    fn from(fault: Fault) -> String {
-        fault.to_string()
+/// An [`ApiError`] as a Durable Object answers it to the Worker: its code, the wait of a
+/// 9905, and the text of what is only logged (a provider's refusal, a fault). Three
+/// fields rather than the enum's whole structure, whose derived deserializer would cost
+/// wasm for errors no object makes: an object decides only 9905, 50001, 50017, 50018
+/// and 9999; anything else it might return arrives as a 9999 naming it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireError {
+    pub code: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retry_after: u64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+impl From<&ApiError> for WireError {
+    fn from(error: &ApiError) -> WireError {
+        let (retry_after, detail) = match error {
+            ApiError::RateLimited { retry_after_seconds } => (*retry_after_seconds, String::new()),
+            ApiError::WrongSmsCode | ApiError::SmsStillLive => (0, String::new()),
+            ApiError::SmsSendFailed { reason } => (0, reason.clone()),
+            ApiError::Internal(fault) => (0, fault.to_string()),
+            other => {
+                return WireError { code: 9999, retry_after: 0, detail: format!("an object decided {other}") }
+            }
+        };
+        WireError { code: error.code(), retry_after, detail }
     }
 }
 
-impl From<String> for Fault {
-    fn from(text: String) -> Fault {
-        Fault::InObject(text)
+impl From<WireError> for ApiError {
+    fn from(wire: WireError) -> ApiError {
+        match wire.code {
+            9905 => ApiError::RateLimited { retry_after_seconds: wire.retry_after },
+            50001 => ApiError::WrongSmsCode,
+            50017 => ApiError::SmsStillLive,
+            50018 => ApiError::SmsSendFailed { reason: wire.detail },
+            9999 => Fault::InObject(wire.detail).into(),
+            code => Fault::InObject(format!("an object answered code {code}: {}", wire.detail)).into(),
+        }
     }
 }
 
@@ -278,15 +311,37 @@ mod tests {
         assert_eq!(error.log_detail(), Some(fault.to_string()));
     }
 
+    fn across_an_object(error: &ApiError) -> ApiError {
+        let text = serde_json::to_string(&WireError::from(error)).unwrap();
+        ApiError::from(serde_json::from_str::<WireError>(&text).unwrap())
+    }
+
     #[test]
     fn a_fault_crosses_a_durable_object_as_its_text() {
         let fault = Fault::backend(Backend::ObjectStorage, "save a gate", "storage is full");
-        let error = ApiError::from(fault);
-        let crossed: ApiError = serde_json::from_str(&serde_json::to_string(&error).unwrap()).unwrap();
+        let crossed = across_an_object(&ApiError::from(fault));
         assert_eq!(
             crossed.log_detail().as_deref(),
             Some("in a Durable Object: ObjectStorage failed to save a gate: storage is full")
         );
+    }
+
+    #[test]
+    fn what_an_object_decides_crosses_unchanged() {
+        for error in [
+            ApiError::RateLimited { retry_after_seconds: 890 },
+            ApiError::WrongSmsCode,
+            ApiError::SmsStillLive,
+            ApiError::SmsSendFailed { reason: "twilio: HTTP 400".into() },
+        ] {
+            assert_eq!(across_an_object(&error), error);
+        }
+        let text = serde_json::to_string(&WireError::from(&ApiError::SmsStillLive)).unwrap();
+        assert_eq!(text, r#"{"code":50017}"#);
+        // Anything else is a bug in the object: a 9999 that names it.
+        let odd = across_an_object(&ApiError::NotFound);
+        assert_eq!(odd.code(), 9999);
+        assert!(odd.log_detail().unwrap().contains("9902"), "{odd:?}");
     }
 
     #[test]

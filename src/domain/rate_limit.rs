@@ -33,8 +33,8 @@ pub const HOLD_LAPSE_MILLIS: u64 = 30_000;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlidingWindow {
     pub events: Vec<u64>,
-    /// Windows stored before holds existed read as having none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Never stored: a Durable Object keeps its holds in memory (see `RateWindow`).
+    #[serde(skip)]
     pub held: Vec<u64>,
 }
 
@@ -248,10 +248,11 @@ mod tests {
     }
 
     #[test]
-    fn old_stored_windows_read_without_holds() {
-        let window: SlidingWindow = serde_json::from_str(r#"{"events":[1,2]}"#).unwrap();
-        assert_eq!(window, SlidingWindow { events: vec![1, 2], held: vec![] });
+    fn holds_are_never_stored() {
+        let window = SlidingWindow { events: vec![1, 2], held: vec![3] };
         assert_eq!(serde_json::to_string(&window).unwrap(), r#"{"events":[1,2]}"#);
+        let read: SlidingWindow = serde_json::from_str(r#"{"events":[1,2]}"#).unwrap();
+        assert_eq!(read, SlidingWindow { events: vec![1, 2], held: vec![] });
     }
 
     #[test]

@@ -76,6 +76,10 @@ pub struct Settings {
     pub allowed_origins: AllowedOrigins,
     /// `DISPLAY_UTC_OFFSET`, e.g. `+08:00`, for the dates of `/login/jwt/status`.
     pub display_utc_offset: FixedOffset,
+    /// `STATUS_USER_CACHE_SECONDS` (0 to 60, default 5): how old a user's state (disabled,
+    /// sessions ended) `/login/jwt/status` may use, read by this isolate; 0 reads D1 on
+    /// every call. See `app::recent_users`.
+    pub status_user_cache_seconds: u64,
     /// `LOG_REQUESTS`: `all` logs one line per request; `off` (the default) leaves that
     /// to Cloudflare's invocation logs, and the worker logs only failures.
     pub log_requests: bool,
@@ -238,6 +242,7 @@ impl Settings {
                 previous_public_keys: get("JWT_PREVIOUS_PUBLIC_KEYS"),
             },
             refresh_rotation: flag("REFRESH_ROTATION")?,
+            status_user_cache_seconds: number("STATUS_USER_CACHE_SECONDS", 5, 0, 60)?,
             log_requests,
             login_limits: LoginLimits {
                 per_account: Limit {
@@ -303,6 +308,7 @@ mod tests {
         assert!(s.jwt_keys.secret.is_none() && s.jwt_keys.algorithm.is_none());
         assert!(!s.refresh_rotation);
         assert!(!s.log_requests, "Cloudflare's invocation logs cover requests");
+        assert_eq!(s.status_user_cache_seconds, 5);
         assert_eq!((s.login_limits.per_account.max, s.login_limits.per_ip.max), (10, 100));
         assert_eq!(s.login_limits.per_account.window_seconds, 900);
         assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);

@@ -358,12 +358,18 @@ fn refresh_reads_roles_again(worker: &TestWorker) {
     assert_eq!(status.data()["jwt_data"]["rid"], json!(["1", "3"]));
 }
 
+/// Disabled in D1 by an operator: login and refresh refuse at once; status, which may use
+/// the user's state as read up to STATUS_USER_CACHE_SECONDS (5) before, within 5 s.
 fn a_disabled_user_can_neither_log_in_nor_refresh(worker: &TestWorker) {
     let client = worker.client();
     let (account, _) = new_user(&client);
-    let (_, refresh_jwt) = log_in(&client, &account, PASSWORD);
+    let (jwt, refresh_jwt) = log_in(&client, &account, PASSWORD);
+    client.post("/login/jwt/status", &json!({ "jwt": jwt })).expect(200, 200);
     worker.query(&format!("UPDATE users SET disabled = 1 WHERE account = '{account}'"));
+    let disabled_at = std::time::Instant::now();
     client.post("/login/jwt/get", &json!({ "account": account, "pwd": PASSWORD })).expect(50006, 401);
+    std::thread::sleep(std::time::Duration::from_millis(5_100).saturating_sub(disabled_at.elapsed()));
+    client.post("/login/jwt/status", &json!({ "jwt": jwt })).expect(9908, 401);
     client.post("/login/jwt/refresh", &json!({ "jwt": refresh_jwt })).expect(9908, 401);
 }
 
