@@ -23,9 +23,14 @@ dev: worker dev-secrets
 ## test: formatting, clippy, native unit tests, then end-to-end tests against the real worker
 test: lint unit worker dev-secrets e2e
 
-## bench: throughput, latency, ratios, wasm size and memory, written to BENCHMARKS.md
+## bench: throughput, latency, ratios (also against bench/floor and bench/js-baseline), wasm size and memory, written to BENCHMARKS.md
 bench: worker
 	@$(TOOLCHAIN); command -v wrk >/dev/null || scripts/apt-install.sh wrk; \
+	floor=bench/floor/build/worker/shim.mjs; \
+	if [ ! -e $$floor ] || [ -n "$$(find bench/floor/src bench/floor/Cargo.toml bench/floor/Cargo.lock -newer $$floor)" ]; then \
+		(cd bench/floor && CARGO_TARGET_DIR="$(CURDIR)/target/bench-floor" "$$WORKER_BUILD" --release) >/dev/null 2>&1 \
+			|| { echo "the floor's build failed; run: cd bench/floor && CARGO_TARGET_DIR=$(CURDIR)/target/bench-floor $$WORKER_BUILD --release"; exit 1; }; \
+	fi; \
 	"$$WORKER_BUILD" --release --out-dir build-bench --features bench >/dev/null 2>&1 \
 		|| { echo "the bench build failed; run: $$WORKER_BUILD --release --out-dir build-bench --features bench"; exit 1; }; \
 	"$$WASM_OPT_BIN" -Oz --strip-debug --strip-producers build-bench/index_bg.wasm -o build-bench/index_bg.wasm; \

@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """`make bench`: the release worker (plus a bench-only PBKDF2 route) under `wrangler dev`,
 measured in one run with wrk, and a summary table printed and written to BENCHMARKS.md.
+Two baselines of the project's own run next to it, each under its own `wrangler dev`:
+bench/floor (a bare workers-rs Worker: GET /healthz) and bench/js-baseline (a plain
+JavaScript Worker doing the login and status work); the project's worker and the baselines
+are measured in interleaved rounds, so that the ratios between them come from one run.
 
 Ratios are what this reports; nothing here asserts a timing. Run through `make bench`,
 which builds the worker and sets up the toolchain (LOGIN_NODE, LOGIN_WRANGLER, ...)."""
@@ -13,6 +17,7 @@ import platform
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +30,9 @@ BENCH = os.path.join(ROOT, "bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 MIXED_SECONDS = int(os.environ.get("BENCH_MIXED_SECONDS", "50"))
 PASSWORD = "bench_password_1"
+JWT_SECRET = "bench-secret-that-is-longer-than-32-bytes"
+# Rounds of the interleaved measures against the baselines.
+ROUNDS = 3
 
 
 def free_port():
@@ -35,11 +43,26 @@ def free_port():
 
 # Written by scripts/prebuilt-config.sh: the bench build, with no build step to rerun.
 CONFIG = os.path.join(ROOT, "build-bench", "wrangler.toml")
+# The baselines: the floor is built by `make bench` (into bench/floor/build); the JS
+# baseline has no build step.
+FLOOR_DIR = os.path.join(BENCH, "floor")
+JS_DIR = os.path.join(BENCH, "js-baseline")
+
+# The project's worker's variables under bench.
+PROJECT_VARS = [
+    "JWT_SECRET:" + JWT_SECRET,
+    "SMS_CODE_SECRET:bench-sms-code-secret-that-is-longer-than-32-bytes",
+    # Every request comes from 127.0.0.1: the per-IP send limit would stop the
+    # send benchmarks after 20 requests, so it is lifted here.
+    "SMS_HOURLY_LIMIT_PER_IP:1000000",
+    # The same for failed logins, which the failure-path rows repeat on purpose.
+    "LOGIN_FAILURES_PER_ACCOUNT:1000000", "LOGIN_FAILURES_PER_IP:1000000",
+]
 
 
-def wrangler(*args, **kwargs):
-    command = [os.environ["LOGIN_NODE"], os.environ["LOGIN_WRANGLER"], *args, "--config", CONFIG]
-    return subprocess.run(command, cwd=ROOT, **kwargs)
+def wrangler(*args, config=CONFIG, cwd=ROOT, **kwargs):
+    command = [os.environ["LOGIN_NODE"], os.environ["LOGIN_WRANGLER"], *args, "--config", config]
+    return subprocess.run(command, cwd=cwd, **kwargs)
 
 
 def post(base, path, body):
@@ -52,27 +75,25 @@ def post(base, path, body):
 
 
 class Worker:
-    """wrangler dev on the bench build, in its own process group."""
+    """wrangler dev on one worker's config (by default the project's bench build), with
+    local state of its own, in its own process group."""
 
-    def __init__(self):
+    def __init__(self, config=CONFIG, cwd=ROOT, variables=PROJECT_VARS, schema="schema.sql"):
         self.state = tempfile.mkdtemp(prefix="login-bench-")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        wrangler("d1", "execute", "DB", "--local", "--persist-to", self.state, "--file", "schema.sql",
-                 check=True, capture_output=True)
+        if schema:
+            wrangler("d1", "execute", "DB", "--local", "--persist-to", self.state, "--file", schema,
+                     config=config, cwd=cwd, check=True, capture_output=True)
         self.log = open(os.path.join(self.state, "wrangler.log"), "w")
+        self.stopped = False
+        var_args = [arg for variable in variables for arg in ("--var", variable)]
         self.process = subprocess.Popen(
-            [os.environ["LOGIN_NODE"], os.environ["LOGIN_WRANGLER"], "dev", "--config", CONFIG,
+            [os.environ["LOGIN_NODE"], os.environ["LOGIN_WRANGLER"], "dev", "--config", config,
              "--ip", "127.0.0.1", "--port", str(self.port), "--inspector-port", str(free_port()),
              "--persist-to", self.state, "--show-interactive-dev-session=false", "--log-level", "warn",
-             "--var", "JWT_SECRET:bench-secret-that-is-longer-than-32-bytes",
-             "--var", "SMS_CODE_SECRET:bench-sms-code-secret-that-is-longer-than-32-bytes",
-             # Every request comes from 127.0.0.1: the per-IP send limit would stop the
-             # send benchmarks after 20 requests, so it is lifted here.
-             "--var", "SMS_HOURLY_LIMIT_PER_IP:1000000",
-             # The same for failed logins, which the failure-path rows repeat on purpose.
-             "--var", "LOGIN_FAILURES_PER_ACCOUNT:1000000", "--var", "LOGIN_FAILURES_PER_IP:1000000"],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+             *var_args],
+            cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.time() + 90
         while time.time() < deadline:
             try:
@@ -80,8 +101,12 @@ class Worker:
                 return
             except OSError:
                 time.sleep(0.2)
+        # The log is in the state folder, which stop() removes: keep a copy for the message.
+        self.log.close()
+        log = self.state + "-wrangler.log"
+        shutil.copy(self.log.name, log)
         self.stop()
-        sys.exit("wrangler dev did not start; see " + self.log.name)
+        sys.exit(f"wrangler dev ({config}) did not start; see {log}")
 
     def workerd_peak_rss_kib(self):
         """The largest peak resident set (VmHWM) among the group's workerd processes."""
@@ -101,6 +126,10 @@ class Worker:
         return peak
 
     def stop(self):
+        # Once only: a second signal to a process group already gone could reach another.
+        if self.stopped:
+            return
+        self.stopped = True
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=10)
@@ -130,8 +159,66 @@ def wrk(base, path, concurrency, script, env, seconds=SECONDS, threads=None):
     return result
 
 
+def non_2xx(result):
+    return sum(n for s, n in result["statuses"].items() if not 200 <= int(s) < 300) + result["socket_errors"]
+
+
+def interleaved(workers, cases):
+    """Measures every case on each of its workers in ROUNDS rounds. In a round, the workers
+    of one case run back to back, at c=1 and then at c=16; their order rotates by one each
+    round, so that no worker always goes first or last. Returns {(case, concurrency,
+    worker): [result of each round]}."""
+    runs = {}
+    for round_index in range(ROUNDS):
+        print(f"  round {round_index + 1} of {ROUNDS}", flush=True)
+        for name, path, envs in cases:
+            names = list(envs)
+            shift = round_index % len(names)
+            order = names[shift:] + names[:shift]
+            for concurrency in (1, 16):
+                for who in order:
+                    result = wrk(workers[who].base, path, concurrency, "endpoint.lua", envs[who])
+                    runs.setdefault((name, concurrency, who), []).append(result)
+                    print(f"    {who:8} {name:20} c={concurrency:<3} {result['rps']:8.1f} req/s"
+                          f"  p50 {result['p50_us']/1000:7.2f} ms  p99 {result['p99_us']/1000:7.2f} ms"
+                          f"  non-2xx {non_2xx(result)}", flush=True)
+                this = {who: runs[(name, concurrency, who)][-1] for who in names}
+                ratios = [f"project÷{who} req/s {this['project']['rps'] / this[who]['rps']:.2f}"
+                          for who in names if who != "project"]
+                ratios.append(f"project÷js p50 {this['project']['p50_us'] / max(this['js']['p50_us'], 1):.2f}")
+                print(f"    {'':8} {name:20} c={concurrency:<3} " + ", ".join(ratios), flush=True)
+    return runs
+
+
+def against_baselines(runs, cases):
+    """The markdown rows of the interleaved measures: medians over the rounds."""
+    def median_ratio(name, concurrency, who, key):
+        project = runs[(name, concurrency, "project")]
+        other = runs[(name, concurrency, who)]
+        return statistics.median(p[key] / max(o[key], 1) for p, o in zip(project, other))
+
+    def median(name, concurrency, who, key):
+        return statistics.median(r[key] for r in runs[(name, concurrency, who)])
+
+    lines = []
+    for name, path, envs in cases:
+        for concurrency in (1, 16):
+            rps = " / ".join(f"{median(name, concurrency, who, 'rps'):.1f}" if who in envs else "–"
+                             for who in ("project", "js", "floor"))
+            p50 = " / ".join(f"{median(name, concurrency, who, 'p50_us') / 1000:.2f}" if who in envs else "–"
+                             for who in ("project", "js", "floor"))
+            floor = f"{median_ratio(name, concurrency, 'floor', 'rps'):.2f}" if "floor" in envs else "–"
+            wrong = " / ".join(str(sum(non_2xx(r) for r in runs[(name, concurrency, who)])) if who in envs else "–"
+                               for who in ("project", "js", "floor"))
+            lines.append(f"| {name} | {concurrency} | {rps} | {p50} | {floor} "
+                         f"| {median_ratio(name, concurrency, 'js', 'rps'):.2f} "
+                         f"| {median_ratio(name, concurrency, 'js', 'p50_us'):.2f} | {wrong} |")
+    return lines
+
+
 def main():
     worker = Worker()
+    baselines = {}
     try:
         base = worker.base
         # A user to log in as, and a session to refresh and check.
@@ -145,6 +232,30 @@ def main():
         wasm_memory_start = post(base, "/__bench/memory", {})["data"]["wasm_memory_bytes"]
         doomed = post(base, "/login/jwt/get", {"account": "bench", "pwd": PASSWORD})["data"]["jwt"]
         post(base, "/login/jwt/deactivate", {"jwt": doomed})
+        only = os.environ.get("BENCH_ONLY")
+
+        # The two baselines, and the interleaved rounds against them first, while all three
+        # runtimes are fresh (workerd grows with every request it serves).
+        if only != "mixed":
+            baselines["floor"] = Worker(os.path.join(FLOOR_DIR, "wrangler.toml"), FLOOR_DIR, [], None)
+            baselines["js"] = Worker(os.path.join(JS_DIR, "wrangler.toml"), JS_DIR, ["JWT_SECRET:" + JWT_SECRET], None)
+            js_base = baselines["js"].base
+            assert post(js_base, "/setup", {})["code"] == 200
+            js_jwt = post(js_base, "/login/jwt/get", {"account": "bench", "pwd": PASSWORD})["data"]["jwt"]
+            assert post(js_base, "/login/jwt/status", {"jwt": js_jwt})["code"] == 200
+            get = {"BENCH_METHOD": "GET"}
+            login = {"BENCH_BODY": json.dumps({"account": "bench", "pwd": PASSWORD})}
+            baseline_cases = [
+                ("GET /healthz", "/healthz", {"project": get, "floor": get, "js": get}),
+                ("/login/jwt/status", "/login/jwt/status",
+                 {"project": {"BENCH_BODY": json.dumps({"jwt": jwt})}, "js": {"BENCH_BODY": json.dumps({"jwt": js_jwt})}}),
+                ("/login/jwt/get", "/login/jwt/get", {"project": login, "js": login}),
+            ]
+            print(f"Against the baselines: {ROUNDS} interleaved rounds, {SECONDS} s per worker and row", flush=True)
+            baseline_runs = interleaved({"project": worker, **baselines}, baseline_cases)
+            for baseline in baselines.values():
+                baseline.stop()
+            print(flush=True)
 
         cases = [
             ("GET /healthz (floor)", "/healthz", {"BENCH_METHOD": "GET"}, 200),
@@ -164,7 +275,6 @@ def main():
         ]
         rows = []
         results = {}
-        only = os.environ.get("BENCH_ONLY")
         for name, path, env, status in [] if only == "mixed" else cases:
             for concurrency in (1, 16):
                 result = wrk(base, path, concurrency, "endpoint.lua", env)
@@ -187,6 +297,8 @@ def main():
         wasm_memory_end = post(base, "/__bench/memory", {})["data"]["wasm_memory_bytes"]
     finally:
         worker.stop()
+        for baseline in baselines.values():
+            baseline.stop()
     if only == "mixed":
         print(mixed)
         return
@@ -226,6 +338,14 @@ def main():
         f"`wrangler dev`, local D1/KV/Durable Objects, load from {wrk_version} on the same machine;",
         f"{SECONDS} s per row, {MIXED_SECONDS} s of mixed load). One run; a noisy machine moves these numbers.",
         "",
+        "The same run serves two baselines of the project's own, each under its own `wrangler dev`",
+        "on the same machine: the floor (bench/floor), a bare workers-rs Worker built like this one",
+        "that answers `GET /healthz` and nothing else, and the JavaScript baseline",
+        "(bench/js-baseline/worker.js), a plain JavaScript Worker with D1, KV and WebCrypto doing",
+        "the login and status work as a developer would write it in an afternoon. The ratios",
+        "against them (the last table) were measured in this one run, interleaved with this",
+        "worker's own measures.",
+        "",
         "| endpoint | concurrency | requests/s | p50 ms | p99 ms | unexpected | workerd peak MiB so far |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -256,6 +376,21 @@ def main():
         "whatever the worker: a one-line JavaScript worker under the same `wrangler dev` grew",
         "from 126 to 849 MiB over about 21,000 requests on this machine. The worker's own wasm",
         "memory (the row above) is what Cloudflare's 128 MB isolate limit is about.",
+        "",
+        "## Against the baselines",
+        "",
+        f"{ROUNDS} rounds, measured before the rows above; in each round the workers of a row ran",
+        f"back to back, {SECONDS} s each, their order rotating by one from round to round. Values",
+        "are medians over the rounds; a ratio is the median of the rounds' ratios. Above 1 in the",
+        "req/s ratios, and below 1 in the p50 one, means this worker is faster. The project's",
+        "status also reads the user from D1 (still there, not disabled, sessions not ended since),",
+        "and its login keeps the per-account and per-IP failure windows (Durable Objects, with the",
+        "limits raised here as for the rows above); the JavaScript baseline does neither.",
+        "",
+        "| endpoint | concurrency | req/s: project / JS / floor | p50 ms: project / JS / floor "
+        "| project ÷ floor, req/s | project ÷ JS, req/s | project ÷ JS, p50 | non-2xx: project / JS / floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *against_baselines(baseline_runs, baseline_cases),
         "",
     ]
     table = "\n".join(lines)
