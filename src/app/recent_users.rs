@@ -8,31 +8,36 @@
 //! to reach every location (up to 60 s), which status relies on already.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use super::ports::StoredUser;
 
-/// How many users an isolate keeps; past it the cache starts empty again (a simple bound
-/// on memory: at about 200 bytes a user, 2 MB).
-const MAX_USERS: usize = 10_000;
+/// How many users an isolate keeps: one slot each, chosen by the user's id, so a user
+/// whose id shares a slot with another's pushes it out (it is read again, that is all).
+/// At about 200 bytes a user, at most 800 KB.
+const SLOTS: usize = 4096;
 
 #[derive(Debug, Default)]
 pub struct RecentUsers {
     /// 0 turns the cache off.
     max_age_ms: u64,
-    users: RefCell<BTreeMap<u64, (StoredUser, u64)>>,
+    /// The users and when each was read; made at the first `put`.
+    slots: RefCell<Vec<Option<(StoredUser, u64)>>>,
+}
+
+fn slot(id: u64) -> usize {
+    (id % SLOTS as u64) as usize
 }
 
 impl RecentUsers {
     pub fn new(max_age_seconds: u64) -> RecentUsers {
-        RecentUsers { max_age_ms: max_age_seconds * 1000, users: RefCell::default() }
+        RecentUsers { max_age_ms: max_age_seconds * 1000, slots: RefCell::default() }
     }
 
     /// The user read at most `max_age_ms` before `now_ms`, if any.
     pub fn get(&self, id: u64, now_ms: u64) -> Option<StoredUser> {
-        let users = self.users.borrow();
-        let (user, read_at) = users.get(&id)?;
-        (now_ms.saturating_sub(*read_at) < self.max_age_ms).then(|| user.clone())
+        let slots = self.slots.borrow();
+        let (user, read_at) = slots.get(slot(id))?.as_ref()?;
+        (user.id == id && now_ms.saturating_sub(*read_at) < self.max_age_ms).then(|| user.clone())
     }
 
     /// `user` as read from the store at `now_ms`.
@@ -40,16 +45,20 @@ impl RecentUsers {
         if self.max_age_ms == 0 {
             return;
         }
-        let mut users = self.users.borrow_mut();
-        if users.len() >= MAX_USERS && !users.contains_key(&user.id) {
-            users.clear();
+        let mut slots = self.slots.borrow_mut();
+        if slots.is_empty() {
+            slots.resize(SLOTS, None);
         }
-        users.insert(user.id, (user.clone(), now_ms));
+        slots[slot(user.id)] = Some((user.clone(), now_ms));
     }
 
     /// The user changed, or is gone: the next check reads the store.
     pub fn forget(&self, id: u64) {
-        self.users.borrow_mut().remove(&id);
+        if let Some(entry) = self.slots.borrow_mut().get_mut(slot(id)) {
+            if entry.as_ref().is_some_and(|(user, _)| user.id == id) {
+                *entry = None;
+            }
+        }
     }
 }
 
@@ -88,12 +97,15 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_is_bounded() {
+    fn users_sharing_a_slot_push_each_other_out() {
         let recent = RecentUsers::new(5);
-        for id in 0..MAX_USERS as u64 + 1 {
-            recent.put(&user(id), 0);
-        }
-        assert!(recent.users.borrow().len() <= MAX_USERS);
-        assert_eq!(recent.get(MAX_USERS as u64, 0), Some(user(MAX_USERS as u64)));
+        let (one, other) = (7, 7 + SLOTS as u64);
+        recent.put(&user(one), 0);
+        recent.put(&user(other), 0);
+        assert_eq!(recent.get(one, 0), None);
+        assert_eq!(recent.get(other, 0), Some(user(other)));
+        recent.forget(one);
+        assert_eq!(recent.get(other, 0), Some(user(other)), "forgetting one keeps the other");
+        assert_eq!(recent.slots.borrow().len(), SLOTS);
     }
 }
