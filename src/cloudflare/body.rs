@@ -11,14 +11,18 @@ use crate::domain::requests::MAX_BODY_BYTES;
 const DRAIN_LIMIT_BYTES: usize = 8 << 20;
 
 /// The body, read no further than the limit: a declared length over it is refused before
-/// reading, and a chunked upload as soon as it passes it, so that a huge body can never
+/// reading, and a chunked upload (no length) as soon as it passes it, so that a huge body can never
 /// fill the Worker's 128 MB of memory.
 pub async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     let too_large = ApiError::Invalid(ValidationError::BodyTooLarge);
     let declared =
         req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-        return Err(too_large);
+    match declared {
+        Some(length) if length > MAX_BODY_BYTES => return Err(too_large),
+        // A declared length is what the runtime reads, no more: the body in one call
+        // rather than chunk by chunk (each a round trip between wasm and JavaScript).
+        Some(_) => return req.bytes().await.map_err(|_| ApiError::Invalid(ValidationError::BodyNotObject)),
+        None => {}
     }
     // No body at all (a POST without one) reads as empty, which is no JSON object.
     let Ok(mut stream) = req.stream() else { return Ok(Vec::new()) };
