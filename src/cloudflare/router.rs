@@ -28,14 +28,11 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
     let log_requests = matches!(isolate.as_ref(), Ok(services) if services.settings.log_requests);
     let started = log_requests.then(|| Date::now().as_millis());
     let (path, method) = (req.path(), req.method());
-    let header = |req: &Request, name: &str| req.headers().get(name).ok().flatten();
+    // Headers are read only where they are used: each read crosses into JavaScript.
     let origin = header(&req, "Origin");
-    let language = Language::negotiate(header(&req, "Accept-Language").as_deref());
-    // The client's address, which Cloudflare (and wrangler dev) always sets.
-    let caller = Caller { ip: header(&req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".into()) };
     let after_answer = AfterAnswer { ctx, isolate: Rc::clone(&isolate) };
 
-    let reply = route(&mut req, &path, &method, &isolate, &caller, &after_answer).await;
+    let reply = route(&mut req, &path, &method, &isolate, &after_answer).await;
     // Cloudflare's own request id, read only when a line is written.
     let request_id = || header(&req, "cf-ray").unwrap_or_else(|| random_id(&SecureRandom));
     let (response, code) = match reply {
@@ -47,6 +44,11 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
                     log::failure(&RequestContext { request_id: &request_id(), path: &path }, error);
                 }
             }
+            // Only an error's message has a language.
+            let language = match &outcome {
+                Ok(_) => Language::default(),
+                Err(_) => Language::negotiate(header(&req, "Accept-Language").as_deref()),
+            };
             (envelope_response(&outcome, language), code)
         }
     };
@@ -86,12 +88,20 @@ impl AfterAnswer<'_> {
     }
 }
 
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+/// Who is calling: the client's address, which Cloudflare (and wrangler dev) always sets.
+fn caller(req: &Request) -> Caller {
+    Caller { ip: header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".into()) }
+}
+
 async fn route(
     req: &mut Request,
     path: &str,
     method: &Method,
     isolate: &Isolate,
-    caller: &Caller,
     after_answer: &AfterAnswer<'_>,
 ) -> Reply {
     let get = *method == Method::Get;
@@ -112,7 +122,7 @@ async fn route(
         Some(endpoint) => Reply::Envelope(match isolate {
             Err(broken) => Err(broken.error()),
             Ok(services) => match read_body(req).await {
-                Ok(body) => call_endpoint(services, endpoint, &body, caller, after_answer).await,
+                Ok(body) => call_endpoint(services, endpoint, &body, req, after_answer).await,
                 Err(error) => Err(error),
             },
         }),
@@ -124,14 +134,14 @@ async fn call_endpoint(
     services: &Services,
     endpoint: Endpoint,
     body: &[u8],
-    caller: &Caller,
+    req: &Request,
     after_answer: &AfterAnswer<'_>,
 ) -> Result<Value, ApiError> {
     match endpoint {
-        Endpoint::SendSms => services.send_sms(SendSmsRequest::parse(body)?, caller).await,
+        Endpoint::SendSms => services.send_sms(SendSmsRequest::parse(body)?, &caller(req)).await,
         Endpoint::Register => services.register(RegisterRequest::parse(body)?).await,
         Endpoint::GetJwt => {
-            let (outcome, aftermath) = services.log_in(LoginRequest::parse(body)?, caller).await;
+            let (outcome, aftermath) = services.log_in(LoginRequest::parse(body)?, &caller(req)).await;
             after_answer.settle_login(aftermath);
             outcome
         }
