@@ -53,9 +53,9 @@ pub struct LoginAftermath {
 }
 
 impl LoginAftermath {
-    fn ending(holds: impl IntoIterator<Item = (String, u64)>, end: HoldEnd) -> LoginAftermath {
-        let holds = holds.into_iter().map(|(key, stamp)| Hold { key, stamp, end }).collect();
-        LoginAftermath { holds, upgrade: None }
+    /// Only the one hold that was given, to give back (the other limit refused).
+    fn give_back(key: String, stamp: u64) -> LoginAftermath {
+        LoginAftermath { holds: vec![Hold { key, stamp, end: HoldEnd::GiveBack }], upgrade: None }
     }
 
     /// Nothing to do.
@@ -118,11 +118,9 @@ where
         let (account_stamp, ip_stamp) = match (account_hold, ip_hold) {
             (Ok(account), Ok(ip)) => (account, ip),
             (Ok(stamp), Err(refused)) => {
-                return (Err(refused), LoginAftermath::ending([(account_key, stamp)], HoldEnd::GiveBack))
+                return (Err(refused), LoginAftermath::give_back(account_key, stamp))
             }
-            (Err(refused), Ok(stamp)) => {
-                return (Err(refused), LoginAftermath::ending([(ip_key, stamp)], HoldEnd::GiveBack))
-            }
+            (Err(refused), Ok(stamp)) => return (Err(refused), LoginAftermath::give_back(ip_key, stamp)),
             (Err(account), Err(ip)) => return (Err(longer(account, ip)), LoginAftermath::default()),
         };
         let checked = match user {

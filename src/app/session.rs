@@ -177,9 +177,9 @@ where
             // Every token issued up to and including this millisecond stops verifying;
             // a login a moment later starts a session that works.
             LogoutScope::All => {
-                self.recent_users.forget(user.id);
                 let ended = self.users.end_sessions(user.id, self.clock.now_millis() + 1).await;
-                // Read again by the next check, whether or not the write went through.
+                // Read again by this isolate's next status, whether or not the write went
+                // through.
                 self.recent_users.forget(user.id);
                 Ok(ended?)
             }

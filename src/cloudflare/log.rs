@@ -9,31 +9,21 @@ use serde_json::json;
 
 use crate::domain::error::ApiError;
 
-/// Where a line comes from: Cloudflare's request id (`cf-ray`, which `wrangler tail` and
-/// the dashboard show too) and the path.
-pub struct RequestContext<'a> {
-    pub request_id: &'a str,
-    pub path: &'a str,
-}
-
-/// The line of one request, when `LOG_REQUESTS=all`.
-pub fn request(at: &RequestContext, method: &str, code: u32, status: u16, ms: u64) {
+/// The line of one request, when `LOG_REQUESTS=all`. The request id is Cloudflare's
+/// `cf-ray`, which `wrangler tail` and the dashboard show too.
+pub fn request(request_id: &str, method: &str, path: &str, code: u32, status: u16, ms: u64) {
     let line = json!({
-        "request_id": at.request_id, "method": method, "path": at.path, "code": code,
+        "request_id": request_id, "method": method, "path": path, "code": code,
         "status": status, "ms": ms,
     });
     worker::console_log!("{line}");
 }
 
-/// Whether `error` is worth a line of its own: the ones an operator acts on.
-pub fn is_notable(error: &ApiError) -> bool {
-    matches!(error, ApiError::Internal(_) | ApiError::SmsSendFailed { .. } | ApiError::RateLimited { .. })
-}
-
-/// The line of a notable failure of a request (see [`is_notable`]): a 9999 and a
-/// provider's refusal as errors with their cause, a limit tripped as a warning.
-pub fn failure(at: &RequestContext, error: &ApiError) {
-    let mut line = json!({ "code": error.code(), "request_id": at.request_id, "path": at.path });
+/// The line of a failure worth an operator's eye: a 9999 and a provider's refusal as
+/// errors with their cause, a limit tripped as a warning; nothing for the others. The
+/// request id is asked for only when a line is written (reading it crosses into
+/// JavaScript).
+pub fn failure(error: &ApiError, path: &str, request_id: impl FnOnce() -> String) {
     let (event, detail) = match error {
         ApiError::Internal(_) => ("internal_error", ("cause", json!(error.log_detail()))),
         ApiError::SmsSendFailed { .. } => ("sms_refused", ("cause", json!(error.log_detail()))),
@@ -42,7 +32,7 @@ pub fn failure(at: &RequestContext, error: &ApiError) {
         }
         _ => return,
     };
-    line["event"] = json!(event);
+    let mut line = json!({ "event": event, "code": error.code(), "request_id": request_id(), "path": path });
     line[detail.0] = detail.1;
     match error {
         ApiError::RateLimited { .. } => worker::console_warn!("{line}"),

@@ -89,7 +89,7 @@ impl DurableObject for RateWindow {
     async fn alarm(&self) -> Result<Response> {
         let storage = self.state.storage();
         let mut stored = self.load().await?;
-        let leaves_at = stored.window.events.iter().max().map(|newest| newest + stored.window_seconds * 1000);
+        let leaves_at = stored.window.last_leaves_at(stored.window_seconds);
         let expired = !matches!(leaves_at, Some(at) if at > WorkerClock.now_millis());
         if expired {
             stored.window.events.clear();
@@ -117,64 +117,60 @@ impl RateWindow {
     async fn run(&self, call: WindowCall) -> std::result::Result<WindowReply, ApiError> {
         let storage = self.state.storage();
         let doing = "keep a rate window";
-        let loaded = self.loaded.borrow_mut().take();
-        let mut stored = match loaded {
-            Some(stored) => stored,
-            None => {
-                storage.get(WINDOW_KEY).await.or_fault(Backend::ObjectStorage, doing)?.unwrap_or_default()
-            }
-        };
+        let mut stored = self.load().await.or_fault(Backend::ObjectStorage, doing)?;
         let events_before = stored.window.events.clone();
         let now = WorkerClock.now_millis();
         let window = &mut stored.window;
-        let reply = match call {
-            WindowCall::Take(limit) | WindowCall::Hold(limit) => {
-                let taken = match call {
-                    WindowCall::Hold(_) => window.try_hold(now, limit),
-                    _ => window
-                        .try_record(now, limit)
-                        .map_err(|retry_after_seconds| HoldRefused::Full { retry_after_seconds }),
-                };
-                match taken {
-                    Ok(()) => {
-                        stored.window_seconds = limit.window_seconds;
-                        Ok(WindowReply::Taken(now))
-                    }
-                    Err(HoldRefused::Busy) => Ok(WindowReply::Busy),
-                    Err(HoldRefused::Full { retry_after_seconds }) => {
-                        Err(ApiError::RateLimited { retry_after_seconds })
-                    }
-                }
-            }
+        // A take or a hold, and what came of it; the other calls always succeed.
+        let taken = match call {
+            WindowCall::Take(limit) => Some((
+                limit,
+                window
+                    .try_record(now, limit)
+                    .map_err(|retry_after_seconds| HoldRefused::Full { retry_after_seconds }),
+            )),
+            WindowCall::Hold(limit) => Some((limit, window.try_hold(now, limit))),
             WindowCall::Settle(stamp) => {
                 window.settle(stamp);
-                Ok(WindowReply::Done)
+                None
             }
             WindowCall::GiveBack(stamp) => {
                 window.give_back(stamp);
-                Ok(WindowReply::Done)
+                None
             }
             WindowCall::ClearThrough(stamp) => {
                 window.clear_through(stamp);
-                Ok(WindowReply::Done)
+                None
             }
         };
-        let events = stored.window.events.clone();
-        let window_seconds = stored.window_seconds;
-        // Back in memory before any await, so the next call sees this one's change.
+        let reply = match taken {
+            None => Ok(WindowReply::Done),
+            Some((limit, Ok(()))) => {
+                stored.window_seconds = limit.window_seconds;
+                Ok(WindowReply::Taken(now))
+            }
+            Some((_, Err(HoldRefused::Busy))) => Ok(WindowReply::Busy),
+            Some((_, Err(HoldRefused::Full { retry_after_seconds }))) => {
+                Err(ApiError::RateLimited { retry_after_seconds })
+            }
+        };
+        // What is stored (the counted events), taken before the window goes back in
+        // memory: that happens before any await, so the next call sees this one's change.
+        let saved = (stored.window.events != events_before).then(|| Stored {
+            window: SlidingWindow { events: stored.window.events.clone(), held: Vec::new() },
+            window_seconds: stored.window_seconds,
+        });
+        let leaves_at = stored.window.last_leaves_at(stored.window_seconds);
         self.loaded.replace(Some(stored));
-        if events != events_before {
-            if events.is_empty() {
+        match saved {
+            None => {}
+            Some(saved) if saved.window.events.is_empty() => {
                 storage.delete(WINDOW_KEY).await.or_fault(Backend::ObjectStorage, doing)?;
-            } else {
-                let saved = Stored { window: SlidingWindow { events, held: Vec::new() }, window_seconds };
+            }
+            Some(saved) => {
                 storage.put(WINDOW_KEY, &saved).await.or_fault(Backend::ObjectStorage, doing)?;
-                if events_before.is_empty() {
-                    let leaves_at =
-                        saved.window.events.iter().max().map(|newest| newest + window_seconds * 1000);
-                    if let Some(at) = leaves_at {
-                        storage.set_alarm((at + 1) as i64).await.or_fault(Backend::ObjectStorage, doing)?;
-                    }
+                if let Some(at) = leaves_at.filter(|_| events_before.is_empty()) {
+                    storage.set_alarm((at + 1) as i64).await.or_fault(Backend::ObjectStorage, doing)?;
                 }
             }
         }

@@ -10,7 +10,7 @@ use worker::{Context, Date, Env, Method, Request, Response};
 use super::body::read_body;
 use super::documents;
 use super::http::{envelope_response, preflight_response, with_cors, Reply};
-use super::log::{self, RequestContext};
+use super::log;
 use super::services::{Isolate, Services};
 use crate::app::login::LoginAftermath;
 use crate::app::Caller;
@@ -40,9 +40,7 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
         Reply::Envelope(outcome) => {
             let code = outcome.as_ref().map(|_| 200).unwrap_or_else(ApiError::code);
             if let Err(error) = &outcome {
-                if log::is_notable(error) {
-                    log::failure(&RequestContext { request_id: &request_id(), path: &path }, error);
-                }
+                log::failure(error, &path, request_id);
             }
             // Only an error's message has a language.
             let language = match &outcome {
@@ -59,8 +57,7 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
     let response = with_cors(response, allowed_origins, origin.as_deref());
     if let Some(started) = started {
         let ms = Date::now().as_millis().saturating_sub(started);
-        let at = RequestContext { request_id: &request_id(), path: &path };
-        log::request(&at, method.as_ref(), code, response.status_code(), ms);
+        log::request(&request_id(), method.as_ref(), &path, code, response.status_code(), ms);
     }
     response
 }

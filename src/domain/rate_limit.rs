@@ -106,8 +106,7 @@ impl SlidingWindow {
     /// The hold taken at `at` counts: it becomes an event at its time. (Unknown stamps,
     /// e.g. a hold already cleared, change nothing.)
     pub fn settle(&mut self, at: u64) {
-        if let Some(index) = self.held.iter().position(|&hold| hold == at) {
-            self.held.remove(index);
+        if self.release(at) {
             let place = self.events.partition_point(|&event| event <= at);
             self.events.insert(place, at);
         }
@@ -115,19 +114,15 @@ impl SlidingWindow {
 
     /// The hold or the event at `at` does not count after all.
     pub fn give_back(&mut self, at: u64) {
-        match self.held.iter().position(|&hold| hold == at) {
-            Some(index) => {
-                self.held.remove(index);
-            }
-            None => self.forget(at),
+        if !self.release(at) {
+            self.forget(at);
         }
     }
 
-    /// The hold taken at `at` does not count.
-    fn release(&mut self, at: u64) {
-        if let Some(index) = self.held.iter().position(|&hold| hold == at) {
-            self.held.remove(index);
-        }
+    /// Drops the hold taken at `at`; whether there was one.
+    fn release(&mut self, at: u64) -> bool {
+        let index = self.held.iter().position(|&hold| hold == at);
+        index.map(|index| self.held.remove(index)).is_some()
     }
 
     /// A success at the hold `at`: it and every event up to it are forgotten. The holds of
@@ -137,16 +132,10 @@ impl SlidingWindow {
         self.events.retain(|&event| event > at);
     }
 
-    /// Nothing left to count or decide.
-    pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.held.is_empty()
-    }
-
-    /// When the last thing in this window leaves it (the alarm's time), if anything is in it.
+    /// When the newest counted event leaves the window (the time for an alarm that
+    /// forgets it), if there is one. Holds are left out: they are never stored.
     pub fn last_leaves_at(&self, window_seconds: u64) -> Option<u64> {
-        let newest_event = self.events.iter().max().map(|at| at + window_seconds * 1000);
-        let newest_hold = self.held.iter().max().map(|at| at + HOLD_LAPSE_MILLIS + window_seconds * 1000);
-        newest_event.max(newest_hold)
+        self.events.iter().max().map(|at| at + window_seconds * 1000)
     }
 }
 
@@ -244,7 +233,7 @@ mod tests {
         let later = 2 + HOLD_LAPSE_MILLIS;
         assert_eq!(window.try_hold(later, LOGINS_3), Err(HoldRefused::Full { retry_after_seconds: 870 }));
         assert!(window.held.is_empty());
-        assert_eq!(window.last_leaves_at(900), Some(2 + 900_000));
+        assert_eq!(window.last_leaves_at(900), Some(2 + 900_000), "the lapsed holds are counted events");
     }
 
     #[test]
