@@ -143,6 +143,15 @@ fn main() {
             "register-numeric-code.json",
             r#"{"account":"用户 ü","password":"abc_DEF_123","password_confirmation":"abc_DEF_123","phone":"+8613911119999","code":379973}"#.into(),
         ),
+        ("send-sms-reset.json", r#"{"phone": "13911119999", "purpose": "reset"}"#.into()),
+        (
+            "reset.json",
+            r#"{"phone":"13911119999","code":"379973","password":"new_pass","password_confirmation":"new_pass"}"#.into(),
+        ),
+        (
+            "change.json",
+            format!(r#"{{"jwt":"{access}","pwd":"1234567","password":"new_pass","password_confirmation":"new_pass"}}"#),
+        ),
         ("login.json", r#"{"account": "Foo", "pwd": "1234567"}"#.into()),
         ("token.json", format!(r#"{{"jwt": "{access}"}}"#)),
         ("status.json", format!(r#"{{"jwt":"{access}","scope":null}}"#)),

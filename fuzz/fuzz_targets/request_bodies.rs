@@ -7,8 +7,8 @@ use libfuzzer_sys::fuzz_target;
 use login_worker::domain::error::{ApiError, ValidationError};
 use login_worker::domain::phone::Phone;
 use login_worker::domain::requests::{
-    parse_object, DeactivateRequest, LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest,
-    MAX_BODY_BYTES,
+    parse_object, ChangePasswordRequest, DeactivateRequest, LoginRequest, RegisterRequest,
+    ResetPasswordRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES,
 };
 
 /// A refusal must be a validation error; `object_ok` says whether the body was an object
@@ -45,6 +45,15 @@ fn valid_phone(phone: &Phone) {
     assert_eq!(Phone::parse(e164).as_ref(), Some(phone), "normalizing is idempotent: {e164}");
 }
 
+fn valid_password(password: &str) {
+    assert!((6..=64).contains(&password.len()), "{password:?}");
+    assert!(password.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{password:?}");
+}
+
+fn valid_code(code: &str) {
+    assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "{code:?}");
+}
+
 fn trimmed_nonempty(what: &str, text: &str) {
     assert!(!text.is_empty() && text.trim() == text, "{what} is not trimmed or is empty: {text:?}");
 }
@@ -70,12 +79,25 @@ fuzz_target!(|body: &[u8]| {
         let account = request.account.as_str();
         trimmed_nonempty("RegisterRequest.account", account);
         assert!(account.chars().count() <= 64 && !account.chars().any(char::is_control), "{account:?}");
-        let password = request.password.as_str();
-        assert!((6..=64).contains(&password.len()));
-        assert!(password.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        valid_password(request.password.as_str());
         valid_phone(&request.phone);
-        let code = request.code.as_str();
-        assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "{code:?}");
+        valid_code(request.code.as_str());
+    }
+
+    let reset = ResetPasswordRequest::parse(body);
+    check("ResetPasswordRequest::parse", &reset, &object, body);
+    if let Ok(request) = &reset {
+        valid_phone(&request.phone);
+        valid_code(request.code.as_str());
+        valid_password(request.password.as_str());
+    }
+
+    let change = ChangePasswordRequest::parse(body);
+    check("ChangePasswordRequest::parse", &change, &object, body);
+    if let Ok(request) = &change {
+        trimmed_nonempty("ChangePasswordRequest jwt", &request.jwt);
+        assert!(!request.pwd.trim().is_empty(), "ChangePasswordRequest.pwd is blank: {:?}", request.pwd);
+        valid_password(request.password.as_str());
     }
 
     let login = LoginRequest::parse(body);

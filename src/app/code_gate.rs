@@ -7,7 +7,8 @@
 //! Why the invariants hold (see also the README). Inside the object, a storage call
 //! keeps the object's input gate closed, so a load followed by a save is atomic; any
 //! other await (KV, the SMS provider) lets other requests for the phone run in between.
-//! - *One live code per phone.* The reservation (`live_until`) is saved *before* the
+//! - *One live code per phone*, whatever its purpose; a used code is no longer live. The
+//!   reservation (`live_until`) is saved *before* the
 //!   first await that lets other requests in (the KV write, the provider call), so a
 //!   concurrent send finds it and gets 50017. A failed send clears it again.
 //! - *At most 10 codes a day per phone.* The send is counted in the same save as the
@@ -18,6 +19,8 @@
 //!   a load-and-save with no await between. So guesses are counted one at a time, and
 //!   once five are wrong even the right code fails. A new code only comes after the old
 //!   one's life, so asking again cannot reset the count.
+//! - *A code is good for one purpose.* The purpose is saved with the reservation, and a
+//!   guess for another purpose is judged wrong (and counted) like a wrong code.
 //! - *A code verifies at most once.* A right guess takes a hold (saved before its next
 //!   await) only if the code is still live, unused and unheld; a consumed code is marked
 //!   `used`. Holds carry an id, so a late release or consume can only undo its own hold.
@@ -37,7 +40,7 @@ use crate::domain::error::ApiError;
 use crate::domain::phone::Phone;
 use crate::domain::random::random_id;
 use crate::domain::rate_limit::{Limit, SlidingWindow};
-use crate::domain::sms_code::{CodeSeal, SmsCode};
+use crate::domain::sms_code::{CodePurpose, CodeSeal, SmsCode};
 
 /// How long a claimed code is held for the registration that claimed it. If the
 /// registration never reports back (its Worker died), the hold lapses.
@@ -51,10 +54,14 @@ pub struct CodeGateState {
     pub code_id: String,
     /// Until when (ms) the current code lives; no new code before then.
     pub live_until: u64,
+    /// What the current code is for (a state saved before purposes existed reads as
+    /// `register`, which every code then was).
+    pub purpose: CodePurpose,
     /// The claim that holds the current code, if any, and until when (ms).
     pub held_by: String,
     pub held_until: u64,
-    /// The current code registered a user.
+    /// The current code did its work (registered a user, reset a password): it is no
+    /// longer live, and the phone may be sent another.
     pub used: bool,
     /// Wrong guesses at the current code.
     pub wrong_guesses: u32,
@@ -63,6 +70,11 @@ pub struct CodeGateState {
 }
 
 impl CodeGateState {
+    /// Whether the current code (or decoy) still keeps the phone from a new one.
+    fn is_live(&self, now: u64) -> bool {
+        self.live_until > now && !self.used
+    }
+
     /// Whether a guess at the current code can still be judged.
     fn takes_guesses(&self, now: u64, policy: &CodeGatePolicy) -> bool {
         !self.code_id.is_empty()
@@ -102,25 +114,40 @@ where
     K: Clock,
     R: Randomness,
 {
-    /// See [`CodeGate::issue`](super::ports::CodeGate::issue).
-    pub async fn issue(&self, phone: &Phone) -> Result<SmsCode, ApiError> {
+    /// Reserves the phone for a new code's life and counts the send (50017 while a code
+    /// is live, 9905 past the daily limit), in one load-and-save: the saved reservation
+    /// is what a concurrent send finds. Returns when it was made.
+    async fn reserve(&self, code_id: &str, purpose: CodePurpose) -> Result<u64, ApiError> {
         let now = self.clock.now_millis();
         let mut state = self.state.load().await?;
-        if state.live_until > now {
+        if state.is_live(now) {
             return Err(ApiError::SmsStillLive);
         }
         state
             .sends
             .try_record(now, self.policy.per_phone)
             .map_err(|retry_after_seconds| ApiError::RateLimited { retry_after_seconds })?;
-        let code_id = random_id(self.rng);
         let reservation = CodeGateState {
-            code_id: code_id.clone(),
+            code_id: code_id.to_string(),
+            purpose,
             live_until: now + self.policy.code_ttl_seconds * 1000,
             sends: state.sends,
             ..CodeGateState::default()
         };
         self.state.save(&reservation).await?;
+        Ok(now)
+    }
+
+    /// See [`CodeGate::issue_decoy`](super::ports::CodeGate::issue_decoy). The
+    /// reservation has no code id: it takes no guesses, and no code is stored for it.
+    pub async fn issue_decoy(&self) -> Result<(), ApiError> {
+        self.reserve("", CodePurpose::Reset).await.map(|_| ())
+    }
+
+    /// See [`CodeGate::issue`](super::ports::CodeGate::issue).
+    pub async fn issue(&self, phone: &Phone, purpose: CodePurpose) -> Result<SmsCode, ApiError> {
+        let code_id = random_id(self.rng);
+        let now = self.reserve(&code_id, purpose).await?;
 
         let code = SmsCode::generate(self.rng);
         let sealed = self.seal.seal(phone.e164(), &code_id, &code);
@@ -146,7 +173,12 @@ where
     }
 
     /// See [`CodeGate::claim`](super::ports::CodeGate::claim).
-    pub async fn claim(&self, phone: &Phone, guess: &SmsCode) -> Result<Claim, ApiError> {
+    pub async fn claim(
+        &self,
+        phone: &Phone,
+        guess: &SmsCode,
+        purpose: CodePurpose,
+    ) -> Result<Claim, ApiError> {
         let state = self.state.load().await?;
         if !state.takes_guesses(self.clock.now_millis(), &self.policy) {
             return Err(ApiError::WrongSmsCode);
@@ -158,8 +190,9 @@ where
         if current.code_id != state.code_id || !current.takes_guesses(now, &self.policy) {
             return Err(ApiError::WrongSmsCode);
         }
-        let right =
-            sealed.is_some_and(|sealed| self.seal.opens(&sealed, phone.e164(), &state.code_id, guess));
+        // A code sent for another purpose is a wrong guess here, and counts as one.
+        let right = current.purpose == purpose
+            && sealed.is_some_and(|sealed| self.seal.opens(&sealed, phone.e164(), &state.code_id, guess));
         if !right {
             current.wrong_guesses += 1;
             self.state.save(&current).await?;
@@ -174,6 +207,7 @@ where
         self.state.save(&current).await?;
         Ok(claim)
     }
+
     /// See [`CodeGate::consume`](super::ports::CodeGate::consume).
     pub async fn consume(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError> {
         let mut state = self.state.load().await?;
@@ -255,6 +289,9 @@ mod tests {
         per_phone: Limit { max: 10, window_seconds: 86_400 },
     };
 
+    const REGISTER: CodePurpose = CodePurpose::Register;
+    const RESET: CodePurpose = CodePurpose::Reset;
+
     fn phone() -> Phone {
         Phone::parse("13911119999").unwrap()
     }
@@ -266,29 +303,32 @@ mod tests {
     #[test]
     fn a_second_send_within_the_codes_life_is_refused() {
         let f = Fixture::<MemoryCodes>::new();
-        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone())).unwrap();
+        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
         assert_eq!(f.sender.sent(), vec![(phone(), code)]);
-        assert_eq!(block_on(f.gate(&FixedClock(300_999)).issue(&phone())), Err(ApiError::SmsStillLive));
-        assert!(block_on(f.gate(&FixedClock(301_000)).issue(&phone())).is_ok());
+        assert_eq!(
+            block_on(f.gate(&FixedClock(300_999)).issue(&phone(), REGISTER)),
+            Err(ApiError::SmsStillLive)
+        );
+        assert!(block_on(f.gate(&FixedClock(301_000)).issue(&phone(), REGISTER)).is_ok());
     }
 
     #[test]
     fn a_failed_send_keeps_no_code() {
         let f = Fixture::<MemoryCodes>::new();
         f.sender.fail_next();
-        let failed = block_on(f.gate(&FixedClock(1_000)).issue(&phone()));
+        let failed = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER));
         assert!(matches!(failed, Err(ApiError::SmsSendFailed { .. })));
         assert!(f.codes.is_empty());
-        let retried = block_on(f.gate(&FixedClock(1_001)).issue(&phone())).unwrap();
-        assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &retried)).is_ok());
+        let retried = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), REGISTER)).unwrap();
+        assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &retried, REGISTER)).is_ok());
     }
 
     #[test]
     fn each_code_has_its_own_key() {
         let f = Fixture::<MemoryCodes>::new();
-        block_on(f.gate(&FixedClock(1_000)).issue(&phone())).unwrap();
+        block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
         let first = f.state.0.borrow().code_id.clone();
-        block_on(f.gate(&FixedClock(400_000)).issue(&phone())).unwrap();
+        block_on(f.gate(&FixedClock(400_000)).issue(&phone(), REGISTER)).unwrap();
         assert_ne!(f.state.0.borrow().code_id, first);
     }
 
@@ -296,11 +336,19 @@ mod tests {
     fn a_code_is_claimed_once_and_consumed_for_good() {
         let f = Fixture::<MemoryCodes>::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
-        let claim = block_on(f.gate(&clock).claim(&phone(), &code)).unwrap();
-        assert_eq!(block_on(f.gate(&clock).claim(&phone(), &code)), Err(ApiError::WrongSmsCode), "held");
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)).unwrap();
+        assert_eq!(
+            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)),
+            Err(ApiError::WrongSmsCode),
+            "held"
+        );
         block_on(f.gate(&clock).consume(&phone(), &claim)).unwrap();
-        assert_eq!(block_on(f.gate(&clock).claim(&phone(), &code)), Err(ApiError::WrongSmsCode), "used");
+        assert_eq!(
+            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)),
+            Err(ApiError::WrongSmsCode),
+            "used"
+        );
         assert!(f.codes.is_empty(), "deleted from KV");
     }
 
@@ -308,24 +356,24 @@ mod tests {
     fn a_released_code_can_be_claimed_again() {
         let f = Fixture::<MemoryCodes>::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
-        let claim = block_on(f.gate(&clock).claim(&phone(), &code)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)).unwrap();
         block_on(f.gate(&clock).release(&claim)).unwrap();
-        assert!(block_on(f.gate(&clock).claim(&phone(), &code)).is_ok());
+        assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)).is_ok());
     }
 
     #[test]
     fn a_late_release_does_not_undo_anothers_hold() {
         let f = Fixture::<MemoryCodes>::new();
-        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone())).unwrap();
-        let stale = block_on(f.gate(&FixedClock(1_000)).claim(&phone(), &code)).unwrap();
+        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
+        let stale = block_on(f.gate(&FixedClock(1_000)).claim(&phone(), &code, REGISTER)).unwrap();
         // The first hold lapses; a second registration takes the code.
         let later = FixedClock(1_000 + HOLD_MILLIS + 1);
-        let current = block_on(f.gate(&later).claim(&phone(), &code)).unwrap();
+        let current = block_on(f.gate(&later).claim(&phone(), &code, REGISTER)).unwrap();
         block_on(f.gate(&later).release(&stale)).unwrap();
         block_on(f.gate(&later).consume(&phone(), &stale)).unwrap();
         assert_eq!(
-            block_on(f.gate(&later).claim(&phone(), &code)),
+            block_on(f.gate(&later).claim(&phone(), &code, REGISTER)),
             Err(ApiError::WrongSmsCode),
             "still held"
         );
@@ -338,11 +386,13 @@ mod tests {
         // Every KV read yields once, so the two claims interleave as they can in the object.
         let f = Fixture::<YieldingCodes>::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let gate = f.gate(&clock);
         let wrong = other_than(&code);
-        let (guess, right) =
-            block_on(futures_util::future::join(gate.claim(&phone(), &wrong), gate.claim(&phone(), &code)));
+        let (guess, right) = block_on(futures_util::future::join(
+            gate.claim(&phone(), &wrong, REGISTER),
+            gate.claim(&phone(), &code, REGISTER),
+        ));
         assert_eq!(guess, Err(ApiError::WrongSmsCode));
         assert!(right.is_ok(), "{right:?}");
     }
@@ -351,21 +401,26 @@ mod tests {
     fn of_two_concurrent_right_claims_one_wins() {
         let f = Fixture::<YieldingCodes>::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let gate = f.gate(&clock);
-        let (a, b) =
-            block_on(futures_util::future::join(gate.claim(&phone(), &code), gate.claim(&phone(), &code)));
+        let (a, b) = block_on(futures_util::future::join(
+            gate.claim(&phone(), &code, REGISTER),
+            gate.claim(&phone(), &code, REGISTER),
+        ));
         assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
     }
 
     #[test]
     fn a_wrong_or_expired_code_is_refused() {
         let f = Fixture::<MemoryCodes>::new();
-        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone())).unwrap();
+        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
         let wrong = other_than(&code);
-        assert_eq!(block_on(f.gate(&FixedClock(2_000)).claim(&phone(), &wrong)), Err(ApiError::WrongSmsCode));
         assert_eq!(
-            block_on(f.gate(&FixedClock(301_000)).claim(&phone(), &code)),
+            block_on(f.gate(&FixedClock(2_000)).claim(&phone(), &wrong, REGISTER)),
+            Err(ApiError::WrongSmsCode)
+        );
+        assert_eq!(
+            block_on(f.gate(&FixedClock(301_000)).claim(&phone(), &code, REGISTER)),
             Err(ApiError::WrongSmsCode)
         );
     }
@@ -373,7 +428,7 @@ mod tests {
     #[test]
     fn the_code_is_kept_sealed() {
         let f = Fixture::<MemoryCodes>::new();
-        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone())).unwrap();
+        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
         let stored = f.codes.values();
         assert_eq!(stored.len(), 1);
         assert!(!stored[0].contains(code.as_str()), "{stored:?}");
@@ -383,30 +438,33 @@ mod tests {
     fn after_five_wrong_guesses_even_the_right_code_fails() {
         let f = Fixture::<MemoryCodes>::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         for _ in 0..5 {
             assert_eq!(
-                block_on(f.gate(&clock).claim(&phone(), &other_than(&code))),
+                block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER)),
                 Err(ApiError::WrongSmsCode)
             );
         }
-        assert_eq!(block_on(f.gate(&clock).claim(&phone(), &code)), Err(ApiError::WrongSmsCode));
+        assert_eq!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)), Err(ApiError::WrongSmsCode));
         // Asking again within the code's life does not give a fresh count.
-        assert_eq!(block_on(f.gate(&clock).issue(&phone())), Err(ApiError::SmsStillLive));
+        assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER)), Err(ApiError::SmsStillLive));
         let later = FixedClock(301_000);
-        let next = block_on(f.gate(&later).issue(&phone())).unwrap();
-        assert!(block_on(f.gate(&later).claim(&phone(), &next)).is_ok(), "a new code starts a new count");
+        let next = block_on(f.gate(&later).issue(&phone(), REGISTER)).unwrap();
+        assert!(
+            block_on(f.gate(&later).claim(&phone(), &next, REGISTER)).is_ok(),
+            "a new code starts a new count"
+        );
     }
 
     #[test]
     fn four_wrong_guesses_leave_the_right_code_usable() {
         let f = Fixture::<MemoryCodes>::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         for _ in 0..4 {
-            let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code)));
+            let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER));
         }
-        assert!(block_on(f.gate(&clock).claim(&phone(), &code)).is_ok());
+        assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)).is_ok());
     }
 
     #[test]
@@ -414,15 +472,15 @@ mod tests {
         // Every KV read yields, so all eight guesses are in flight at once.
         let f = Fixture::<YieldingCodes>::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone())).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let gate = f.gate(&clock);
         let wrong = other_than(&code);
         let phone = phone();
-        let guesses = (0..8).map(|_| gate.claim(&phone, &wrong));
+        let guesses = (0..8).map(|_| gate.claim(&phone, &wrong, REGISTER));
         let results = block_on(futures_util::future::join_all(guesses));
         assert!(results.iter().all(|r| *r == Err(ApiError::WrongSmsCode)));
         assert_eq!(f.state.0.borrow().wrong_guesses, 5, "the last three found the code dead");
-        assert_eq!(block_on(gate.claim(&phone, &code)), Err(ApiError::WrongSmsCode));
+        assert_eq!(block_on(gate.claim(&phone, &code, REGISTER)), Err(ApiError::WrongSmsCode));
     }
 
     #[test]
@@ -430,12 +488,12 @@ mod tests {
         let f = Fixture::<MemoryCodes>::new();
         let minutes = |m: u64| FixedClock(1_000 + m * 300_000);
         for m in 0..10 {
-            block_on(f.gate(&minutes(m)).issue(&phone())).unwrap();
+            block_on(f.gate(&minutes(m)).issue(&phone(), REGISTER)).unwrap();
         }
         // The first send leaves the day's window at 1,000 + 86,400,000 ms.
-        let refused = block_on(f.gate(&minutes(10)).issue(&phone()));
+        let refused = block_on(f.gate(&minutes(10)).issue(&phone(), REGISTER));
         assert_eq!(refused, Err(ApiError::RateLimited { retry_after_seconds: 86_400 - 3_000 }));
-        assert!(block_on(f.gate(&FixedClock(1_000 + 86_400_000)).issue(&phone())).is_ok());
+        assert!(block_on(f.gate(&FixedClock(1_000 + 86_400_000)).issue(&phone(), REGISTER)).is_ok());
         assert_eq!(f.sender.sent().len(), 11);
     }
 
@@ -444,10 +502,50 @@ mod tests {
         let f = Fixture::<MemoryCodes>::new();
         for m in 0..10 {
             f.sender.fail_next();
-            assert!(block_on(f.gate(&FixedClock(1_000 + m)).issue(&phone())).is_err());
+            assert!(block_on(f.gate(&FixedClock(1_000 + m)).issue(&phone(), REGISTER)).is_err());
         }
-        assert!(block_on(f.gate(&FixedClock(2_000)).issue(&phone())).is_ok());
+        assert!(block_on(f.gate(&FixedClock(2_000)).issue(&phone(), REGISTER)).is_ok());
         assert_eq!(f.state.0.borrow().sends.events, vec![2_000]);
+    }
+
+    #[test]
+    fn a_used_code_lets_the_phone_ask_again_at_once() {
+        let f = Fixture::<MemoryCodes>::new();
+        let clock = FixedClock(1_000);
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)).unwrap();
+        assert_eq!(block_on(f.gate(&clock).issue(&phone(), RESET)), Err(ApiError::SmsStillLive), "held");
+        block_on(f.gate(&clock).consume(&phone(), &claim)).unwrap();
+        let reset = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), RESET)).unwrap();
+        assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &reset, RESET)).is_ok());
+        assert_eq!(f.state.0.borrow().sends.events, vec![1_000, 1_001], "both sends count");
+    }
+
+    #[test]
+    fn a_code_is_good_only_for_its_purpose_and_a_wrong_purpose_is_a_wrong_guess() {
+        let f = Fixture::<MemoryCodes>::new();
+        let clock = FixedClock(1_000);
+        let code = block_on(f.gate(&clock).issue(&phone(), RESET)).unwrap();
+        assert_eq!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)), Err(ApiError::WrongSmsCode));
+        assert_eq!(f.state.0.borrow().wrong_guesses, 1);
+        assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER)), Err(ApiError::SmsStillLive));
+        assert!(block_on(f.gate(&clock).claim(&phone(), &code, RESET)).is_ok(), "still good for a reset");
+    }
+
+    #[test]
+    fn a_decoy_is_refused_and_counted_like_a_send_but_keeps_and_sends_nothing() {
+        let f = Fixture::<MemoryCodes>::new();
+        let clock = FixedClock(1_000);
+        block_on(f.gate(&clock).issue_decoy()).unwrap();
+        assert!(f.codes.is_empty() && f.sender.sent().is_empty());
+        assert_eq!(f.state.0.borrow().sends.events, vec![1_000]);
+        assert_eq!(block_on(f.gate(&clock).issue_decoy()), Err(ApiError::SmsStillLive));
+        assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER)), Err(ApiError::SmsStillLive));
+        // No code to guess: every guess fails, and none is counted against a code.
+        let guess = SmsCode::parse("123456").unwrap();
+        assert_eq!(block_on(f.gate(&clock).claim(&phone(), &guess, RESET)), Err(ApiError::WrongSmsCode));
+        let later = FixedClock(301_000);
+        assert!(block_on(f.gate(&later).issue(&phone(), REGISTER)).is_ok(), "free after a code's life");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::domain::error::{ApiError, Fault};
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
 use crate::domain::rate_limit::{HoldRefused, Limit, SlidingWindow};
-use crate::domain::sms_code::SmsCode;
+use crate::domain::sms_code::{CodePurpose, SmsCode};
 
 #[derive(Default)]
 pub struct MemoryUsers {
@@ -34,6 +34,7 @@ impl MemoryUsers {
         rows.retain(|(_, _, user)| user.id != id);
         let user = StoredUser {
             id,
+            account: format!("user{id}"),
             password_hash: String::new(),
             disabled: false,
             roles,
@@ -59,6 +60,7 @@ impl UserStore for MemoryUsers {
         let id = rows.len() as u64 + 1;
         let stored = StoredUser {
             id,
+            account: user.account.as_str().to_string(),
             password_hash: user.password_hash.encode(),
             disabled: false,
             roles: vec!["1".into()],
@@ -77,11 +79,21 @@ impl UserStore for MemoryUsers {
         Ok(self.rows.borrow().iter().find(|(_, _, user)| user.id == id).map(|(_, _, user)| user.clone()))
     }
 
+    async fn find_by_phone(&self, phone: &Phone) -> Result<Option<StoredUser>, Fault> {
+        let rows = self.rows.borrow();
+        Ok(rows.iter().find(|(_, p, _)| p == phone.e164()).map(|(_, _, user)| user.clone()))
+    }
+
     async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), Fault> {
         for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
             user.password_hash = hash.encode();
         }
         Ok(())
+    }
+
+    async fn replace_password(&self, id: u64, hash: &PasswordHash, not_before_ms: u64) -> Result<(), Fault> {
+        self.update_password_hash(id, hash).await?;
+        self.end_sessions(id, not_before_ms).await
     }
 
     async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), Fault> {
@@ -204,26 +216,34 @@ impl SmsSender for RecordingSender {
     }
 }
 
-/// A gate holding one known code for one phone (every new send is refused with 50017),
-/// or one that issues a code to every send.
+/// A gate holding one known code for one phone and purpose (every new send is refused
+/// with 50017), or one that issues a code to every send.
 pub struct MemoryCodeGate {
     phone: Phone,
     code: SmsCode,
+    purpose: CodePurpose,
     held: Cell<bool>,
     used: Cell<bool>,
     issuing: bool,
     issued: Cell<usize>,
+    decoys: Cell<usize>,
 }
 
 impl MemoryCodeGate {
     pub fn with_code(phone: &str, code: &str) -> Self {
+        MemoryCodeGate::with_code_for(phone, code, CodePurpose::Register)
+    }
+
+    pub fn with_code_for(phone: &str, code: &str, purpose: CodePurpose) -> Self {
         MemoryCodeGate {
             phone: Phone::parse(phone).unwrap(),
             code: SmsCode::parse(code).unwrap(),
+            purpose,
             held: Cell::new(false),
             used: Cell::new(false),
             issuing: false,
             issued: Cell::new(0),
+            decoys: Cell::new(0),
         }
     }
 
@@ -236,13 +256,18 @@ impl MemoryCodeGate {
         self.issued.get()
     }
 
+    /// How many decoys it was asked for.
+    pub fn decoys(&self) -> usize {
+        self.decoys.get()
+    }
+
     pub fn consumed(&self) -> bool {
         self.used.get()
     }
 }
 
 impl CodeGate for MemoryCodeGate {
-    async fn issue(&self, _phone: &Phone) -> Result<SmsCode, ApiError> {
+    async fn issue(&self, _phone: &Phone, _purpose: CodePurpose) -> Result<SmsCode, ApiError> {
         if !self.issuing {
             return Err(ApiError::SmsStillLive);
         }
@@ -250,8 +275,17 @@ impl CodeGate for MemoryCodeGate {
         Ok(self.code.clone())
     }
 
-    async fn claim(&self, phone: &Phone, code: &SmsCode) -> Result<Claim, ApiError> {
-        if *phone != self.phone || !self.code.matches(code) || self.held.get() || self.used.get() {
+    async fn issue_decoy(&self, _phone: &Phone) -> Result<(), ApiError> {
+        if !self.issuing {
+            return Err(ApiError::SmsStillLive);
+        }
+        self.decoys.set(self.decoys.get() + 1);
+        Ok(())
+    }
+
+    async fn claim(&self, phone: &Phone, code: &SmsCode, purpose: CodePurpose) -> Result<Claim, ApiError> {
+        let right = *phone == self.phone && self.code.matches(code) && purpose == self.purpose;
+        if !right || self.held.get() || self.used.get() {
             return Err(ApiError::WrongSmsCode);
         }
         self.held.set(true);

@@ -64,6 +64,12 @@ impl LoginAftermath {
     }
 }
 
+/// The window of an account's failed logins, named by its case-folded name (so `Foo` and
+/// `FOO` share one). A password reset clears it.
+pub fn account_limit_key(account_name: &str) -> String {
+    format!("login-account:{}", Account::key_of(account_name))
+}
+
 /// The larger of two waits, when both limits refuse.
 fn longer(a: ApiError, b: ApiError) -> ApiError {
     match (&a, &b) {
@@ -101,14 +107,48 @@ where
         caller: &Caller,
     ) -> (Result<TokenPair, ApiError>, LoginAftermath) {
         let account = Account::parse(&request.account).ok();
-        let account_key = format!("login-account:{}", Account::key_of(&request.account));
-        let ip_key = format!("login-ip:{}", caller.ip);
         let find_user = async {
             match &account {
                 Some(account) => self.users.find_by_account(account).await.map_err(ApiError::from),
                 None => Ok(None),
             }
         };
+        let (checked, mut aftermath) = self.attempt(&request.account, &request.pwd, caller, find_user).await;
+        match checked {
+            Ok((user, upgrade)) => {
+                aftermath.upgrade = upgrade;
+                (self.sessions.open(&UserData { uid: user.id, rid: user.roles }).await, aftermath)
+            }
+            Err(error) => (Err(error), aftermath),
+        }
+    }
+
+    /// Checks the password of a user already known (a password change, whose access
+    /// token named the user) as a login of that account: a wrong one is a 50006 that
+    /// counts toward the same limits, and past them even the right one is a 9905.
+    pub async fn check_password_of(
+        &self,
+        user: StoredUser,
+        pwd: &str,
+        caller: &Caller,
+    ) -> (Result<StoredUser, ApiError>, LoginAftermath) {
+        let account = user.account.clone();
+        let (checked, aftermath) = self.attempt(&account, pwd, caller, async { Ok(Some(user)) }).await;
+        // No hash upgrade: a change replaces the hash anyway.
+        (checked.map(|(user, _)| user), aftermath)
+    }
+
+    /// One attempt at `account`'s password within the limits: both holds and the user
+    /// (`find_user`) at once, then the hash, and the holds' ends decided by the outcome.
+    async fn attempt(
+        &self,
+        account_name: &str,
+        pwd: &str,
+        caller: &Caller,
+        find_user: impl std::future::Future<Output = Result<Option<StoredUser>, ApiError>>,
+    ) -> (Result<(StoredUser, Option<(u64, SecretString)>), ApiError>, LoginAftermath) {
+        let account_key = account_limit_key(account_name);
+        let ip_key = format!("login-ip:{}", caller.ip);
         let (account_hold, ip_hold, user) = futures_util::future::join3(
             self.limiter.hold(&account_key, self.limits.per_account),
             self.limiter.hold(&ip_key, self.limits.per_ip),
@@ -124,7 +164,7 @@ where
             (Err(account), Err(ip)) => return (Err(longer(account, ip)), LoginAftermath::default()),
         };
         let checked = match user {
-            Ok(user) => self.check_password(request, user).await,
+            Ok(user) => self.check_password(account_name, pwd, user).await,
             Err(error) => Err(error),
         };
         let (account_end, ip_end) = match &checked {
@@ -137,10 +177,7 @@ where
             Hold { key: account_key, stamp: account_stamp, end: account_end },
             Hold { key: ip_key, stamp: ip_stamp, end: ip_end },
         ];
-        match checked {
-            Ok((pair, upgrade)) => (Ok(pair), LoginAftermath { holds, upgrade }),
-            Err(error) => (Err(error), LoginAftermath { holds, upgrade: None }),
-        }
+        (checked, LoginAftermath { holds, upgrade: None })
     }
 
     /// Ends the holds of an attempt and stores its upgraded hash. Every step is tried;
@@ -158,7 +195,7 @@ where
         first.and(second).and(upgraded)
     }
 
-    /// Checks the password and opens a session. An unknown account, a wrong password and
+    /// Checks the password. An unknown account, a wrong password and
     /// a disabled user give the same 50006, after the same work: an unknown account is
     /// checked against a dummy hash, so timing does not reveal which accounts exist.
     ///
@@ -168,20 +205,20 @@ where
     /// dummy hash, made by the policy, keeps costing what real ones cost.
     async fn check_password(
         &self,
-        request: &LoginRequest,
+        account_name: &str,
+        pwd: &str,
         user: Option<StoredUser>,
-    ) -> Result<(TokenPair, Option<(u64, SecretString)>), ApiError> {
+    ) -> Result<(StoredUser, Option<(u64, SecretString)>), ApiError> {
         let stored_hash = user.as_ref().and_then(|user| PasswordHash::decode(&user.password_hash));
         let hash = stored_hash.clone().unwrap_or_else(|| PasswordHash::dummy(self.passwords));
-        let password_matches = hash.verify(self.kdf, &request.pwd, self.passwords).await?;
+        let password_matches = hash.verify(self.kdf, pwd, self.passwords).await?;
         let user = match user {
             Some(user) if password_matches && stored_hash.is_some() && !user.disabled => user,
-            _ => return Err(ApiError::LoginFailed { account: request.account.clone() }),
+            _ => return Err(ApiError::LoginFailed { account: account_name.to_string() }),
         };
         let upgrade =
-            hash.is_weaker_than(self.passwords).then(|| (user.id, SecretString::from(request.pwd.clone())));
-        let pair = self.sessions.open(&UserData { uid: user.id, rid: user.roles }).await?;
-        Ok((pair, upgrade))
+            hash.is_weaker_than(self.passwords).then(|| (user.id, SecretString::from(pwd.to_string())));
+        Ok((user, upgrade))
     }
 
     async fn end_hold(&self, Hold { key, stamp, end }: &Hold) -> Result<(), ApiError> {
@@ -229,6 +266,18 @@ mod tests {
     impl Sessions for OpenSessions {
         async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError> {
             Ok(TokenPair { jwt: format!("access for {}", user.uid), refresh_jwt: "refresh".into() })
+        }
+
+        async fn open_after(&self, user: &UserData, _not_before_ms: u64) -> Result<TokenPair, ApiError> {
+            self.open(user).await
+        }
+
+        async fn user_of_access_token(&self, _jwt: &str) -> Result<StoredUser, ApiError> {
+            unreachable!("logging in checks no token")
+        }
+
+        async fn replace_password(&self, _uid: u64, _hash: &PasswordHash) -> Result<u64, ApiError> {
+            unreachable!("logging in sets no password")
         }
     }
 

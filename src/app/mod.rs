@@ -5,6 +5,7 @@
 
 pub mod code_gate;
 pub mod login;
+pub mod password;
 pub mod ports;
 pub mod recent_users;
 pub mod refresh_rotation;

@@ -15,7 +15,7 @@ use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
 use crate::domain::rate_limit::Limit;
 use crate::domain::settings::ConfigError;
-use crate::domain::sms_code::SmsCode;
+use crate::domain::sms_code::{CodePurpose, SmsCode};
 use crate::domain::token::UserData;
 
 use super::code_gate::CodeGateState;
@@ -41,6 +41,8 @@ pub struct NewUser {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredUser {
     pub id: u64,
+    /// The account name as registered (the limits of failed logins are keyed by it).
+    pub account: String,
     /// The stored password hash text; see [`PasswordHash::decode`].
     pub password_hash: String,
     pub disabled: bool,
@@ -65,9 +67,18 @@ pub trait UserStore {
     async fn create(&self, user: &NewUser, now_seconds: u64) -> Result<Created, Fault>;
     async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, Fault>;
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault>;
+    async fn find_by_phone(&self, phone: &Phone) -> Result<Option<StoredUser>, Fault>;
     /// Replaces a user's password hash (to raise its iteration count). This is not a
     /// password change: sessions go on.
     async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), Fault>;
+    /// A new password (a reset or a change): the hash is replaced and every session
+    /// issued before `sessions_not_before_ms` ends, in one write.
+    async fn replace_password(
+        &self,
+        id: u64,
+        hash: &PasswordHash,
+        sessions_not_before_ms: u64,
+    ) -> Result<(), Fault>;
     /// Ends every session of the user: tokens issued before `not_before_ms` stop
     /// verifying. Never moves the time back.
     async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), Fault>;
@@ -113,21 +124,29 @@ pub trait SmsSender {
     async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), DeliveryError>;
 }
 
-/// Proof that one registration holds a phone's code, from [`CodeGate::claim`].
+/// Proof that one registration or reset holds a phone's code, from [`CodeGate::claim`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim(pub String);
 
 /// The per-phone gate that serializes everything done with a phone's codes (on
 /// Cloudflare, a Durable Object per phone running [`super::code_gate::CodeGateCore`]).
 pub trait CodeGate {
-    /// Makes, keeps and sends a new code, unless one is live (50017) or sending fails
-    /// (50018). Returns the code, for `EXPOSE_SMS_CODE`.
-    async fn issue(&self, phone: &Phone) -> Result<SmsCode, ApiError>;
-    /// Checks `code` and holds it for one registration (50001 if wrong, used or held).
-    async fn claim(&self, phone: &Phone, code: &SmsCode) -> Result<Claim, ApiError>;
-    /// The held code registered a user: it can never be used again.
+    /// Makes, keeps and sends a new code for `purpose`, unless one is live (50017),
+    /// the phone's daily limit is reached (9905) or sending fails (50018). Returns the
+    /// code, for `EXPOSE_SMS_CODE`.
+    async fn issue(&self, phone: &Phone, purpose: CodePurpose) -> Result<SmsCode, ApiError>;
+    /// What a reset send to a phone without a user does instead: refused and counted
+    /// exactly as [`CodeGate::issue`] would be, and the phone is busy for a code's life
+    /// as after a real send, but nothing is kept or sent. So a stranger cannot tell from
+    /// the answers which phones have users.
+    async fn issue_decoy(&self, phone: &Phone) -> Result<(), ApiError>;
+    /// Checks `code` for `purpose` and holds it for one use (50001 if wrong, for
+    /// another purpose, used or held; a wrong code or purpose counts as a wrong guess).
+    async fn claim(&self, phone: &Phone, code: &SmsCode, purpose: CodePurpose) -> Result<Claim, ApiError>;
+    /// The held code did its work: it can never be used again, and the phone may be sent
+    /// a new one at once.
     async fn consume(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError>;
-    /// The registration failed after the claim: the code may be used again.
+    /// What the code was claimed for failed: it may be used again.
     async fn release(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError>;
 }
 
@@ -171,7 +190,17 @@ pub trait RefreshFamilies {
     async fn rotate(&self, sid: &str, presented: &str, fresh: &str) -> Result<Rotation, ApiError>;
 }
 
-/// Opens sessions: what login needs of [`super::session::SessionService`].
+/// Opens and checks sessions: what login and the password use cases need of
+/// [`super::session::SessionService`].
 pub trait Sessions {
     async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError>;
+    /// Opens a session whose tokens count as issued no earlier than `not_before_ms`, so
+    /// that they outlive a cutoff set at that moment (a password change's).
+    async fn open_after(&self, user: &UserData, not_before_ms: u64) -> Result<TokenPair, ApiError>;
+    /// The user of an access token that passes every check status makes, with the user
+    /// read from the store (never a cached copy): 9908 otherwise.
+    async fn user_of_access_token(&self, jwt: &str) -> Result<StoredUser, ApiError>;
+    /// Stores a new password hash and ends every session of the user, in one write (a
+    /// reset, a change). Returns the cutoff, for [`Sessions::open_after`].
+    async fn replace_password(&self, uid: u64, hash: &PasswordHash) -> Result<u64, ApiError>;
 }

@@ -69,6 +69,7 @@ mod tests {
     fn user(id: u64) -> StoredUser {
         StoredUser {
             id,
+            account: format!("user{id}"),
             password_hash: String::new(),
             disabled: false,
             roles: vec![],

@@ -4,6 +4,7 @@ use super::ports::{Clock, CodeGate, Created, NewUser, Pbkdf2, Randomness, UserSt
 use crate::domain::error::ApiError;
 use crate::domain::password::{PasswordHash, PasswordPolicy};
 use crate::domain::requests::RegisterRequest;
+use crate::domain::sms_code::CodePurpose;
 
 /// What registering needs.
 pub struct Registration<'a, U, G, P, K, R> {
@@ -21,7 +22,7 @@ impl<U: UserStore, G: CodeGate, P: Pbkdf2, K: Clock, R: Randomness> Registration
     /// user is created, so two registrations cannot both use it; if creation fails, it
     /// is released and the user may try again with another account name.
     pub async fn register(&self, request: &RegisterRequest) -> Result<(), ApiError> {
-        let claim = self.gate.claim(&request.phone, &request.code).await?;
+        let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Register).await?;
         let created = self.create_user(request).await;
         match created {
             Ok(Created::User(_)) => {
@@ -97,6 +98,15 @@ mod tests {
     fn a_wrong_code_creates_nobody() {
         let (users, gate) = (MemoryUsers::default(), MemoryCodeGate::with_code("13911119999", "123456"));
         let result = block_on(registration(&users, &gate).register(&request("Foo", "13911119999", "654321")));
+        assert_eq!(result, Err(ApiError::WrongSmsCode));
+        assert_eq!(users.count(), 0);
+    }
+
+    #[test]
+    fn a_reset_code_does_not_register() {
+        let users = MemoryUsers::default();
+        let gate = MemoryCodeGate::with_code_for("13911119999", "123456", CodePurpose::Reset);
+        let result = block_on(registration(&users, &gate).register(&request("Foo", "13911119999", "123456")));
         assert_eq!(result, Err(ApiError::WrongSmsCode));
         assert_eq!(users.count(), 0);
     }

@@ -2,36 +2,59 @@
 
 use serde_json::{json, Value};
 
-use super::ports::{CodeGate, RateLimiter};
+use super::ports::{CodeGate, RateLimiter, UserStore};
 use super::Caller;
 use crate::domain::error::{ApiError, Field, Rule, ValidationError};
 use crate::domain::phone::CountryCodes;
 use crate::domain::rate_limit::Limit;
 use crate::domain::requests::SendSmsRequest;
+use crate::domain::sms_code::CodePurpose;
 
 /// What sending a code needs.
-pub struct SmsSending<'a, G, L> {
+pub struct SmsSending<'a, G, L, U> {
     pub gate: &'a G,
     pub limiter: &'a L,
+    /// Read for a reset, to know whether the phone has a user.
+    pub users: &'a U,
     pub allowed_country_codes: &'a CountryCodes,
     pub per_ip: Limit,
     /// Put the code in `data` (local development only: the original disclosed it always).
     pub expose_code: bool,
 }
 
-impl<G: CodeGate, L: RateLimiter> SmsSending<'_, G, L> {
+impl<G: CodeGate, L: RateLimiter, U: UserStore> SmsSending<'_, G, L, U> {
     /// Checks the number's country (9906, before anything is spent), counts the send
     /// against the client's IP (9905), then issues a code through the phone's gate. A
     /// send that sent nothing (50017, 50018, the phone's own limit) is not counted
     /// against the IP, so a user whose provider failed can ask again at once.
+    ///
+    /// A reset code goes only to a phone with a user; for any other phone the gate makes
+    /// a decoy, which answers, counts and blocks the phone exactly as a real send does,
+    /// so the endpoint does not tell which phones are registered.
     pub async fn send(&self, request: &SendSmsRequest, caller: &Caller) -> Result<Value, ApiError> {
-        if !self.allowed_country_codes.allows(&request.phone) {
+        let phone = &request.phone;
+        if !self.allowed_country_codes.allows(phone) {
             return Err(ApiError::Invalid(ValidationError::Field(Field::Phone, Rule::Malformed)));
         }
         let ip_key = format!("sms-ip:{}", caller.ip);
-        let stamp = self.limiter.take(&ip_key, self.per_ip).await?;
-        match self.gate.issue(&request.phone).await {
-            Ok(code) => Ok(if self.expose_code { json!({ "code": code.as_str() }) } else { json!([]) }),
+        let has_user = async {
+            match request.purpose {
+                CodePurpose::Register => Ok(true),
+                CodePurpose::Reset => Ok(self.users.find_by_phone(phone).await?.is_some()),
+            }
+        };
+        let (stamp, has_user) =
+            futures_util::future::join(self.limiter.take(&ip_key, self.per_ip), has_user).await;
+        let stamp = stamp?;
+        let issued = match has_user {
+            Ok(true) => self.gate.issue(phone, request.purpose).await.map(Some),
+            Ok(false) => self.gate.issue_decoy(phone).await.map(|()| None),
+            Err(error) => Err(error),
+        };
+        match issued {
+            // A decoy has no code to expose (only local development exposes codes).
+            Ok(Some(code)) if self.expose_code => Ok(json!({ "code": code.as_str() })),
+            Ok(_) => Ok(json!([])),
             Err(error) => {
                 let _ = self.limiter.give_back(&ip_key, stamp).await;
                 Err(error)
@@ -43,11 +66,20 @@ impl<G: CodeGate, L: RateLimiter> SmsSending<'_, G, L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::in_memory::{MemoryCodeGate, MemoryLimiter};
+    use crate::app::in_memory::{MemoryCodeGate, MemoryLimiter, MemoryUsers};
+    use crate::app::ports::NewUser;
+    use crate::domain::account::Account;
+    use crate::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy};
+    use crate::domain::phone::Phone;
+    use crate::domain::random::SecureRandom;
     use pollster::block_on;
 
     fn request(phone: &str) -> SendSmsRequest {
         SendSmsRequest::parse(json!({ "phone": phone }).to_string().as_bytes()).unwrap()
+    }
+
+    fn reset(phone: &str) -> SendSmsRequest {
+        SendSmsRequest::parse(json!({ "phone": phone, "purpose": "reset" }).to_string().as_bytes()).unwrap()
     }
 
     fn caller(ip: &str) -> Caller {
@@ -58,10 +90,21 @@ mod tests {
         gate: &'a MemoryCodeGate,
         limiter: &'a MemoryLimiter,
         allowed: &'a CountryCodes,
-    ) -> SmsSending<'a, MemoryCodeGate, MemoryLimiter> {
+    ) -> SmsSending<'a, MemoryCodeGate, MemoryLimiter, MemoryUsers> {
+        // No users: these sends register, and never read them.
+        sending_with(gate, limiter, allowed, Box::leak(Box::default()))
+    }
+
+    fn sending_with<'a>(
+        gate: &'a MemoryCodeGate,
+        limiter: &'a MemoryLimiter,
+        allowed: &'a CountryCodes,
+        users: &'a MemoryUsers,
+    ) -> SmsSending<'a, MemoryCodeGate, MemoryLimiter, MemoryUsers> {
         SmsSending {
             gate,
             limiter,
+            users,
             allowed_country_codes: allowed,
             per_ip: Limit { max: 2, window_seconds: 3_600 },
             expose_code: true,
@@ -107,5 +150,36 @@ mod tests {
             );
             assert_eq!(refused, Err(ApiError::SmsStillLive));
         }
+    }
+
+    #[test]
+    fn a_reset_sends_a_code_only_to_a_phone_with_a_user_and_answers_alike_for_any() {
+        let (gate, limiter) = (MemoryCodeGate::issuing(), MemoryLimiter::default());
+        let allowed = CountryCodes::parse("86").unwrap();
+        let users = MemoryUsers::default();
+        let hash = block_on(PasswordHash::create(
+            &NativePbkdf2,
+            &SecureRandom,
+            "secret1",
+            &PasswordPolicy::new(1000),
+        ))
+        .unwrap();
+        let user = NewUser {
+            account: Account::parse("Foo").unwrap(),
+            phone: Phone::parse("13911110001").unwrap(),
+            password_hash: hash,
+        };
+        block_on(users.create(&user, 0)).unwrap();
+        let sending = SmsSending { expose_code: false, ..sending_with(&gate, &limiter, &allowed, &users) };
+        let send = |request: &SendSmsRequest| block_on(sending.send(request, &caller("1.2.3.4")));
+        assert_eq!(send(&reset("13911110001")), Ok(json!([])));
+        assert_eq!((gate.issued(), gate.decoys()), (1, 0));
+        assert_eq!(send(&reset("13911110002")), Ok(json!([])), "no user: the same answer");
+        assert_eq!((gate.issued(), gate.decoys()), (1, 1));
+        assert_eq!(
+            send(&reset("13911110003")),
+            Err(ApiError::RateLimited { retry_after_seconds: 3_600 }),
+            "both counted against the address"
+        );
     }
 }

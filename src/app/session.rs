@@ -15,6 +15,7 @@ use super::refresh_rotation::Rotation;
 use crate::domain::clock::display_time;
 use crate::domain::error::{ApiError, AuthError, Fault};
 use crate::domain::key_ring::KeyRing;
+use crate::domain::password::PasswordHash;
 use crate::domain::random::random_id;
 use crate::domain::requests::LogoutScope;
 use crate::domain::token::{self, NewToken, TokenKind, TokenScope, UserData, VerifiedToken};
@@ -70,7 +71,7 @@ where
     R: Randomness,
 {
     fn sign(&self, kind: TokenKind, user: &UserData, sid: &str) -> Result<String, ApiError> {
-        self.sign_with_id(kind, user, sid, None)
+        self.sign_with_id(kind, user, sid, None, self.clock.now_millis())
     }
 
     fn sign_with_id(
@@ -79,13 +80,14 @@ where
         user: &UserData,
         sid: &str,
         jti: Option<&str>,
+        issued_at_millis: u64,
     ) -> Result<String, ApiError> {
         let ttl_seconds = match kind {
             TokenKind::Access => self.policy.access_ttl_seconds,
             TokenKind::Refresh => self.policy.refresh_ttl_seconds,
         };
         let new = NewToken { kind, user, sid, ttl_seconds, jti };
-        token::issue(self.keys, &self.policy.scope, new, self.clock.now_millis(), self.rng)
+        token::issue(self.keys, &self.policy.scope, new, issued_at_millis, self.rng)
             .map_err(|reason| Fault::Crypto(reason).into())
     }
 
@@ -148,7 +150,13 @@ where
                 let data = UserData { uid: user.id, rid: user.roles };
                 Ok(TokenPair {
                     jwt: self.sign(TokenKind::Access, &data, sid)?,
-                    refresh_jwt: self.sign_with_id(TokenKind::Refresh, &data, sid, Some(&jti))?,
+                    refresh_jwt: self.sign_with_id(
+                        TokenKind::Refresh,
+                        &data,
+                        sid,
+                        Some(&jti),
+                        self.clock.now_millis(),
+                    )?,
                 })
             }
             Rotation::Reused => {
@@ -177,13 +185,20 @@ where
             // Every token issued up to and including this millisecond stops verifying;
             // a login a moment later starts a session that works.
             LogoutScope::All => {
-                let ended = self.users.end_sessions(user.id, self.clock.now_millis() + 1).await;
-                // Read again by this isolate's next status, whether or not the write went
-                // through.
+                let cutoff = self.cutoff();
+                let ended = self.users.end_sessions(user.id, cutoff).await;
                 self.recent_users.forget(user.id);
                 Ok(ended?)
             }
         }
+    }
+
+    /// The cutoff that ends every session of a user now: each token issued up to and
+    /// including this millisecond stops verifying, and a login a moment later starts a
+    /// session that works. Whoever writes it forgets the cached user, whether or not
+    /// the write went through, so that this isolate's next status reads it again.
+    fn cutoff(&self) -> u64 {
+        self.clock.now_millis() + 1
     }
 
     /// What an access token says, once it has passed every check.
@@ -210,11 +225,30 @@ where
     R: Randomness,
 {
     async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError> {
+        self.open_after(user, 0).await
+    }
+
+    async fn open_after(&self, user: &UserData, not_before_ms: u64) -> Result<TokenPair, ApiError> {
+        // The clock may not have moved past a cutoff set a moment ago (on Workers it only
+        // moves with I/O): the tokens then count as issued at the cutoff.
+        let issued_at = self.clock.now_millis().max(not_before_ms);
         let sid = random_id(self.rng);
         Ok(TokenPair {
-            jwt: self.sign(TokenKind::Access, user, &sid)?,
-            refresh_jwt: self.sign(TokenKind::Refresh, user, &sid)?,
+            jwt: self.sign_with_id(TokenKind::Access, user, &sid, None, issued_at)?,
+            refresh_jwt: self.sign_with_id(TokenKind::Refresh, user, &sid, None, issued_at)?,
         })
+    }
+
+    async fn user_of_access_token(&self, jwt: &str) -> Result<StoredUser, ApiError> {
+        Ok(self.check(jwt, Some(TokenKind::Access), false).await?.1)
+    }
+
+    async fn replace_password(&self, uid: u64, hash: &PasswordHash) -> Result<u64, ApiError> {
+        let cutoff = self.cutoff();
+        let written = self.users.replace_password(uid, hash, cutoff).await;
+        self.recent_users.forget(uid);
+        written?;
+        Ok(cutoff)
     }
 }
 

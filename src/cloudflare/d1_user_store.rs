@@ -8,6 +8,7 @@ use crate::app::ports::{Created, NewUser, StoredUser, UserStore};
 use crate::domain::account::Account;
 use crate::domain::error::{Backend, Fault};
 use crate::domain::password::PasswordHash;
+use crate::domain::phone::Phone;
 
 /// The binding name in `wrangler.toml`.
 pub const D1_BINDING: &str = "DB";
@@ -18,13 +19,15 @@ pub struct D1UserStore(pub D1Database);
 #[derive(Deserialize)]
 struct UserRow {
     id: u64,
+    account: String,
     password_hash: String,
     disabled: i64,
     roles: Option<String>,
     not_before_ms: f64,
 }
 
-const SELECT_USER: &str = "SELECT u.id AS id, u.password_hash AS password_hash, u.disabled AS disabled, \
+const SELECT_USER: &str =
+    "SELECT u.id AS id, u.account AS account, u.password_hash AS password_hash, u.disabled AS disabled, \
      (SELECT group_concat(role_id) FROM user_roles WHERE user_id = u.id) AS roles, \
      COALESCE((SELECT not_before_ms FROM session_cutoffs WHERE user_id = u.id), 0) AS not_before_ms \
      FROM users u";
@@ -36,6 +39,7 @@ impl From<UserRow> for StoredUser {
         roles.sort_unstable();
         StoredUser {
             id: row.id,
+            account: row.account,
             password_hash: row.password_hash,
             disabled: row.disabled != 0,
             roles: roles.into_iter().map(|id| id.to_string()).collect(),
@@ -48,6 +52,24 @@ impl D1UserStore {
     async fn first_user(&self, statement: D1PreparedStatement) -> Result<Option<StoredUser>, Fault> {
         let row = statement.first::<UserRow>(None).await.or_fault(Backend::D1, "read a user")?;
         Ok(row.map(StoredUser::from))
+    }
+
+    fn set_hash(&self, id: u64, hash: &PasswordHash) -> Result<D1PreparedStatement, Fault> {
+        self.0
+            .prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2")
+            .bind(&[hash.encode().into(), (id as f64).into()])
+            .or_fault(Backend::D1, "prepare a new password hash")
+    }
+
+    /// Sets the user's session cutoff, never moving it back.
+    fn set_cutoff(&self, id: u64, not_before_ms: u64) -> Result<D1PreparedStatement, Fault> {
+        self.0
+            .prepare(
+                "INSERT INTO session_cutoffs (user_id, not_before_ms) VALUES (?1, ?2) \
+                 ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms, excluded.not_before_ms)",
+            )
+            .bind(&[(id as f64).into(), (not_before_ms as f64).into()])
+            .or_fault(Backend::D1, "prepare a session cutoff")
     }
 }
 
@@ -94,23 +116,18 @@ impl UserStore for D1UserStore {
     }
 
     async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), Fault> {
-        let statement = self
-            .0
-            .prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2")
-            .bind(&[hash.encode().into(), (id as f64).into()])
-            .or_fault(Backend::D1, "prepare a hash upgrade")?;
-        statement.run().await.map(|_| ()).or_fault(Backend::D1, "upgrade a password hash")
+        self.set_hash(id, hash)?.run().await.map(|_| ()).or_fault(Backend::D1, "upgrade a password hash")
+    }
+
+    async fn replace_password(&self, id: u64, hash: &PasswordHash, not_before_ms: u64) -> Result<(), Fault> {
+        // A batch is one transaction: the new password never works while the sessions
+        // opened with the old one still do.
+        let statements = vec![self.set_hash(id, hash)?, self.set_cutoff(id, not_before_ms)?];
+        self.0.batch(statements).await.map(|_| ()).or_fault(Backend::D1, "replace a password")
     }
 
     async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), Fault> {
-        let statement = self
-            .0
-            .prepare(
-                "INSERT INTO session_cutoffs (user_id, not_before_ms) VALUES (?1, ?2) \
-                 ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms, excluded.not_before_ms)",
-            )
-            .bind(&[(id as f64).into(), (not_before_ms as f64).into()])
-            .or_fault(Backend::D1, "prepare a session cutoff")?;
+        let statement = self.set_cutoff(id, not_before_ms)?;
         statement.run().await.map(|_| ()).or_fault(Backend::D1, "end a user's sessions")
     }
 
@@ -118,6 +135,13 @@ impl UserStore for D1UserStore {
         let query = format!("{SELECT_USER} WHERE u.id = ?1");
         let statement =
             self.0.prepare(query).bind(&[(id as f64).into()]).or_fault(Backend::D1, "find a user")?;
+        self.first_user(statement).await
+    }
+
+    async fn find_by_phone(&self, phone: &Phone) -> Result<Option<StoredUser>, Fault> {
+        let query = format!("{SELECT_USER} WHERE u.phone = ?1");
+        let statement =
+            self.0.prepare(query).bind(&[phone.e164().into()]).or_fault(Backend::D1, "find a user")?;
         self.first_user(statement).await
     }
 }

@@ -19,7 +19,8 @@ use crate::domain::error::ApiError;
 use crate::domain::language::Language;
 use crate::domain::random::{random_id, SecureRandom};
 use crate::domain::requests::{
-    DeactivateRequest, LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest,
+    ChangePasswordRequest, DeactivateRequest, LoginRequest, RegisterRequest, ResetPasswordRequest,
+    SendSmsRequest, TokenRequest,
 };
 
 /// Answers one request. Never fails: every error becomes an envelope.
@@ -145,5 +146,12 @@ async fn call_endpoint(
         Endpoint::RefreshJwt => services.refresh(TokenRequest::parse_refresh(body)?).await,
         Endpoint::DeactivateJwt => services.deactivate(DeactivateRequest::parse(body)?).await,
         Endpoint::JwtStatus => services.status(TokenRequest::parse(body)?).await,
+        Endpoint::ResetPassword => services.reset_password(ResetPasswordRequest::parse(body)?).await,
+        Endpoint::ChangePassword => {
+            let request = ChangePasswordRequest::parse(body)?;
+            let (outcome, aftermath) = services.change_password(request, &caller(req)).await;
+            after_answer.settle_login(aftermath);
+            outcome
+        }
     }
 }

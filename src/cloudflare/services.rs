@@ -29,6 +29,7 @@ use super::sms_sender::ProviderSender;
 use super::web_crypto::WebCryptoPbkdf2;
 use crate::app::code_gate::{CodeGateCore, CodeGatePolicy};
 use crate::app::login::{Login, LoginAftermath};
+use crate::app::password::{PasswordChange, PasswordReset};
 use crate::app::recent_users::RecentUsers;
 use crate::app::register::Registration;
 use crate::app::send_sms::SmsSending;
@@ -38,7 +39,8 @@ use crate::domain::error::ApiError;
 use crate::domain::key_ring::KeyRing;
 use crate::domain::random::SecureRandom;
 use crate::domain::requests::{
-    DeactivateRequest, LoginRequest, RegisterRequest, SendSmsRequest, TokenRequest,
+    ChangePasswordRequest, DeactivateRequest, LoginRequest, RegisterRequest, ResetPasswordRequest,
+    SendSmsRequest, TokenRequest,
 };
 use crate::domain::settings::{AllowedOrigins, ConfigError, Settings};
 use crate::domain::sms_code::{CodeSeal, MIN_CODE_SECRET_BYTES};
@@ -198,6 +200,7 @@ impl Services {
         let sending = SmsSending {
             gate: &self.gate,
             limiter: &self.limiter,
+            users: &self.users,
             allowed_country_codes: &sms.allowed_country_codes,
             per_ip: sms.per_ip,
             expose_code: sms.expose_code,
@@ -230,7 +233,35 @@ impl Services {
         (outcome.map(|pair| json!(pair)), aftermath)
     }
 
-    /// Ends a login's holds in the limit windows and stores an upgraded hash.
+    /// `POST /login/password/reset`
+    pub async fn reset_password(&self, request: ResetPasswordRequest) -> Result<Value, ApiError> {
+        let reset = PasswordReset {
+            users: &self.users,
+            gate: &self.gate,
+            limiter: &self.limiter,
+            kdf: &WebCryptoPbkdf2,
+            rng: &SecureRandom,
+            passwords: &self.settings.passwords,
+            sessions: &self.sessions(),
+        };
+        reset.reset(&request).await.map(|()| json!([]))
+    }
+
+    /// `POST /login/password/change`: the answer, and the password check's bookkeeping
+    /// to do once it is out ([`Services::settle_login`]).
+    pub async fn change_password(
+        &self,
+        request: ChangePasswordRequest,
+        caller: &Caller,
+    ) -> (Result<Value, ApiError>, LoginAftermath) {
+        let sessions = self.sessions();
+        let login = self.login(&sessions);
+        let (outcome, aftermath) = PasswordChange { login: &login }.change(&request, caller).await;
+        (outcome.map(|pair| json!(pair)), aftermath)
+    }
+
+    /// Ends a login's (or a password check's) holds in the limit windows and stores an
+    /// upgraded hash.
     pub async fn settle_login(&self, aftermath: LoginAftermath) -> Result<(), ApiError> {
         self.login(&self.sessions()).settle(aftermath).await
     }

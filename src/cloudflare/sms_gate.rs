@@ -16,17 +16,34 @@ use crate::app::code_gate::CodeGateState;
 use crate::app::ports::{Claim, CodeGate, CodeGateStorage};
 use crate::domain::error::{ApiError, Backend, Fault};
 use crate::domain::phone::Phone;
-use crate::domain::sms_code::SmsCode;
+use crate::domain::sms_code::{CodePurpose, SmsCode};
 
 const STATE_KEY: &str = "gate";
 
-/// What the Worker asks of a phone's gate.
+/// What the Worker asks of a phone's gate. A `purpose` missing from a call (one from a
+/// Worker of a version before purposes, during a rolling deploy) is `register`.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum CodeGateCall {
-    Issue { phone: String },
-    Claim { phone: String, code: SmsCode },
-    Consume { phone: String, claim: Claim },
-    Release { phone: String, claim: Claim },
+    Issue {
+        phone: String,
+        #[serde(default)]
+        purpose: CodePurpose,
+    },
+    IssueDecoy,
+    Claim {
+        phone: String,
+        code: SmsCode,
+        #[serde(default)]
+        purpose: CodePurpose,
+    },
+    Consume {
+        phone: String,
+        claim: Claim,
+    },
+    Release {
+        phone: String,
+        claim: Claim,
+    },
 }
 
 /// What a gate answers.
@@ -72,9 +89,15 @@ impl SmsGate {
             Phone::parse(text).ok_or_else(|| Fault::Protocol("gate called without a phone".into()))
         };
         Ok(match call {
-            CodeGateCall::Issue { phone: p } => CodeGateReply::Issued(gate.issue(&phone(&p)?).await?),
-            CodeGateCall::Claim { phone: p, code } => {
-                CodeGateReply::Claimed(gate.claim(&phone(&p)?, &code).await?)
+            CodeGateCall::Issue { phone: p, purpose } => {
+                CodeGateReply::Issued(gate.issue(&phone(&p)?, purpose).await?)
+            }
+            CodeGateCall::IssueDecoy => {
+                gate.issue_decoy().await?;
+                CodeGateReply::Done
+            }
+            CodeGateCall::Claim { phone: p, code, purpose } => {
+                CodeGateReply::Claimed(gate.claim(&phone(&p)?, &code, purpose).await?)
             }
             CodeGateCall::Consume { phone: p, claim } => {
                 gate.consume(&phone(&p)?, &claim).await?;
@@ -118,15 +141,24 @@ fn done(reply: CodeGateReply) -> std::result::Result<(), ApiError> {
 }
 
 impl CodeGate for DurableCodeGate {
-    async fn issue(&self, phone: &Phone) -> std::result::Result<SmsCode, ApiError> {
-        match self.call(phone.e164(), &CodeGateCall::Issue { phone: e164(phone) }).await? {
+    async fn issue(&self, phone: &Phone, purpose: CodePurpose) -> std::result::Result<SmsCode, ApiError> {
+        match self.call(phone.e164(), &CodeGateCall::Issue { phone: e164(phone), purpose }).await? {
             CodeGateReply::Issued(code) => Ok(code),
             _ => Err(unexpected::<CodeGateProtocol>()),
         }
     }
 
-    async fn claim(&self, phone: &Phone, code: &SmsCode) -> std::result::Result<Claim, ApiError> {
-        let call = CodeGateCall::Claim { phone: e164(phone), code: code.clone() };
+    async fn issue_decoy(&self, phone: &Phone) -> std::result::Result<(), ApiError> {
+        done(self.call(phone.e164(), &CodeGateCall::IssueDecoy).await?)
+    }
+
+    async fn claim(
+        &self,
+        phone: &Phone,
+        code: &SmsCode,
+        purpose: CodePurpose,
+    ) -> std::result::Result<Claim, ApiError> {
+        let call = CodeGateCall::Claim { phone: e164(phone), code: code.clone(), purpose };
         match self.call(phone.e164(), &call).await? {
             CodeGateReply::Claimed(claim) => Ok(claim),
             _ => Err(unexpected::<CodeGateProtocol>()),

@@ -1,6 +1,6 @@
 //! The routes of the API and how a path and method select one.
 
-/// The six `/login` endpoints.
+/// The `/login` endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     SendSms,
@@ -9,16 +9,20 @@ pub enum Endpoint {
     RefreshJwt,
     DeactivateJwt,
     JwtStatus,
+    ResetPassword,
+    ChangePassword,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::SendSms,
         Endpoint::Register,
         Endpoint::GetJwt,
         Endpoint::RefreshJwt,
         Endpoint::DeactivateJwt,
         Endpoint::JwtStatus,
+        Endpoint::ResetPassword,
+        Endpoint::ChangePassword,
     ];
 
     pub fn path(self) -> &'static str {
@@ -29,6 +33,8 @@ impl Endpoint {
             Endpoint::RefreshJwt => "/login/jwt/refresh",
             Endpoint::DeactivateJwt => "/login/jwt/deactivate",
             Endpoint::JwtStatus => "/login/jwt/status",
+            Endpoint::ResetPassword => "/login/password/reset",
+            Endpoint::ChangePassword => "/login/password/change",
         }
     }
 

@@ -66,10 +66,12 @@ pub enum Field {
     Jwt,
     /// `scope` of `/login/jwt/deactivate`: `session` or `all`.
     Scope,
+    /// `purpose` of `/login/send/sms`: `register` or `reset`.
+    Purpose,
 }
 
 impl Field {
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 9] = [
         Field::Account,
         Field::Password,
         Field::PasswordConfirmation,
@@ -78,6 +80,7 @@ impl Field {
         Field::SmsCode,
         Field::Jwt,
         Field::Scope,
+        Field::Purpose,
     ];
 
     /// The field's name in the request body.
@@ -91,6 +94,7 @@ impl Field {
             Field::SmsCode => "code",
             Field::Jwt => "jwt",
             Field::Scope => "scope",
+            Field::Purpose => "purpose",
         }
     }
 }

@@ -83,6 +83,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
         Field::SmsCode => "手机验证码",
         Field::Jwt => "jwt ",
         Field::Scope => "scope 范围",
+        Field::Purpose => "purpose ",
     };
     match (field, rule) {
         (_, Rule::Required) => format!("{label}必填"),
@@ -93,6 +94,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
         (Field::Account, Rule::Length) => format!("{label}长度必须在1到64个字符之间"),
         (_, Rule::Length) => format!("{label}长度必须在6到64个字符之间"),
         (Field::Phone, Rule::Malformed) => "phone 非法".into(),
+        (Field::Purpose, Rule::Malformed) => "purpose 非法".into(),
         (Field::SmsCode, Rule::Malformed) => format!("{label}必须是6位数字"),
         (Field::Scope, Rule::Malformed) => format!("{label}只能是 session 或 all"),
         (_, Rule::Malformed) => format!("{label}格式错误"),
@@ -112,6 +114,7 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
         (_, Rule::Length) => format!("{name} must be 6 to 64 characters long"),
         (Field::SmsCode, Rule::Malformed) => format!("{name} must be 6 digits"),
         (Field::Scope, Rule::Malformed) => format!("{name} must be session or all"),
+        (Field::Purpose, Rule::Malformed) => format!("{name} must be register or reset"),
         (_, Rule::Malformed) => format!("{name} is invalid"),
         (_, Rule::Mismatch) => "password_confirmation does not match password".into(),
     }
@@ -153,6 +156,8 @@ mod tests {
             (Field::SmsCode, Rule::Required, "手机验证码必填"),
             (Field::Jwt, Rule::Required, "jwt 必填"),
             (Field::Jwt, Rule::NotString, "jwt 只能是字符串"),
+            (Field::Purpose, Rule::Malformed, "purpose 非法"),
+            (Field::Purpose, Rule::NotString, "purpose 只能是字符串"),
         ];
         for (field, rule, reason) in cases {
             assert_eq!(ApiError::field(field, rule).message(), format!("数据验证失败，原因如下：{reason}"));

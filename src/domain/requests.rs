@@ -11,7 +11,7 @@ use super::account::{Account, AccountError};
 use super::error::{ApiError, Field, Rule, ValidationError};
 use super::password::{Password, PasswordError};
 use super::phone::Phone;
-use super::sms_code::SmsCode;
+use super::sms_code::{CodePurpose, SmsCode};
 
 /// Bodies over 16 KiB are refused (413).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -20,6 +20,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendSmsRequest {
     pub phone: Phone,
+    /// `register` unless the body says `reset`.
+    pub purpose: CodePurpose,
 }
 
 /// `POST /login/register`
@@ -29,6 +31,23 @@ pub struct RegisterRequest {
     pub password: Password,
     pub phone: Phone,
     pub code: SmsCode,
+}
+
+/// `POST /login/password/reset`: a reset code proves the phone, and sets a new password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetPasswordRequest {
+    pub phone: Phone,
+    pub code: SmsCode,
+    pub password: Password,
+}
+
+/// `POST /login/password/change`: an access token and the current password (`pwd`, as
+/// login names it) set a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangePasswordRequest {
+    pub jwt: String,
+    pub pwd: String,
+    pub password: Password,
 }
 
 /// `POST /login/jwt/get`. The account is not held to the registration rules here: a name
@@ -64,7 +83,7 @@ pub struct DeactivateRequest {
 impl DeactivateRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let object = parse_object(body)?;
-        let jwt = required_string(&object, "jwt", Field::Jwt)?.trim().to_string();
+        let jwt = jwt(&object)?;
         let scope = match object.get("scope") {
             None | Some(Value::Null) => LogoutScope::Session,
             Some(Value::String(text)) if text.trim() == "session" => LogoutScope::Session,
@@ -114,10 +133,61 @@ fn sms_code(body: &Map<String, Value>) -> Result<SmsCode, ApiError> {
     SmsCode::parse(&text).ok_or(ApiError::field(Field::SmsCode, Rule::Malformed))
 }
 
+/// A new password and its confirmation (`password`, `password_confirmation`), under
+/// register's rules.
+fn new_password(body: &Map<String, Value>) -> Result<Password, ApiError> {
+    let text = required_string(body, "password", Field::Password)?;
+    let password = Password::parse(text).map_err(|error| {
+        let rule = match error {
+            PasswordError::Charset => Rule::Charset,
+            PasswordError::Length => Rule::Length,
+        };
+        ApiError::field(Field::Password, rule)
+    })?;
+    let confirmation = required_string(body, "password_confirmation", Field::PasswordConfirmation)?;
+    if confirmation != text {
+        return Err(ApiError::field(Field::PasswordConfirmation, Rule::Mismatch));
+    }
+    Ok(password)
+}
+
+/// The token in `jwt`, trimmed.
+fn jwt(body: &Map<String, Value>) -> Result<String, ApiError> {
+    Ok(required_string(body, "jwt", Field::Jwt)?.trim().to_string())
+}
+
 impl SendSmsRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let body = parse_object(body)?;
-        Ok(SendSmsRequest { phone: phone(&body)? })
+        let phone = phone(&body)?;
+        let purpose = match body.get("purpose") {
+            None | Some(Value::Null) => CodePurpose::Register,
+            Some(Value::String(name)) => {
+                CodePurpose::from_name(name.trim()).ok_or(ApiError::field(Field::Purpose, Rule::Malformed))?
+            }
+            Some(_) => return Err(ApiError::field(Field::Purpose, Rule::NotString)),
+        };
+        Ok(SendSmsRequest { phone, purpose })
+    }
+}
+
+impl ResetPasswordRequest {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let body = parse_object(body)?;
+        let phone = phone(&body)?;
+        let code = sms_code(&body)?;
+        let password = new_password(&body)?;
+        Ok(ResetPasswordRequest { phone, code, password })
+    }
+}
+
+impl ChangePasswordRequest {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let body = parse_object(body)?;
+        let jwt = jwt(&body)?;
+        let pwd = required_string(&body, "pwd", Field::LoginPassword)?.to_string();
+        let password = new_password(&body)?;
+        Ok(ChangePasswordRequest { jwt, pwd, password })
     }
 }
 
@@ -133,18 +203,7 @@ impl RegisterRequest {
                 };
                 ApiError::field(Field::Account, rule)
             })?;
-        let password_text = required_string(&body, "password", Field::Password)?;
-        let password = Password::parse(password_text).map_err(|error| {
-            let rule = match error {
-                PasswordError::Charset => Rule::Charset,
-                PasswordError::Length => Rule::Length,
-            };
-            ApiError::field(Field::Password, rule)
-        })?;
-        let confirmation = required_string(&body, "password_confirmation", Field::PasswordConfirmation)?;
-        if confirmation != password_text {
-            return Err(ApiError::field(Field::PasswordConfirmation, Rule::Mismatch));
-        }
+        let password = new_password(&body)?;
         let phone = phone(&body)?;
         let code = sms_code(&body)?;
         Ok(RegisterRequest { account, password, phone, code })
@@ -167,7 +226,7 @@ impl TokenRequest {
     /// The token in `jwt`.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let body = parse_object(body)?;
-        Ok(TokenRequest { jwt: required_string(&body, "jwt", Field::Jwt)?.trim().to_string() })
+        Ok(TokenRequest { jwt: jwt(&body)? })
     }
 
     /// The refresh token in `jwt` (the document) or else `refresh_jwt` (what the
@@ -307,6 +366,80 @@ mod tests {
             reason(LoginRequest::parse(br#"{"account":"Foo","pwd":1}"#).unwrap_err()),
             "密码只能是字符串"
         );
+    }
+
+    #[test]
+    fn send_sms_takes_an_optional_purpose() {
+        let parse = |body: Value| SendSmsRequest::parse(body.to_string().as_bytes());
+        let phone = "13911119999";
+        assert_eq!(parse(json!({ "phone": phone })).unwrap().purpose, CodePurpose::Register);
+        assert_eq!(parse(json!({ "phone": phone, "purpose": null })).unwrap().purpose, CodePurpose::Register);
+        assert_eq!(
+            parse(json!({ "phone": phone, "purpose": "register" })).unwrap().purpose,
+            CodePurpose::Register
+        );
+        assert_eq!(
+            parse(json!({ "phone": phone, "purpose": " reset " })).unwrap().purpose,
+            CodePurpose::Reset
+        );
+        assert_eq!(reason(parse(json!({ "phone": phone, "purpose": "login" })).unwrap_err()), "purpose 非法");
+        assert_eq!(
+            reason(parse(json!({ "phone": phone, "purpose": 1 })).unwrap_err()),
+            "purpose 只能是字符串"
+        );
+        assert_eq!(reason(parse(json!({ "purpose": "reset" })).unwrap_err()), "phone 手机号必填");
+    }
+
+    #[test]
+    fn a_reset_takes_phone_code_and_a_confirmed_password_in_that_order() {
+        let valid = json!({"phone": "13911119999", "code": "012345", "password": "new_pass1",
+                           "password_confirmation": "new_pass1"});
+        let request = ResetPasswordRequest::parse(valid.to_string().as_bytes()).unwrap();
+        assert_eq!((request.phone.e164(), request.code.as_str()), ("+8613911119999", "012345"));
+        assert_eq!(request.password.as_str(), "new_pass1");
+        let cases = [
+            ("phone", Value::Null, "phone 手机号必填"),
+            ("code", json!("12"), "手机验证码必须是6位数字"),
+            ("password", json!("short"), "password 密码长度必须在6到64个字符之间"),
+            ("password", json!("has space"), "password 密码只能包含字母、数字和下划线"),
+            ("password_confirmation", Value::Null, "确认密码必填"),
+            ("password_confirmation", json!("other_pass"), "密码不一致"),
+        ];
+        for (key, value, expected) in cases {
+            let mut body = valid.clone();
+            if value.is_null() {
+                body.as_object_mut().unwrap().remove(key);
+            } else {
+                body[key] = value.clone();
+            }
+            let error = ResetPasswordRequest::parse(body.to_string().as_bytes()).unwrap_err();
+            assert_eq!(reason(error), expected, "{key}={value}");
+        }
+    }
+
+    #[test]
+    fn a_change_takes_a_token_the_current_password_and_a_confirmed_new_one() {
+        let valid = json!({"jwt": " a.b.c ", "pwd": "old pass", "password": "new_pass1",
+                           "password_confirmation": "new_pass1"});
+        let request = ChangePasswordRequest::parse(valid.to_string().as_bytes()).unwrap();
+        assert_eq!((request.jwt.as_str(), request.pwd.as_str()), ("a.b.c", "old pass"));
+        let cases = [
+            ("jwt", Value::Null, "jwt 必填"),
+            ("pwd", Value::Null, "密码必填"),
+            ("pwd", json!(123456), "密码只能是字符串"),
+            ("password", Value::Null, "password 密码必填"),
+            ("password_confirmation", json!("new_pass2"), "密码不一致"),
+        ];
+        for (key, value, expected) in cases {
+            let mut body = valid.clone();
+            if value.is_null() {
+                body.as_object_mut().unwrap().remove(key);
+            } else {
+                body[key] = value.clone();
+            }
+            let error = ChangePasswordRequest::parse(body.to_string().as_bytes()).unwrap_err();
+            assert_eq!(reason(error), expected, "{key}={value}");
+        }
     }
 
     #[test]

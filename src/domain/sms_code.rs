@@ -52,6 +52,29 @@ impl SmsCode {
     }
 }
 
+/// What a code was sent for. A code is good only for its own purpose: a registration
+/// code never resets a password, and a reset code never registers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodePurpose {
+    /// `/login/register` (the default: what every code was before purposes existed).
+    #[default]
+    Register,
+    /// `/login/password/reset`.
+    Reset,
+}
+
+impl CodePurpose {
+    /// The purpose named in a request body.
+    pub fn from_name(name: &str) -> Option<CodePurpose> {
+        match name {
+            "register" => Some(CodePurpose::Register),
+            "reset" => Some(CodePurpose::Reset),
+            _ => None,
+        }
+    }
+}
+
 /// A code secret is a key: as long as the JWT secret must be.
 pub const MIN_CODE_SECRET_BYTES: usize = 32;
 

@@ -1,0 +1,345 @@
+//! `POST /login/password/reset` (a reset code proves the phone) and
+//! `POST /login/password/change` (an access token and the current password). Both end
+//! every session of the user, as "log out everywhere" does: whoever knew the old
+//! password, or holds a token, is out.
+
+use super::login::{account_limit_key, Login, LoginAftermath};
+use super::ports::{CodeGate, Pbkdf2, Randomness, RateLimiter, Sessions, StoredUser, UserStore};
+use super::session::TokenPair;
+use super::Caller;
+use crate::domain::error::ApiError;
+use crate::domain::password::{Password, PasswordHash, PasswordPolicy};
+use crate::domain::requests::{ChangePasswordRequest, ResetPasswordRequest};
+use crate::domain::sms_code::CodePurpose;
+use crate::domain::token::UserData;
+
+/// What a reset needs.
+pub struct PasswordReset<'a, U, G, L, P, R, S> {
+    pub users: &'a U,
+    pub gate: &'a G,
+    pub limiter: &'a L,
+    pub kdf: &'a P,
+    pub rng: &'a R,
+    pub passwords: &'a PasswordPolicy,
+    pub sessions: &'a S,
+}
+
+impl<U, G, L, P, R, S> PasswordReset<'_, U, G, L, P, R, S>
+where
+    U: UserStore,
+    G: CodeGate,
+    L: RateLimiter,
+    P: Pbkdf2,
+    R: Randomness,
+    S: Sessions,
+{
+    /// Claims the reset code (50001: wrong, expired, used, dead, or sent for a
+    /// registration; counted as a wrong guess by the phone's gate), then sets the new
+    /// password, which ends every session, and clears the account's failed logins, so a
+    /// locked-out owner gets back in. The code is used up only once all of that is done;
+    /// if a step fails it is released, and a retry with it does the whole reset again.
+    pub async fn reset(&self, request: &ResetPasswordRequest) -> Result<(), ApiError> {
+        let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Reset).await?;
+        match self.set_password(request).await {
+            Ok(()) => {
+                // Should consuming fail, the code dies with its life or its next claim's
+                // hold; the password is set either way.
+                let _ = self.gate.consume(&request.phone, &claim).await;
+                Ok(())
+            }
+            Err(error) => {
+                let _ = self.gate.release(&request.phone, &claim).await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn set_password(&self, request: &ResetPasswordRequest) -> Result<(), ApiError> {
+        // A reset code is only sent to a phone with a user; one that is gone since (an
+        // operator removed it) has nothing to reset.
+        let user = self.users.find_by_phone(&request.phone).await?.ok_or(ApiError::WrongSmsCode)?;
+        let hash =
+            PasswordHash::create(self.kdf, self.rng, request.password.as_str(), self.passwords).await?;
+        self.sessions.replace_password(user.id, &hash).await?;
+        // Every failure counted so far, whatever its stamp.
+        self.limiter.clear_through(&account_limit_key(&user.account), u64::MAX).await
+    }
+}
+
+/// What a change needs: a login's, whose limits a wrong current password counts toward.
+pub struct PasswordChange<'a, U, P, R, L, S> {
+    pub login: &'a Login<'a, U, P, R, L, S>,
+}
+
+impl<U, P, R, L, S> PasswordChange<'_, U, P, R, L, S>
+where
+    U: UserStore,
+    P: Pbkdf2,
+    R: Randomness,
+    L: RateLimiter,
+    S: Sessions,
+{
+    /// Checks the access token (9908 for anything status would refuse, or a refresh
+    /// token), then the current password as a login of the account would (50006, 9905
+    /// past the limits), sets the new one, which ends every session of the user (the
+    /// token sent included), and opens a new session so the caller stays signed in.
+    /// Returns the aftermath of the password check, to settle once the answer is out.
+    pub async fn change(
+        &self,
+        request: &ChangePasswordRequest,
+        caller: &Caller,
+    ) -> (Result<TokenPair, ApiError>, LoginAftermath) {
+        let login = self.login;
+        let user = match login.sessions.user_of_access_token(&request.jwt).await {
+            Ok(user) => user,
+            Err(error) => return (Err(error), LoginAftermath::default()),
+        };
+        let (checked, aftermath) = login.check_password_of(user, &request.pwd, caller).await;
+        let outcome = match checked {
+            Ok(user) => self.replace(user, &request.password).await,
+            Err(error) => Err(error),
+        };
+        (outcome, aftermath)
+    }
+
+    async fn replace(&self, user: StoredUser, password: &Password) -> Result<TokenPair, ApiError> {
+        let login = self.login;
+        let hash = PasswordHash::create(login.kdf, login.rng, password.as_str(), login.passwords).await?;
+        let cutoff = login.sessions.replace_password(user.id, &hash).await?;
+        login.sessions.open_after(&UserData { uid: user.id, rid: user.roles }, cutoff).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::FixedOffset;
+    use serde_json::json;
+
+    use super::*;
+    use crate::app::in_memory::{
+        MemoryCodeGate, MemoryFamilies, MemoryLimiter, MemoryRevocations, MemoryUsers,
+    };
+    use crate::app::ports::NewUser;
+    use crate::app::recent_users::RecentUsers;
+    use crate::app::session::{SessionPolicy, SessionService};
+    use crate::domain::account::Account;
+    use crate::domain::clock::FixedClock;
+    use crate::domain::error::AuthError;
+    use crate::domain::key_ring::KeyRing;
+    use crate::domain::password::NativePbkdf2;
+    use crate::domain::phone::Phone;
+    use crate::domain::random::SecureRandom;
+    use crate::domain::rate_limit::Limit;
+    use crate::domain::requests::LoginRequest;
+    use crate::domain::settings::LoginLimits;
+    use crate::domain::token::TokenScope;
+    use pollster::block_on;
+
+    const PHONE: &str = "13911119999";
+    const NOW_MS: u64 = 1_702_719_320_000;
+    const LIMITS: LoginLimits = LoginLimits {
+        per_account: Limit { max: 3, window_seconds: 900 },
+        per_ip: Limit { max: 100, window_seconds: 900 },
+    };
+
+    /// One user, `Foo` with `old_pass`, and everything the two flows work on.
+    struct World {
+        users: MemoryUsers,
+        limiter: MemoryLimiter,
+        keys: KeyRing,
+        policy: SessionPolicy,
+        revocations: MemoryRevocations,
+        families: MemoryFamilies,
+        recent_users: RecentUsers,
+        passwords: PasswordPolicy,
+        clock: FixedClock,
+    }
+
+    type TestSessions<'a> =
+        SessionService<'a, MemoryRevocations, MemoryUsers, MemoryFamilies, FixedClock, SecureRandom>;
+
+    impl World {
+        fn new() -> World {
+            let passwords = PasswordPolicy::new(1_000);
+            let users = MemoryUsers::default();
+            let hash = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, "old_pass", &passwords));
+            let user = NewUser {
+                account: Account::parse("Foo").unwrap(),
+                phone: Phone::parse(PHONE).unwrap(),
+                password_hash: hash.unwrap(),
+            };
+            block_on(users.create(&user, 0)).unwrap();
+            World {
+                users,
+                limiter: MemoryLimiter::default(),
+                keys: KeyRing::hs256("a test secret that is long enough!").unwrap(),
+                policy: SessionPolicy {
+                    scope: TokenScope { issuer: "login".into(), audience: "login".into() },
+                    access_ttl_seconds: 86_400,
+                    refresh_ttl_seconds: 604_800,
+                    display_utc_offset: FixedOffset::east_opt(8 * 3600).unwrap(),
+                    rotate_refresh_tokens: false,
+                },
+                revocations: MemoryRevocations::default(),
+                families: MemoryFamilies::default(),
+                recent_users: RecentUsers::new(5),
+                passwords,
+                // The clock stands still, as a Worker's does between two I/O calls.
+                clock: FixedClock(NOW_MS),
+            }
+        }
+
+        fn sessions(&self) -> TestSessions<'_> {
+            SessionService {
+                keys: &self.keys,
+                policy: &self.policy,
+                revocations: &self.revocations,
+                users: &self.users,
+                families: &self.families,
+                recent_users: &self.recent_users,
+                clock: &self.clock,
+                rng: &SecureRandom,
+            }
+        }
+
+        fn log_in(&self, pwd: &str) -> Result<TokenPair, ApiError> {
+            let sessions = self.sessions();
+            let login = self.login(&sessions);
+            let request = LoginRequest { account: "foo".into(), pwd: pwd.into() };
+            let (outcome, aftermath) = block_on(login.log_in(&request, &caller()));
+            block_on(login.settle(aftermath)).unwrap();
+            outcome
+        }
+
+        fn login<'a>(
+            &'a self,
+            sessions: &'a TestSessions<'a>,
+        ) -> Login<'a, MemoryUsers, NativePbkdf2, SecureRandom, MemoryLimiter, TestSessions<'a>> {
+            Login {
+                users: &self.users,
+                kdf: &NativePbkdf2,
+                rng: &SecureRandom,
+                passwords: &self.passwords,
+                limiter: &self.limiter,
+                limits: LIMITS,
+                sessions,
+            }
+        }
+
+        fn reset(&self, gate: &MemoryCodeGate, code: &str) -> Result<(), ApiError> {
+            let body = json!({"phone": PHONE, "code": code, "password": "new_pass",
+                              "password_confirmation": "new_pass"});
+            let request = ResetPasswordRequest::parse(body.to_string().as_bytes()).unwrap();
+            let sessions = self.sessions();
+            let reset = PasswordReset {
+                users: &self.users,
+                gate,
+                limiter: &self.limiter,
+                kdf: &NativePbkdf2,
+                rng: &SecureRandom,
+                passwords: &self.passwords,
+                sessions: &sessions,
+            };
+            block_on(reset.reset(&request))
+        }
+
+        fn change(&self, jwt: &str, pwd: &str) -> Result<TokenPair, ApiError> {
+            let body = json!({"jwt": jwt, "pwd": pwd, "password": "new_pass",
+                              "password_confirmation": "new_pass"});
+            let request = ChangePasswordRequest::parse(body.to_string().as_bytes()).unwrap();
+            let sessions = self.sessions();
+            let login = self.login(&sessions);
+            let (outcome, aftermath) = block_on(PasswordChange { login: &login }.change(&request, &caller()));
+            block_on(login.settle(aftermath)).unwrap();
+            outcome
+        }
+
+        fn status(&self, jwt: &str) -> Result<(), ApiError> {
+            block_on(self.sessions().status(jwt)).map(|_| ())
+        }
+    }
+
+    fn caller() -> Caller {
+        Caller { ip: "1.2.3.4".into() }
+    }
+
+    const REVOKED: Result<(), ApiError> = Err(ApiError::Unauthorized(AuthError::Revoked));
+
+    #[test]
+    fn a_reset_sets_the_password_ends_every_session_and_uses_the_code() {
+        let world = World::new();
+        let before = world.log_in("old_pass").unwrap();
+        let gate = MemoryCodeGate::with_code_for(PHONE, "123456", CodePurpose::Reset);
+        world.reset(&gate, "123456").unwrap();
+        assert!(gate.consumed());
+        assert_eq!(world.status(&before.jwt), REVOKED);
+        assert!(matches!(world.log_in("old_pass"), Err(ApiError::LoginFailed { .. })));
+        // Logged in within the same millisecond as the reset: the cutoff lets it live.
+        let after = FixedClock(NOW_MS + 1);
+        let world = World { clock: after, ..world };
+        let pair = world.log_in("new_pass").unwrap();
+        assert!(world.status(&pair.jwt).is_ok());
+        assert_eq!(world.reset(&gate, "123456"), Err(ApiError::WrongSmsCode), "used up");
+    }
+
+    #[test]
+    fn a_registration_code_does_not_reset() {
+        let world = World::new();
+        let gate = MemoryCodeGate::with_code(PHONE, "123456");
+        assert_eq!(world.reset(&gate, "123456"), Err(ApiError::WrongSmsCode));
+        assert!(!gate.consumed());
+        assert!(world.log_in("old_pass").is_ok());
+    }
+
+    #[test]
+    fn a_reset_lets_a_locked_out_owner_back_in() {
+        let world = World::new();
+        for _ in 0..3 {
+            assert!(matches!(world.log_in("guess"), Err(ApiError::LoginFailed { .. })));
+        }
+        assert!(matches!(world.log_in("old_pass"), Err(ApiError::RateLimited { .. })));
+        let gate = MemoryCodeGate::with_code_for(PHONE, "123456", CodePurpose::Reset);
+        world.reset(&gate, "123456").unwrap();
+        let world = World { clock: FixedClock(NOW_MS + 1), ..world };
+        assert!(world.log_in("new_pass").is_ok());
+    }
+
+    #[test]
+    fn a_change_ends_every_session_and_returns_a_pair_that_works() {
+        let world = World::new();
+        let sent = world.log_in("old_pass").unwrap();
+        let other = world.log_in("old_pass").unwrap();
+        let fresh = world.change(&sent.jwt, "old_pass").unwrap();
+        // Same millisecond as the change's cutoff: the new pair still works.
+        assert!(world.status(&fresh.jwt).is_ok());
+        assert!(block_on(world.sessions().refresh(&fresh.refresh_jwt)).is_ok());
+        assert_eq!(world.status(&sent.jwt), REVOKED);
+        assert_eq!(world.status(&other.jwt), REVOKED);
+        assert!(matches!(world.log_in("old_pass"), Err(ApiError::LoginFailed { .. })));
+        assert!(world.log_in("new_pass").is_ok());
+    }
+
+    #[test]
+    fn a_wrong_current_password_counts_as_a_failed_login_of_the_account() {
+        let world = World::new();
+        let pair = world.log_in("old_pass").unwrap();
+        for _ in 0..3 {
+            let failed = world.change(&pair.jwt, "guess");
+            assert_eq!(failed, Err(ApiError::LoginFailed { account: "Foo".into() }));
+        }
+        assert!(matches!(world.change(&pair.jwt, "old_pass"), Err(ApiError::RateLimited { .. })));
+        assert!(matches!(world.log_in("old_pass"), Err(ApiError::RateLimited { .. })));
+    }
+
+    #[test]
+    fn a_change_takes_only_a_live_access_token() {
+        let world = World::new();
+        let pair = world.log_in("old_pass").unwrap();
+        let wrong_type = Err(ApiError::Unauthorized(AuthError::WrongTokenType));
+        assert_eq!(world.change(&pair.refresh_jwt, "old_pass").map(|_| ()), wrong_type);
+        block_on(world.sessions().deactivate(&pair.jwt, crate::domain::requests::LogoutScope::Session))
+            .unwrap();
+        assert_eq!(world.change(&pair.jwt, "old_pass").map(|_| ()), REVOKED);
+        assert!(world.log_in("old_pass").is_ok(), "refused tokens cost the account nothing");
+    }
+}
