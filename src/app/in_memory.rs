@@ -368,6 +368,11 @@ impl RateLimiter for MemoryLimiter {
         self.window(key, |window, _| window.clear_through(stamp));
         Ok(())
     }
+
+    async fn clear(&self, key: &str) -> Result<(), ApiError> {
+        self.window(key, |window, _| window.clear_events());
+        Ok(())
+    }
 }
 
 /// Refresh-token families by session id, at a time the test sets.

@@ -61,8 +61,7 @@ where
         let hash =
             PasswordHash::create(self.kdf, self.rng, request.password.as_str(), self.passwords).await?;
         self.sessions.replace_password(user.id, &hash).await?;
-        // Every failure counted so far, whatever its stamp.
-        self.limiter.clear_through(&account_limit_key(&user.account), u64::MAX).await
+        self.limiter.clear(&account_limit_key(&user.account)).await
     }
 }
 

@@ -181,6 +181,9 @@ pub trait RateLimiter {
     /// The held attempt succeeded: it and the events before it are forgotten (a
     /// successful login clears its account's failures).
     async fn clear_through(&self, key: &str, stamp: u64) -> Result<(), ApiError>;
+    /// Every event counted so far is forgotten (a password reset clears its account's
+    /// failures); holds of attempts in flight stay.
+    async fn clear(&self, key: &str) -> Result<(), ApiError>;
 }
 
 /// The families of refresh tokens, one per session (`REFRESH_ROTATION`).

@@ -32,6 +32,8 @@ pub enum WindowCall {
     GiveBack(u64),
     /// Forget the hold with this stamp and every event up to it.
     ClearThrough(u64),
+    /// Forget every event counted so far.
+    Clear,
 }
 
 /// What a window answers.
@@ -142,6 +144,10 @@ impl RateWindow {
                 window.clear_through(stamp);
                 None
             }
+            WindowCall::Clear => {
+                window.clear_events();
+                None
+            }
         };
         let reply = match taken {
             None => Ok(WindowReply::Done),
@@ -215,6 +221,10 @@ impl RateLimiter for DurableRateWindows {
 
     async fn clear_through(&self, key: &str, stamp: u64) -> std::result::Result<(), ApiError> {
         done(self.call(key, &WindowCall::ClearThrough(stamp)).await?)
+    }
+
+    async fn clear(&self, key: &str) -> std::result::Result<(), ApiError> {
+        done(self.call(key, &WindowCall::Clear).await?)
     }
 }
 

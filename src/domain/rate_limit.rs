@@ -132,6 +132,11 @@ impl SlidingWindow {
         self.events.retain(|&event| event > at);
     }
 
+    /// Every counted event is forgotten; the holds of attempts in flight stay.
+    pub fn clear_events(&mut self) {
+        self.events.clear();
+    }
+
     /// When the newest counted event leaves the window (the time for an alarm that
     /// forgets it), if there is one. Holds are left out: they are never stored.
     pub fn last_leaves_at(&self, window_seconds: u64) -> Option<u64> {

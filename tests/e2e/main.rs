@@ -20,6 +20,7 @@ mod concurrency;
 mod contract;
 mod fake_provider;
 mod isolated;
+mod password;
 mod sms;
 mod support;
 mod tokens;
@@ -52,9 +53,15 @@ fn shared() -> &'static TestWorker {
 
 fn main() {
     let args = Arguments::from_args();
-    let shared_tests =
-        [contract::TESTS, validation::TESTS, concurrency::TESTS, sms::SHARED_TESTS, tokens::SHARED_TESTS]
-            .concat();
+    let shared_tests = [
+        contract::TESTS,
+        validation::TESTS,
+        concurrency::TESTS,
+        sms::SHARED_TESTS,
+        tokens::SHARED_TESTS,
+        password::SHARED_TESTS,
+    ]
+    .concat();
     let mut trials: Vec<Trial> = shared_tests
         .into_iter()
         .map(|(name, test)| {
@@ -64,14 +71,16 @@ fn main() {
             })
         })
         .collect();
-    trials.extend([isolated::TESTS, sms::OWN_TESTS, tokens::OWN_TESTS].concat().into_iter().map(
-        |(name, test)| {
-            Trial::test(name, move || {
-                test();
-                Ok(())
-            })
-        },
-    ));
+    trials.extend(
+        [isolated::TESTS, sms::OWN_TESTS, tokens::OWN_TESTS, password::OWN_TESTS].concat().into_iter().map(
+            |(name, test)| {
+                Trial::test(name, move || {
+                    test();
+                    Ok(())
+                })
+            },
+        ),
+    );
     let conclusion = libtest_mimic::run(&args, trials);
     if let Some(worker) = SHARED.get() {
         worker.shut_down();

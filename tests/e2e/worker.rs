@@ -198,6 +198,17 @@ impl TestWorker {
         parsed[0]["results"].as_array().cloned().unwrap_or_default()
     }
 
+    /// The keys of this worker's local KV namespace that start with `prefix`.
+    pub fn kv_keys(&self, prefix: &str) -> Vec<String> {
+        let state = self.state_dir.to_str().unwrap();
+        let args =
+            ["kv", "key", "list", "--binding", "KV", "--local", "--persist-to", state, "--prefix", prefix];
+        let out = wrangler(&args);
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        let keys = parsed.as_array().cloned().unwrap_or_default();
+        keys.iter().filter_map(|key| key["name"].as_str().map(str::to_string)).collect()
+    }
+
     /// Stops wrangler and its workerd processes and waits for them to end.
     pub fn stop(self) {
         self.shut_down();

@@ -1,0 +1,269 @@
+//! Getting back in: a password reset by SMS code, and a password change. Both end every
+//! session of the user.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::client::{Client, Reply};
+use crate::concurrency::{at_once, codes};
+use crate::fake_provider::{FakeProvider, Kind};
+use crate::support::*;
+use crate::worker::{fresh_state_dir, TestWorker};
+use crate::{OwnTest, SharedTest};
+
+pub const SHARED_TESTS: &[SharedTest] = tests![
+    a_reset_replaces_the_password_and_ends_every_session,
+    a_code_serves_only_the_purpose_it_was_sent_for,
+    a_wrong_purpose_counts_as_a_wrong_guess,
+    five_wrong_reset_guesses_kill_the_code,
+    ten_concurrent_resets_with_one_code_succeed_once,
+    a_reset_clears_a_lock_out,
+    a_change_ends_every_session_and_keeps_the_caller_signed_in,
+    a_wrong_current_password_counts_toward_the_accounts_limit,
+    a_change_takes_only_a_live_access_token,
+];
+
+pub const OWN_TESTS: &[OwnTest] =
+    tests![a_reset_send_to_a_phone_without_a_user_answers_alike_and_keeps_nothing];
+
+const NEW_PASSWORD: &str = "new_secret_9";
+
+/// Sends a reset code to `phone` and returns it (the dev settings expose it).
+fn send_reset_code(client: &Client, phone: &str) -> String {
+    let reply = client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "reset" }));
+    reply.expect(200, 200);
+    reply.data()["code"].as_str().expect("the dev settings expose a real reset code").to_string()
+}
+
+fn reset_body(phone: &str, code: &str, password: &str) -> Value {
+    json!({ "phone": phone, "code": code, "password": password, "password_confirmation": password })
+}
+
+fn reset(client: &Client, phone: &str, code: &str) -> Reply {
+    client.post("/login/password/reset", &reset_body(phone, code, NEW_PASSWORD))
+}
+
+fn change(client: &Client, jwt: &str, pwd: &str) -> Reply {
+    let body =
+        json!({ "jwt": jwt, "pwd": pwd, "password": NEW_PASSWORD, "password_confirmation": NEW_PASSWORD });
+    client.post("/login/password/change", &body)
+}
+
+fn log_in_reply(client: &Client, account: &str, pwd: &str) -> Reply {
+    client.post("/login/jwt/get", &json!({ "account": account, "pwd": pwd }))
+}
+
+fn status(client: &Client, jwt: &str) -> Reply {
+    client.post("/login/jwt/status", &json!({ "jwt": jwt }))
+}
+
+fn refresh(client: &Client, refresh_jwt: &str) -> Reply {
+    client.post("/login/jwt/refresh", &json!({ "jwt": refresh_jwt }))
+}
+
+fn other_than(code: &str) -> &'static str {
+    if code == "000000" {
+        "000001"
+    } else {
+        "000000"
+    }
+}
+
+fn a_reset_replaces_the_password_and_ends_every_session(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, phone) = new_user(&client);
+    let (jwt, refresh_jwt) = log_in(&client, &account, PASSWORD);
+    // Registering used the registration code up: the phone may ask again at once.
+    let code = send_reset_code(&client, &phone);
+    let done = reset(&client, &phone, &code);
+    done.expect(200, 200);
+    assert_eq!(done.data(), json!([]));
+    log_in_reply(&client, &account, PASSWORD).expect(50006, 401);
+    let (fresh, _) = log_in(&client, &account, NEW_PASSWORD);
+    status(&client, &fresh).expect(200, 200);
+    status(&client, &jwt).expect(9908, 401);
+    refresh(&client, &refresh_jwt).expect(9908, 401);
+    // The code is used up, and no longer keeps the phone from a new one.
+    reset(&client, &phone, &code).expect(50001, 400);
+    send_reset_code(&client, &phone);
+}
+
+fn a_code_serves_only_the_purpose_it_was_sent_for(worker: &TestWorker) {
+    let client = worker.client();
+    // A registration code does not reset (the phone has no user yet), and still registers.
+    let (account, phone) = (unique_account(), unique_phone());
+    let code = send_code(&client, &phone);
+    client.post("/login/password/reset", &reset_body(&phone, &code, NEW_PASSWORD)).expect(50001, 400);
+    client.post("/login/register", &registration(&account, PASSWORD, &phone, &code)).expect(200, 200);
+
+    // A reset code does not register (50001 comes before the phone's 50007), and still
+    // resets.
+    let code = send_reset_code(&client, &phone);
+    let other = registration(&unique_account(), PASSWORD, &phone, &code);
+    client.post("/login/register", &other).expect(50001, 400);
+    reset(&client, &phone, &code).expect(200, 200);
+    log_in(&client, &account, NEW_PASSWORD);
+}
+
+fn a_wrong_purpose_counts_as_a_wrong_guess(worker: &TestWorker) {
+    let client = worker.client();
+    let (_, phone) = new_user(&client);
+    let code = send_reset_code(&client, &phone);
+    client
+        .post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
+        .expect(50001, 400);
+    // That was one of the code's five guesses: four more wrong ones kill it.
+    for _ in 0..4 {
+        reset(&client, &phone, other_than(&code)).expect(50001, 400);
+    }
+    reset(&client, &phone, &code).expect(50001, 400);
+}
+
+fn five_wrong_reset_guesses_kill_the_code(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, phone) = new_user(&client);
+    let code = send_reset_code(&client, &phone);
+    for _ in 0..5 {
+        reset(&client, &phone, other_than(&code)).expect(50001, 400);
+    }
+    reset(&client, &phone, &code).expect(50001, 400);
+    // A dead code is still live: asking again does not start a new count.
+    client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "reset" })).expect(50017, 429);
+    log_in(&client, &account, PASSWORD);
+}
+
+fn ten_concurrent_resets_with_one_code_succeed_once(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, phone) = new_user(&client);
+    let code = send_reset_code(&client, &phone);
+    let passwords: Arc<Vec<String>> = Arc::new((0..10).map(|i| format!("racing_pw_{i}")).collect());
+    let tried = Arc::clone(&passwords);
+    let replies = at_once(worker, 10, move |i, client| {
+        client.post("/login/password/reset", &reset_body(&phone, &code, &tried[i]))
+    });
+    let mut expected = vec![200];
+    expected.extend([50001; 9]);
+    assert_eq!(codes(&replies), expected, "{:?}", replies.iter().map(|r| &r.text).collect::<Vec<_>>());
+    // The password is the winner's, and only the winner's.
+    let winner = replies.iter().position(|reply| reply.code() == 200).unwrap();
+    for (i, password) in passwords.iter().enumerate() {
+        let expected = if i == winner { 200 } else { 50006 };
+        assert_eq!(log_in_reply(&client, &account, password).code(), expected, "{password}");
+    }
+}
+
+fn a_reset_clears_a_lock_out(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, phone) = new_user(&client);
+    for _ in 0..10 {
+        log_in_reply(&client, &account, "wrong_pw").expect(50006, 401);
+    }
+    log_in_reply(&client, &account, PASSWORD).expect(9905, 429);
+    let code = send_reset_code(&client, &phone);
+    reset(&client, &phone, &code).expect(200, 200);
+    log_in(&client, &account, NEW_PASSWORD);
+}
+
+fn a_change_ends_every_session_and_keeps_the_caller_signed_in(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, _) = new_user(&client);
+    let (sent, sent_refresh) = log_in(&client, &account, PASSWORD);
+    let (elsewhere, elsewhere_refresh) = log_in(&client, &account, PASSWORD);
+    let changed = change(&client, &sent, PASSWORD);
+    changed.expect(200, 200);
+    let pair = changed.data();
+    let (jwt, refresh_jwt) = (pair["jwt"].as_str().unwrap(), pair["refresh_jwt"].as_str().unwrap());
+    status(&client, jwt).expect(200, 200);
+    refresh(&client, refresh_jwt).expect(200, 200);
+    for old in [&sent, &elsewhere] {
+        status(&client, old).expect(9908, 401);
+    }
+    for old in [&sent_refresh, &elsewhere_refresh] {
+        refresh(&client, old).expect(9908, 401);
+    }
+    log_in_reply(&client, &account, PASSWORD).expect(50006, 401);
+    log_in(&client, &account, NEW_PASSWORD);
+    // The token sent is over: it cannot change the password again.
+    change(&client, &sent, NEW_PASSWORD).expect(9908, 401);
+}
+
+fn a_wrong_current_password_counts_toward_the_accounts_limit(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, _) = new_user(&client);
+    let (jwt, _) = log_in(&client, &account, PASSWORD);
+    for _ in 0..10 {
+        let wrong = change(&client, &jwt, "wrong_pw");
+        wrong.expect(50006, 401);
+        assert!(wrong.msg().contains(&account), "{}", wrong.msg());
+    }
+    // The account's ten failures are used up: the right password waits too, here and at
+    // login, and the token still works (nothing was changed).
+    let limited = change(&client, &jwt, PASSWORD);
+    limited.expect(9905, 429);
+    assert!(limited.header("retry-after").is_some());
+    log_in_reply(&client, &account, PASSWORD).expect(9905, 429);
+    status(&client, &jwt).expect(200, 200);
+}
+
+fn a_change_takes_only_a_live_access_token(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, _) = new_user(&client);
+    let (jwt, refresh_jwt) = log_in(&client, &account, PASSWORD);
+    change(&client, &refresh_jwt, PASSWORD).expect(9908, 401);
+    change(&client, "not.a.token", PASSWORD).expect(9908, 401);
+    client.post("/login/jwt/deactivate", &json!({ "jwt": jwt })).expect(200, 200);
+    change(&client, &jwt, PASSWORD).expect(9908, 401);
+    // Refused tokens cost the account nothing, and changed nothing.
+    log_in(&client, &account, PASSWORD);
+    // Validation first, in the documented order.
+    let body =
+        json!({ "jwt": jwt, "pwd": PASSWORD, "password": NEW_PASSWORD, "password_confirmation": "other_pw" });
+    let mismatch = client.post("/login/password/change", &body);
+    mismatch.expect(9906, 422);
+    assert!(mismatch.msg().ends_with("密码不一致"), "{}", mismatch.msg());
+}
+
+/// With codes secret (as in production), a reset send to a phone without a user answers
+/// as one to a user's phone does, also the second time; it sends no SMS and keeps no code.
+fn a_reset_send_to_a_phone_without_a_user_answers_alike_and_keeps_nothing() {
+    let fake = FakeProvider::start(Kind::Aliyun);
+    let mut vars: Vec<(&str, String)> = fake.worker_vars();
+    vars.push(("EXPOSE_SMS_CODE", "false".into()));
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let worker = TestWorker::start_with(&fresh_state_dir(), &vars);
+    let client = worker.client();
+
+    // A user, registered with the code the fake provider received.
+    let (account, registered) = (unique_account(), unique_phone());
+    client.post("/login/send/sms", &json!({ "phone": registered })).expect(200, 200);
+    let code = settled_message(&fake, &registered, 1).pop().unwrap();
+    client.post("/login/register", &registration(&account, PASSWORD, &registered, &code)).expect(200, 200);
+
+    let nobody = unique_phone();
+    let send = |phone: &str| client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "reset" }));
+    let (to_user, to_nobody) = (send(&registered), send(&nobody));
+    to_user.expect(200, 200);
+    to_nobody.expect(200, 200);
+    assert_eq!(to_user.text, to_nobody.text);
+    let (again_user, again_nobody) = (send(&registered), send(&nobody));
+    again_user.expect(50017, 429);
+    assert_eq!(again_user.text, again_nobody.text);
+
+    let reset_code = settled_message(&fake, &registered, 2).pop().unwrap();
+    assert_eq!(settled_message(&fake, &nobody, 0), Vec::<String>::new(), "nothing sent to {nobody}");
+    assert_eq!(worker.kv_keys(&format!("sms_code:+86{nobody}")), Vec::<String>::new());
+    assert_eq!(worker.kv_keys(&format!("sms_code:+86{registered}")).len(), 1, "the user's reset code");
+    // No code to guess at the phone without a user.
+    client.post("/login/password/reset", &reset_body(&nobody, &reset_code, NEW_PASSWORD)).expect(50001, 400);
+    reset(&client, &registered, &reset_code).expect(200, 200);
+    log_in(&client, &account, NEW_PASSWORD);
+}
+
+/// The codes the fake provider received for `phone`, once `expected` have come (and
+/// nothing more for a moment).
+fn settled_message(fake: &FakeProvider, phone: &str, expected: usize) -> Vec<String> {
+    let to_phone = |fake: &FakeProvider| fake.messages().into_iter().filter(|m| m.to == phone).count();
+    settled_count(expected, || to_phone(fake));
+    fake.messages().into_iter().filter(|m| m.to == phone).map(|m| m.code).collect()
+}
