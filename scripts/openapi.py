@@ -44,12 +44,16 @@ def responses(success, specific):
 specific_map = {"401": error_response(401, [9908, 50006]), "409": error_response(409, [50007]), "502": error_response(502, [50018])}
 phone = {"type": "string", "pattern": "^(1[3-9][0-9]{9}|\\+[1-9][0-9]{7,14})$", "description": "a mainland China mobile number (13911119999) or E.164 (+8613911119999)", "example": "13911119999"}
 jwt_body = body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token"}}, ["jwt"], {"jwt": "eyJ..."})
+new_password = {
+    "password": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the new password: 6 to 64 letters, digits or underscores"},
+    "password_confirmation": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the same password again"}}
+sms_code = {"oneOf": [{"type": "string", "pattern": "^[0-9]{6}$"}, {"type": "integer", "minimum": 100000, "maximum": 999999}], "description": "the 6-digit SMS code"}
 base = ["400", "404", "405", "413", "422", "429", "500"]
 paths = {
     "/login/send/sms": {"post": {
         "summary": "Send an SMS code", "operationId": "sendSms",
         "description": "Makes a 6-digit code, keeps it (sealed) for 300 s and sends it. While a code for the phone is live: 50017. A number outside SMS_ALLOWED_COUNTRY_CODES (default +86): 9906 `phone 非法`. More than 10 codes a day for the phone, or 20 sends an hour from the client IP: 9905 with Retry-After. The provider failing or timing out: 50018, and no code is kept, so asking again at once works. The code is in `data` only with EXPOSE_SMS_CODE=true (local development).",
-        "requestBody": body({"phone": phone}, ["phone"], {"phone": "13911119999"}),
+        "requestBody": body({"phone": phone, "purpose": {"type": "string", "enum": ["register", "reset"], "description": "what the code is for: `register` (default) or `reset` (a password reset); a code serves only its own purpose. A reset send to a phone without a user sends and keeps nothing, but answers, counts and blocks the phone as a real one does"}}, ["phone"], {"phone": "13911119999"}),
         "responses": responses(ok({"oneOf": [empty, {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}]}, "sent"), base + ["502"])}},
     "/login/register": {"post": {
         "summary": "Register with an SMS code", "operationId": "register",
@@ -58,7 +62,7 @@ paths = {
             "password": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "6 to 64 letters, digits or underscores"},
             "password_confirmation": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the same password again"},
             "phone": phone,
-            "code": {"oneOf": [{"type": "string", "pattern": "^[0-9]{6}$"}, {"type": "integer", "minimum": 100000, "maximum": 999999}], "description": "the 6-digit SMS code"}},
+            "code": sms_code},
             ["account", "password", "password_confirmation", "phone", "code"],
             {"account": "Foo", "password": "1234567", "password_confirmation": "1234567", "phone": "13911119999", "code": "123321"}),
         "responses": responses(ok(empty, "registered"), base + ["409", "502"])}},
@@ -84,6 +88,20 @@ paths = {
         "summary": "What an access token says", "operationId": "status",
         "requestBody": jwt_body,
         "responses": responses(ok({"$ref": "#/components/schemas/Status"}, "the token is valid"), base + ["401"])}},
+    "/login/password/reset": {"post": {
+        "summary": "Set a new password with a reset code", "operationId": "resetPassword",
+        "description": "The code comes from /login/send/sms with `\"purpose\": \"reset\"`. A wrong, expired, used or dead code, or one sent for a registration: 50001 (a wrong guess; 5 kill the code). Success: the new password is set, every session of the user ends (as log out everywhere), the account's failed logins are cleared and the code is used up.",
+        "requestBody": body({"phone": phone, "code": sms_code, **new_password}, ["phone", "code", "password", "password_confirmation"],
+                            {"phone": "13911119999", "code": "123321", "password": "new_pass", "password_confirmation": "new_pass"}),
+        "responses": responses(ok(empty, "the password is set"), base)}},
+    "/login/password/change": {"post": {
+        "summary": "Change the password of a signed-in user", "operationId": "changePassword",
+        "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908). A wrong `pwd` is 50006 and counts as a failed login of the account (9905 past the limits). Success: every session of the user ends, the one sent included, and `data` is a new token pair.",
+        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "an access token"},
+                             "pwd": {"type": "string", "pattern": "\\S", "description": "the current password"}, **new_password},
+                            ["jwt", "pwd", "password", "password_confirmation"],
+                            {"jwt": "eyJ...", "pwd": "1234567", "password": "new_pass", "password_confirmation": "new_pass"}),
+        "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
     "/.well-known/jwks.json": {"get": {"summary": "The public keys tokens are signed with (JWT_ALG=EdDSA); empty with HS256", "operationId": "jwks",
         "responses": {"200": {"description": "a JWK set (RFC 7517)", "content": {"application/jwk-set+json": {"schema": {
             "type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {
@@ -102,7 +120,7 @@ for path, item in paths.items():
 doc = {
     "openapi": "3.1.0",
     "info": {"title": "login-worker: the /login API", "version": "1.0.0",
-             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
+             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status, reset a forgotten password by SMS code, change a password. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
              "; ".join(f"{c} (HTTP {s if not isinstance(s, list) else '/'.join(map(str, s))}): {d}" for c, (s, d) in codes.items()) +
              ". `msg` is Chinese unless Accept-Language prefers English."},
     "servers": [{"url": "/"}],
