@@ -1,6 +1,8 @@
 // Drives the demo page in headless Chromium, served from another origin than the API so
 // that CORS is exercised for real: send a code, register, log in, status, refresh,
-// deactivate, and status again (now refused). Saves a screenshot.
+// deactivate, and status again (now refused); then a password change, which keeps the
+// page signed in, and a reset by SMS code, which ends that session, after which the new
+// password logs in. Saves a screenshot.
 // Usage: node tests/browser/demo.mjs API_BASE_URL SCREENSHOT.png   (run by the e2e tests)
 import http from "node:http";
 import { chromium } from "playwright-core";
@@ -64,6 +66,18 @@ try {
   await click("status", "/login/jwt/status", 200);
   await click("deactivate", "/login/jwt/deactivate", 200);
   await click("status", "/login/jwt/status", 9908);
+
+  await click("login", "/login/jwt/get", 200);
+  await page.fill("#new-password", "browser_pw_2");
+  await click("change", "/login/password/change", 200);
+  await click("status", "/login/jwt/status", 200);
+  await click("send-reset", "/login/send/sms", 200);
+  if (!/^\d{6}$/.test(await page.inputValue("#reset-code"))) failures.push("the reset code was not filled in");
+  await page.fill("#new-password", "browser_pw_3");
+  await click("reset", "/login/password/reset", 200);
+  await click("status", "/login/jwt/status", 9908);
+  await click("login", "/login/jwt/get", 200);
+  if (await page.inputValue("#password") !== "browser_pw_3") failures.push("the page did not take the new password");
   await page.screenshot({ path: screenshot, fullPage: true });
 } finally {
   await browser.close();
