@@ -1,5 +1,8 @@
 //! `POST /login/jwt/get`
 
+use std::future::Future;
+use std::pin::Pin;
+
 use secrecy::{ExposeSecret, SecretString};
 
 use super::ports::{Pbkdf2, Randomness, RateLimiter, Sessions, StoredUser, UserStore};
@@ -113,6 +116,7 @@ where
                 None => Ok(None),
             }
         };
+        let find_user = std::pin::pin!(find_user);
         let (checked, mut aftermath) = self.attempt(&request.account, &request.pwd, caller, find_user).await;
         match checked {
             Ok((user, upgrade)) => {
@@ -133,19 +137,22 @@ where
         caller: &Caller,
     ) -> (Result<StoredUser, ApiError>, LoginAftermath) {
         let account = user.account.clone();
-        let (checked, aftermath) = self.attempt(&account, pwd, caller, async { Ok(Some(user)) }).await;
+        let known = std::pin::pin!(async { Ok(Some(user)) });
+        let (checked, aftermath) = self.attempt(&account, pwd, caller, known).await;
         // No hash upgrade: a change replaces the hash anyway.
         (checked.map(|(user, _)| user), aftermath)
     }
 
     /// One attempt at `account`'s password within the limits: both holds and the user
     /// (`find_user`) at once, then the hash, and the holds' ends decided by the outcome.
+    /// `find_user` is a trait object so that the attempt is compiled once for both its
+    /// callers: each copy of an async function's state machine costs wasm.
     async fn attempt(
         &self,
         account_name: &str,
         pwd: &str,
         caller: &Caller,
-        find_user: impl std::future::Future<Output = Result<Option<StoredUser>, ApiError>>,
+        find_user: Pin<&mut dyn Future<Output = Result<Option<StoredUser>, ApiError>>>,
     ) -> (Result<(StoredUser, Option<(u64, SecretString)>), ApiError>, LoginAftermath) {
         let account_key = account_limit_key(account_name);
         let ip_key = format!("login-ip:{}", caller.ip);

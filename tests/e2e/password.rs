@@ -108,16 +108,29 @@ fn a_code_serves_only_the_purpose_it_was_sent_for(worker: &TestWorker) {
 
 fn a_wrong_purpose_counts_as_a_wrong_guess(worker: &TestWorker) {
     let client = worker.client();
+    // A reset code tried at registration: one of its five guesses, so four more wrong
+    // ones kill it.
     let (_, phone) = new_user(&client);
     let code = send_reset_code(&client, &phone);
     client
         .post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
         .expect(50001, 400);
-    // That was one of the code's five guesses: four more wrong ones kill it.
     for _ in 0..4 {
         reset(&client, &phone, other_than(&code)).expect(50001, 400);
     }
     reset(&client, &phone, &code).expect(50001, 400);
+
+    // A registration code tried at a reset, likewise.
+    let phone = unique_phone();
+    let code = send_code(&client, &phone);
+    reset(&client, &phone, &code).expect(50001, 400);
+    for _ in 0..4 {
+        let wrong = registration(&unique_account(), PASSWORD, &phone, other_than(&code));
+        client.post("/login/register", &wrong).expect(50001, 400);
+    }
+    client
+        .post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
+        .expect(50001, 400);
 }
 
 fn five_wrong_reset_guesses_kill_the_code(worker: &TestWorker) {
