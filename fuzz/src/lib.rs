@@ -109,6 +109,7 @@ pub fn mint(token: Minted<'_>) -> String {
         sid: "fuzz-session",
         ttl_seconds: token.ttl_seconds,
         jti: Some(token.jti),
+        epoch: 0,
     };
     issue(token.keys, token.scope, new, token.issued_at * 1000, &SequenceRandom(Cell::new(0)))
         .expect("issue never fails here")

@@ -18,7 +18,7 @@
 //!   code that died while the guess waited stays dead, and a wrong guess is counted in
 //!   a load-and-save with no await between. So guesses are counted one at a time, and
 //!   once five are wrong even the right code fails. A new code only comes after the old
-//!   one's life, so asking again cannot reset the count.
+//!   one's life (or its use), so asking again cannot reset the count.
 //! - *A code is good for one purpose.* The purpose is saved with the reservation, and a
 //!   guess for another purpose is judged wrong (and counted) like a wrong code.
 //! - *A code verifies at most once.* A right guess takes a hold (saved before its next
@@ -42,8 +42,8 @@ use crate::domain::random::random_id;
 use crate::domain::rate_limit::{Limit, SlidingWindow};
 use crate::domain::sms_code::{CodePurpose, CodeSeal, SmsCode};
 
-/// How long a claimed code is held for the registration that claimed it. If the
-/// registration never reports back (its Worker died), the hold lapses.
+/// How long a claimed code is held for the registration or reset that claimed it. If
+/// that never reports back (its Worker died), the hold lapses.
 const HOLD_MILLIS: u64 = 30_000;
 
 /// The gate's state for one phone, kept in the object's storage.

@@ -84,23 +84,35 @@ impl UserStore for MemoryUsers {
         Ok(rows.iter().find(|(_, p, _)| p == phone.e164()).map(|(_, _, user)| user.clone()))
     }
 
-    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), Fault> {
+    async fn upgrade_password_hash(
+        &self,
+        id: u64,
+        verified: &str,
+        stronger: &PasswordHash,
+    ) -> Result<(), Fault> {
+        let mut rows = self.rows.borrow_mut();
+        let still_verified =
+            rows.iter_mut().filter(|(_, _, user)| user.id == id && user.password_hash == verified);
+        for (_, _, user) in still_verified {
+            user.password_hash = stronger.encode();
+        }
+        Ok(())
+    }
+
+    async fn replace_password(&self, id: u64, hash: &PasswordHash, not_before_ms: u64) -> Result<u64, Fault> {
         for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
             user.password_hash = hash.encode();
         }
-        Ok(())
-    }
-
-    async fn replace_password(&self, id: u64, hash: &PasswordHash, not_before_ms: u64) -> Result<(), Fault> {
-        self.update_password_hash(id, hash).await?;
         self.end_sessions(id, not_before_ms).await
     }
 
-    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), Fault> {
+    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<u64, Fault> {
+        let mut epoch = 0;
         for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
-            user.sessions_not_before_ms = user.sessions_not_before_ms.max(not_before_ms);
+            user.sessions_not_before_ms = (user.sessions_not_before_ms + 1).max(not_before_ms);
+            epoch = user.sessions_not_before_ms;
         }
-        Ok(())
+        Ok(epoch)
     }
 }
 

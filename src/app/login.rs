@@ -52,7 +52,16 @@ struct Hold {
 #[must_use = "an attempt's holds stay taken until its aftermath is settled"]
 pub struct LoginAftermath {
     holds: Vec<Hold>,
-    upgrade: Option<(u64, SecretString)>,
+    upgrade: Option<HashUpgrade>,
+}
+
+/// A stronger hash to store for a password that was just checked against a weaker one.
+#[derive(Debug)]
+struct HashUpgrade {
+    uid: u64,
+    /// The stored hash the password was checked against: the upgrade replaces only it.
+    verified: String,
+    password: SecretString,
 }
 
 impl LoginAftermath {
@@ -121,7 +130,8 @@ where
         match checked {
             Ok((user, upgrade)) => {
                 aftermath.upgrade = upgrade;
-                (self.sessions.open(&UserData { uid: user.id, rid: user.roles }).await, aftermath)
+                let epoch = user.sessions_not_before_ms;
+                (self.sessions.open(&UserData { uid: user.id, rid: user.roles }, epoch).await, aftermath)
             }
             Err(error) => (Err(error), aftermath),
         }
@@ -153,7 +163,7 @@ where
         pwd: &str,
         caller: &Caller,
         find_user: Pin<&mut dyn Future<Output = Result<Option<StoredUser>, ApiError>>>,
-    ) -> (Result<(StoredUser, Option<(u64, SecretString)>), ApiError>, LoginAftermath) {
+    ) -> (Result<(StoredUser, Option<HashUpgrade>), ApiError>, LoginAftermath) {
         let account_key = account_limit_key(account_name);
         let ip_key = format!("login-ip:{}", caller.ip);
         let (account_hold, ip_hold, user) = futures_util::future::join3(
@@ -196,7 +206,7 @@ where
             [one, two, ..] => futures_util::future::join(self.end_hold(one), self.end_hold(two)).await,
         };
         let upgraded = match &aftermath.upgrade {
-            Some((uid, password)) => self.upgrade_hash(*uid, password).await,
+            Some(upgrade) => self.upgrade_hash(upgrade).await,
             None => Ok(()),
         };
         first.and(second).and(upgraded)
@@ -215,7 +225,7 @@ where
         account_name: &str,
         pwd: &str,
         user: Option<StoredUser>,
-    ) -> Result<(StoredUser, Option<(u64, SecretString)>), ApiError> {
+    ) -> Result<(StoredUser, Option<HashUpgrade>), ApiError> {
         let stored_hash = user.as_ref().and_then(|user| PasswordHash::decode(&user.password_hash));
         let hash = stored_hash.clone().unwrap_or_else(|| PasswordHash::dummy(self.passwords));
         let password_matches = hash.verify(self.kdf, pwd, self.passwords).await?;
@@ -223,8 +233,11 @@ where
             Some(user) if password_matches && stored_hash.is_some() && !user.disabled => user,
             _ => return Err(ApiError::LoginFailed { account: account_name.to_string() }),
         };
-        let upgrade =
-            hash.is_weaker_than(self.passwords).then(|| (user.id, SecretString::from(pwd.to_string())));
+        let upgrade = hash.is_weaker_than(self.passwords).then(|| HashUpgrade {
+            uid: user.id,
+            verified: user.password_hash.clone(),
+            password: SecretString::from(pwd.to_string()),
+        });
         Ok((user, upgrade))
     }
 
@@ -236,10 +249,10 @@ where
         }
     }
 
-    async fn upgrade_hash(&self, uid: u64, password: &SecretString) -> Result<(), ApiError> {
-        let upgraded =
-            PasswordHash::create(self.kdf, self.rng, password.expose_secret(), self.passwords).await?;
-        Ok(self.users.update_password_hash(uid, &upgraded).await?)
+    async fn upgrade_hash(&self, upgrade: &HashUpgrade) -> Result<(), ApiError> {
+        let password = upgrade.password.expose_secret();
+        let stronger = PasswordHash::create(self.kdf, self.rng, password, self.passwords).await?;
+        Ok(self.users.upgrade_password_hash(upgrade.uid, &upgrade.verified, &stronger).await?)
     }
 }
 
@@ -271,12 +284,8 @@ mod tests {
     struct OpenSessions;
 
     impl Sessions for OpenSessions {
-        async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError> {
+        async fn open(&self, user: &UserData, _epoch: u64) -> Result<TokenPair, ApiError> {
             Ok(TokenPair { jwt: format!("access for {}", user.uid), refresh_jwt: "refresh".into() })
-        }
-
-        async fn open_after(&self, user: &UserData, _not_before_ms: u64) -> Result<TokenPair, ApiError> {
-            self.open(user).await
         }
 
         async fn user_of_access_token(&self, _jwt: &str) -> Result<StoredUser, ApiError> {

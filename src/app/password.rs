@@ -42,8 +42,9 @@ where
         let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Reset).await?;
         match self.set_password(request).await {
             Ok(()) => {
-                // Should consuming fail, the code dies with its life or its next claim's
-                // hold; the password is set either way.
+                // The password is set either way. Should consuming fail, the code can be
+                // claimed again once the hold lapses (30 s) and while it lives: by its
+                // holder only, who proved the phone already and can only reset again.
                 let _ = self.gate.consume(&request.phone, &claim).await;
                 Ok(())
             }
@@ -61,6 +62,9 @@ where
         let hash =
             PasswordHash::create(self.kdf, self.rng, request.password.as_str(), self.passwords).await?;
         self.sessions.replace_password(user.id, &hash).await?;
+        // Should this fail, the reset answers 9999 and releases the code: a retry sets the
+        // same password again and clears the count then, rather than leaving the owner
+        // locked out behind a success.
         self.limiter.clear(&account_limit_key(&user.account)).await
     }
 }
@@ -104,8 +108,8 @@ where
     async fn replace(&self, user: StoredUser, password: &Password) -> Result<TokenPair, ApiError> {
         let login = self.login;
         let hash = PasswordHash::create(login.kdf, login.rng, password.as_str(), login.passwords).await?;
-        let cutoff = login.sessions.replace_password(user.id, &hash).await?;
-        login.sessions.open_after(&UserData { uid: user.id, rid: user.roles }, cutoff).await
+        let epoch = login.sessions.replace_password(user.id, &hash).await?;
+        login.sessions.open(&UserData { uid: user.id, rid: user.roles }, epoch).await
     }
 }
 
@@ -120,7 +124,7 @@ mod tests {
     };
     use crate::app::ports::NewUser;
     use crate::app::recent_users::RecentUsers;
-    use crate::app::session::{SessionPolicy, SessionService};
+    use crate::app::session::{Refreshed, SessionPolicy, SessionService};
     use crate::domain::account::Account;
     use crate::domain::clock::FixedClock;
     use crate::domain::error::AuthError;
@@ -273,9 +277,7 @@ mod tests {
         assert!(gate.consumed());
         assert_eq!(world.status(&before.jwt), REVOKED);
         assert!(matches!(world.log_in("old_pass"), Err(ApiError::LoginFailed { .. })));
-        // Logged in within the same millisecond as the reset: the cutoff lets it live.
-        let after = FixedClock(NOW_MS + 1);
-        let world = World { clock: after, ..world };
+        // Logged in within the same millisecond as the reset: it reads the new epoch.
         let pair = world.log_in("new_pass").unwrap();
         assert!(world.status(&pair.jwt).is_ok());
         assert_eq!(world.reset(&gate, "123456"), Err(ApiError::WrongSmsCode), "used up");
@@ -299,7 +301,6 @@ mod tests {
         assert!(matches!(world.log_in("old_pass"), Err(ApiError::RateLimited { .. })));
         let gate = MemoryCodeGate::with_code_for(PHONE, "123456", CodePurpose::Reset);
         world.reset(&gate, "123456").unwrap();
-        let world = World { clock: FixedClock(NOW_MS + 1), ..world };
         assert!(world.log_in("new_pass").is_ok());
     }
 
@@ -309,9 +310,11 @@ mod tests {
         let sent = world.log_in("old_pass").unwrap();
         let other = world.log_in("old_pass").unwrap();
         let fresh = world.change(&sent.jwt, "old_pass").unwrap();
-        // Same millisecond as the change's cutoff: the new pair still works.
+        // Same millisecond as the change: the new pair works, and so does what it refreshes.
         assert!(world.status(&fresh.jwt).is_ok());
-        assert!(block_on(world.sessions().refresh(&fresh.refresh_jwt)).is_ok());
+        let refreshed = block_on(world.sessions().refresh(&fresh.refresh_jwt)).unwrap();
+        let Refreshed::Access(refreshed) = refreshed else { panic!("no rotation here") };
+        assert!(world.status(&refreshed).is_ok());
         assert_eq!(world.status(&sent.jwt), REVOKED);
         assert_eq!(world.status(&other.jwt), REVOKED);
         assert!(matches!(world.log_in("old_pass"), Err(ApiError::LoginFailed { .. })));
@@ -335,10 +338,36 @@ mod tests {
         let world = World::new();
         let pair = world.log_in("old_pass").unwrap();
         let wrong_type = Err(ApiError::Unauthorized(AuthError::WrongTokenType));
-        assert_eq!(world.change(&pair.refresh_jwt, "old_pass").map(|_| ()), wrong_type);
         block_on(world.sessions().deactivate(&pair.jwt, crate::domain::requests::LogoutScope::Session))
             .unwrap();
-        assert_eq!(world.change(&pair.jwt, "old_pass").map(|_| ()), REVOKED);
+        // As many refused tokens as the account has failures: none of them counts.
+        for _ in 0..LIMITS.per_account.max {
+            assert_eq!(world.change(&pair.refresh_jwt, "guess").map(|_| ()), wrong_type);
+            assert_eq!(world.change(&pair.jwt, "guess").map(|_| ()), REVOKED);
+        }
         assert!(world.log_in("old_pass").is_ok(), "refused tokens cost the account nothing");
+    }
+
+    #[test]
+    fn a_login_that_upgrades_a_hash_does_not_undo_a_reset_that_landed_meanwhile() {
+        let world = World::new();
+        // A hash weaker than the policy, which a login replaces after its answer.
+        let weak = block_on(PasswordHash::create(
+            &NativePbkdf2,
+            &SecureRandom,
+            "old_pass",
+            &PasswordPolicy::new(500),
+        ));
+        block_on(world.users.replace_password(1, &weak.unwrap(), 0)).unwrap();
+        let sessions = world.sessions();
+        let login = world.login(&sessions);
+        let request = LoginRequest { account: "Foo".into(), pwd: "old_pass".into() };
+        let (outcome, aftermath) = block_on(login.log_in(&request, &caller()));
+        assert!(outcome.is_ok());
+        let gate = MemoryCodeGate::with_code_for(PHONE, "123456", CodePurpose::Reset);
+        world.reset(&gate, "123456").unwrap();
+        block_on(login.settle(aftermath)).unwrap();
+        assert!(matches!(world.log_in("old_pass"), Err(ApiError::LoginFailed { .. })));
+        assert!(world.log_in("new_pass").is_ok());
     }
 }

@@ -48,7 +48,9 @@ pub struct StoredUser {
     pub disabled: bool,
     /// Role ids, as strings, in ascending order.
     pub roles: Vec<String>,
-    /// Tokens issued before this (Unix ms) no longer verify: "log out everywhere".
+    /// The user's session epoch: the time (Unix ms) of the last "log out everywhere",
+    /// password reset or change, 0 if none. A session opened under another epoch is over
+    /// (see [`crate::domain::token::SessionClaims::epoch`]).
     pub sessions_not_before_ms: u64,
 }
 
@@ -68,20 +70,23 @@ pub trait UserStore {
     async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, Fault>;
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault>;
     async fn find_by_phone(&self, phone: &Phone) -> Result<Option<StoredUser>, Fault>;
-    /// Replaces a user's password hash (to raise its iteration count). This is not a
-    /// password change: sessions go on.
-    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), Fault>;
-    /// A new password (a reset or a change): the hash is replaced and every session
-    /// issued before `sessions_not_before_ms` ends, in one write.
-    async fn replace_password(
+    /// Replaces a user's password hash `verified` (to raise its iteration count) with
+    /// `stronger`, unless it changed meanwhile: a reset or change that landed since must
+    /// not be undone by a hash of the old password. This is not a password change:
+    /// sessions go on.
+    async fn upgrade_password_hash(
         &self,
         id: u64,
-        hash: &PasswordHash,
-        sessions_not_before_ms: u64,
+        verified: &str,
+        stronger: &PasswordHash,
     ) -> Result<(), Fault>;
-    /// Ends every session of the user: tokens issued before `not_before_ms` stop
-    /// verifying. Never moves the time back.
-    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), Fault>;
+    /// A new password (a reset or a change): the hash is replaced and every session
+    /// ends, as [`UserStore::end_sessions`], in one write. Returns the new epoch.
+    async fn replace_password(&self, id: u64, hash: &PasswordHash, not_before_ms: u64) -> Result<u64, Fault>;
+    /// Ends every session of the user: the epoch moves to `not_before_ms`, or just past
+    /// the current one if that is later, so that every such write gives a new epoch.
+    /// Returns the new epoch.
+    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<u64, Fault>;
 }
 
 /// Where live SMS codes are kept, sealed (see [`crate::domain::sms_code::CodeSeal`]),
@@ -196,14 +201,13 @@ pub trait RefreshFamilies {
 /// Opens and checks sessions: what login and the password use cases need of
 /// [`super::session::SessionService`].
 pub trait Sessions {
-    async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError>;
-    /// Opens a session whose tokens count as issued no earlier than `not_before_ms`, so
-    /// that they outlive a cutoff set at that moment (a password change's).
-    async fn open_after(&self, user: &UserData, not_before_ms: u64) -> Result<TokenPair, ApiError>;
+    /// Opens a session of the user, whose session epoch was `epoch` when the user was
+    /// read (the session ends if it moves).
+    async fn open(&self, user: &UserData, epoch: u64) -> Result<TokenPair, ApiError>;
     /// The user of an access token that passes every check status makes, with the user
     /// read from the store (never a cached copy): 9908 otherwise.
     async fn user_of_access_token(&self, jwt: &str) -> Result<StoredUser, ApiError>;
     /// Stores a new password hash and ends every session of the user, in one write (a
-    /// reset, a change). Returns the cutoff, for [`Sessions::open_after`].
+    /// reset, a change). Returns the new epoch, for a session opened after it.
     async fn replace_password(&self, uid: u64, hash: &PasswordHash) -> Result<u64, ApiError>;
 }

@@ -70,8 +70,8 @@ where
     K: Clock,
     R: Randomness,
 {
-    fn sign(&self, kind: TokenKind, user: &UserData, sid: &str) -> Result<String, ApiError> {
-        self.sign_with_id(kind, user, sid, None, self.clock.now_millis())
+    fn sign(&self, kind: TokenKind, user: &UserData, sid: &str, epoch: u64) -> Result<String, ApiError> {
+        self.sign_with_id(kind, user, sid, None, epoch)
     }
 
     fn sign_with_id(
@@ -80,21 +80,22 @@ where
         user: &UserData,
         sid: &str,
         jti: Option<&str>,
-        issued_at_millis: u64,
+        epoch: u64,
     ) -> Result<String, ApiError> {
         let ttl_seconds = match kind {
             TokenKind::Access => self.policy.access_ttl_seconds,
             TokenKind::Refresh => self.policy.refresh_ttl_seconds,
         };
-        let new = NewToken { kind, user, sid, ttl_seconds, jti };
-        token::issue(self.keys, &self.policy.scope, new, issued_at_millis, self.rng)
+        let new = NewToken { kind, user, sid, ttl_seconds, jti, epoch };
+        token::issue(self.keys, &self.policy.scope, new, self.clock.now_millis(), self.rng)
             .map_err(|reason| Fault::Crypto(reason).into())
     }
 
     /// Verifies `jwt` fully: the token itself, its session's revocation (KV), and its
-    /// user (D1: still there, not disabled, and the token issued after the user's
-    /// sessions were last ended). The two reads run at once. With `recent`, a user read a
-    /// moment ago may stand in for the D1 read.
+    /// user (D1: still there, not disabled, and the session opened under the user's
+    /// current epoch). The two reads run at once. With `recent`, a user read a moment ago
+    /// may stand in for the D1 read, unless its epoch is not the token's: then the copy
+    /// is behind (or the token is over), and D1 decides.
     async fn check(
         &self,
         jwt: &str,
@@ -106,7 +107,8 @@ where
         let uid = verified.claims.data.uid;
         let now = self.clock.now_millis();
         let read_user = async {
-            if let Some(user) = recent.then(|| self.recent_users.get(uid, now)).flatten() {
+            let cached = recent.then(|| self.recent_users.get(uid, now)).flatten();
+            if let Some(user) = cached.filter(|user| in_epoch(&verified, user)) {
                 return Ok(Some(user));
             }
             let user = self.users.find_by_id(uid).await?;
@@ -125,7 +127,7 @@ where
             Some(user) if !user.disabled => user,
             _ => return Err(ApiError::Unauthorized(AuthError::UserUnavailable)),
         };
-        if verified.issued_at_millis < user.sessions_not_before_ms {
+        if !in_epoch(&verified, &user) {
             return Err(ApiError::Unauthorized(AuthError::Revoked));
         }
         Ok((verified, user))
@@ -139,24 +141,22 @@ where
         if self.policy.rotate_refresh_tokens {
             return self.rotate(verified, user).await.map(Refreshed::Pair);
         }
+        // The epoch as checked: should the user's sessions end while this refresh runs,
+        // the new token is over with them.
+        let epoch = user.sessions_not_before_ms;
         let data = UserData { uid: user.id, rid: user.roles };
-        self.sign(TokenKind::Access, &data, &verified.claims.sid).map(Refreshed::Access)
+        self.sign(TokenKind::Access, &data, &verified.claims.sid, epoch).map(Refreshed::Access)
     }
 
     async fn rotate(&self, verified: VerifiedToken, user: StoredUser) -> Result<TokenPair, ApiError> {
         let sid = &verified.claims.sid;
         match self.families.rotate(sid, &verified.claims.jti, &random_id(self.rng)).await? {
             Rotation::Next(jti) => {
+                let epoch = user.sessions_not_before_ms;
                 let data = UserData { uid: user.id, rid: user.roles };
                 Ok(TokenPair {
-                    jwt: self.sign(TokenKind::Access, &data, sid)?,
-                    refresh_jwt: self.sign_with_id(
-                        TokenKind::Refresh,
-                        &data,
-                        sid,
-                        Some(&jti),
-                        self.clock.now_millis(),
-                    )?,
+                    jwt: self.sign(TokenKind::Access, &data, sid, epoch)?,
+                    refresh_jwt: self.sign_with_id(TokenKind::Refresh, &data, sid, Some(&jti), epoch)?,
                 })
             }
             Rotation::Reused => {
@@ -188,15 +188,16 @@ where
                 let cutoff = self.cutoff();
                 let ended = self.users.end_sessions(user.id, cutoff).await;
                 self.recent_users.forget(user.id);
-                Ok(ended?)
+                ended.map(|_| ()).map_err(ApiError::from)
             }
         }
     }
 
-    /// The cutoff that ends every session of a user now: each token issued up to and
-    /// including this millisecond stops verifying, and a login a moment later starts a
-    /// session that works. Whoever writes it forgets the cached user, whether or not
-    /// the write went through, so that this isolate's next status reads it again.
+    /// The epoch that ends every session of a user now: a time, so that tokens from
+    /// before epochs existed (judged by when they were issued) issued up to and
+    /// including this millisecond end too. Whoever writes it forgets the cached user,
+    /// whether or not the write went through, so that this isolate's next status reads
+    /// it again.
     fn cutoff(&self) -> u64 {
         self.clock.now_millis() + 1
     }
@@ -216,6 +217,15 @@ where
     }
 }
 
+/// Whether the token's session was opened under the user's current epoch. A token from
+/// before epochs existed carries none; it is judged by when it was issued.
+fn in_epoch(verified: &VerifiedToken, user: &StoredUser) -> bool {
+    match verified.claims.epoch {
+        Some(epoch) => epoch == user.sessions_not_before_ms,
+        None => verified.issued_at_millis >= user.sessions_not_before_ms,
+    }
+}
+
 impl<V, U, F, K, R> Sessions for SessionService<'_, V, U, F, K, R>
 where
     V: RevocationList,
@@ -224,18 +234,11 @@ where
     K: Clock,
     R: Randomness,
 {
-    async fn open(&self, user: &UserData) -> Result<TokenPair, ApiError> {
-        self.open_after(user, 0).await
-    }
-
-    async fn open_after(&self, user: &UserData, not_before_ms: u64) -> Result<TokenPair, ApiError> {
-        // The clock may not have moved past a cutoff set a moment ago (on Workers it only
-        // moves with I/O): the tokens then count as issued at the cutoff.
-        let issued_at = self.clock.now_millis().max(not_before_ms);
+    async fn open(&self, user: &UserData, epoch: u64) -> Result<TokenPair, ApiError> {
         let sid = random_id(self.rng);
         Ok(TokenPair {
-            jwt: self.sign_with_id(TokenKind::Access, user, &sid, None, issued_at)?,
-            refresh_jwt: self.sign_with_id(TokenKind::Refresh, user, &sid, None, issued_at)?,
+            jwt: self.sign(TokenKind::Access, user, &sid, epoch)?,
+            refresh_jwt: self.sign(TokenKind::Refresh, user, &sid, epoch)?,
         })
     }
 
@@ -247,8 +250,7 @@ where
         let cutoff = self.cutoff();
         let written = self.users.replace_password(uid, hash, cutoff).await;
         self.recent_users.forget(uid);
-        written?;
-        Ok(cutoff)
+        Ok(written?)
     }
 }
 
@@ -325,7 +327,7 @@ mod tests {
     fn status_shows_the_documents_fields_in_shanghai_time() {
         let world = World::new();
         let clock = FixedClock(NOW * 1000);
-        let pair = block_on(world.at(&clock).open(&user())).unwrap();
+        let pair = block_on(world.at(&clock).open(&user(), 0)).unwrap();
         let later = FixedClock((NOW + 167) * 1000);
         let status = block_on(world.at(&later).status(&pair.jwt)).unwrap();
         assert_eq!(
@@ -340,7 +342,7 @@ mod tests {
         let world = World::new();
         let clock = FixedClock(NOW * 1000);
         let service = world.at(&clock);
-        let pair = block_on(service.open(&user())).unwrap();
+        let pair = block_on(service.open(&user(), 0)).unwrap();
         let refreshed = access(block_on(service.refresh(&pair.refresh_jwt)).unwrap());
         block_on(service.deactivate(&pair.jwt, LogoutScope::Session)).unwrap();
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
@@ -351,30 +353,77 @@ mod tests {
     }
 
     #[test]
-    fn logging_out_everywhere_ends_every_session_of_the_user_in_the_same_second_too() {
+    fn logging_out_everywhere_ends_every_session_of_the_user_even_those_opened_meanwhile() {
         let world = World::new();
         let at = |ms: u64| FixedClock(NOW * 1000 + ms);
-        let (first, second) = (at(100), at(200));
-        let one = block_on(world.at(&first).open(&user())).unwrap();
-        let two = block_on(world.at(&second).open(&user())).unwrap();
-        // Same second as both logins: whole-second `iat` alone could not tell them apart.
+        let one = block_on(world.at(&at(100)).open(&user(), 0)).unwrap();
+        let two = block_on(world.at(&at(200)).open(&user(), 0)).unwrap();
         block_on(world.at(&at(300)).deactivate(&two.jwt, LogoutScope::All)).unwrap();
+        // A login that read the user before the log-out and signs after it: its epoch is
+        // the old one, whatever the time it signs at.
+        let in_flight = block_on(world.at(&at(900)).open(&user(), 0)).unwrap();
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
-        for token in [&one.jwt, &two.jwt] {
-            assert_eq!(block_on(world.at(&at(400)).status(token)).map(|_| ()), revoked);
+        for token in [&one.jwt, &two.jwt, &in_flight.jwt] {
+            assert_eq!(block_on(world.at(&at(1_000)).status(token)).map(|_| ()), revoked);
         }
-        for token in [&one.refresh_jwt, &two.refresh_jwt] {
-            assert_eq!(block_on(world.at(&at(400)).refresh(token)).map(|_| ()), revoked);
+        for token in [&one.refresh_jwt, &two.refresh_jwt, &in_flight.refresh_jwt] {
+            assert_eq!(block_on(world.at(&at(1_000)).refresh(token)).map(|_| ()), revoked);
         }
-        let after = block_on(world.at(&at(500)).open(&user())).unwrap();
-        assert!(block_on(world.at(&at(600)).status(&after.jwt)).is_ok(), "a later login works");
+        // A login that reads the user now works, in the same millisecond too.
+        let epoch = block_on(world.users.find_by_id(1)).unwrap().unwrap().sessions_not_before_ms;
+        let after = block_on(world.at(&at(300)).open(&user(), epoch)).unwrap();
+        assert!(block_on(world.at(&at(300)).status(&after.jwt)).is_ok(), "a later login works");
+        let refreshed = access(block_on(world.at(&at(300)).refresh(&after.refresh_jwt)).unwrap());
+        assert!(block_on(world.at(&at(300)).status(&refreshed)).is_ok());
+        // Every log-out gives a new epoch, even within one millisecond.
+        block_on(world.at(&at(300)).deactivate(&after.jwt, LogoutScope::All)).unwrap();
+        assert_eq!(block_on(world.at(&at(300)).status(&refreshed)).map(|_| ()), revoked);
+    }
+
+    #[test]
+    fn status_reads_the_store_again_for_a_session_newer_than_its_copy_of_the_user() {
+        let world = World::new();
+        let clock = FixedClock(NOW * 1000);
+        let old = block_on(world.at(&clock).open(&user(), 0)).unwrap();
+        block_on(world.at(&clock).status(&old.jwt)).unwrap();
+        // Logged out everywhere and in again through another isolate: this one's copy of
+        // the user still has the old epoch.
+        let epoch = block_on(world.users.end_sessions(1, NOW * 1000 + 1)).unwrap();
+        let new = block_on(world.at(&clock).open(&user(), epoch)).unwrap();
+        assert!(block_on(world.at(&clock).status(&new.jwt)).is_ok());
+        let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
+        assert_eq!(block_on(world.at(&clock).status(&old.jwt)).map(|_| ()), revoked);
+    }
+
+    #[test]
+    fn a_token_from_before_epochs_is_judged_by_when_it_was_issued() {
+        let token = |iat_ms: u64| VerifiedToken {
+            claims: token::SessionClaims {
+                iss: "login".into(),
+                aud: "login".into(),
+                sub: "1".into(),
+                jti: "j".into(),
+                sid: "s".into(),
+                token_use: TokenKind::Access,
+                data: user(),
+                epoch: None,
+                iat_ms: Some(iat_ms),
+            },
+            issued_at: iat_ms / 1000,
+            issued_at_millis: iat_ms,
+            expires_at: iat_ms / 1000 + 60,
+        };
+        let mut user = block_on(World::new().users.find_by_id(1)).unwrap().unwrap();
+        user.sessions_not_before_ms = 5_000;
+        assert!(!in_epoch(&token(4_999), &user));
+        assert!(in_epoch(&token(5_000), &user));
     }
 
     #[test]
     fn status_may_use_a_user_read_a_moment_ago_but_refresh_never_does() {
         let world = World::new();
         let clock = FixedClock(NOW * 1000);
-        let pair = block_on(world.at(&clock).open(&user())).unwrap();
+        let pair = block_on(world.at(&clock).open(&user(), 0)).unwrap();
         block_on(world.at(&clock).status(&pair.jwt)).unwrap();
         // Disabled in the store behind this isolate's back (an operator's D1 edit).
         world.users.disable(1);
@@ -385,7 +434,7 @@ mod tests {
         // The refresh read the store, and status sees what it read.
         assert_eq!(block_on(world.at(&soon).status(&pair.jwt)).map(|_| ()), unavailable);
         let other = World::new();
-        let pair = block_on(other.at(&clock).open(&user())).unwrap();
+        let pair = block_on(other.at(&clock).open(&user(), 0)).unwrap();
         block_on(other.at(&clock).status(&pair.jwt)).unwrap();
         other.users.disable(1);
         let later = FixedClock(NOW * 1000 + 5_000);
@@ -396,7 +445,7 @@ mod tests {
     fn without_rotation_a_refresh_gives_an_access_token_only() {
         let world = World::new();
         let clock = FixedClock(NOW * 1000);
-        let pair = block_on(world.at(&clock).open(&user())).unwrap();
+        let pair = block_on(world.at(&clock).open(&user(), 0)).unwrap();
         let refreshed = block_on(world.at(&clock).refresh(&pair.refresh_jwt)).unwrap();
         assert!(matches!(refreshed, Refreshed::Access(_)), "{refreshed:?}");
         assert!(serde_json::to_value(&refreshed).unwrap().is_string(), "the document's shape");
@@ -406,7 +455,7 @@ mod tests {
     fn a_replayed_refresh_token_ends_the_session() {
         let world = World::rotating();
         let at = |s: u64| FixedClock((NOW + s) * 1000);
-        let pair = block_on(world.at(&at(0)).open(&user())).unwrap();
+        let pair = block_on(world.at(&at(0)).open(&user(), 0)).unwrap();
         let (t1, t2) = (at(1), at(2));
         world.families.now_millis.set(1_000);
         let first = pair_of(block_on(world.at(&t1).refresh(&pair.refresh_jwt)).unwrap());
@@ -440,7 +489,7 @@ mod tests {
     fn a_disabled_user_fails_status_too() {
         let world = World::new();
         let clock = FixedClock(NOW * 1000);
-        let pair = block_on(world.at(&clock).open(&user())).unwrap();
+        let pair = block_on(world.at(&clock).open(&user(), 0)).unwrap();
         world.users.disable(1);
         let unavailable = Err(ApiError::Unauthorized(AuthError::UserUnavailable));
         assert_eq!(block_on(world.at(&clock).status(&pair.jwt)).map(|_| ()), unavailable);
@@ -451,7 +500,7 @@ mod tests {
         let world = World::new();
         let clock = FixedClock(NOW * 1000);
         let service = world.at(&clock);
-        let pair = block_on(service.open(&user())).unwrap();
+        let pair = block_on(service.open(&user(), 0)).unwrap();
         world.users.insert_user(1, vec!["2".into()]);
         let fresh = access(block_on(service.refresh(&pair.refresh_jwt)).unwrap());
         assert_eq!(block_on(service.status(&fresh)).unwrap()["jwt_data"]["rid"], json!(["2"]));
@@ -467,7 +516,7 @@ mod tests {
         let world = World::new();
         let clock = FixedClock(NOW * 1000);
         let service = world.at(&clock);
-        let pair = block_on(service.open(&user())).unwrap();
+        let pair = block_on(service.open(&user(), 0)).unwrap();
         let wrong = Err(ApiError::Unauthorized(AuthError::WrongTokenType));
         assert_eq!(block_on(service.refresh(&pair.jwt)).map(|_| ()), wrong);
         assert_eq!(block_on(service.status(&pair.refresh_jwt)).map(|_| ()), wrong);

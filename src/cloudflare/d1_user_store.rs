@@ -54,22 +54,32 @@ impl D1UserStore {
         Ok(row.map(StoredUser::from))
     }
 
-    fn set_hash(&self, id: u64, hash: &PasswordHash) -> Result<D1PreparedStatement, Fault> {
-        self.0
-            .prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2")
-            .bind(&[hash.encode().into(), (id as f64).into()])
-            .or_fault(Backend::D1, "prepare a new password hash")
-    }
-
-    /// Sets the user's session cutoff, never moving it back.
-    fn set_cutoff(&self, id: u64, not_before_ms: u64) -> Result<D1PreparedStatement, Fault> {
+    /// Moves the user's session epoch to `not_before_ms`, or just past the current one
+    /// if that is later (so it never moves back, and every write gives a new epoch),
+    /// returning the new epoch.
+    fn set_epoch(&self, id: u64, not_before_ms: u64) -> Result<D1PreparedStatement, Fault> {
         self.0
             .prepare(
                 "INSERT INTO session_cutoffs (user_id, not_before_ms) VALUES (?1, ?2) \
-                 ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms, excluded.not_before_ms)",
+                 ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms + 1, excluded.not_before_ms) \
+                 RETURNING not_before_ms",
             )
             .bind(&[(id as f64).into(), (not_before_ms as f64).into()])
             .or_fault(Backend::D1, "prepare a session cutoff")
+    }
+}
+
+/// What `set_epoch` returns.
+#[derive(Deserialize)]
+struct Epoch {
+    not_before_ms: f64,
+}
+
+impl Epoch {
+    fn of(rows: Option<Vec<Epoch>>) -> Result<u64, Fault> {
+        let epoch = rows.and_then(|rows| rows.into_iter().next());
+        let epoch = epoch.ok_or_else(|| Fault::Protocol("D1 returned no session epoch".into()))?;
+        Ok(epoch.not_before_ms.max(0.0) as u64)
     }
 }
 
@@ -115,20 +125,40 @@ impl UserStore for D1UserStore {
         self.first_user(statement).await
     }
 
-    async fn update_password_hash(&self, id: u64, hash: &PasswordHash) -> Result<(), Fault> {
-        self.set_hash(id, hash)?.run().await.map(|_| ()).or_fault(Backend::D1, "upgrade a password hash")
+    async fn upgrade_password_hash(
+        &self,
+        id: u64,
+        verified: &str,
+        stronger: &PasswordHash,
+    ) -> Result<(), Fault> {
+        let statement = self
+            .0
+            .prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3")
+            .bind(&[stronger.encode().into(), (id as f64).into(), verified.into()])
+            .or_fault(Backend::D1, "prepare a hash upgrade")?;
+        statement.run().await.map(|_| ()).or_fault(Backend::D1, "upgrade a password hash")
     }
 
-    async fn replace_password(&self, id: u64, hash: &PasswordHash, not_before_ms: u64) -> Result<(), Fault> {
+    async fn replace_password(&self, id: u64, hash: &PasswordHash, not_before_ms: u64) -> Result<u64, Fault> {
+        let set_hash = self
+            .0
+            .prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2")
+            .bind(&[hash.encode().into(), (id as f64).into()])
+            .or_fault(Backend::D1, "prepare a new password hash")?;
         // A batch is one transaction: the new password never works while the sessions
         // opened with the old one still do.
-        let statements = vec![self.set_hash(id, hash)?, self.set_cutoff(id, not_before_ms)?];
-        self.0.batch(statements).await.map(|_| ()).or_fault(Backend::D1, "replace a password")
+        let results = self
+            .0
+            .batch(vec![set_hash, self.set_epoch(id, not_before_ms)?])
+            .await
+            .or_fault(Backend::D1, "replace a password")?;
+        Epoch::of(results.get(1).and_then(|result| result.results::<Epoch>().ok()))
     }
 
-    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<(), Fault> {
-        let statement = self.set_cutoff(id, not_before_ms)?;
-        statement.run().await.map(|_| ()).or_fault(Backend::D1, "end a user's sessions")
+    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<u64, Fault> {
+        let statement = self.set_epoch(id, not_before_ms)?;
+        let epoch = statement.all().await.or_fault(Backend::D1, "end a user's sessions")?;
+        Epoch::of(epoch.results::<Epoch>().ok())
     }
 
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault> {

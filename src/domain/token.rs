@@ -45,9 +45,16 @@ pub struct SessionClaims {
     pub sid: String,
     pub token_use: TokenKind,
     pub data: UserData,
-    /// When the token was issued, in milliseconds: `iat` counts whole seconds, too coarse
-    /// to tell a token made just before "log out everywhere" from one made just after.
+    /// The user's session epoch when the session was opened: the "not before" time of
+    /// the user's sessions as read then. "Log out everywhere", a password reset and a
+    /// change each move it, and a token whose epoch is no longer the user's is over. An
+    /// epoch rather than a time: a login or refresh that read the user just before such
+    /// a write, and signs just after it, still carries the old epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+    /// When the token was issued, in milliseconds; written by earlier versions, which had
+    /// no epoch, and read for their tokens only.
+    #[serde(default, skip_serializing)]
     pub iat_ms: Option<u64>,
 }
 
@@ -84,6 +91,8 @@ pub struct NewToken<'a> {
     /// The token's id; `None` makes a random one. Refresh rotation names its refresh
     /// tokens itself, to know which one is current.
     pub jti: Option<&'a str>,
+    /// The user's session epoch as read for this token (see [`SessionClaims::epoch`]).
+    pub epoch: u64,
 }
 
 /// Signs a new token. `nbf` equals `iat` (the original's `iat + 1` made fresh tokens
@@ -104,7 +113,8 @@ pub fn issue(
         sid: token.sid.to_string(),
         token_use: token.kind,
         data: token.user.clone(),
-        iat_ms: Some(now_millis),
+        epoch: Some(token.epoch),
+        iat_ms: None,
     };
     let claims = Claims::new(custom)
         .set_duration_and_issuance(&time_options(now_seconds), Duration::seconds(token.ttl_seconds as i64))
@@ -181,7 +191,7 @@ mod tests {
     fn sign(kind: TokenKind, now: u64, ttl: u64) -> String {
         let keys = KeyRing::hs256(SECRET).unwrap();
         let user = user();
-        let token = NewToken { kind, user: &user, sid: "session-1", ttl_seconds: ttl, jti: None };
+        let token = NewToken { kind, user: &user, sid: "session-1", ttl_seconds: ttl, jti: None, epoch: 0 };
         issue(&keys, &scope(), token, now * 1000, &SecureRandom).unwrap()
     }
 
@@ -264,7 +274,8 @@ mod tests {
     fn a_token_signed_with_another_key_is_refused() {
         let other = KeyRing::hs256("another secret of at least 32 bytes!").unwrap();
         let user = user();
-        let new = NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60, jti: None };
+        let new =
+            NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60, jti: None, epoch: 0 };
         let token = issue(&other, &scope(), new, NOW * 1000, &SecureRandom).unwrap();
         assert_eq!(check(&token, None, NOW), Err(AuthError::BadSignature));
         // Even with our key id in its header.
@@ -334,7 +345,8 @@ mod tests {
 
     fn sign_with(keys: &KeyRing) -> String {
         let user = user();
-        let new = NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60, jti: None };
+        let new =
+            NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60, jti: None, epoch: 0 };
         issue(keys, &scope(), new, NOW * 1000, &SecureRandom).unwrap()
     }
 

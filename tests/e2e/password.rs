@@ -91,14 +91,20 @@ fn a_reset_replaces_the_password_and_ends_every_session(worker: &TestWorker) {
 
 fn a_code_serves_only_the_purpose_it_was_sent_for(worker: &TestWorker) {
     let client = worker.client();
-    // A registration code does not reset (the phone has no user yet), and still registers.
-    let (account, phone) = (unique_account(), unique_phone());
+    let (account, phone) = new_user(&client);
+    // A registration code (a phone with a user can be sent one) does not reset; it still
+    // passes registration's code check, which then finds the phone taken (50007 comes
+    // after the code's 50001).
     let code = send_code(&client, &phone);
-    client.post("/login/password/reset", &reset_body(&phone, &code, NEW_PASSWORD)).expect(50001, 400);
-    client.post("/login/register", &registration(&account, PASSWORD, &phone, &code)).expect(200, 200);
+    reset(&client, &phone, &code).expect(50001, 400);
+    client
+        .post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
+        .expect(50007, 409);
+    log_in(&client, &account, PASSWORD);
 
-    // A reset code does not register (50001 comes before the phone's 50007), and still
-    // resets.
+    // A reset code does not register, and still resets (another user: the registration
+    // code above, accepted and released, keeps its phone busy).
+    let (account, phone) = new_user(&client);
     let code = send_reset_code(&client, &phone);
     let other = registration(&unique_account(), PASSWORD, &phone, &code);
     client.post("/login/register", &other).expect(50001, 400);
@@ -188,7 +194,9 @@ fn a_change_ends_every_session_and_keeps_the_caller_signed_in(worker: &TestWorke
     let pair = changed.data();
     let (jwt, refresh_jwt) = (pair["jwt"].as_str().unwrap(), pair["refresh_jwt"].as_str().unwrap());
     status(&client, jwt).expect(200, 200);
-    refresh(&client, refresh_jwt).expect(200, 200);
+    let refreshed = refresh(&client, refresh_jwt);
+    refreshed.expect(200, 200);
+    status(&client, refreshed.data().as_str().unwrap()).expect(200, 200);
     for old in [&sent, &elsewhere] {
         status(&client, old).expect(9908, 401);
     }
@@ -223,11 +231,13 @@ fn a_change_takes_only_a_live_access_token(worker: &TestWorker) {
     let client = worker.client();
     let (account, _) = new_user(&client);
     let (jwt, refresh_jwt) = log_in(&client, &account, PASSWORD);
-    change(&client, &refresh_jwt, PASSWORD).expect(9908, 401);
-    change(&client, "not.a.token", PASSWORD).expect(9908, 401);
     client.post("/login/jwt/deactivate", &json!({ "jwt": jwt })).expect(200, 200);
-    change(&client, &jwt, PASSWORD).expect(9908, 401);
-    // Refused tokens cost the account nothing, and changed nothing.
+    // As many refused tokens as the account may fail logins (10): none of them counts,
+    // and none changed anything.
+    for token in [refresh_jwt.as_str(), "not.a.token", jwt.as_str(), refresh_jwt.as_str(), jwt.as_str()] {
+        change(&client, token, PASSWORD).expect(9908, 401);
+        change(&client, token, "wrong_pw").expect(9908, 401);
+    }
     log_in(&client, &account, PASSWORD);
     // Validation first, in the documented order.
     let body =
