@@ -19,6 +19,7 @@ pub(crate) mod in_memory;
 /// Who is calling, as far as limits care.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// The client's address (`CF-Connecting-IP`, which Cloudflare always sets).
+    /// The client's address as the limits count it (`CF-Connecting-IP`, which Cloudflare
+    /// always sets; see [`crate::domain::client_address`]).
     pub ip: String,
 }

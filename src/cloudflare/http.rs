@@ -73,15 +73,16 @@ pub fn preflight_response() -> Response {
     }
 }
 
-/// Adds `Access-Control-Allow-Origin` when the request's origin is allowed.
+/// Adds `Access-Control-Allow-Origin` when the request's origin is allowed, and with a
+/// list of origins `Vary: Origin` to every answer: it depends on the Origin header (its
+/// CORS header, or a refusal), so caches must keep the answers apart.
 pub fn with_cors(mut response: Response, allowed: &AllowedOrigins, origin: Option<&str>) -> Response {
+    let headers = response.headers_mut();
     if let Some(value) = allowed.allow(origin) {
-        let headers = response.headers_mut();
         let _ = headers.set("Access-Control-Allow-Origin", &value);
-        if value != "*" {
-            // The answer depends on the Origin header: caches must keep them apart.
-            let _ = headers.set("Vary", "Origin");
-        }
+    }
+    if let AllowedOrigins::List(_) = allowed {
+        let _ = headers.set("Vary", "Origin");
     }
     response
 }

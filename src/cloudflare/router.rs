@@ -14,6 +14,7 @@ use super::log;
 use super::services::{Isolate, Services};
 use crate::app::login::LoginAftermath;
 use crate::app::Caller;
+use crate::domain::client_address::limit_key;
 use crate::domain::endpoint::Endpoint;
 use crate::domain::error::ApiError;
 use crate::domain::language::Language;
@@ -33,7 +34,12 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
     let origin = header(&req, "Origin");
     let after_answer = AfterAnswer { ctx, isolate: Rc::clone(&isolate) };
 
-    let reply = route(&mut req, &path, &method, &isolate, &after_answer).await;
+    let allowed_origins = match isolate.as_ref() {
+        Ok(services) => &services.settings.allowed_origins,
+        Err(broken) => &broken.allowed_origins,
+    };
+    let from_elsewhere = allowed_origins.refuses(origin.as_deref());
+    let reply = route(&mut req, &path, &method, &isolate, &after_answer, from_elsewhere).await;
     // Cloudflare's own request id, read only when a line is written.
     let request_id = || header(&req, "cf-ray").unwrap_or_else(|| random_id(&SecureRandom));
     let (response, code) = match reply {
@@ -50,10 +56,6 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
             };
             (envelope_response(&outcome, language), code)
         }
-    };
-    let allowed_origins = match isolate.as_ref() {
-        Ok(services) => &services.settings.allowed_origins,
-        Err(broken) => &broken.allowed_origins,
     };
     let response = with_cors(response, allowed_origins, origin.as_deref());
     if let Some(started) = started {
@@ -90,9 +92,10 @@ fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
-/// Who is calling: the client's address, which Cloudflare (and wrangler dev) always sets.
+/// Who is calling: the client's address, which Cloudflare (and wrangler dev) always sets,
+/// as the limits count it.
 fn caller(req: &Request) -> Caller {
-    Caller { ip: header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".into()) }
+    Caller { ip: limit_key(header(req, "CF-Connecting-IP").as_deref()) }
 }
 
 async fn route(
@@ -101,6 +104,7 @@ async fn route(
     method: &Method,
     isolate: &Isolate,
     after_answer: &AfterAnswer<'_>,
+    from_elsewhere: bool,
 ) -> Reply {
     let get = *method == Method::Get;
     match Endpoint::from_path(path) {
@@ -117,6 +121,8 @@ async fn route(
         },
         Some(_) if *method == Method::Options => Reply::Ready(preflight_response(), 204),
         Some(_) if *method != Method::Post => Reply::Envelope(Err(ApiError::MethodNotAllowed)),
+        // Before the body is read: such a request has no effect at all.
+        Some(_) if from_elsewhere => Reply::Envelope(Err(ApiError::OriginNotAllowed)),
         Some(endpoint) => Reply::Envelope(match isolate {
             Err(broken) => Err(broken.error()),
             Ok(services) => match read_body(req).await {

@@ -21,6 +21,9 @@ pub enum ApiError {
     NotFound,
     /// 9903: known path, wrong method.
     MethodNotAllowed,
+    /// 9907: the request comes from a page of an origin `CORS_ALLOWED_ORIGINS` does not
+    /// list, and is refused before it has any effect.
+    OriginNotAllowed,
     /// 9905: a rate limit was hit; retry after this many seconds.
     RateLimited { retry_after_seconds: u64 },
     /// 9906: a field failed validation (422), the body is not a JSON object (400) or is
@@ -49,6 +52,9 @@ pub enum ValidationError {
     BodyNotObject,
     /// The body is over the size limit (HTTP 413).
     BodyTooLarge,
+    /// The body names a field twice (HTTP 400): which one would count is anybody's
+    /// guess, so neither does. The name, cut to 64 characters.
+    DuplicateKey(String),
     /// A field broke a rule (HTTP 422).
     Field(Field, Rule),
 }
@@ -265,6 +271,7 @@ impl ApiError {
             ApiError::NotFound => 9902,
             ApiError::MethodNotAllowed => 9903,
             ApiError::RateLimited { .. } => 9905,
+            ApiError::OriginNotAllowed => 9907,
             ApiError::Invalid(_) => 9906,
             ApiError::Unauthorized(_) => 9908,
             ApiError::Internal(_) => 9999,

@@ -18,6 +18,7 @@ impl ApiError {
                 ApiError::NotFound => "API地址错误或HTTP方法错误，请检查 :(".into(),
                 ApiError::MethodNotAllowed => "HTTP方法错误，请检查 :(".into(),
                 ApiError::RateLimited { .. } => "当前用户较多，请稍后再试".into(),
+                ApiError::OriginNotAllowed => "请求来源不被允许".into(),
                 ApiError::Invalid(invalid) => {
                     format!("数据验证失败，原因如下：{}", invalid.reason_in(language))
                 }
@@ -33,6 +34,7 @@ impl ApiError {
                 ApiError::NotFound => "Unknown API path or wrong HTTP method, please check :(".into(),
                 ApiError::MethodNotAllowed => "Wrong HTTP method, please check :(".into(),
                 ApiError::RateLimited { .. } => "Too many requests, please try again later".into(),
+                ApiError::OriginNotAllowed => "Requests from this origin are not allowed".into(),
                 ApiError::Invalid(invalid) => format!("Validation failed: {}", invalid.reason_in(language)),
                 ApiError::Unauthorized(failure) => format!("Authentication failed: {}", failure.reason()),
                 ApiError::Internal(_) => "The service is busy, please try again later".into(),
@@ -60,6 +62,10 @@ impl ValidationError {
             (ValidationError::BodyNotObject, Language::Chinese) => "请求体必须是JSON对象".into(),
             (ValidationError::BodyNotObject, Language::English) => "the body must be a JSON object".into(),
             (ValidationError::BodyTooLarge, Language::Chinese) => "请求体过大".into(),
+            (ValidationError::DuplicateKey(key), Language::Chinese) => format!("字段 {key} 重复"),
+            (ValidationError::DuplicateKey(key), Language::English) => {
+                format!("the body has the field {key} twice")
+            }
             (ValidationError::BodyTooLarge, Language::English) => {
                 "the body is too large (16 KiB at most)".into()
             }
@@ -209,7 +215,9 @@ mod tests {
             ApiError::NotFound,
             ApiError::MethodNotAllowed,
             ApiError::RateLimited { retry_after_seconds: 1 },
+            ApiError::OriginNotAllowed,
             ApiError::Invalid(ValidationError::BodyNotObject),
+            ApiError::Invalid(ValidationError::DuplicateKey("pwd".into())),
             ApiError::Invalid(ValidationError::BodyTooLarge),
             ApiError::Unauthorized(AuthError::Revoked),
             ApiError::from(Fault::Crypto("x".into())),

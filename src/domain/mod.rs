@@ -2,6 +2,7 @@
 //! codes, passwords and tokens. Nothing here knows about Cloudflare.
 
 pub mod account;
+pub mod client_address;
 pub mod clock;
 pub mod endpoint;
 pub mod envelope;

@@ -20,6 +20,12 @@ impl Phone {
         if let Some(digits) = input.strip_prefix('+') {
             let d = digits.as_bytes();
             if (8..=15).contains(&d.len()) && all_digits(d) && d[0] != b'0' {
+                // China's numbers (+86) must be mobile numbers: anything else there would
+                // be another spelling of one (`+86013...`, `+860013...`) or no phone a
+                // code can reach, each with a gate and a daily count of its own.
+                if let Some(national) = digits.strip_prefix("86") {
+                    return Phone::parse(national);
+                }
                 return Some(Phone(input.to_string()));
             }
         }
@@ -121,6 +127,16 @@ mod tests {
         for number in ["+14155550123", "+12345678", "+123456789012345"] {
             assert_eq!(Phone::parse(number).unwrap().e164(), number);
         }
+    }
+
+    #[test]
+    fn a_plus_86_number_must_be_a_mobile_number() {
+        for number in
+            ["+86013368822062", "+860013368822062", "+86133688220620", "+8613368822", "+861012345678"]
+        {
+            assert_eq!(Phone::parse(number), None, "{number:?}");
+        }
+        assert_eq!(Phone::parse("+8613368822062").unwrap().e164(), "+8613368822062");
     }
 
     #[test]

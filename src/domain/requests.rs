@@ -95,14 +95,53 @@ impl DeactivateRequest {
     }
 }
 
-/// The body as a JSON object, or the 400/413 the contract gives for anything else.
+/// The body as a JSON object, or the 400/413 the contract gives for anything else: a
+/// body that is not an object, or that names a field twice (`{"pwd":"x","pwd":"y"}`,
+/// where which one counts would be up to the parser).
 pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::Invalid(ValidationError::BodyTooLarge));
     }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        _ => Err(ApiError::Invalid(ValidationError::BodyNotObject)),
+    match serde_json::from_slice::<BodyObject>(body) {
+        Ok(BodyObject::Fields(object)) => Ok(object),
+        Ok(BodyObject::Duplicate(key)) => Err(ApiError::Invalid(ValidationError::DuplicateKey(key))),
+        Err(_) => Err(ApiError::Invalid(ValidationError::BodyNotObject)),
+    }
+}
+
+/// A JSON object read with its duplicate keys noticed (serde_json's `Map` keeps the last
+/// value of a key silently).
+enum BodyObject {
+    Fields(Map<String, Value>),
+    /// The first key met twice (cut to 64 characters, for the message).
+    Duplicate(String),
+}
+
+impl<'de> serde::Deserialize<'de> for BodyObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = BodyObject;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut entries: A) -> Result<BodyObject, A::Error> {
+                let mut object = Map::new();
+                let mut duplicate = None;
+                while let Some((key, value)) = entries.next_entry::<String, Value>()? {
+                    if duplicate.is_none() && object.contains_key(&key) {
+                        duplicate = Some(key.chars().take(64).collect());
+                    }
+                    object.insert(key, value);
+                }
+                Ok(duplicate.map_or(BodyObject::Fields(object), BodyObject::Duplicate))
+            }
+        }
+
+        deserializer.deserialize_map(Fields)
     }
 }
 
@@ -343,6 +382,16 @@ mod tests {
             assert_eq!(error, ApiError::Invalid(ValidationError::BodyNotObject), "{body:?}");
             assert_eq!(crate::domain::envelope::http_status(&error), 400);
         }
+    }
+
+    #[test]
+    fn a_field_named_twice_is_400() {
+        let error = LoginRequest::parse(br#"{"account":"Foo","pwd":"x","pwd":"y"}"#).unwrap_err();
+        assert_eq!(error, ApiError::Invalid(ValidationError::DuplicateKey("pwd".into())));
+        assert_eq!(crate::domain::envelope::http_status(&error), 400);
+        assert_eq!(reason(error), "字段 pwd 重复");
+        // Nested objects are only ignored fields: a repeat there changes nothing.
+        assert!(LoginRequest::parse(br#"{"account":"Foo","pwd":"x","extra":{"a":1,"a":2}}"#).is_ok());
     }
 
     #[test]

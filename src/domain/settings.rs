@@ -36,6 +36,19 @@ impl AllowedOrigins {
         }
     }
 
+    /// Whether a request from `origin` must be refused before it has any effect: it came
+    /// from a page (`Origin` is sent by browsers; `null` by sandboxed frames and files)
+    /// of an origin not on the list. Browsers send "simple" cross-site POSTs without
+    /// asking first and only hide the answer, so CORS alone would let any page make its
+    /// visitors send codes and fail logins. Requests without `Origin` (curl, servers)
+    /// are not a browser acting for a page.
+    pub fn refuses(&self, origin: Option<&str>) -> bool {
+        match (self, origin) {
+            (AllowedOrigins::List(list), Some(origin)) => !list.iter().any(|allowed| allowed == origin),
+            _ => false,
+        }
+    }
+
     /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
     pub fn allow(&self, origin: Option<&str>) -> Option<String> {
         match (self, origin) {
@@ -293,6 +306,19 @@ mod tests {
         let vars: HashMap<String, String> =
             vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn a_list_refuses_other_origins_and_null_but_not_requests_without_one() {
+        let list = AllowedOrigins::from_setting(Some("https://app.example, https://admin.example/"));
+        for origin in
+            ["https://evil.example", "null", "https://app.example.evil.example", "http://app.example"]
+        {
+            assert!(list.refuses(Some(origin)), "{origin}");
+        }
+        assert!(!list.refuses(Some("https://admin.example")));
+        assert!(!list.refuses(None));
+        assert!(!AllowedOrigins::Any.refuses(Some("null")));
     }
 
     #[test]

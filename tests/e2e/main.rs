@@ -22,6 +22,7 @@ mod fake_provider;
 mod isolated;
 mod password;
 mod sms;
+mod strangers;
 mod support;
 mod tokens;
 mod validation;
@@ -60,6 +61,7 @@ fn main() {
         sms::SHARED_TESTS,
         tokens::SHARED_TESTS,
         password::SHARED_TESTS,
+        strangers::SHARED_TESTS,
     ]
     .concat();
     let mut trials: Vec<Trial> = shared_tests
@@ -72,14 +74,15 @@ fn main() {
         })
         .collect();
     trials.extend(
-        [isolated::TESTS, sms::OWN_TESTS, tokens::OWN_TESTS, password::OWN_TESTS].concat().into_iter().map(
-            |(name, test)| {
+        [isolated::TESTS, sms::OWN_TESTS, tokens::OWN_TESTS, password::OWN_TESTS, strangers::OWN_TESTS]
+            .concat()
+            .into_iter()
+            .map(|(name, test)| {
                 Trial::test(name, move || {
                     test();
                     Ok(())
                 })
-            },
-        ),
+            }),
     );
     let conclusion = libtest_mimic::run(&args, trials);
     if let Some(worker) = SHARED.get() {

@@ -1,0 +1,119 @@
+//! What a stranger on the open internet must not be able to do: get around the
+//! per-address limits with other spellings of an address, make visitors' browsers act
+//! from a page of another origin, or make more phones out of one.
+
+use serde_json::json;
+
+use crate::client::{Client, Reply};
+use crate::support::*;
+use crate::worker::{fresh_state_dir, TestWorker};
+use crate::{OwnTest, SharedTest};
+
+pub const SHARED_TESTS: &[SharedTest] =
+    tests![a_plus_86_number_must_be_a_mobile_number, a_body_with_a_duplicate_key_is_refused];
+
+pub const OWN_TESTS: &[OwnTest] = tests![
+    spellings_of_one_address_and_hosts_of_one_ipv6_64_share_one_limit,
+    a_request_from_an_origin_not_allowed_has_no_effect,
+];
+
+fn post_from(client: &Client, path: &str, body: &serde_json::Value, headers: &[(&str, &str)]) -> Reply {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    client.request("POST", path, &all, Some(body.to_string().as_bytes()))
+}
+
+/// The default 20 sends an hour per address: other spellings of an address, and other
+/// hosts of its IPv6 /64, are the same address.
+fn spellings_of_one_address_and_hosts_of_one_ipv6_64_share_one_limit() {
+    let worker = TestWorker::start();
+    let client = worker.client();
+    let send = |ip: &str| {
+        post_from(
+            &client,
+            "/login/send/sms",
+            &json!({ "phone": unique_phone() }),
+            &[("CF-Connecting-IP", ip)],
+        )
+    };
+    let one_64 =
+        ["2001:db8:1:2::1", "2001:DB8:1:2:0:0:0:1", "2001:0db8:0001:0002::5", "2001:db8:1:2:ffff:1:2:3"];
+    for i in 0..20 {
+        send(one_64[i % one_64.len()]).expect(200, 200);
+    }
+    send("2001:db8:1:2:abcd::9").expect(9905, 429);
+    send("2001:db8:1:3::1").expect(200, 200);
+
+    let four = ["203.0.113.9", "::ffff:203.0.113.9", "::FFFF:cb00:7109", "0:0:0:0:0:ffff:203.0.113.9"];
+    for i in 0..20 {
+        send(four[i % four.len()]).expect(200, 200);
+    }
+    send("203.0.113.9").expect(9905, 429);
+    send("::ffff:cb00:710a").expect(200, 200);
+}
+
+/// A page of another origin can make its visitors' browsers POST "simple" requests
+/// (text/plain, no preflight); the browser only hides the answer. They must do nothing.
+fn a_request_from_an_origin_not_allowed_has_no_effect() {
+    let worker =
+        TestWorker::start_with(&fresh_state_dir(), &[("CORS_ALLOWED_ORIGINS", "https://app.example")]);
+    let client = worker.client();
+    let simple = |origin: &str, path: &str, body: &serde_json::Value| {
+        let headers = [("Content-Type", "text/plain"), ("Origin", origin)];
+        client.request("POST", path, &headers, Some(body.to_string().as_bytes()))
+    };
+    let (account, _) = new_user(&client);
+    for origin in ["https://evil.example", "null", "https://app.example.evil.example"] {
+        let phone = unique_phone();
+        let refused = simple(origin, "/login/send/sms", &json!({ "phone": phone }));
+        refused.expect(9907, 403);
+        assert_eq!(refused.header("vary"), Some("Origin"), "{origin}");
+        assert_eq!(refused.header("access-control-allow-origin"), None, "{origin}");
+        // Nothing was sent or kept: the phone gets its code at once.
+        simple("https://app.example", "/login/send/sms", &json!({ "phone": phone })).expect(200, 200);
+        assert!(sent_once(&worker, &phone), "one message to {phone}, the allowed one");
+    }
+    // Ten failed logins from pages of other origins lock nobody out.
+    for _ in 0..10 {
+        simple("https://evil.example", "/login/jwt/get", &json!({ "account": account, "pwd": "wrong_pw" }))
+            .expect(9907, 403);
+    }
+    let allowed =
+        simple("https://app.example", "/login/jwt/get", &json!({ "account": account, "pwd": PASSWORD }));
+    allowed.expect(200, 200);
+    assert_eq!(allowed.header("access-control-allow-origin"), Some("https://app.example"));
+    assert_eq!(allowed.header("vary"), Some("Origin"));
+    // Without Origin (curl, a server): as before, and the answer still varies by Origin.
+    let plain = client.post("/login/jwt/get", &json!({ "account": account, "pwd": PASSWORD }));
+    plain.expect(200, 200);
+    assert_eq!(plain.header("vary"), Some("Origin"));
+    let unknown = client.request("GET", "/nowhere", &[("Origin", "https://evil.example")], None);
+    unknown.expect(9902, 404);
+    assert_eq!(unknown.header("vary"), Some("Origin"));
+}
+
+/// Exactly one message went to `phone` (the console provider logs each).
+fn sent_once(worker: &TestWorker, phone: &str) -> bool {
+    let to_phone = format!("to +86{phone}:");
+    settled_count(1, || worker.log().lines().filter(|line| line.contains(&to_phone)).count()) == 1
+}
+
+fn a_plus_86_number_must_be_a_mobile_number(worker: &TestWorker) {
+    let client = worker.client();
+    for phone in ["+86013368822062", "+860013368822062", "+86133688220620", "+8613368822"] {
+        let reply = client.post("/login/send/sms", &json!({ "phone": phone }));
+        reply.expect(9906, 422);
+        assert!(reply.msg().ends_with("phone 非法"), "{phone}: {}", reply.msg());
+    }
+    client.post("/login/send/sms", &json!({ "phone": format!("+86{}", unique_phone()) })).expect(200, 200);
+}
+
+fn a_body_with_a_duplicate_key_is_refused(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, _) = new_user(&client);
+    let body = format!(r#"{{"account":"{account}","pwd":"wrong_pw","pwd":"{PASSWORD}"}}"#);
+    let refused = client.post_raw("/login/jwt/get", body.as_bytes());
+    refused.expect(9906, 400);
+    assert!(refused.msg().contains("pwd"), "{}", refused.msg());
+    log_in(&client, &account, PASSWORD);
+}
