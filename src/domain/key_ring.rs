@@ -241,10 +241,10 @@ impl KeyRing {
     /// Checks the signature with the key the token's `kid` selects, in that key's own
     /// algorithm. A missing, unknown or retired `kid` has no key to verify with. Claims
     /// are the caller's to check.
-    pub fn validate<T: DeserializeOwned + Clone>(
+    pub fn validate<H: Clone, T: DeserializeOwned + Clone>(
         &self,
-        untrusted: &UntrustedToken<'_>,
-    ) -> Result<Token<T>, AuthError> {
+        untrusted: &UntrustedToken<'_, H>,
+    ) -> Result<Token<T, H>, AuthError> {
         let key = untrusted
             .header()
             .key_id

@@ -122,8 +122,26 @@ pub fn issue(
     keys.signing().sign(&claims)
 }
 
-/// Checks a token fully: form, algorithm, key id, signature, `exp`, `nbf`, `iss`, `aud`
-/// and kind. Revocation is the caller's part, as it needs storage.
+/// The longest `sid` or `jti` accepted: ours are 22 characters. A signed token with
+/// longer ones was not made by this worker, and a session id also names a KV key, which
+/// has a length limit of its own.
+const MAX_ID_CHARS: usize = 64;
+/// The most role ids accepted, and the longest one (an integer's digits).
+const MAX_ROLES: usize = 256;
+const MAX_ROLE_ID_CHARS: usize = 20;
+
+/// The header fields `jwt-compact` does not read itself.
+#[derive(Debug, Clone, Deserialize)]
+struct HeaderExtras {
+    /// Extensions the verifier must understand (RFC 7515 §4.1.11); this one understands
+    /// none, so a token that names any is refused.
+    #[serde(default)]
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+/// Checks a token fully: form, algorithm, key id, signature, `exp`, `nbf`, `iat`, `iss`,
+/// `aud`, kind, and that its header asks for no extension (`crit`) and its claims are no
+/// longer than the worker issues. Revocation is the caller's part, as it needs storage.
 pub fn verify(
     keys: &KeyRing,
     scope: &TokenScope,
@@ -131,8 +149,11 @@ pub fn verify(
     expected: Option<TokenKind>,
     now_seconds: u64,
 ) -> Result<VerifiedToken, AuthError> {
-    let untrusted = UntrustedToken::new(token).map_err(|_| AuthError::Malformed)?;
-    let token = keys.validate::<SessionClaims>(&untrusted)?;
+    let untrusted = UntrustedToken::<HeaderExtras>::try_from(token).map_err(|_| AuthError::Malformed)?;
+    if untrusted.header().other_fields.crit.is_some() {
+        return Err(AuthError::Malformed);
+    }
+    let token = keys.validate::<HeaderExtras, SessionClaims>(&untrusted)?;
     let claims = token.claims();
     let options = time_options(now_seconds);
     claims.validate_expiration(&options).map_err(|error| match error {
@@ -146,7 +167,18 @@ pub fn verify(
     let (Some(issued_at), Some(expires_at)) = (claims.issued_at, claims.expiration) else {
         return Err(AuthError::Malformed);
     };
+    // Issued in the future, beyond the clock skew allowed: not a token this worker made.
+    if issued_at > moment(now_seconds) + Duration::seconds(LEEWAY_SECONDS) {
+        return Err(AuthError::NotYetValid);
+    }
     let custom = &claims.custom;
+    let too_long = custom.sid.len() > MAX_ID_CHARS
+        || custom.jti.len() > MAX_ID_CHARS
+        || custom.data.rid.len() > MAX_ROLES
+        || custom.data.rid.iter().any(|rid| rid.len() > MAX_ROLE_ID_CHARS);
+    if too_long {
+        return Err(AuthError::Malformed);
+    }
     if custom.iss != scope.issuer {
         return Err(AuthError::WrongIssuer);
     }
@@ -160,9 +192,10 @@ pub fn verify(
     Ok(VerifiedToken {
         claims: custom.clone(),
         issued_at,
-        // A token without it was made somewhere in its `iat` second; the latest moment
-        // of that second is the safe reading for "not before" checks.
-        issued_at_millis: custom.iat_ms.unwrap_or(issued_at * 1000 + 999),
+        // A token without it was made somewhere in its `iat` second; the first moment of
+        // that second is the reading that fails closed (a log-out in the same second
+        // ends it).
+        issued_at_millis: custom.iat_ms.unwrap_or(issued_at * 1000),
         expires_at: expires_at.timestamp().max(0) as u64,
     })
 }
@@ -240,6 +273,76 @@ mod tests {
         let header: serde_json::Value = serde_json::from_str(&part(&token, 0)).unwrap();
         assert_eq!(header["alg"], "HS256");
         assert!(header["kid"].is_string());
+    }
+
+    /// A token of this header and payload, signed with [`SECRET`] as the ring would.
+    fn signed_raw(header: &Value, payload: &Value) -> String {
+        use hmac::{Hmac, Mac};
+        let signing_input = format!("{}.{}", b64(&header.to_string()), b64(&payload.to_string()));
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(signing_input.as_bytes());
+        format!("{signing_input}.{}", Base64UrlUnpadded::encode_string(&mac.finalize().into_bytes()))
+    }
+
+    fn genuine_parts() -> (Value, Value) {
+        let token = sign(TokenKind::Access, NOW, 60);
+        (serde_json::from_str(&part(&token, 0)).unwrap(), serde_json::from_str(&part(&token, 1)).unwrap())
+    }
+
+    #[test]
+    fn a_re_signed_genuine_token_verifies() {
+        let (header, payload) = genuine_parts();
+        assert!(
+            check(&signed_raw(&header, &payload), None, NOW).is_ok(),
+            "the helper signs as the ring does"
+        );
+    }
+
+    #[test]
+    fn a_header_naming_critical_extensions_is_refused() {
+        let (mut header, payload) = genuine_parts();
+        for crit in [json!(["exp"]), json!([]), json!("b64")] {
+            header["crit"] = crit.clone();
+            assert_eq!(check(&signed_raw(&header, &payload), None, NOW), Err(AuthError::Malformed), "{crit}");
+        }
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_is_refused() {
+        let (header, mut payload) = genuine_parts();
+        payload["iat"] = json!(NOW + LEEWAY_SECONDS as u64 + 1);
+        payload["exp"] = json!(NOW + 86_400);
+        assert_eq!(check(&signed_raw(&header, &payload), None, NOW), Err(AuthError::NotYetValid));
+        payload["iat"] = json!(NOW + LEEWAY_SECONDS as u64);
+        assert!(check(&signed_raw(&header, &payload), None, NOW).is_ok(), "within the leeway");
+    }
+
+    #[test]
+    fn claims_longer_than_the_worker_issues_are_refused() {
+        let (header, genuine) = genuine_parts();
+        let long = "x".repeat(MAX_ID_CHARS + 1);
+        for (claim, value) in [
+            ("sid", json!(long)),
+            ("jti", json!(long)),
+            ("data", json!({"uid": 7, "rid": vec!["1"; MAX_ROLES + 1]})),
+            ("data", json!({"uid": 7, "rid": ["1".repeat(MAX_ROLE_ID_CHARS + 1)]})),
+        ] {
+            let mut payload = genuine.clone();
+            payload[claim] = value;
+            assert_eq!(
+                check(&signed_raw(&header, &payload), None, NOW),
+                Err(AuthError::Malformed),
+                "{claim}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_without_its_milliseconds_counts_from_the_start_of_its_second() {
+        let (header, mut payload) = genuine_parts();
+        payload.as_object_mut().unwrap().remove("epoch");
+        let verified = check(&signed_raw(&header, &payload), None, NOW).unwrap();
+        assert_eq!((verified.claims.epoch, verified.issued_at_millis), (None, NOW * 1000));
     }
 
     #[test]

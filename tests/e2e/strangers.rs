@@ -6,11 +6,14 @@ use serde_json::json;
 
 use crate::client::{Client, Reply};
 use crate::support::*;
-use crate::worker::{fresh_state_dir, TestWorker};
+use crate::worker::{fresh_state_dir, TestWorker, TEST_JWT_SECRET};
 use crate::{OwnTest, SharedTest};
 
-pub const SHARED_TESTS: &[SharedTest] =
-    tests![a_plus_86_number_must_be_a_mobile_number, a_body_with_a_duplicate_key_is_refused];
+pub const SHARED_TESTS: &[SharedTest] = tests![
+    a_plus_86_number_must_be_a_mobile_number,
+    a_body_with_a_duplicate_key_is_refused,
+    signed_tokens_the_worker_would_not_issue_are_9908,
+];
 
 pub const OWN_TESTS: &[OwnTest] = tests![
     spellings_of_one_address_and_hosts_of_one_ipv6_64_share_one_limit,
@@ -116,4 +119,51 @@ fn a_body_with_a_duplicate_key_is_refused(worker: &TestWorker) {
     refused.expect(9906, 400);
     assert!(refused.msg().contains("pwd"), "{}", refused.msg());
     log_in(&client, &account, PASSWORD);
+}
+
+/// A token of this header and payload, signed with the test workers' HS256 secret.
+fn signed(header: &serde_json::Value, payload: &serde_json::Value) -> String {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    use hmac::{Hmac, Mac};
+    let signing_input = format!("{}.{}", b64(header), b64(payload));
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(TEST_JWT_SECRET.as_bytes()).unwrap();
+    mac.update(signing_input.as_bytes());
+    format!("{signing_input}.{}", Base64UrlUnpadded::encode_string(&mac.finalize().into_bytes()))
+}
+
+/// Tokens signed with the right key that this worker never issues: a `crit` extension,
+/// an `iat` in the future, ids longer than its own, and (from an earlier version) a token
+/// without `epoch` or `iat_ms` made in the second of a log-out everywhere. Each is 9908,
+/// never a 9999 or a success.
+fn signed_tokens_the_worker_would_not_issue_are_9908(worker: &TestWorker) {
+    let client = worker.client();
+    let (jwt, _) = new_session(&client);
+    let (header, genuine) = (token_part(&jwt, 0), token_part(&jwt, 1));
+    let status = |token: &str| client.post("/login/jwt/status", &json!({ "jwt": token }));
+    status(&signed(&header, &genuine)).expect(200, 200);
+
+    let mut critical = header.clone();
+    critical["crit"] = json!(["exp"]);
+    status(&signed(&critical, &genuine)).expect(9908, 401);
+    let iat = genuine["iat"].as_u64().unwrap();
+    let changed = |claim: &str, value: serde_json::Value| {
+        let mut payload = genuine.clone();
+        payload[claim] = value;
+        signed(&header, &payload)
+    };
+    status(&changed("iat", json!(iat + 3_600))).expect(9908, 401);
+    status(&changed("sid", json!("s".repeat(600)))).expect(9908, 401);
+    status(&changed("jti", json!("j".repeat(600)))).expect(9908, 401);
+
+    // Logged out everywhere: a token of the same second without milliseconds is over.
+    client.post("/login/jwt/deactivate", &json!({ "jwt": jwt, "scope": "all" })).expect(200, 200);
+    let uid = genuine["data"]["uid"].as_u64().unwrap();
+    let rows = worker.query(&format!("SELECT not_before_ms FROM session_cutoffs WHERE user_id = {uid}"));
+    let cutoff = rows[0]["not_before_ms"].as_u64().unwrap();
+    let mut legacy = genuine.clone();
+    let object = legacy.as_object_mut().unwrap();
+    object.remove("epoch");
+    object.insert("iat".into(), json!(cutoff / 1000));
+    object.insert("nbf".into(), json!(cutoff / 1000));
+    status(&signed(&header, &legacy)).expect(9908, 401);
 }
