@@ -10,9 +10,14 @@
 //! - *One live code per phone*, whatever its purpose; a used code is no longer live. The
 //!   reservation (`live_until`) is saved *before* the
 //!   first await that lets other requests in (the KV write, the provider call), so a
-//!   concurrent send finds it and gets 50017. A failed send clears it again.
-//! - *At most 10 codes a day per phone.* The send is counted in the same save as the
-//!   reservation, and a failed send takes its count back.
+//!   concurrent send finds it and gets 50017. A failed send clears it again. Until the
+//!   provider accepts, the reservation is only a short lease (the provider's timeout and
+//!   a margin): a send whose Worker died meanwhile frees the phone when the lease ends,
+//!   not after a code's whole life. Only then is the code live for its `SMS_CODE_TTL`.
+//! - *At most 10 codes a day per phone.* The limit is checked with the reservation, and
+//!   the send counted once the provider accepts it; as the lease keeps other sends out
+//!   meanwhile, nothing can slip in between. A send that failed, or never finished,
+//!   does not count.
 //! - *At most 5 wrong guesses per code.* A guess reads the sealed code from KV (others
 //!   may run meanwhile), then loads the state again and judges on it as it is *now*: a
 //!   code that died while the guess waited stays dead, and a wrong guess is counted in
@@ -63,6 +68,8 @@ pub struct CodeGateState {
     /// The current code did its work (registered a user, reset a password): it is no
     /// longer live, and the phone may be sent another.
     pub used: bool,
+    /// The current code's send is still with the provider: `live_until` is its lease.
+    pub pending: bool,
     /// Wrong guesses at the current code.
     pub wrong_guesses: u32,
     /// The codes sent to this phone within the daily window.
@@ -93,7 +100,13 @@ pub struct CodeGatePolicy {
     pub max_guesses: u32,
     /// Codes per phone per day.
     pub per_phone: Limit,
+    /// How long a send's reservation lasts until the provider accepts it.
+    pub lease_millis: u64,
 }
+
+/// What a send's lease allows beyond the provider's own timeout: the code's KV write
+/// before the call, and the object's answer after it.
+pub const LEASE_MARGIN_MILLIS: u64 = 3_000;
 
 /// The gate's logic over the parts it works with.
 pub struct CodeGateCore<'a, S, C, M, K, R> {
@@ -114,40 +127,63 @@ where
     K: Clock,
     R: Randomness,
 {
-    /// Reserves the phone for a new code's life and counts the send (50017 while a code
-    /// is live, 9905 past the daily limit), in one load-and-save: the saved reservation
-    /// is what a concurrent send finds. Returns when it was made.
-    async fn reserve(&self, code_id: &str, purpose: CodePurpose) -> Result<u64, ApiError> {
+    /// Reserves the phone (50017 while a code is live, 9905 past the daily limit), in one
+    /// load-and-save: the saved reservation is what a concurrent send finds. A `pending`
+    /// one is a lease until the provider accepts; any other is the code's whole life,
+    /// counted at once.
+    async fn reserve(&self, code_id: &str, purpose: CodePurpose, pending: bool) -> Result<(), ApiError> {
         let now = self.clock.now_millis();
         let mut state = self.state.load().await?;
         if state.is_live(now) {
             return Err(ApiError::SmsStillLive);
         }
-        state
-            .sends
-            .try_record(now, self.policy.per_phone)
-            .map_err(|retry_after_seconds| ApiError::RateLimited { retry_after_seconds })?;
+        if let Some(retry_after_seconds) = state.sends.wait_seconds(now, self.policy.per_phone) {
+            return Err(ApiError::RateLimited { retry_after_seconds });
+        }
+        let live_until = if pending {
+            now + self.policy.lease_millis
+        } else {
+            state.sends.record(now);
+            now + self.policy.code_ttl_seconds * 1000
+        };
         let reservation = CodeGateState {
             code_id: code_id.to_string(),
             purpose,
-            live_until: now + self.policy.code_ttl_seconds * 1000,
+            live_until,
+            pending,
             sends: state.sends,
             ..CodeGateState::default()
         };
-        self.state.save(&reservation).await?;
-        Ok(now)
+        Ok(self.state.save(&reservation).await?)
+    }
+
+    /// The provider accepted the send of `code_id`: the code lives from now, and counts.
+    /// `false` if its lease ended first and another send took the phone (the code is
+    /// dead then).
+    async fn confirm(&self, code_id: &str) -> Result<bool, ApiError> {
+        let now = self.clock.now_millis();
+        let mut state = self.state.load().await?;
+        if state.code_id != code_id || !state.pending {
+            return Ok(false);
+        }
+        state.sends.record(now);
+        state.live_until = now + self.policy.code_ttl_seconds * 1000;
+        state.pending = false;
+        self.state.save(&state).await?;
+        Ok(true)
     }
 
     /// See [`CodeGate::issue_decoy`](super::ports::CodeGate::issue_decoy). The
     /// reservation has no code id: it takes no guesses, and no code is stored for it.
+    /// Nothing is sent, so it is the code's whole life at once.
     pub async fn issue_decoy(&self) -> Result<(), ApiError> {
-        self.reserve("", CodePurpose::Reset).await.map(|_| ())
+        self.reserve("", CodePurpose::Reset, false).await
     }
 
     /// See [`CodeGate::issue`](super::ports::CodeGate::issue).
     pub async fn issue(&self, phone: &Phone, purpose: CodePurpose) -> Result<SmsCode, ApiError> {
         let code_id = random_id(self.rng);
-        let now = self.reserve(&code_id, purpose).await?;
+        self.reserve(&code_id, purpose, true).await?;
 
         let code = SmsCode::generate(self.rng);
         let sealed = self.seal.seal(phone.e164(), &code_id, &code);
@@ -157,14 +193,19 @@ where
             }),
             Err(fault) => Err(fault.into()),
         };
+        let sent = match sent {
+            Ok(()) if self.confirm(&code_id).await? => Ok(()),
+            Ok(()) => Err(ApiError::SmsSendFailed {
+                reason: format!("the provider accepted {} only after the send's lease", masked(phone)),
+            }),
+            Err(error) => Err(error),
+        };
         if let Err(error) = sent {
-            // Keep no code, so that the user can ask again at once, and do not count it.
+            // Keep no code, so that the user can ask again at once (nothing was counted).
             // Clearing the state is what kills the code; deleting it from KV is tidiness.
-            let mut current = self.state.load().await?;
+            let current = self.state.load().await?;
             if current.code_id == code_id {
-                current.sends.forget(now);
-                current = CodeGateState { sends: current.sends, ..CodeGateState::default() };
-                self.state.save(&current).await?;
+                self.state.save(&CodeGateState { sends: current.sends, ..CodeGateState::default() }).await?;
             }
             let _ = self.codes.delete(phone, &code_id).await;
             return Err(error);
@@ -287,6 +328,7 @@ mod tests {
         code_ttl_seconds: 300,
         max_guesses: 5,
         per_phone: Limit { max: 10, window_seconds: 86_400 },
+        lease_millis: 8_000,
     };
 
     const REGISTER: CodePurpose = CodePurpose::Register;
@@ -546,6 +588,35 @@ mod tests {
         assert_eq!(block_on(f.gate(&clock).claim(&phone(), &guess, RESET)), Err(ApiError::WrongSmsCode));
         let later = FixedClock(301_000);
         assert!(block_on(f.gate(&later).issue(&phone(), REGISTER)).is_ok(), "free after a code's life");
+    }
+
+    #[test]
+    fn a_send_that_never_finished_frees_the_phone_when_its_lease_ends_and_counts_nothing() {
+        let f = Fixture::<MemoryCodes>::new();
+        // The Worker died with the send at the provider: only the lease was saved.
+        block_on(f.gate(&FixedClock(1_000)).reserve("lost", REGISTER, true)).unwrap();
+        assert_eq!(
+            block_on(f.gate(&FixedClock(8_999)).issue(&phone(), REGISTER)),
+            Err(ApiError::SmsStillLive)
+        );
+        let code = block_on(f.gate(&FixedClock(9_000)).issue(&phone(), REGISTER)).unwrap();
+        assert_eq!(f.state.0.borrow().sends.events, vec![9_000], "the lost send did not count");
+        let state = f.state.0.borrow().clone();
+        assert_eq!((state.pending, state.live_until), (false, 9_000 + 300_000), "live for its whole life");
+        assert!(block_on(f.gate(&FixedClock(10_000)).claim(&phone(), &code, REGISTER)).is_ok());
+    }
+
+    #[test]
+    fn the_daily_limit_is_checked_with_the_lease() {
+        let f = Fixture::<MemoryCodes>::new();
+        let policy = CodeGatePolicy { per_phone: Limit { max: 1, window_seconds: 86_400 }, ..POLICY };
+        let gate = |ms: u64| CodeGateCore { policy, ..f.gate(Box::leak(Box::new(FixedClock(ms)))) };
+        block_on(gate(1_000).issue(&phone(), REGISTER)).unwrap();
+        assert!(matches!(
+            block_on(gate(400_000).issue(&phone(), REGISTER)),
+            Err(ApiError::RateLimited { .. })
+        ));
+        assert_eq!(f.sender.sent().len(), 1);
     }
 
     #[test]

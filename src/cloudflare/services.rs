@@ -27,7 +27,7 @@ use super::refresh_family::DurableRefreshFamilies;
 use super::sms_gate::{DurableCodeGate, DurableCodeGateStorage};
 use super::sms_sender::ProviderSender;
 use super::web_crypto::WebCryptoPbkdf2;
-use crate::app::code_gate::{CodeGateCore, CodeGatePolicy};
+use crate::app::code_gate::{CodeGateCore, CodeGatePolicy, LEASE_MARGIN_MILLIS};
 use crate::app::login::{Login, LoginAftermath};
 use crate::app::password::{PasswordChange, PasswordReset};
 use crate::app::recent_users::RecentUsers;
@@ -172,6 +172,7 @@ impl Services {
             code_ttl_seconds: settings.sms.code_ttl_seconds,
             max_guesses: settings.sms.max_guesses,
             per_phone: settings.sms.per_phone,
+            lease_millis: settings.sms.provider_timeout_ms + LEASE_MARGIN_MILLIS,
         };
         let sender = ProviderSender {
             provider: settings.sms.provider.clone(),

@@ -82,6 +82,12 @@ impl SlidingWindow {
         }
     }
 
+    /// Counts an event at `now` that the limit allowed when it was asked
+    /// ([`SlidingWindow::wait_seconds`]) and nothing could count since.
+    pub fn record(&mut self, now: u64) {
+        self.events.push(now);
+    }
+
     /// Takes back the event recorded at `at` (it turned out not to count).
     pub fn forget(&mut self, at: u64) {
         if let Some(index) = self.events.iter().rposition(|&event| event == at) {

@@ -501,7 +501,7 @@ fn the_openapi_document_is_served(worker: &TestWorker) {
         assert!(paths[endpoint]["get"].is_object(), "{endpoint}");
     }
     let codes = document["components"]["schemas"]["Error"]["properties"]["code"]["enum"].clone();
-    assert_eq!(codes, json!([9902, 9903, 9905, 9906, 9908, 9999, 50001, 50006, 50007, 50017, 50018]));
+    assert_eq!(codes, json!([9902, 9903, 9905, 9906, 9907, 9908, 9999, 50001, 50006, 50007, 50017, 50018]));
 }
 
 /// tests/browser/demo.mjs drives `GET /` in headless Chromium from another origin (so

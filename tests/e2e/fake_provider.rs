@@ -72,8 +72,13 @@ impl FakeProvider {
         std::thread::spawn(move || {
             for request in server.incoming_requests() {
                 let (mode, record) = (mode.clone(), record.clone());
-                // One thread per request, so that a hanging reply holds up no other.
-                std::thread::spawn(move || answer(kind, request, *mode.lock().unwrap(), &record));
+                // One thread per request, so that a hanging reply holds up no other. The
+                // mode is copied out first: a guard in the call's arguments would be held
+                // for the whole answer, and a hanging one would hold up `set_mode`.
+                std::thread::spawn(move || {
+                    let mode = *mode.lock().unwrap();
+                    answer(kind, request, mode, &record)
+                });
             }
         });
         fake

@@ -4,7 +4,10 @@
 
 use serde_json::json;
 
+use std::time::{Duration, Instant};
+
 use crate::client::{Client, Reply};
+use crate::fake_provider::{FakeProvider, Kind, Mode};
 use crate::support::*;
 use crate::worker::{fresh_state_dir, TestWorker, TEST_JWT_SECRET};
 use crate::{OwnTest, SharedTest};
@@ -18,6 +21,7 @@ pub const SHARED_TESTS: &[SharedTest] = tests![
 pub const OWN_TESTS: &[OwnTest] = tests![
     spellings_of_one_address_and_hosts_of_one_ipv6_64_share_one_limit,
     a_request_from_an_origin_not_allowed_has_no_effect,
+    a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease,
 ];
 
 fn post_from(client: &Client, path: &str, body: &serde_json::Value, headers: &[(&str, &str)]) -> Reply {
@@ -166,4 +170,51 @@ fn signed_tokens_the_worker_would_not_issue_are_9908(worker: &TestWorker) {
     object.insert("iat".into(), json!(cutoff / 1000));
     object.insert("nbf".into(), json!(cutoff / 1000));
     status(&signed(&header, &legacy)).expect(9908, 401);
+}
+
+/// workerd killed while a send waits for the provider: the phone is free again once the
+/// send's lease (the provider timeout, 3 s here, and 3 s more) is over, not after a
+/// code's 5 minutes, and the lost send spent none of the phone's codes for the day
+/// (here 1).
+fn a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease() {
+    let fake = FakeProvider::start(Kind::Aliyun);
+    let mut vars: Vec<(&str, String)> = fake.worker_vars();
+    vars.extend([
+        ("EXPOSE_SMS_CODE", "false".into()),
+        ("SMS_PROVIDER_TIMEOUT_MS", "3000".into()),
+        ("SMS_DAILY_LIMIT_PER_PHONE", "1".into()),
+    ]);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let state = fresh_state_dir();
+    let first = TestWorker::start_with(&state, &vars);
+    let phone = unique_phone();
+    fake.set_mode(Mode::Hang(Duration::from_secs(30)));
+    let url = format!("{}/login/send/sms", first.base_url);
+    let body = json!({ "phone": phone }).to_string();
+    // Its connection dies with the worker: whatever comes of it is no answer.
+    let cut_off = std::thread::spawn(move || {
+        let _ = ureq::post(&url).set("Content-Type", "application/json").send_string(&body);
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.requests() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(fake.requests(), 1, "the send reached the provider");
+    let killed_at = Instant::now();
+    first.stop();
+    let _ = cut_off.join();
+    fake.set_mode(Mode::Accept);
+
+    let second = TestWorker::start_with(&state, &vars);
+
+    let client = second.client();
+    let freed = loop {
+        let reply = client.post("/login/send/sms", &json!({ "phone": phone }));
+        if reply.code() != 50017 || killed_at.elapsed() > Duration::from_secs(20) {
+            break reply;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    freed.expect(200, 200);
+    assert!(killed_at.elapsed() < Duration::from_secs(20), "freed after {:?}", killed_at.elapsed());
 }
