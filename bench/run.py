@@ -56,7 +56,8 @@ PROJECT_VARS = [
     # send benchmarks after 20 requests, so it is lifted here.
     "SMS_HOURLY_LIMIT_PER_IP:1000000",
     # The same for failed logins, which the failure-path rows repeat on purpose.
-    "LOGIN_FAILURES_PER_ACCOUNT:1000000", "LOGIN_FAILURES_PER_IP:1000000",
+    "LOGIN_FAILURES_PER_ACCOUNT_AND_IP:1000000", "LOGIN_FAILURES_PER_ACCOUNT:1000000",
+    "LOGIN_FAILURES_PER_IP:1000000",
 ]
 
 

@@ -65,21 +65,23 @@ struct HashUpgrade {
 }
 
 impl LoginAftermath {
-    /// Only the one hold that was given, to give back (the other limit refused).
-    fn give_back(key: String, stamp: u64) -> LoginAftermath {
-        LoginAftermath { holds: vec![Hold { key, stamp, end: HoldEnd::GiveBack }], upgrade: None }
-    }
-
     /// Nothing to do.
     pub fn is_empty(&self) -> bool {
         self.holds.is_empty() && self.upgrade.is_none()
     }
 }
 
-/// The window of an account's failed logins, named by its case-folded name (so `Foo` and
-/// `FOO` share one). A password reset clears it.
+/// The window of an account's failed logins from all addresses, named by its case-folded
+/// name (so `Foo` and `FOO` share one). A password reset clears it.
 pub fn account_limit_key(account_name: &str) -> String {
     format!("login-account:{}", Account::key_of(account_name))
+}
+
+/// The window of an account's failed logins from one address. The address comes first:
+/// it never holds a `|`, so no pair of account and address can name another's window.
+/// A password reset clears the one of the address it comes from.
+pub fn account_and_ip_limit_key(account_name: &str, caller: &Caller) -> String {
+    format!("login-ip-account:{}|{}", caller.ip, Account::key_of(account_name))
 }
 
 /// The larger of two waits, when both limits refuse.
@@ -153,10 +155,11 @@ where
         (checked.map(|(user, _)| user), aftermath)
     }
 
-    /// One attempt at `account`'s password within the limits: both holds and the user
-    /// (`find_user`) at once, then the hash, and the holds' ends decided by the outcome.
-    /// `find_user` is a trait object so that the attempt is compiled once for both its
-    /// callers: each copy of an async function's state machine costs wasm.
+    /// One attempt at `account`'s password within the limits: a hold in each of the
+    /// three windows and the user (`find_user`) at once, then the hash, and the holds'
+    /// ends decided by the outcome. `find_user` is a trait object so that the attempt is
+    /// compiled once for both its callers: each copy of an async function's state
+    /// machine costs wasm.
     async fn attempt(
         &self,
         account_name: &str,
@@ -164,52 +167,78 @@ where
         caller: &Caller,
         find_user: Pin<&mut dyn Future<Output = Result<Option<StoredUser>, ApiError>>>,
     ) -> (Result<(StoredUser, Option<HashUpgrade>), ApiError>, LoginAftermath) {
-        let account_key = account_limit_key(account_name);
-        let ip_key = format!("login-ip:{}", caller.ip);
-        let (account_hold, ip_hold, user) = futures_util::future::join3(
-            self.limiter.hold(&account_key, self.limits.per_account),
-            self.limiter.hold(&ip_key, self.limits.per_ip),
+        // Each window, and how a success ends its hold: the account's two forget their
+        // failures, the address's gives its place back.
+        let windows = [
+            (
+                account_and_ip_limit_key(account_name, caller),
+                self.limits.per_account_and_ip,
+                HoldEnd::ClearThrough,
+            ),
+            (account_limit_key(account_name), self.limits.per_account, HoldEnd::ClearThrough),
+            (format!("login-ip:{}", caller.ip), self.limits.per_ip, HoldEnd::GiveBack),
+        ];
+        let [a, b, c] = &windows;
+        let (first, second, third, user) = futures_util::future::join4(
+            self.limiter.hold(&a.0, a.1),
+            self.limiter.hold(&b.0, b.1),
+            self.limiter.hold(&c.0, c.1),
             find_user,
         )
         .await;
-        let (account_stamp, ip_stamp) = match (account_hold, ip_hold) {
-            (Ok(account), Ok(ip)) => (account, ip),
-            (Ok(stamp), Err(refused)) => {
-                return (Err(refused), LoginAftermath::give_back(account_key, stamp))
+        let holds = [first, second, third];
+        let mut given = Vec::new();
+        let mut refused: Option<ApiError> = None;
+        for ((key, _, on_success), hold) in windows.into_iter().zip(holds) {
+            match hold {
+                Ok(stamp) => given.push((Hold { key, stamp, end: HoldEnd::GiveBack }, on_success)),
+                Err(error) => refused = Some(refused.map_or(error.clone(), |other| longer(other, error))),
             }
-            (Err(refused), Ok(stamp)) => return (Err(refused), LoginAftermath::give_back(ip_key, stamp)),
-            (Err(account), Err(ip)) => return (Err(longer(account, ip)), LoginAftermath::default()),
-        };
+        }
+        if let Some(refused) = refused {
+            // Not a guess: the places given are given back.
+            let holds = given.into_iter().map(|(hold, _)| hold).collect();
+            return (Err(refused), LoginAftermath { holds, upgrade: None });
+        }
         let checked = match user {
             Ok(user) => self.check_password(account_name, pwd, user).await,
             Err(error) => Err(error),
         };
-        let (account_end, ip_end) = match &checked {
-            Ok(_) => (HoldEnd::ClearThrough, HoldEnd::GiveBack),
-            Err(ApiError::LoginFailed { .. }) => (HoldEnd::Settle, HoldEnd::Settle),
-            // Not a failed guess (D1 or the key broke): it does not count.
-            Err(_) => (HoldEnd::GiveBack, HoldEnd::GiveBack),
-        };
-        let holds = vec![
-            Hold { key: account_key, stamp: account_stamp, end: account_end },
-            Hold { key: ip_key, stamp: ip_stamp, end: ip_end },
-        ];
+        let holds = given
+            .into_iter()
+            .map(|(hold, on_success)| {
+                let end = match &checked {
+                    Ok(_) => on_success,
+                    Err(ApiError::LoginFailed { .. }) => HoldEnd::Settle,
+                    // Not a failed guess (D1 or the key broke): it does not count.
+                    Err(_) => HoldEnd::GiveBack,
+                };
+                Hold { end, ..hold }
+            })
+            .collect();
         (checked, LoginAftermath { holds, upgrade: None })
     }
 
     /// Ends the holds of an attempt and stores its upgraded hash. Every step is tried;
     /// the first failure is returned (to be logged: the answer is already out).
     pub async fn settle(&self, aftermath: LoginAftermath) -> Result<(), ApiError> {
-        let (first, second) = match aftermath.holds.as_slice() {
-            [] => (Ok(()), Ok(())),
-            [one] => (self.end_hold(one).await, Ok(())),
-            [one, two, ..] => futures_util::future::join(self.end_hold(one), self.end_hold(two)).await,
+        // At most the three windows' holds, ended at once.
+        let end = |index: usize| {
+            let hold = aftermath.holds.get(index);
+            async move {
+                match hold {
+                    Some(hold) => self.end_hold(hold).await,
+                    None => Ok(()),
+                }
+            }
         };
+        let (first, second, third) = futures_util::future::join3(end(0), end(1), end(2)).await;
+        let ended = [first, second, third];
         let upgraded = match &aftermath.upgrade {
             Some(upgrade) => self.upgrade_hash(upgrade).await,
             None => Ok(()),
         };
-        first.and(second).and(upgraded)
+        ended.into_iter().collect::<Result<(), ApiError>>().and(upgraded)
     }
 
     /// Checks the password. An unknown account, a wrong password and
@@ -320,7 +349,8 @@ mod tests {
     }
 
     const LIMITS: LoginLimits = LoginLimits {
-        per_account: Limit { max: 3, window_seconds: 900 },
+        per_account_and_ip: Limit { max: 3, window_seconds: 900 },
+        per_account: Limit { max: 7, window_seconds: 900 },
         per_ip: Limit { max: 5, window_seconds: 900 },
     };
 
@@ -349,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn an_account_takes_three_failures_then_waits_even_with_the_right_password() {
+    fn an_address_takes_three_failures_at_an_account_then_waits_but_the_owner_elsewhere_does_not() {
         let (users, limiter, kdf) =
             (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
         for _ in 0..3 {
@@ -358,11 +388,28 @@ mod tests {
                 Err(ApiError::LoginFailed { .. })
             ));
         }
-        let limited = attempt_from(&users, &kdf, &limiter, "FOO", "secret1", "2.2.2.2");
+        let limited = attempt_from(&users, &kdf, &limiter, "FOO", "secret1", "1.1.1.1");
         assert_eq!(limited, Err(ApiError::RateLimited { retry_after_seconds: 900 }));
         assert_eq!(kdf.0.borrow().len(), 3, "no password is checked while limited");
+        assert!(attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "2.2.2.2").is_ok(), "the owner");
         limiter.now_millis.set(900_000);
-        assert!(attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "2.2.2.2").is_ok());
+        assert!(attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "1.1.1.1").is_ok());
+    }
+
+    #[test]
+    fn an_account_takes_seven_failures_over_all_addresses() {
+        let (users, limiter, kdf) =
+            (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
+        for i in 0..7 {
+            let _ = attempt_from(&users, &kdf, &limiter, "Foo", "wrong", &format!("10.0.0.{i}"));
+        }
+        let limited = attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "10.0.1.1");
+        assert_eq!(limited, Err(ApiError::RateLimited { retry_after_seconds: 900 }));
+        // The refusal gave back its places: the address can still try another account.
+        assert!(matches!(
+            attempt_from(&users, &kdf, &limiter, "Bar", "wrong", "10.0.1.1"),
+            Err(ApiError::LoginFailed { .. })
+        ));
     }
 
     #[test]

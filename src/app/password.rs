@@ -3,7 +3,7 @@
 //! every session of the user, as "log out everywhere" does: whoever knew the old
 //! password, or holds a token, is out.
 
-use super::login::{account_limit_key, Login, LoginAftermath};
+use super::login::{account_and_ip_limit_key, account_limit_key, Login, LoginAftermath};
 use super::ports::{CodeGate, Pbkdf2, Randomness, RateLimiter, Sessions, StoredUser, UserStore};
 use super::session::TokenPair;
 use super::Caller;
@@ -35,12 +35,12 @@ where
 {
     /// Claims the reset code (50001: wrong, expired, used, dead, or sent for a
     /// registration; counted as a wrong guess by the phone's gate), then sets the new
-    /// password, which ends every session, and clears the account's failed logins, so a
-    /// locked-out owner gets back in. The code is used up only once all of that is done;
+    /// password, which ends every session, and clears the account's failed logins (over
+    /// all addresses, and from the caller's), so a locked-out owner gets back in. The code is used up only once all of that is done;
     /// if a step fails it is released, and a retry with it does the whole reset again.
-    pub async fn reset(&self, request: &ResetPasswordRequest) -> Result<(), ApiError> {
+    pub async fn reset(&self, request: &ResetPasswordRequest, caller: &Caller) -> Result<(), ApiError> {
         let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Reset).await?;
-        match self.set_password(request).await {
+        match self.set_password(request, caller).await {
             Ok(()) => {
                 // The password is set either way. Should consuming fail, the code can be
                 // claimed again once the hold lapses (30 s) and while it lives: by its
@@ -55,7 +55,7 @@ where
         }
     }
 
-    async fn set_password(&self, request: &ResetPasswordRequest) -> Result<(), ApiError> {
+    async fn set_password(&self, request: &ResetPasswordRequest, caller: &Caller) -> Result<(), ApiError> {
         // A reset code is only sent to a phone with a user; one that is gone since (an
         // operator removed it) has nothing to reset.
         let user = self.users.find_by_phone(&request.phone).await?.ok_or(ApiError::WrongSmsCode)?;
@@ -65,7 +65,12 @@ where
         // Should this fail, the reset answers 9999 and releases the code: a retry sets the
         // same password again and clears the count then, rather than leaving the owner
         // locked out behind a success.
-        self.limiter.clear(&account_limit_key(&user.account)).await
+        let (everywhere, here) = futures_util::future::join(
+            self.limiter.clear(&account_limit_key(&user.account)),
+            self.limiter.clear(&account_and_ip_limit_key(&user.account, caller)),
+        )
+        .await;
+        everywhere.and(here)
     }
 }
 
@@ -141,7 +146,8 @@ mod tests {
     const PHONE: &str = "13911119999";
     const NOW_MS: u64 = 1_702_719_320_000;
     const LIMITS: LoginLimits = LoginLimits {
-        per_account: Limit { max: 3, window_seconds: 900 },
+        per_account_and_ip: Limit { max: 3, window_seconds: 900 },
+        per_account: Limit { max: 30, window_seconds: 900 },
         per_ip: Limit { max: 100, window_seconds: 900 },
     };
 
@@ -243,7 +249,7 @@ mod tests {
                 passwords: &self.passwords,
                 sessions: &sessions,
             };
-            block_on(reset.reset(&request))
+            block_on(reset.reset(&request, &caller()))
         }
 
         fn change(&self, jwt: &str, pwd: &str) -> Result<TokenPair, ApiError> {
@@ -341,7 +347,7 @@ mod tests {
         block_on(world.sessions().deactivate(&pair.jwt, crate::domain::requests::LogoutScope::Session))
             .unwrap();
         // As many refused tokens as the account has failures: none of them counts.
-        for _ in 0..LIMITS.per_account.max {
+        for _ in 0..LIMITS.per_account_and_ip.max {
             assert_eq!(world.change(&pair.refresh_jwt, "guess").map(|_| ()), wrong_type);
             assert_eq!(world.change(&pair.jwt, "guess").map(|_| ()), REVOKED);
         }

@@ -152,7 +152,9 @@ async fn call_endpoint(
         Endpoint::RefreshJwt => services.refresh(TokenRequest::parse_refresh(body)?).await,
         Endpoint::DeactivateJwt => services.deactivate(DeactivateRequest::parse(body)?).await,
         Endpoint::JwtStatus => services.status(TokenRequest::parse(body)?).await,
-        Endpoint::ResetPassword => services.reset_password(ResetPasswordRequest::parse(body)?).await,
+        Endpoint::ResetPassword => {
+            services.reset_password(ResetPasswordRequest::parse(body)?, &caller(req)).await
+        }
         Endpoint::ChangePassword => {
             let request = ChangePasswordRequest::parse(body)?;
             let (outcome, aftermath) = services.change_password(request, &caller(req)).await;

@@ -235,7 +235,11 @@ impl Services {
     }
 
     /// `POST /login/password/reset`
-    pub async fn reset_password(&self, request: ResetPasswordRequest) -> Result<Value, ApiError> {
+    pub async fn reset_password(
+        &self,
+        request: ResetPasswordRequest,
+        caller: &Caller,
+    ) -> Result<Value, ApiError> {
         let reset = PasswordReset {
             users: &self.users,
             gate: &self.gate,
@@ -245,7 +249,7 @@ impl Services {
             passwords: &self.settings.passwords,
             sessions: &self.sessions(),
         };
-        reset.reset(&request).await.map(|()| json!([]))
+        reset.reset(&request, caller).await.map(|()| json!([]))
     }
 
     /// `POST /login/password/change`: the answer, and the password check's bookkeeping

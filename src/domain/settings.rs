@@ -71,7 +71,8 @@ pub struct Settings {
     /// `REFRESH_ROTATION`: each refresh returns a new refresh token, and the old one is
     /// single-use (off by default, to keep the document's response shape).
     pub refresh_rotation: bool,
-    /// `LOGIN_FAILURES_PER_ACCOUNT` and `LOGIN_FAILURES_PER_IP`, per 15 minutes.
+    /// `LOGIN_FAILURES_PER_ACCOUNT_AND_IP`, `LOGIN_FAILURES_PER_ACCOUNT` and
+    /// `LOGIN_FAILURES_PER_IP`, per 15 minutes.
     pub login_limits: LoginLimits,
     /// `JWT_ISSUER`, the `iss` claim.
     pub jwt_issuer: String,
@@ -98,9 +99,14 @@ pub struct Settings {
     pub log_requests: bool,
 }
 
-/// How many failed logins are allowed before 9905.
+/// How many failed logins are allowed before 9905, each in its own window. The tight one
+/// is per account *and* address: a stranger elsewhere who guesses locks out only their
+/// own address, not the owner. The per-account cap over all addresses bounds guessing
+/// from many addresses (NIST SP 800-63B asks at most 100); the per-address cap bounds
+/// one address guessing at many accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
+    pub per_account_and_ip: Limit,
     pub per_account: Limit,
     pub per_ip: Limit,
 }
@@ -258,8 +264,12 @@ impl Settings {
             status_user_cache_seconds: number("STATUS_USER_CACHE_SECONDS", 5, 0, 60)?,
             log_requests,
             login_limits: LoginLimits {
+                per_account_and_ip: Limit {
+                    max: number("LOGIN_FAILURES_PER_ACCOUNT_AND_IP", 10, 1, 1_000_000)? as u32,
+                    window_seconds: LOGIN_WINDOW_SECONDS,
+                },
                 per_account: Limit {
-                    max: number("LOGIN_FAILURES_PER_ACCOUNT", 10, 1, 1_000_000)? as u32,
+                    max: number("LOGIN_FAILURES_PER_ACCOUNT", 100, 1, 1_000_000)? as u32,
                     window_seconds: LOGIN_WINDOW_SECONDS,
                 },
                 per_ip: Limit {
@@ -335,7 +345,11 @@ mod tests {
         assert!(!s.refresh_rotation);
         assert!(!s.log_requests, "Cloudflare's invocation logs cover requests");
         assert_eq!(s.status_user_cache_seconds, 5);
-        assert_eq!((s.login_limits.per_account.max, s.login_limits.per_ip.max), (10, 100));
+        let limits = s.login_limits;
+        assert_eq!(
+            (limits.per_account_and_ip.max, limits.per_account.max, limits.per_ip.max),
+            (10, 100, 100)
+        );
         assert_eq!(s.login_limits.per_account.window_seconds, 900);
         assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);
         assert_eq!(s.allowed_origins, AllowedOrigins::List(vec![]));

@@ -22,6 +22,7 @@ pub const OWN_TESTS: &[OwnTest] = tests![
     spellings_of_one_address_and_hosts_of_one_ipv6_64_share_one_limit,
     a_request_from_an_origin_not_allowed_has_no_effect,
     a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease,
+    failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account,
 ];
 
 fn post_from(client: &Client, path: &str, body: &serde_json::Value, headers: &[(&str, &str)]) -> Reply {
@@ -217,4 +218,55 @@ fn a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease() {
     };
     freed.expect(200, 200);
     assert!(killed_at.elapsed() < Duration::from_secs(20), "freed after {:?}", killed_at.elapsed());
+}
+
+fn log_in_from(client: &Client, account: &str, pwd: &str, ip: &str) -> Reply {
+    post_from(
+        client,
+        "/login/jwt/get",
+        &json!({ "account": account, "pwd": pwd }),
+        &[("CF-Connecting-IP", ip)],
+    )
+}
+
+/// A stranger's failures lock out the stranger's address (10), not the owner's; failures
+/// from many addresses lock the account everywhere at the cap over all of them (15 here,
+/// 100 by default), and a reset by the owner opens it again.
+fn failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account() {
+    let worker = TestWorker::start_with(&fresh_state_dir(), &[("LOGIN_FAILURES_PER_ACCOUNT", "15")]);
+    let client = worker.client();
+    let (account, phone) = new_user(&client);
+    let (stranger, home) = ("198.51.100.66", "203.0.113.1");
+    for _ in 0..10 {
+        log_in_from(&client, &account, "wrong_pw", stranger).expect(50006, 401);
+    }
+    log_in_from(&client, &account, "wrong_pw", stranger).expect(9905, 429);
+    log_in_from(&client, &account, PASSWORD, stranger).expect(9905, 429);
+    // The owner at home is not locked out; that success clears the account's count over
+    // all addresses, but not the stranger's own.
+    log_in_from(&client, &account, PASSWORD, home).expect(200, 200);
+    log_in_from(&client, &account, PASSWORD, stranger).expect(9905, 429);
+
+    // Fifteen more from two other addresses: the account's 15 are reached, everywhere.
+    for i in 0..15 {
+        log_in_from(&client, &account, "wrong_pw", &format!("198.51.100.{}", 70 + i / 10)).expect(50006, 401);
+    }
+    log_in_from(&client, &account, PASSWORD, home).expect(9905, 429);
+    // The owner resets from home: both the account's count and home's are cleared.
+    let code = {
+        let reply = post_from(
+            &client,
+            "/login/send/sms",
+            &json!({ "phone": phone, "purpose": "reset" }),
+            &[("CF-Connecting-IP", "203.0.113.1")],
+        );
+        reply.expect(200, 200);
+        reply.data()["code"].as_str().unwrap().to_string()
+    };
+    let reset = json!({ "phone": phone, "code": code, "password": "new_pass_1", "password_confirmation": "new_pass_1" });
+    post_from(&client, "/login/password/reset", &reset, &[("CF-Connecting-IP", "203.0.113.1")])
+        .expect(200, 200);
+    log_in_from(&client, &account, "new_pass_1", "203.0.113.1").expect(200, 200);
+    // The stranger's own address stays locked out for its 15 minutes.
+    log_in_from(&client, &account, "new_pass_1", stranger).expect(9905, 429);
 }
