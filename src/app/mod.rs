@@ -16,6 +16,17 @@ pub mod session;
 #[cfg(test)]
 pub(crate) mod in_memory;
 
+/// Counts one attempt with an SMS code (a registration, a reset) against the caller's
+/// address (9905 past `limit`). Every attempt counts, right or wrong: what it bounds is
+/// how fast one address can guess at codes or ask which account names are taken.
+pub async fn count_code_attempt(
+    limiter: &impl ports::RateLimiter,
+    caller: &Caller,
+    limit: crate::domain::rate_limit::Limit,
+) -> Result<(), crate::domain::error::ApiError> {
+    limiter.take(&format!("code-ip:{}", caller.ip), limit).await.map(|_| ())
+}
+
 /// Who is calling, as far as limits care.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {

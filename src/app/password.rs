@@ -6,9 +6,10 @@
 use super::login::{account_and_ip_limit_key, account_limit_key, Login, LoginAftermath};
 use super::ports::{CodeGate, Pbkdf2, Randomness, RateLimiter, Sessions, StoredUser, UserStore};
 use super::session::TokenPair;
-use super::Caller;
+use super::{count_code_attempt, Caller};
 use crate::domain::error::ApiError;
 use crate::domain::password::{Password, PasswordHash, PasswordPolicy};
+use crate::domain::rate_limit::Limit;
 use crate::domain::requests::{ChangePasswordRequest, ResetPasswordRequest};
 use crate::domain::sms_code::CodePurpose;
 use crate::domain::token::UserData;
@@ -18,6 +19,8 @@ pub struct PasswordReset<'a, U, G, L, P, R, S> {
     pub users: &'a U,
     pub gate: &'a G,
     pub limiter: &'a L,
+    /// Code attempts per address (see [`count_code_attempt`]).
+    pub attempts_per_ip: Limit,
     pub kdf: &'a P,
     pub rng: &'a R,
     pub passwords: &'a PasswordPolicy,
@@ -39,6 +42,7 @@ where
     /// all addresses, and from the caller's), so a locked-out owner gets back in. The code is used up only once all of that is done;
     /// if a step fails it is released, and a retry with it does the whole reset again.
     pub async fn reset(&self, request: &ResetPasswordRequest, caller: &Caller) -> Result<(), ApiError> {
+        count_code_attempt(self.limiter, caller, self.attempts_per_ip).await?;
         let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Reset).await?;
         match self.set_password(request, caller).await {
             Ok(()) => {
@@ -244,6 +248,7 @@ mod tests {
                 users: &self.users,
                 gate,
                 limiter: &self.limiter,
+                attempts_per_ip: Limit { max: 30, window_seconds: 3_600 },
                 kdf: &NativePbkdf2,
                 rng: &SecureRandom,
                 passwords: &self.passwords,

@@ -1,27 +1,35 @@
 //! `POST /login/register`
 
-use super::ports::{Clock, CodeGate, Created, NewUser, Pbkdf2, Randomness, UserStore};
+use super::ports::{Clock, CodeGate, Created, NewUser, Pbkdf2, Randomness, RateLimiter, UserStore};
+use super::{count_code_attempt, Caller};
 use crate::domain::error::ApiError;
 use crate::domain::password::{PasswordHash, PasswordPolicy};
+use crate::domain::rate_limit::Limit;
 use crate::domain::requests::RegisterRequest;
 use crate::domain::sms_code::CodePurpose;
 
 /// What registering needs.
-pub struct Registration<'a, U, G, P, K, R> {
+pub struct Registration<'a, U, G, L, P, K, R> {
     pub users: &'a U,
     pub gate: &'a G,
+    pub limiter: &'a L,
+    /// Code attempts per address (see [`count_code_attempt`]).
+    pub attempts_per_ip: Limit,
     pub kdf: &'a P,
     pub clock: &'a K,
     pub rng: &'a R,
     pub passwords: &'a PasswordPolicy,
 }
 
-impl<U: UserStore, G: CodeGate, P: Pbkdf2, K: Clock, R: Randomness> Registration<'_, U, G, P, K, R> {
+impl<U: UserStore, G: CodeGate, L: RateLimiter, P: Pbkdf2, K: Clock, R: Randomness>
+    Registration<'_, U, G, L, P, K, R>
+{
     /// Checks the code (50001), creates the user with the default role (50007 if the
     /// account or phone is taken), then consumes the code. The code is held while the
     /// user is created, so two registrations cannot both use it; if creation fails, it
     /// is released and the user may try again with another account name.
-    pub async fn register(&self, request: &RegisterRequest) -> Result<(), ApiError> {
+    pub async fn register(&self, request: &RegisterRequest, caller: &Caller) -> Result<(), ApiError> {
+        count_code_attempt(self.limiter, caller, self.attempts_per_ip).await?;
         let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Register).await?;
         let created = self.create_user(request).await;
         match created {
@@ -53,7 +61,7 @@ impl<U: UserStore, G: CodeGate, P: Pbkdf2, K: Clock, R: Randomness> Registration
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::in_memory::{MemoryCodeGate, MemoryUsers};
+    use crate::app::in_memory::{MemoryCodeGate, MemoryLimiter, MemoryUsers};
     use crate::domain::clock::SystemClock;
     use crate::domain::password::NativePbkdf2;
     use crate::domain::random::SecureRandom;
@@ -70,13 +78,15 @@ mod tests {
         RegisterRequest::parse(body.to_string().as_bytes()).unwrap()
     }
 
-    fn registration<'a>(
-        users: &'a MemoryUsers,
-        gate: &'a MemoryCodeGate,
-    ) -> Registration<'a, MemoryUsers, MemoryCodeGate, NativePbkdf2, SystemClock, SecureRandom> {
+    type TestRegistration<'a> =
+        Registration<'a, MemoryUsers, MemoryCodeGate, MemoryLimiter, NativePbkdf2, SystemClock, SecureRandom>;
+
+    fn registration<'a>(users: &'a MemoryUsers, gate: &'a MemoryCodeGate) -> TestRegistration<'a> {
         Registration {
             users,
             gate,
+            limiter: Box::leak(Box::default()),
+            attempts_per_ip: Limit { max: 30, window_seconds: 3_600 },
             kdf: &NativePbkdf2,
             clock: &SystemClock,
             rng: &SecureRandom,
@@ -84,20 +94,57 @@ mod tests {
         }
     }
 
+    impl TestRegistration<'_> {
+        async fn register_from_anywhere(&self, request: &RegisterRequest) -> Result<(), ApiError> {
+            self.register(request, &Caller { ip: "1.2.3.4".into() }).await
+        }
+    }
+
+    #[test]
+    fn an_address_gets_thirty_code_attempts_an_hour_right_or_wrong() {
+        let (users, gate) = (MemoryUsers::default(), MemoryCodeGate::with_code("13911119999", "123456"));
+        let registration = Registration {
+            attempts_per_ip: Limit { max: 3, window_seconds: 3_600 },
+            ..registration(&users, &gate)
+        };
+        for _ in 0..3 {
+            let wrong =
+                block_on(registration.register_from_anywhere(&request("Foo", "13911119999", "000000")));
+            assert_eq!(wrong, Err(ApiError::WrongSmsCode));
+        }
+        let limited = block_on(registration.register_from_anywhere(&request("Foo", "13911119999", "123456")));
+        assert_eq!(limited, Err(ApiError::RateLimited { retry_after_seconds: 3_600 }));
+        let elsewhere = Caller { ip: "5.6.7.8".into() };
+        assert!(block_on(registration.register(&request("Foo", "13911119999", "123456"), &elsewhere)).is_ok());
+    }
+
     #[test]
     fn a_good_code_registers_and_is_consumed() {
         let (users, gate) = (MemoryUsers::default(), MemoryCodeGate::with_code("13911119999", "123456"));
-        block_on(registration(&users, &gate).register(&request("Foo", "13911119999", "123456"))).unwrap();
+        block_on(registration(&users, &gate).register_from_anywhere(&request(
+            "Foo",
+            "13911119999",
+            "123456",
+        )))
+        .unwrap();
         assert_eq!(users.count(), 1);
         assert!(gate.consumed());
-        let again = block_on(registration(&users, &gate).register(&request("Bar", "13911119999", "123456")));
+        let again = block_on(registration(&users, &gate).register_from_anywhere(&request(
+            "Bar",
+            "13911119999",
+            "123456",
+        )));
         assert_eq!(again, Err(ApiError::WrongSmsCode));
     }
 
     #[test]
     fn a_wrong_code_creates_nobody() {
         let (users, gate) = (MemoryUsers::default(), MemoryCodeGate::with_code("13911119999", "123456"));
-        let result = block_on(registration(&users, &gate).register(&request("Foo", "13911119999", "654321")));
+        let result = block_on(registration(&users, &gate).register_from_anywhere(&request(
+            "Foo",
+            "13911119999",
+            "654321",
+        )));
         assert_eq!(result, Err(ApiError::WrongSmsCode));
         assert_eq!(users.count(), 0);
     }
@@ -106,7 +153,11 @@ mod tests {
     fn a_reset_code_does_not_register() {
         let users = MemoryUsers::default();
         let gate = MemoryCodeGate::with_code_for("13911119999", "123456", CodePurpose::Reset);
-        let result = block_on(registration(&users, &gate).register(&request("Foo", "13911119999", "123456")));
+        let result = block_on(registration(&users, &gate).register_from_anywhere(&request(
+            "Foo",
+            "13911119999",
+            "123456",
+        )));
         assert_eq!(result, Err(ApiError::WrongSmsCode));
         assert_eq!(users.count(), 0);
     }
@@ -115,12 +166,25 @@ mod tests {
     fn a_taken_account_releases_the_code() {
         let users = MemoryUsers::default();
         let first = MemoryCodeGate::with_code("13911119999", "123456");
-        block_on(registration(&users, &first).register(&request("Foo", "13911119999", "123456"))).unwrap();
+        block_on(registration(&users, &first).register_from_anywhere(&request(
+            "Foo",
+            "13911119999",
+            "123456",
+        )))
+        .unwrap();
         let second = MemoryCodeGate::with_code("13922229999", "222222");
-        let taken =
-            block_on(registration(&users, &second).register(&request("foo", "13922229999", "222222")));
+        let taken = block_on(registration(&users, &second).register_from_anywhere(&request(
+            "foo",
+            "13922229999",
+            "222222",
+        )));
         assert_eq!(taken, Err(ApiError::AlreadyRegistered { account: "foo".into() }));
         assert!(!second.consumed());
-        block_on(registration(&users, &second).register(&request("Baz", "13922229999", "222222"))).unwrap();
+        block_on(registration(&users, &second).register_from_anywhere(&request(
+            "Baz",
+            "13922229999",
+            "222222",
+        )))
+        .unwrap();
     }
 }

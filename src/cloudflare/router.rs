@@ -143,7 +143,7 @@ async fn call_endpoint(
 ) -> Result<Value, ApiError> {
     match endpoint {
         Endpoint::SendSms => services.send_sms(SendSmsRequest::parse(body)?, &caller(req)).await,
-        Endpoint::Register => services.register(RegisterRequest::parse(body)?).await,
+        Endpoint::Register => services.register(RegisterRequest::parse(body)?, &caller(req)).await,
         Endpoint::GetJwt => {
             let (outcome, aftermath) = services.log_in(LoginRequest::parse(body)?, &caller(req)).await;
             after_answer.settle_login(aftermath);

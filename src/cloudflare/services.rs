@@ -210,16 +210,18 @@ impl Services {
     }
 
     /// `POST /login/register`
-    pub async fn register(&self, request: RegisterRequest) -> Result<Value, ApiError> {
+    pub async fn register(&self, request: RegisterRequest, caller: &Caller) -> Result<Value, ApiError> {
         let registration = Registration {
             users: &self.users,
             gate: &self.gate,
+            limiter: &self.limiter,
+            attempts_per_ip: self.settings.sms.attempts_per_ip,
             kdf: &WebCryptoPbkdf2,
             clock: &WorkerClock,
             rng: &SecureRandom,
             passwords: &self.settings.passwords,
         };
-        registration.register(&request).await.map(|()| json!([]))
+        registration.register(&request, caller).await.map(|()| json!([]))
     }
 
     /// `POST /login/jwt/get`: the answer, and the bookkeeping to do once it is out
@@ -244,6 +246,7 @@ impl Services {
             users: &self.users,
             gate: &self.gate,
             limiter: &self.limiter,
+            attempts_per_ip: self.settings.sms.attempts_per_ip,
             kdf: &WebCryptoPbkdf2,
             rng: &SecureRandom,
             passwords: &self.settings.passwords,

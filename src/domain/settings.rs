@@ -137,6 +137,10 @@ pub struct SmsSettings {
     pub per_phone: Limit,
     /// `SMS_HOURLY_LIMIT_PER_IP`: sends per client IP per hour.
     pub per_ip: Limit,
+    /// `CODE_ATTEMPTS_PER_IP`: registrations and resets (each tries a code) per client IP
+    /// per hour, so that one address can neither guess at codes nor ask which account
+    /// names are taken at speed.
+    pub attempts_per_ip: Limit,
 }
 
 /// Why the configuration cannot be used: the variable at fault and a sentence that names
@@ -237,6 +241,10 @@ impl Settings {
             },
             per_ip: Limit {
                 max: number("SMS_HOURLY_LIMIT_PER_IP", 20, 1, 1_000_000)? as u32,
+                window_seconds: 3_600,
+            },
+            attempts_per_ip: Limit {
+                max: number("CODE_ATTEMPTS_PER_IP", 30, 1, 1_000_000)? as u32,
                 window_seconds: 3_600,
             },
         };

@@ -45,7 +45,11 @@ static SHARED: OnceLock<TestWorker> = OnceLock::new();
 /// limits on workers of their own.
 fn shared() -> &'static TestWorker {
     SHARED.get_or_init(|| {
-        let vars = [("SMS_HOURLY_LIMIT_PER_IP", "1000000"), ("LOGIN_FAILURES_PER_IP", "1000000")];
+        let vars = [
+            ("SMS_HOURLY_LIMIT_PER_IP", "1000000"),
+            ("LOGIN_FAILURES_PER_IP", "1000000"),
+            ("CODE_ATTEMPTS_PER_IP", "1000000"),
+        ];
         // Every request logs its line (LOG_REQUESTS=all, see `TestWorker::start_in`), so
         // that the tests that no secret reaches the log see everything a worker can log.
         TestWorker::start_with(&worker::fresh_state_dir(), &vars)
