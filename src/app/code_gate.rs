@@ -163,10 +163,13 @@ where
     async fn confirm(&self, code_id: &str) -> Result<bool, ApiError> {
         let now = self.clock.now_millis();
         let mut state = self.state.load().await?;
+        // A message the provider accepted went out, whether or not its code still lives:
+        // the phone's daily count has it.
+        state.sends.record(now);
         if state.code_id != code_id || !state.pending {
+            self.state.save(&state).await?;
             return Ok(false);
         }
-        state.sends.record(now);
         state.live_until = now + self.policy.code_ttl_seconds * 1000;
         state.pending = false;
         self.state.save(&state).await?;
@@ -187,7 +190,10 @@ where
 
         let code = SmsCode::generate(self.rng);
         let sealed = self.seal.seal(phone.e164(), &code_id, &code);
-        let sent = match self.codes.put(phone, &code_id, &sealed, self.policy.code_ttl_seconds).await {
+        // Kept a lease longer than the code lives, since the code's life starts only
+        // once the provider accepts: the gate, not KV's expiry, decides when it dies.
+        let kept_seconds = self.policy.code_ttl_seconds + self.policy.lease_millis.div_ceil(1000);
+        let sent = match self.codes.put(phone, &code_id, &sealed, kept_seconds).await {
             Ok(()) => self.sender.send(phone, &code).await.map_err(|reason| ApiError::SmsSendFailed {
                 reason: format!("provider failed for {}: {reason}", masked(phone)),
             }),
@@ -607,7 +613,19 @@ mod tests {
     }
 
     #[test]
-    fn the_daily_limit_is_checked_with_the_lease() {
+    fn a_send_accepted_after_its_lease_counts_but_its_code_is_dead() {
+        let f = Fixture::<MemoryCodes>::new();
+        block_on(f.gate(&FixedClock(1_000)).reserve("late", REGISTER, true)).unwrap();
+        // The lease ends (8 s); another send takes the phone; then the first is accepted.
+        block_on(f.gate(&FixedClock(9_000)).reserve("next", REGISTER, true)).unwrap();
+        assert!(!block_on(f.gate(&FixedClock(9_500)).confirm("late")).unwrap());
+        assert!(block_on(f.gate(&FixedClock(9_600)).confirm("next")).unwrap());
+        let state = f.state.0.borrow().clone();
+        assert_eq!((state.code_id.as_str(), state.sends.events), ("next", vec![9_500, 9_600]));
+    }
+
+    #[test]
+    fn a_confirmed_send_counts_toward_the_daily_limit() {
         let f = Fixture::<MemoryCodes>::new();
         let policy = CodeGatePolicy { per_phone: Limit { max: 1, window_seconds: 86_400 }, ..POLICY };
         let gate = |ms: u64| CodeGateCore { policy, ..f.gate(Box::leak(Box::new(FixedClock(ms)))) };

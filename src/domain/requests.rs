@@ -133,7 +133,7 @@ impl<'de> serde::Deserialize<'de> for BodyObject {
                 let mut duplicate = None;
                 while let Some((key, value)) = entries.next_entry::<String, Value>()? {
                     if duplicate.is_none() && object.contains_key(&key) {
-                        duplicate = Some(key.chars().take(64).collect());
+                        duplicate = Some(key.chars().filter(|c| !c.is_control()).take(64).collect());
                     }
                     object.insert(key, value);
                 }

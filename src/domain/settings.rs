@@ -19,6 +19,19 @@ pub enum AllowedOrigins {
     List(Vec<String>),
 }
 
+/// The origin (`scheme://host[:port]`) of an absolute URL as the runtime gives it
+/// (scheme and host already in lower case, default ports already dropped).
+pub fn origin_of(url: &str) -> &str {
+    match url.find("://") {
+        Some(scheme_end) => {
+            let authority = scheme_end + 3;
+            let end = url[authority..].find(['/', '?', '#']).map_or(url.len(), |at| authority + at);
+            &url[..end]
+        }
+        None => "",
+    }
+}
+
 impl AllowedOrigins {
     /// `CORS_ALLOWED_ORIGINS`: `*`, or a comma-separated list; unset or empty allows none.
     /// Never an error, so that even a Worker whose other settings are broken answers
@@ -27,8 +40,9 @@ impl AllowedOrigins {
         match value.map(str::trim).filter(|v| !v.is_empty()) {
             Some("*") => AllowedOrigins::Any,
             Some(text) => AllowedOrigins::List(
+                // Browsers send the scheme and host in lower case.
                 text.split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
                     .filter(|o| !o.is_empty())
                     .collect(),
             ),
@@ -42,9 +56,13 @@ impl AllowedOrigins {
     /// asking first and only hide the answer, so CORS alone would let any page make its
     /// visitors send codes and fail logins. Requests without `Origin` (curl, servers)
     /// are not a browser acting for a page.
-    pub fn refuses(&self, origin: Option<&str>) -> bool {
+    /// A page of the worker's own origin (`own`, the request's) is never refused: the
+    /// browser sends `Origin` on same-origin POSTs too, and they are no cross-site request.
+    pub fn refuses(&self, origin: Option<&str>, own: &str) -> bool {
         match (self, origin) {
-            (AllowedOrigins::List(list), Some(origin)) => !list.iter().any(|allowed| allowed == origin),
+            (AllowedOrigins::List(list), Some(origin)) => {
+                origin != own && !list.iter().any(|allowed| allowed == origin)
+            }
             _ => false,
         }
     }
@@ -327,16 +345,29 @@ mod tests {
     }
 
     #[test]
+    fn the_origin_of_a_url_is_its_scheme_host_and_port() {
+        assert_eq!(origin_of("https://login.example/login/jwt/get?x=1"), "https://login.example");
+        assert_eq!(origin_of("http://127.0.0.1:8787/"), "http://127.0.0.1:8787");
+        assert_eq!(origin_of("http://[::1]:8787?q"), "http://[::1]:8787");
+        assert_eq!(origin_of("https://login.example"), "https://login.example");
+        assert_eq!(origin_of("not a url"), "");
+    }
+
+    #[test]
     fn a_list_refuses_other_origins_and_null_but_not_requests_without_one() {
+        const OWN: &str = "https://login.example";
         let list = AllowedOrigins::from_setting(Some("https://app.example, https://admin.example/"));
         for origin in
             ["https://evil.example", "null", "https://app.example.evil.example", "http://app.example"]
         {
-            assert!(list.refuses(Some(origin)), "{origin}");
+            assert!(list.refuses(Some(origin), OWN), "{origin}");
         }
-        assert!(!list.refuses(Some("https://admin.example")));
-        assert!(!list.refuses(None));
-        assert!(!AllowedOrigins::Any.refuses(Some("null")));
+        assert!(!list.refuses(Some("https://admin.example"), OWN));
+        assert!(!list.refuses(Some(OWN), OWN), "the worker's own pages");
+        assert!(!list.refuses(None, OWN));
+        assert!(!AllowedOrigins::Any.refuses(Some("null"), OWN));
+        let upper = AllowedOrigins::from_setting(Some("https://App.Example"));
+        assert!(!upper.refuses(Some("https://app.example"), OWN));
     }
 
     #[test]

@@ -126,8 +126,7 @@ pub fn issue(
 /// longer ones was not made by this worker, and a session id also names a KV key, which
 /// has a length limit of its own.
 const MAX_ID_CHARS: usize = 64;
-/// The most role ids accepted, and the longest one (an integer's digits).
-const MAX_ROLES: usize = 256;
+/// The longest role id accepted (a u64's digits).
 const MAX_ROLE_ID_CHARS: usize = 20;
 
 /// The header fields `jwt-compact` does not read itself.
@@ -135,8 +134,13 @@ const MAX_ROLE_ID_CHARS: usize = 20;
 struct HeaderExtras {
     /// Extensions the verifier must understand (RFC 7515 §4.1.11); this one understands
     /// none, so a token that names any is refused.
-    #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// Whether the field is there at all, whatever its value (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
 }
 
 /// Checks a token fully: form, algorithm, key id, signature, `exp`, `nbf`, `iat`, `iss`,
@@ -150,7 +154,7 @@ pub fn verify(
     now_seconds: u64,
 ) -> Result<VerifiedToken, AuthError> {
     let untrusted = UntrustedToken::<HeaderExtras>::try_from(token).map_err(|_| AuthError::Malformed)?;
-    if untrusted.header().other_fields.crit.is_some() {
+    if untrusted.header().other_fields.crit {
         return Err(AuthError::Malformed);
     }
     let token = keys.validate::<HeaderExtras, SessionClaims>(&untrusted)?;
@@ -174,8 +178,10 @@ pub fn verify(
     let custom = &claims.custom;
     let too_long = custom.sid.len() > MAX_ID_CHARS
         || custom.jti.len() > MAX_ID_CHARS
-        || custom.data.rid.len() > MAX_ROLES
-        || custom.data.rid.iter().any(|rid| rid.len() > MAX_ROLE_ID_CHARS);
+        || custom.data.rid.iter().any(|rid| rid.len() > MAX_ROLE_ID_CHARS)
+        // Milliseconds outside the `iat` second they refine would move the token's
+        // issuance anywhere, past any "log out everywhere".
+        || custom.iat_ms.is_some_and(|ms| ms / 1000 != issued_at.timestamp().max(0) as u64);
     if too_long {
         return Err(AuthError::Malformed);
     }
@@ -301,7 +307,7 @@ mod tests {
     #[test]
     fn a_header_naming_critical_extensions_is_refused() {
         let (mut header, payload) = genuine_parts();
-        for crit in [json!(["exp"]), json!([]), json!("b64")] {
+        for crit in [json!(["exp"]), json!([]), json!("b64"), json!(null)] {
             header["crit"] = crit.clone();
             assert_eq!(check(&signed_raw(&header, &payload), None, NOW), Err(AuthError::Malformed), "{crit}");
         }
@@ -324,7 +330,6 @@ mod tests {
         for (claim, value) in [
             ("sid", json!(long)),
             ("jti", json!(long)),
-            ("data", json!({"uid": 7, "rid": vec!["1"; MAX_ROLES + 1]})),
             ("data", json!({"uid": 7, "rid": ["1".repeat(MAX_ROLE_ID_CHARS + 1)]})),
         ] {
             let mut payload = genuine.clone();
@@ -335,6 +340,18 @@ mod tests {
                 "{claim}"
             );
         }
+    }
+
+    #[test]
+    fn milliseconds_outside_their_second_are_refused() {
+        let (header, mut payload) = genuine_parts();
+        payload["iat_ms"] = json!(u64::MAX);
+        assert_eq!(check(&signed_raw(&header, &payload), None, NOW), Err(AuthError::Malformed));
+        payload["iat_ms"] = json!(NOW * 1000 + 999);
+        assert_eq!(
+            check(&signed_raw(&header, &payload), None, NOW).unwrap().issued_at_millis,
+            NOW * 1000 + 999
+        );
     }
 
     #[test]
