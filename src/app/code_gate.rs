@@ -18,11 +18,13 @@
 //!   the send counted once the provider accepts it; as the lease keeps other sends out
 //!   meanwhile, nothing can slip in between. A send that failed, or never finished,
 //!   does not count.
-//! - *At most 5 wrong guesses per code.* A guess reads the sealed code from KV (others
-//!   may run meanwhile), then loads the state again and judges on it as it is *now*: a
-//!   code that died while the guess waited stays dead, and a wrong guess is counted in
-//!   a load-and-save with no await between. So guesses are counted one at a time, and
-//!   once five are wrong even the right code fails. A new code only comes after the old
+//! - *At most 5 wrong guesses per code from one address, 20 over all.* A guess reads the
+//!   sealed code from KV (others may run meanwhile), then loads the state again and
+//!   judges on it as it is *now*: a code that died while the guess waited stays dead,
+//!   and a wrong guess is counted (in all and for its address) in a load-and-save with
+//!   no await between. So guesses are counted one at a time, and once five from an
+//!   address are wrong even the right code fails from there; once twenty are, from
+//!   anywhere. A new code only comes after the old
 //!   one's life (or its use), so asking again cannot reset the count.
 //! - *A code is good for one purpose.* The purpose is saved with the reservation, and a
 //!   guess for another purpose is judged wrong (and counted) like a wrong code.
@@ -70,8 +72,11 @@ pub struct CodeGateState {
     pub used: bool,
     /// The current code's send is still with the provider: `live_until` is its lease.
     pub pending: bool,
-    /// Wrong guesses at the current code.
+    /// Wrong guesses at the current code, over all addresses.
     pub wrong_guesses: u32,
+    /// Wrong guesses at the current code from each address (as the limits key it); at
+    /// most as many entries as the code takes wrong guesses.
+    pub wrong_guesses_from: Vec<(String, u32)>,
     /// The codes sent to this phone within the daily window.
     pub sends: SlidingWindow,
 }
@@ -82,12 +87,25 @@ impl CodeGateState {
         self.live_until > now && !self.used
     }
 
-    /// Whether a guess at the current code can still be judged.
-    fn takes_guesses(&self, now: u64, policy: &CodeGatePolicy) -> bool {
+    /// Whether a guess at the current code from the address `from` can still be judged.
+    fn takes_guesses(&self, now: u64, policy: &CodeGatePolicy, from: &str) -> bool {
         !self.code_id.is_empty()
             && !self.used
             && self.live_until > now
-            && self.wrong_guesses < policy.max_guesses
+            && self.wrong_guesses < policy.max_guesses_per_code
+            && self.wrong_guesses_from(from) < policy.max_guesses
+    }
+
+    fn wrong_guesses_from(&self, from: &str) -> u32 {
+        self.wrong_guesses_from.iter().find(|(address, _)| address == from).map_or(0, |(_, n)| *n)
+    }
+
+    fn count_wrong_guess(&mut self, from: &str) {
+        self.wrong_guesses += 1;
+        match self.wrong_guesses_from.iter_mut().find(|(address, _)| address == from) {
+            Some((_, count)) => *count += 1,
+            None => self.wrong_guesses_from.push((from.to_string(), 1)),
+        }
     }
 }
 
@@ -96,8 +114,12 @@ impl CodeGateState {
 pub struct CodeGatePolicy {
     /// A code's life, which is also the cooldown before the next.
     pub code_ttl_seconds: u64,
-    /// Wrong guesses a code survives.
+    /// Wrong guesses a code survives from one address: a stranger's guesses then cannot
+    /// kill the code the owner is about to type.
     pub max_guesses: u32,
+    /// Wrong guesses a code survives over all addresses (20: the odds that one of them
+    /// is right stay at 2 in 100,000).
+    pub max_guesses_per_code: u32,
     /// Codes per phone per day.
     pub per_phone: Limit,
     /// How long a send's reservation lasts until the provider accepts it.
@@ -225,23 +247,24 @@ where
         phone: &Phone,
         guess: &SmsCode,
         purpose: CodePurpose,
+        from: &str,
     ) -> Result<Claim, ApiError> {
         let state = self.state.load().await?;
-        if !state.takes_guesses(self.clock.now_millis(), &self.policy) {
+        if !state.takes_guesses(self.clock.now_millis(), &self.policy, from) {
             return Err(ApiError::WrongSmsCode);
         }
         let sealed = self.codes.get(phone, &state.code_id).await?;
         // Other requests may have run during the KV read: judge on the state as it is now.
         let mut current = self.state.load().await?;
         let now = self.clock.now_millis();
-        if current.code_id != state.code_id || !current.takes_guesses(now, &self.policy) {
+        if current.code_id != state.code_id || !current.takes_guesses(now, &self.policy, from) {
             return Err(ApiError::WrongSmsCode);
         }
         // A code sent for another purpose is a wrong guess here, and counts as one.
         let right = current.purpose == purpose
             && sealed.is_some_and(|sealed| self.seal.opens(&sealed, phone.e164(), &state.code_id, guess));
         if !right {
-            current.wrong_guesses += 1;
+            current.count_wrong_guess(from);
             self.state.save(&current).await?;
             return Err(ApiError::WrongSmsCode);
         }
@@ -333,11 +356,14 @@ mod tests {
     const POLICY: CodeGatePolicy = CodeGatePolicy {
         code_ttl_seconds: 300,
         max_guesses: 5,
+        max_guesses_per_code: 20,
         per_phone: Limit { max: 10, window_seconds: 86_400 },
         lease_millis: 8_000,
     };
 
     const REGISTER: CodePurpose = CodePurpose::Register;
+    /// Where the guesses come from, unless a test says otherwise.
+    const HERE: &str = "203.0.113.1";
     const RESET: CodePurpose = CodePurpose::Reset;
 
     fn phone() -> Phone {
@@ -368,7 +394,7 @@ mod tests {
         assert!(matches!(failed, Err(ApiError::SmsSendFailed { .. })));
         assert!(f.codes.is_empty());
         let retried = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), REGISTER)).unwrap();
-        assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &retried, REGISTER)).is_ok());
+        assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &retried, REGISTER, HERE)).is_ok());
     }
 
     #[test]
@@ -385,15 +411,15 @@ mod tests {
         let f = Fixture::<MemoryCodes>::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
-        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)).unwrap();
+        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
         assert_eq!(
-            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)),
+            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode),
             "held"
         );
         block_on(f.gate(&clock).consume(&phone(), &claim)).unwrap();
         assert_eq!(
-            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)),
+            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode),
             "used"
         );
@@ -405,23 +431,23 @@ mod tests {
         let f = Fixture::<MemoryCodes>::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
-        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)).unwrap();
+        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
         block_on(f.gate(&clock).release(&claim)).unwrap();
-        assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)).is_ok());
+        assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).is_ok());
     }
 
     #[test]
     fn a_late_release_does_not_undo_anothers_hold() {
         let f = Fixture::<MemoryCodes>::new();
         let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
-        let stale = block_on(f.gate(&FixedClock(1_000)).claim(&phone(), &code, REGISTER)).unwrap();
+        let stale = block_on(f.gate(&FixedClock(1_000)).claim(&phone(), &code, REGISTER, HERE)).unwrap();
         // The first hold lapses; a second registration takes the code.
         let later = FixedClock(1_000 + HOLD_MILLIS + 1);
-        let current = block_on(f.gate(&later).claim(&phone(), &code, REGISTER)).unwrap();
+        let current = block_on(f.gate(&later).claim(&phone(), &code, REGISTER, HERE)).unwrap();
         block_on(f.gate(&later).release(&stale)).unwrap();
         block_on(f.gate(&later).consume(&phone(), &stale)).unwrap();
         assert_eq!(
-            block_on(f.gate(&later).claim(&phone(), &code, REGISTER)),
+            block_on(f.gate(&later).claim(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode),
             "still held"
         );
@@ -438,8 +464,8 @@ mod tests {
         let gate = f.gate(&clock);
         let wrong = other_than(&code);
         let (guess, right) = block_on(futures_util::future::join(
-            gate.claim(&phone(), &wrong, REGISTER),
-            gate.claim(&phone(), &code, REGISTER),
+            gate.claim(&phone(), &wrong, REGISTER, HERE),
+            gate.claim(&phone(), &code, REGISTER, HERE),
         ));
         assert_eq!(guess, Err(ApiError::WrongSmsCode));
         assert!(right.is_ok(), "{right:?}");
@@ -452,8 +478,8 @@ mod tests {
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let gate = f.gate(&clock);
         let (a, b) = block_on(futures_util::future::join(
-            gate.claim(&phone(), &code, REGISTER),
-            gate.claim(&phone(), &code, REGISTER),
+            gate.claim(&phone(), &code, REGISTER, HERE),
+            gate.claim(&phone(), &code, REGISTER, HERE),
         ));
         assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
     }
@@ -464,11 +490,11 @@ mod tests {
         let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
         let wrong = other_than(&code);
         assert_eq!(
-            block_on(f.gate(&FixedClock(2_000)).claim(&phone(), &wrong, REGISTER)),
+            block_on(f.gate(&FixedClock(2_000)).claim(&phone(), &wrong, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode)
         );
         assert_eq!(
-            block_on(f.gate(&FixedClock(301_000)).claim(&phone(), &code, REGISTER)),
+            block_on(f.gate(&FixedClock(301_000)).claim(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode)
         );
     }
@@ -489,19 +515,60 @@ mod tests {
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         for _ in 0..5 {
             assert_eq!(
-                block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER)),
+                block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, HERE)),
                 Err(ApiError::WrongSmsCode)
             );
         }
-        assert_eq!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)), Err(ApiError::WrongSmsCode));
+        assert_eq!(
+            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
+            Err(ApiError::WrongSmsCode)
+        );
         // Asking again within the code's life does not give a fresh count.
         assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER)), Err(ApiError::SmsStillLive));
         let later = FixedClock(301_000);
         let next = block_on(f.gate(&later).issue(&phone(), REGISTER)).unwrap();
         assert!(
-            block_on(f.gate(&later).claim(&phone(), &next, REGISTER)).is_ok(),
+            block_on(f.gate(&later).claim(&phone(), &next, REGISTER, HERE)).is_ok(),
             "a new code starts a new count"
         );
+    }
+
+    #[test]
+    fn a_strangers_five_wrong_guesses_leave_the_code_to_the_owner_and_twenty_kill_it() {
+        let f = Fixture::<MemoryCodes>::new();
+        let clock = FixedClock(1_000);
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let wrong = other_than(&code);
+        for _ in 0..5 {
+            let guess = block_on(f.gate(&clock).claim(&phone(), &wrong, REGISTER, "198.51.100.1"));
+            assert_eq!(guess, Err(ApiError::WrongSmsCode));
+        }
+        // The stranger's address is done with this code, even with the right one.
+        let right_there = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, "198.51.100.1"));
+        assert_eq!(right_there, Err(ApiError::WrongSmsCode));
+        assert_eq!(f.state.0.borrow().wrong_guesses, 5, "refused without being judged or counted");
+        // Three more addresses, five each: twenty wrong over all, and the code is dead.
+        for address in ["198.51.100.2", "198.51.100.3", "198.51.100.4"] {
+            for _ in 0..5 {
+                let _ = block_on(f.gate(&clock).claim(&phone(), &wrong, REGISTER, address));
+            }
+        }
+        assert_eq!(
+            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
+            Err(ApiError::WrongSmsCode)
+        );
+        assert_eq!(f.state.0.borrow().wrong_guesses, 20);
+    }
+
+    #[test]
+    fn the_owner_still_gets_in_after_a_strangers_guesses() {
+        let f = Fixture::<MemoryCodes>::new();
+        let clock = FixedClock(1_000);
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        for _ in 0..5 {
+            let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, "198.51.100.1"));
+        }
+        assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).is_ok());
     }
 
     #[test]
@@ -510,9 +577,9 @@ mod tests {
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         for _ in 0..4 {
-            let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER));
+            let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, HERE));
         }
-        assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)).is_ok());
+        assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).is_ok());
     }
 
     #[test]
@@ -524,11 +591,11 @@ mod tests {
         let gate = f.gate(&clock);
         let wrong = other_than(&code);
         let phone = phone();
-        let guesses = (0..8).map(|_| gate.claim(&phone, &wrong, REGISTER));
+        let guesses = (0..8).map(|_| gate.claim(&phone, &wrong, REGISTER, HERE));
         let results = block_on(futures_util::future::join_all(guesses));
         assert!(results.iter().all(|r| *r == Err(ApiError::WrongSmsCode)));
         assert_eq!(f.state.0.borrow().wrong_guesses, 5, "the last three found the code dead");
-        assert_eq!(block_on(gate.claim(&phone, &code, REGISTER)), Err(ApiError::WrongSmsCode));
+        assert_eq!(block_on(gate.claim(&phone, &code, REGISTER, HERE)), Err(ApiError::WrongSmsCode));
     }
 
     #[test]
@@ -561,11 +628,11 @@ mod tests {
         let f = Fixture::<MemoryCodes>::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
-        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)).unwrap();
+        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
         assert_eq!(block_on(f.gate(&clock).issue(&phone(), RESET)), Err(ApiError::SmsStillLive), "held");
         block_on(f.gate(&clock).consume(&phone(), &claim)).unwrap();
         let reset = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), RESET)).unwrap();
-        assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &reset, RESET)).is_ok());
+        assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &reset, RESET, HERE)).is_ok());
         assert_eq!(f.state.0.borrow().sends.events, vec![1_000, 1_001], "both sends count");
     }
 
@@ -574,10 +641,16 @@ mod tests {
         let f = Fixture::<MemoryCodes>::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), RESET)).unwrap();
-        assert_eq!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER)), Err(ApiError::WrongSmsCode));
+        assert_eq!(
+            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
+            Err(ApiError::WrongSmsCode)
+        );
         assert_eq!(f.state.0.borrow().wrong_guesses, 1);
         assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER)), Err(ApiError::SmsStillLive));
-        assert!(block_on(f.gate(&clock).claim(&phone(), &code, RESET)).is_ok(), "still good for a reset");
+        assert!(
+            block_on(f.gate(&clock).claim(&phone(), &code, RESET, HERE)).is_ok(),
+            "still good for a reset"
+        );
     }
 
     #[test]
@@ -591,7 +664,10 @@ mod tests {
         assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER)), Err(ApiError::SmsStillLive));
         // No code to guess: every guess fails, and none is counted against a code.
         let guess = SmsCode::parse("123456").unwrap();
-        assert_eq!(block_on(f.gate(&clock).claim(&phone(), &guess, RESET)), Err(ApiError::WrongSmsCode));
+        assert_eq!(
+            block_on(f.gate(&clock).claim(&phone(), &guess, RESET, HERE)),
+            Err(ApiError::WrongSmsCode)
+        );
         let later = FixedClock(301_000);
         assert!(block_on(f.gate(&later).issue(&phone(), REGISTER)).is_ok(), "free after a code's life");
     }
@@ -609,7 +685,7 @@ mod tests {
         assert_eq!(f.state.0.borrow().sends.events, vec![9_000], "the lost send did not count");
         let state = f.state.0.borrow().clone();
         assert_eq!((state.pending, state.live_until), (false, 9_000 + 300_000), "live for its whole life");
-        assert!(block_on(f.gate(&FixedClock(10_000)).claim(&phone(), &code, REGISTER)).is_ok());
+        assert!(block_on(f.gate(&FixedClock(10_000)).claim(&phone(), &code, REGISTER, HERE)).is_ok());
     }
 
     #[test]

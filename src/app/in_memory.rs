@@ -295,7 +295,13 @@ impl CodeGate for MemoryCodeGate {
         Ok(())
     }
 
-    async fn claim(&self, phone: &Phone, code: &SmsCode, purpose: CodePurpose) -> Result<Claim, ApiError> {
+    async fn claim(
+        &self,
+        phone: &Phone,
+        code: &SmsCode,
+        purpose: CodePurpose,
+        _caller: &crate::app::Caller,
+    ) -> Result<Claim, ApiError> {
         let right = *phone == self.phone && self.code.matches(code) && purpose == self.purpose;
         if !right || self.held.get() || self.used.get() {
             return Err(ApiError::WrongSmsCode);

@@ -43,7 +43,7 @@ where
     /// if a step fails it is released, and a retry with it does the whole reset again.
     pub async fn reset(&self, request: &ResetPasswordRequest, caller: &Caller) -> Result<(), ApiError> {
         count_code_attempt(self.limiter, caller, self.attempts_per_ip).await?;
-        let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Reset).await?;
+        let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Reset, caller).await?;
         match self.set_password(request, caller).await {
             Ok(()) => {
                 // The password is set either way. Should consuming fail, the code can be

@@ -146,8 +146,15 @@ pub trait CodeGate {
     /// the answers which phones have users.
     async fn issue_decoy(&self, phone: &Phone) -> Result<(), ApiError>;
     /// Checks `code` for `purpose` and holds it for one use (50001 if wrong, for
-    /// another purpose, used or held; a wrong code or purpose counts as a wrong guess).
-    async fn claim(&self, phone: &Phone, code: &SmsCode, purpose: CodePurpose) -> Result<Claim, ApiError>;
+    /// another purpose, used or held; a wrong code or purpose counts as a wrong guess,
+    /// from the caller's address).
+    async fn claim(
+        &self,
+        phone: &Phone,
+        code: &SmsCode,
+        purpose: CodePurpose,
+        caller: &super::Caller,
+    ) -> Result<Claim, ApiError>;
     /// The held code did its work: it can never be used again, and the phone may be sent
     /// a new one at once.
     async fn consume(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError>;

@@ -30,7 +30,7 @@ impl<U: UserStore, G: CodeGate, L: RateLimiter, P: Pbkdf2, K: Clock, R: Randomne
     /// is released and the user may try again with another account name.
     pub async fn register(&self, request: &RegisterRequest, caller: &Caller) -> Result<(), ApiError> {
         count_code_attempt(self.limiter, caller, self.attempts_per_ip).await?;
-        let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Register).await?;
+        let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Register, caller).await?;
         let created = self.create_user(request).await;
         match created {
             Ok(Created::User(_)) => {

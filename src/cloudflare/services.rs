@@ -171,6 +171,7 @@ impl Services {
         let gate_policy = CodeGatePolicy {
             code_ttl_seconds: settings.sms.code_ttl_seconds,
             max_guesses: settings.sms.max_guesses,
+            max_guesses_per_code: settings.sms.max_guesses_per_code,
             per_phone: settings.sms.per_phone,
             lease_millis: settings.sms.provider_timeout_ms + LEASE_MARGIN_MILLIS,
         };

@@ -14,6 +14,7 @@ use super::platform::OrFault;
 use super::services::Services;
 use crate::app::code_gate::CodeGateState;
 use crate::app::ports::{Claim, CodeGate, CodeGateStorage};
+use crate::app::Caller;
 use crate::domain::error::{ApiError, Backend, Fault};
 use crate::domain::phone::Phone;
 use crate::domain::sms_code::{CodePurpose, SmsCode};
@@ -35,6 +36,9 @@ pub enum CodeGateCall {
         code: SmsCode,
         #[serde(default)]
         purpose: CodePurpose,
+        /// The caller's address, as the limits key it.
+        #[serde(default)]
+        from: String,
     },
     Consume {
         phone: String,
@@ -96,8 +100,8 @@ impl SmsGate {
                 gate.issue_decoy().await?;
                 CodeGateReply::Done
             }
-            CodeGateCall::Claim { phone: p, code, purpose } => {
-                CodeGateReply::Claimed(gate.claim(&phone(&p)?, &code, purpose).await?)
+            CodeGateCall::Claim { phone: p, code, purpose, from } => {
+                CodeGateReply::Claimed(gate.claim(&phone(&p)?, &code, purpose, &from).await?)
             }
             CodeGateCall::Consume { phone: p, claim } => {
                 gate.consume(&phone(&p)?, &claim).await?;
@@ -157,8 +161,10 @@ impl CodeGate for DurableCodeGate {
         phone: &Phone,
         code: &SmsCode,
         purpose: CodePurpose,
+        caller: &Caller,
     ) -> std::result::Result<Claim, ApiError> {
-        let call = CodeGateCall::Claim { phone: e164(phone), code: code.clone(), purpose };
+        let from = caller.ip.clone();
+        let call = CodeGateCall::Claim { phone: e164(phone), code: code.clone(), purpose, from };
         match self.call(phone.e164(), &call).await? {
             CodeGateReply::Claimed(claim) => Ok(claim),
             _ => Err(unexpected::<CodeGateProtocol>()),

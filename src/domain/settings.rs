@@ -149,8 +149,11 @@ pub struct SmsSettings {
     pub expose_code: bool,
     /// `SMS_ALLOWED_COUNTRY_CODES`: where codes may be sent (default `86`).
     pub allowed_country_codes: CountryCodes,
-    /// `SMS_MAX_GUESSES`: wrong guesses a code survives; the next guess finds it dead.
+    /// `SMS_MAX_GUESSES`: wrong guesses a code survives from one address; the next guess
+    /// from there finds it dead.
     pub max_guesses: u32,
+    /// `SMS_MAX_GUESSES_PER_CODE`: wrong guesses a code survives over all addresses.
+    pub max_guesses_per_code: u32,
     /// `SMS_DAILY_LIMIT_PER_PHONE`: codes per phone per 24 hours.
     pub per_phone: Limit,
     /// `SMS_HOURLY_LIMIT_PER_IP`: sends per client IP per hour.
@@ -253,6 +256,7 @@ impl Settings {
             expose_code: expose_sms_code,
             allowed_country_codes,
             max_guesses: number("SMS_MAX_GUESSES", 5, 1, 1_000)? as u32,
+            max_guesses_per_code: number("SMS_MAX_GUESSES_PER_CODE", 20, 1, 1_000)? as u32,
             per_phone: Limit {
                 max: number("SMS_DAILY_LIMIT_PER_PHONE", 10, 1, 1_000_000)? as u32,
                 window_seconds: 86_400,

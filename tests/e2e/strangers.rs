@@ -24,6 +24,7 @@ pub const OWN_TESTS: &[OwnTest] = tests![
     a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease,
     failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account,
     an_address_gets_thirty_code_attempts_an_hour,
+    a_strangers_guesses_cannot_kill_the_owners_code,
 ];
 
 fn post_from(client: &Client, path: &str, body: &serde_json::Value, headers: &[(&str, &str)]) -> Reply {
@@ -331,4 +332,31 @@ fn an_address_gets_thirty_code_attempts_an_hour() {
         registration(&unique_account(), PASSWORD, &unique_phone(), "000000"),
     )
     .expect(50001, 400);
+}
+
+/// Five wrong guesses from a stranger's address leave the code to the owner; twenty from
+/// four addresses kill it everywhere.
+fn a_strangers_guesses_cannot_kill_the_owners_code() {
+    let worker = TestWorker::start();
+    let client = worker.client();
+    let from = |ip: &str, body: serde_json::Value| {
+        post_from(&client, "/login/register", &body, &[("CF-Connecting-IP", ip)])
+    };
+    let phone = unique_phone();
+    let code = send_code(&client, &phone);
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for _ in 0..5 {
+        from("198.51.100.1", registration(&unique_account(), PASSWORD, &phone, wrong)).expect(50001, 400);
+    }
+    from("198.51.100.1", registration(&unique_account(), PASSWORD, &phone, &code)).expect(50001, 400);
+    from("203.0.113.1", registration(&unique_account(), PASSWORD, &phone, &code)).expect(200, 200);
+
+    let phone = unique_phone();
+    let code = send_code(&client, &phone);
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for i in 0..20 {
+        let stranger = format!("198.51.100.{}", 10 + i / 5);
+        from(&stranger, registration(&unique_account(), PASSWORD, &phone, wrong)).expect(50001, 400);
+    }
+    from("203.0.113.1", registration(&unique_account(), PASSWORD, &phone, &code)).expect(50001, 400);
 }
