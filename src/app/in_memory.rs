@@ -9,13 +9,21 @@ use super::ports::{
     Claim, CodeGate, CodeGateStorage, CodeStore, Created, DeliveryError, NewUser, RateLimiter,
     RefreshFamilies, RevocationList, SmsSender, StoredUser, UserStore,
 };
+use super::recent_users::RecentUsers;
 use super::refresh_rotation::{FamilyState, Rotation};
+use super::session::{SessionPolicy, SessionService};
 use crate::domain::account::Account;
+use crate::domain::clock::FixedClock;
 use crate::domain::error::{ApiError, Fault};
+use crate::domain::key_ring::KeyRing;
 use crate::domain::password::PasswordHash;
+use crate::domain::password::{NativePbkdf2, PasswordPolicy};
 use crate::domain::phone::Phone;
+use crate::domain::random::SecureRandom;
 use crate::domain::rate_limit::{HoldRefused, Limit, SlidingWindow};
 use crate::domain::sms_code::{CodePurpose, SmsCode};
+use crate::domain::token::TokenScope;
+use chrono::FixedOffset;
 
 #[derive(Default)]
 pub struct MemoryUsers {
@@ -24,6 +32,19 @@ pub struct MemoryUsers {
 }
 
 impl MemoryUsers {
+    /// One user, id 1, with this account, phone and password hashed natively at
+    /// `iterations`.
+    pub fn with_user(account: &str, phone: &str, password: &str, iterations: u32) -> MemoryUsers {
+        let users = MemoryUsers::default();
+        let user = NewUser {
+            account: Account::parse(account).unwrap(),
+            phone: Phone::parse(phone).unwrap(),
+            password_hash: native_hash(password, iterations),
+        };
+        assert_eq!(pollster::block_on(users.create(&user, 0)).unwrap(), Created::User(1));
+        users
+    }
+
     pub fn count(&self) -> usize {
         self.rows.borrow().len()
     }
@@ -113,6 +134,58 @@ impl UserStore for MemoryUsers {
             epoch = user.sessions_not_before_ms;
         }
         Ok(epoch)
+    }
+}
+
+/// A password hash made natively at `iterations`, without pepper.
+pub fn native_hash(password: &str, iterations: u32) -> PasswordHash {
+    let policy = PasswordPolicy::new(iterations);
+    pollster::block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, password, &policy)).unwrap()
+}
+
+/// What a [`SessionService`] works with besides its users and clock: a key ring, the
+/// contract's lifetimes and display offset, and in-memory revocations, refresh families
+/// and recent users.
+pub struct MemorySessions {
+    pub keys: KeyRing,
+    pub policy: SessionPolicy,
+    pub revocations: MemoryRevocations,
+    pub families: MemoryFamilies,
+    pub recent_users: RecentUsers,
+}
+
+pub type MemorySessionService<'a> =
+    SessionService<'a, MemoryRevocations, MemoryUsers, MemoryFamilies, FixedClock, SecureRandom>;
+
+impl MemorySessions {
+    pub fn new() -> MemorySessions {
+        MemorySessions {
+            keys: KeyRing::hs256("a test secret that is long enough!").unwrap(),
+            policy: SessionPolicy {
+                scope: TokenScope { issuer: "login".into(), audience: "login".into() },
+                access_ttl_seconds: 86_400,
+                refresh_ttl_seconds: 604_800,
+                display_utc_offset: FixedOffset::east_opt(8 * 3600).unwrap(),
+                rotate_refresh_tokens: false,
+            },
+            revocations: MemoryRevocations::default(),
+            families: MemoryFamilies::default(),
+            recent_users: RecentUsers::new(5),
+        }
+    }
+
+    /// The service over `users`, at `clock`.
+    pub fn service<'a>(&'a self, users: &'a MemoryUsers, clock: &'a FixedClock) -> MemorySessionService<'a> {
+        SessionService {
+            keys: &self.keys,
+            policy: &self.policy,
+            revocations: &self.revocations,
+            users,
+            families: &self.families,
+            recent_users: &self.recent_users,
+            clock,
+            rng: &SecureRandom,
+        }
     }
 }
 

@@ -45,7 +45,7 @@ struct Hold {
 }
 
 /// What is left to do once the answer is out (on Cloudflare, in `ctx.wait_until`): end
-/// the attempt's holds in the two limit windows, and store a stronger hash of a password
+/// the attempt's holds in the three limit windows, and store a stronger hash of a password
 /// that was just checked against a weaker one. Until a hold ends it still counts, so a
 /// late aftermath never lets a guess through; [`Login::settle`] runs it.
 #[derive(Debug, Default)]
@@ -103,16 +103,16 @@ where
     L: RateLimiter,
     S: Sessions,
 {
-    /// Logs in, within the limits on failures: at most `per_account` failures for an
-    /// account name and `per_ip` from an address in 15 minutes, then 9905 with
+    /// Logs in, within the limits on failures (see [`LoginLimits`]): per account and
+    /// address, per account, and per address, in 15 minutes; past any of them 9905 with
     /// `Retry-After`, whatever the password.
     ///
-    /// An attempt holds a place in both windows *before* the password is checked
+    /// An attempt holds a place in all three windows *before* the password is checked
     /// (atomically, in each window's Durable Object), so a burst of concurrent guesses
     /// cannot slip past the limit; the user is read from D1 meanwhile, and the password
-    /// is hashed only once both holds are given, so a locked account costs no hash. A
-    /// failure then counts in both windows; a success gives the address's place back and
-    /// clears the account's count. Unknown accounts are counted the same way, so the
+    /// is hashed only once every hold is given, so a locked account costs no hash. A
+    /// failure then counts in all three; a success gives the address's place back and
+    /// clears the account's counts. Unknown accounts are counted the same way, so the
     /// limit reveals nothing about which accounts exist. That bookkeeping is the returned
     /// aftermath, done after the answer.
     pub async fn log_in(
@@ -291,10 +291,8 @@ mod tests {
 
     use super::*;
     use crate::app::in_memory::{MemoryLimiter, MemoryUsers};
-    use crate::app::ports::{Created, NewUser};
     use crate::domain::error::Fault;
     use crate::domain::password::NativePbkdf2;
-    use crate::domain::phone::Phone;
     use crate::domain::random::SecureRandom;
     use crate::domain::rate_limit::Limit;
     use pollster::block_on;
@@ -327,16 +325,7 @@ mod tests {
     }
 
     fn users_with(account: &str, password: &str, iterations: u32) -> MemoryUsers {
-        let users = MemoryUsers::default();
-        let policy = PasswordPolicy::new(iterations);
-        let hash = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, password, &policy)).unwrap();
-        let user = NewUser {
-            account: Account::parse(account).unwrap(),
-            phone: Phone::parse("13911119999").unwrap(),
-            password_hash: hash,
-        };
-        assert_eq!(block_on(users.create(&user, 0)).unwrap(), Created::User(1));
-        users
+        MemoryUsers::with_user(account, "13911119999", password, iterations)
     }
 
     fn attempt(

@@ -124,27 +124,20 @@ where
 
 #[cfg(test)]
 mod tests {
-    use chrono::FixedOffset;
     use serde_json::json;
 
     use super::*;
     use crate::app::in_memory::{
-        MemoryCodeGate, MemoryFamilies, MemoryLimiter, MemoryRevocations, MemoryUsers,
+        native_hash, MemoryCodeGate, MemoryLimiter, MemorySessionService, MemorySessions, MemoryUsers,
     };
-    use crate::app::ports::NewUser;
-    use crate::app::recent_users::RecentUsers;
-    use crate::app::session::{Refreshed, SessionPolicy, SessionService};
-    use crate::domain::account::Account;
+    use crate::app::session::Refreshed;
     use crate::domain::clock::FixedClock;
     use crate::domain::error::AuthError;
-    use crate::domain::key_ring::KeyRing;
     use crate::domain::password::NativePbkdf2;
-    use crate::domain::phone::Phone;
     use crate::domain::random::SecureRandom;
     use crate::domain::rate_limit::Limit;
     use crate::domain::requests::LoginRequest;
     use crate::domain::settings::LoginLimits;
-    use crate::domain::token::TokenScope;
     use pollster::block_on;
 
     const PHONE: &str = "13911119999";
@@ -159,60 +152,25 @@ mod tests {
     struct World {
         users: MemoryUsers,
         limiter: MemoryLimiter,
-        keys: KeyRing,
-        policy: SessionPolicy,
-        revocations: MemoryRevocations,
-        families: MemoryFamilies,
-        recent_users: RecentUsers,
+        sessions: MemorySessions,
         passwords: PasswordPolicy,
         clock: FixedClock,
     }
 
-    type TestSessions<'a> =
-        SessionService<'a, MemoryRevocations, MemoryUsers, MemoryFamilies, FixedClock, SecureRandom>;
-
     impl World {
         fn new() -> World {
-            let passwords = PasswordPolicy::new(1_000);
-            let users = MemoryUsers::default();
-            let hash = block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, "old_pass", &passwords));
-            let user = NewUser {
-                account: Account::parse("Foo").unwrap(),
-                phone: Phone::parse(PHONE).unwrap(),
-                password_hash: hash.unwrap(),
-            };
-            block_on(users.create(&user, 0)).unwrap();
             World {
-                users,
+                users: MemoryUsers::with_user("Foo", PHONE, "old_pass", 1_000),
                 limiter: MemoryLimiter::default(),
-                keys: KeyRing::hs256("a test secret that is long enough!").unwrap(),
-                policy: SessionPolicy {
-                    scope: TokenScope { issuer: "login".into(), audience: "login".into() },
-                    access_ttl_seconds: 86_400,
-                    refresh_ttl_seconds: 604_800,
-                    display_utc_offset: FixedOffset::east_opt(8 * 3600).unwrap(),
-                    rotate_refresh_tokens: false,
-                },
-                revocations: MemoryRevocations::default(),
-                families: MemoryFamilies::default(),
-                recent_users: RecentUsers::new(5),
-                passwords,
+                sessions: MemorySessions::new(),
+                passwords: PasswordPolicy::new(1_000),
                 // The clock stands still, as a Worker's does between two I/O calls.
                 clock: FixedClock(NOW_MS),
             }
         }
 
-        fn sessions(&self) -> TestSessions<'_> {
-            SessionService {
-                keys: &self.keys,
-                policy: &self.policy,
-                revocations: &self.revocations,
-                users: &self.users,
-                families: &self.families,
-                recent_users: &self.recent_users,
-                clock: &self.clock,
-                rng: &SecureRandom,
-            }
+        fn sessions(&self) -> MemorySessionService<'_> {
+            self.sessions.service(&self.users, &self.clock)
         }
 
         fn log_in(&self, pwd: &str) -> Result<TokenPair, ApiError> {
@@ -226,8 +184,9 @@ mod tests {
 
         fn login<'a>(
             &'a self,
-            sessions: &'a TestSessions<'a>,
-        ) -> Login<'a, MemoryUsers, NativePbkdf2, SecureRandom, MemoryLimiter, TestSessions<'a>> {
+            sessions: &'a MemorySessionService<'a>,
+        ) -> Login<'a, MemoryUsers, NativePbkdf2, SecureRandom, MemoryLimiter, MemorySessionService<'a>>
+        {
             Login {
                 users: &self.users,
                 kdf: &NativePbkdf2,
@@ -363,13 +322,7 @@ mod tests {
     fn a_login_that_upgrades_a_hash_does_not_undo_a_reset_that_landed_meanwhile() {
         let world = World::new();
         // A hash weaker than the policy, which a login replaces after its answer.
-        let weak = block_on(PasswordHash::create(
-            &NativePbkdf2,
-            &SecureRandom,
-            "old_pass",
-            &PasswordPolicy::new(500),
-        ));
-        block_on(world.users.replace_password(1, &weak.unwrap(), 0)).unwrap();
+        block_on(world.users.replace_password(1, &native_hash("old_pass", 500), 0)).unwrap();
         let sessions = world.sessions();
         let login = world.login(&sessions);
         let request = LoginRequest { account: "Foo".into(), pwd: "old_pass".into() };

@@ -67,11 +67,6 @@ impl<G: CodeGate, L: RateLimiter, U: UserStore> SmsSending<'_, G, L, U> {
 mod tests {
     use super::*;
     use crate::app::in_memory::{MemoryCodeGate, MemoryLimiter, MemoryUsers};
-    use crate::app::ports::NewUser;
-    use crate::domain::account::Account;
-    use crate::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy};
-    use crate::domain::phone::Phone;
-    use crate::domain::random::SecureRandom;
     use pollster::block_on;
 
     fn request(phone: &str) -> SendSmsRequest {
@@ -156,20 +151,7 @@ mod tests {
     fn a_reset_sends_a_code_only_to_a_phone_with_a_user_and_answers_alike_for_any() {
         let (gate, limiter) = (MemoryCodeGate::issuing(), MemoryLimiter::default());
         let allowed = CountryCodes::parse("86").unwrap();
-        let users = MemoryUsers::default();
-        let hash = block_on(PasswordHash::create(
-            &NativePbkdf2,
-            &SecureRandom,
-            "secret1",
-            &PasswordPolicy::new(1000),
-        ))
-        .unwrap();
-        let user = NewUser {
-            account: Account::parse("Foo").unwrap(),
-            phone: Phone::parse("13911110001").unwrap(),
-            password_hash: hash,
-        };
-        block_on(users.create(&user, 0)).unwrap();
+        let users = MemoryUsers::with_user("Foo", "13911110001", "secret1", 1_000);
         let sending = SmsSending { expose_code: false, ..sending_with(&gate, &limiter, &allowed, &users) };
         let send = |request: &SendSmsRequest| block_on(sending.send(request, &caller("1.2.3.4")));
         assert_eq!(send(&reset("13911110001")), Ok(json!([])));

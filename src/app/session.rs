@@ -257,65 +257,32 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::in_memory::{MemoryFamilies, MemoryRevocations, MemoryUsers};
+    use crate::app::in_memory::{MemorySessionService, MemorySessions, MemoryUsers};
     use crate::domain::clock::FixedClock;
-    use crate::domain::random::SecureRandom;
     use pollster::block_on;
 
     const NOW: u64 = 1_702_719_320;
 
-    fn policy() -> SessionPolicy {
-        SessionPolicy {
-            scope: TokenScope { issuer: "login".into(), audience: "login".into() },
-            access_ttl_seconds: 86_400,
-            refresh_ttl_seconds: 604_800,
-            display_utc_offset: FixedOffset::east_opt(8 * 3600).unwrap(),
-            rotate_refresh_tokens: false,
-        }
-    }
-
     struct World {
-        keys: KeyRing,
-        policy: SessionPolicy,
-        revocations: MemoryRevocations,
+        sessions: MemorySessions,
         users: MemoryUsers,
-        families: MemoryFamilies,
-        recent_users: RecentUsers,
     }
 
     impl World {
         fn new() -> Self {
             let users = MemoryUsers::default();
             users.insert_user(1, vec!["1".into(), "3".into()]);
-            World {
-                keys: KeyRing::hs256("a test secret that is long enough!").unwrap(),
-                policy: policy(),
-                revocations: MemoryRevocations::default(),
-                users,
-                families: MemoryFamilies::default(),
-                recent_users: RecentUsers::new(5),
-            }
+            World { sessions: MemorySessions::new(), users }
         }
 
         fn rotating() -> Self {
-            World { policy: SessionPolicy { rotate_refresh_tokens: true, ..policy() }, ..World::new() }
+            let mut world = World::new();
+            world.sessions.policy.rotate_refresh_tokens = true;
+            world
         }
 
-        fn at<'a>(
-            &'a self,
-            clock: &'a FixedClock,
-        ) -> SessionService<'a, MemoryRevocations, MemoryUsers, MemoryFamilies, FixedClock, SecureRandom>
-        {
-            SessionService {
-                keys: &self.keys,
-                policy: &self.policy,
-                revocations: &self.revocations,
-                users: &self.users,
-                families: &self.families,
-                recent_users: &self.recent_users,
-                clock,
-                rng: &SecureRandom,
-            }
+        fn at<'a>(&'a self, clock: &'a FixedClock) -> MemorySessionService<'a> {
+            self.sessions.service(&self.users, clock)
         }
     }
 
@@ -457,13 +424,13 @@ mod tests {
         let at = |s: u64| FixedClock((NOW + s) * 1000);
         let pair = block_on(world.at(&at(0)).open(&user(), 0)).unwrap();
         let (t1, t2) = (at(1), at(2));
-        world.families.now_millis.set(1_000);
+        world.sessions.families.now_millis.set(1_000);
         let first = pair_of(block_on(world.at(&t1).refresh(&pair.refresh_jwt)).unwrap());
-        world.families.now_millis.set(2_000);
+        world.sessions.families.now_millis.set(2_000);
         let second = pair_of(block_on(world.at(&t2).refresh(&pair.refresh_jwt)).unwrap());
         assert!(block_on(world.at(&t2).status(&second.jwt)).is_ok(), "within the grace window");
         let late = at(30);
-        world.families.now_millis.set(30_000);
+        world.sessions.families.now_millis.set(30_000);
         let replay = block_on(world.at(&late).refresh(&pair.refresh_jwt));
         assert_eq!(replay, Err(ApiError::Unauthorized(AuthError::Revoked)));
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));

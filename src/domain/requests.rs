@@ -312,6 +312,16 @@ mod tests {
         }
     }
 
+    /// `body` with `key` set to `value`, or without it for `null`.
+    fn with_field(body: &Value, key: &str, value: &Value) -> Value {
+        let mut body = body.clone();
+        match value {
+            Value::Null => body.as_object_mut().unwrap().remove(key),
+            value => body.as_object_mut().unwrap().insert(key.to_string(), value.clone()),
+        };
+        body
+    }
+
     fn register(body: Value) -> Result<RegisterRequest, ApiError> {
         RegisterRequest::parse(body.to_string().as_bytes())
     }
@@ -363,13 +373,7 @@ mod tests {
             ("code", json!(true), "手机验证码只能是字符串或数字"),
         ];
         for (key, value, expected) in cases {
-            let mut body = valid_registration();
-            if value.is_null() {
-                body.as_object_mut().unwrap().remove(key);
-            } else {
-                body[key] = value.clone();
-            }
-            let error = register(body).unwrap_err();
+            let error = register(with_field(&valid_registration(), key, &value)).unwrap_err();
             assert_eq!(crate::domain::envelope::http_status(&error), 422, "{key}={value}");
             assert_eq!(reason(error), expected, "{key}={value}");
         }
@@ -455,13 +459,8 @@ mod tests {
             ("password_confirmation", json!("other_pass"), "密码不一致"),
         ];
         for (key, value, expected) in cases {
-            let mut body = valid.clone();
-            if value.is_null() {
-                body.as_object_mut().unwrap().remove(key);
-            } else {
-                body[key] = value.clone();
-            }
-            let error = ResetPasswordRequest::parse(body.to_string().as_bytes()).unwrap_err();
+            let error = ResetPasswordRequest::parse(with_field(&valid, key, &value).to_string().as_bytes())
+                .unwrap_err();
             assert_eq!(reason(error), expected, "{key}={value}");
         }
     }
@@ -480,13 +479,8 @@ mod tests {
             ("password_confirmation", json!("new_pass2"), "密码不一致"),
         ];
         for (key, value, expected) in cases {
-            let mut body = valid.clone();
-            if value.is_null() {
-                body.as_object_mut().unwrap().remove(key);
-            } else {
-                body[key] = value.clone();
-            }
-            let error = ChangePasswordRequest::parse(body.to_string().as_bytes()).unwrap_err();
+            let error = ChangePasswordRequest::parse(with_field(&valid, key, &value).to_string().as_bytes())
+                .unwrap_err();
             assert_eq!(reason(error), expected, "{key}={value}");
         }
     }

@@ -56,12 +56,13 @@ impl AllowedOrigins {
     /// asking first and only hide the answer, so CORS alone would let any page make its
     /// visitors send codes and fail logins. Requests without `Origin` (curl, servers)
     /// are not a browser acting for a page.
-    /// A page of the worker's own origin (`own`, the request's) is never refused: the
-    /// browser sends `Origin` on same-origin POSTs too, and they are no cross-site request.
-    pub fn refuses(&self, origin: Option<&str>, own: &str) -> bool {
+    /// A page of the worker's own origin (`own`, the request's, asked for only when an
+    /// origin is not on the list) is never refused: the browser sends `Origin` on
+    /// same-origin POSTs too, and they are no cross-site request.
+    pub fn refuses(&self, origin: Option<&str>, own: impl FnOnce() -> String) -> bool {
         match (self, origin) {
             (AllowedOrigins::List(list), Some(origin)) => {
-                origin != own && !list.iter().any(|allowed| allowed == origin)
+                !list.iter().any(|allowed| allowed == origin) && origin != own()
             }
             _ => false,
         }
@@ -359,19 +360,19 @@ mod tests {
 
     #[test]
     fn a_list_refuses_other_origins_and_null_but_not_requests_without_one() {
-        const OWN: &str = "https://login.example";
+        let own = || "https://login.example".to_string();
         let list = AllowedOrigins::from_setting(Some("https://app.example, https://admin.example/"));
         for origin in
             ["https://evil.example", "null", "https://app.example.evil.example", "http://app.example"]
         {
-            assert!(list.refuses(Some(origin), OWN), "{origin}");
+            assert!(list.refuses(Some(origin), own), "{origin}");
         }
-        assert!(!list.refuses(Some("https://admin.example"), OWN));
-        assert!(!list.refuses(Some(OWN), OWN), "the worker's own pages");
-        assert!(!list.refuses(None, OWN));
-        assert!(!AllowedOrigins::Any.refuses(Some("null"), OWN));
+        assert!(!list.refuses(Some("https://admin.example"), own));
+        assert!(!list.refuses(Some("https://login.example"), own), "the worker's own pages");
+        assert!(!list.refuses(None, own));
+        assert!(!AllowedOrigins::Any.refuses(Some("null"), own));
         let upper = AllowedOrigins::from_setting(Some("https://App.Example"));
-        assert!(!upper.refuses(Some("https://app.example"), OWN));
+        assert!(!upper.refuses(Some("https://app.example"), own));
     }
 
     #[test]

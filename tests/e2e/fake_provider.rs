@@ -4,12 +4,15 @@
 //! to fail: an HTTP 500, a refusal, or a reply slower than the worker's timeout.
 
 use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64ct::{Base64, Encoding};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
+
+use crate::worker::TestWorker;
 
 /// What the fake does with the next requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +88,7 @@ impl FakeProvider {
     }
 
     /// The worker's variables that point it at this fake.
-    pub fn worker_vars(&self) -> Vec<(&'static str, String)> {
+    fn worker_vars(&self) -> Vec<(&'static str, String)> {
         match self.kind {
             Kind::Aliyun => vec![
                 ("SMS_PROVIDER", "aliyun".into()),
@@ -103,6 +106,16 @@ impl FakeProvider {
                 ("TWILIO_API_BASE", self.url.clone()),
             ],
         }
+    }
+
+    /// A worker on `state_dir` that sends through this fake, with codes kept secret (as
+    /// in production: the tests read them from the messages), and `extra` vars.
+    pub fn worker(&self, state_dir: &Path, extra: &[(&str, &str)]) -> TestWorker {
+        let mut vars = self.worker_vars();
+        vars.push(("EXPOSE_SMS_CODE", "false".into()));
+        vars.extend(extra.iter().map(|(name, value)| (*name, value.to_string())));
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        TestWorker::start_with(state_dir, &vars)
     }
 
     pub fn set_mode(&self, mode: Mode) {

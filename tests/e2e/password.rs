@@ -251,10 +251,7 @@ fn a_change_takes_only_a_live_access_token(worker: &TestWorker) {
 /// as one to a user's phone does, also the second time; it sends no SMS and keeps no code.
 fn a_reset_send_to_a_phone_without_a_user_answers_alike_and_keeps_nothing() {
     let fake = FakeProvider::start(Kind::Aliyun);
-    let mut vars: Vec<(&str, String)> = fake.worker_vars();
-    vars.push(("EXPOSE_SMS_CODE", "false".into()));
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(name, value)| (*name, value.as_str())).collect();
-    let worker = TestWorker::start_with(&fresh_state_dir(), &vars);
+    let worker = fake.worker(&fresh_state_dir(), &[]);
     let client = worker.client();
 
     // A user, registered with the code the fake provider received.

@@ -115,14 +115,8 @@ fn messages_to(fake: &FakeProvider, kind: Kind, phone: &str) -> Vec<Message> {
 
 fn provider_sends_one_code_and_a_fault_keeps_none(kind: Kind) {
     let fake = FakeProvider::start(kind);
-    let mut vars: Vec<(&str, String)> = fake.worker_vars();
-    vars.extend([
-        ("EXPOSE_SMS_CODE", "false".into()),
-        ("SMS_PROVIDER_TIMEOUT_MS", "1000".into()),
-        ("SMS_HOURLY_LIMIT_PER_IP", "1000".into()),
-    ]);
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(name, value)| (*name, value.as_str())).collect();
-    let worker = TestWorker::start_with(&fresh_state_dir(), &vars);
+    let vars = [("SMS_PROVIDER_TIMEOUT_MS", "1000"), ("SMS_HOURLY_LIMIT_PER_IP", "1000")];
+    let worker = fake.worker(&fresh_state_dir(), &vars);
     let client = worker.client();
 
     // Outside the allow-list: refused before the provider hears of it.

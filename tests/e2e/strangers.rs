@@ -204,15 +204,9 @@ fn signed_tokens_the_worker_would_not_issue_are_9908(worker: &TestWorker) {
 /// (here 1).
 fn a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease() {
     let fake = FakeProvider::start(Kind::Aliyun);
-    let mut vars: Vec<(&str, String)> = fake.worker_vars();
-    vars.extend([
-        ("EXPOSE_SMS_CODE", "false".into()),
-        ("SMS_PROVIDER_TIMEOUT_MS", "3000".into()),
-        ("SMS_DAILY_LIMIT_PER_PHONE", "1".into()),
-    ]);
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let vars = [("SMS_PROVIDER_TIMEOUT_MS", "3000"), ("SMS_DAILY_LIMIT_PER_PHONE", "1")];
     let state = fresh_state_dir();
-    let first = TestWorker::start_with(&state, &vars);
+    let first = fake.worker(&state, &vars);
     let phone = unique_phone();
     fake.set_mode(Mode::Hang(Duration::from_secs(30)));
     let url = format!("{}/login/send/sms", first.base_url);
@@ -231,7 +225,7 @@ fn a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease() {
     let _ = cut_off.join();
     fake.set_mode(Mode::Accept);
 
-    let second = TestWorker::start_with(&state, &vars);
+    let second = fake.worker(&state, &vars);
 
     let client = second.client();
     let freed = loop {
