@@ -5,7 +5,7 @@ import json
 codes = {
     9902: (404, "unknown path"), 9903: (405, "known path, wrong method (with Allow)"),
     9905: (429, "a rate limit was hit (with Retry-After)"),
-    9906: ([422, 400, 413], "validation failed (422); the body is not a JSON object or names a field twice (400), or is over 16 KiB (413)"),
+    9906: ([422, 400, 413, 408], "validation failed (422); the body is not a JSON object or names a field twice (400), is over 16 KiB (413), or did not arrive within 10 s (408)"),
     9907: (403, "sent by a page of an origin CORS_ALLOWED_ORIGINS does not list (Origin: null included); refused before it has any effect"),
     9908: (401, "token malformed, forged, expired, of the wrong kind, or revoked"),
     9999: (500, "anything unexpected; details only in the log"),
@@ -32,10 +32,10 @@ def body(props, required, example):
     return {"required": True, "content": {"application/json": {
         "schema": {"type": "object", "properties": props, "required": required}, "example": example}}}
 retry = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
-allow = {"Allow": {"schema": {"type": "string"}, "description": "POST, OPTIONS"}}
+allow = {"Allow": {"schema": {"type": "string"}, "description": "the methods the path takes: POST, OPTIONS"}}
 common = {"400": error_response(400, [9906, 50001]), "404": error_response(404, [9902]),
           "403": error_response(403, [9907]),
-          "405": error_response(405, [9903], allow), "413": error_response(413, [9906]),
+          "405": error_response(405, [9903], allow), "408": error_response(408, [9906]), "413": error_response(413, [9906]),
           "422": error_response(422, [9906]), "429": error_response(429, [9905, 50017], retry),
           "500": error_response(500, [9999])}
 def responses(success, specific):
@@ -50,7 +50,7 @@ new_password = {
     "password": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the new password: 6 to 64 letters, digits or underscores"},
     "password_confirmation": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the same password again"}}
 sms_code = {"oneOf": [{"type": "string", "pattern": "^[0-9]{6}$"}, {"type": "integer", "minimum": 100000, "maximum": 999999}], "description": "the 6-digit SMS code"}
-base = ["400", "403", "404", "405", "413", "422", "429", "500"]
+base = ["400", "403", "404", "405", "408", "413", "422", "429", "500"]
 paths = {
     "/login/send/sms": {"post": {
         "summary": "Send an SMS code", "operationId": "sendSms",

@@ -1,11 +1,58 @@
-//! The routes that are not `/login` endpoints: the public keys and the health check. (The
-//! demo page and the OpenAPI document are static assets in `public/`, which Cloudflare
-//! serves without running the worker.)
+//! The routes that are not `/login` endpoints: the public keys, the health check, and the
+//! two static assets the worker answers for first: the demo page (which may be off, and
+//! whose policy depends on the settings) and the OpenAPI document (so that a method it
+//! does not take is a 9903 in the envelope, like everywhere else, rather than the
+//! platform's bare 405). Both files are read from Workers Static Assets (`public/`).
 
 use serde_json::json;
+use worker::{Env, Headers, Request};
 
 use super::http::Reply;
 use super::services::Isolate;
+use crate::domain::demo_page::security_headers;
+use crate::domain::error::{ApiError, Backend, Fault};
+
+/// The `[assets]` binding in `wrangler.toml`.
+const ASSETS_BINDING: &str = "ASSETS";
+
+/// `GET /`: the demo page, when `DEMO_PAGE` is on (9902 otherwise), with headers that
+/// keep it from being framed or posting anywhere but to the allowed origins.
+pub async fn demo_page(req: &Request, env: &Env, isolate: &Isolate) -> Reply {
+    match isolate {
+        Ok(services) if services.settings.demo_page => {
+            from_assets(req, env, &security_headers(&services.settings.allowed_origins)).await
+        }
+        Ok(_) => Reply::Envelope(Err(ApiError::NotFound)),
+        Err(broken) => Reply::Envelope(Err(broken.error())),
+    }
+}
+
+/// `GET /openapi.json`, served whatever the settings (its headers are `public/_headers`).
+pub async fn openapi(req: &Request, env: &Env) -> Reply {
+    from_assets(req, env, &[]).await
+}
+
+/// The static asset the request names, with `extra` headers.
+async fn from_assets(req: &Request, env: &Env, extra: &[(&str, String)]) -> Reply {
+    let fetched = async { env.assets(ASSETS_BINDING)?.fetch_request(req.clone()?).await };
+    match fetched.await {
+        Ok(response) => {
+            // A fetched response's headers are immutable: the answer gets a copy.
+            let headers = Headers::new();
+            for (name, value) in response.headers().entries() {
+                let _ = headers.append(&name, &value);
+            }
+            for (name, value) in extra {
+                let _ = headers.set(name, value);
+            }
+            let status = response.status_code();
+            Reply::Ready(response.with_headers(headers), u32::from(status))
+        }
+        Err(error) => {
+            Reply::Envelope(Err(Fault::backend(Backend::Runtime, "read a static asset", error).into()))
+        }
+    }
+}
 
 /// `GET /healthz`, for monitors: 200 while the Worker serves; 503 naming the variable
 /// when its configuration is unusable (the reason is in the log, and no value is shown).

@@ -45,8 +45,8 @@ pub fn envelope_response(outcome: &Result<Value, ApiError>, language: Language) 
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     if let Err(error) = outcome {
         match error {
-            ApiError::MethodNotAllowed => {
-                let _ = headers.set("Allow", ALLOWED_METHODS);
+            ApiError::MethodNotAllowed { allow } => {
+                let _ = headers.set("Allow", allow);
             }
             ApiError::RateLimited { retry_after_seconds } => {
                 let _ = headers.set("Retry-After", &retry_after_seconds.to_string());

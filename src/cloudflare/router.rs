@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use serde_json::Value;
-use worker::{Context, Date, Env, Method, Request, Response};
+use worker::{Context, Date, Env, Request, Response};
 
 use super::body::read_body;
 use super::documents;
@@ -15,7 +15,7 @@ use super::services::{Isolate, Services};
 use crate::app::login::LoginAftermath;
 use crate::app::Caller;
 use crate::domain::client_address::limit_key;
-use crate::domain::endpoint::Endpoint;
+use crate::domain::endpoint::{Endpoint, Route};
 use crate::domain::error::ApiError;
 use crate::domain::language::Language;
 use crate::domain::random::{random_id, SecureRandom};
@@ -30,7 +30,8 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
     let isolate = Services::for_isolate(env);
     let log_requests = matches!(isolate.as_ref(), Ok(services) if services.settings.log_requests);
     let started = log_requests.then(|| Date::now().as_millis());
-    let (path, method) = (req.path(), req.method());
+    // The method as sent: `req.method()` would read an unknown one (`QUERY`) as GET.
+    let (path, method) = (req.path(), req.inner().method());
     // Headers are read only where they are used: each read crosses into JavaScript.
     let origin = header(&req, "Origin");
     let after_answer = AfterAnswer { ctx, isolate: Rc::clone(&isolate) };
@@ -44,7 +45,7 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
     // (about 70 KB gzipped, measured).
     let own_origin = || origin_of(&req.inner().url()).to_string();
     let from_elsewhere = allowed_origins.refuses(origin.as_deref(), own_origin);
-    let reply = route(&mut req, &path, &method, &isolate, &after_answer, from_elsewhere).await;
+    let reply = route(&mut req, &path, &method, env, &isolate, &after_answer, from_elsewhere).await;
     // Cloudflare's own request id, read only when a line is written.
     let request_id = || header(&req, "cf-ray").unwrap_or_else(|| random_id(&SecureRandom));
     let (response, code) = match reply {
@@ -65,7 +66,7 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
     let response = with_cors(response, allowed_origins, origin.as_deref());
     if let Some(started) = started {
         let ms = Date::now().as_millis().saturating_sub(started);
-        log::request(&request_id(), method.as_ref(), &path, code, response.status_code(), ms);
+        log::request(&request_id(), &method, &path, code, response.status_code(), ms);
     }
     response
 }
@@ -106,29 +107,31 @@ fn caller(req: &Request) -> Caller {
 async fn route(
     req: &mut Request,
     path: &str,
-    method: &Method,
+    method: &str,
+    env: &Env,
     isolate: &Isolate,
     after_answer: &AfterAnswer<'_>,
     from_elsewhere: bool,
 ) -> Reply {
-    let get = *method == Method::Get;
-    match Endpoint::from_path(path) {
-        None => match path {
-            // Monitors may probe with HEAD.
-            "/healthz" if get || *method == Method::Head => documents::health(isolate),
-            "/.well-known/jwks.json" if get => documents::jwks(isolate),
-            "/healthz" => Reply::Envelope(Err(ApiError::MethodNotAllowed)),
-            #[cfg(feature = "bench")]
-            "/__bench/pbkdf2" => super::bench::pbkdf2(isolate).await,
-            #[cfg(feature = "bench")]
-            "/__bench/memory" => super::bench::memory(),
-            _ => Reply::Envelope(Err(ApiError::NotFound)),
-        },
-        Some(_) if *method == Method::Options => Reply::Ready(preflight_response(), 204),
-        Some(_) if *method != Method::Post => Reply::Envelope(Err(ApiError::MethodNotAllowed)),
+    #[cfg(feature = "bench")]
+    match path {
+        "/__bench/pbkdf2" => return super::bench::pbkdf2(isolate).await,
+        "/__bench/memory" => return super::bench::memory(),
+        _ => {}
+    }
+    let Some(route) = Route::from_path(path) else { return Reply::Envelope(Err(ApiError::NotFound)) };
+    if !route.takes(method) {
+        return Reply::Envelope(Err(ApiError::MethodNotAllowed { allow: route.allow() }));
+    }
+    match route {
+        Route::Health => documents::health(isolate),
+        Route::PublicKeys => documents::jwks(isolate),
+        Route::DemoPage => documents::demo_page(req, env, isolate).await,
+        Route::Document => documents::openapi(req, env).await,
+        Route::Login(_) if method == "OPTIONS" => Reply::Ready(preflight_response(), 204),
         // Before the body is read: such a request has no effect at all.
-        Some(_) if from_elsewhere => Reply::Envelope(Err(ApiError::OriginNotAllowed)),
-        Some(endpoint) => Reply::Envelope(match isolate {
+        Route::Login(_) if from_elsewhere => Reply::Envelope(Err(ApiError::OriginNotAllowed)),
+        Route::Login(endpoint) => Reply::Envelope(match isolate {
             Err(broken) => Err(broken.error()),
             Ok(services) => match read_body(req).await {
                 Ok(body) => call_endpoint(services, endpoint, &body, req, after_answer).await,

@@ -1,5 +1,47 @@
 //! The routes of the API and how a path and method select one.
 
+/// Every path the worker answers, and the methods each takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// A `/login` endpoint: `POST`, and `OPTIONS` for a CORS preflight.
+    Login(Endpoint),
+    /// `/healthz`, for monitors.
+    Health,
+    /// `/.well-known/jwks.json`, the public keys.
+    PublicKeys,
+    /// `/` (and `/index.html`): the demo page, when it is enabled.
+    DemoPage,
+    /// `/openapi.json`, the OpenAPI document.
+    Document,
+}
+
+impl Route {
+    pub fn from_path(path: &str) -> Option<Route> {
+        match path {
+            "/healthz" => Some(Route::Health),
+            "/.well-known/jwks.json" => Some(Route::PublicKeys),
+            "/" | "/index.html" => Some(Route::DemoPage),
+            "/openapi.json" => Some(Route::Document),
+            _ => Endpoint::from_path(path).map(Route::Login),
+        }
+    }
+
+    /// The `Allow` header: what the route takes.
+    pub fn allow(self) -> &'static str {
+        match self {
+            Route::Login(_) => "POST, OPTIONS",
+            Route::Health | Route::PublicKeys | Route::DemoPage | Route::Document => "GET, HEAD",
+        }
+    }
+
+    /// Whether the route takes `method`, the request's method exactly as it came (names
+    /// are case-sensitive, RFC 9110 §9.1; the runtime upper-cases the standard ones).
+    /// Anything else, however it is spelled (`QUERY`, `TRACE`, `get`), is 9903.
+    pub fn takes(self, method: &str) -> bool {
+        self.allow().split(", ").any(|allowed| allowed == method)
+    }
+}
+
 /// The `/login` endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -48,6 +90,29 @@ impl Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_route_takes_what_its_allow_header_names_and_nothing_else() {
+        let cases = [
+            ("/login/jwt/get", &["POST", "OPTIONS"][..]),
+            ("/healthz", &["GET", "HEAD"]),
+            ("/.well-known/jwks.json", &["GET", "HEAD"]),
+            ("/", &["GET", "HEAD"]),
+            ("/openapi.json", &["GET", "HEAD"]),
+        ];
+        let methods =
+            ["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH", "TRACE", "QUERY", "get", ""];
+        for (path, takes) in cases {
+            let route = Route::from_path(path).expect(path);
+            for method in methods {
+                assert_eq!(route.takes(method), takes.contains(&method), "{method} {path}");
+            }
+            assert_eq!(route.allow(), takes.join(", "), "{path}");
+        }
+        assert_eq!(Route::from_path("/index.html"), Some(Route::DemoPage));
+        assert_eq!(Route::from_path("/login/Jwt/get"), Some(Route::Login(Endpoint::GetJwt)));
+        assert_eq!(Route::from_path("/nope"), None);
+    }
 
     #[test]
     fn every_endpoint_is_found_by_its_path() {

@@ -11,11 +11,12 @@ use super::language::Language;
 pub fn http_status(error: &ApiError) -> u16 {
     match error {
         ApiError::NotFound => 404,
-        ApiError::MethodNotAllowed => 405,
+        ApiError::MethodNotAllowed { .. } => 405,
         ApiError::RateLimited { .. } => 429,
         ApiError::OriginNotAllowed => 403,
         ApiError::Invalid(ValidationError::BodyNotObject | ValidationError::DuplicateKey(_)) => 400,
         ApiError::Invalid(ValidationError::BodyTooLarge) => 413,
+        ApiError::Invalid(ValidationError::BodyIncomplete) => 408,
         ApiError::Invalid(ValidationError::Field(..)) => 422,
         ApiError::Unauthorized(_) => 401,
         ApiError::Internal(_) => 500,
@@ -79,11 +80,12 @@ mod tests {
     fn every_code_has_the_contracts_http_status() {
         let table = [
             (ApiError::NotFound, 9902, 404),
-            (ApiError::MethodNotAllowed, 9903, 405),
+            (ApiError::MethodNotAllowed { allow: "POST, OPTIONS" }, 9903, 405),
             (ApiError::RateLimited { retry_after_seconds: 1 }, 9905, 429),
             (ApiError::field(Field::Phone, Rule::Required), 9906, 422),
             (ApiError::Invalid(ValidationError::BodyNotObject), 9906, 400),
             (ApiError::Invalid(ValidationError::BodyTooLarge), 9906, 413),
+            (ApiError::Invalid(ValidationError::BodyIncomplete), 9906, 408),
             (ApiError::Unauthorized(AuthError::Expired), 9908, 401),
             (ApiError::from(Fault::Crypto("boom".into())), 9999, 500),
             (ApiError::WrongSmsCode, 50001, 400),

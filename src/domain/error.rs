@@ -19,8 +19,8 @@ use super::settings::ConfigError;
 pub enum ApiError {
     /// 9902: no such path.
     NotFound,
-    /// 9903: known path, wrong method.
-    MethodNotAllowed,
+    /// 9903: known path, wrong method; `allow` is what the path takes (the `Allow` header).
+    MethodNotAllowed { allow: &'static str },
     /// 9907: the request comes from a page of an origin `CORS_ALLOWED_ORIGINS` does not
     /// list, and is refused before it has any effect.
     OriginNotAllowed,
@@ -52,6 +52,8 @@ pub enum ValidationError {
     BodyNotObject,
     /// The body is over the size limit (HTTP 413).
     BodyTooLarge,
+    /// The body did not arrive within the deadline (HTTP 408).
+    BodyIncomplete,
     /// The body names a field twice (HTTP 400): which one would count is anybody's
     /// guess, so neither does. The name, cut to 64 characters.
     DuplicateKey(String),
@@ -269,7 +271,7 @@ impl ApiError {
     pub fn code(&self) -> u32 {
         match self {
             ApiError::NotFound => 9902,
-            ApiError::MethodNotAllowed => 9903,
+            ApiError::MethodNotAllowed { .. } => 9903,
             ApiError::RateLimited { .. } => 9905,
             ApiError::OriginNotAllowed => 9907,
             ApiError::Invalid(_) => 9906,

@@ -16,7 +16,7 @@ impl ApiError {
         match language {
             Language::Chinese => match self {
                 ApiError::NotFound => "API地址错误或HTTP方法错误，请检查 :(".into(),
-                ApiError::MethodNotAllowed => "HTTP方法错误，请检查 :(".into(),
+                ApiError::MethodNotAllowed { .. } => "HTTP方法错误，请检查 :(".into(),
                 ApiError::RateLimited { .. } => "当前用户较多，请稍后再试".into(),
                 ApiError::OriginNotAllowed => "请求来源不被允许".into(),
                 ApiError::Invalid(invalid) => {
@@ -32,7 +32,7 @@ impl ApiError {
             },
             Language::English => match self {
                 ApiError::NotFound => "Unknown API path or wrong HTTP method, please check :(".into(),
-                ApiError::MethodNotAllowed => "Wrong HTTP method, please check :(".into(),
+                ApiError::MethodNotAllowed { .. } => "Wrong HTTP method, please check :(".into(),
                 ApiError::RateLimited { .. } => "Too many requests, please try again later".into(),
                 ApiError::OriginNotAllowed => "Requests from this origin are not allowed".into(),
                 ApiError::Invalid(invalid) => format!("Validation failed: {}", invalid.reason_in(language)),
@@ -62,6 +62,10 @@ impl ValidationError {
             (ValidationError::BodyNotObject, Language::Chinese) => "请求体必须是JSON对象".into(),
             (ValidationError::BodyNotObject, Language::English) => "the body must be a JSON object".into(),
             (ValidationError::BodyTooLarge, Language::Chinese) => "请求体过大".into(),
+            (ValidationError::BodyIncomplete, Language::Chinese) => "请求体未按时到达".into(),
+            (ValidationError::BodyIncomplete, Language::English) => {
+                "the body did not arrive in time (10 s)".into()
+            }
             (ValidationError::DuplicateKey(key), Language::Chinese) => format!("字段 {key} 重复"),
             (ValidationError::DuplicateKey(key), Language::English) => {
                 format!("the body has the field {key} twice")
@@ -213,12 +217,13 @@ mod tests {
     fn every_error_has_an_english_text_of_its_own() {
         let errors = [
             ApiError::NotFound,
-            ApiError::MethodNotAllowed,
+            ApiError::MethodNotAllowed { allow: "POST, OPTIONS" },
             ApiError::RateLimited { retry_after_seconds: 1 },
             ApiError::OriginNotAllowed,
             ApiError::Invalid(ValidationError::BodyNotObject),
             ApiError::Invalid(ValidationError::DuplicateKey("pwd".into())),
             ApiError::Invalid(ValidationError::BodyTooLarge),
+            ApiError::Invalid(ValidationError::BodyIncomplete),
             ApiError::Unauthorized(AuthError::Revoked),
             ApiError::from(Fault::Crypto("x".into())),
             ApiError::WrongSmsCode,

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod client_address;
 pub mod clock;
+pub mod demo_page;
 pub mod endpoint;
 pub mod envelope;
 pub mod error;

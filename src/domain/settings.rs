@@ -116,6 +116,9 @@ pub struct Settings {
     /// `LOG_REQUESTS`: `all` logs one line per request; `off` (the default) leaves that
     /// to Cloudflare's invocation logs, and the worker logs only failures.
     pub log_requests: bool,
+    /// `DEMO_PAGE`: serve the demo page at `/` (`true` in local development; off unless
+    /// set, so a deployment shows no page that takes passwords until its operator wants one).
+    pub demo_page: bool,
 }
 
 /// How many failed logins are allowed before 9905, each in its own window. The tight one
@@ -294,6 +297,7 @@ impl Settings {
             refresh_rotation: flag("REFRESH_ROTATION")?,
             status_user_cache_seconds: number("STATUS_USER_CACHE_SECONDS", 5, 0, 60)?,
             log_requests,
+            demo_page: flag("DEMO_PAGE")?,
             login_limits: LoginLimits {
                 per_account_and_ip: Limit {
                     max: number("LOGIN_FAILURES_PER_ACCOUNT_AND_IP", 10, 1, 1_000_000)? as u32,
@@ -388,6 +392,7 @@ mod tests {
         assert!(s.jwt_keys.secret.is_none() && s.jwt_keys.algorithm.is_none());
         assert!(!s.refresh_rotation);
         assert!(!s.log_requests, "Cloudflare's invocation logs cover requests");
+        assert!(!s.demo_page, "no page takes passwords until the operator wants one");
         assert_eq!(s.status_user_cache_seconds, 5);
         let limits = s.login_limits;
         assert_eq!(
@@ -407,6 +412,7 @@ mod tests {
     #[test]
     fn requests_are_logged_only_when_asked() {
         assert!(settings(&[("LOG_REQUESTS", "all")]).unwrap().log_requests);
+        assert!(settings(&[("DEMO_PAGE", "true")]).unwrap().demo_page);
         assert!(!settings(&[("LOG_REQUESTS", "off")]).unwrap().log_requests);
         assert_eq!(settings(&[("LOG_REQUESTS", "yes")]).unwrap_err().variable, "LOG_REQUESTS");
     }

@@ -10,11 +10,25 @@ import { chromium } from "playwright-core";
 const [api, screenshot] = process.argv.slice(2);
 if (!api || !screenshot) throw new Error("usage: demo.mjs API_BASE_URL SCREENSHOT.png");
 
-// The page as the worker serves it, re-served from a second origin.
-const page_html = await (await fetch(api + "/")).text();
+// The page, its script and its style as the worker serves them, with its headers (the
+// Content-Security-Policy included: a script or style the policy refuses shows up as a
+// console error, which fails the test), re-served from a second origin.
+const files = {};
+for (const path of ["/", "/demo.js", "/demo.css"]) {
+  const response = await fetch(api + path);
+  if (response.status !== 200) throw new Error(`GET ${path}: ${response.status}`);
+  const headers = {};
+  for (const name of ["content-type", "content-security-policy", "x-frame-options"]) {
+    if (response.headers.has(name)) headers[name] = response.headers.get(name);
+  }
+  files[path] = { headers, body: await response.text() };
+}
+if (!files["/"].headers["content-security-policy"]) throw new Error("the page came without its policy");
 const server = http.createServer((req, res) => {
-  res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
-  res.end(page_html);
+  const file = files[new URL(req.url, "http://x").pathname];
+  if (!file) { res.writeHead(404); res.end(); return; }
+  res.writeHead(200, file.headers);
+  res.end(file.body);
 });
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const origin = `http://localhost:${server.address().port}`;

@@ -11,7 +11,7 @@ use crate::OwnTest;
 
 pub const TESTS: &[OwnTest] = tests![
     users_survive_a_restart_on_the_same_state,
-    production_settings_hide_the_code_and_limit_origins,
+    production_settings_hide_the_code_the_demo_page_and_limit_origins,
     a_short_jwt_secret_gives_9999_and_a_logged_reason,
     a_misconfigured_worker_keeps_cors_and_healthz_names_the_variable,
     a_pepper_peppers_new_hashes_and_upgrades_old_ones,
@@ -27,7 +27,7 @@ fn users_survive_a_restart_on_the_same_state() {
     log_in(&second.client(), &account, PASSWORD);
 }
 
-fn production_settings_hide_the_code_and_limit_origins() {
+fn production_settings_hide_the_code_the_demo_page_and_limit_origins() {
     // [env.production] exactly as shipped: no provider chosen, no origin allowed.
     let shipped = TestWorker::start_in(Some("production"), &fresh_state_dir(), &[]);
     let client = shipped.client();
@@ -45,10 +45,16 @@ fn production_settings_hide_the_code_and_limit_origins() {
     // for the status request before it (LOG_REQUESTS is off by default).
     let log = shipped.log();
     assert!(!log.contains("\"method\":"), "a request line without LOG_REQUESTS:\n{log}");
+    // No page that takes passwords until the operator wants one; the document stays.
+    for path in ["/", "/index.html"] {
+        client.request("GET", path, &[], None).expect(9902, 404);
+    }
+    assert_eq!(client.request("GET", "/openapi.json", &[], None).status, 200);
     shipped.stop();
 
     // Once an operator names a provider and an origin.
-    let vars = [("SMS_PROVIDER", "console"), ("CORS_ALLOWED_ORIGINS", "https://app.example")];
+    let vars =
+        [("SMS_PROVIDER", "console"), ("CORS_ALLOWED_ORIGINS", "https://app.example"), ("DEMO_PAGE", "true")];
     let configured = TestWorker::start_in(Some("production"), &fresh_state_dir(), &vars);
     let client = configured.client();
     let reply = client.post("/login/send/sms", &json!({ "phone": unique_phone() }));
@@ -62,6 +68,13 @@ fn production_settings_hide_the_code_and_limit_origins() {
     assert_eq!(allowed.header("access-control-allow-origin"), Some("https://app.example"));
     assert_eq!(allowed.header("vary"), Some("Origin"));
     assert_eq!(ask("https://evil.example").header("access-control-allow-origin"), None);
+    // The page, once enabled, may call only the worker and the listed origin: a link
+    // with `?api=https://evil.example` gets nothing typed into it out of the browser.
+    let page = client.request("GET", "/?api=https://evil.example", &[], None);
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").expect("a policy");
+    assert!(csp.split("; ").any(|d| d == "connect-src 'self' https://app.example"), "{csp}");
+    assert!(csp.split("; ").any(|d| d == "frame-ancestors 'none'"), "{csp}");
 }
 
 fn a_short_jwt_secret_gives_9999_and_a_logged_reason() {

@@ -16,6 +16,9 @@ pub const SHARED_TESTS: &[SharedTest] = tests![
     a_plus_86_number_must_be_a_mobile_number,
     a_body_with_a_duplicate_key_is_refused,
     signed_tokens_the_worker_would_not_issue_are_9908,
+    every_route_answers_a_method_it_does_not_take_with_9903_and_its_allow,
+    the_demo_page_cannot_be_framed_and_runs_nothing_inline,
+    a_body_that_never_arrives_is_given_up_on,
 ];
 
 pub const OWN_TESTS: &[OwnTest] = tests![
@@ -353,4 +356,101 @@ fn a_strangers_guesses_cannot_kill_the_owners_code() {
         from(&stranger, registration(&unique_account(), PASSWORD, &phone, wrong)).expect(50001, 400);
     }
     from("203.0.113.1", registration(&unique_account(), PASSWORD, &phone, &code)).expect(50001, 400);
+}
+
+/// Whatever the method is called (an unknown one such as `QUERY` was read as GET; a
+/// lower-case `get` the runtime itself refuses with 501, before the worker), and on
+/// every route, the static files' included: 9903 in the envelope, and an `Allow` that
+/// names what the route takes.
+fn every_route_answers_a_method_it_does_not_take_with_9903_and_its_allow(worker: &TestWorker) {
+    let client = worker.client();
+    let cases = [
+        ("POST", "/healthz", "GET, HEAD"),
+        ("QUERY", "/healthz", "GET, HEAD"),
+        ("OPTIONS", "/healthz", "GET, HEAD"),
+        ("TRACE", "/.well-known/jwks.json", "GET, HEAD"),
+        ("POST", "/.well-known/jwks.json", "GET, HEAD"),
+        ("POST", "/", "GET, HEAD"),
+        ("DELETE", "/", "GET, HEAD"),
+        ("PUT", "/index.html", "GET, HEAD"),
+        ("POST", "/openapi.json", "GET, HEAD"),
+        ("QUERY", "/login/jwt/get", "POST, OPTIONS"),
+        ("HEAD", "/login/jwt/status", "POST, OPTIONS"),
+    ];
+    for (method, path, allow) in cases {
+        let reply = client.request(method, path, &[], Some(b"{}"));
+        assert_eq!(reply.status, 405, "{method} {path}: {}", reply.text);
+        if method != "HEAD" {
+            reply.expect(9903, 405);
+        }
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
+    }
+    // What they do take still works.
+    assert_eq!(client.request("HEAD", "/healthz", &[], None).status, 200);
+    assert_eq!(client.request("GET", "/openapi.json", &[], None).status, 200);
+    assert_eq!(client.request("HEAD", "/.well-known/jwks.json", &[], None).status, 200);
+}
+
+/// The page takes passwords: it must not be framed by another site, run inline code (an
+/// injection's way in), or post anywhere but to the worker and the allowed origins (here
+/// any: local development). Off in production, and locked to the list there: see
+/// isolated::production_settings_hide_the_code_the_demo_page_and_limit_origins.
+fn the_demo_page_cannot_be_framed_and_runs_nothing_inline(worker: &TestWorker) {
+    let page = worker.client().request("GET", "/", &[], None);
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").expect("a policy").to_string();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "connect-src *",
+    ] {
+        assert!(csp.split("; ").any(|d| d == directive), "{directive} in {csp}");
+    }
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert!(!page.text.contains("<script>") && !page.text.contains("style="), "inline code:\n{}", page.text);
+}
+
+/// A declared length whose bytes never come (and a chunked body that stops halfway) was
+/// waited on for over 70 s: now 9906 with HTTP 408 after the 10 s deadline, and the code
+/// it would have sent is not sent.
+fn a_body_that_never_arrives_is_given_up_on(worker: &TestWorker) {
+    use std::io::{Read, Write};
+    let address = worker.base_url.trim_start_matches("http://").to_string();
+    let phone = unique_phone();
+    let partial = format!("{{\"phone\":\"{phone}\"");
+    let requests = [
+        format!("POST /login/send/sms HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{partial}"),
+        format!("POST /login/send/sms HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{partial}\r\n", partial.len()),
+    ];
+    let threads: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            let address = address.clone();
+            std::thread::spawn(move || {
+                let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+                stream.set_read_timeout(Some(Duration::from_secs(40))).expect("a read timeout");
+                let started = Instant::now();
+                stream.write_all(request.as_bytes()).expect("send the head and part of the body");
+                let mut answer = Vec::new();
+                let mut buffer = [0u8; 4096];
+                // Until the answer's envelope has come (the connection may stay open).
+                while !String::from_utf8_lossy(&answer).contains("\"status\":") {
+                    match stream.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => answer.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                (started.elapsed(), String::from_utf8_lossy(&answer).into_owned())
+            })
+        })
+        .collect();
+    for thread in threads {
+        let (waited, answer) = thread.join().expect("the client thread");
+        assert!(answer.starts_with("HTTP/1.1 408"), "after {waited:?}: {answer}");
+        assert!(answer.contains("\"code\":9906"), "{answer}");
+        assert!(waited >= Duration::from_secs(9) && waited < Duration::from_secs(30), "{waited:?}");
+    }
+    assert!(!sent_once(worker, &phone), "no code went to {phone}");
 }

@@ -152,7 +152,7 @@ impl TestWorker {
         let client = Client::new(&self.base_url);
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
-            if client.try_get("/").is_some() {
+            if client.try_get("/healthz").is_some() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(200));

@@ -1,0 +1,78 @@
+// The demo page's script (a file: the page's policy allows no inline script).
+"use strict";
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+$("api").value = params.get("api") || location.origin;
+let session = { jwt: "", refresh_jwt: "" };
+
+function showTokens() {
+  $("tokens").textContent = session.jwt
+    ? "jwt: " + session.jwt.slice(0, 24) + "…  refresh_jwt: " + session.refresh_jwt.slice(0, 24) + "…"
+    : "No session yet.";
+}
+
+async function call(path, body) {
+  const started = performance.now();
+  let text;
+  let envelope;
+  try {
+    const response = await fetch($("api").value.replace(/\/$/, "") + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept-Language": $("lang").value },
+      body: JSON.stringify(body),
+    });
+    envelope = await response.json();
+    text = "HTTP " + response.status + "\n" + JSON.stringify(envelope, null, 2);
+  } catch (error) {
+    envelope = { code: 0, msg: String(error), status: false, data: [] };
+    // The page's policy lets it call only its own origin and the origins the worker
+    // allows (CORS_ALLOWED_ORIGINS), so a ?api= naming another fails here too.
+    text = "request failed: " + error + "\n(this page may call only its own origin and those on the"
+      + " worker's CORS_ALLOWED_ORIGINS)";
+  }
+  const ms = Math.round(performance.now() - started);
+  $("last").textContent = "POST " + path + " (" + ms + " ms)\n" + text;
+  $("last").className = envelope.code === 200 ? "ok" : "error";
+  $("history").textContent = "POST " + path + " → " + envelope.code + " " + envelope.msg + "\n" + $("history").textContent;
+  return envelope;
+}
+
+$("send").onclick = async () => {
+  const envelope = await call("/login/send/sms", { phone: $("phone").value });
+  // Only a development server (EXPOSE_SMS_CODE=true) returns the code; fill it in.
+  if (envelope.code === 200 && envelope.data && envelope.data.code) $("code").value = envelope.data.code;
+};
+$("register").onclick = () => call("/login/register", {
+  account: $("account").value, password: $("password").value,
+  password_confirmation: $("password").value, phone: $("phone").value, code: $("code").value,
+});
+$("login").onclick = async () => {
+  const envelope = await call("/login/jwt/get", { account: $("account").value, pwd: $("password").value });
+  if (envelope.code === 200) { session = envelope.data; showTokens(); }
+};
+$("status").onclick = () => call("/login/jwt/status", { jwt: session.jwt });
+$("refresh").onclick = async () => {
+  const envelope = await call("/login/jwt/refresh", { jwt: session.refresh_jwt });
+  if (envelope.code === 200) { session.jwt = envelope.data; showTokens(); }
+};
+$("deactivate").onclick = () => call("/login/jwt/deactivate", { jwt: session.jwt });
+// Both end every session; the new password is the one to log in with from now on.
+function usePassword(envelope) {
+  if (envelope.code === 200) $("password").value = $("new-password").value;
+}
+$("change").onclick = async () => {
+  const envelope = await call("/login/password/change", {
+    jwt: session.jwt, pwd: $("password").value,
+    password: $("new-password").value, password_confirmation: $("new-password").value,
+  });
+  usePassword(envelope);
+  if (envelope.code === 200) { session = envelope.data; showTokens(); }
+};
+$("send-reset").onclick = async () => {
+  const envelope = await call("/login/send/sms", { phone: $("phone").value, purpose: "reset" });
+  if (envelope.code === 200 && envelope.data && envelope.data.code) $("reset-code").value = envelope.data.code;
+};
+$("reset").onclick = async () => usePassword(await call("/login/password/reset", {
+  phone: $("phone").value, code: $("reset-code").value,
+  password: $("new-password").value, password_confirmation: $("new-password").value,
+}));
