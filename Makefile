@@ -16,7 +16,7 @@ WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 ## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects; DEV_ARGS go to wrangler dev
 dev: worker dev-secrets
 	@$(TOOLCHAIN); \
-	$(WRANGLER) d1 execute DB --local --file schema.sql >/dev/null; \
+	$(WRANGLER) d1 migrations apply DB --local </dev/null >/dev/null; \
 	echo "Serving the /login API on http://127.0.0.1:$(PORT) (local state in .wrangler/state)"; \
 	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) $(DEV_ARGS)
 

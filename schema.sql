@@ -1,6 +1,9 @@
--- The users of the /login API, in D1. Idempotent: `make dev` and `make test` apply it to
--- the local database, and an operator applies it to the remote one
--- (`wrangler d1 execute DB --remote --file schema.sql`).
+-- The whole schema of the /login API's D1 database, for reading and for new databases.
+-- Databases are made and upgraded by the migrations in migrations/ (`wrangler d1
+-- migrations apply DB`, which `make dev` and the deploy guide run); a database made from
+-- this file instead has them all applied, and says so in wrangler's table of applied
+-- migrations below, so that a later `migrations apply` runs only newer ones. The
+-- end-to-end tests hold this file and the migrations to the same tables.
 
 CREATE TABLE IF NOT EXISTS roles (
     id         INTEGER PRIMARY KEY,
@@ -13,7 +16,7 @@ INSERT OR IGNORE INTO roles (id, name, is_default) VALUES (1, 'user', 1);
 
 CREATE TABLE IF NOT EXISTS users (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    -- Unique ignoring ASCII case: "Foo" and "foo" are one account.
+    -- The name as registered. Unique ignoring ASCII case too, as before keys.
     account       TEXT    NOT NULL UNIQUE COLLATE NOCASE,
     -- E.164, e.g. +8613911119999.
     phone         TEXT    NOT NULL UNIQUE,
@@ -21,8 +24,13 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT    NOT NULL,
     -- A disabled user cannot log in or refresh.
     disabled      INTEGER NOT NULL DEFAULT 0,
-    created_at    INTEGER NOT NULL
+    created_at    INTEGER NOT NULL,
+    -- The name's key under the PRECIS username profile (src/domain/username.rs), which
+    -- uniqueness is on; none for some accounts made before keys (migrations/0002).
+    account_key   TEXT
 );
+
+CREATE UNIQUE INDEX IF NOT EXISTS users_account_key ON users (account_key);
 
 CREATE TABLE IF NOT EXISTS user_roles (
     user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -38,3 +46,11 @@ CREATE TABLE IF NOT EXISTS session_cutoffs (
     user_id       INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     not_before_ms INTEGER NOT NULL
 );
+
+-- wrangler's record of applied migrations (as `wrangler d1 migrations apply` keeps it).
+CREATE TABLE IF NOT EXISTS d1_migrations (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT UNIQUE,
+    applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
+);
+INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0001_initial.sql'), ('0002_account_keys.sql');

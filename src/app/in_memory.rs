@@ -12,7 +12,7 @@ use super::ports::{
 use super::recent_users::RecentUsers;
 use super::refresh_rotation::{FamilyState, Rotation};
 use super::session::{SessionPolicy, SessionService};
-use crate::domain::account::Account;
+use crate::domain::account::{Account, AccountLookup};
 use crate::domain::clock::FixedClock;
 use crate::domain::error::{ApiError, Fault};
 use crate::domain::key_ring::KeyRing;
@@ -23,11 +23,13 @@ use crate::domain::random::SecureRandom;
 use crate::domain::rate_limit::{HoldRefused, Limit, SlidingWindow};
 use crate::domain::sms_code::{CodePurpose, SmsCode};
 use crate::domain::token::TokenScope;
+use crate::domain::username::native::NativeUnicode;
+use crate::domain::username::username_key;
 use chrono::FixedOffset;
 
 #[derive(Default)]
 pub struct MemoryUsers {
-    /// (account, phone, user)
+    /// (account key, phone, user)
     rows: RefCell<Vec<(String, String, StoredUser)>>,
 }
 
@@ -38,6 +40,7 @@ impl MemoryUsers {
         let users = MemoryUsers::default();
         let user = NewUser {
             account: Account::parse(account).unwrap(),
+            account_key: username_key(account, &NativeUnicode).unwrap(),
             phone: Phone::parse(phone).unwrap(),
             password_hash: native_hash(password, iterations),
         };
@@ -74,7 +77,7 @@ impl MemoryUsers {
 impl UserStore for MemoryUsers {
     async fn create(&self, user: &NewUser, _now_seconds: u64) -> Result<Created, Fault> {
         let mut rows = self.rows.borrow_mut();
-        let account = user.account.key();
+        let account = user.account_key.clone();
         if rows.iter().any(|(a, p, _)| *a == account || p == user.phone.e164()) {
             return Ok(Created::Taken);
         }
@@ -91,9 +94,9 @@ impl UserStore for MemoryUsers {
         Ok(Created::User(id))
     }
 
-    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, Fault> {
-        let account = account.key();
-        Ok(self.rows.borrow().iter().find(|(a, _, _)| *a == account).map(|(_, _, user)| user.clone()))
+    async fn find_by_account(&self, account: &AccountLookup) -> Result<Option<StoredUser>, Fault> {
+        let Some(key) = &account.key else { return Ok(None) };
+        Ok(self.rows.borrow().iter().find(|(a, _, _)| a == key).map(|(_, _, user)| user.clone()))
     }
 
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault> {

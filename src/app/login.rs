@@ -8,12 +8,13 @@ use secrecy::{ExposeSecret, SecretString};
 use super::ports::{Pbkdf2, Randomness, RateLimiter, Sessions, StoredUser, UserStore};
 use super::session::TokenPair;
 use super::Caller;
-use crate::domain::account::Account;
+use crate::domain::account::{Account, AccountLookup};
 use crate::domain::error::ApiError;
 use crate::domain::password::{PasswordHash, PasswordPolicy};
 use crate::domain::requests::LoginRequest;
 use crate::domain::settings::LoginLimits;
 use crate::domain::token::UserData;
+use crate::domain::username::UnicodeFacts;
 
 /// What logging in needs.
 pub struct Login<'a, U, P, R, L, S> {
@@ -24,6 +25,8 @@ pub struct Login<'a, U, P, R, L, S> {
     pub limiter: &'a L,
     pub limits: LoginLimits,
     pub sessions: &'a S,
+    /// What account names are compared with (see `domain::username`).
+    pub names: &'a dyn UnicodeFacts,
 }
 
 /// How an attempt's hold in a limit window ends.
@@ -71,17 +74,18 @@ impl LoginAftermath {
     }
 }
 
-/// The window of an account's failed logins from all addresses, named by its case-folded
-/// name (so `Foo` and `FOO` share one). A password reset clears it.
-pub fn account_limit_key(account_name: &str) -> String {
-    format!("login-account:{}", Account::key_of(account_name))
+/// The window of an account's failed logins from all addresses, named by the name's
+/// [`AccountLookup::limit_name`] (so `Foo`, `FOO` and `Ｆｏｏ` share one). A password
+/// reset clears it.
+pub fn account_limit_key(limit_name: &str) -> String {
+    format!("login-account:{limit_name}")
 }
 
 /// The window of an account's failed logins from one address. The address comes first:
 /// it never holds a `|`, so no pair of account and address can name another's window.
 /// A password reset clears the one of the address it comes from.
-pub fn account_and_ip_limit_key(account_name: &str, caller: &Caller) -> String {
-    format!("login-ip-account:{}|{}", caller.ip, Account::key_of(account_name))
+pub fn account_and_ip_limit_key(limit_name: &str, caller: &Caller) -> String {
+    format!("login-ip-account:{}|{limit_name}", caller.ip)
 }
 
 /// The larger of two waits, when both limits refuse.
@@ -120,15 +124,17 @@ where
         request: &LoginRequest,
         caller: &Caller,
     ) -> (Result<TokenPair, ApiError>, LoginAftermath) {
-        let account = Account::parse(&request.account).ok();
+        let lookup = AccountLookup::of(&request.account, self.names);
         let find_user = async {
-            match &account {
-                Some(account) => self.users.find_by_account(account).await.map_err(ApiError::from),
-                None => Ok(None),
+            match Account::parse(&request.account) {
+                Ok(_) => self.users.find_by_account(&lookup).await.map_err(ApiError::from),
+                Err(_) => Ok(None),
             }
         };
         let find_user = std::pin::pin!(find_user);
-        let (checked, mut aftermath) = self.attempt(&request.account, &request.pwd, caller, find_user).await;
+        let limit_name = lookup.limit_name();
+        let (checked, mut aftermath) =
+            self.attempt(&request.account, &limit_name, &request.pwd, caller, find_user).await;
         match checked {
             Ok((user, upgrade)) => {
                 aftermath.upgrade = upgrade;
@@ -149,20 +155,22 @@ where
         caller: &Caller,
     ) -> (Result<StoredUser, ApiError>, LoginAftermath) {
         let account = user.account.clone();
+        let limit_name = AccountLookup::of(&account, self.names).limit_name();
         let known = std::pin::pin!(async { Ok(Some(user)) });
-        let (checked, aftermath) = self.attempt(&account, pwd, caller, known).await;
+        let (checked, aftermath) = self.attempt(&account, &limit_name, pwd, caller, known).await;
         // No hash upgrade: a change replaces the hash anyway.
         (checked.map(|(user, _)| user), aftermath)
     }
 
-    /// One attempt at `account`'s password within the limits: a hold in each of the
-    /// three windows and the user (`find_user`) at once, then the hash, and the holds'
-    /// ends decided by the outcome. `find_user` is a trait object so that the attempt is
+    /// One attempt at `account_name`'s password (its windows named by `limit_name`)
+    /// within the limits: a hold in each of the three windows and the user (`find_user`)
+    /// at once, then the hash, and the holds' ends decided by the outcome. `find_user` is a trait object so that the attempt is
     /// compiled once for both its callers: each copy of an async function's state
     /// machine costs wasm.
     async fn attempt(
         &self,
         account_name: &str,
+        limit_name: &str,
         pwd: &str,
         caller: &Caller,
         find_user: Pin<&mut dyn Future<Output = Result<Option<StoredUser>, ApiError>>>,
@@ -171,11 +179,11 @@ where
         // failures, the address's gives its place back.
         let windows = [
             (
-                account_and_ip_limit_key(account_name, caller),
+                account_and_ip_limit_key(limit_name, caller),
                 self.limits.per_account_and_ip,
                 HoldEnd::ClearThrough,
             ),
-            (account_limit_key(account_name), self.limits.per_account, HoldEnd::ClearThrough),
+            (account_limit_key(limit_name), self.limits.per_account, HoldEnd::ClearThrough),
             (format!("login-ip:{}", caller.ip), self.limits.per_ip, HoldEnd::GiveBack),
         ];
         let [a, b, c] = &windows;
@@ -295,6 +303,7 @@ mod tests {
     use crate::domain::password::NativePbkdf2;
     use crate::domain::random::SecureRandom;
     use crate::domain::rate_limit::Limit;
+    use crate::domain::username::native::NativeUnicode;
     use pollster::block_on;
 
     /// Counts derivations and their iteration counts.
@@ -357,6 +366,7 @@ mod tests {
             kdf,
             rng: &SecureRandom,
             passwords: &policy,
+            names: &NativeUnicode,
             limiter,
             limits: LIMITS,
             sessions: &OpenSessions,
@@ -411,6 +421,7 @@ mod tests {
             kdf: &kdf,
             rng: &SecureRandom,
             passwords: &policy,
+            names: &NativeUnicode,
             limiter: &limiter,
             limits: LIMITS,
             sessions: &OpenSessions,

@@ -7,12 +7,14 @@ use super::login::{account_and_ip_limit_key, account_limit_key, Login, LoginAfte
 use super::ports::{CodeGate, Pbkdf2, Randomness, RateLimiter, Sessions, StoredUser, UserStore};
 use super::session::TokenPair;
 use super::{count_code_attempt, Caller};
+use crate::domain::account::AccountLookup;
 use crate::domain::error::ApiError;
 use crate::domain::password::{Password, PasswordHash, PasswordPolicy};
 use crate::domain::rate_limit::Limit;
 use crate::domain::requests::{ChangePasswordRequest, ResetPasswordRequest};
 use crate::domain::sms_code::CodePurpose;
 use crate::domain::token::UserData;
+use crate::domain::username::UnicodeFacts;
 
 /// What a reset needs.
 pub struct PasswordReset<'a, U, G, L, P, R, S> {
@@ -25,6 +27,8 @@ pub struct PasswordReset<'a, U, G, L, P, R, S> {
     pub rng: &'a R,
     pub passwords: &'a PasswordPolicy,
     pub sessions: &'a S,
+    /// What account names are compared with: the limits count by the name's key.
+    pub names: &'a dyn UnicodeFacts,
 }
 
 impl<U, G, L, P, R, S> PasswordReset<'_, U, G, L, P, R, S>
@@ -69,9 +73,10 @@ where
         // Should this fail, the reset answers 9999 and releases the code: a retry sets the
         // same password again and clears the count then, rather than leaving the owner
         // locked out behind a success.
+        let limit_name = AccountLookup::of(&user.account, self.names).limit_name();
         let (everywhere, here) = futures_util::future::join(
-            self.limiter.clear(&account_limit_key(&user.account)),
-            self.limiter.clear(&account_and_ip_limit_key(&user.account, caller)),
+            self.limiter.clear(&account_limit_key(&limit_name)),
+            self.limiter.clear(&account_and_ip_limit_key(&limit_name, caller)),
         )
         .await;
         everywhere.and(here)
@@ -138,6 +143,7 @@ mod tests {
     use crate::domain::rate_limit::Limit;
     use crate::domain::requests::LoginRequest;
     use crate::domain::settings::LoginLimits;
+    use crate::domain::username::native::NativeUnicode;
     use pollster::block_on;
 
     const PHONE: &str = "13911119999";
@@ -192,6 +198,7 @@ mod tests {
                 kdf: &NativePbkdf2,
                 rng: &SecureRandom,
                 passwords: &self.passwords,
+                names: &NativeUnicode,
                 limiter: &self.limiter,
                 limits: LIMITS,
                 sessions,
@@ -211,6 +218,7 @@ mod tests {
                 kdf: &NativePbkdf2,
                 rng: &SecureRandom,
                 passwords: &self.passwords,
+                names: &NativeUnicode,
                 sessions: &sessions,
             };
             block_on(reset.reset(&request, &caller()))

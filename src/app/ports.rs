@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::account::Account;
+use crate::domain::account::{Account, AccountLookup};
 use crate::domain::error::{ApiError, Fault};
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
@@ -33,6 +33,8 @@ pub use crate::domain::random::Randomness;
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub account: Account,
+    /// The account's key under the username profile, which is unique.
+    pub account_key: String,
     pub phone: Phone,
     pub password_hash: PasswordHash,
 }
@@ -67,7 +69,9 @@ pub trait UserStore {
     /// Creates the user with the default role, atomically; [`Created::Taken`] when the
     /// account or phone exists, even when two registrations race.
     async fn create(&self, user: &NewUser, now_seconds: u64) -> Result<Created, Fault>;
-    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, Fault>;
+    /// The user whose account key is the lookup's, or (an account made before keys,
+    /// which has none) whose name is the lookup's, ignoring ASCII case.
+    async fn find_by_account(&self, account: &AccountLookup) -> Result<Option<StoredUser>, Fault>;
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault>;
     async fn find_by_phone(&self, phone: &Phone) -> Result<Option<StoredUser>, Fault>;
     /// Replaces a user's password hash `verified` (to raise its iteration count) with

@@ -2,11 +2,12 @@
 
 use super::ports::{Clock, CodeGate, Created, NewUser, Pbkdf2, Randomness, RateLimiter, UserStore};
 use super::{count_code_attempt, Caller};
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Field, Rule};
 use crate::domain::password::{PasswordHash, PasswordPolicy};
 use crate::domain::rate_limit::Limit;
 use crate::domain::requests::RegisterRequest;
 use crate::domain::sms_code::CodePurpose;
+use crate::domain::username::{username_key, UnicodeFacts};
 
 /// What registering needs.
 pub struct Registration<'a, U, G, L, P, K, R> {
@@ -19,6 +20,8 @@ pub struct Registration<'a, U, G, L, P, K, R> {
     pub clock: &'a K,
     pub rng: &'a R,
     pub passwords: &'a PasswordPolicy,
+    /// What account names are compared with (see `domain::username`).
+    pub names: &'a dyn UnicodeFacts,
 }
 
 impl<U: UserStore, G: CodeGate, L: RateLimiter, P: Pbkdf2, K: Clock, R: Randomness>
@@ -28,10 +31,13 @@ impl<U: UserStore, G: CodeGate, L: RateLimiter, P: Pbkdf2, K: Clock, R: Randomne
     /// account or phone is taken), then consumes the code. The code is held while the
     /// user is created, so two registrations cannot both use it; if creation fails, it
     /// is released and the user may try again with another account name.
+    /// A name the username profile refuses is a 9906 before anything else.
     pub async fn register(&self, request: &RegisterRequest, caller: &Caller) -> Result<(), ApiError> {
+        let account_key = username_key(request.account.as_str(), self.names)
+            .map_err(|_| ApiError::field(Field::Account, Rule::Malformed))?;
         count_code_attempt(self.limiter, caller, self.attempts_per_ip).await?;
         let claim = self.gate.claim(&request.phone, &request.code, CodePurpose::Register, caller).await?;
-        let created = self.create_user(request).await;
+        let created = self.create_user(request, account_key).await;
         match created {
             Ok(Created::User(_)) => {
                 // The user exists now; should consuming fail, the phone's uniqueness still
@@ -50,10 +56,15 @@ impl<U: UserStore, G: CodeGate, L: RateLimiter, P: Pbkdf2, K: Clock, R: Randomne
         }
     }
 
-    async fn create_user(&self, request: &RegisterRequest) -> Result<Created, ApiError> {
+    async fn create_user(&self, request: &RegisterRequest, account_key: String) -> Result<Created, ApiError> {
         let password_hash =
             PasswordHash::create(self.kdf, self.rng, request.password.as_str(), self.passwords).await?;
-        let user = NewUser { account: request.account.clone(), phone: request.phone.clone(), password_hash };
+        let user = NewUser {
+            account: request.account.clone(),
+            account_key,
+            phone: request.phone.clone(),
+            password_hash,
+        };
         Ok(self.users.create(&user, self.clock.now_seconds()).await?)
     }
 }
@@ -66,6 +77,7 @@ mod tests {
     use crate::domain::password::NativePbkdf2;
     use crate::domain::random::SecureRandom;
     use crate::domain::requests::RegisterRequest;
+    use crate::domain::username::native::NativeUnicode;
     use pollster::block_on;
     use serde_json::json;
 
@@ -91,6 +103,7 @@ mod tests {
             clock: &SystemClock,
             rng: &SecureRandom,
             passwords: &POLICY,
+            names: &NativeUnicode,
         }
     }
 

@@ -5,7 +5,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::platform::OrFault;
 use crate::app::ports::{Created, NewUser, StoredUser, UserStore};
-use crate::domain::account::Account;
+use crate::domain::account::AccountLookup;
 use crate::domain::error::{Backend, Fault};
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
@@ -88,8 +88,17 @@ impl UserStore for D1UserStore {
         let account = user.account.as_str();
         let insert_user = self
             .0
-            .prepare("INSERT INTO users (account, phone, password_hash, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")
-            .bind(&[account.into(), user.phone.e164().into(), user.password_hash.encode().into(), (now_seconds as f64).into()])
+            .prepare(
+                "INSERT INTO users (account, account_key, phone, password_hash, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            )
+            .bind(&[
+                account.into(),
+                user.account_key.as_str().into(),
+                user.phone.e164().into(),
+                user.password_hash.encode().into(),
+                (now_seconds as f64).into(),
+            ])
             .or_fault(Backend::D1, "prepare a new user")?;
         let grant_default_roles = self
             .0
@@ -100,7 +109,8 @@ impl UserStore for D1UserStore {
             .bind(&[account.into()])
             .or_fault(Backend::D1, "prepare a new user's roles")?;
         // A batch is one transaction: the user never exists without its roles. The UNIQUE
-        // constraints (account COLLATE NOCASE, phone) settle racing registrations.
+        // constraints (account_key, phone; and account COLLATE NOCASE, for the accounts
+        // made before keys) settle racing registrations.
         match self.0.batch(vec![insert_user, grant_default_roles]).await {
             Ok(results) => {
                 #[derive(Deserialize)]
@@ -118,11 +128,18 @@ impl UserStore for D1UserStore {
         }
     }
 
-    async fn find_by_account(&self, account: &Account) -> Result<Option<StoredUser>, Fault> {
-        let query = format!("{SELECT_USER} WHERE u.account = ?1");
-        let statement =
-            self.0.prepare(query).bind(&[account.as_str().into()]).or_fault(Backend::D1, "find a user")?;
-        self.first_user(statement).await
+    async fn find_by_account(&self, account: &AccountLookup) -> Result<Option<StoredUser>, Fault> {
+        // An account made before keys has none (migrations/0002 gave one to every name
+        // whose key is plain lower case), and is found by its name as before.
+        let legacy = "u.account_key IS NULL AND u.account = ?1";
+        let statement = match &account.key {
+            Some(key) => self
+                .0
+                .prepare(format!("{SELECT_USER} WHERE u.account_key = ?2 OR ({legacy}) ORDER BY u.account_key IS NULL LIMIT 1"))
+                .bind(&[account.name.as_str().into(), key.as_str().into()]),
+            None => self.0.prepare(format!("{SELECT_USER} WHERE {legacy}")).bind(&[account.name.as_str().into()]),
+        };
+        self.first_user(statement.or_fault(Backend::D1, "find a user")?).await
     }
 
     async fn upgrade_password_hash(

@@ -18,6 +18,7 @@ mod router;
 mod services;
 mod sms_gate;
 mod sms_sender;
+mod unicode;
 mod web_crypto;
 
 pub use rate_window::RateWindow;

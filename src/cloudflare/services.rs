@@ -26,6 +26,7 @@ use super::rate_window::DurableRateWindows;
 use super::refresh_family::DurableRefreshFamilies;
 use super::sms_gate::{DurableCodeGate, DurableCodeGateStorage};
 use super::sms_sender::ProviderSender;
+use super::unicode::RuntimeUnicode;
 use super::web_crypto::WebCryptoPbkdf2;
 use crate::app::code_gate::{CodeGateCore, CodeGatePolicy, LEASE_MARGIN_MILLIS};
 use crate::app::login::{Login, LoginAftermath};
@@ -76,6 +77,7 @@ pub struct Services {
     gate: DurableCodeGate,
     families: DurableRefreshFamilies,
     recent_users: RecentUsers,
+    unicode: RuntimeUnicode,
     // What only the `SmsGate` object uses (it runs in an isolate of this Worker too):
     seal: CodeSeal,
     codes: KvCodeStore,
@@ -188,6 +190,7 @@ impl Services {
             gate: ObjectClient::from_env(env)?,
             families: ObjectClient::from_env(env)?,
             recent_users: RecentUsers::new(settings.status_user_cache_seconds),
+            unicode: RuntimeUnicode::new(),
             seal,
             codes: KvCodeStore(kv),
             sender,
@@ -221,6 +224,7 @@ impl Services {
             clock: &WorkerClock,
             rng: &SecureRandom,
             passwords: &self.settings.passwords,
+            names: &self.unicode,
         };
         registration.register(&request, caller).await.map(|()| json!([]))
     }
@@ -252,6 +256,7 @@ impl Services {
             rng: &SecureRandom,
             passwords: &self.settings.passwords,
             sessions: &self.sessions(),
+            names: &self.unicode,
         };
         reset.reset(&request, caller).await.map(|()| json!([]))
     }
@@ -284,6 +289,7 @@ impl Services {
             limiter: &self.limiter,
             limits: self.settings.login_limits,
             sessions,
+            names: &self.unicode,
         }
     }
 

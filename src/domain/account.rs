@@ -1,8 +1,10 @@
 //! Account names.
 
-/// An account name: 1 to 64 characters after trimming, with no control characters.
-/// Uniqueness ignores ASCII case (the D1 column is `COLLATE NOCASE`); the name keeps the
-/// case the user chose.
+use super::username::{username_key, UnicodeFacts};
+
+/// An account name: 1 to 64 characters after trimming, with no control characters. The
+/// name keeps the width and case the user chose; uniqueness is on its key (see
+/// [`AccountLookup`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account(String);
 
@@ -34,17 +36,31 @@ impl Account {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
 
-    /// This account as uniqueness and limits see it; see [`Account::key_of`].
-    pub fn key(&self) -> String {
-        Account::key_of(&self.0)
+/// An account name as lookups and limits see it: as typed (trimmed), and its key under
+/// the PRECIS username profile ([`username_key`]), which uniqueness is on. A name the
+/// profile refuses has no key: no account registered since can hold one, but one made
+/// before may, and it is found by its name as before (ASCII case ignored, as the D1
+/// column's `COLLATE NOCASE` compares). Takes raw text because a login's account name
+/// is never parsed (an impossible name just fails to log in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountLookup {
+    pub name: String,
+    pub key: Option<String>,
+}
+
+impl AccountLookup {
+    pub fn of(typed: &str, facts: &dyn UnicodeFacts) -> AccountLookup {
+        let name = typed.trim().to_string();
+        let key = username_key(&name, facts).ok();
+        AccountLookup { name, key }
     }
 
-    /// Any account name as uniqueness and limits see it: trimmed, with ASCII case folded,
-    /// which is what the D1 column's `COLLATE NOCASE` compares. Takes raw text because a
-    /// login's account name is never parsed (an impossible name just fails to log in).
-    pub fn key_of(text: &str) -> String {
-        text.trim().to_ascii_lowercase()
+    /// What the failed-login limits count by: the key (so look-alikes share a window),
+    /// or for a name without one its ASCII case folded.
+    pub fn limit_name(&self) -> String {
+        self.key.clone().unwrap_or_else(|| self.name.to_ascii_lowercase())
     }
 }
 
@@ -53,10 +69,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_fold_ascii_case_only() {
-        assert_eq!(Account::parse(" Foo ").unwrap().key(), "foo");
-        assert_eq!(Account::key_of(" FOO"), "foo");
-        assert_eq!(Account::key_of("ÄBC"), "Äbc", "as COLLATE NOCASE: ASCII only");
+    fn a_lookup_has_the_profiles_key_and_limits_count_by_it() {
+        let names = crate::domain::username::native::NativeUnicode;
+        let lookup = AccountLookup::of(" Ｆoo ", &names);
+        assert_eq!((lookup.name.as_str(), lookup.key.as_deref()), ("Ｆoo", Some("foo")));
+        assert_eq!(lookup.limit_name(), "foo");
+        // A name only an account made before can hold: no key, ASCII case folded.
+        let legacy = AccountLookup::of("Old\u{200B}Name", &names);
+        assert_eq!(legacy.key, None);
+        assert_eq!(legacy.limit_name(), "old\u{200B}name");
     }
 
     #[test]

@@ -104,6 +104,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
         (Field::Account, Rule::Length) => format!("{label}长度必须在1到64个字符之间"),
         (_, Rule::Length) => format!("{label}长度必须在6到64个字符之间"),
         (Field::Phone, Rule::Malformed) => "phone 非法".into(),
+        (Field::Account, Rule::Malformed) => format!("{label}含有用户名不允许的字符"),
         (Field::Purpose, Rule::Malformed) => "purpose 非法".into(),
         (Field::SmsCode, Rule::Malformed) => format!("{label}必须是6位数字"),
         (Field::Scope, Rule::Malformed) => format!("{label}只能是 session 或 all"),
@@ -123,6 +124,9 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
         (Field::Account, Rule::Length) => format!("{name} must be 1 to 64 characters long"),
         (_, Rule::Length) => format!("{name} must be 6 to 64 characters long"),
         (Field::SmsCode, Rule::Malformed) => format!("{name} must be 6 digits"),
+        (Field::Account, Rule::Malformed) => {
+            format!("{name} holds a character a user name may not have (an invisible one, a space, a symbol, ...)")
+        }
         (Field::Scope, Rule::Malformed) => format!("{name} must be session or all"),
         (Field::Purpose, Rule::Malformed) => format!("{name} must be register or reset"),
         (_, Rule::Malformed) => format!("{name} is invalid"),
@@ -163,6 +167,7 @@ mod tests {
             (Field::PasswordConfirmation, Rule::Required, "确认密码必填"),
             (Field::Phone, Rule::Required, "phone 手机号必填"),
             (Field::Phone, Rule::Malformed, "phone 非法"),
+            (Field::Account, Rule::Malformed, "account 账号含有用户名不允许的字符"),
             (Field::SmsCode, Rule::Required, "手机验证码必填"),
             (Field::Jwt, Rule::Required, "jwt 必填"),
             (Field::Jwt, Rule::NotString, "jwt 只能是字符串"),

@@ -20,3 +20,4 @@ pub mod settings;
 pub mod sms_code;
 pub mod sms_provider;
 pub mod token;
+pub mod username;

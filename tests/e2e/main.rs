@@ -20,6 +20,7 @@ mod concurrency;
 mod contract;
 mod fake_provider;
 mod isolated;
+mod names;
 mod password;
 mod sms;
 mod strangers;
@@ -66,6 +67,7 @@ fn main() {
         tokens::SHARED_TESTS,
         password::SHARED_TESTS,
         strangers::SHARED_TESTS,
+        names::SHARED_TESTS,
     ]
     .concat();
     let mut trials: Vec<Trial> = shared_tests
@@ -78,15 +80,22 @@ fn main() {
         })
         .collect();
     trials.extend(
-        [isolated::TESTS, sms::OWN_TESTS, tokens::OWN_TESTS, password::OWN_TESTS, strangers::OWN_TESTS]
-            .concat()
-            .into_iter()
-            .map(|(name, test)| {
-                Trial::test(name, move || {
-                    test();
-                    Ok(())
-                })
-            }),
+        [
+            isolated::TESTS,
+            sms::OWN_TESTS,
+            tokens::OWN_TESTS,
+            password::OWN_TESTS,
+            strangers::OWN_TESTS,
+            names::OWN_TESTS,
+        ]
+        .concat()
+        .into_iter()
+        .map(|(name, test)| {
+            Trial::test(name, move || {
+                test();
+                Ok(())
+            })
+        }),
     );
     let conclusion = libtest_mimic::run(&args, trials);
     if let Some(worker) = SHARED.get() {

@@ -12,7 +12,7 @@ use crate::client::{Client, Reply};
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// A number no other test in this run uses.
-fn unique_number() -> u64 {
+pub fn unique_number() -> u64 {
     let seed =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
     static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();

@@ -88,7 +88,7 @@ impl TestWorker {
         TestWorker::start_with(&fresh_state_dir(), &[])
     }
 
-    /// A worker on `state_dir` (the schema is applied if needed), with extra vars.
+    /// A worker on `state_dir` (the migrations are applied if needed), with extra vars.
     pub fn start_with(state_dir: &Path, vars: &[(&str, &str)]) -> TestWorker {
         TestWorker::start_in(None, state_dir, vars)
     }
@@ -101,10 +101,10 @@ impl TestWorker {
     pub fn start_in(environment: Option<&str>, state_dir: &Path, vars: &[(&str, &str)]) -> TestWorker {
         let state = state_dir.to_str().expect("a UTF-8 path");
         let env_args: Vec<&str> = environment.map(|name| vec!["--env", name]).unwrap_or_default();
-        let mut schema =
-            vec!["d1", "execute", "DB", "--local", "--persist-to", state, "--file", "schema.sql"];
-        schema.extend(&env_args);
-        wrangler(&schema);
+        // As `make dev` does: the migrations make or upgrade the database.
+        let mut migrate = vec!["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
+        migrate.extend(&env_args);
+        wrangler(&migrate);
 
         let port = free_port();
         let log_path = state_dir.join(format!("wrangler-{port}.log"));

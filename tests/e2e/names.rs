@@ -1,0 +1,203 @@
+//! Account names under the PRECIS username profile, as the worker computes it from its
+//! JavaScript runtime's Unicode data: look-alikes are one account, invisible and other
+//! disallowed characters are refused, accounts made before keep logging in, and the
+//! migrations and schema.sql make the same database.
+
+use login_worker::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy};
+use login_worker::domain::random::SecureRandom;
+use login_worker::domain::username::native::NativeUnicode;
+use login_worker::domain::username::username_key;
+use pollster::block_on;
+use serde_json::{json, Value};
+
+use crate::client::Client;
+use crate::support::*;
+use crate::worker::{fresh_state_dir, wrangler, TestWorker};
+use crate::{OwnTest, SharedTest};
+
+pub const SHARED_TESTS: &[SharedTest] = tests![
+    look_alike_names_are_one_account_and_invisible_ones_are_refused,
+    the_worker_computes_the_same_keys_as_the_native_rules,
+];
+
+pub const OWN_TESTS: &[OwnTest] =
+    tests![accounts_made_before_keys_log_in_as_before, the_migrations_and_schema_sql_make_the_same_database,];
+
+fn register(client: &Client, account: &str, phone: &str) -> crate::client::Reply {
+    let code = send_code(client, phone);
+    client.post("/login/register", &registration(account, PASSWORD, phone, &code))
+}
+
+fn look_alike_names_are_one_account_and_invisible_ones_are_refused(worker: &TestWorker) {
+    let client = worker.client();
+    let n = unique_number() % 1_000_000;
+    let account = format!("Zoe_{n}");
+    register(&client, &account, &unique_phone()).expect(200, 200);
+    let fullwidth: String = account
+        .chars()
+        .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+        .collect::<String>()
+        .to_uppercase();
+    for look_alike in [fullwidth.clone(), account.to_uppercase(), format!("ｚoe_{n}")] {
+        let taken = register(&client, &look_alike, &unique_phone());
+        taken.expect(50007, 409);
+        // Each is the one account, whose password logs in.
+        log_in(&client, &look_alike, PASSWORD);
+    }
+    for invisible in ["\u{200B}", "\u{200D}", "\u{FEFF}", "\u{AD}", "\u{E0041}", "\u{3164}", "\u{202E}"] {
+        let phone = unique_phone();
+        let code = send_code(&client, &phone);
+        let name = format!("Zoe{invisible}_{n}");
+        let refused = client.post("/login/register", &registration(&name, PASSWORD, &phone, &code));
+        refused.expect(9906, 422);
+        assert!(refused.msg().ends_with("account 账号含有用户名不允许的字符"), "{name:?}: {}", refused.msg());
+        // Refused before the code was tried: it still registers a proper name.
+        let fine = format!("zoe_{n}_{}", unique_number() % 1_000_000);
+        client.post("/login/register", &registration(&fine, PASSWORD, &phone, &code)).expect(200, 200);
+    }
+    for other in ["\u{FB01}x", "\u{212A}elvin", "zoe zoe", "zoe☃"] {
+        register(&client, &format!("{other}_{n}"), &unique_phone()).expect(9906, 422);
+    }
+}
+
+/// Each name gets, from the worker, what the native rules (held to `precis-profiles` by
+/// the unit tests) give it: refused by both, or registered with the same key, which then
+/// logs in as itself.
+fn the_worker_computes_the_same_keys_as_the_native_rules(worker: &TestWorker) {
+    let client = worker.client();
+    let names = [
+        "Müller",
+        "MÜLLER",
+        "Mu\u{308}ller2",
+        "ΣΑΣ",
+        "Ǆemal",
+        "ǅemal2",
+        "Straße",
+        "İstanbul",
+        "张三",
+        "ﾊﾝｶｸ",
+        "ｶﾞｷ",
+        "Ⅻ",
+        "①",
+        "㍿",
+        "ıvan",
+        "שלום",
+        "1שלום",
+        "abcשלום",
+        "محمد",
+        "محمد١٢",
+        "محمد١2",
+        "می\u{200C}خواهم",
+        "a\u{200C}b",
+        "क\u{94D}\u{200D}ष",
+        "col\u{B7}lecció",
+        "a\u{B7}b",
+        "ア\u{30FB}イ",
+        "a\u{30FB}b",
+        "\u{375}α",
+        "\u{375}a",
+        "א\u{5F3}",
+        "\u{660}\u{6F0}",
+        "x\u{301}",
+        "\u{301}x",
+        "Ελληνικά",
+        "Кириллица",
+        "日本語テスト",
+        "한국어",
+        "\u{1F600}",
+        "\u{E000}",
+        "\u{10FFFD}",
+    ];
+    let n = unique_number() % 100_000;
+    for (i, name) in names.iter().enumerate() {
+        // A suffix of ASCII digits keeps each run's names apart and changes no rule.
+        let name = format!("{name}{n}{i}");
+        let expected = username_key(&name, &NativeUnicode);
+        let reply = register(&client, &name, &unique_phone());
+        match &expected {
+            Err(_) => {
+                reply.expect(9906, 422);
+            }
+            Ok(key) => {
+                assert_eq!(reply.code(), 200, "{name:?} (key {key:?}): {}", reply.text);
+                log_in(&client, key, PASSWORD);
+            }
+        }
+    }
+}
+
+/// A database made before keys (migration 0001 alone, as the schema.sql of then made
+/// it), with accounts in it; then the worker, whose start applies migration 0002.
+fn accounts_made_before_keys_log_in_as_before() {
+    let state = fresh_state_dir();
+    let dir = state.to_str().unwrap();
+    wrangler(&[
+        "d1",
+        "execute",
+        "DB",
+        "--local",
+        "--persist-to",
+        dir,
+        "--file",
+        "migrations/0001_initial.sql",
+    ]);
+    let policy = PasswordPolicy::new(1_000);
+    let hash =
+        block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, PASSWORD, &policy)).unwrap().encode();
+    let old = ["OldFoo_1", "老用户", "Old\u{200B}Zw", "Ｗｉｄｅ"];
+    let rows: Vec<String> =
+        old.iter().map(|account| format!("('{account}', '+86{}', '{hash}', 0)", unique_phone())).collect();
+    let insert =
+        format!("INSERT INTO users (account, phone, password_hash, created_at) VALUES {}", rows.join(", "));
+    wrangler(&["d1", "execute", "DB", "--local", "--persist-to", dir, "--command", &insert]);
+
+    let worker = TestWorker::start_with(&state, &[]);
+    let client = worker.client();
+    // Each logs in as before, the ASCII one in any ASCII case.
+    for account in ["oldfoo_1", "OLDFOO_1", "老用户", "Old\u{200B}Zw", "Ｗｉｄｅ"] {
+        log_in(&client, account, PASSWORD);
+    }
+    // The ASCII account got its key from the migration, so its look-alikes are taken.
+    let keys = worker.query("SELECT account, account_key FROM users ORDER BY id");
+    assert_eq!(keys[0], json!({"account": "OldFoo_1", "account_key": "oldfoo_1"}));
+    assert_eq!(keys[1]["account_key"], Value::Null, "no key is guessed for other names");
+    register(&client, "ＯＬＤＦＯＯ_1", &unique_phone()).expect(50007, 409);
+    // New accounts are keyed; the old ones' rows are unchanged.
+    register(&client, "新用户", &unique_phone()).expect(200, 200);
+    let new = worker.query("SELECT account_key FROM users WHERE account = '新用户'");
+    assert_eq!(new[0]["account_key"], "新用户");
+}
+
+/// The database the migrations make and the one schema.sql makes have the same tables,
+/// columns, indexes and record of applied migrations; and `migrations apply` finds
+/// nothing to do on the second, so an operator may start from either.
+fn the_migrations_and_schema_sql_make_the_same_database() {
+    let (migrated, from_schema) = (fresh_state_dir(), fresh_state_dir());
+    let (migrated, from_schema) = (migrated.to_str().unwrap(), from_schema.to_str().unwrap());
+    wrangler(&["d1", "migrations", "apply", "DB", "--local", "--persist-to", migrated]);
+    wrangler(&["d1", "execute", "DB", "--local", "--persist-to", from_schema, "--file", "schema.sql"]);
+    let shape = |state: &str| {
+        let sql = "SELECT m.name AS tbl, p.cid, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk \
+                   FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                   WHERE m.type = 'table' AND m.name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+                   ORDER BY 1, 2; \
+                   SELECT m.name AS tbl, i.name, i.\"unique\", i.origin, i.partial, \
+                   (SELECT group_concat(c.name) FROM pragma_index_info(i.name) c) AS columns \
+                   FROM sqlite_master m JOIN pragma_index_list(m.name) i \
+                   WHERE m.type = 'table' AND m.name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY 1, 2; \
+                   SELECT name FROM d1_migrations ORDER BY name; \
+                   SELECT id, name, is_default FROM roles ORDER BY id";
+        let out =
+            wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
+        let parsed: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        parsed.as_array().unwrap().iter().map(|result| result["results"].clone()).collect::<Vec<_>>()
+    };
+    let (a, b) = (shape(migrated), shape(from_schema));
+    assert!(a[0].as_array().unwrap().iter().any(|column| column["name"] == "account_key"), "{:#}", a[0]);
+    assert_eq!(a[2], json!([{"name": "0001_initial.sql"}, {"name": "0002_account_keys.sql"}]));
+    for (part, (a, b)) in ["columns", "indexes", "applied migrations", "roles"].iter().zip(a.iter().zip(&b)) {
+        assert_eq!(a, b, "{part} differ between the migrations and schema.sql");
+    }
+    let again = wrangler(&["d1", "migrations", "apply", "DB", "--local", "--persist-to", from_schema]);
+    assert!(again.contains("No migrations to apply"), "{again}");
+}
