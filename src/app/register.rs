@@ -132,6 +132,30 @@ mod tests {
     }
 
     #[test]
+    fn a_name_the_profile_refuses_costs_no_code_attempt_and_look_alikes_are_taken() {
+        let (users, gate) = (MemoryUsers::default(), MemoryCodeGate::with_code("13911119999", "123456"));
+        let limited = Registration {
+            attempts_per_ip: Limit { max: 1, window_seconds: 3_600 },
+            ..registration(&users, &gate)
+        };
+        for name in ["Fo\u{200B}o", "Foo\u{202E}", "\u{FB01}ne"] {
+            let refused = block_on(limited.register_from_anywhere(&request(name, "13911119999", "123456")));
+            assert_eq!(refused, Err(ApiError::field(Field::Account, Rule::Malformed)), "{name:?}");
+        }
+        // The one attempt the address has left still registers, and the look-alike is the
+        // same account.
+        block_on(limited.register_from_anywhere(&request("Ｆｏｏ", "13911119999", "123456"))).unwrap();
+        assert_eq!(users.count(), 1);
+        let second = MemoryCodeGate::with_code("13922229999", "222222");
+        let taken = block_on(registration(&users, &second).register_from_anywhere(&request(
+            "FOO",
+            "13922229999",
+            "222222",
+        )));
+        assert_eq!(taken, Err(ApiError::AlreadyRegistered { account: "FOO".into() }));
+    }
+
+    #[test]
     fn a_good_code_registers_and_is_consumed() {
         let (users, gate) = (MemoryUsers::default(), MemoryCodeGate::with_code("13911119999", "123456"));
         block_on(registration(&users, &gate).register_from_anywhere(&request(
