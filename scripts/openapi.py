@@ -31,6 +31,10 @@ string = {"type": "string"}
 def body(props, required, example):
     return {"required": True, "content": {"application/json": {
         "schema": {"type": "object", "properties": props, "required": required}, "example": example}}}
+def one_of_required(request_body, names):
+    """At least one of `names` is required (`jwt` or `refresh_jwt`)."""
+    request_body["content"]["application/json"]["schema"]["anyOf"] = [{"required": [name]} for name in names]
+    return request_body
 retry = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
 allow = {"Allow": {"schema": {"type": "string"}, "description": "the methods the path takes: POST, OPTIONS"}}
 common = {"400": error_response(400, [9906, 50001]), "404": error_response(404, [9902]),
@@ -44,7 +48,10 @@ def responses(success, specific):
         r[status] = common[status] if status in common else specific_map[status]
     return r
 specific_map = {"401": error_response(401, [9908, 50006]), "409": error_response(409, [50007]), "502": error_response(502, [50018])}
-phone = {"type": "string", "pattern": "^(1[3-9][0-9]{9}|\\+[1-9][0-9]{7,14})$", "description": "a mainland China mobile number (13911119999) or E.164 (+8613911119999)", "example": "13911119999"}
+# The phones the default deployment takes (SMS_ALLOWED_COUNTRY_CODES = 86): China's
+# mobile numbers, bare or in E.164. A deployment that allows other countries takes E.164
+# numbers of those too; one outside the list is 9906 `phone 非法` (422).
+phone = {"type": "string", "pattern": "^(1[3-9][0-9]{9}|\\+861[3-9][0-9]{9})$", "description": "a mainland China mobile number, bare (13911119999) or in E.164 (+8613911119999). With SMS_ALLOWED_COUNTRY_CODES listing other countries, E.164 numbers of those too; a number outside the list is 9906 `phone 非法` (422)", "example": "13911119999"}
 jwt_body = body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token"}}, ["jwt"], {"jwt": "eyJ..."})
 new_password = {
     "password": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the new password: 6 to 64 letters, digits or underscores"},
@@ -75,8 +82,8 @@ paths = {
         "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
     "/login/jwt/refresh": {"post": {
         "summary": "A new access token for a refresh token", "operationId": "refresh",
-        "requestBody": body({"jwt": {"type": "string", "description": "the refresh token"},
-                             "refresh_jwt": {"type": "string", "description": "accepted instead of jwt"}}, [], {"jwt": "eyJ..."}),
+        "requestBody": one_of_required(body({"jwt": {"type": "string", "pattern": "\\S", "description": "the refresh token"},
+                             "refresh_jwt": {"type": "string", "pattern": "\\S", "description": "accepted instead of jwt"}}, [], {"jwt": "eyJ..."}), ["jwt", "refresh_jwt"]),
         "description": "With REFRESH_ROTATION=true, `data` is a new token pair and the refresh token sent is retired (a replay after 10 s ends the session).",
         "responses": responses(ok({"oneOf": [{"type": "string", "description": "the new access token"}, {"$ref": "#/components/schemas/TokenPair"}]}, "a new access token"), base + ["401"])}},
     "/login/jwt/deactivate": {"post": {
@@ -114,6 +121,28 @@ paths = {
         "responses": {"200": {"description": "serving", "content": {"application/json": {"schema": {
             "type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}}}}}}},
 }
+# OpenAPI links: what each success hands to the next call, so that a client (and
+# schemathesis's stateful phase) can chain send → register → log in → status, refresh,
+# deactivate and change, and send (reset) → reset, with the real codes and tokens.
+def link(operation, description, **fields):
+    return {"operationId": operation, "description": description, "requestBody": fields}
+def links(path, **named):
+    paths[path]["post"]["responses"]["200"]["links"] = named
+code_to = lambda operation: link(operation, "the code just sent to this phone (shown only with EXPOSE_SMS_CODE=true)",
+                                 phone="$request.body#/phone", code="$response.body#/data/code")
+links("/login/send/sms", register=code_to("register"), resetPassword=code_to("resetPassword"))
+links("/login/register", logIn=link("logIn", "the account just registered", account="$request.body#/account", pwd="$request.body#/password"))
+def session_links(pwd):
+    named = {"status": link("status", "the new access token", jwt="$response.body#/data/jwt"),
+             "refresh": link("refresh", "the new refresh token", jwt="$response.body#/data/refresh_jwt"),
+             "deactivate": link("deactivate", "the new session", jwt="$response.body#/data/jwt")}
+    if pwd:
+        named["changePassword"] = link("changePassword", "the session and its password", jwt="$response.body#/data/jwt", pwd=pwd)
+    return named
+links("/login/jwt/get", **session_links("$request.body#/pwd"))
+links("/login/password/change", **session_links("$request.body#/password"))
+links("/login/jwt/refresh", status=link("status", "the new access token (without REFRESH_ROTATION)", jwt="$response.body#/data"))
+
 # Every /login path also answers its preflight.
 for path, item in paths.items():
     if path.startswith("/login/"):

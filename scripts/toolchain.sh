@@ -127,6 +127,12 @@ if [ -n "$for_tests" ]; then
         say "installing schemathesis $SCHEMATHESIS_VERSION (pip)"
         quiet "$tools/venv/bin/pip" install "schemathesis==$SCHEMATHESIS_VERSION"
     fi
+    # openapi-spec-validator, which checks public/openapi.json against OpenAPI 3.1.
+    OPENAPI_VALIDATOR_VERSION=0.9.0
+    if [ "$("$tools/venv/bin/openapi-spec-validator" --version 2>/dev/null | awk '{print $NF}')" != "$OPENAPI_VALIDATOR_VERSION" ]; then
+        say "installing openapi-spec-validator $OPENAPI_VALIDATOR_VERSION (pip)"
+        quiet "$tools/venv/bin/pip" install "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
+    fi
     # PyJWT, an independent verifier for the tokens the JWKS endpoint publishes keys for.
     PYJWT_VERSION=2.10.1
     if [ "$("$tools/venv/bin/python" -c 'import jwt, cryptography; print(jwt.__version__)' 2>/dev/null)" != "$PYJWT_VERSION" ]; then
@@ -164,6 +170,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED=false
 ENV
 if [ -n "$for_tests" ]; then
     echo "export LOGIN_SCHEMATHESIS=\"$tools/venv/bin/st\""
+    echo "export LOGIN_OPENAPI_VALIDATOR=\"$tools/venv/bin/openapi-spec-validator\""
     echo "export LOGIN_PYTHON=\"$tools/venv/bin/python\""
     echo "export CHROMIUM=\"$chromium_bin\""
 fi

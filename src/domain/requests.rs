@@ -163,10 +163,20 @@ fn phone(body: &Map<String, Value>) -> Result<Phone, ApiError> {
 /// The SMS code: a JSON string, or a number, of six digits.
 fn sms_code(body: &Map<String, Value>) -> Result<SmsCode, ApiError> {
     let text = match body.get("code") {
-        Some(Value::Number(number)) => match number.as_u64() {
-            Some(value) if (100_000..=999_999).contains(&value) => value.to_string(),
-            _ => return Err(ApiError::field(Field::SmsCode, Rule::Malformed)),
-        },
+        // `123456.0` is the integer 123456 to JSON Schema (and to JavaScript), so it is
+        // one here too.
+        Some(Value::Number(number)) => {
+            let whole = number.as_u64().or_else(|| {
+                number
+                    .as_f64()
+                    .filter(|value| value.fract() == 0.0 && *value >= 0.0)
+                    .map(|value| value as u64)
+            });
+            match whole {
+                Some(value) if (100_000..=999_999).contains(&value) => value.to_string(),
+                _ => return Err(ApiError::field(Field::SmsCode, Rule::Malformed)),
+            }
+        }
         _ => required_string(body, "code", Field::SmsCode)?.to_string(),
     };
     SmsCode::parse(&text).ok_or(ApiError::field(Field::SmsCode, Rule::Malformed))
@@ -345,6 +355,9 @@ mod tests {
     fn a_numeric_code_is_accepted() {
         let mut body = valid_registration();
         body["code"] = json!(123321);
+        assert_eq!(register(body.clone()).unwrap().code.as_str(), "123321");
+        // A whole number written with a fraction is the same integer to JSON Schema.
+        body["code"] = json!(123321.0);
         assert_eq!(register(body).unwrap().code.as_str(), "123321");
     }
 
@@ -370,6 +383,8 @@ mod tests {
             ("code", json!("12345"), "手机验证码必须是6位数字"),
             ("code", json!(12345), "手机验证码必须是6位数字"),
             ("code", json!(123456.5), "手机验证码必须是6位数字"),
+            ("code", json!(1e6), "手机验证码必须是6位数字"),
+            ("code", json!(-123456.0), "手机验证码必须是6位数字"),
             ("code", json!(true), "手机验证码只能是字符串或数字"),
         ];
         for (key, value, expected) in cases {
