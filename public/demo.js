@@ -5,6 +5,26 @@ const params = new URLSearchParams(location.search);
 $("api").value = params.get("api") || location.origin;
 let session = { jwt: "", refresh_jwt: "" };
 
+// With TURNSTILE_SITE_KEY set, the worker writes the key into the page and every send
+// needs a Turnstile token: the widget gives one (single-use), which goes with the send.
+const siteKey = document.querySelector('meta[name="turnstile-site-key"]').content;
+let turnstileToken = "";
+if (siteKey) {
+  window.onTurnstileLoad = () => {
+    window.turnstile.render("#turnstile", { sitekey: siteKey, callback: (token) => { turnstileToken = token; } });
+  };
+  const script = document.createElement("script");
+  script.src = "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit&onload=onTurnstileLoad";
+  document.head.appendChild(script);
+}
+function withTurnstile(body) {
+  if (!siteKey) return body;
+  const token = turnstileToken;
+  turnstileToken = "";
+  if (window.turnstile) window.turnstile.reset("#turnstile");
+  return { ...body, turnstile_token: token };
+}
+
 function showTokens() {
   $("tokens").textContent = session.jwt
     ? "jwt: " + session.jwt.slice(0, 24) + "…  refresh_jwt: " + session.refresh_jwt.slice(0, 24) + "…"
@@ -38,7 +58,7 @@ async function call(path, body) {
 }
 
 $("send").onclick = async () => {
-  const envelope = await call("/login/send/sms", { phone: $("phone").value });
+  const envelope = await call("/login/send/sms", withTurnstile({ phone: $("phone").value }));
   // Only a development server (EXPOSE_SMS_CODE=true) returns the code; fill it in.
   if (envelope.code === 200 && envelope.data && envelope.data.code) $("code").value = envelope.data.code;
 };
@@ -69,7 +89,7 @@ $("change").onclick = async () => {
   if (envelope.code === 200) { session = envelope.data; showTokens(); }
 };
 $("send-reset").onclick = async () => {
-  const envelope = await call("/login/send/sms", { phone: $("phone").value, purpose: "reset" });
+  const envelope = await call("/login/send/sms", withTurnstile({ phone: $("phone").value, purpose: "reset" }));
   if (envelope.code === 200 && envelope.data && envelope.data.code) $("reset-code").value = envelope.data.code;
 };
 $("reset").onclick = async () => usePassword(await call("/login/password/reset", {

@@ -62,8 +62,11 @@ paths = {
     "/login/send/sms": {"post": {
         "summary": "Send an SMS code", "operationId": "sendSms",
         "description": "Makes a 6-digit code, keeps it (sealed) for 300 s and sends it. While a code for the phone is live: 50017. A number outside SMS_ALLOWED_COUNTRY_CODES (default +86): 9906 `phone 非法`. More than 10 codes a day for the phone, or 20 sends an hour from the client IP: 9905 with Retry-After. The provider failing or timing out: 50018, and no code is kept, so asking again at once works. The code is in `data` only with EXPOSE_SMS_CODE=true (local development).",
-        "requestBody": body({"phone": phone, "purpose": {"type": "string", "enum": ["register", "reset"], "description": "what the code is for: `register` (default) or `reset` (a password reset); a code serves only its own purpose. A reset send to a phone without a user sends and keeps nothing, but answers, counts and blocks the phone as a real one does"}}, ["phone"], {"phone": "13911119999"}),
-        "responses": responses(ok({"oneOf": [empty, {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}]}, "sent"), base + ["502"])}},
+        "requestBody": body({"phone": phone, "purpose": {"type": "string", "enum": ["register", "reset"], "description": "what the code is for: `register` (default) or `reset` (a password reset); a code serves only its own purpose. A reset send to a phone without a user sends and keeps nothing, but answers, counts and blocks the phone as a real one does"},
+                             "turnstile_token": {"type": "string", "description": "with TURNSTILE_SECRET_KEY set, the token of the Turnstile widget (or the header CF-Turnstile-Response): missing 9906 `turnstile_token 必填` (422), refused (invalid, expired, used) 9906 `turnstile_token 人机验证失败` (403), siteverify failing 9999; checked before anything is counted or sent"}}, ["phone"], {"phone": "13911119999"}),
+        "parameters": [{"name": "CF-Turnstile-Response", "in": "header", "required": False, "schema": {"type": "string"}, "description": "the Turnstile token, instead of `turnstile_token`"}],
+        "responses": {**responses(ok({"oneOf": [empty, {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}]}, "sent"), base + ["502"]),
+                      "403": error_response(403, [9906, 9907])}}},
     "/login/register": {"post": {
         "summary": "Register with an SMS code", "operationId": "register",
         "requestBody": body({

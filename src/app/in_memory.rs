@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::code_gate::CodeGateState;
 use super::ports::{
-    Claim, CodeGate, CodeGateStorage, CodeStore, Created, DeliveryError, NewUser, RateLimiter,
+    Claim, CodeGate, CodeGateStorage, CodeStore, Created, DeliveryError, HumanCheck, NewUser, RateLimiter,
     RefreshFamilies, RevocationList, SmsSender, StoredUser, UserStore,
 };
 use super::recent_users::RecentUsers;
@@ -23,6 +23,7 @@ use crate::domain::random::SecureRandom;
 use crate::domain::rate_limit::{HoldRefused, Limit, SlidingWindow};
 use crate::domain::sms_code::{CodePurpose, SmsCode};
 use crate::domain::token::TokenScope;
+use crate::domain::turnstile::Verdict;
 use crate::domain::username::native::NativeUnicode;
 use crate::domain::username::username_key;
 use chrono::FixedOffset;
@@ -409,6 +410,24 @@ impl RevocationList for MemoryRevocations {
 
     async fn is_revoked(&self, session_id: &str) -> Result<bool, Fault> {
         Ok(self.0.borrow().iter().any(|sid| sid == session_id))
+    }
+}
+
+/// Turnstile's siteverify as the tests need it: `good` passes, `broken` cannot be checked
+/// (a fault), anything else is refused. It keeps the addresses it was asked about.
+#[derive(Default)]
+pub struct MemoryHumanCheck {
+    pub asked_for: RefCell<Vec<Option<String>>>,
+}
+
+impl HumanCheck for MemoryHumanCheck {
+    async fn verify(&self, token: &str, remote_ip: Option<&str>) -> Result<Verdict, Fault> {
+        self.asked_for.borrow_mut().push(remote_ip.map(str::to_string));
+        match token {
+            "good" => Ok(Verdict::Passed),
+            "broken" => Err(Fault::Protocol("siteverify answered nonsense".into())),
+            _ => Ok(Verdict::Refused("invalid-input-response".into())),
+        }
     }
 }
 

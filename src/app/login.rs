@@ -372,7 +372,7 @@ mod tests {
             sessions: &OpenSessions,
         };
         let request = LoginRequest { account: account.into(), pwd: pwd.into() };
-        let (outcome, aftermath) = block_on(login.log_in(&request, &Caller { ip: ip.into() }));
+        let (outcome, aftermath) = block_on(login.log_in(&request, &Caller::at(Some(ip))));
         block_on(login.settle(aftermath)).unwrap();
         outcome
     }
@@ -427,7 +427,7 @@ mod tests {
             sessions: &OpenSessions,
         };
         let request = |pwd: &str| LoginRequest { account: "Foo".into(), pwd: pwd.into() };
-        let caller = Caller { ip: "1.1.1.1".into() };
+        let caller = Caller::at(Some("1.1.1.1"));
         // Three attempts in flight fill the account's three places: a fourth is refused
         // before any hash (the Durable Object client waits a while first).
         let pending: Vec<_> = (0..3).map(|_| block_on(login.log_in(&request("secret1"), &caller))).collect();

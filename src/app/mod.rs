@@ -27,10 +27,23 @@ pub async fn count_code_attempt(
     limiter.take(&format!("code-ip:{}", caller.ip), limit).await.map(|_| ())
 }
 
-/// Who is calling, as far as limits care.
+/// Who is calling, as far as limits and checks care.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     /// The client's address as the limits count it (`CF-Connecting-IP`, which Cloudflare
     /// always sets; see [`crate::domain::client_address`]).
     pub ip: String,
+    /// The address as it came, for checks that want the client's own (Turnstile's
+    /// `remoteip`).
+    pub address: Option<String>,
+}
+
+impl Caller {
+    /// The caller at `address` (`CF-Connecting-IP`).
+    pub fn at(address: Option<&str>) -> Caller {
+        Caller {
+            ip: crate::domain::client_address::limit_key(address),
+            address: address.map(|text| text.trim().to_string()),
+        }
+    }
 }

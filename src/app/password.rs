@@ -241,7 +241,7 @@ mod tests {
     }
 
     fn caller() -> Caller {
-        Caller { ip: "1.2.3.4".into() }
+        Caller::at(Some("1.2.3.4"))
     }
 
     const REVOKED: Result<(), ApiError> = Err(ApiError::Unauthorized(AuthError::Revoked));

@@ -17,6 +17,7 @@ use crate::domain::rate_limit::Limit;
 use crate::domain::settings::ConfigError;
 use crate::domain::sms_code::{CodePurpose, SmsCode};
 use crate::domain::token::UserData;
+use crate::domain::turnstile::Verdict;
 
 use super::code_gate::CodeGateState;
 use super::refresh_rotation::Rotation;
@@ -126,6 +127,12 @@ impl std::fmt::Display for DeliveryError {
             DeliveryError::Refused(reason) | DeliveryError::NoReply(reason) => f.write_str(reason),
         }
     }
+}
+
+/// Asks Turnstile's siteverify whether a token shows a person; a fault when it cannot
+/// tell (unreachable, slow, answering nonsense, refusing our secret).
+pub trait HumanCheck {
+    async fn verify(&self, token: &str, remote_ip: Option<&str>) -> Result<Verdict, Fault>;
 }
 
 /// Delivers an SMS.

@@ -109,7 +109,7 @@ mod tests {
 
     impl TestRegistration<'_> {
         async fn register_from_anywhere(&self, request: &RegisterRequest) -> Result<(), ApiError> {
-            self.register(request, &Caller { ip: "1.2.3.4".into() }).await
+            self.register(request, &Caller::at(Some("1.2.3.4"))).await
         }
     }
 
@@ -127,7 +127,7 @@ mod tests {
         }
         let limited = block_on(registration.register_from_anywhere(&request("Foo", "13911119999", "123456")));
         assert_eq!(limited, Err(ApiError::RateLimited { retry_after_seconds: 3_600 }));
-        let elsewhere = Caller { ip: "5.6.7.8".into() };
+        let elsewhere = Caller::at(Some("5.6.7.8"));
         assert!(block_on(registration.register(&request("Foo", "13911119999", "123456"), &elsewhere)).is_ok());
     }
 

@@ -2,16 +2,17 @@
 
 use serde_json::{json, Value};
 
-use super::ports::{CodeGate, RateLimiter, UserStore};
+use super::ports::{CodeGate, HumanCheck, RateLimiter, UserStore};
 use super::Caller;
 use crate::domain::error::{ApiError, Field, Rule, ValidationError};
 use crate::domain::phone::CountryCodes;
 use crate::domain::rate_limit::Limit;
 use crate::domain::requests::SendSmsRequest;
 use crate::domain::sms_code::CodePurpose;
+use crate::domain::turnstile::Verdict;
 
 /// What sending a code needs.
-pub struct SmsSending<'a, G, L, U> {
+pub struct SmsSending<'a, G, L, U, H> {
     pub gate: &'a G,
     pub limiter: &'a L,
     /// Read for a reset, to know whether the phone has a user.
@@ -20,10 +21,14 @@ pub struct SmsSending<'a, G, L, U> {
     pub per_ip: Limit,
     /// Put the code in `data` (local development only: the original disclosed it always).
     pub expose_code: bool,
+    /// Turnstile's check, when `TURNSTILE_SECRET_KEY` is set.
+    pub human_check: Option<&'a H>,
 }
 
-impl<G: CodeGate, L: RateLimiter, U: UserStore> SmsSending<'_, G, L, U> {
-    /// Checks the number's country (9906, before anything is spent), counts the send
+impl<G: CodeGate, L: RateLimiter, U: UserStore, H: HumanCheck> SmsSending<'_, G, L, U, H> {
+    /// Checks the number's country (9906, before anything is spent) and, with Turnstile
+    /// on, the token (9906: missing 422, refused 403; siteverify failing 9999, fail
+    /// closed), before anything is counted or sent. Then it counts the send
     /// against the client's IP (9905), then issues a code through the phone's gate. A
     /// send that sent nothing (50017, 50018, the phone's own limit) is not counted
     /// against the IP, so a user whose provider failed can ask again at once.
@@ -35,6 +40,16 @@ impl<G: CodeGate, L: RateLimiter, U: UserStore> SmsSending<'_, G, L, U> {
         let phone = &request.phone;
         if !self.allowed_country_codes.allows(phone) {
             return Err(ApiError::Invalid(ValidationError::Field(Field::Phone, Rule::Malformed)));
+        }
+        if let Some(check) = self.human_check {
+            let token = request
+                .turnstile_token
+                .as_deref()
+                .ok_or(ApiError::field(Field::TurnstileToken, Rule::Required))?;
+            match check.verify(token, caller.address.as_deref()).await? {
+                Verdict::Passed => {}
+                Verdict::Refused(_) => return Err(ApiError::field(Field::TurnstileToken, Rule::Refused)),
+            }
         }
         let ip_key = format!("sms-ip:{}", caller.ip);
         let has_user = async {
@@ -66,7 +81,7 @@ impl<G: CodeGate, L: RateLimiter, U: UserStore> SmsSending<'_, G, L, U> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::in_memory::{MemoryCodeGate, MemoryLimiter, MemoryUsers};
+    use crate::app::in_memory::{MemoryCodeGate, MemoryHumanCheck, MemoryLimiter, MemoryUsers};
     use pollster::block_on;
 
     fn request(phone: &str) -> SendSmsRequest {
@@ -78,14 +93,14 @@ mod tests {
     }
 
     fn caller(ip: &str) -> Caller {
-        Caller { ip: ip.into() }
+        Caller::at(Some(ip))
     }
 
     fn sending<'a>(
         gate: &'a MemoryCodeGate,
         limiter: &'a MemoryLimiter,
         allowed: &'a CountryCodes,
-    ) -> SmsSending<'a, MemoryCodeGate, MemoryLimiter, MemoryUsers> {
+    ) -> SmsSending<'a, MemoryCodeGate, MemoryLimiter, MemoryUsers, MemoryHumanCheck> {
         // No users: these sends register, and never read them.
         sending_with(gate, limiter, allowed, Box::leak(Box::default()))
     }
@@ -95,7 +110,7 @@ mod tests {
         limiter: &'a MemoryLimiter,
         allowed: &'a CountryCodes,
         users: &'a MemoryUsers,
-    ) -> SmsSending<'a, MemoryCodeGate, MemoryLimiter, MemoryUsers> {
+    ) -> SmsSending<'a, MemoryCodeGate, MemoryLimiter, MemoryUsers, MemoryHumanCheck> {
         SmsSending {
             gate,
             limiter,
@@ -103,6 +118,7 @@ mod tests {
             allowed_country_codes: allowed,
             per_ip: Limit { max: 2, window_seconds: 3_600 },
             expose_code: true,
+            human_check: None,
         }
     }
 
@@ -118,6 +134,37 @@ mod tests {
             assert!(block_on(sending(&gate, &limiter, &allowed).send(&request(phone), &caller("1.2.3.4")))
                 .is_ok());
         }
+    }
+
+    fn with_token(phone: &str, token: &str) -> SendSmsRequest {
+        let body = json!({ "phone": phone, "turnstile_token": token });
+        SendSmsRequest::parse(body.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn with_turnstile_on_a_send_needs_a_token_siteverify_accepts_and_a_refused_one_costs_nothing() {
+        let (gate, limiter) = (MemoryCodeGate::issuing(), MemoryLimiter::default());
+        let allowed = CountryCodes::parse("86").unwrap();
+        let check = MemoryHumanCheck::default();
+        let sending = SmsSending { human_check: Some(&check), ..sending(&gate, &limiter, &allowed) };
+        let send = |request: &SendSmsRequest| block_on(sending.send(request, &caller("203.0.113.7")));
+        assert_eq!(
+            send(&request("13911110001")),
+            Err(ApiError::field(Field::TurnstileToken, Rule::Required))
+        );
+        for _ in 0..3 {
+            let refused = send(&with_token("13911110001", "bad"));
+            assert_eq!(refused, Err(ApiError::field(Field::TurnstileToken, Rule::Refused)));
+        }
+        let broken = send(&with_token("13911110001", "broken"));
+        assert!(matches!(broken, Err(ApiError::Internal(_))), "fail closed: {broken:?}");
+        // Nothing was sent or counted: the address still has both its sends.
+        assert_eq!(gate.issued(), 0);
+        assert!(send(&with_token("13911110001", "good")).is_ok());
+        assert!(send(&with_token("13911110002", "good")).is_ok());
+        assert_eq!(gate.issued(), 2);
+        // siteverify hears the client's own address, not the limits' key.
+        assert!(check.asked_for.borrow().iter().all(|ip| ip.as_deref() == Some("203.0.113.7")));
     }
 
     #[test]

@@ -5,22 +5,25 @@
 //! platform's bare 405). Both files are read from Workers Static Assets (`public/`).
 
 use serde_json::json;
-use worker::{Env, Headers, Request};
+use worker::{Env, Headers, Request, Response};
 
 use super::http::Reply;
 use super::services::Isolate;
-use crate::domain::demo_page::security_headers;
+use crate::domain::demo_page::{security_headers, with_site_key};
 use crate::domain::error::{ApiError, Backend, Fault};
 
 /// The `[assets]` binding in `wrangler.toml`.
 const ASSETS_BINDING: &str = "ASSETS";
 
 /// `GET /`: the demo page, when `DEMO_PAGE` is on (9902 otherwise), with headers that
-/// keep it from being framed or posting anywhere but to the allowed origins.
+/// keep it from being framed or posting anywhere but to the allowed origins, and the
+/// Turnstile site key filled in when there is one.
 pub async fn demo_page(req: &Request, env: &Env, isolate: &Isolate) -> Reply {
     match isolate {
         Ok(services) if services.settings.demo_page => {
-            from_assets(req, env, &security_headers(&services.settings.allowed_origins)).await
+            let site_key = services.settings.turnstile_site_key.as_deref();
+            let headers = security_headers(&services.settings.allowed_origins, site_key.is_some());
+            from_assets(req, env, &headers, site_key).await
         }
         Ok(_) => Reply::Envelope(Err(ApiError::NotFound)),
         Err(broken) => Reply::Envelope(Err(broken.error())),
@@ -29,14 +32,22 @@ pub async fn demo_page(req: &Request, env: &Env, isolate: &Isolate) -> Reply {
 
 /// `GET /openapi.json`, served whatever the settings (its headers are `public/_headers`).
 pub async fn openapi(req: &Request, env: &Env) -> Reply {
-    from_assets(req, env, &[]).await
+    from_assets(req, env, &[], None).await
 }
 
-/// The static asset the request names, with `extra` headers.
-async fn from_assets(req: &Request, env: &Env, extra: &[(&str, String)]) -> Reply {
-    let fetched = async { env.assets(ASSETS_BINDING)?.fetch_request(req.clone()?).await };
+/// The static asset the request names, with `extra` headers, and the site key written
+/// into it if there is one (the demo page only).
+async fn from_assets(req: &Request, env: &Env, extra: &[(&str, String)], site_key: Option<&str>) -> Reply {
+    let fetched = async {
+        let mut response = env.assets(ASSETS_BINDING)?.fetch_request(req.clone()?).await?;
+        let html = match site_key {
+            Some(key) if response.status_code() == 200 => Some(with_site_key(&response.text().await?, key)),
+            _ => None,
+        };
+        Ok::<_, worker::Error>((response, html))
+    };
     match fetched.await {
-        Ok(response) => {
+        Ok((response, html)) => {
             // A fetched response's headers are immutable: the answer gets a copy.
             let headers = Headers::new();
             for (name, value) in response.headers().entries() {
@@ -46,12 +57,25 @@ async fn from_assets(req: &Request, env: &Env, extra: &[(&str, String)]) -> Repl
                 let _ = headers.set(name, value);
             }
             let status = response.status_code();
-            Reply::Ready(response.with_headers(headers), u32::from(status))
+            let response = match html {
+                Some(html) => {
+                    let _ = headers.delete("Content-Length");
+                    let _ = headers.delete("ETag");
+                    match Response::ok(html) {
+                        Ok(rewritten) => rewritten,
+                        Err(error) => return asset_fault(error),
+                    }
+                }
+                None => response,
+            };
+            Reply::Ready(response.with_status(status).with_headers(headers), u32::from(status))
         }
-        Err(error) => {
-            Reply::Envelope(Err(Fault::backend(Backend::Runtime, "read a static asset", error).into()))
-        }
+        Err(error) => asset_fault(error),
     }
+}
+
+fn asset_fault(error: worker::Error) -> Reply {
+    Reply::Envelope(Err(Fault::backend(Backend::Runtime, "read a static asset", error).into()))
 }
 
 /// `GET /healthz`, for monitors: 200 while the Worker serves; 503 naming the variable

@@ -18,6 +18,7 @@ mod router;
 mod services;
 mod sms_gate;
 mod sms_sender;
+mod turnstile;
 mod unicode;
 mod web_crypto;
 

@@ -1,12 +1,15 @@
-//! The Worker runtime's clock, its vars and secrets, and how a platform error becomes a
-//! [`Fault`] that says what was being done.
+//! The Worker runtime's clock, its vars and secrets, how a platform error becomes a
+//! [`Fault`] that says what was being done, and outgoing POSTs with a deadline.
 
 use std::fmt::Display;
+use std::time::Duration;
 
-use worker::{Date, Env};
+use futures_util::future::{select, Either};
+use worker::{AbortController, Date, Delay, Env, Fetch};
 
 use crate::domain::clock::Clock;
 use crate::domain::error::{Backend, Fault};
+use crate::domain::sms_provider::OutgoingRequest;
 
 /// The runtime's clock (`Date.now()`). Inside a request it advances only with I/O, as
 /// Workers coarsen timers against side channels; that is precise enough for tokens.
@@ -52,4 +55,29 @@ pub fn post_request(url: &str, headers: &[(&str, &str)], body: &str) -> Result<w
     web_sys::Request::new_with_str_and_init(url, &init)
         .map(worker::Request::from)
         .map_err(|_| format!("cannot make a request to {url}"))
+}
+
+/// POSTs the request and reads the whole reply, or gives up (and aborts the request)
+/// after `timeout_ms`. The error is for the log; it never holds the body sent.
+pub async fn post_within(outgoing: &OutgoingRequest, timeout_ms: u64) -> Result<(u16, String), String> {
+    let headers: Vec<(&str, &str)> =
+        outgoing.headers.iter().map(|(name, value)| (name.as_ref(), value.as_ref())).collect();
+    let request = post_request(&outgoing.url, &headers, &outgoing.body)?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let exchange = async {
+        let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
+        let status = response.status_code();
+        Ok::<_, worker::Error>((status, response.text().await?))
+    };
+    let deadline = Delay::from(Duration::from_millis(timeout_ms));
+    let exchange = std::pin::pin!(exchange);
+    match select(exchange, deadline).await {
+        Either::Left((Ok(reply), _)) => Ok(reply),
+        Either::Left((Err(error), _)) => Err(format!("no reply from {}: {error}", outgoing.url)),
+        Either::Right(_) => {
+            controller.abort();
+            Err(format!("no reply from {} within {timeout_ms} ms", outgoing.url))
+        }
+    }
 }

@@ -14,7 +14,6 @@ use super::log;
 use super::services::{Isolate, Services};
 use crate::app::login::LoginAftermath;
 use crate::app::Caller;
-use crate::domain::client_address::limit_key;
 use crate::domain::endpoint::{Endpoint, Route};
 use crate::domain::error::ApiError;
 use crate::domain::language::Language;
@@ -101,7 +100,7 @@ fn header(req: &Request, name: &str) -> Option<String> {
 /// Who is calling: the client's address, which Cloudflare (and wrangler dev) always sets,
 /// as the limits count it.
 fn caller(req: &Request) -> Caller {
-    Caller { ip: limit_key(header(req, "CF-Connecting-IP").as_deref()) }
+    Caller::at(header(req, "CF-Connecting-IP").as_deref())
 }
 
 async fn route(
@@ -150,7 +149,15 @@ async fn call_endpoint(
     after_answer: &AfterAnswer<'_>,
 ) -> Result<Value, ApiError> {
     match endpoint {
-        Endpoint::SendSms => services.send_sms(SendSmsRequest::parse(body)?, &caller(req)).await,
+        Endpoint::SendSms => {
+            let mut request = SendSmsRequest::parse(body)?;
+            // A Turnstile token may come as the header the widget's docs name instead.
+            if request.turnstile_token.is_none() && services.settings.turnstile.is_some() {
+                request.turnstile_token =
+                    header(req, "CF-Turnstile-Response").filter(|token| !token.trim().is_empty());
+            }
+            services.send_sms(request, &caller(req)).await
+        }
         Endpoint::Register => services.register(RegisterRequest::parse(body)?, &caller(req)).await,
         Endpoint::GetJwt => {
             let (outcome, aftermath) = services.log_in(LoginRequest::parse(body)?, &caller(req)).await;

@@ -26,6 +26,7 @@ use super::rate_window::DurableRateWindows;
 use super::refresh_family::DurableRefreshFamilies;
 use super::sms_gate::{DurableCodeGate, DurableCodeGateStorage};
 use super::sms_sender::ProviderSender;
+use super::turnstile::SiteVerify;
 use super::unicode::RuntimeUnicode;
 use super::web_crypto::WebCryptoPbkdf2;
 use crate::app::code_gate::{CodeGateCore, CodeGatePolicy, LEASE_MARGIN_MILLIS};
@@ -78,6 +79,7 @@ pub struct Services {
     families: DurableRefreshFamilies,
     recent_users: RecentUsers,
     unicode: RuntimeUnicode,
+    human_check: Option<SiteVerify>,
     // What only the `SmsGate` object uses (it runs in an isolate of this Worker too):
     seal: CodeSeal,
     codes: KvCodeStore,
@@ -191,6 +193,7 @@ impl Services {
             families: ObjectClient::from_env(env)?,
             recent_users: RecentUsers::new(settings.status_user_cache_seconds),
             unicode: RuntimeUnicode::new(),
+            human_check: settings.turnstile.clone().map(SiteVerify),
             seal,
             codes: KvCodeStore(kv),
             sender,
@@ -209,6 +212,7 @@ impl Services {
             allowed_country_codes: &sms.allowed_country_codes,
             per_ip: sms.per_ip,
             expose_code: sms.expose_code,
+            human_check: self.human_check.as_ref(),
         };
         sending.send(&request, caller).await
     }

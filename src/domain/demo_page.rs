@@ -7,10 +7,27 @@
 
 use super::settings::AllowedOrigins;
 
-/// The headers to add to the page's answer.
-pub fn security_headers(allowed: &AllowedOrigins) -> [(&'static str, String); 4] {
+/// Cloudflare's Turnstile, whose script and frame the page may load once it has a site key.
+const TURNSTILE_ORIGIN: &str = "https://challenges.cloudflare.com";
+
+/// What the page carries where a site key goes: `demo.js` shows the Turnstile widget when
+/// the worker has filled it in (`TURNSTILE_SITE_KEY`).
+pub const SITE_KEY_SLOT: &str = r#"<meta name="turnstile-site-key" content="">"#;
+
+/// The page's HTML with `site_key` in its slot. A key is letters, digits, `-` and `_`;
+/// anything else is left out rather than written into the page.
+pub fn with_site_key(html: &str, site_key: &str) -> String {
+    if site_key.is_empty() || !site_key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return html.to_string();
+    }
+    html.replacen(SITE_KEY_SLOT, &format!(r#"<meta name="turnstile-site-key" content="{site_key}">"#), 1)
+}
+
+/// The headers to add to the page's answer; with `turnstile`, the page may also load
+/// Turnstile's script and frame.
+pub fn security_headers(allowed: &AllowedOrigins, turnstile: bool) -> [(&'static str, String); 4] {
     [
-        ("Content-Security-Policy", content_security_policy(allowed)),
+        ("Content-Security-Policy", content_security_policy(allowed, turnstile)),
         // For browsers older than `frame-ancestors`.
         ("X-Frame-Options", "DENY".into()),
         ("Referrer-Policy", "no-referrer".into()),
@@ -18,9 +35,10 @@ pub fn security_headers(allowed: &AllowedOrigins) -> [(&'static str, String); 4]
     ]
 }
 
-/// A strict policy: nothing inline, nothing from elsewhere, no framing, no forms, and
-/// `fetch` only to this origin and the allowed ones.
-pub fn content_security_policy(allowed: &AllowedOrigins) -> String {
+/// A strict policy: nothing inline, nothing from elsewhere (but Turnstile's script and
+/// frame when it is on), no framing, no forms, and `fetch` only to this origin and the
+/// allowed ones.
+pub fn content_security_policy(allowed: &AllowedOrigins, turnstile: bool) -> String {
     let connect = match allowed {
         AllowedOrigins::Any => "*".to_string(),
         AllowedOrigins::List(origins) => {
@@ -31,9 +49,13 @@ pub fn content_security_policy(allowed: &AllowedOrigins) -> String {
             sources.join(" ")
         }
     };
+    let (scripts, frames) = match turnstile {
+        true => (format!("'self' {TURNSTILE_ORIGIN}"), format!("; frame-src {TURNSTILE_ORIGIN}")),
+        false => ("'self'".to_string(), String::new()),
+    };
     format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-         connect-src {connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "default-src 'none'; script-src {scripts}; style-src 'self'; img-src 'self'; \
+         connect-src {connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'{frames}"
     )
 }
 
@@ -49,7 +71,7 @@ mod tests {
     use super::*;
 
     fn policy(setting: &str) -> String {
-        content_security_policy(&AllowedOrigins::from_setting(Some(setting)))
+        content_security_policy(&AllowedOrigins::from_setting(Some(setting)), false)
     }
 
     #[test]
@@ -60,7 +82,7 @@ mod tests {
         assert!(csp.starts_with("default-src 'none'; script-src 'self'; style-src 'self';"), "{csp}");
         assert!(!csp.contains("unsafe"), "{csp}");
         // No list: only the page's own origin.
-        let csp = content_security_policy(&AllowedOrigins::from_setting(None));
+        let csp = content_security_policy(&AllowedOrigins::from_setting(None), false);
         assert!(csp.contains("connect-src 'self';"), "{csp}");
         // Local development allows any origin, so may the page.
         assert!(policy("*").contains("connect-src *;"));
@@ -78,8 +100,29 @@ mod tests {
     }
 
     #[test]
+    fn with_a_site_key_the_page_gets_it_and_may_load_turnstile_only() {
+        let csp = content_security_policy(&AllowedOrigins::Any, true);
+        assert!(csp.contains("script-src 'self' https://challenges.cloudflare.com;"), "{csp}");
+        assert!(
+            csp.ends_with("frame-ancestors 'none'; frame-src https://challenges.cloudflare.com"),
+            "{csp}"
+        );
+        let without = content_security_policy(&AllowedOrigins::Any, false);
+        assert!(
+            !without.contains("challenges.cloudflare.com") && !without.contains("frame-src"),
+            "{without}"
+        );
+        let html = format!("<head>{SITE_KEY_SLOT}</head>");
+        assert_eq!(
+            with_site_key(&html, "0x4AAAA-b_c"),
+            r#"<head><meta name="turnstile-site-key" content="0x4AAAA-b_c"></head>"#
+        );
+        assert_eq!(with_site_key(&html, "\"><script>"), html, "no markup from a setting");
+    }
+
+    #[test]
     fn the_page_cannot_be_framed_or_sniffed() {
-        let headers = security_headers(&AllowedOrigins::Any);
+        let headers = security_headers(&AllowedOrigins::Any, false);
         let names: Vec<&str> = headers.iter().map(|(name, _)| *name).collect();
         assert_eq!(
             names,

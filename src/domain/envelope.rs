@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::error::{ApiError, ValidationError};
+use super::error::{ApiError, Rule, ValidationError};
 use super::language::Language;
 
 /// The HTTP status that goes with an error's code: the one mapping from the contract's
@@ -17,6 +17,8 @@ pub fn http_status(error: &ApiError) -> u16 {
         ApiError::Invalid(ValidationError::BodyNotObject | ValidationError::DuplicateKey(_)) => 400,
         ApiError::Invalid(ValidationError::BodyTooLarge) => 413,
         ApiError::Invalid(ValidationError::BodyIncomplete) => 408,
+        // A refused proof (a Turnstile token) is well-formed input the server will not act on.
+        ApiError::Invalid(ValidationError::Field(_, Rule::Refused)) => 403,
         ApiError::Invalid(ValidationError::Field(..)) => 422,
         ApiError::Unauthorized(_) => 401,
         ApiError::Internal(_) => 500,
@@ -83,6 +85,7 @@ mod tests {
             (ApiError::MethodNotAllowed { allow: "POST, OPTIONS" }, 9903, 405),
             (ApiError::RateLimited { retry_after_seconds: 1 }, 9905, 429),
             (ApiError::field(Field::Phone, Rule::Required), 9906, 422),
+            (ApiError::field(Field::TurnstileToken, Rule::Refused), 9906, 403),
             (ApiError::Invalid(ValidationError::BodyNotObject), 9906, 400),
             (ApiError::Invalid(ValidationError::BodyTooLarge), 9906, 413),
             (ApiError::Invalid(ValidationError::BodyIncomplete), 9906, 408),

@@ -76,10 +76,12 @@ pub enum Field {
     Scope,
     /// `purpose` of `/login/send/sms`: `register` or `reset`.
     Purpose,
+    /// `turnstile_token` of `/login/send/sms` (or the `CF-Turnstile-Response` header).
+    TurnstileToken,
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 10] = [
         Field::Account,
         Field::Password,
         Field::PasswordConfirmation,
@@ -89,6 +91,7 @@ impl Field {
         Field::Jwt,
         Field::Scope,
         Field::Purpose,
+        Field::TurnstileToken,
     ];
 
     /// The field's name in the request body.
@@ -103,6 +106,7 @@ impl Field {
             Field::Jwt => "jwt",
             Field::Scope => "scope",
             Field::Purpose => "purpose",
+            Field::TurnstileToken => "turnstile_token",
         }
     }
 }
@@ -123,11 +127,20 @@ pub enum Rule {
     Malformed,
     /// `password_confirmation` differs from `password`.
     Mismatch,
+    /// A proof the field carries was checked and refused (a Turnstile token: HTTP 403).
+    Refused,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] =
-        [Rule::Required, Rule::NotString, Rule::Charset, Rule::Length, Rule::Malformed, Rule::Mismatch];
+    pub const ALL: [Rule; 7] = [
+        Rule::Required,
+        Rule::NotString,
+        Rule::Charset,
+        Rule::Length,
+        Rule::Malformed,
+        Rule::Mismatch,
+        Rule::Refused,
+    ];
 }
 
 /// Why a token was refused (9908). The texts follow the original service, whose clients

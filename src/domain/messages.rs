@@ -94,6 +94,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
         Field::Jwt => "jwt ",
         Field::Scope => "scope 范围",
         Field::Purpose => "purpose ",
+        Field::TurnstileToken => "turnstile_token ",
     };
     match (field, rule) {
         (_, Rule::Required) => format!("{label}必填"),
@@ -110,6 +111,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
         (Field::Scope, Rule::Malformed) => format!("{label}只能是 session 或 all"),
         (_, Rule::Malformed) => format!("{label}格式错误"),
         (_, Rule::Mismatch) => "密码不一致".into(),
+        (_, Rule::Refused) => format!("{label}人机验证失败"),
     }
 }
 
@@ -131,6 +133,7 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
         (Field::Purpose, Rule::Malformed) => format!("{name} must be register or reset"),
         (_, Rule::Malformed) => format!("{name} is invalid"),
         (_, Rule::Mismatch) => "password_confirmation does not match password".into(),
+        (_, Rule::Refused) => format!("{name}: the Turnstile check failed"),
     }
 }
 
@@ -173,6 +176,8 @@ mod tests {
             (Field::Jwt, Rule::NotString, "jwt 只能是字符串"),
             (Field::Purpose, Rule::Malformed, "purpose 非法"),
             (Field::Purpose, Rule::NotString, "purpose 只能是字符串"),
+            (Field::TurnstileToken, Rule::Required, "turnstile_token 必填"),
+            (Field::TurnstileToken, Rule::Refused, "turnstile_token 人机验证失败"),
         ];
         for (field, rule, reason) in cases {
             assert_eq!(ApiError::field(field, rule).message(), format!("数据验证失败，原因如下：{reason}"));

@@ -20,4 +20,5 @@ pub mod settings;
 pub mod sms_code;
 pub mod sms_provider;
 pub mod token;
+pub mod turnstile;
 pub mod username;

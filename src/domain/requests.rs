@@ -22,6 +22,9 @@ pub struct SendSmsRequest {
     pub phone: Phone,
     /// `register` unless the body says `reset`.
     pub purpose: CodePurpose,
+    /// `turnstile_token`, if sent (the router falls back to the `CF-Turnstile-Response`
+    /// header); checked only when Turnstile is configured.
+    pub turnstile_token: Option<String>,
 }
 
 /// `POST /login/register`
@@ -216,7 +219,12 @@ impl SendSmsRequest {
             }
             Some(_) => return Err(ApiError::field(Field::Purpose, Rule::NotString)),
         };
-        Ok(SendSmsRequest { phone, purpose })
+        let turnstile_token = match body.get("turnstile_token") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(token)) => Some(token.trim().to_string()).filter(|token| !token.is_empty()),
+            Some(_) => return Err(ApiError::field(Field::TurnstileToken, Rule::NotString)),
+        };
+        Ok(SendSmsRequest { phone, purpose, turnstile_token })
     }
 }
 

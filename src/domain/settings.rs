@@ -9,6 +9,7 @@ use super::password::PasswordPolicy;
 use super::phone::CountryCodes;
 use super::rate_limit::Limit;
 use super::sms_provider::SmsProvider;
+use super::turnstile::{Turnstile, DEFAULT_VERIFY_URL};
 
 /// Which browser origins may call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +120,11 @@ pub struct Settings {
     /// `DEMO_PAGE`: serve the demo page at `/` (`true` in local development; off unless
     /// set, so a deployment shows no page that takes passwords until its operator wants one).
     pub demo_page: bool,
+    /// `TURNSTILE_SECRET_KEY` (a secret) and `TURNSTILE_VERIFY_URL`: with a secret, a code
+    /// is sent only for a Turnstile token that siteverify accepts. None without one.
+    pub turnstile: Option<Turnstile>,
+    /// `TURNSTILE_SITE_KEY`: the demo page shows the Turnstile widget with this key.
+    pub turnstile_site_key: Option<String>,
 }
 
 /// How many failed logins are allowed before 9905, each in its own window. The tight one
@@ -298,6 +304,20 @@ impl Settings {
             status_user_cache_seconds: number("STATUS_USER_CACHE_SECONDS", 5, 0, 60)?,
             log_requests,
             demo_page: flag("DEMO_PAGE")?,
+            turnstile: match secret("TURNSTILE_SECRET_KEY") {
+                None => None,
+                Some(secret) => {
+                    let verify_url = get("TURNSTILE_VERIFY_URL").unwrap_or_else(|| DEFAULT_VERIFY_URL.into());
+                    if !(verify_url.starts_with("https://") || verify_url.starts_with("http://")) {
+                        return Err(ConfigError::new(
+                            "TURNSTILE_VERIFY_URL",
+                            format!("TURNSTILE_VERIFY_URL must be an http(s) URL, not {verify_url:?}"),
+                        ));
+                    }
+                    Some(Turnstile { secret, verify_url })
+                }
+            },
+            turnstile_site_key: get("TURNSTILE_SITE_KEY"),
             login_limits: LoginLimits {
                 per_account_and_ip: Limit {
                     max: number("LOGIN_FAILURES_PER_ACCOUNT_AND_IP", 10, 1, 1_000_000)? as u32,
@@ -393,6 +413,7 @@ mod tests {
         assert!(!s.refresh_rotation);
         assert!(!s.log_requests, "Cloudflare's invocation logs cover requests");
         assert!(!s.demo_page, "no page takes passwords until the operator wants one");
+        assert!(s.turnstile.is_none() && s.turnstile_site_key.is_none(), "no Turnstile check unless asked");
         assert_eq!(s.status_user_cache_seconds, 5);
         let limits = s.login_limits;
         assert_eq!(
@@ -413,6 +434,10 @@ mod tests {
     fn requests_are_logged_only_when_asked() {
         assert!(settings(&[("LOG_REQUESTS", "all")]).unwrap().log_requests);
         assert!(settings(&[("DEMO_PAGE", "true")]).unwrap().demo_page);
+        let turnstile = settings(&[("TURNSTILE_SECRET_KEY", "0x4-secret")]).unwrap().turnstile.unwrap();
+        assert_eq!(turnstile.verify_url, DEFAULT_VERIFY_URL);
+        let elsewhere = [("TURNSTILE_SECRET_KEY", "0x4-secret"), ("TURNSTILE_VERIFY_URL", "ftp://x")];
+        assert_eq!(settings(&elsewhere).unwrap_err().variable, "TURNSTILE_VERIFY_URL");
         assert!(!settings(&[("LOG_REQUESTS", "off")]).unwrap().log_requests);
         assert_eq!(settings(&[("LOG_REQUESTS", "yes")]).unwrap_err().variable, "LOG_REQUESTS");
     }

@@ -23,7 +23,7 @@ fn encode(text: &str) -> String {
 }
 
 /// `application/x-www-form-urlencoded` from pairs, in their order.
-fn form(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(name, value)| format!("{}={}", encode(name), encode(value)))

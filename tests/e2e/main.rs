@@ -26,6 +26,7 @@ mod sms;
 mod strangers;
 mod support;
 mod tokens;
+mod turnstile;
 mod validation;
 mod worker;
 
@@ -87,6 +88,7 @@ fn main() {
             password::OWN_TESTS,
             strangers::OWN_TESTS,
             names::OWN_TESTS,
+            turnstile::OWN_TESTS,
         ]
         .concat()
         .into_iter()
