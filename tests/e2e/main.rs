@@ -15,6 +15,7 @@ macro_rules! tests {
     };
 }
 
+mod binding;
 mod client;
 mod concurrency;
 mod contract;
@@ -89,6 +90,7 @@ fn main() {
             strangers::OWN_TESTS,
             names::OWN_TESTS,
             turnstile::OWN_TESTS,
+            binding::OWN_TESTS,
         ]
         .concat()
         .into_iter()

@@ -61,6 +61,11 @@ fn config() -> String {
 /// the database locked by the running worker for a moment, so a failure is retried a few
 /// times before it fails the test.
 pub fn wrangler(args: &[&str]) -> String {
+    wrangler_on(&config(), args)
+}
+
+/// `wrangler` on another configuration.
+pub fn wrangler_on(config: &str, args: &[&str]) -> String {
     let mut failure = String::new();
     for attempt in 0..5 {
         if attempt > 0 {
@@ -69,7 +74,7 @@ pub fn wrangler(args: &[&str]) -> String {
         let output = Command::new(env_path("LOGIN_NODE"))
             .arg(env_path("LOGIN_WRANGLER"))
             .args(args)
-            .args(["--config", &config()])
+            .args(["--config", config])
             .current_dir(project_root())
             .output()
             .expect("run wrangler");
@@ -99,12 +104,26 @@ impl TestWorker {
     /// no secret reaches the log then see all a worker can write, and `post_marked`
     /// finds its line.
     pub fn start_in(environment: Option<&str>, state_dir: &Path, vars: &[(&str, &str)]) -> TestWorker {
+        TestWorker::start_configs(&[config()], environment, state_dir, vars)
+    }
+
+    /// `wrangler dev` on several configurations at once (`-c a -c b`): the first is the
+    /// Worker served on the port, the others run beside it, reachable through service
+    /// bindings. The migrations are applied for the last one (this worker's), whose
+    /// folder holds its secrets (`.dev.vars`): `vars` go to the first one only.
+    pub fn start_configs(
+        configs: &[String],
+        environment: Option<&str>,
+        state_dir: &Path,
+        vars: &[(&str, &str)],
+    ) -> TestWorker {
         let state = state_dir.to_str().expect("a UTF-8 path");
+        let login_config = configs.last().expect("a configuration");
         let env_args: Vec<&str> = environment.map(|name| vec!["--env", name]).unwrap_or_default();
         // As `make dev` does: the migrations make or upgrade the database.
         let mut migrate = vec!["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
         migrate.extend(&env_args);
-        wrangler(&migrate);
+        wrangler_on(login_config, &migrate);
 
         let port = free_port();
         let log_path = state_dir.join(format!("wrangler-{port}.log"));
@@ -112,7 +131,9 @@ impl TestWorker {
         let mut command = Command::new(env_path("LOGIN_NODE"));
         command
             .arg(env_path("LOGIN_WRANGLER"))
-            .args(["dev", "--config", &config(), "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .arg("dev")
+            .args(configs.iter().flat_map(|config| ["--config", config.as_str()]))
+            .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string(), "--persist-to", state])
             .args(["--show-interactive-dev-session=false", "--log-level", "log"])
             .args(&env_args)
