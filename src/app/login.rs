@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::ports::{Pbkdf2, Randomness, RateLimiter, Sessions, StoredUser, UserStore};
 use super::session::TokenPair;
 use super::Caller;
-use crate::domain::account::{Account, AccountLookup};
+use crate::domain::account::{Account, AccountLookup, MAX_ACCOUNT_CHARS};
 use crate::domain::error::ApiError;
 use crate::domain::password::{PasswordHash, PasswordPolicy};
 use crate::domain::requests::LoginRequest;
@@ -124,15 +124,27 @@ where
         request: &LoginRequest,
         caller: &Caller,
     ) -> (Result<TokenPair, ApiError>, LoginAftermath) {
-        let lookup = AccountLookup::of(&request.account, self.names);
+        // A name no account can have (empty, over 64 characters) is not worth the
+        // profile's work: it finds nobody, and its limits count it as it came.
+        let lookup =
+            Account::parse(&request.account).ok().map(|name| AccountLookup::of(name.as_str(), self.names));
         let find_user = async {
-            match Account::parse(&request.account) {
-                Ok(_) => self.users.find_by_account(&lookup).await.map_err(ApiError::from),
-                Err(_) => Ok(None),
+            match &lookup {
+                Some(lookup) => self.users.find_by_account(lookup).await.map_err(ApiError::from),
+                None => Ok(None),
             }
         };
         let find_user = std::pin::pin!(find_user);
-        let limit_name = lookup.limit_name();
+        let limit_name = match &lookup {
+            Some(lookup) => lookup.limit_name(),
+            None => request
+                .account
+                .trim()
+                .chars()
+                .take(MAX_ACCOUNT_CHARS)
+                .collect::<String>()
+                .to_ascii_lowercase(),
+        };
         let (checked, mut aftermath) =
             self.attempt(&request.account, &limit_name, &request.pwd, caller, find_user).await;
         match checked {

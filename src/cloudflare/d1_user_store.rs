@@ -130,12 +130,17 @@ impl UserStore for D1UserStore {
 
     async fn find_by_account(&self, account: &AccountLookup) -> Result<Option<StoredUser>, Fault> {
         // An account made before keys has none (migrations/0002 gave one to every name
-        // whose key is plain lower case), and is found by its name as before.
+        // whose key is plain lower case), and is found by its name as before. Its name
+        // may have a key that another account holds (`Ｆoo` made before keys beside
+        // `Foo`, which COLLATE NOCASE told apart): the account of exactly the name typed
+        // (ASCII case aside) comes first, so each still logs in as itself.
         let legacy = "u.account_key IS NULL AND u.account = ?1";
         let statement = match &account.key {
             Some(key) => self
                 .0
-                .prepare(format!("{SELECT_USER} WHERE u.account_key = ?2 OR ({legacy}) ORDER BY u.account_key IS NULL LIMIT 1"))
+                .prepare(format!(
+                    "{SELECT_USER} WHERE u.account_key = ?2 OR ({legacy}) ORDER BY u.account = ?1 DESC LIMIT 1"
+                ))
                 .bind(&[account.name.as_str().into(), key.as_str().into()]),
             None => self.0.prepare(format!("{SELECT_USER} WHERE {legacy}")).bind(&[account.name.as_str().into()]),
         };

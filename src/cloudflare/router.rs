@@ -119,6 +119,11 @@ async fn route(
         _ => {}
     }
     let Some(route) = Route::from_path(path) else { return Reply::Envelope(Err(ApiError::NotFound)) };
+    // A demo page that is off is no route at all, whatever the method.
+    let page_off = matches!(isolate, Ok(services) if !services.settings.demo_page);
+    if route == Route::DemoPage && page_off {
+        return Reply::Envelope(Err(ApiError::NotFound));
+    }
     if !route.takes(method) {
         return Reply::Envelope(Err(ApiError::MethodNotAllowed { allow: route.allow() }));
     }

@@ -40,7 +40,11 @@ pub fn security_headers(allowed: &AllowedOrigins, turnstile: bool) -> [(&'static
 /// allowed ones.
 pub fn content_security_policy(allowed: &AllowedOrigins, turnstile: bool) -> String {
     let connect = match allowed {
-        AllowedOrigins::Any => "*".to_string(),
+        // `*` lets any origin call the API, which is no reason to let the page post what
+        // is typed into it anywhere: with it the page may call itself and this machine
+        // (another local deployment, `?api=http://127.0.0.1:8788`), nothing else. (CSP has
+        // no source for an IPv6 literal such as `[::1]`.)
+        AllowedOrigins::Any => "'self' http://localhost:* http://127.0.0.1:*".to_string(),
         AllowedOrigins::List(origins) => {
             let mut sources = vec!["'self'"];
             // A listed origin goes into the policy only if it is one (no spaces, quotes or
@@ -63,7 +67,8 @@ fn is_plain_origin(origin: &str) -> bool {
     let Some((scheme, host)) = origin.split_once("://") else { return false };
     matches!(scheme, "http" | "https")
         && !host.is_empty()
-        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        // No `[`: CSP has no source for an IPv6 literal, and browsers drop one with a warning.
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:".contains(&b))
 }
 
 #[cfg(test)]
@@ -84,8 +89,9 @@ mod tests {
         // No list: only the page's own origin.
         let csp = content_security_policy(&AllowedOrigins::from_setting(None), false);
         assert!(csp.contains("connect-src 'self';"), "{csp}");
-        // Local development allows any origin, so may the page.
-        assert!(policy("*").contains("connect-src *;"));
+        // With any origin allowed to call the API, the page still posts only to itself and
+        // to this machine.
+        assert!(policy("*").contains("connect-src 'self' http://localhost:* http://127.0.0.1:*;"));
     }
 
     #[test]
@@ -94,7 +100,8 @@ mod tests {
             policy("https://ok.example, https://x.example; script-src *, javascript:alert(1), https://a b");
         assert!(csp.contains("connect-src 'self' https://ok.example;"), "{csp}");
         assert_eq!(csp.matches("script-src").count(), 1, "{csp}");
-        assert!(is_plain_origin("http://[::1]:8787"));
+        assert!(is_plain_origin("http://127.0.0.1:8787"));
+        assert!(!is_plain_origin("http://[::1]:8787"));
         assert!(!is_plain_origin("ftp://x.example"));
         assert!(!is_plain_origin("https://"));
     }

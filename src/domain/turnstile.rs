@@ -33,9 +33,11 @@ pub enum Verdict {
 }
 
 impl Turnstile {
-    /// The siteverify request for `token`, from the client at `remote_ip`. The
-    /// idempotency key lets a retry of this very check be answered as the first one was,
-    /// rather than as a reused token.
+    /// The siteverify request for `token`, from the client at `remote_ip`, with a fresh
+    /// idempotency key: should the request reach siteverify twice on its way, the second
+    /// is answered as the first rather than as a reused token. The worker itself does not
+    /// retry within its 3 s; a check that fails is a 9999, and the client asks again with
+    /// a new token. The `hostname` and `action` of the answer are not checked.
     pub fn request(&self, token: &str, remote_ip: Option<&str>, idempotency_key: &str) -> OutgoingRequest {
         let mut pairs = vec![("secret", self.secret.expose_secret()), ("response", token)];
         if let Some(ip) = remote_ip {

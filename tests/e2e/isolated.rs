@@ -47,7 +47,9 @@ fn production_settings_hide_the_code_the_demo_page_and_limit_origins() {
     assert!(!log.contains("\"method\":"), "a request line without LOG_REQUESTS:\n{log}");
     // No page that takes passwords until the operator wants one; the document stays.
     for path in ["/", "/index.html"] {
-        client.request("GET", path, &[], None).expect(9902, 404);
+        for method in ["GET", "POST"] {
+            client.request(method, path, &[], None).expect(9902, 404);
+        }
     }
     assert_eq!(client.request("GET", "/openapi.json", &[], None).status, 200);
     shipped.stop();

@@ -144,7 +144,9 @@ fn accounts_made_before_keys_log_in_as_before() {
     let policy = PasswordPolicy::new(1_000);
     let hash =
         block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, PASSWORD, &policy)).unwrap().encode();
-    let old = ["OldFoo_1", "老用户", "Old\u{200B}Zw", "Ｗｉｄｅ"];
+    // `Ｗｉｄｅ` and `wide` were two accounts (COLLATE NOCASE folds ASCII only); the
+    // migration gives `wide` the key both names now have.
+    let old = ["OldFoo_1", "老用户", "Old\u{200B}Zw", "Ｗｉｄｅ", "wide"];
     let rows: Vec<String> =
         old.iter().map(|account| format!("('{account}', '+86{}', '{hash}', 0)", unique_phone())).collect();
     let insert =
@@ -154,9 +156,15 @@ fn accounts_made_before_keys_log_in_as_before() {
     let worker = TestWorker::start_with(&state, &[]);
     let client = worker.client();
     // Each logs in as before, the ASCII one in any ASCII case.
-    for account in ["oldfoo_1", "OLDFOO_1", "老用户", "Old\u{200B}Zw", "Ｗｉｄｅ"] {
+    for account in ["oldfoo_1", "OLDFOO_1", "老用户", "Old\u{200B}Zw", "Ｗｉｄｅ", "WIDE"] {
         log_in(&client, account, PASSWORD);
     }
+    // Each of the two logs in as itself.
+    let uid_of = |account: &str| {
+        let (jwt, _) = log_in(&client, account, PASSWORD);
+        client.post("/login/jwt/status", &json!({ "jwt": jwt })).data()["uid"].clone()
+    };
+    assert_eq!((uid_of("Ｗｉｄｅ"), uid_of("wide")), (json!(4), json!(5)));
     // The ASCII account got its key from the migration, so its look-alikes are taken.
     let keys = worker.query("SELECT account, account_key FROM users ORDER BY id");
     assert_eq!(keys[0], json!({"account": "OldFoo_1", "account_key": "oldfoo_1"}));

@@ -392,8 +392,8 @@ fn every_route_answers_a_method_it_does_not_take_with_9903_and_its_allow(worker:
 }
 
 /// The page takes passwords: it must not be framed by another site, run inline code (an
-/// injection's way in), or post anywhere but to the worker and the allowed origins (here
-/// any: local development). Off in production, and locked to the list there: see
+/// injection's way in), or post anywhere but to the worker and the allowed origins (with
+/// any origin allowed, as in local development: this machine only). Off in production, and locked to the list there: see
 /// isolated::production_settings_hide_the_code_the_demo_page_and_limit_origins.
 fn the_demo_page_cannot_be_framed_and_runs_nothing_inline(worker: &TestWorker) {
     let page = worker.client().request("GET", "/", &[], None);
@@ -404,7 +404,7 @@ fn the_demo_page_cannot_be_framed_and_runs_nothing_inline(worker: &TestWorker) {
         "script-src 'self'",
         "style-src 'self'",
         "frame-ancestors 'none'",
-        "connect-src *",
+        "connect-src 'self' http://localhost:* http://127.0.0.1:*",
     ] {
         assert!(csp.split("; ").any(|d| d == directive), "{directive} in {csp}");
     }
