@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::ports::{Pbkdf2, Randomness, RateLimiter, Sessions, StoredUser, UserStore};
 use super::session::TokenPair;
 use super::Caller;
-use crate::domain::account::{Account, AccountLookup, MAX_ACCOUNT_CHARS};
+use crate::domain::account::{Account, AccountLookup};
 use crate::domain::error::ApiError;
 use crate::domain::password::{PasswordHash, PasswordPolicy};
 use crate::domain::requests::LoginRequest;
@@ -126,25 +126,18 @@ where
     ) -> (Result<TokenPair, ApiError>, LoginAftermath) {
         // A name no account can have (empty, over 64 characters) is not worth the
         // profile's work: it finds nobody, and its limits count it as it came.
-        let lookup =
-            Account::parse(&request.account).ok().map(|name| AccountLookup::of(name.as_str(), self.names));
+        let (lookup, can_exist) = match Account::parse(&request.account) {
+            Ok(name) => (AccountLookup::of(name.as_str(), self.names), true),
+            Err(_) => (AccountLookup::without_key(&request.account), false),
+        };
         let find_user = async {
-            match &lookup {
-                Some(lookup) => self.users.find_by_account(lookup).await.map_err(ApiError::from),
-                None => Ok(None),
+            match can_exist {
+                true => self.users.find_by_account(&lookup).await.map_err(ApiError::from),
+                false => Ok(None),
             }
         };
         let find_user = std::pin::pin!(find_user);
-        let limit_name = match &lookup {
-            Some(lookup) => lookup.limit_name(),
-            None => request
-                .account
-                .trim()
-                .chars()
-                .take(MAX_ACCOUNT_CHARS)
-                .collect::<String>()
-                .to_ascii_lowercase(),
-        };
+        let limit_name = lookup.limit_name();
         let (checked, mut aftermath) =
             self.attempt(&request.account, &limit_name, &request.pwd, caller, find_user).await;
         match checked {
@@ -176,9 +169,9 @@ where
 
     /// One attempt at `account_name`'s password (its windows named by `limit_name`)
     /// within the limits: a hold in each of the three windows and the user (`find_user`)
-    /// at once, then the hash, and the holds' ends decided by the outcome. `find_user` is a trait object so that the attempt is
-    /// compiled once for both its callers: each copy of an async function's state
-    /// machine costs wasm.
+    /// at once, then the hash, and the holds' ends decided by the outcome. `find_user` is
+    /// a trait object so that the attempt is compiled once for both its callers: each
+    /// copy of an async function's state machine costs wasm.
     async fn attempt(
         &self,
         account_name: &str,

@@ -10,22 +10,21 @@ use worker::{Env, Headers, Request, Response};
 use super::http::Reply;
 use super::services::Isolate;
 use crate::domain::demo_page::{security_headers, with_site_key};
-use crate::domain::error::{ApiError, Backend, Fault};
+use crate::domain::error::{Backend, Fault};
 
 /// The `[assets]` binding in `wrangler.toml`.
 const ASSETS_BINDING: &str = "ASSETS";
 
-/// `GET /`: the demo page, when `DEMO_PAGE` is on (9902 otherwise), with headers that
-/// keep it from being framed or posting anywhere but to the allowed origins, and the
-/// Turnstile site key filled in when there is one.
+/// `GET /`: the demo page (the router answers 9902 while `DEMO_PAGE` is off), with
+/// headers that keep it from being framed or posting anywhere but to the allowed origins,
+/// and the Turnstile site key filled in when there is one.
 pub async fn demo_page(req: &Request, env: &Env, isolate: &Isolate) -> Reply {
     match isolate {
-        Ok(services) if services.settings.demo_page => {
+        Ok(services) => {
             let site_key = services.settings.turnstile_site_key.as_deref();
             let headers = security_headers(&services.settings.allowed_origins, site_key.is_some());
             from_assets(req, env, &headers, site_key).await
         }
-        Ok(_) => Reply::Envelope(Err(ApiError::NotFound)),
         Err(broken) => Reply::Envelope(Err(broken.error())),
     }
 }

@@ -3,13 +3,12 @@
 use serde_json::Value;
 use worker::{Headers, Response};
 
+use crate::domain::endpoint::LOGIN_METHODS;
 use crate::domain::envelope;
 use crate::domain::error::{ApiError, Backend, Fault};
 use crate::domain::language::Language;
 use crate::domain::settings::AllowedOrigins;
 
-/// The methods a browser may use; every `/login` endpoint is `POST`.
-const ALLOWED_METHODS: &str = "POST, OPTIONS";
 /// What a preflight may ask for besides the safelisted headers.
 const ALLOWED_HEADERS: &str = "Content-Type, Accept-Language, Authorization";
 
@@ -63,10 +62,10 @@ pub fn envelope_response(outcome: &Result<Value, ApiError>, language: Language) 
 /// The answer to a CORS preflight (or any `OPTIONS`) on an endpoint's path.
 pub fn preflight_response() -> Response {
     let headers = Headers::new();
-    let _ = headers.set("Access-Control-Allow-Methods", ALLOWED_METHODS);
+    let _ = headers.set("Access-Control-Allow-Methods", LOGIN_METHODS);
     let _ = headers.set("Access-Control-Allow-Headers", ALLOWED_HEADERS);
     let _ = headers.set("Access-Control-Max-Age", "86400");
-    let _ = headers.set("Allow", ALLOWED_METHODS);
+    let _ = headers.set("Allow", LOGIN_METHODS);
     match Response::empty() {
         Ok(response) => response.with_status(204).with_headers(headers),
         Err(_) => plain_failure(),

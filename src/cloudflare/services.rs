@@ -192,7 +192,7 @@ impl Services {
             gate: ObjectClient::from_env(env)?,
             families: ObjectClient::from_env(env)?,
             recent_users: RecentUsers::new(settings.status_user_cache_seconds),
-            unicode: RuntimeUnicode::new(),
+            unicode: RuntimeUnicode::default(),
             human_check: settings.turnstile.clone().map(SiteVerify),
             seal,
             codes: KvCodeStore(kv),

@@ -4,12 +4,18 @@
 //! about 95 KB gzipped. Asked only for names beyond printable ASCII (see
 //! `domain::username`), one or two calls per character.
 
+use std::cell::OnceCell;
+
 use js_sys::{JsString, RegExp};
 
 use crate::domain::username::{Category, Script, UnicodeFacts};
 
-/// The expressions, compiled once per isolate.
-pub struct RuntimeUnicode {
+/// The expressions, compiled by an isolate's first name beyond printable ASCII (most
+/// isolates never see one, and a cold start should not pay for them).
+#[derive(Default)]
+pub struct RuntimeUnicode(OnceCell<Expressions>);
+
+struct Expressions {
     letter_or_digit: RegExp,
     unassigned: RegExp,
     control: RegExp,
@@ -17,20 +23,22 @@ pub struct RuntimeUnicode {
 }
 
 impl RuntimeUnicode {
-    pub fn new() -> RuntimeUnicode {
-        let class = |pattern: &str| RegExp::new(&format!("^{pattern}$"), "u");
-        RuntimeUnicode {
-            letter_or_digit: class(r"[\p{Ll}\p{Lu}\p{Lo}\p{Nd}\p{Lm}\p{Mn}\p{Mc}]"),
-            unassigned: class(r"\p{Cn}"),
-            control: class(r"\p{Cc}"),
-            scripts: [
-                (class(r"\p{Script=Greek}"), Script::Greek),
-                (class(r"\p{Script=Hebrew}"), Script::Hebrew),
-                (class(r"\p{Script=Hiragana}"), Script::Hiragana),
-                (class(r"\p{Script=Katakana}"), Script::Katakana),
-                (class(r"\p{Script=Han}"), Script::Han),
-            ],
-        }
+    fn expressions(&self) -> &Expressions {
+        self.0.get_or_init(|| {
+            let class = |pattern: &str| RegExp::new(&format!("^{pattern}$"), "u");
+            Expressions {
+                letter_or_digit: class(r"[\p{Ll}\p{Lu}\p{Lo}\p{Nd}\p{Lm}\p{Mn}\p{Mc}]"),
+                unassigned: class(r"\p{Cn}"),
+                control: class(r"\p{Cc}"),
+                scripts: [
+                    (class(r"\p{Script=Greek}"), Script::Greek),
+                    (class(r"\p{Script=Hebrew}"), Script::Hebrew),
+                    (class(r"\p{Script=Hiragana}"), Script::Hiragana),
+                    (class(r"\p{Script=Katakana}"), Script::Katakana),
+                    (class(r"\p{Script=Han}"), Script::Han),
+                ],
+            }
+        })
     }
 }
 
@@ -52,12 +60,12 @@ impl UnicodeFacts for RuntimeUnicode {
     }
 
     fn category(&self, c: char) -> Category {
-        let c = c.encode_utf8(&mut [0; 4]).to_string();
-        if self.letter_or_digit.test(&c) {
+        let (c, expressions) = (c.encode_utf8(&mut [0; 4]).to_string(), self.expressions());
+        if expressions.letter_or_digit.test(&c) {
             Category::LetterOrDigit
-        } else if self.unassigned.test(&c) {
+        } else if expressions.unassigned.test(&c) {
             Category::Unassigned
-        } else if self.control.test(&c) {
+        } else if expressions.control.test(&c) {
             Category::Control
         } else {
             Category::Other
@@ -66,6 +74,10 @@ impl UnicodeFacts for RuntimeUnicode {
 
     fn script(&self, c: char) -> Script {
         let c = c.encode_utf8(&mut [0; 4]).to_string();
-        self.scripts.iter().find(|(script, _)| script.test(&c)).map_or(Script::Other, |(_, script)| *script)
+        self.expressions()
+            .scripts
+            .iter()
+            .find(|(script, _)| script.test(&c))
+            .map_or(Script::Other, |(_, script)| *script)
     }
 }

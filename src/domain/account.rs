@@ -57,6 +57,12 @@ impl AccountLookup {
         AccountLookup { name, key }
     }
 
+    /// A name no account can have (empty, or longer than any), as the limits count it:
+    /// no key, cut to the longest a name can be.
+    pub fn without_key(typed: &str) -> AccountLookup {
+        AccountLookup { name: typed.trim().chars().take(MAX_ACCOUNT_CHARS).collect(), key: None }
+    }
+
     /// What the failed-login limits count by: the key (so look-alikes share a window),
     /// or for a name without one its ASCII case folded.
     pub fn limit_name(&self) -> String {

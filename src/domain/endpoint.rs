@@ -1,5 +1,8 @@
 //! The routes of the API and how a path and method select one.
 
+/// What every `/login` endpoint takes: `POST`, and `OPTIONS` for a CORS preflight.
+pub const LOGIN_METHODS: &str = "POST, OPTIONS";
+
 /// Every path the worker answers, and the methods each takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -29,7 +32,7 @@ impl Route {
     /// The `Allow` header: what the route takes.
     pub fn allow(self) -> &'static str {
         match self {
-            Route::Login(_) => "POST, OPTIONS",
+            Route::Login(_) => LOGIN_METHODS,
             Route::Health | Route::PublicKeys | Route::DemoPage | Route::Document => "GET, HEAD",
         }
     }
