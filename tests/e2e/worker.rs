@@ -125,6 +125,31 @@ impl TestWorker {
         migrate.extend(&env_args);
         wrangler_on(login_config, &migrate);
 
+        // A free port can be taken by another test's workerd between our look and
+        // wrangler's bind; then something else answers there, and the start is tried again
+        // on other ports.
+        for _ in 0..3 {
+            let worker = TestWorker::spawn(configs, environment, state_dir, vars);
+            match worker.wait_until_ready() {
+                Ok(()) => return worker,
+                Err(reason) => {
+                    eprintln!("{reason}; starting wrangler dev again on other ports");
+                    worker.shut_down();
+                }
+            }
+        }
+        panic!("wrangler dev could not get a port of its own in 3 tries");
+    }
+
+    /// One `wrangler dev` on a free port, not yet known to answer.
+    fn spawn(
+        configs: &[String],
+        environment: Option<&str>,
+        state_dir: &Path,
+        vars: &[(&str, &str)],
+    ) -> TestWorker {
+        let state = state_dir.to_str().expect("a UTF-8 path");
+        let env_args: Vec<&str> = environment.map(|name| vec!["--env", name]).unwrap_or_default();
         let port = free_port();
         let log_path = state_dir.join(format!("wrangler-{port}.log"));
         let log = std::fs::File::create(&log_path).expect("create the log");
@@ -159,22 +184,30 @@ impl TestWorker {
         if let Ok(dir) = std::env::var("LOGIN_E2E_PIDS") {
             let _ = std::fs::write(Path::new(&dir).join(child.id().to_string()), "");
         }
-        let worker = TestWorker {
+        TestWorker {
             base_url: format!("http://127.0.0.1:{port}"),
             state_dir: state_dir.to_path_buf(),
             log_path,
             child: Mutex::new(child),
-        };
-        worker.wait_until_ready();
-        worker
+        }
     }
 
-    fn wait_until_ready(&self) {
+    /// Until the worker answers `/healthz`; an error if something else answers on its port
+    /// (our Workers answer JSON with a `status`, the health check's or the envelope's).
+    fn wait_until_ready(&self) -> Result<(), String> {
         let client = Client::new(&self.base_url);
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
-            if client.try_get("/healthz").is_some() {
-                return;
+            if let Some(reply) = client.try_get("/healthz") {
+                let ours = serde_json::from_str::<serde_json::Value>(&reply.text)
+                    .is_ok_and(|body| body.get("status").is_some());
+                return match ours {
+                    true => Ok(()),
+                    false => Err(format!(
+                        "{} answered {} {:?}, not this worker",
+                        self.base_url, reply.status, reply.text
+                    )),
+                };
             }
             std::thread::sleep(Duration::from_millis(200));
         }
