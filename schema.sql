@@ -9,7 +9,10 @@ CREATE TABLE IF NOT EXISTS roles (
     id         INTEGER PRIMARY KEY,
     name       TEXT    NOT NULL UNIQUE,
     -- New users get every default role.
-    is_default INTEGER NOT NULL DEFAULT 0
+    is_default INTEGER NOT NULL DEFAULT 0,
+    -- A super administrator's role in the original service (`make import`): never given
+    -- to new users.
+    super_admin INTEGER NOT NULL DEFAULT 0
 );
 
 INSERT OR IGNORE INTO roles (id, name, is_default) VALUES (1, 'user', 1);
@@ -53,4 +56,4 @@ CREATE TABLE IF NOT EXISTS d1_migrations (
     name       TEXT UNIQUE,
     applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
 );
-INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0001_initial.sql'), ('0002_account_keys.sql');
+INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0001_initial.sql'), ('0002_account_keys.sql'), ('0003_legacy_roles.sql');

@@ -7,6 +7,9 @@
 //!   [`app::ports`], so each flow runs natively against in-memory stand-ins.
 //! - [`cloudflare`]: the fetch entry point, the router, and the D1, KV and Durable Object
 //!   implementations of those traits. Thin.
+//!
+//! Beside them, natively only, [`import`]: `make import`, which moves the original PHP
+//! service's users in.
 
 // The traits in `app::ports` use `async fn`: the Worker runtime is single-threaded, so
 // their futures never need to be `Send`, which is what this lint warns about.
@@ -15,3 +18,5 @@
 pub mod app;
 pub mod cloudflare;
 pub mod domain;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod import;

@@ -512,4 +512,35 @@ mod tests {
         assert!(stored.starts_with("$pbkdf2-sha256$i=2000$"), "{stored}");
         assert!(attempt(&users, &CountingPbkdf2::default(), "Foo", "secret1").is_ok());
     }
+
+    #[test]
+    fn an_imported_md5_logs_in_with_its_short_password_once_and_is_replaced() {
+        use crate::app::ports::NewUser;
+        use crate::domain::password::LegacyMd5;
+        use crate::domain::phone::Phone;
+        let users = MemoryUsers::default();
+        let md5 = LegacyMd5::of("abcd");
+        let wrapped =
+            block_on(PasswordHash::wrap_md5(&NativePbkdf2, &SecureRandom, &md5, &PasswordPolicy::new(2_000)))
+                .unwrap();
+        let user = NewUser {
+            account: Account::parse("Jerry").unwrap(),
+            account_key: "jerry".into(),
+            phone: Phone::parse("15361158702").unwrap(),
+            password_hash: wrapped,
+        };
+        block_on(users.create(&user, 0)).unwrap();
+        assert!(
+            attempt(&users, &CountingPbkdf2::default(), "jerry", md5.as_str()).is_err(),
+            "the md5 is no password"
+        );
+        let kdf = CountingPbkdf2::default();
+        attempt(&users, &kdf, "Jerry", "abcd").unwrap();
+        assert_eq!(*kdf.0.borrow(), vec![2_000, 2_000], "checked, then hashed anew");
+        let stored = block_on(users.find_by_id(1)).unwrap().unwrap().password_hash;
+        assert!(stored.starts_with("$pbkdf2-sha256$i=2000$"), "{stored}");
+        let kdf = CountingPbkdf2::default();
+        assert!(attempt(&users, &kdf, "Jerry", "abcd").is_ok());
+        assert_eq!(*kdf.0.borrow(), vec![2_000], "no second upgrade");
+    }
 }

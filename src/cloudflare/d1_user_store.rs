@@ -104,7 +104,7 @@ impl UserStore for D1UserStore {
             .0
             .prepare(
                 "INSERT INTO user_roles (user_id, role_id) \
-                 SELECT u.id, r.id FROM users u, roles r WHERE u.account = ?1 AND r.is_default = 1",
+                 SELECT u.id, r.id FROM users u, roles r WHERE u.account = ?1 AND r.is_default = 1 AND r.super_admin = 0",
             )
             .bind(&[account.into()])
             .or_fault(Backend::D1, "prepare a new user's roles")?;

@@ -9,6 +9,12 @@
 //! be attacked offline, which makes up for the 100,000-iteration ceiling of Cloudflare's
 //! WebCrypto.
 //!
+//! Users moved in from the original PHP service (`make import`) arrive with its unsalted
+//! `md5(password)`. That is never stored bare: it is the input of the same PBKDF2 (salt,
+//! iterations, pepper), under a scheme of its own, `$pbkdf2-sha256-md5$...`, which checks
+//! a password by its md5 first. Such a hash is always weaker than the policy, so the
+//! first successful login replaces it with a normal one.
+//!
 //! The derivation itself is behind [`Pbkdf2`], so that another implementation (such as
 //! WebCrypto's, much faster than the crate compiled to wasm) can replace the `pbkdf2`
 //! crate without touching the format or the use cases.
@@ -25,6 +31,8 @@ pub const MAX_PASSWORD_CHARS: usize = 64;
 const SALT_BYTES: usize = 16;
 const HASH_BYTES: usize = 32;
 const SCHEME: &str = "pbkdf2-sha256";
+/// PBKDF2 over the lower-case hex of the password's md5 (imported hashes).
+const MD5_SCHEME: &str = "pbkdf2-sha256-md5";
 
 /// A password that passed the registration rules: 6 to 64 letters, digits or underscores.
 #[derive(Clone, PartialEq, Eq)]
@@ -98,15 +106,46 @@ impl PasswordPolicy {
 }
 
 /// What PBKDF2 is given as the password: the password itself, or its HMAC with the pepper.
-fn kdf_input(password: &str, pepper: Option<&[u8]>) -> Vec<u8> {
+fn kdf_input(password: &[u8], pepper: Option<&[u8]>) -> Vec<u8> {
     match pepper {
-        None => password.as_bytes().to_vec(),
+        None => password.to_vec(),
         Some(pepper) => {
             // HMAC accepts keys of any length, so this cannot fail.
             let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(pepper).expect("any key length");
-            mac.update(password.as_bytes());
+            mac.update(password);
             mac.finalize().into_bytes().to_vec()
         }
+    }
+}
+
+/// The original service's stored password: `md5(password)` as 32 hex digits (kept here
+/// in lower case, as PHP's `md5()` writes it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct LegacyMd5(String);
+
+impl LegacyMd5 {
+    pub fn parse(hex: &str) -> Option<LegacyMd5> {
+        let hex = hex.trim();
+        (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| LegacyMd5(hex.to_ascii_lowercase()))
+    }
+
+    /// What the original service stored for `password`.
+    pub fn of(password: &str) -> LegacyMd5 {
+        use md5::Digest;
+        let digest = md5::Md5::digest(password.as_bytes());
+        LegacyMd5(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+// An md5 of a password is as good as the password to whoever can look it up: never print it.
+impl std::fmt::Debug for LegacyMd5 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LegacyMd5(..)")
     }
 }
 
@@ -115,6 +154,8 @@ fn kdf_input(password: &str, pepper: Option<&[u8]>) -> Vec<u8> {
 pub struct PasswordHash {
     iterations: u32,
     peppered: bool,
+    /// Derived from the password's md5 (an imported hash), not from the password.
+    wraps_md5: bool,
     salt: Vec<u8>,
     hash: Vec<u8>,
 }
@@ -127,10 +168,37 @@ impl PasswordHash {
         password: &str,
         policy: &PasswordPolicy,
     ) -> Result<PasswordHash, Fault> {
+        PasswordHash::derive(kdf, rng, password.as_bytes(), policy, false).await
+    }
+
+    /// Wraps an imported md5 in PBKDF2 as `policy` says: the hash that the database holds
+    /// instead of the md5, until the user's first login replaces it.
+    pub async fn wrap_md5(
+        kdf: &impl Pbkdf2,
+        rng: &impl Randomness,
+        md5: &LegacyMd5,
+        policy: &PasswordPolicy,
+    ) -> Result<PasswordHash, Fault> {
+        PasswordHash::derive(kdf, rng, md5.as_str().as_bytes(), policy, true).await
+    }
+
+    async fn derive(
+        kdf: &impl Pbkdf2,
+        rng: &impl Randomness,
+        secret: &[u8],
+        policy: &PasswordPolicy,
+        wraps_md5: bool,
+    ) -> Result<PasswordHash, Fault> {
         let salt = rng.bytes::<SALT_BYTES>().to_vec();
-        let input = kdf_input(password, policy.pepper.as_deref());
+        let input = kdf_input(secret, policy.pepper.as_deref());
         let hash = kdf.derive(&input, &salt, policy.iterations).await?.to_vec();
-        Ok(PasswordHash { iterations: policy.iterations, peppered: policy.pepper.is_some(), salt, hash })
+        Ok(PasswordHash {
+            iterations: policy.iterations,
+            peppered: policy.pepper.is_some(),
+            wraps_md5,
+            salt,
+            hash,
+        })
     }
 
     /// A hash no password matches, costing what a real one costs to check: verifying a
@@ -140,6 +208,7 @@ impl PasswordHash {
         PasswordHash {
             iterations: policy.iterations,
             peppered: policy.pepper.is_some(),
+            wraps_md5: false,
             salt: vec![0x5a; SALT_BYTES],
             hash: vec![0; HASH_BYTES],
         }
@@ -160,16 +229,25 @@ impl PasswordHash {
                 return Err(Fault::Crypto("a stored hash needs PASSWORD_PEPPER, which is not set".into()))
             }
         };
-        let derived = kdf.derive(&kdf_input(password, pepper), &self.salt, self.iterations).await?;
+        let input = match self.wraps_md5 {
+            true => kdf_input(LegacyMd5::of(password).as_str().as_bytes(), pepper),
+            false => kdf_input(password.as_bytes(), pepper),
+        };
+        let derived = kdf.derive(&input, &self.salt, self.iterations).await?;
         let same_length = derived.len() == self.hash.len();
         let difference = derived.iter().zip(&self.hash).fold(0u8, |acc, (a, b)| acc | (a ^ b));
         Ok(same_length && difference == 0)
     }
 
-    /// Whether this hash is weaker than `policy` would make it now: fewer iterations, or
-    /// no pepper where one is configured.
+    /// Whether this hash is weaker than `policy` would make it now: fewer iterations, no
+    /// pepper where one is configured, or an imported md5 inside.
     pub fn is_weaker_than(&self, policy: &PasswordPolicy) -> bool {
-        self.iterations < policy.iterations || (policy.pepper.is_some() && !self.peppered)
+        self.wraps_md5 || self.iterations < policy.iterations || (policy.pepper.is_some() && !self.peppered)
+    }
+
+    /// Whether this is an imported md5 wrapped in PBKDF2.
+    pub fn wraps_md5(&self) -> bool {
+        self.wraps_md5
     }
 
     pub fn iterations(&self) -> u32 {
@@ -183,7 +261,8 @@ impl PasswordHash {
     /// The self-describing text stored in D1.
     pub fn encode(&self) -> String {
         format!(
-            "${SCHEME}$i={}{}${}${}",
+            "${}$i={}{}${}${}",
+            if self.wraps_md5 { MD5_SCHEME } else { SCHEME },
             self.iterations,
             if self.peppered { ",pepper=1" } else { "" },
             Base64Unpadded::encode_string(&self.salt),
@@ -195,7 +274,12 @@ impl PasswordHash {
     pub fn decode(text: &str) -> Option<PasswordHash> {
         let mut parts = text.strip_prefix('$')?.split('$');
         let (scheme, params, salt, hash) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        if scheme != SCHEME || parts.next().is_some() {
+        let wraps_md5 = match scheme {
+            SCHEME => false,
+            MD5_SCHEME => true,
+            _ => return None,
+        };
+        if parts.next().is_some() {
             return None;
         }
         let (iterations, peppered) = match params.split_once(',') {
@@ -209,6 +293,7 @@ impl PasswordHash {
         (hash.len() == HASH_BYTES && !salt.is_empty()).then_some(PasswordHash {
             iterations,
             peppered,
+            wraps_md5,
             salt,
             hash,
         })
@@ -277,7 +362,7 @@ mod tests {
     #[test]
     fn a_pepper_is_hmac_sha256_of_the_password() {
         // RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya want for nothing?").
-        let input = kdf_input("what do ya want for nothing?", Some(b"Jefe"));
+        let input = kdf_input(b"what do ya want for nothing?", Some(b"Jefe"));
         assert_eq!(hex(&input), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 
@@ -329,6 +414,48 @@ mod tests {
         assert!(!verify(&dummy, "password", &policy(10)).unwrap());
         let peppered_dummy = PasswordHash::dummy(&peppered(10, "p"));
         assert!(!verify(&peppered_dummy, "password", &peppered(10, "p")).unwrap());
+    }
+
+    fn wrap(password: &str, policy: &PasswordPolicy) -> PasswordHash {
+        let md5 = LegacyMd5::of(password);
+        block_on(PasswordHash::wrap_md5(&NativePbkdf2, &SecureRandom, &md5, policy)).unwrap()
+    }
+
+    #[test]
+    fn an_md5_is_what_php_writes() {
+        // md5('password') and md5('') as PHP (and RFC 1321) give them; the dump's case
+        // does not matter.
+        assert_eq!(LegacyMd5::of("password").as_str(), "5f4dcc3b5aa765d61d8327deb882cf99");
+        assert_eq!(LegacyMd5::of("").as_str(), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(LegacyMd5::parse(" 5F4DCC3B5AA765D61D8327DEB882CF99 "), Some(LegacyMd5::of("password")));
+        for text in [
+            "",
+            "5f4dcc3b5aa765d61d8327deb882cf9",
+            "5f4dcc3b5aa765d61d8327deb882cf99a",
+            "zf4dcc3b5aa765d61d8327deb882cf99",
+        ] {
+            assert_eq!(LegacyMd5::parse(text), None, "{text}");
+        }
+        assert_eq!(format!("{:?}", LegacyMd5::of("password")), "LegacyMd5(..)");
+    }
+
+    #[test]
+    fn a_wrapped_md5_verifies_the_password_and_is_always_weaker() {
+        for policy in [policy(1000), peppered(1000, "a pepper of at least thirty-two bytes")] {
+            // Four characters: the original allowed what register now refuses.
+            let hash = wrap("abcd", &policy);
+            let text = hash.encode();
+            assert!(text.starts_with("$pbkdf2-sha256-md5$i=1000"), "{text}");
+            assert!(!text.contains(LegacyMd5::of("abcd").as_str()), "never the md5 itself");
+            assert_eq!(PasswordHash::decode(&text), Some(hash.clone()));
+            assert!(verify(&hash, "abcd", &policy).unwrap());
+            assert!(!verify(&hash, "abcde", &policy).unwrap());
+            assert!(
+                !verify(&hash, LegacyMd5::of("abcd").as_str(), &policy).unwrap(),
+                "the md5 is no password"
+            );
+            assert!(hash.wraps_md5() && hash.is_weaker_than(&policy));
+        }
     }
 
     #[test]
