@@ -11,7 +11,7 @@ TOOLCHAIN := toolchain_env=$$(scripts/toolchain.sh) || exit 1; eval "$$toolchain
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
 WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
-.PHONY: dev test worker lint unit e2e bench fuzz toolchain dev-secrets clean
+.PHONY: dev test worker lint unit e2e bench fuzz toolchain dev-secrets clean import importer
 
 ## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects; DEV_ARGS go to wrangler dev
 dev: worker dev-secrets
@@ -19,6 +19,21 @@ dev: worker dev-secrets
 	$(WRANGLER) d1 migrations apply DB --local </dev/null >/dev/null; \
 	echo "Serving the /login API on http://127.0.0.1:$(PORT) (local state in .wrangler/state)"; \
 	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) $(DEV_ARGS)
+
+## import: FROM=<dump.sql|users.csv ...> into the local D1 that make dev serves (ENV=production: the remote one); DEFAULT_ROLE=<id>, REPORT=<file>, DRY_RUN=1
+FROM ?=
+ENV ?=
+DEFAULT_ROLE ?=
+REPORT ?= import-report.csv
+import: importer dev-secrets
+	@$(TOOLCHAIN); test -n "$(FROM)" || { echo "usage: make import FROM=<dump.sql|users.csv ...> [ENV=production] [DEFAULT_ROLE=<id>] [REPORT=<file>] [DRY_RUN=1]"; exit 2; }; \
+	if [ -n "$(ENV)" ]; then where="--remote --env $(ENV)"; else where="--local"; fi; \
+	$(WRANGLER) d1 migrations apply DB $$where </dev/null >/dev/null; \
+	target/debug/login-import --report "$(REPORT)" $(if $(ENV),--env "$(ENV)") $(if $(DEFAULT_ROLE),--default-role "$(DEFAULT_ROLE)") $(if $(DRY_RUN),--dry-run) $(FROM)
+
+# The importer: a native build, whose hashing crates are optimized (see Cargo.toml).
+importer:
+	@$(TOOLCHAIN); cargo build --quiet --bin login-import
 
 ## test: formatting, clippy, native unit tests, then end-to-end tests against the real worker
 test: lint unit worker dev-secrets e2e

@@ -5,7 +5,12 @@
 //! - [`plan`] decides, against what D1 already holds, what to write and what to skip;
 //! - [`sql`] writes that as SQL in batches, and [`d1`] runs them with `wrangler d1`.
 //!
-//! The binary (`src/bin/import.rs`) hashes, shows progress and writes the report.
+//! [`hashing`] wraps the md5s on every core; the binary (`src/bin/login-import.rs`) shows
+//! the progress and writes the report.
 
+pub mod d1;
 pub mod dump;
+pub mod hashing;
 pub mod legacy;
+pub mod plan;
+pub mod sql;

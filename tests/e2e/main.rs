@@ -20,6 +20,7 @@ mod client;
 mod concurrency;
 mod contract;
 mod fake_provider;
+mod import;
 mod isolated;
 mod names;
 mod password;
@@ -91,6 +92,7 @@ fn main() {
             names::OWN_TESTS,
             turnstile::OWN_TESTS,
             binding::OWN_TESTS,
+            import::OWN_TESTS,
         ]
         .concat()
         .into_iter()

@@ -1,0 +1,314 @@
+//! `make import`: the original service's users, from dumps in both styles and CSV, into
+//! the real worker's local D1, and logging in as they did there.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use login_worker::domain::password::LegacyMd5;
+use serde_json::{json, Value};
+
+use crate::client::Client;
+use crate::support::{log_in, registration, send_code, unique_phone};
+use crate::worker::{fresh_state_dir, TestWorker};
+
+pub const OWN_TESTS: &[crate::OwnTest] = tests![the_original_services_users_move_in_and_log_in_as_before];
+
+const PEPPER: &str = "an-import-test-pepper-of-at-least-32-bytes";
+
+/// A user of the generated dump.
+struct Original {
+    id: u64,
+    account: String,
+    password: String,
+    status: &'static str,
+    role_id: &'static str,
+}
+
+impl Original {
+    fn phone(&self) -> String {
+        format!("139{:08}", self.id)
+    }
+
+    fn md5(&self) -> String {
+        LegacyMd5::of(&self.password).as_str().to_string()
+    }
+}
+
+/// 310 users: 1 to 150 in Navicat's style, 151 to 300 in mysqldump's, 301 to 310 in CSV.
+/// User 1 has roles 1 and 3, user 2 is banned, user 3's password has 4 characters, user
+/// 4 holds a role the dump lacks; the later styles' names have quotes, backslashes,
+/// Chinese and emoji.
+fn originals() -> Vec<Original> {
+    (1..=310)
+        .map(|id| {
+            let account = match id {
+                151..=200 => format!("o'neil\\{id}"),
+                201..=250 => format!("张三_{id}"),
+                251..=260 => format!("🐼{id}"),
+                _ => format!("legacy_{id}"),
+            };
+            Original {
+                id,
+                account,
+                password: if id == 3 { "abcd".into() } else { format!("pw_{id}") },
+                status: if id == 2 { "ban" } else { "active" },
+                role_id: match id {
+                    1 => "1,3",
+                    4 => "9",
+                    _ => "2",
+                },
+            }
+        })
+        .collect()
+}
+
+/// A text as MySQL writes it in a dump.
+fn mysql_text(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+fn row(user: &Original) -> String {
+    format!(
+        "({}, {}, '{}', '{}', 0, 'others', '{}', NULL, NULL, '{}', '2023-12-04 01:40:33', '2023-12-04 01:40:33')",
+        user.id,
+        mysql_text(&user.account),
+        user.md5(),
+        user.phone(),
+        user.status,
+        user.role_id
+    )
+}
+
+const USERS_TABLE: &str = "CREATE TABLE `users`  (
+  `id` int UNSIGNED NOT NULL AUTO_INCREMENT COMMENT '主键',
+  `account` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL DEFAULT '' COMMENT '账号',
+  `password` varchar(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL DEFAULT '' COMMENT '密码',
+  `phone` varchar(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL DEFAULT '' COMMENT '手机号',
+  `age` int UNSIGNED NOT NULL DEFAULT 0 COMMENT '年龄',
+  `sex` enum('man','woman','others') CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL DEFAULT 'others' COMMENT '性别',
+  `status` enum('ban','active') CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL DEFAULT 'active' COMMENT '用户状态',
+  `refresh_jwt_token` text CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL COMMENT '刷新JwtToken',
+  `jwt_token` text CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL COMMENT 'Jwt',
+  `role_id` varchar(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL DEFAULT '' COMMENT '角色ID(外键)',
+  `create_time` datetime(0) NULL DEFAULT NULL COMMENT '创建时间',
+  `update_time` datetime(0) NULL DEFAULT NULL COMMENT '修改时间',
+  PRIMARY KEY (`id`) USING BTREE,
+  UNIQUE INDEX `phone_idx`(`phone`) USING BTREE,
+  INDEX `account_idx`(`account`) USING BTREE
+) ENGINE = InnoDB AUTO_INCREMENT = 3 CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci COMMENT = '用户表' ROW_FORMAT = Dynamic;";
+
+/// The dump files, in `dir`: roles and users 1-150 as Navicat writes them, users 151-300
+/// as mysqldump does (no CREATE TABLE: the original columns), users 301-310 as CSV with
+/// two rows that cannot be imported.
+fn write_dumps(dir: &Path, users: &[Original]) -> Vec<PathBuf> {
+    let roles = "SET NAMES utf8mb4;\nDROP TABLE IF EXISTS `roles`;\n\
+        INSERT INTO `roles` VALUES (1, '超级管理员', 'yes', '1,2,3', '', 'active', '2023-12-06 09:00:56', NULL);\n\
+        INSERT INTO `roles` VALUES (2, '默认角色', 'no', '', '', 'active', NULL, NULL);\n\
+        INSERT INTO `roles` VALUES (3, '编辑', 'no', '', '', 'pause', NULL, NULL);\n";
+    let mut navicat = format!("SET NAMES utf8mb4;\nSET FOREIGN_KEY_CHECKS = 0;\n{USERS_TABLE}\n");
+    for user in &users[..150] {
+        navicat += &format!("INSERT INTO `users` VALUES {};\n", row(user));
+    }
+    let rows: Vec<String> = users[150..300].iter().map(row).collect();
+    let mysqldump = format!(
+        "/*!40101 SET NAMES utf8mb4 */;\nLOCK TABLES `users` WRITE;\n/*!40000 ALTER TABLE `users` DISABLE KEYS */;\n\
+         INSERT INTO `users` VALUES {};\nUNLOCK TABLES;\n",
+        rows.join(",")
+    );
+    let mut csv = "id,account,password,phone,status,role_id,create_time\n".to_string();
+    for user in &users[300..] {
+        csv += &format!(
+            "{},{},{},{},{},{},2023-12-04 01:40:33\n",
+            user.id,
+            user.account,
+            user.md5(),
+            user.phone(),
+            user.status,
+            user.role_id
+        );
+    }
+    // The account of user 1 in other case, and a phone that is no number.
+    csv += &format!("311,LEGACY_1,{},13900000311,active,2,\n", LegacyMd5::of("x").as_str());
+    csv += &format!("312,legacy_312,{},12345,active,2,\n", LegacyMd5::of("x").as_str());
+    let files = [
+        ("roles.sql", roles.to_string()),
+        ("users.sql", navicat),
+        ("more-users.sql", mysqldump),
+        ("users.csv", csv),
+    ];
+    files
+        .into_iter()
+        .map(|(name, text)| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect()
+}
+
+fn import(worker: &TestWorker, files: &[PathBuf], report: &Path) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_login-import"))
+        .args(["--config", "build/wrangler.toml", "--persist-to"])
+        .arg(&worker.state_dir)
+        .arg("--report")
+        .arg(report)
+        .args(files)
+        .env("PASSWORD_PEPPER", PEPPER)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the importer");
+    output
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// Everything the import writes, in a fixed order.
+fn database(worker: &TestWorker) -> Vec<Value> {
+    let mut rows = worker.query("SELECT * FROM users ORDER BY id");
+    rows.extend(worker.query("SELECT * FROM roles ORDER BY id"));
+    rows.extend(worker.query("SELECT * FROM user_roles ORDER BY user_id, role_id"));
+    rows
+}
+
+/// Every byte of the local D1's files (the database, its WAL and journal).
+fn d1_bytes(dir: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            bytes.extend(d1_bytes(&path));
+        } else {
+            bytes.extend(std::fs::read(&path).unwrap_or_default());
+        }
+    }
+    bytes
+}
+
+fn status(client: &Client, jwt: &str) -> Value {
+    let reply = client.post("/login/jwt/status", &json!({ "jwt": jwt }));
+    reply.expect(200, 200);
+    reply.data()["jwt_data"].clone()
+}
+
+fn the_original_services_users_move_in_and_log_in_as_before() {
+    let worker = TestWorker::start_with(&fresh_state_dir(), &[("PASSWORD_PEPPER", PEPPER)]);
+    let client = worker.client();
+    let scratch = fresh_state_dir();
+    let report = scratch.join("report.csv");
+    let users = originals();
+    let files = write_dumps(&scratch, &users);
+
+    // The original repository's roles: only the super administrator. Which role new
+    // users get cannot be decided, and nothing is written.
+    let admin_only = scratch.join("admin-only.sql");
+    std::fs::write(
+        &admin_only,
+        "INSERT INTO `roles` VALUES (1,'超级管理员','yes','','','active',NULL,NULL);",
+    )
+    .unwrap();
+    let before = database(&worker);
+    let stopped = import(&worker, &[admin_only, files[1].clone()], &report);
+    assert!(!stopped.status.success(), "{}", text(&stopped));
+    assert!(
+        text(&stopped).contains("nothing was imported") && text(&stopped).contains("DEFAULT_ROLE"),
+        "{}",
+        text(&stopped)
+    );
+    assert_eq!(database(&worker), before);
+
+    let imported = import(&worker, &files, &report);
+    let said = text(&imported);
+    assert!(imported.status.success(), "{said}");
+    assert!(said.contains("Imported 310 users and 4 roles"), "{said}");
+    assert!(said.contains("New registrations get role 2 (默认角色)"), "{said}");
+    assert!(said.contains("users/s") && said.contains("× its floor"), "{said}");
+    let listed = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        listed.contains("skipped,users,12,311,LEGACY_1,the account is taken by the account on line"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("skipped,users,13,312,legacy_312,\"phone \"\"12345\"\" is not a valid number\""),
+        "{listed}"
+    );
+    assert!(listed.contains("role 9 (not in the dump)"), "{listed}");
+    assert!(!listed.contains(&users[0].md5()), "{listed}");
+
+    // The md5s are nowhere in the database's files.
+    let stored = d1_bytes(&worker.state_dir.join("v3/d1"));
+    assert!(stored.len() > 10_000, "the local D1 is where it was looked for");
+    let md5s: std::collections::HashSet<Vec<u8>> = users.iter().map(|user| user.md5().into_bytes()).collect();
+    let found = stored.windows(32).find(|window| md5s.contains(*window));
+    assert!(found.is_none(), "an md5 is stored: {:?}", found.map(String::from_utf8_lossy));
+    let some_hash = worker.query("SELECT password_hash FROM users WHERE id = 1");
+    assert!(stored
+        .windows(20)
+        .any(|w| w == &some_hash[0]["password_hash"].as_str().unwrap().as_bytes()[..20]));
+
+    // Everyone logs in with the password of the original service, as the same uid and
+    // rid; the banned user is refused as any wrong login is.
+    let chunks: Vec<&[Original]> = users.chunks(users.len().div_ceil(4)).collect();
+    std::thread::scope(|scope| {
+        for chunk in chunks {
+            let client = worker.client();
+            scope.spawn(move || {
+                for user in chunk {
+                    let reply = client
+                        .post("/login/jwt/get", &json!({ "account": user.account, "pwd": user.password }));
+                    if user.status == "ban" {
+                        reply.expect(50006, 401);
+                        continue;
+                    }
+                    reply.expect(200, 200);
+                    let data = status(&client, reply.data()["jwt"].as_str().unwrap());
+                    let rid: Vec<&str> = user.role_id.split(',').collect();
+                    assert_eq!(data["uid"], json!(user.id), "{}", user.account);
+                    assert_eq!(data["rid"], json!(rid), "{}", user.account);
+                }
+            });
+        }
+    });
+    client
+        .post("/login/jwt/get", &json!({ "account": "legacy_5", "pwd": LegacyMd5::of("pw_5").as_str() }))
+        .expect(50006, 401);
+
+    // Each login replaced its md5 with a normal hash (after the answer): only the banned
+    // user's is left. The second login checks the new one.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = worker.query("SELECT id FROM users WHERE password_hash LIKE '$pbkdf2-sha256-md5$%'");
+        if left == [json!({ "id": 2 })] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "hashes still to upgrade: {left:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let upgraded = worker.query("SELECT password_hash FROM users WHERE id = 3");
+    assert!(
+        upgraded[0]["password_hash"].as_str().unwrap().starts_with("$pbkdf2-sha256$i=100000,pepper=1$"),
+        "{upgraded:?}"
+    );
+    for user in [&users[2], &users[0], &users[200], &users[255]] {
+        log_in(&client, &user.account, &user.password);
+    }
+
+    // New registrations get the original service's default role, and ids after the
+    // imported ones.
+    let phone = unique_phone();
+    let code = send_code(&client, &phone);
+    client.post("/login/register", &registration("newcomer", "newcomer_1", &phone, &code)).expect(200, 200);
+    let (jwt, _) = log_in(&client, "newcomer", "newcomer_1");
+    let newcomer = status(&client, &jwt);
+    assert_eq!(newcomer["rid"], json!(["2"]));
+    assert!(newcomer["uid"].as_u64().unwrap() > 310, "{newcomer}");
+
+    // Importing again changes nothing: not the upgraded hashes, not the roles.
+    let before = database(&worker);
+    let again = import(&worker, &files, &report);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(text(&again).contains("To import: 0 users and 0 roles"), "{}", text(&again));
+    assert_eq!(database(&worker), before);
+}
