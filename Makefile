@@ -39,7 +39,7 @@ importer:
 test: lint unit worker dev-secrets e2e
 
 ## bench: throughput, latency, ratios (also against bench/floor and bench/js-baseline), wasm size and memory, written to BENCHMARKS.md
-bench: worker
+bench: worker importer
 	@$(TOOLCHAIN); command -v wrk >/dev/null || scripts/apt-install.sh wrk; \
 	floor=bench/floor/build/worker/shim.mjs; \
 	if [ ! -e $$floor ] || [ -n "$$(find bench/floor/src bench/floor/Cargo.toml bench/floor/Cargo.lock -newer $$floor)" ]; then \

@@ -11,7 +11,7 @@ use login_worker::domain::settings::Settings;
 use login_worker::domain::username::native::NativeUnicode;
 use login_worker::import::d1::{Target, Wrangler};
 use login_worker::import::legacy::Legacy;
-use login_worker::import::plan::{plan, Plan};
+use login_worker::import::plan::{plan, Plan, UserWrite};
 use login_worker::import::{dump, hashing, sql};
 
 const USAGE: &str = "usage: login-import [--env production] [--default-role ID] [--config wrangler.toml] \
@@ -192,15 +192,17 @@ fn run(options: Options) -> Result<(), String> {
 
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let batches_dir = tempdir()?;
-    let mut batches: Vec<Vec<String>> = Vec::new();
-    if !plan.roles.is_empty() || plan.default_role.is_some() {
-        batches.push(sql::roles_batch(&plan));
+    // The roles go first, in the first batch: the users' grants refer to them.
+    let mut batches: Vec<Vec<String>> = vec![sql::roles_statements(&plan)];
+    let users: Vec<(&UserWrite, &str)> = plan.users.iter().zip(hashes.iter().map(String::as_str)).collect();
+    for (index, chunk) in users.chunks(sql::USERS_PER_BATCH).enumerate() {
+        let statements = sql::users_statements(chunk, now);
+        match index {
+            0 => batches[0].extend(statements),
+            _ => batches.push(statements),
+        }
     }
-    let users: Vec<(&login_worker::import::plan::UserWrite, &String)> =
-        plan.users.iter().zip(&hashes).collect();
-    for chunk in users.chunks(sql::USERS_PER_BATCH) {
-        batches.push(chunk.iter().flat_map(|(write, hash)| sql::user_statements(write, hash, now)).collect());
-    }
+    batches.retain(|batch| !batch.is_empty());
     let progress = bar(batches.len(), "writing");
     for (index, batch) in batches.iter().enumerate() {
         let file = batches_dir.join(format!("batch-{index:05}.sql"));
