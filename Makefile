@@ -20,16 +20,22 @@ dev: worker dev-secrets
 	echo "Serving the /login API on http://127.0.0.1:$(PORT) (local state in .wrangler/state)"; \
 	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) $(DEV_ARGS)
 
-## import: FROM=<dump.sql|users.csv ...> into the local D1 that make dev serves (ENV=production: the remote one); DEFAULT_ROLE=<id>, REPORT=<file>, DRY_RUN=1
+## import: FROM=<dump.sql|users.csv ...> into the local D1 that make dev serves (ENV=production: the remote one); DEFAULT_ROLE=<id|none>, REPORT=<file>, DRY_RUN=1
 FROM ?=
-ENV ?=
 DEFAULT_ROLE ?=
 REPORT ?= import-report.csv
+DRY_RUN ?=
+# Only an ENV given on make's command line: the shell's own ENV (a POSIX start-up file)
+# must never send an import to production.
+IMPORT_ENV := $(if $(filter command line,$(origin ENV)),$(filter-out local,$(ENV)))
 import: importer dev-secrets
-	@$(TOOLCHAIN); test -n "$(FROM)" || { echo "usage: make import FROM=<dump.sql|users.csv ...> [ENV=production] [DEFAULT_ROLE=<id>] [REPORT=<file>] [DRY_RUN=1]"; exit 2; }; \
-	if [ -n "$(ENV)" ]; then where="--remote --env $(ENV)"; else where="--local"; fi; \
-	$(WRANGLER) d1 migrations apply DB $$where </dev/null >/dev/null; \
-	target/debug/login-import --report "$(REPORT)" $(if $(ENV),--env "$(ENV)") $(if $(DEFAULT_ROLE),--default-role "$(DEFAULT_ROLE)") $(if $(DRY_RUN),--dry-run) $(FROM)
+	@$(TOOLCHAIN); test -n "$(FROM)" || { echo "usage: make import FROM=<dump.sql|users.csv ...> [ENV=production] [DEFAULT_ROLE=<id>|none] [REPORT=<file>] [DRY_RUN=1]"; exit 2; }; \
+	if [ -z "$(IMPORT_ENV)" ]; then \
+		$(WRANGLER) d1 migrations apply DB --local </dev/null >/dev/null; \
+	elif [ -z "$(DRY_RUN)" ]; then \
+		$(WRANGLER) d1 migrations apply DB --remote --env "$(IMPORT_ENV)" </dev/null; \
+	fi; \
+	target/debug/login-import --report "$(REPORT)" $(if $(IMPORT_ENV),--env "$(IMPORT_ENV)") $(if $(DEFAULT_ROLE),--default-role "$(DEFAULT_ROLE)") $(if $(DRY_RUN),--dry-run) $(FROM)
 
 # The importer: a native build, whose hashing crates are optimized (see Cargo.toml).
 importer:

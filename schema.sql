@@ -12,7 +12,10 @@ CREATE TABLE IF NOT EXISTS roles (
     is_default INTEGER NOT NULL DEFAULT 0,
     -- A super administrator's role in the original service (`make import`): never given
     -- to new users.
-    super_admin INTEGER NOT NULL DEFAULT 0
+    super_admin INTEGER NOT NULL DEFAULT 0,
+    -- 'here' (made in this database), 'dump' (a role of the original service, as its
+    -- roles table describes it) or 'placeholder' (held by its users, not yet described).
+    origin      TEXT    NOT NULL DEFAULT 'here'
 );
 
 INSERT OR IGNORE INTO roles (id, name, is_default) VALUES (1, 'user', 1);

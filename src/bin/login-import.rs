@@ -1,20 +1,23 @@
 //! `make import FROM=<files>`: the original PHP service's users and roles into D1. See the
 //! README's "Moving from the PHP service", and `login_worker::import` for how.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use login_worker::domain::password::PasswordPolicy;
+use login_worker::domain::random::{Randomness, SecureRandom};
 use login_worker::domain::settings::Settings;
 use login_worker::domain::username::native::NativeUnicode;
 use login_worker::import::d1::{Target, Wrangler};
 use login_worker::import::legacy::Legacy;
-use login_worker::import::plan::{plan, Plan, UserWrite};
+use login_worker::import::plan::{plan, DefaultRole, DefaultRoleChoice, Origin, Plan, UserWrite};
 use login_worker::import::{dump, hashing, sql};
 
-const USAGE: &str = "usage: login-import [--env production] [--default-role ID] [--config wrangler.toml] \
+const USAGE: &str =
+    "usage: login-import [--env production] [--default-role ID|none] [--config wrangler.toml] \
 [--persist-to DIR] [--report FILE] [--dry-run] FILE...
 
 FILE: the original service's MySQL dump of users (and roles), as mysqldump or Navicat
@@ -24,7 +27,7 @@ writes it, or a CSV file with a header row of its column names. Several files ma
 struct Options {
     files: Vec<PathBuf>,
     environment: Option<String>,
-    default_role: Option<u64>,
+    default_role: Option<DefaultRoleChoice>,
     config: PathBuf,
     persist_to: Option<PathBuf>,
     report: PathBuf,
@@ -50,8 +53,11 @@ fn options() -> Result<Options, String> {
             "--default-role" => {
                 let text = value("--default-role")?;
                 let id = text.parse().ok().filter(|&id: &u64| id > 0);
-                options.default_role =
-                    Some(id.ok_or(format!("DEFAULT_ROLE must be a role id, not {text:?}"))?);
+                options.default_role = Some(match (text.as_str(), id) {
+                    ("none", _) => DefaultRoleChoice::Nothing,
+                    (_, Some(id)) => DefaultRoleChoice::Role(id),
+                    _ => return Err(format!("DEFAULT_ROLE must be a role id or none, not {text:?}")),
+                });
             }
             "--config" => options.config = value("--config")?.into(),
             "--persist-to" => options.persist_to = Some(value("--persist-to")?.into()),
@@ -59,7 +65,7 @@ fn options() -> Result<Options, String> {
             "--dry-run" => options.dry_run = true,
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
-            file => options.files.extend(file.split_whitespace().map(PathBuf::from)),
+            file => options.files.push(PathBuf::from(file)),
         }
     }
     if options.files.is_empty() {
@@ -76,7 +82,12 @@ fn password_policy(config: &Path, environment: Option<&str>) -> Result<PasswordP
     let toml: toml::Table = text.parse().map_err(|error| format!("{}: {error}", config.display()))?;
     let vars = match environment {
         None => toml.get("vars"),
-        Some(env) => toml.get("env").and_then(|envs| envs.get(env)).and_then(|env| env.get("vars")),
+        Some(env) => {
+            let section = toml.get("env").and_then(|envs| envs.get(env));
+            section
+                .ok_or_else(|| format!("{} has no environment {env:?} ([env.{env}])", config.display()))?
+                .get("vars")
+        }
     };
     let var = |name: &str| vars.and_then(|vars| vars.get(name)).and_then(|v| v.as_str()).map(str::to_string);
     let dev_vars = match environment {
@@ -108,24 +119,45 @@ fn bar(length: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// Every skipped row with its reason, and every notice, as CSV.
-fn write_report(path: &Path, plan: &Plan) -> Result<(), String> {
-    let mut report = csv::Writer::from_path(path).map_err(|error| format!("{}: {error}", path.display()))?;
+/// Every skipped row with its reason, and every notice, as CSV; then the users that
+/// registrations kept out while the import ran.
+fn write_report(path: &Path, plan: &Plan, kept_out: &[&UserWrite]) -> Result<(), String> {
     let failed = |error: csv::Error| format!("{}: {error}", path.display());
-    report.write_record(["what", "table", "line", "id", "name", "reason"]).map_err(failed)?;
+    let mut report = csv::Writer::from_path(path).map_err(failed)?;
+    report.write_record(["what", "table", "where", "id", "name", "reason"]).map_err(failed)?;
     for row in &plan.skipped {
-        let line = row.line.to_string();
         report
-            .write_record(["skipped", &row.table, &line, &row.id, &row.name, &row.reason])
+            .write_record(["skipped", &row.table, &row.place, &row.id, &row.name, &row.reason])
             .map_err(failed)?;
     }
     for notice in &plan.notices {
-        let line = if notice.line == 0 { String::new() } else { notice.line.to_string() };
-        report
-            .write_record(["imported", &notice.table, &line, &notice.id, &notice.name, &notice.what])
-            .map_err(failed)?;
+        let record = ["imported", &notice.table, &notice.place, &notice.id, &notice.name, &notice.what];
+        report.write_record(record).map_err(failed)?;
+    }
+    for write in kept_out {
+        let user = &write.user;
+        let why = "taken while the import ran (a registration meanwhile took its account or phone)";
+        let record = ["skipped", "users", &user.place, &user.id.to_string(), user.account.as_str(), why];
+        report.write_record(record).map_err(failed)?;
     }
     report.flush().map_err(|error| format!("{}: {error}", path.display()))
+}
+
+/// Runs one batch from a file that only this user can read, and removes it: a batch holds
+/// password hashes.
+fn run_batch(wrangler: &Wrangler, dir: &Path, index: usize, statements: &[String]) -> Result<(), String> {
+    let file = dir.join(format!("batch-{index:05}.sql"));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options
+        .open(&file)
+        .and_then(|mut out| std::io::Write::write_all(&mut out, statements.join("\n").as_bytes()))
+        .map_err(|error| format!("{}: {error}", file.display()));
+    let ran = written.and_then(|()| wrangler.run_file(&file));
+    let _ = std::fs::remove_file(&file);
+    ran
 }
 
 fn run(options: Options) -> Result<(), String> {
@@ -133,10 +165,10 @@ fn run(options: Options) -> Result<(), String> {
     let mut tables = Vec::new();
     for file in &options.files {
         let text = std::fs::read_to_string(file).map_err(|error| format!("{}: {error}", file.display()))?;
-        let name = file.to_string_lossy();
-        tables.extend(dump::read_file(&name, &text).map_err(|error| format!("{name}: {error}"))?);
+        tables.extend(dump::read_file(&file.to_string_lossy(), &text).map_err(|error| error.to_string())?);
     }
     let legacy = Legacy::read(&tables)?;
+    drop(tables);
     println!(
         "Read {} users and {} roles ({} rows unreadable).",
         legacy.users.len(),
@@ -151,8 +183,8 @@ fn run(options: Options) -> Result<(), String> {
     let wrangler = Wrangler { command: Wrangler::command_from_env(), config: options.config.clone(), target };
     let present = wrangler.present()?;
     let plan = plan(legacy, &present, options.default_role, &NativeUnicode)
-        .map_err(|why| format!("nothing was imported: {why}"))?;
-    let placeholders = plan.roles.iter().filter(|role| role.name.ends_with("(not in the dump)")).count();
+        .map_err(|why| format!("Nothing was imported: {why}."))?;
+    let placeholders = plan.roles.iter().filter(|role| role.origin == Origin::Placeholder).count();
     println!(
         "To import: {} users and {} roles ({placeholders} of them placeholders); already here: {} users and {} roles; \
          skipped: {} rows.",
@@ -162,85 +194,113 @@ fn run(options: Options) -> Result<(), String> {
         plan.roles_present,
         plan.skipped.len()
     );
-    match &plan.default_role_after {
-        Some((id, name)) => println!(
-            "New registrations get role {id} ({name}){}.",
-            match plan.default_role {
-                Some(_) => "",
-                None => ", as before",
-            }
-        ),
-        None => println!("New registrations get no role."),
+    match &plan.default_role {
+        DefaultRole::Set(id, name) => println!("New registrations get role {id} ({name})."),
+        DefaultRole::Nothing => println!("New registrations get no role."),
+        DefaultRole::Unchanged(roles) if roles.is_empty() => {
+            println!("New registrations get no role, as before.")
+        }
+        DefaultRole::Unchanged(roles) => {
+            let roles: Vec<String> = roles.iter().map(|(id, name)| format!("{id} ({name})")).collect();
+            println!("New registrations get role {}, as before.", roles.join(", "))
+        }
     }
-    write_report(&options.report, &plan)?;
+    write_report(&options.report, &plan, &[])?;
     if !plan.skipped.is_empty() || !plan.notices.is_empty() {
         println!("Every skipped row, with its reason, and what else to know: {}", options.report.display());
     }
     if options.dry_run {
-        println!("A dry run: nothing was written.");
+        println!("A dry run: no user or role was written.");
         return Ok(());
     }
 
+    let batches_dir = private_dir()?;
+    let outcome = write(&options, &wrangler, &plan, &policy, &batches_dir, started);
+    let _ = std::fs::remove_dir_all(&batches_dir);
+    outcome
+}
+
+fn write(
+    options: &Options,
+    wrangler: &Wrangler,
+    plan: &Plan,
+    policy: &PasswordPolicy,
+    batches_dir: &Path,
+    started: Instant,
+) -> Result<(), String> {
+    // The roles and the reserved ids first, before the hashing: from then on, no
+    // registration can take a role whose meaning changes, or an imported id.
+    let first = sql::first_statements(plan);
+    if !first.is_empty() {
+        run_batch(wrangler, batches_dir, 0, &first)?;
+        let now_there = wrangler.present()?;
+        for role in &plan.roles {
+            let landed = now_there
+                .roles
+                .iter()
+                .any(|r| r.id == role.id && r.name == role.name && r.origin == role.origin);
+            if !landed {
+                return Err(format!(
+                    "Role {} could not become {:?}: a registration took it meanwhile, or it was changed. No user was \
+                     written; run the import again.",
+                    role.id, role.name
+                ));
+            }
+        }
+    }
+
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let derivation = hashing::one_derivation(&policy);
+    let derivation = hashing::one_derivation(policy);
     let hashing_started = Instant::now();
     let progress = bar(plan.users.len(), "hashing");
     let md5s: Vec<_> = plan.users.iter().map(|write| &write.user.md5).collect();
-    let hashes = hashing::wrap_all(&md5s, &policy, cores, &|| progress.inc(1));
+    let hashes = hashing::wrap_all(&md5s, policy, cores, &|| progress.inc(1));
     progress.finish_and_clear();
     let hashing_time = hashing_started.elapsed();
 
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let batches_dir = tempdir()?;
-    // The roles go first, in the first batch: the users' grants refer to them.
-    let mut batches: Vec<Vec<String>> = vec![sql::roles_statements(&plan)];
     let users: Vec<(&UserWrite, &str)> = plan.users.iter().zip(hashes.iter().map(String::as_str)).collect();
-    for (index, chunk) in users.chunks(sql::USERS_PER_BATCH).enumerate() {
-        let statements = sql::users_statements(chunk, now);
-        match index {
-            0 => batches[0].extend(statements),
-            _ => batches.push(statements),
-        }
-    }
-    batches.retain(|batch| !batch.is_empty());
+    let batches: Vec<&[(&UserWrite, &str)]> = users.chunks(sql::USERS_PER_BATCH).collect();
     let progress = bar(batches.len(), "writing");
     for (index, batch) in batches.iter().enumerate() {
-        let file = batches_dir.join(format!("batch-{index:05}.sql"));
-        std::fs::write(&file, batch.join("\n")).map_err(|error| format!("{}: {error}", file.display()))?;
-        let written = wrangler.run_file(&file);
-        // A batch holds hashes: none is left on disk.
-        let _ = std::fs::remove_file(&file);
-        written.map_err(|error| {
-            format!("batch {} of {} failed; the ones before it are written, and importing again finishes the job:\n{error}", index + 1, batches.len())
+        run_batch(wrangler, batches_dir, index + 1, &sql::users_statements(batch, now)).map_err(|error| {
+            format!(
+                "Batch {} of {} failed; the ones before it are written, and importing again finishes the job:\n{error}",
+                index + 1,
+                batches.len()
+            )
         })?;
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let _ = std::fs::remove_dir(&batches_dir);
 
-    // A registration that took an id, account or phone between the look and the write
-    // wins; say which users that kept out.
+    // A registration that took an account or phone between the look and the write wins;
+    // the report names the users it kept out.
     let after = wrangler.present()?;
-    let missing: Vec<u64> = plan
+    let accounts: HashMap<u64, &str> =
+        after.users.iter().map(|user| (user.id, user.account.as_str())).collect();
+    let kept_out: Vec<&UserWrite> = plan
         .users
         .iter()
-        .filter(|write| {
-            !after.users.iter().any(|u| u.id == write.user.id && u.account == write.user.account.as_str())
-        })
-        .map(|write| write.user.id)
+        .filter(|write| accounts.get(&write.user.id) != Some(&write.user.account.as_str()))
         .collect();
-    if !missing.is_empty() {
-        println!("Taken while importing (registrations meanwhile), so not imported: users {missing:?}.");
+    if !kept_out.is_empty() {
+        write_report(&options.report, plan, &kept_out)?;
+        println!(
+            "{} users were kept out by registrations while the import ran: see {}.",
+            kept_out.len(),
+            options.report.display()
+        );
     }
     let total = started.elapsed();
-    let floor = derivation.as_secs_f64() * plan.users.len() as f64 / cores as f64;
     println!(
         "Imported {} users and {} roles in {:.1} s.",
-        plan.users.len() - missing.len(),
+        plan.users.len() - kept_out.len(),
         plan.roles.len(),
         total.as_secs_f64()
     );
     if !plan.users.is_empty() {
+        let floor = derivation.as_secs_f64() * plan.users.len() as f64 / cores as f64;
         println!(
             "Timing: {:.1} users/s; hashing {:.2} s, {:.2} × its floor ({} users × {:.1} ms for one derivation at \
              {} iterations ÷ {cores} cores = {floor:.2} s); the whole import {:.2} × the floor.",
@@ -256,13 +316,15 @@ fn run(options: Options) -> Result<(), String> {
     Ok(())
 }
 
-/// A private folder for the batch files.
-fn tempdir() -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!("login-import-{}", std::process::id()));
+/// A folder of the batch files that only this user can enter, made anew (never one that
+/// is already there).
+fn private_dir() -> Result<PathBuf, String> {
+    let suffix: String = SecureRandom.bytes::<8>().iter().map(|byte| format!("{byte:02x}")).collect();
+    let dir = std::env::temp_dir().join(format!("login-import-{suffix}"));
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.recursive(true).create(&dir).map_err(|error| format!("{}: {error}", dir.display()))?;
+    builder.create(&dir).map_err(|error| format!("{}: {error}", dir.display()))?;
     Ok(dir)
 }
 

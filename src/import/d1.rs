@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::plan::{Present, PresentRole, PresentUser};
+use super::plan::{Origin, Present, PresentRole, PresentUser};
 
 /// Which database.
 #[derive(Debug, Clone)]
@@ -41,6 +41,7 @@ struct UserRow {
     account: String,
     account_key: Option<String>,
     phone: String,
+    imported_without_roles: i64,
 }
 
 #[derive(Deserialize)]
@@ -49,11 +50,14 @@ struct RoleRow {
     name: String,
     is_default: i64,
     super_admin: i64,
+    origin: String,
     holders: u64,
 }
 
-const PRESENT_QUERY: &str = "SELECT id, account, account_key, phone FROM users; \
-     SELECT r.id AS id, r.name AS name, r.is_default AS is_default, r.super_admin AS super_admin, \
+const PRESENT_QUERY: &str = "SELECT u.id AS id, u.account AS account, u.account_key AS account_key, u.phone AS phone, \
+     (u.password_hash LIKE '$pbkdf2-sha256-md5$%' AND NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = u.id)) \
+     AS imported_without_roles FROM users u; \
+     SELECT r.id AS id, r.name AS name, r.is_default AS is_default, r.super_admin AS super_admin, r.origin AS origin, \
      (SELECT count(*) FROM user_roles WHERE role_id = r.id) AS holders FROM roles r;";
 
 impl Wrangler {
@@ -113,7 +117,9 @@ impl Wrangler {
 
     /// The users and roles the database holds.
     pub fn present(&self) -> Result<Present, String> {
-        let output = self.execute(&["--json", "--command", PRESENT_QUERY])?;
+        let output = self.execute(&["--json", "--command", PRESENT_QUERY]).map_err(|error| {
+            format!("{error}\n(a database without the tables or columns of migrations/ needs `wrangler d1 migrations apply DB` first)")
+        })?;
         let start = output.find('[').ok_or_else(|| format!("wrangler printed no JSON:\n{output}"))?;
         let (users, roles): (Results<UserRow>, Results<RoleRow>) = serde_json::from_str(&output[start..])
             .map_err(|error| format!("wrangler's answer was not the users and roles ({error}):\n{output}"))?;
@@ -126,6 +132,7 @@ impl Wrangler {
                     account: row.account,
                     account_key: row.account_key,
                     phone: row.phone,
+                    imported_without_roles: row.imported_without_roles != 0,
                 })
                 .collect(),
             roles: roles
@@ -136,6 +143,7 @@ impl Wrangler {
                     name: row.name,
                     is_default: row.is_default != 0,
                     super_admin: row.super_admin != 0,
+                    origin: Origin::parse(&row.origin),
                     holders: row.holders,
                 })
                 .collect(),

@@ -11,7 +11,8 @@ use crate::domain::phone::Phone;
 /// A user of the original service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyUser {
-    pub line: u64,
+    /// Where it is in the files (`users.sql:12`).
+    pub place: String,
     pub id: u64,
     pub account: Account,
     pub md5: LegacyMd5,
@@ -28,7 +29,7 @@ pub struct LegacyUser {
 /// A role of the original service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyRole {
-    pub line: u64,
+    pub place: String,
     pub id: u64,
     pub name: String,
     pub super_admin: bool,
@@ -39,11 +40,22 @@ pub struct LegacyRole {
 pub struct Skipped {
     /// `users` or `roles`.
     pub table: String,
-    pub line: u64,
+    pub place: String,
     /// The row's id and name (account or role name) as the dump has them, when it has.
     pub id: String,
     pub name: String,
     pub reason: String,
+}
+
+/// Something imported that the operator should know of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub table: String,
+    /// Empty for what no row says (a placeholder role).
+    pub place: String,
+    pub id: String,
+    pub name: String,
+    pub what: String,
 }
 
 /// The rows of a dump's `users` and `roles` tables, read.
@@ -51,9 +63,8 @@ pub struct Skipped {
 pub struct Legacy {
     pub users: Vec<LegacyUser>,
     pub roles: Vec<LegacyRole>,
-    /// Whether the files had a `roles` table at all.
-    pub has_roles: bool,
     pub skipped: Vec<Skipped>,
+    pub notices: Vec<Notice>,
 }
 
 /// The original service's clock: `create_time` is local time there.
@@ -70,9 +81,11 @@ fn positive_id(text: &str) -> Option<u64> {
     text.trim().parse::<u64>().ok().filter(|&id| id > 0 && id < (1 << 53))
 }
 
-/// `2023-12-04 01:40:33` at UTC+08:00 as Unix seconds. MySQL's zero date is none.
+/// `2023-12-04 01:40:33` (fractions of a second and a `T` allowed) at UTC+08:00, as Unix
+/// seconds.
 pub fn created_at(text: &str) -> Option<u64> {
-    let local = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
+    let text = text.trim().replacen('T', " ", 1);
+    let local = NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f").ok()?;
     let offset = FixedOffset::east_opt(ORIGINAL_UTC_OFFSET_SECONDS)?;
     let seconds = offset.from_local_datetime(&local).single()?.timestamp();
     u64::try_from(seconds).ok()
@@ -110,14 +123,28 @@ impl Legacy {
                     require_columns(table, &["id", "account", "password", "phone"])?;
                     for row in &table.rows {
                         match legacy_user(table, row) {
-                            Ok(user) => legacy.users.push(user),
+                            Ok(user) => {
+                                let time = text(table, row, "create_time").map(str::trim).unwrap_or_default();
+                                let zero = time.is_empty() || time.starts_with("0000-00-00");
+                                if user.created_at.is_none() && !zero {
+                                    legacy.notices.push(Notice {
+                                        table: table.name.clone(),
+                                        place: user.place.clone(),
+                                        id: user.id.to_string(),
+                                        name: user.account.as_str().to_string(),
+                                        what: format!(
+                                            "create_time {time:?} is no time: created_at is the import's"
+                                        ),
+                                    });
+                                }
+                                legacy.users.push(user)
+                            }
                             Err(reason) => legacy.skipped.push(skipped(table, row, "account", reason)),
                         }
                     }
                 }
                 "roles" => {
                     require_columns(table, &["id", "role_name"])?;
-                    legacy.has_roles = true;
                     for row in &table.rows {
                         match legacy_role(table, row) {
                             Ok(role) => legacy.roles.push(role),
@@ -135,7 +162,7 @@ impl Legacy {
 fn skipped(table: &Table, row: &Row, name_column: &str, reason: String) -> Skipped {
     Skipped {
         table: table.name.clone(),
-        line: row.line,
+        place: table.place(row),
         id: text(table, row, "id").unwrap_or_default().to_string(),
         name: text(table, row, name_column).unwrap_or_default().to_string(),
         reason,
@@ -156,8 +183,10 @@ fn legacy_user(table: &Table, row: &Row) -> Result<LegacyUser, String> {
     let phone_text = text(table, row, "phone").unwrap_or_default();
     let phone =
         Phone::parse(phone_text).ok_or_else(|| format!("phone {phone_text:?} is not a valid number"))?;
+    // MySQL keeps an enum value it could not take as '', which the original reads as not
+    // banned.
     let banned = match text(table, row, "status").map(str::trim) {
-        None | Some("active") => false,
+        None | Some("active") | Some("") => false,
         Some("ban") => true,
         Some(other) => return Err(format!("status {other:?} is neither ban nor active")),
     };
@@ -165,7 +194,7 @@ fn legacy_user(table: &Table, row: &Row) -> Result<LegacyUser, String> {
     let role_ids =
         role_ids(roles_text).ok_or_else(|| format!("role_id {roles_text:?} is not a list of role ids"))?;
     let created_at = text(table, row, "create_time").and_then(created_at);
-    Ok(LegacyUser { line: row.line, id, account, md5, phone, banned, role_ids, created_at })
+    Ok(LegacyUser { place: table.place(row), id, account, md5, phone, banned, role_ids, created_at })
 }
 
 fn legacy_role(table: &Table, row: &Row) -> Result<LegacyRole, String> {
@@ -180,7 +209,7 @@ fn legacy_role(table: &Table, row: &Row) -> Result<LegacyRole, String> {
         Some("yes") => true,
         Some(other) => return Err(format!("super_admin {other:?} is neither yes nor no")),
     };
-    Ok(LegacyRole { line: row.line, id, name, super_admin })
+    Ok(LegacyRole { place: table.place(row), id, name, super_admin })
 }
 
 #[cfg(test)]
@@ -191,6 +220,7 @@ mod tests {
     #[test]
     fn the_original_rows_become_users_with_e164_phones_roles_and_utc_times() {
         let tables = read_sql(
+            "dump.sql",
             "INSERT INTO users (id, account, password, phone, status, role_id, create_time) VALUES \
              (1, ' Jerry ', '0B2952B0D93576DD24B49DCB66A9C7D8', '15361158702', 'active', '1, 3,,4,3', '2023-12-04 01:40:33'), \
              (2, 'Foo', 'fcea920f7412b5da7be0cf42b8c93759', '+8613939265073', 'ban', '', NULL), \
@@ -207,8 +237,10 @@ mod tests {
         assert_eq!(jerry.created_at, Some(1_701_625_233));
         assert!(!jerry.banned && foo.banned && !bar.banned);
         assert_eq!((foo.created_at, bar.created_at), (None, None));
+        assert!(legacy.notices.is_empty(), "NULL and the zero date are no time, and no surprise");
+        assert_eq!(created_at("2023-12-04T01:40:33.250"), Some(1_701_625_233));
+        assert_eq!(created_at("04/12/2023"), None);
         assert_eq!(bar.phone.e164(), "+14155550123");
-        assert!(!legacy.has_roles);
     }
 
     #[test]
@@ -221,7 +253,7 @@ mod tests {
                    5,a5,fcea920f7412b5da7be0cf42b8c93759,13939265073,gone,\n\
                    6,a6,fcea920f7412b5da7be0cf42b8c93759,13939265073,active,\"1,admin\"\n\
                    7,a7,fcea920f7412b5da7be0cf42b8c93759,+86013368822062,active,\n";
-        let legacy = Legacy::read(&[read_csv(csv).unwrap()]).unwrap();
+        let legacy = Legacy::read(&[read_csv("users.csv", csv).unwrap()]).unwrap();
         assert!(legacy.users.is_empty());
         let reasons: Vec<(&str, &str)> =
             legacy.skipped.iter().map(|s| (s.id.as_str(), s.reason.as_str())).collect();
@@ -238,17 +270,17 @@ mod tests {
             ]
         );
         assert_eq!(legacy.skipped[2].name, "a3");
-        assert_eq!(legacy.skipped[2].line, 4);
+        assert_eq!(legacy.skipped[2].place, "users.csv:4");
     }
 
     #[test]
     fn roles_keep_their_ids_names_and_super_admin_mark() {
         let tables = read_sql(
+            "dump.sql",
             "INSERT INTO `roles` VALUES (1,'超级管理员','yes','','','active',NULL,NULL),(2,' 默认角色 ','no','','','active',NULL,NULL),(3,'','no','','','active',NULL,NULL);",
         )
         .unwrap();
         let legacy = Legacy::read(&tables).unwrap();
-        assert!(legacy.has_roles);
         assert_eq!(legacy.roles.len(), 2);
         assert!(legacy.roles[0].super_admin && !legacy.roles[1].super_admin);
         assert_eq!(legacy.roles[1].name, "默认角色");
@@ -257,7 +289,7 @@ mod tests {
 
     #[test]
     fn a_table_without_the_needed_columns_is_an_error() {
-        let tables = read_sql("INSERT INTO users (id, account) VALUES (1, 'a');").unwrap();
+        let tables = read_sql("u.sql", "INSERT INTO users (id, account) VALUES (1, 'a');").unwrap();
         assert_eq!(Legacy::read(&tables).unwrap_err(), "the users table has no column password, phone");
     }
 }

@@ -2,14 +2,48 @@
 //! D1 already holds, which rows go in, which are skipped and why, which roles are made
 //! or filled in, and which role new registrations get. An import that cannot decide the
 //! last stops here, with nothing written.
+//!
+//! A role id means what the original service's roles table says it means. Each role here
+//! records where it comes from ([`Origin`]), so that a later import (the users after the
+//! roles, or a second export) knows which ids are described, which are placeholders, and
+//! which were made here and mean something else.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use super::legacy::{Legacy, LegacyRole, LegacyUser, Skipped};
+use super::legacy::{Legacy, LegacyRole, LegacyUser, Notice, Skipped};
 use crate::domain::username::{username_key, UnicodeFacts};
 
 /// The role the original service gives new users, by name.
 pub const ORIGINAL_DEFAULT_ROLE: &str = "默认角色";
+
+/// Where a role comes from (`roles.origin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Made in this database, such as the role 1 (`user`) a new one starts with.
+    Here,
+    /// A role of the original service, as its roles table describes it.
+    Dump,
+    /// A role id the original's users hold that no dump has described yet.
+    Placeholder,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Here => "here",
+            Origin::Dump => "dump",
+            Origin::Placeholder => "placeholder",
+        }
+    }
+
+    pub fn parse(text: &str) -> Origin {
+        match text {
+            "dump" => Origin::Dump,
+            "placeholder" => Origin::Placeholder,
+            _ => Origin::Here,
+        }
+    }
+}
 
 /// A user D1 already holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +52,9 @@ pub struct PresentUser {
     pub account: String,
     pub account_key: Option<String>,
     pub phone: String,
+    /// Still an imported md5 hash (never logged in since), with no role: a user whose
+    /// import was cut off between the user and its roles.
+    pub imported_without_roles: bool,
 }
 
 /// A role D1 already holds.
@@ -27,6 +64,7 @@ pub struct PresentRole {
     pub name: String,
     pub is_default: bool,
     pub super_admin: bool,
+    pub origin: Origin,
     /// How many users hold it.
     pub holders: u64,
 }
@@ -44,9 +82,13 @@ pub struct RoleWrite {
     pub id: u64,
     pub name: String,
     pub super_admin: bool,
-    /// What D1 calls it now, when it has the id: the write then renames it, and only if
-    /// it is still called that.
+    pub origin: Origin,
+    /// What D1 calls the role now, when it has the id: the write renames it, only if it
+    /// is still called that.
     pub replaces: Option<String>,
+    /// The rename also needs the role to be held by nobody, as the plan saw it (a role
+    /// made here takes the original's meaning only while no user of this database has it).
+    pub only_if_unheld: bool,
 }
 
 /// A user to write, with the key its account is unique by (none for a name outside the
@@ -58,24 +100,27 @@ pub struct UserWrite {
     pub account_key: Option<String>,
 }
 
-/// Something written that the operator should know of.
+/// The role of new registrations after the import.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub table: String,
-    pub line: u64,
-    pub id: String,
-    pub name: String,
-    pub what: String,
+pub enum DefaultRole {
+    /// As it is: these roles (none, or those an operator set here).
+    Unchanged(Vec<(u64, String)>),
+    /// This role alone.
+    Set(u64, String),
+    /// No role (`DEFAULT_ROLE=none`).
+    Nothing,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Plan {
     pub roles: Vec<RoleWrite>,
-    /// The one role new registrations get, when that changes.
-    pub default_role: Option<u64>,
-    /// The role new registrations get after the import.
-    pub default_role_after: Option<(u64, String)>,
+    pub default_role: DefaultRole,
     pub users: Vec<UserWrite>,
+    /// Users already imported whose roles were not (an import cut off): their roles.
+    pub regrants: Vec<(u64, Vec<u64>)>,
+    /// New registrations' ids will come after this one (the highest id imported), so
+    /// that none takes an id of the original service meanwhile.
+    pub reserve_ids_through: Option<u64>,
     pub skipped: Vec<Skipped>,
     pub notices: Vec<Notice>,
     /// Rows already imported (same id and name): left as they are.
@@ -83,108 +128,191 @@ pub struct Plan {
     pub roles_present: usize,
 }
 
-/// The name of a role that users of the dump hold but the dump does not have.
+/// The operator's choice of the role of new registrations (`DEFAULT_ROLE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultRoleChoice {
+    Role(u64),
+    /// `none`: new registrations get no role.
+    Nothing,
+}
+
+/// The name of a role that users of the dump hold but no dump describes.
 pub fn placeholder_name(id: u64) -> String {
     format!("role {id} (not in the dump)")
 }
 
-/// Decides the import of `legacy` into `present`. `default_role` is the operator's
+/// A role as it will be after the import.
+#[derive(Debug, Clone)]
+struct FinalRole {
+    name: String,
+    super_admin: bool,
+    origin: Origin,
+}
+
+/// Decides the import of `legacy` into `present`. `choice` is the operator's
 /// `DEFAULT_ROLE`; without it, the role named [`ORIGINAL_DEFAULT_ROLE`] is the default.
 /// `Err` says why the import cannot go on; nothing is to be written then.
 pub fn plan(
     legacy: Legacy,
     present: &Present,
-    default_role: Option<u64>,
+    choice: Option<DefaultRoleChoice>,
     names: &dyn UnicodeFacts,
 ) -> Result<Plan, String> {
-    let mut plan = Plan { skipped: legacy.skipped, ..Plan::default() };
-    // The roles as they will be: id -> (name, super_admin).
-    let mut roles: HashMap<u64, (String, bool)> =
-        present.roles.iter().map(|role| (role.id, (role.name.clone(), role.super_admin))).collect();
-    plan_roles(&legacy.roles, present, &mut roles, &mut plan)?;
+    let mut plan = Plan {
+        roles: Vec::new(),
+        default_role: DefaultRole::Nothing,
+        users: Vec::new(),
+        regrants: Vec::new(),
+        reserve_ids_through: None,
+        skipped: legacy.skipped,
+        notices: legacy.notices,
+        users_present: 0,
+        roles_present: 0,
+    };
+    let mut roles: HashMap<u64, FinalRole> = present
+        .roles
+        .iter()
+        .map(|role| {
+            (
+                role.id,
+                FinalRole { name: role.name.clone(), super_admin: role.super_admin, origin: role.origin },
+            )
+        })
+        .collect();
+    let described = plan_described_roles(&legacy.roles, present, &mut roles, &mut plan)?;
     plan_users(legacy.users, present, names, &mut plan);
-    // Roles that imported users hold but neither the dump nor D1 has.
-    let mut referenced: Vec<u64> =
-        plan.users.iter().flat_map(|write| write.user.role_ids.iter().copied()).collect();
-    referenced.sort_unstable();
-    referenced.dedup();
-    for id in referenced {
-        if roles.contains_key(&id) {
-            continue;
-        }
-        let name = placeholder_name(id);
-        roles.insert(id, (name.clone(), false));
-        plan.roles.push(RoleWrite { id, name: name.clone(), super_admin: false, replaces: None });
-        plan.notices.push(Notice {
-            table: "roles".into(),
-            line: 0,
-            id: id.to_string(),
-            name,
-            what: "held by imported users but not in the dump: made as a placeholder".into(),
-        });
-    }
+    plan_placeholders(present, &described, &mut roles, &mut plan)?;
     let mut by_name: HashMap<&str, u64> = HashMap::new();
-    for (id, (name, _)) in &roles {
-        if let Some(other) = by_name.insert(name.as_str(), *id) {
+    for (id, role) in &roles {
+        if let Some(other) = by_name.insert(role.name.as_str(), *id) {
             let (a, b) = (other.min(*id), other.max(*id));
             return Err(format!(
-                "roles {a} and {b} would both be named {name:?}, and role names are unique here"
+                "roles {a} and {b} would both be named {:?}, and role names are unique here",
+                role.name
             ));
         }
     }
-    let chosen = choose_default_role(&legacy.roles, present, &roles, &plan, default_role)?;
-    let present_defaults: Vec<u64> = present.roles.iter().filter(|r| r.is_default).map(|r| r.id).collect();
-    if let Some(id) = chosen {
-        if present_defaults != [id] {
-            plan.default_role = Some(id);
-        }
-    }
-    let after = chosen.or_else(|| present_defaults.first().copied());
-    plan.default_role_after = after.and_then(|id| roles.get(&id).map(|(name, _)| (id, name.clone())));
+    plan.default_role = choose_default_role(present, &roles, choice)?;
+    plan.reserve_ids_through = plan.users.iter().map(|write| write.user.id).max();
     Ok(plan)
 }
 
-fn plan_roles(
+/// The roles the dump's roles table describes; returns their ids.
+fn plan_described_roles(
     dump_roles: &[LegacyRole],
     present: &Present,
-    roles: &mut HashMap<u64, (String, bool)>,
+    roles: &mut HashMap<u64, FinalRole>,
     plan: &mut Plan,
-) -> Result<(), String> {
-    let mut seen: HashMap<u64, u64> = HashMap::new();
+) -> Result<Vec<u64>, String> {
+    let mut seen: HashMap<u64, String> = HashMap::new();
     for role in dump_roles {
-        if let Some(line) = seen.insert(role.id, role.line) {
+        if let Some(place) = seen.get(&role.id) {
             plan.skipped.push(Skipped {
                 table: "roles".into(),
-                line: role.line,
+                place: role.place.clone(),
                 id: role.id.to_string(),
                 name: role.name.clone(),
-                reason: format!("id {} is on line {line} of the dump already", role.id),
+                reason: format!("id {} is at {place} already", role.id),
             });
             continue;
         }
-        let write =
-            RoleWrite { id: role.id, name: role.name.clone(), super_admin: role.super_admin, replaces: None };
-        match present.roles.iter().find(|present| present.id == role.id) {
+        seen.insert(role.id, role.place.clone());
+        let write = RoleWrite {
+            id: role.id,
+            name: role.name.clone(),
+            super_admin: role.super_admin,
+            origin: Origin::Dump,
+            replaces: None,
+            only_if_unheld: false,
+        };
+        match present.roles.iter().find(|here| here.id == role.id) {
             None => plan.roles.push(write),
-            Some(here) if here.name == role.name && here.super_admin == role.super_admin => {
+            Some(here) if here.origin == Origin::Dump && here.name == role.name && here.super_admin == role.super_admin => {
                 plan.roles_present += 1
             }
-            // A placeholder of an earlier import, or a role nobody holds yet (such as the
-            // `user` role a new database starts with): it takes the dump's name.
-            Some(here)
-                if here.name == placeholder_name(here.id) || here.holders == 0 || here.name == role.name =>
-            {
+            // Filled in: its holders are the original's users, who held this very role.
+            // A default role is never a placeholder (see `choose_default_role`), so no
+            // super administrator's role becomes one this way.
+            Some(here) if here.origin == Origin::Placeholder => {
                 plan.roles.push(RoleWrite { replaces: Some(here.name.clone()), ..write })
+            }
+            Some(here) if here.holders == 0 => {
+                plan.roles.push(RoleWrite { replaces: Some(here.name.clone()), only_if_unheld: true, ..write })
             }
             Some(here) => {
                 return Err(format!(
-                    "role {} is {:?} here, held by {} users, but {:?} in the dump: the import would change \
-                     what their role means. Import into a database whose role {} nobody holds",
-                    role.id, here.name, here.holders, role.name, role.id
+                    "role {} is {:?} here, held by {} users{}, but {:?}{} in the dump: importing it would change \
+                     what the role means to them",
+                    role.id,
+                    here.name,
+                    here.holders,
+                    if here.is_default { " and given to new ones" } else { "" },
+                    role.name,
+                    if role.super_admin { ", a super administrator's," } else { "" },
                 ))
             }
         }
-        roles.insert(role.id, (role.name.clone(), role.super_admin));
+        roles.insert(
+            role.id,
+            FinalRole { name: role.name.clone(), super_admin: role.super_admin, origin: Origin::Dump },
+        );
+    }
+    Ok(seen.into_keys().collect())
+}
+
+/// Roles that imported users hold and no dump describes: placeholders, made or taken over.
+fn plan_placeholders(
+    present: &Present,
+    described: &[u64],
+    roles: &mut HashMap<u64, FinalRole>,
+    plan: &mut Plan,
+) -> Result<(), String> {
+    let mut held: Vec<u64> = plan
+        .users
+        .iter()
+        .flat_map(|write| write.user.role_ids.iter().copied())
+        .chain(plan.regrants.iter().flat_map(|(_, roles)| roles.iter().copied()))
+        .collect();
+    held.sort_unstable();
+    held.dedup();
+    for id in held.into_iter().filter(|id| !described.contains(id)) {
+        let name = placeholder_name(id);
+        let placeholder = RoleWrite {
+            id,
+            name: name.clone(),
+            super_admin: false,
+            origin: Origin::Placeholder,
+            replaces: None,
+            only_if_unheld: false,
+        };
+        match present.roles.iter().find(|here| here.id == id) {
+            None => plan.roles.push(placeholder),
+            Some(here) if here.origin != Origin::Here => continue,
+            // A role made here with an id the original's users hold means something else
+            // to them: it becomes their placeholder while nobody here holds it.
+            Some(here) if here.holders == 0 => plan.roles.push(RoleWrite {
+                replaces: Some(here.name.clone()),
+                only_if_unheld: true,
+                ..placeholder
+            }),
+            Some(here) => {
+                return Err(format!(
+                    "the dump's users hold role {id}, which here is {:?}, held by {} users: import the original's \
+                     roles table too, so that role {id} is known",
+                    here.name, here.holders
+                ))
+            }
+        }
+        roles.insert(id, FinalRole { name: name.clone(), super_admin: false, origin: Origin::Placeholder });
+        plan.notices.push(Notice {
+            table: "roles".into(),
+            place: String::new(),
+            id: id.to_string(),
+            name,
+            what: "held by imported users but described by no dump: a placeholder, which an import of the roles \
+                   fills in"
+                .into(),
+        });
     }
     Ok(())
 }
@@ -204,22 +332,26 @@ fn plan_users(users: Vec<LegacyUser>, present: &Present, names: &dyn UnicodeFact
         nocase.insert(user.account.to_ascii_lowercase(), here.clone());
         phones.insert(user.phone.clone(), here);
     }
-    let mut ids: HashMap<u64, u64> = HashMap::new();
-    let mut without_key = HashSet::new();
+    let mut ids: HashMap<u64, String> = HashMap::new();
     for user in users {
         let skip = |reason: String| Skipped {
             table: "users".into(),
-            line: user.line,
+            place: user.place.clone(),
             id: user.id.to_string(),
             name: user.account.as_str().to_string(),
             reason,
         };
-        if let Some(line) = ids.insert(user.id, user.line) {
-            plan.skipped.push(skip(format!("id {} is on line {line} of the dump already", user.id)));
+        if let Some(place) = ids.get(&user.id) {
+            plan.skipped.push(skip(format!("id {} is at {place} already", user.id)));
             continue;
         }
+        ids.insert(user.id, user.place.clone());
         if let Some(here) = by_id.get(&user.id) {
             match here.account == user.account.as_str() {
+                true if here.imported_without_roles && !user.role_ids.is_empty() => {
+                    plan.regrants.push((user.id, user.role_ids.clone()));
+                    plan.users_present += 1;
+                }
                 true => plan.users_present += 1,
                 false => plan.skipped.push(skip(format!("id {} is {:?} here", user.id, here.account))),
             }
@@ -236,19 +368,19 @@ fn plan_users(users: Vec<LegacyUser>, present: &Present, names: &dyn UnicodeFact
             plan.skipped.push(skip(format!("phone {} is taken by {holder}", user.phone)));
             continue;
         }
-        let earlier = format!("the account on line {} of the dump", user.line);
-        if let Some(key) = &account_key {
-            keys.insert(key.clone(), earlier.clone());
-        } else {
-            without_key.insert(user.id);
-            plan.notices.push(Notice {
+        let earlier = format!("the account at {}", user.place);
+        match &account_key {
+            Some(key) => {
+                keys.insert(key.clone(), earlier.clone());
+            }
+            None => plan.notices.push(Notice {
                 table: "users".into(),
-                line: user.line,
+                place: user.place.clone(),
                 id: user.id.to_string(),
                 name: user.account.as_str().to_string(),
                 what: "a name outside the username profile: imported without a key, it logs in by its exact name"
                     .into(),
-            });
+            }),
         }
         nocase.insert(folded, earlier.clone());
         phones.insert(user.phone.e164().to_string(), earlier);
@@ -256,56 +388,64 @@ fn plan_users(users: Vec<LegacyUser>, present: &Present, names: &dyn UnicodeFact
     }
 }
 
+/// The role of new registrations: the operator's choice, or the role named as the
+/// original's default, or the present default if the import leaves it alone. Never a
+/// super administrator's, and never a role whose meaning no dump has given.
 fn choose_default_role(
-    dump_roles: &[LegacyRole],
     present: &Present,
-    roles: &HashMap<u64, (String, bool)>,
-    plan: &Plan,
-    operator_choice: Option<u64>,
-) -> Result<Option<u64>, String> {
-    if let Some(id) = operator_choice {
-        return match roles.get(&id) {
-            None => Err(format!("DEFAULT_ROLE={id}: there is no role {id} in the dump or the database")),
-            Some((name, true)) => Err(format!(
-                "DEFAULT_ROLE={id}: role {id} ({name:?}) is a super administrator's, which new users never get"
-            )),
-            Some(_) => Ok(Some(id)),
-        };
+    roles: &HashMap<u64, FinalRole>,
+    choice: Option<DefaultRoleChoice>,
+) -> Result<DefaultRole, String> {
+    let chosen = |id: u64, how: &str| -> Result<DefaultRole, String> {
+        let role = roles
+            .get(&id)
+            .ok_or_else(|| format!("{how}: there is no role {id} in the dump or the database"))?;
+        if role.super_admin {
+            return Err(format!(
+                "{how}: role {id} ({:?}) is a super administrator's, which new users never get",
+                role.name
+            ));
+        }
+        if role.origin == Origin::Placeholder {
+            return Err(format!(
+                "{how}: role {id} is described by no dump, so what it means to the original service is unknown: \
+                 import its roles table too, or choose DEFAULT_ROLE=none"
+            ));
+        }
+        Ok(DefaultRole::Set(id, role.name.clone()))
+    };
+    match choice {
+        Some(DefaultRoleChoice::Role(id)) => return chosen(id, &format!("DEFAULT_ROLE={id}")),
+        Some(DefaultRoleChoice::Nothing) => return Ok(DefaultRole::Nothing),
+        None => {}
     }
-    let mut named: Vec<u64> =
-        roles.iter().filter(|(_, (name, _))| name == ORIGINAL_DEFAULT_ROLE).map(|(id, _)| *id).collect();
+    let mut named: Vec<u64> = roles
+        .iter()
+        .filter(|(_, role)| role.name == ORIGINAL_DEFAULT_ROLE && role.origin == Origin::Dump)
+        .map(|(id, _)| *id)
+        .collect();
     named.sort_unstable();
     match named[..] {
-        [id] if roles[&id].1 => Err(format!(
-            "role {id}, named {ORIGINAL_DEFAULT_ROLE}, is a super administrator's: name the role of new users \
-             with DEFAULT_ROLE=<id>"
-        )),
-        [id] => Ok(Some(id)),
-        [] => {
-            // No such role: the default stays only if the import leaves it alone: no role
-            // of the dump has its id, and no imported user holds it (a user's role 1 is
-            // the original service's super administrator).
-            let defaults: Vec<&PresentRole> = present.roles.iter().filter(|role| role.is_default).collect();
-            let touched = |id: u64| {
-                dump_roles.iter().any(|role| role.id == id)
-                    || plan.users.iter().any(|write| write.user.role_ids.contains(&id))
-            };
-            match defaults.iter().find(|role| touched(role.id)) {
-                None if !defaults.is_empty() || plan.users.is_empty() => Ok(None),
-                _ => Err(format!(
-                    "no role is named {ORIGINAL_DEFAULT_ROLE}, so the role of new registrations cannot be decided \
-                     (the original service's role ids mean something else than this database's): name it with \
-                     DEFAULT_ROLE=<id>{}",
-                    match defaults.first() {
-                        Some(role) => format!(", or import the roles too; it is now {} ({:?})", role.id, role.name),
-                        None => String::new(),
-                    }
-                )),
-            }
-        }
-        _ => Err(format!(
-            "roles {} are all named {ORIGINAL_DEFAULT_ROLE}: name the role of new users with DEFAULT_ROLE=<id>",
-            named.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        [id] => return chosen(id, &format!("the role named {ORIGINAL_DEFAULT_ROLE}")),
+        [] => {}
+        _ => unreachable!("role names are unique"),
+    }
+    // No such role: the present default stays if the import leaves it as it is.
+    let defaults: Vec<&PresentRole> = present.roles.iter().filter(|role| role.is_default).collect();
+    let unchanged = defaults.iter().all(|here| {
+        roles.get(&here.id).is_some_and(|after| {
+            after.name == here.name
+                && after.origin == here.origin
+                && !after.super_admin
+                && after.origin != Origin::Placeholder
+        })
+    });
+    match unchanged {
+        true => Ok(DefaultRole::Unchanged(defaults.iter().map(|role| (role.id, role.name.clone())).collect())),
+        false => Err(format!(
+            "no role of the dump is named {ORIGINAL_DEFAULT_ROLE}, and the import takes over role {}, which new \
+             registrations get now: name their role with DEFAULT_ROLE=<id of a role in the dump>, or DEFAULT_ROLE=none",
+            defaults.iter().map(|role| role.id.to_string()).collect::<Vec<_>>().join(", ")
         )),
     }
 }
@@ -337,20 +477,28 @@ mod tests {
                 roles.iter().map(|(id, name, admin)| format!("({id}, '{name}', '{admin}')")).collect();
             sql += &format!("INSERT INTO roles (id, role_name, super_admin) VALUES {};\n", rows.join(",\n"));
         }
-        Legacy::read(&read_sql(&sql).unwrap()).unwrap()
+        Legacy::read(&read_sql("dump.sql", &sql).unwrap()).unwrap()
     }
 
-    /// A new database: the role it starts with, held by nobody.
+    fn role(id: u64, name: &str, origin: Origin, holders: u64) -> PresentRole {
+        PresentRole { id, name: name.into(), is_default: false, super_admin: false, origin, holders }
+    }
+
+    /// A new database: the role it starts with, held by nobody, given to new users.
     fn fresh() -> Present {
         Present {
             users: vec![],
-            roles: vec![PresentRole {
-                id: 1,
-                name: "user".into(),
-                is_default: true,
-                super_admin: false,
-                holders: 0,
-            }],
+            roles: vec![PresentRole { is_default: true, ..role(1, "user", Origin::Here, 0) }],
+        }
+    }
+
+    fn user_here(id: u64, account: &str, phone: &str) -> PresentUser {
+        PresentUser {
+            id,
+            account: account.into(),
+            account_key: Some(account.to_lowercase()),
+            phone: phone.into(),
+            imported_without_roles: false,
         }
     }
 
@@ -358,8 +506,8 @@ mod tests {
         vec![(1, "超级管理员", "yes"), (2, "默认角色", "no"), (3, "编辑", "no")]
     }
 
-    fn run(legacy: Legacy, present: &Present, default_role: Option<u64>) -> Result<Plan, String> {
-        plan(legacy, present, default_role, &NativeUnicode)
+    fn run(legacy: Legacy, present: &Present, choice: Option<DefaultRoleChoice>) -> Result<Plan, String> {
+        plan(legacy, present, choice, &NativeUnicode)
     }
 
     fn reasons(plan: &Plan) -> Vec<(String, String)> {
@@ -368,36 +516,58 @@ mod tests {
 
     #[test]
     fn the_original_roles_replace_the_starting_one_and_its_default_role_becomes_the_default() {
-        let users = [(1, "Jerry", "15361158702", "1,3"), (2, "Foo", "13939265073", "2")];
+        let users = [(1, "Jerry", "15361158702", "1,3"), (7, "Foo", "13939265073", "2")];
         let plan = run(legacy(&users, &original_roles()), &fresh(), None).unwrap();
         assert_eq!(plan.roles.len(), 3);
-        assert_eq!(plan.roles[0].replaces.as_deref(), Some("user"));
-        assert!(plan.roles[0].super_admin);
-        assert_eq!(plan.default_role, Some(2));
-        assert_eq!(plan.default_role_after, Some((2, "默认角色".into())));
+        let admin = &plan.roles[0];
+        assert_eq!(
+            (admin.replaces.as_deref(), admin.only_if_unheld, admin.super_admin),
+            (Some("user"), true, true)
+        );
+        assert_eq!(plan.default_role, DefaultRole::Set(2, "默认角色".into()));
         assert_eq!(plan.users.len(), 2);
+        assert_eq!(plan.reserve_ids_through, Some(7));
         assert!(plan.skipped.is_empty() && plan.notices.is_empty());
     }
 
     #[test]
-    fn without_a_role_named_as_the_originals_default_the_import_stops_unless_told() {
+    fn without_a_described_default_role_the_import_stops_unless_told() {
         // The original repository's roles.sql: only the super administrator.
         let users = [(1, "Jerry", "15361158702", "1,3,4")];
         let roles = [(1, "超级管理员", "yes")];
         let stop = run(legacy(&users, &roles), &fresh(), None).unwrap_err();
-        assert!(stop.contains("DEFAULT_ROLE=<id>"), "{stop}");
-        let stop = run(legacy(&users, &roles), &fresh(), Some(1)).unwrap_err();
-        assert!(stop.contains("super administrator"), "{stop}");
-        assert!(run(legacy(&users, &roles), &fresh(), Some(9)).unwrap_err().contains("no role 9"));
-        let plan = run(legacy(&users, &roles), &fresh(), Some(3)).unwrap();
-        assert_eq!(plan.default_role, Some(3));
+        assert!(stop.contains("DEFAULT_ROLE=<id of a role in the dump>"), "{stop}");
+        let to = |id| Some(DefaultRoleChoice::Role(id));
+        assert!(run(legacy(&users, &roles), &fresh(), to(1)).unwrap_err().contains("super administrator"));
+        assert!(run(legacy(&users, &roles), &fresh(), to(9)).unwrap_err().contains("no role 9"));
+        let stop = run(legacy(&users, &roles), &fresh(), to(3)).unwrap_err();
+        assert!(stop.contains("described by no dump"), "a placeholder's meaning is unknown: {stop}");
+        let plan = run(legacy(&users, &roles), &fresh(), Some(DefaultRoleChoice::Nothing)).unwrap();
+        assert_eq!(plan.default_role, DefaultRole::Nothing);
         let placeholders: Vec<&str> = plan.notices.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(placeholders, ["role 3 (not in the dump)", "role 4 (not in the dump)"]);
-        // Users alone, holding role 1, which here is the starting default: undecidable.
-        assert!(run(legacy(&users, &[]), &fresh(), None).is_err());
-        // Users holding no role the database gives new users: the default stays.
+    }
+
+    #[test]
+    fn users_alone_make_placeholders_of_the_roles_they_hold_even_of_one_made_here() {
+        // Role 1 of the original is its super administrator; role 1 here is `user`.
+        let users = [(1, "Jerry", "15361158702", "1")];
+        let stop = run(legacy(&users, &[]), &fresh(), None).unwrap_err();
+        assert!(stop.contains("takes over role 1"), "{stop}");
+        assert!(run(legacy(&users, &[]), &fresh(), Some(DefaultRoleChoice::Role(1))).is_err());
+        let plan = run(legacy(&users, &[]), &fresh(), Some(DefaultRoleChoice::Nothing)).unwrap();
+        let taken = &plan.roles[0];
+        assert_eq!(
+            (taken.name.as_str(), taken.origin, taken.only_if_unheld),
+            ("role 1 (not in the dump)", Origin::Placeholder, true)
+        );
+        // Held here: the import cannot tell what its users' role 1 is.
+        let mut held = fresh();
+        held.roles[0].holders = 2;
+        assert!(run(legacy(&users, &[]), &held, None).unwrap_err().contains("held by 2 users"));
+        // Users holding no role made here: the default stays.
         let plan = run(legacy(&[(5, "Solo", "13939265079", "7")], &[]), &fresh(), None).unwrap();
-        assert_eq!((plan.default_role, plan.default_role_after), (None, Some((1, "user".into()))));
+        assert_eq!(plan.default_role, DefaultRole::Unchanged(vec![(1, "user".into())]));
     }
 
     #[test]
@@ -415,20 +585,12 @@ mod tests {
         let mut present = fresh();
         present.roles[0].holders = 3;
         let stop = run(legacy(&[], &original_roles()), &present, None).unwrap_err();
-        assert!(stop.contains("role 1 is \"user\" here, held by 3 users"), "{stop}");
+        assert!(stop.contains("role 1 is \"user\" here, held by 3 users and given to new ones"), "{stop}");
     }
 
     #[test]
     fn accounts_and_phones_taken_here_or_earlier_in_the_dump_are_skipped() {
-        let present = Present {
-            users: vec![PresentUser {
-                id: 100,
-                account: "Taken".into(),
-                account_key: Some("taken".into()),
-                phone: "+8613900000000".into(),
-            }],
-            ..fresh()
-        };
+        let present = Present { users: vec![user_here(100, "Taken", "+8613900000000")], ..fresh() };
         let users = [
             (1, "TAKEN", "13939265071", "2"),
             (2, "Ｆｏｏ", "13939265072", "2"),
@@ -446,14 +608,15 @@ mod tests {
                 ("1".into(), "the account is taken by an account here (ignoring case and width)".into()),
                 (
                     "3".into(),
-                    "the account is taken by the account on line 2 of the dump (ignoring case and width)"
+                    "the account is taken by the account at dump.sql:2, row 2 (ignoring case and width)"
                         .into()
                 ),
                 ("4".into(), "phone +8613900000000 is taken by an account here".into()),
-                ("5".into(), "phone +8613939265072 is taken by the account on line 2 of the dump".into()),
-                ("2".into(), "id 2 is on line 2 of the dump already".into()),
+                ("5".into(), "phone +8613939265072 is taken by the account at dump.sql:2, row 2".into()),
+                ("2".into(), "id 2 is at dump.sql:2, row 2 already".into()),
             ]
         );
+        assert_eq!(plan.skipped[1].place, "dump.sql:3, row 3");
         assert_eq!(plan.users_present, 1, "the same id and name: imported before");
         let imported: Vec<(u64, Option<&str>)> =
             plan.users.iter().map(|w| (w.user.id, w.account_key.as_deref())).collect();
@@ -461,56 +624,49 @@ mod tests {
         assert!(plan.notices[0].what.contains("without a key"));
     }
 
+    fn imported_before() -> Present {
+        Present {
+            users: vec![user_here(1, "Jerry", "+8615361158702")],
+            roles: vec![
+                PresentRole { super_admin: true, ..role(1, "超级管理员", Origin::Dump, 1) },
+                PresentRole { is_default: true, ..role(2, "默认角色", Origin::Dump, 0) },
+                role(3, "编辑", Origin::Dump, 1),
+            ],
+        }
+    }
+
     #[test]
     fn importing_what_is_there_already_writes_nothing() {
-        let present = Present {
-            users: vec![PresentUser {
-                id: 1,
-                account: "Jerry".into(),
-                account_key: Some("jerry".into()),
-                phone: "+8615361158702".into(),
-            }],
-            roles: vec![
-                PresentRole {
-                    id: 1,
-                    name: "超级管理员".into(),
-                    is_default: false,
-                    super_admin: true,
-                    holders: 1,
-                },
-                PresentRole {
-                    id: 2,
-                    name: "默认角色".into(),
-                    is_default: true,
-                    super_admin: false,
-                    holders: 0,
-                },
-                PresentRole {
-                    id: 3, name: "编辑".into(), is_default: false, super_admin: false, holders: 1
-                },
-            ],
-        };
-        let plan =
-            run(legacy(&[(1, "Jerry", "15361158702", "1,3")], &original_roles()), &present, None).unwrap();
-        assert!(plan.roles.is_empty() && plan.users.is_empty() && plan.skipped.is_empty());
-        assert_eq!((plan.users_present, plan.roles_present, plan.default_role), (1, 3, None));
+        let dump = || legacy(&[(1, "Jerry", "15361158702", "1,3")], &original_roles());
+        let plan = run(dump(), &imported_before(), None).unwrap();
+        assert!(
+            plan.roles.is_empty()
+                && plan.users.is_empty()
+                && plan.skipped.is_empty()
+                && plan.regrants.is_empty()
+        );
+        assert_eq!((plan.users_present, plan.roles_present), (1, 3));
+        assert_eq!(plan.default_role, DefaultRole::Set(2, "默认角色".into()));
+        // The users alone, later: the roles imported before are known.
+        let plan = run(legacy(&[(1, "Jerry", "15361158702", "1,3")], &[]), &imported_before(), None).unwrap();
+        assert!(plan.roles.is_empty() && plan.notices.is_empty());
+        // A user whose roles an earlier, cut-off import did not write gets them.
+        let mut cut_off = imported_before();
+        cut_off.users[0].imported_without_roles = true;
+        let plan = run(dump(), &cut_off, None).unwrap();
+        assert_eq!(plan.regrants, [(1, vec![1, 3])]);
     }
 
     #[test]
     fn a_placeholder_is_filled_in_by_a_later_dump_of_the_roles() {
         let mut present = fresh();
-        present.roles.push(PresentRole {
-            id: 3,
-            name: placeholder_name(3),
-            is_default: false,
-            super_admin: false,
-            holders: 4,
-        });
+        present.roles.push(role(3, &placeholder_name(3), Origin::Placeholder, 4));
         let plan = run(legacy(&[], &original_roles()), &present, None).unwrap();
         let editor = plan.roles.iter().find(|r| r.id == 3).unwrap();
         assert_eq!(
             (editor.name.as_str(), editor.replaces.as_deref()),
             ("编辑", Some("role 3 (not in the dump)"))
         );
+        assert_eq!((editor.origin, editor.only_if_unheld), (Origin::Dump, false));
     }
 }
