@@ -247,6 +247,10 @@ fn write(
                 ));
             }
         }
+        if let Some(id) = plan.reserve_ids_through {
+            println!("Roles written; new registrations get ids after {id}.");
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+        }
     }
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

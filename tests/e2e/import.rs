@@ -1,8 +1,9 @@
 //! `make import`: the original service's users, from dumps in both styles and CSV, into
 //! the real worker's local D1, and logging in as they did there.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use login_worker::domain::password::LegacyMd5;
@@ -149,18 +150,30 @@ fn write_dumps(dir: &Path, users: &[Original]) -> Vec<PathBuf> {
         .collect()
 }
 
-fn import(worker: &TestWorker, files: &[PathBuf], report: &Path) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_login-import"))
+fn importer(worker: &TestWorker, files: &[PathBuf], report: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_login-import"));
+    command
         .args(["--config", "build/wrangler.toml", "--persist-to"])
         .arg(&worker.state_dir)
         .arg("--report")
         .arg(report)
         .args(files)
         .env("PASSWORD_PEPPER", PEPPER)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run the importer");
-    output
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+fn import(worker: &TestWorker, files: &[PathBuf], report: &Path) -> Output {
+    importer(worker, files, report).output().expect("run the importer")
+}
+
+/// Registers a new user and returns its `jwt_data` (uid and rid).
+fn newcomer(client: &Client, account: &str) -> Value {
+    let phone = unique_phone();
+    let code = send_code(client, &phone);
+    client.post("/login/register", &registration(account, "newcomer_1", &phone, &code)).expect(200, 200);
+    let (jwt, _) = log_in(client, account, "newcomer_1");
+    status(client, &jwt)
 }
 
 fn text(output: &Output) -> String {
@@ -221,9 +234,31 @@ fn the_original_services_users_move_in_and_log_in_as_before() {
     );
     assert_eq!(database(&worker), before);
 
-    let imported = import(&worker, &files, &report);
-    let said = text(&imported);
+    // The import, with a registration while it hashes: the roles and the ids are settled
+    // first, so the newcomer gets the original's default role and an id after theirs.
+    let mut running = importer(&worker, &files, &report).stdout(Stdio::piped()).spawn().unwrap();
+    let mut said = String::new();
+    let mut lines = BufReader::new(running.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        said += &line;
+        said.push('\n');
+        if line.starts_with("Roles written") {
+            break;
+        }
+    }
+    assert!(said.contains("Roles written; new registrations get ids after 310."), "{said}");
+    let early = newcomer(&client, "early_bird");
+    assert_eq!(early["rid"], json!(["2"]));
+    assert!(early["uid"].as_u64().unwrap() > 310, "{early}");
+    for line in lines {
+        said += &line.unwrap();
+        said.push('\n');
+    }
+    let imported = running.wait_with_output().unwrap();
+    said += &String::from_utf8_lossy(&imported.stderr);
     assert!(imported.status.success(), "{said}");
+    assert!(!said.contains("kept out"), "{said}");
     assert!(said.contains("Imported 310 users and 4 roles"), "{said}");
     assert!(said.contains("New registrations get role 2 (默认角色)"), "{said}");
     assert!(said.contains("users/s") && said.contains("× its floor"), "{said}");
@@ -297,13 +332,9 @@ fn the_original_services_users_move_in_and_log_in_as_before() {
 
     // New registrations get the original service's default role, and ids after the
     // imported ones.
-    let phone = unique_phone();
-    let code = send_code(&client, &phone);
-    client.post("/login/register", &registration("newcomer", "newcomer_1", &phone, &code)).expect(200, 200);
-    let (jwt, _) = log_in(&client, "newcomer", "newcomer_1");
-    let newcomer = status(&client, &jwt);
-    assert_eq!(newcomer["rid"], json!(["2"]));
-    assert!(newcomer["uid"].as_u64().unwrap() > 310, "{newcomer}");
+    let late = newcomer(&client, "newcomer");
+    assert_eq!(late["rid"], json!(["2"]));
+    assert!(late["uid"].as_u64().unwrap() > early["uid"].as_u64().unwrap(), "{late}");
 
     // Importing again changes nothing: not the upgraded hashes, not the roles.
     let before = database(&worker);
