@@ -62,8 +62,8 @@ paths = {
     "/login/send/sms": {"post": {
         "summary": "Send an SMS code", "operationId": "sendSms",
         "description": "Makes a 6-digit code, keeps it (sealed) for 300 s and sends it. While a code for the phone is live: 50017. A number outside SMS_ALLOWED_COUNTRY_CODES (default +86): 9906 `phone 非法`. More than 10 codes a day for the phone, or 20 sends an hour from the client IP: 9905 with Retry-After. The provider failing or timing out: 50018, and no code is kept, so asking again at once works. The code is in `data` only with EXPOSE_SMS_CODE=true (local development).",
-        "requestBody": body({"phone": phone, "purpose": {"type": "string", "enum": ["register", "reset"], "description": "what the code is for: `register` (default) or `reset` (a password reset); a code serves only its own purpose. A reset send to a phone without a user sends and keeps nothing, but answers, counts and blocks the phone as a real one does"},
-                             "turnstile_token": {"type": "string", "description": "with TURNSTILE_SECRET_KEY set, the token of the Turnstile widget (or the header CF-Turnstile-Response): missing 9906 `turnstile_token 必填` (422), refused (invalid, expired, used) 9906 `turnstile_token 人机验证失败` (403), siteverify failing 9999; checked before anything is counted or sent"}}, ["phone"], {"phone": "13911119999"}),
+        "requestBody": body({"phone": phone, "purpose": {"type": ["string", "null"], "enum": ["register", "reset", None], "description": "what the code is for: `register` (default; also for null) or `reset` (a password reset); a code serves only its own purpose. A reset send to a phone without a user sends and keeps nothing, but answers, counts and blocks the phone as a real one does"},
+                             "turnstile_token": {"type": ["string", "null"], "description": "null is the same as leaving it out. With TURNSTILE_SECRET_KEY set, the token of the Turnstile widget (or the header CF-Turnstile-Response): missing 9906 `turnstile_token 必填` (422), refused (invalid, expired, used) 9906 `turnstile_token 人机验证失败` (403), siteverify failing 9999; checked before anything is counted or sent"}}, ["phone"], {"phone": "13911119999"}),
         "parameters": [{"name": "CF-Turnstile-Response", "in": "header", "required": False, "schema": {"type": "string"}, "description": "the Turnstile token, instead of `turnstile_token`"}],
         "responses": {**responses(ok({"oneOf": [empty, {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}]}, "sent"), base + ["502"]),
                       "403": error_response(403, [9906, 9907])}}},
@@ -93,7 +93,7 @@ paths = {
         "summary": "End the session of a token", "operationId": "deactivate",
         "description": "Revokes the whole session of an access or refresh token; with `\"scope\": \"all\"`, every session of its user (log out everywhere).",
         "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token"},
-                             "scope": {"type": "string", "enum": ["session", "all"], "description": "`session` (default) or `all`"}},
+                             "scope": {"type": ["string", "null"], "enum": ["session", "all", None], "description": "`session` (default; also for null) or `all`"}},
                             ["jwt"], {"jwt": "eyJ...", "scope": "all"}),
         "responses": responses(ok(empty, "revoked"), base + ["401"])}},
     "/login/jwt/status": {"post": {
