@@ -59,4 +59,4 @@ CREATE TABLE IF NOT EXISTS d1_migrations (
     name       TEXT UNIQUE,
     applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
 );
-INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0001_initial.sql'), ('0002_account_keys.sql'), ('0003_legacy_roles.sql');
+INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0001_initial.sql'), ('0002_account_keys.sql'), ('0003_legacy_roles.sql'), ('0004_role_origin.sql');

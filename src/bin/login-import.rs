@@ -136,7 +136,7 @@ fn write_report(path: &Path, plan: &Plan, kept_out: &[&UserWrite]) -> Result<(),
     }
     for write in kept_out {
         let user = &write.user;
-        let why = "taken while the import ran (a registration meanwhile took its account or phone)";
+        let why = "taken while the import ran (a registration meanwhile took its id, account or phone)";
         let record = ["skipped", "users", &user.place, &user.id.to_string(), user.account.as_str(), why];
         report.write_record(record).map_err(failed)?;
     }
@@ -164,7 +164,10 @@ fn run(options: Options) -> Result<(), String> {
     let started = Instant::now();
     let mut tables = Vec::new();
     for file in &options.files {
-        let text = std::fs::read_to_string(file).map_err(|error| format!("{}: {error}", file.display()))?;
+        // Other tables of a dump may hold bytes that are no UTF-8 (BLOBs without
+        // --hex-blob); those of users and roles are text.
+        let bytes = std::fs::read(file).map_err(|error| format!("{}: {error}", file.display()))?;
+        let text = String::from_utf8_lossy(&bytes);
         tables.extend(dump::read_file(&file.to_string_lossy(), &text).map_err(|error| error.to_string())?);
     }
     let legacy = Legacy::read(&tables)?;
@@ -232,13 +235,20 @@ fn write(
     // registration can take a role whose meaning changes, or an imported id.
     let first = sql::first_statements(plan);
     if !first.is_empty() {
-        run_batch(wrangler, batches_dir, 0, &first)?;
+        run_batch(wrangler, batches_dir, 0, &first).map_err(|error| match error.contains(sql::ROLE_CHANGED_MEANWHILE) {
+            true => "Nothing was imported: a role changed while the import ran (a registration took one the import \
+                     renames, or another import ran). Run the import again to see why."
+                .to_string(),
+            false => error,
+        })?;
         let now_there = wrangler.present()?;
         for role in &plan.roles {
-            let landed = now_there
-                .roles
-                .iter()
-                .any(|r| r.id == role.id && r.name == role.name && r.origin == role.origin);
+            let landed = now_there.roles.iter().any(|r| {
+                r.id == role.id
+                    && r.name == role.name
+                    && r.origin == role.origin
+                    && r.super_admin == role.super_admin
+            });
             if !landed {
                 return Err(format!(
                     "Role {} could not become {:?}: a registration took it meanwhile, or it was changed. No user was \
@@ -261,6 +271,8 @@ fn write(
     let hashes = hashing::wrap_all(&md5s, policy, cores, &|| progress.inc(1));
     progress.finish_and_clear();
     let hashing_time = hashing_started.elapsed();
+    println!("Hashed {} users in {:.1} s.", plan.users.len(), hashing_time.as_secs_f64());
+    let _ = std::io::Write::flush(&mut std::io::stdout());
 
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let users: Vec<(&UserWrite, &str)> = plan.users.iter().zip(hashes.iter().map(String::as_str)).collect();

@@ -41,7 +41,6 @@ struct UserRow {
     account: String,
     account_key: Option<String>,
     phone: String,
-    imported_without_roles: i64,
 }
 
 #[derive(Deserialize)]
@@ -54,9 +53,9 @@ struct RoleRow {
     holders: u64,
 }
 
-const PRESENT_QUERY: &str = "SELECT u.id AS id, u.account AS account, u.account_key AS account_key, u.phone AS phone, \
-     (u.password_hash LIKE '$pbkdf2-sha256-md5$%' AND NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = u.id)) \
-     AS imported_without_roles FROM users u; \
+/// The users (but a reservation row an interrupted import left, see
+/// `sql::first_statements`) and the roles.
+const PRESENT_QUERY: &str = "SELECT id, account, account_key, phone FROM users WHERE phone <> '+0'; \
      SELECT r.id AS id, r.name AS name, r.is_default AS is_default, r.super_admin AS super_admin, r.origin AS origin, \
      (SELECT count(*) FROM user_roles WHERE role_id = r.id) AS holders FROM roles r;";
 
@@ -111,6 +110,13 @@ impl Wrangler {
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
             );
+            // An SQL error comes back the same each time: only other failures are retried.
+            if failure.contains("SQLITE_CONSTRAINT")
+                || failure.contains("constraint failed")
+                || failure.contains("SQLITE_ERROR")
+            {
+                break;
+            }
         }
         Err(format!("wrangler d1 execute failed:\n{}", failure.trim()))
     }
@@ -132,7 +138,6 @@ impl Wrangler {
                     account: row.account,
                     account_key: row.account_key,
                     phone: row.phone,
-                    imported_without_roles: row.imported_without_roles != 0,
                 })
                 .collect(),
             roles: roles

@@ -52,9 +52,6 @@ pub struct PresentUser {
     pub account: String,
     pub account_key: Option<String>,
     pub phone: String,
-    /// Still an imported md5 hash (never logged in since), with no role: a user whose
-    /// import was cut off between the user and its roles.
-    pub imported_without_roles: bool,
 }
 
 /// A role D1 already holds.
@@ -116,8 +113,6 @@ pub struct Plan {
     pub roles: Vec<RoleWrite>,
     pub default_role: DefaultRole,
     pub users: Vec<UserWrite>,
-    /// Users already imported whose roles were not (an import cut off): their roles.
-    pub regrants: Vec<(u64, Vec<u64>)>,
     /// New registrations' ids will come after this one (the highest id imported), so
     /// that none takes an id of the original service meanwhile.
     pub reserve_ids_through: Option<u64>,
@@ -162,7 +157,6 @@ pub fn plan(
         roles: Vec::new(),
         default_role: DefaultRole::Nothing,
         users: Vec::new(),
-        regrants: Vec::new(),
         reserve_ids_through: None,
         skipped: legacy.skipped,
         notices: legacy.notices,
@@ -192,7 +186,15 @@ pub fn plan(
             ));
         }
     }
-    plan.default_role = choose_default_role(present, &roles, choice)?;
+    plan.default_role = match choose_default_role(present, &roles, choice)? {
+        // Already the one default: nothing to write.
+        DefaultRole::Set(id, name)
+            if present.roles.iter().filter(|r| r.is_default).map(|r| r.id).eq([id]) =>
+        {
+            DefaultRole::Unchanged(vec![(id, name)])
+        }
+        other => other,
+    };
     plan.reserve_ids_through = plan.users.iter().map(|write| write.user.id).max();
     Ok(plan)
 }
@@ -267,12 +269,8 @@ fn plan_placeholders(
     roles: &mut HashMap<u64, FinalRole>,
     plan: &mut Plan,
 ) -> Result<(), String> {
-    let mut held: Vec<u64> = plan
-        .users
-        .iter()
-        .flat_map(|write| write.user.role_ids.iter().copied())
-        .chain(plan.regrants.iter().flat_map(|(_, roles)| roles.iter().copied()))
-        .collect();
+    let mut held: Vec<u64> =
+        plan.users.iter().flat_map(|write| write.user.role_ids.iter().copied()).collect();
     held.sort_unstable();
     held.dedup();
     for id in held.into_iter().filter(|id| !described.contains(id)) {
@@ -348,10 +346,6 @@ fn plan_users(users: Vec<LegacyUser>, present: &Present, names: &dyn UnicodeFact
         ids.insert(user.id, user.place.clone());
         if let Some(here) = by_id.get(&user.id) {
             match here.account == user.account.as_str() {
-                true if here.imported_without_roles && !user.role_ids.is_empty() => {
-                    plan.regrants.push((user.id, user.role_ids.clone()));
-                    plan.users_present += 1;
-                }
                 true => plan.users_present += 1,
                 false => plan.skipped.push(skip(format!("id {} is {:?} here", user.id, here.account))),
             }
@@ -498,7 +492,6 @@ mod tests {
             account: account.into(),
             account_key: Some(account.to_lowercase()),
             phone: phone.into(),
-            imported_without_roles: false,
         }
     }
 
@@ -639,22 +632,13 @@ mod tests {
     fn importing_what_is_there_already_writes_nothing() {
         let dump = || legacy(&[(1, "Jerry", "15361158702", "1,3")], &original_roles());
         let plan = run(dump(), &imported_before(), None).unwrap();
-        assert!(
-            plan.roles.is_empty()
-                && plan.users.is_empty()
-                && plan.skipped.is_empty()
-                && plan.regrants.is_empty()
-        );
+        assert!(plan.roles.is_empty() && plan.users.is_empty() && plan.skipped.is_empty());
         assert_eq!((plan.users_present, plan.roles_present), (1, 3));
-        assert_eq!(plan.default_role, DefaultRole::Set(2, "默认角色".into()));
+        assert_eq!(plan.default_role, DefaultRole::Unchanged(vec![(2, "默认角色".into())]));
+        assert!(crate::import::sql::first_statements(&plan).is_empty(), "nothing to write");
         // The users alone, later: the roles imported before are known.
         let plan = run(legacy(&[(1, "Jerry", "15361158702", "1,3")], &[]), &imported_before(), None).unwrap();
         assert!(plan.roles.is_empty() && plan.notices.is_empty());
-        // A user whose roles an earlier, cut-off import did not write gets them.
-        let mut cut_off = imported_before();
-        cut_off.users[0].imported_without_roles = true;
-        let plan = run(dump(), &cut_off, None).unwrap();
-        assert_eq!(plan.regrants, [(1, vec![1, 3])]);
     }
 
     #[test]

@@ -61,17 +61,42 @@ fn role_statement(role: &RoleWrite) -> String {
 /// new one takes), made, and the default set; and the ids of new registrations are moved
 /// past the highest imported id (a row with that id, made and deleted: AUTOINCREMENT
 /// never hands out an id at or below one it has seen).
+///
+/// A rename is guarded (the role is still as the plan saw it, held by nobody if it was
+/// made here); if a guard stops it, a last statement fails on purpose (a role with no
+/// name), so that the whole transaction, default and reservation included, is undone.
 pub fn first_statements(plan: &Plan) -> Vec<String> {
     let mut statements = Vec::new();
-    let clears_default = !matches!(plan.default_role, DefaultRole::Unchanged(_));
-    if clears_default {
+    if plan.roles.is_empty()
+        && plan.reserve_ids_through.is_none()
+        && matches!(plan.default_role, DefaultRole::Unchanged(_))
+    {
+        return statements;
+    }
+    // A reservation an interrupted import may have left (remotely, where a batch might not
+    // be all or nothing).
+    statements.push("DELETE FROM users WHERE phone = '+0';".to_string());
+    if !matches!(plan.default_role, DefaultRole::Unchanged(_)) {
         statements.push("UPDATE roles SET is_default = 0 WHERE is_default = 1;".to_string());
     }
     let (renames, inserts): (Vec<&RoleWrite>, Vec<&RoleWrite>) =
         plan.roles.iter().partition(|role| role.replaces.is_some());
     statements.extend(renames.into_iter().chain(inserts).map(role_statement));
-    if let DefaultRole::Set(id, _) = plan.default_role {
-        statements.push(format!("UPDATE roles SET is_default = 1 WHERE id = {id} AND super_admin = 0;"));
+    for role in &plan.roles {
+        statements.push(format!(
+            "INSERT INTO roles (id, name) SELECT {id}, NULL WHERE NOT EXISTS (SELECT 1 FROM roles WHERE id = {id} \
+             AND name = {} AND super_admin = {} AND origin = '{}');",
+            text(&role.name),
+            role.super_admin as u8,
+            role.origin.as_str(),
+            id = role.id,
+        ));
+    }
+    if let DefaultRole::Set(id, name) = &plan.default_role {
+        statements.push(format!(
+            "UPDATE roles SET is_default = 1 WHERE id = {id} AND name = {} AND super_admin = 0;",
+            text(name)
+        ));
     }
     if let Some(id) = plan.reserve_ids_through {
         statements.push(format!(
@@ -80,24 +105,11 @@ pub fn first_statements(plan: &Plan) -> Vec<String> {
         ));
         statements.push(format!("DELETE FROM users WHERE id = {id} AND phone = '+0';"));
     }
-    if !plan.regrants.is_empty() {
-        let grants: Vec<String> = plan
-            .regrants
-            .iter()
-            .flat_map(|(user, roles)| roles.iter().map(move |role| format!("({user}, {role})")))
-            .collect();
-        for chunk in grants.chunks(GRANTS_PER_STATEMENT) {
-            statements.push(format!(
-                "INSERT OR IGNORE INTO user_roles (user_id, role_id) \
-                 SELECT grant_.column1, grant_.column2 FROM (VALUES {}) AS grant_ \
-                 JOIN users u ON u.id = grant_.column1 AND u.password_hash LIKE '$pbkdf2-sha256-md5$%' \
-                 WHERE NOT EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id);",
-                chunk.join(", ")
-            ));
-        }
-    }
     statements
 }
+
+/// What wrangler says when [`first_statements`] undid itself: a role changed meanwhile.
+pub const ROLE_CHANGED_MEANWHILE: &str = "NOT NULL constraint failed: roles.name";
 
 /// Users with their wrapped hashes, and their roles; `now` (Unix seconds) for a user
 /// without a `create_time`.
@@ -167,7 +179,6 @@ mod tests {
             roles: vec![],
             default_role: DefaultRole::Unchanged(vec![]),
             users: vec![],
-            regrants: vec![],
             reserve_ids_through: None,
             skipped: vec![],
             notices: vec![],
@@ -228,13 +239,17 @@ mod tests {
             reserve_ids_through: Some(300),
             ..plan()
         };
+        let statements = first_statements(&plan);
         assert_eq!(
-            first_statements(&plan),
+            statements,
             [
+                "DELETE FROM users WHERE phone = '+0';",
                 "UPDATE roles SET is_default = 0 WHERE is_default = 1;",
                 "UPDATE roles SET name = CAST(X'E8B685E7BAA7E7AEA1E79086E59198' AS TEXT), super_admin = 1, origin = 'dump' WHERE id = 1 AND name = CAST(X'75736572' AS TEXT) AND NOT EXISTS (SELECT 1 FROM user_roles WHERE role_id = 1);",
                 "INSERT OR IGNORE INTO roles (id, name, super_admin, origin) VALUES (5, CAST(X'75736572' AS TEXT), 0, 'dump');",
-                "UPDATE roles SET is_default = 1 WHERE id = 5 AND super_admin = 0;",
+                "INSERT INTO roles (id, name) SELECT 5, NULL WHERE NOT EXISTS (SELECT 1 FROM roles WHERE id = 5 AND name = CAST(X'75736572' AS TEXT) AND super_admin = 0 AND origin = 'dump');",
+                "INSERT INTO roles (id, name) SELECT 1, NULL WHERE NOT EXISTS (SELECT 1 FROM roles WHERE id = 1 AND name = CAST(X'E8B685E7BAA7E7AEA1E79086E59198' AS TEXT) AND super_admin = 1 AND origin = 'dump');",
+                "UPDATE roles SET is_default = 1 WHERE id = 5 AND name = CAST(X'75736572' AS TEXT) AND super_admin = 0;",
                 "INSERT OR IGNORE INTO users (id, account, phone, password_hash, disabled, created_at) VALUES (300, ' ids reserved by make import', '+0', '', 1, 0);",
                 "DELETE FROM users WHERE id = 300 AND phone = '+0';",
             ]

@@ -13,7 +13,10 @@ use crate::client::Client;
 use crate::support::{log_in, registration, send_code, unique_phone};
 use crate::worker::{fresh_state_dir, TestWorker};
 
-pub const OWN_TESTS: &[crate::OwnTest] = tests![the_original_services_users_move_in_and_log_in_as_before];
+pub const OWN_TESTS: &[crate::OwnTest] = tests![
+    the_original_services_users_move_in_and_log_in_as_before,
+    a_roles_batch_stopped_by_a_guard_is_undone_whole
+];
 
 const PEPPER: &str = "an-import-test-pepper-of-at-least-32-bytes";
 
@@ -235,26 +238,36 @@ fn the_original_services_users_move_in_and_log_in_as_before() {
     assert_eq!(database(&worker), before);
 
     // The import, with a registration while it hashes: the roles and the ids are settled
-    // first, so the newcomer gets the original's default role and an id after theirs.
+    // first, so the newcomer gets the original's default role and an id after theirs. Each
+    // line of the importer is stamped as it comes, to show the registration was done
+    // before the users were written (which is after "Hashed").
     let mut running = importer(&worker, &files, &report).stdout(Stdio::piped()).spawn().unwrap();
+    let (lines_out, lines) = std::sync::mpsc::channel();
+    let stdout = running.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let _ = lines_out.send((Instant::now(), line.unwrap()));
+        }
+    });
     let mut said = String::new();
-    let mut lines = BufReader::new(running.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        said += &line;
-        said.push('\n');
+    for (_, line) in lines.iter() {
+        said += &format!("{line}\n");
         if line.starts_with("Roles written") {
             break;
         }
     }
     assert!(said.contains("Roles written; new registrations get ids after 310."), "{said}");
     let early = newcomer(&client, "early_bird");
+    let registered = Instant::now();
     assert_eq!(early["rid"], json!(["2"]));
     assert!(early["uid"].as_u64().unwrap() > 310, "{early}");
-    for line in lines {
-        said += &line.unwrap();
-        said.push('\n');
+    for (at, line) in lines.iter() {
+        if line.starts_with("Hashed") {
+            assert!(registered < at, "the registration came after the hashing: it proves nothing ({line})");
+        }
+        said += &format!("{line}\n");
     }
+    reader.join().unwrap();
     let imported = running.wait_with_output().unwrap();
     said += &String::from_utf8_lossy(&imported.stderr);
     assert!(imported.status.success(), "{said}");
@@ -342,4 +355,70 @@ fn the_original_services_users_move_in_and_log_in_as_before() {
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("To import: 0 users and 0 roles"), "{}", text(&again));
     assert_eq!(database(&worker), before);
+}
+
+/// The first batch of an import, planned while nobody held role 1, run after a user has
+/// come to hold it: its guard stops the rename, and the whole batch (default role, new
+/// roles, id reservation) is undone, in the real local D1.
+fn a_roles_batch_stopped_by_a_guard_is_undone_whole() {
+    use login_worker::domain::username::native::NativeUnicode;
+    use login_worker::import::{dump, legacy::Legacy, plan, sql};
+
+    let state = fresh_state_dir();
+    let state = state.to_str().unwrap();
+    let d1 = |args: &[&str]| {
+        Command::new(std::env::var("LOGIN_NODE").unwrap())
+            .arg(std::env::var("LOGIN_WRANGLER").unwrap())
+            .args([
+                "d1",
+                "execute",
+                "DB",
+                "--local",
+                "--persist-to",
+                state,
+                "--config",
+                "build/wrangler.toml",
+            ])
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    crate::worker::wrangler(&["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
+    let roles = "INSERT INTO `roles` VALUES (1,'超级管理员','yes','','','active',NULL,NULL),(2,'默认角色','no','','','active',NULL,NULL);\n\
+                 INSERT INTO `users` VALUES (40,'x','fcea920f7412b5da7be0cf42b8c93759','13900000040',0,'others','active',NULL,NULL,'2',NULL,NULL);";
+    let legacy = Legacy::read(&dump::read_sql("roles.sql", roles).unwrap()).unwrap();
+    let seen = plan::Present {
+        users: vec![],
+        roles: vec![plan::PresentRole {
+            id: 1,
+            name: "user".into(),
+            is_default: true,
+            super_admin: false,
+            origin: plan::Origin::Here,
+            holders: 0,
+        }],
+    };
+    let planned = plan::plan(legacy, &seen, None, &NativeUnicode).unwrap();
+    // Meanwhile a registration: a user with the starting role.
+    let holder = "INSERT INTO users (id, account, account_key, phone, password_hash, created_at) \
+                  VALUES (1, 'holder', 'holder', '+8613900000001', 'x', 0); INSERT INTO user_roles VALUES (1, 1);";
+    assert!(d1(&["--command", holder]).status.success());
+    let file = std::path::Path::new(state).join("first.sql");
+    std::fs::write(&file, sql::first_statements(&planned).join("\n")).unwrap();
+    let ran = d1(&["--file", file.to_str().unwrap()]);
+    assert!(!ran.status.success(), "the guard stopped the rename");
+    assert!(text(&ran).contains(sql::ROLE_CHANGED_MEANWHILE), "{}", text(&ran));
+    let after = d1(&[
+        "--json",
+        "--command",
+        "SELECT id, name, is_default, super_admin, origin FROM roles; \
+                                               SELECT seq FROM sqlite_sequence WHERE name = 'users'",
+    ]);
+    let after: Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert_eq!(
+        after[0]["results"],
+        json!([{"id": 1, "name": "user", "is_default": 1, "super_admin": 0, "origin": "here"}])
+    );
+    assert_eq!(after[1]["results"], json!([{"seq": 1}]), "no id reserved");
 }
