@@ -241,22 +241,6 @@ fn write(
                 .to_string(),
             false => error,
         })?;
-        let now_there = wrangler.present()?;
-        for role in &plan.roles {
-            let landed = now_there.roles.iter().any(|r| {
-                r.id == role.id
-                    && r.name == role.name
-                    && r.origin == role.origin
-                    && r.super_admin == role.super_admin
-            });
-            if !landed {
-                return Err(format!(
-                    "Role {} could not become {:?}: a registration took it meanwhile, or it was changed. No user was \
-                     written; run the import again.",
-                    role.id, role.name
-                ));
-            }
-        }
         if let Some(id) = plan.reserve_ids_through {
             println!("Roles written; new registrations get ids after {id}.");
             let _ = std::io::Write::flush(&mut std::io::stdout());
