@@ -241,7 +241,7 @@ fn write(
                 .to_string(),
             false => error,
         })?;
-        if let Some(id) = plan.reserve_ids_through {
+        if let Some(id) = plan.reserve_ids_through() {
             println!("Roles written; new registrations get ids after {id}.");
             let _ = std::io::Write::flush(&mut std::io::stdout());
         }

@@ -113,14 +113,19 @@ pub struct Plan {
     pub roles: Vec<RoleWrite>,
     pub default_role: DefaultRole,
     pub users: Vec<UserWrite>,
-    /// New registrations' ids will come after this one (the highest id imported), so
-    /// that none takes an id of the original service meanwhile.
-    pub reserve_ids_through: Option<u64>,
     pub skipped: Vec<Skipped>,
     pub notices: Vec<Notice>,
     /// Rows already imported (same id and name): left as they are.
     pub users_present: usize,
     pub roles_present: usize,
+}
+
+impl Plan {
+    /// The highest id imported: new registrations' ids are to come after it, so that none
+    /// takes an id of the original service meanwhile.
+    pub fn reserve_ids_through(&self) -> Option<u64> {
+        self.users.iter().map(|write| write.user.id).max()
+    }
 }
 
 /// The operator's choice of the role of new registrations (`DEFAULT_ROLE`).
@@ -157,7 +162,6 @@ pub fn plan(
         roles: Vec::new(),
         default_role: DefaultRole::Nothing,
         users: Vec::new(),
-        reserve_ids_through: None,
         skipped: legacy.skipped,
         notices: legacy.notices,
         users_present: 0,
@@ -195,7 +199,6 @@ pub fn plan(
         }
         other => other,
     };
-    plan.reserve_ids_through = plan.users.iter().map(|write| write.user.id).max();
     Ok(plan)
 }
 
@@ -519,7 +522,7 @@ mod tests {
         );
         assert_eq!(plan.default_role, DefaultRole::Set(2, "默认角色".into()));
         assert_eq!(plan.users.len(), 2);
-        assert_eq!(plan.reserve_ids_through, Some(7));
+        assert_eq!(plan.reserve_ids_through(), Some(7));
         assert!(plan.skipped.is_empty() && plan.notices.is_empty());
     }
 

@@ -68,7 +68,7 @@ fn role_statement(role: &RoleWrite) -> String {
 pub fn first_statements(plan: &Plan) -> Vec<String> {
     let mut statements = Vec::new();
     if plan.roles.is_empty()
-        && plan.reserve_ids_through.is_none()
+        && plan.reserve_ids_through().is_none()
         && matches!(plan.default_role, DefaultRole::Unchanged(_))
     {
         return statements;
@@ -98,7 +98,7 @@ pub fn first_statements(plan: &Plan) -> Vec<String> {
             text(name)
         ));
     }
-    if let Some(id) = plan.reserve_ids_through {
+    if let Some(id) = plan.reserve_ids_through() {
         statements.push(format!(
             "INSERT OR IGNORE INTO users (id, account, phone, password_hash, disabled, created_at) \
              VALUES ({id}, ' ids reserved by make import', '+0', '', 1, 0);"
@@ -179,7 +179,6 @@ mod tests {
             roles: vec![],
             default_role: DefaultRole::Unchanged(vec![]),
             users: vec![],
-            reserve_ids_through: None,
             skipped: vec![],
             notices: vec![],
             users_present: 0,
@@ -187,12 +186,12 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_user_and_its_roles_are_written_only_together() {
-        let write = UserWrite {
+    /// User `id`, named `Ob`, banned, with roles 2 and 3.
+    fn user(id: u64) -> UserWrite {
+        UserWrite {
             user: LegacyUser {
                 place: "u.sql:1".into(),
-                id: 7,
+                id,
                 account: Account::parse("Ob").unwrap(),
                 md5: LegacyMd5::of("x"),
                 phone: Phone::parse("13911119999").unwrap(),
@@ -201,7 +200,12 @@ mod tests {
                 created_at: None,
             },
             account_key: Some("ob".into()),
-        };
+        }
+    }
+
+    #[test]
+    fn a_user_and_its_roles_are_written_only_together() {
+        let write = user(7);
         let hash = "$pbkdf2-sha256-md5$i=1$c2FsdA$aGFzaA";
         let statements = users_statements(&[(&write, hash)], 1_700_000_000);
         assert_eq!(statements.len(), 2);
@@ -236,7 +240,7 @@ mod tests {
                 },
             ],
             default_role: DefaultRole::Set(5, "user".into()),
-            reserve_ids_through: Some(300),
+            users: vec![user(300), user(20)],
             ..plan()
         };
         let statements = first_statements(&plan);
