@@ -9,7 +9,7 @@ use super::ports::{
     Claim, CodeGate, CodeGateStorage, CodeStore, Created, DeliveryError, HumanCheck, NewUser, RateLimiter,
     RefreshFamilies, RevocationList, SmsSender, StoredUser, UserStore,
 };
-use super::recent_users::RecentUsers;
+use super::recent::{RecentRevocations, RecentUsers};
 use super::refresh_rotation::{FamilyState, Rotation};
 use super::session::{SessionPolicy, SessionService};
 use crate::domain::account::{Account, AccountLookup};
@@ -149,13 +149,14 @@ pub fn native_hash(password: &str, iterations: u32) -> PasswordHash {
 
 /// What a [`SessionService`] works with besides its users and clock: a key ring, the
 /// contract's lifetimes and display offset, and in-memory revocations, refresh families
-/// and recent users.
+/// and recent reads.
 pub struct MemorySessions {
     pub keys: KeyRing,
     pub policy: SessionPolicy,
     pub revocations: MemoryRevocations,
     pub families: MemoryFamilies,
     pub recent_users: RecentUsers,
+    pub recent_revocations: RecentRevocations,
 }
 
 pub type MemorySessionService<'a> =
@@ -175,6 +176,7 @@ impl MemorySessions {
             revocations: MemoryRevocations::default(),
             families: MemoryFamilies::default(),
             recent_users: RecentUsers::new(5),
+            recent_revocations: RecentRevocations::new(5),
         }
     }
 
@@ -187,6 +189,7 @@ impl MemorySessions {
             users,
             families: &self.families,
             recent_users: &self.recent_users,
+            recent_revocations: &self.recent_revocations,
             clock,
             rng: &SecureRandom,
         }

@@ -7,7 +7,7 @@ pub mod code_gate;
 pub mod login;
 pub mod password;
 pub mod ports;
-pub mod recent_users;
+pub mod recent;
 pub mod refresh_rotation;
 pub mod register;
 pub mod send_sms;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::ports::{Clock, Randomness, RefreshFamilies, RevocationList, Sessions, StoredUser, UserStore};
-use super::recent_users::RecentUsers;
+use super::recent::{RecentRevocations, RecentUsers};
 use super::refresh_rotation::Rotation;
 use crate::domain::clock::display_time;
 use crate::domain::error::{ApiError, AuthError, Fault};
@@ -56,8 +56,10 @@ pub struct SessionService<'a, V, U, F, K, R> {
     pub users: &'a U,
     /// Used only when the policy rotates refresh tokens.
     pub families: &'a F,
-    /// Users as recently read, which status may use (see [`crate::app::recent_users`]).
+    /// Users and revocations as recently read, which status may use (see
+    /// [`crate::app::recent`]).
     pub recent_users: &'a RecentUsers,
+    pub recent_revocations: &'a RecentRevocations,
     pub clock: &'a K,
     pub rng: &'a R,
 }
@@ -93,9 +95,10 @@ where
 
     /// Verifies `jwt` fully: the token itself, its session's revocation (KV), and its
     /// user (D1: still there, not disabled, and the session opened under the user's
-    /// current epoch). The two reads run at once. With `recent`, a user read a moment ago
-    /// may stand in for the D1 read, unless its epoch is not the token's: then the copy
-    /// is behind (or the token is over), and D1 decides.
+    /// current epoch). The two reads run at once. With `recent`, what this isolate read a
+    /// moment ago may stand in for them: the session's revocation, and the user unless
+    /// its epoch is not the token's (then the copy is behind, or the token is over, and
+    /// D1 decides).
     async fn check(
         &self,
         jwt: &str,
@@ -118,8 +121,17 @@ where
             }
             Ok(user)
         };
-        let (revoked, user): (_, Result<Option<StoredUser>, Fault>) =
-            futures_util::future::join(self.revocations.is_revoked(&verified.claims.sid), read_user).await;
+        let sid = &verified.claims.sid;
+        let read_revoked = async {
+            if let Some(revoked) = recent.then(|| self.recent_revocations.get(sid, now)).flatten() {
+                return Ok(revoked);
+            }
+            let revoked = self.revocations.is_revoked(sid).await?;
+            self.recent_revocations.note_read(sid, revoked, now);
+            Ok(revoked)
+        };
+        let (revoked, user): (Result<bool, Fault>, Result<Option<StoredUser>, Fault>) =
+            futures_util::future::join(read_revoked, read_user).await;
         if revoked? {
             return Err(ApiError::Unauthorized(AuthError::Revoked));
         }
@@ -173,7 +185,11 @@ where
         // the clock leeway verification allows on both.
         let leeway = 2 * token::LEEWAY_SECONDS as u64;
         let ttl = self.policy.refresh_ttl_seconds + self.policy.access_ttl_seconds + leeway;
-        Ok(self.revocations.revoke(sid, ttl).await?)
+        let revoked = self.revocations.revoke(sid, ttl).await;
+        // Noted even if the write failed: the client asked for the session to end, and
+        // this isolate's status rather shows it ended than alive.
+        self.recent_revocations.note_revoked(sid, self.clock.now_millis());
+        Ok(revoked?)
     }
 
     /// Ends the session of `jwt` (an access or a refresh token), or with
@@ -406,6 +422,38 @@ mod tests {
         other.users.disable(1);
         let later = FixedClock(NOW * 1000 + 5_000);
         assert_eq!(block_on(other.at(&later).status(&pair.jwt)).map(|_| ()), unavailable);
+    }
+
+    #[test]
+    fn status_may_use_a_revocation_read_a_moment_ago_but_sees_a_log_out_here_at_once() {
+        let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
+        let session_of = |world: &World, jwt: &str| {
+            let scope = &world.sessions.policy.scope;
+            token::verify(&world.sessions.keys, scope, jwt, None, NOW).unwrap().claims.sid
+        };
+        let clock = FixedClock(NOW * 1000);
+        let soon = FixedClock(NOW * 1000 + 4_999);
+        let world = World::new();
+        let pair = block_on(world.at(&clock).open(&user(), 0)).unwrap();
+        block_on(world.at(&clock).status(&pair.jwt)).unwrap();
+        // Revoked through another isolate: this one's status may not know for 5 s.
+        block_on(world.sessions.revocations.revoke(&session_of(&world, &pair.jwt), 60)).unwrap();
+        assert!(block_on(world.at(&soon).status(&pair.jwt)).is_ok(), "within the cache time");
+        assert_eq!(block_on(world.at(&soon).refresh(&pair.refresh_jwt)).map(|_| ()), revoked);
+        // The refresh read the list, and status sees what it read.
+        assert_eq!(block_on(world.at(&soon).status(&pair.jwt)).map(|_| ()), revoked);
+        let later = FixedClock(NOW * 1000 + 5_000);
+        let other = World::new();
+        let pair = block_on(other.at(&clock).open(&user(), 0)).unwrap();
+        block_on(other.at(&clock).status(&pair.jwt)).unwrap();
+        block_on(other.sessions.revocations.revoke(&session_of(&other, &pair.jwt), 60)).unwrap();
+        assert_eq!(block_on(other.at(&later).status(&pair.jwt)).map(|_| ()), revoked);
+        // A log-out through this isolate is seen by its next status, cache or not.
+        let here = World::new();
+        let pair = block_on(here.at(&clock).open(&user(), 0)).unwrap();
+        block_on(here.at(&clock).status(&pair.jwt)).unwrap();
+        block_on(here.at(&clock).deactivate(&pair.refresh_jwt, LogoutScope::Session)).unwrap();
+        assert_eq!(block_on(here.at(&clock).status(&pair.jwt)).map(|_| ()), revoked);
     }
 
     #[test]

@@ -32,7 +32,7 @@ use super::web_crypto::WebCryptoPbkdf2;
 use crate::app::code_gate::{CodeGateCore, CodeGatePolicy, LEASE_MARGIN_MILLIS};
 use crate::app::login::{Login, LoginAftermath};
 use crate::app::password::{PasswordChange, PasswordReset};
-use crate::app::recent_users::RecentUsers;
+use crate::app::recent::{RecentRevocations, RecentUsers};
 use crate::app::register::Registration;
 use crate::app::send_sms::SmsSending;
 use crate::app::session::{SessionPolicy, SessionService};
@@ -78,6 +78,7 @@ pub struct Services {
     gate: DurableCodeGate,
     families: DurableRefreshFamilies,
     recent_users: RecentUsers,
+    recent_revocations: RecentRevocations,
     unicode: RuntimeUnicode,
     human_check: Option<SiteVerify>,
     // What only the `SmsGate` object uses (it runs in an isolate of this Worker too):
@@ -192,6 +193,7 @@ impl Services {
             gate: ObjectClient::from_env(env)?,
             families: ObjectClient::from_env(env)?,
             recent_users: RecentUsers::new(settings.status_user_cache_seconds),
+            recent_revocations: RecentRevocations::new(settings.status_revocation_cache_seconds),
             unicode: RuntimeUnicode::default(),
             human_check: settings.turnstile.clone().map(SiteVerify),
             seal,
@@ -325,6 +327,7 @@ impl Services {
             users: &self.users,
             families: &self.families,
             recent_users: &self.recent_users,
+            recent_revocations: &self.recent_revocations,
             clock: &WorkerClock,
             rng: &SecureRandom,
         }

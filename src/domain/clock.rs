@@ -1,7 +1,7 @@
 //! Time, injected: use cases ask a [`Clock`] instead of reading the system time, so tests
 //! can pin it, and the Worker can use the JavaScript clock (`std::time` panics on wasm32).
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike, Utc};
 
 /// Where the current time comes from.
 pub trait Clock {
@@ -41,7 +41,21 @@ impl Clock for FixedClock {
 /// of `/login/jwt/status`'s `exp_date` and `iat_date`.
 pub fn display_time(seconds: u64, utc_offset: FixedOffset) -> String {
     let moment = DateTime::<Utc>::from_timestamp(seconds as i64, 0).unwrap_or_default();
-    moment.with_timezone(&utc_offset).format("%Y-%m-%d %H:%M:%S").to_string()
+    date_and_time(&moment.with_timezone(&utc_offset).naive_local(), ' ')
+}
+
+/// `YYYY-MM-DD`, `separator`, `HH:MM:SS`. Written out rather than with chrono's `format`,
+/// which parses its pattern at every call and brings its strftime parser into the wasm.
+pub fn date_and_time(time: &NaiveDateTime, separator: char) -> String {
+    format!(
+        "{:04}-{:02}-{:02}{separator}{:02}:{:02}:{:02}",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
 }
 
 #[cfg(test)]

@@ -112,8 +112,12 @@ pub struct Settings {
     pub display_utc_offset: FixedOffset,
     /// `STATUS_USER_CACHE_SECONDS` (0 to 60, default 5): how old a user's state (disabled,
     /// sessions ended) `/login/jwt/status` may use, read by this isolate; 0 reads D1 on
-    /// every call. See `app::recent_users`.
+    /// every call. See `app::recent`.
     pub status_user_cache_seconds: u64,
+    /// `STATUS_REVOCATION_CACHE_SECONDS` (0 to 60, default 5): how old a session's
+    /// revocation, as this isolate read it from KV, `/login/jwt/status` may use (a log-out
+    /// through this isolate is seen at once); 0 reads KV on every call. See `app::recent`.
+    pub status_revocation_cache_seconds: u64,
     /// `LOG_REQUESTS`: `all` logs one line per request; `off` (the default) leaves that
     /// to Cloudflare's invocation logs, and the worker logs only failures.
     pub log_requests: bool,
@@ -302,6 +306,7 @@ impl Settings {
             },
             refresh_rotation: flag("REFRESH_ROTATION")?,
             status_user_cache_seconds: number("STATUS_USER_CACHE_SECONDS", 5, 0, 60)?,
+            status_revocation_cache_seconds: number("STATUS_REVOCATION_CACHE_SECONDS", 5, 0, 60)?,
             log_requests,
             demo_page: flag("DEMO_PAGE")?,
             turnstile: match secret("TURNSTILE_SECRET_KEY") {
@@ -414,7 +419,7 @@ mod tests {
         assert!(!s.log_requests, "Cloudflare's invocation logs cover requests");
         assert!(!s.demo_page, "no page takes passwords until the operator wants one");
         assert!(s.turnstile.is_none() && s.turnstile_site_key.is_none(), "no Turnstile check unless asked");
-        assert_eq!(s.status_user_cache_seconds, 5);
+        assert_eq!((s.status_user_cache_seconds, s.status_revocation_cache_seconds), (5, 5));
         let limits = s.login_limits;
         assert_eq!(
             (limits.per_account_and_ip.max, limits.per_account.max, limits.per_ip.max),

@@ -10,6 +10,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 use sha1::Sha1;
 
+use super::clock::date_and_time;
 use super::phone::Phone;
 use super::settings::ConfigError;
 use super::sms_code::SmsCode;
@@ -132,7 +133,7 @@ impl Aliyun {
     /// string to sign, the AccessKey secret followed by `&` as the key.
     pub fn request(&self, phone: &Phone, code: &SmsCode, nonce: &str, now: DateTime<Utc>) -> OutgoingRequest {
         let template_param = serde_json::json!({ &self.template_param: code.as_str() }).to_string();
-        let timestamp = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let timestamp = format!("{}Z", date_and_time(&now.naive_utc(), 'T'));
         let mut params = vec![
             ("AccessKeyId", self.access_key_id.as_str()),
             ("Action", "SendSms"),

@@ -1,0 +1,221 @@
+//! What this isolate read a moment ago, for the one check that may use state a few
+//! seconds old: `/login/jwt/status`, which frontends call often and which must stay cheap.
+//! Two kinds: the token's user (D1) and its session's revocation (KV). Every other check
+//! (refresh, deactivate, login) reads D1 and KV, and refreshes these on the way.
+//!
+//! Kept per isolate, so a change made through this isolate (a log-out, log out everywhere)
+//! is seen at once; one made elsewhere (another isolate's, a user disabled in D1) reaches
+//! status here within the max age: less than the time a KV revocation takes to reach every
+//! location (60 s or more), which status relies on already.
+
+use std::cell::RefCell;
+
+use super::ports::StoredUser;
+
+/// How many entries each kind keeps: one slot each, chosen from the key, so a key that
+/// shares a slot with another pushes it out (it is read again, that is all). At about
+/// 200 bytes a user, at most 800 KB.
+const SLOTS: usize = 4096;
+
+/// Entries of one kind, each with when it was read; the slots are made at the first put.
+#[derive(Debug)]
+struct Slots<K, V> {
+    /// 0 turns the cache off.
+    max_age_ms: u64,
+    slots: RefCell<Vec<Option<(K, V, u64)>>>,
+}
+
+impl<K, V> Default for Slots<K, V> {
+    fn default() -> Slots<K, V> {
+        Slots { max_age_ms: 0, slots: RefCell::default() }
+    }
+}
+
+impl<K: PartialEq, V: Clone> Slots<K, V> {
+    fn new(max_age_seconds: u64) -> Slots<K, V> {
+        Slots { max_age_ms: max_age_seconds * 1000, slots: RefCell::default() }
+    }
+
+    /// The value of `key` read at most the max age before `now_ms`, if any.
+    fn get(&self, slot: usize, key: &K, now_ms: u64) -> Option<V> {
+        let slots = self.slots.borrow();
+        let (kept, value, read_at) = slots.get(slot)?.as_ref()?;
+        (kept == key && now_ms.saturating_sub(*read_at) < self.max_age_ms).then(|| value.clone())
+    }
+
+    /// Whatever `key` holds, however old.
+    fn peek(&self, slot: usize, key: &K) -> Option<V> {
+        let slots = self.slots.borrow();
+        let (kept, value, _) = slots.get(slot)?.as_ref()?;
+        (kept == key).then(|| value.clone())
+    }
+
+    fn put(&self, slot: usize, key: K, value: V, now_ms: u64) {
+        if self.max_age_ms == 0 {
+            return;
+        }
+        let mut slots = self.slots.borrow_mut();
+        if slots.is_empty() {
+            slots.resize_with(SLOTS, || None);
+        }
+        slots[slot] = Some((key, value, now_ms));
+    }
+
+    fn forget(&self, slot: usize, key: &K) {
+        if let Some(entry) = self.slots.borrow_mut().get_mut(slot) {
+            if entry.as_ref().is_some_and(|(kept, _, _)| kept == key) {
+                *entry = None;
+            }
+        }
+    }
+}
+
+/// Users as recently read, by id.
+#[derive(Debug, Default)]
+pub struct RecentUsers(Slots<u64, StoredUser>);
+
+fn user_slot(id: u64) -> usize {
+    (id % SLOTS as u64) as usize
+}
+
+impl RecentUsers {
+    pub fn new(max_age_seconds: u64) -> RecentUsers {
+        RecentUsers(Slots::new(max_age_seconds))
+    }
+
+    /// The user read at most the max age before `now_ms`, if any.
+    pub fn get(&self, id: u64, now_ms: u64) -> Option<StoredUser> {
+        self.0.get(user_slot(id), &id, now_ms)
+    }
+
+    /// `user` as read from the store at `now_ms`.
+    pub fn put(&self, user: &StoredUser, now_ms: u64) {
+        self.0.put(user_slot(user.id), user.id, user.clone(), now_ms);
+    }
+
+    /// The user changed, or is gone: the next check reads the store.
+    pub fn forget(&self, id: u64) {
+        self.0.forget(user_slot(id), &id);
+    }
+}
+
+/// Sessions' revocations as recently read, by session id. A revocation is for good (until
+/// its entry expires, after every token of the session): so a read that found none never
+/// overwrites a revocation noted meanwhile, and a status racing a log-out cannot undo it.
+#[derive(Debug, Default)]
+pub struct RecentRevocations(Slots<String, bool>);
+
+/// FNV-1a: session ids are random (and only read from tokens this service signed), so
+/// any spread will do.
+fn session_slot(session_id: &str) -> usize {
+    let hash = session_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    (hash % SLOTS as u64) as usize
+}
+
+impl RecentRevocations {
+    pub fn new(max_age_seconds: u64) -> RecentRevocations {
+        RecentRevocations(Slots::new(max_age_seconds))
+    }
+
+    /// Whether the session was revoked, as read at most the max age before `now_ms`.
+    pub fn get(&self, session_id: &str, now_ms: u64) -> Option<bool> {
+        self.0.get(session_slot(session_id), &session_id.to_string(), now_ms)
+    }
+
+    /// What a read of the revocation list found at `now_ms`.
+    pub fn note_read(&self, session_id: &str, revoked: bool, now_ms: u64) {
+        let (slot, key) = (session_slot(session_id), session_id.to_string());
+        if !revoked && self.0.peek(slot, &key) == Some(true) {
+            return;
+        }
+        self.0.put(slot, key, revoked, now_ms);
+    }
+
+    /// The session was revoked through this isolate at `now_ms`.
+    pub fn note_revoked(&self, session_id: &str, now_ms: u64) {
+        self.0.put(session_slot(session_id), session_id.to_string(), true, now_ms);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: u64) -> StoredUser {
+        StoredUser {
+            id,
+            account: format!("user{id}"),
+            password_hash: String::new(),
+            disabled: false,
+            roles: vec![],
+            sessions_not_before_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_user_is_kept_for_its_max_age_then_read_again() {
+        let recent = RecentUsers::new(5);
+        recent.put(&user(1), 1_000);
+        assert_eq!(recent.get(1, 5_999), Some(user(1)));
+        assert_eq!(recent.get(1, 6_000), None);
+        assert_eq!(recent.get(2, 1_000), None);
+    }
+
+    #[test]
+    fn a_forgotten_user_is_read_again_and_zero_keeps_nothing() {
+        let recent = RecentUsers::new(5);
+        recent.put(&user(1), 0);
+        recent.forget(1);
+        assert_eq!(recent.get(1, 1), None);
+        let off = RecentUsers::new(0);
+        off.put(&user(1), 0);
+        assert_eq!(off.get(1, 0), None);
+    }
+
+    #[test]
+    fn users_sharing_a_slot_push_each_other_out() {
+        let recent = RecentUsers::new(5);
+        let (one, other) = (7, 7 + SLOTS as u64);
+        recent.put(&user(one), 0);
+        recent.put(&user(other), 0);
+        assert_eq!(recent.get(one, 0), None);
+        assert_eq!(recent.get(other, 0), Some(user(other)));
+        recent.forget(one);
+        assert_eq!(recent.get(other, 0), Some(user(other)), "forgetting one keeps the other");
+        assert_eq!(recent.0.slots.borrow().len(), SLOTS);
+    }
+
+    #[test]
+    fn a_revocation_read_is_kept_for_its_max_age() {
+        let recent = RecentRevocations::new(5);
+        recent.note_read("session-a", false, 1_000);
+        assert_eq!(recent.get("session-a", 5_999), Some(false));
+        assert_eq!(recent.get("session-a", 6_000), None);
+        assert_eq!(recent.get("session-b", 1_000), None);
+        let off = RecentRevocations::new(0);
+        off.note_revoked("session-a", 0);
+        assert_eq!(off.get("session-a", 0), None);
+    }
+
+    #[test]
+    fn a_read_that_found_no_revocation_never_undoes_one_noted_meanwhile() {
+        let recent = RecentRevocations::new(5);
+        recent.note_read("session-a", false, 0);
+        recent.note_revoked("session-a", 10);
+        // A status that started before the log-out finishes after it.
+        recent.note_read("session-a", false, 20);
+        assert_eq!(recent.get("session-a", 30), Some(true));
+        // Even once the revocation is older than the max age.
+        recent.note_read("session-a", false, 60_000);
+        assert_eq!(recent.get("session-a", 60_001), None, "stale: the list decides");
+    }
+
+    #[test]
+    fn session_ids_spread_over_the_slots() {
+        let used: std::collections::HashSet<usize> =
+            (0..1000).map(|n| session_slot(&format!("sid-{n}"))).collect();
+        assert!(used.len() > 850, "{} slots for 1000 ids", used.len());
+    }
+}
