@@ -52,10 +52,7 @@ bench: worker importer
 		(cd bench/floor && CARGO_TARGET_DIR="$(CURDIR)/target/bench-floor" "$$WORKER_BUILD" --release) >/dev/null 2>&1 \
 			|| { echo "the floor's build failed; run: cd bench/floor && CARGO_TARGET_DIR=$(CURDIR)/target/bench-floor $$WORKER_BUILD --release"; exit 1; }; \
 	fi; \
-	"$$WORKER_BUILD" --release --out-dir build-bench --features bench >/dev/null 2>&1 \
-		|| { echo "the bench build failed; run: $$WORKER_BUILD --release --out-dir build-bench --features bench"; exit 1; }; \
-	"$$WASM_OPT_BIN" -Oz --strip-debug --strip-producers build-bench/index_bg.wasm -o build-bench/index_bg.wasm; \
-	scripts/prebuilt-config.sh build-bench; \
+	scripts/build-worker.sh build-bench --features bench >/dev/null; \
 	python3 bench/run.py
 
 ## fuzz: cargo fuzz (nightly) on request bodies and token verification, FUZZ_SECONDS (600) each; ARGS=token_verify runs one; not part of make test
@@ -80,7 +77,7 @@ e2e: worker
 ## worker: the release wasm and its JavaScript shim, rebuilt only when a source changed
 worker: build/worker/shim.mjs
 
-build/worker/shim.mjs: $(WORKER_SOURCES)
+build/worker/shim.mjs: $(WORKER_SOURCES) scripts/build-worker.sh
 	@$(TOOLCHAIN); scripts/build-worker.sh
 
 # The local secrets (JWT_SECRET, SMS_CODE_SECRET) in .dev.vars: random, made once,
