@@ -78,9 +78,16 @@ if [ "${LOGIN_WASM_TOOLCHAIN:-}" != debian ] && { wasm_has_std || timeout 120 ru
     # With std's sources (rust-src), the wasm's std is compiled with it, for size and
     # without panic messages: about 25 KB less gzipped (scripts/build-worker.sh). Without
     # them the prebuilt std serves, and the wasm is only larger.
-    if rustup component list --installed 2>/dev/null | grep -q '^rust-src' \
-        || timeout 120 rustup component add rust-src >/dev/null 2>&1; then
+    # A failed download is remembered, as for the target, rather than waited for again.
+    if rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
         std_from_source=1
+    elif [ ! -e "$tools/no-rust-src" ]; then
+        if timeout 120 rustup component add rust-src >/dev/null 2>&1; then
+            std_from_source=1
+        else
+            say "rustup cannot add rust-src here; the wasm uses the prebuilt std (about 25 KB larger gzipped)"
+            touch "$tools/no-rust-src"
+        fi
     fi
 else
     [ "${LOGIN_WASM_TOOLCHAIN:-}" = debian ] || say "rustup has no wasm32 target here; building std from Debian's sources"
