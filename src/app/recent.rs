@@ -108,9 +108,9 @@ pub struct RecentRevocations(Slots<String, bool>);
 /// FNV-1a: session ids are random (and only read from tokens this service signed), so
 /// any spread will do.
 fn session_slot(session_id: &str) -> usize {
-    let hash = session_id
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    let hash = session_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
     (hash % SLOTS as u64) as usize
 }
 
