@@ -77,7 +77,8 @@ e2e: worker
 ## worker: the release wasm and its JavaScript shim, rebuilt only when a source changed
 worker: build/worker/shim.mjs
 
-build/worker/shim.mjs: $(WORKER_SOURCES) scripts/build-worker.sh
+# .tools/wasm-std-mode: which std scripts/toolchain.sh found for the wasm.
+build/worker/shim.mjs: $(WORKER_SOURCES) scripts/build-worker.sh $(wildcard .tools/wasm-std-mode)
 	@$(TOOLCHAIN); scripts/build-worker.sh
 
 # The local secrets (JWT_SECRET, SMS_CODE_SECRET) in .dev.vars: random, made once,

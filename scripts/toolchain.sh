@@ -79,7 +79,10 @@ if [ "${LOGIN_WASM_TOOLCHAIN:-}" != debian ] && { wasm_has_std || timeout 120 ru
     # without panic messages: about 25 KB less gzipped (scripts/build-worker.sh). Without
     # them the prebuilt std serves, and the wasm is only larger.
     # A failed download is remembered, as for the target, rather than waited for again.
-    if rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+    # LOGIN_WASM_STD_FROM_SOURCE=0 keeps the prebuilt std.
+    if [ "${LOGIN_WASM_STD_FROM_SOURCE:-}" = 0 ]; then
+        :
+    elif rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
         std_from_source=1
     elif [ ! -e "$tools/no-rust-src" ]; then
         if timeout 120 rustup component add rust-src >/dev/null 2>&1; then
@@ -167,6 +170,10 @@ if [ -n "$for_tests" ]; then
         apt_install fonts-wqy-zenhei || say "no CJK font: the demo screenshot will show boxes for Chinese"
     fi
 fi
+
+# Which std the wasm gets, for make: a change rebuilds the worker (Makefile).
+std_mode="std from source: ${std_from_source:-no}"
+[ "$(cat "$tools/wasm-std-mode" 2>/dev/null)" = "$std_mode" ] || echo "$std_mode" >"$tools/wasm-std-mode"
 
 esbuild_bin=$(ls "$root"/node_modules/@esbuild/*/bin/esbuild 2>/dev/null | head -n 1)
 [ -n "$esbuild_bin" ] || esbuild_bin="$root/node_modules/esbuild/bin/esbuild"

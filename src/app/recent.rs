@@ -8,7 +8,7 @@
 //! status here within the max age: less than the time a KV revocation takes to reach every
 //! location (60 s or more), which status relies on already.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use super::ports::StoredUser;
 
@@ -18,22 +18,39 @@ use super::ports::StoredUser;
 const SLOTS: usize = 4096;
 
 /// Entries of one kind, each with when it was read; the slots are made at the first put.
+/// A read is put only if nothing changed while it was under way (see [`Generation`]).
 #[derive(Debug)]
 struct Slots<K, V> {
     /// 0 turns the cache off.
     max_age_ms: u64,
     slots: RefCell<Vec<Option<(K, V, u64)>>>,
+    /// How many changes were made through this isolate: a forgotten user, a revocation.
+    changes: Cell<u64>,
 }
+
+/// What a reader notes before its read: a change made through this isolate while the read
+/// was under way (a log-out everywhere, a revocation) makes what it read too old to keep,
+/// whatever its key (a read of another key in the same slot would push the change out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation(u64);
 
 impl<K, V> Default for Slots<K, V> {
     fn default() -> Slots<K, V> {
-        Slots { max_age_ms: 0, slots: RefCell::default() }
+        Slots { max_age_ms: 0, slots: RefCell::default(), changes: Cell::new(0) }
     }
 }
 
 impl<K: PartialEq, V: Clone> Slots<K, V> {
     fn new(max_age_seconds: u64) -> Slots<K, V> {
-        Slots { max_age_ms: max_age_seconds * 1000, slots: RefCell::default() }
+        Slots { max_age_ms: max_age_seconds * 1000, ..Slots::default() }
+    }
+
+    fn generation(&self) -> Generation {
+        Generation(self.changes.get())
+    }
+
+    fn changed(&self) {
+        self.changes.set(self.changes.get() + 1);
     }
 
     /// The value of `key` read at most the max age before `now_ms`, if any.
@@ -50,8 +67,9 @@ impl<K: PartialEq, V: Clone> Slots<K, V> {
         (kept == key).then(|| value.clone())
     }
 
-    fn put(&self, slot: usize, key: K, value: V, now_ms: u64) {
-        if self.max_age_ms == 0 {
+    /// What a read begun at `seen` found; dropped if something changed since.
+    fn put(&self, slot: usize, key: K, value: V, now_ms: u64, seen: Generation) {
+        if self.max_age_ms == 0 || seen != self.generation() {
             return;
         }
         let mut slots = self.slots.borrow_mut();
@@ -62,6 +80,7 @@ impl<K: PartialEq, V: Clone> Slots<K, V> {
     }
 
     fn forget(&self, slot: usize, key: &K) {
+        self.changed();
         if let Some(entry) = self.slots.borrow_mut().get_mut(slot) {
             if entry.as_ref().is_some_and(|(kept, _, _)| kept == key) {
                 *entry = None;
@@ -88,9 +107,14 @@ impl RecentUsers {
         self.0.get(user_slot(id), &id, now_ms)
     }
 
-    /// `user` as read from the store at `now_ms`.
-    pub fn put(&self, user: &StoredUser, now_ms: u64) {
-        self.0.put(user_slot(user.id), user.id, user.clone(), now_ms);
+    /// To note before reading a user from the store.
+    pub fn generation(&self) -> Generation {
+        self.0.generation()
+    }
+
+    /// `user` as read from the store at `now_ms`, by a read begun at `seen`.
+    pub fn put(&self, user: &StoredUser, now_ms: u64, seen: Generation) {
+        self.0.put(user_slot(user.id), user.id, user.clone(), now_ms, seen);
     }
 
     /// The user changed, or is gone: the next check reads the store.
@@ -100,8 +124,9 @@ impl RecentUsers {
 }
 
 /// Sessions' revocations as recently read, by session id. A revocation is for good (until
-/// its entry expires, after every token of the session): so a read that found none never
-/// overwrites a revocation noted meanwhile, and a status racing a log-out cannot undo it.
+/// its entry expires, after every token of the session): one noted here is kept whatever
+/// its age, and a read that found none is dropped if a revocation was noted while it was
+/// under way, so a status racing a log-out cannot undo it.
 #[derive(Debug, Default)]
 pub struct RecentRevocations(Slots<String, bool>);
 
@@ -119,23 +144,36 @@ impl RecentRevocations {
         RecentRevocations(Slots::new(max_age_seconds))
     }
 
-    /// Whether the session was revoked, as read at most the max age before `now_ms`.
+    /// Whether the session was revoked: a revocation noted at any age, else a read at
+    /// most the max age before `now_ms`.
     pub fn get(&self, session_id: &str, now_ms: u64) -> Option<bool> {
-        self.0.get(session_slot(session_id), &session_id.to_string(), now_ms)
+        let (slot, key) = (session_slot(session_id), session_id.to_string());
+        match self.0.peek(slot, &key) {
+            Some(true) => Some(true),
+            _ => self.0.get(slot, &key, now_ms),
+        }
     }
 
-    /// What a read of the revocation list found at `now_ms`.
-    pub fn note_read(&self, session_id: &str, revoked: bool, now_ms: u64) {
+    /// To note before reading the revocation list.
+    pub fn generation(&self) -> Generation {
+        self.0.generation()
+    }
+
+    /// What a read of the revocation list begun at `seen` found at `now_ms`.
+    pub fn note_read(&self, session_id: &str, revoked: bool, now_ms: u64, seen: Generation) {
         let (slot, key) = (session_slot(session_id), session_id.to_string());
-        if !revoked && self.0.peek(slot, &key) == Some(true) {
-            return;
+        if revoked {
+            // Never too old to keep: a revocation does not end.
+            self.0.put(slot, key, true, now_ms, self.0.generation());
+        } else if self.0.peek(slot, &key) != Some(true) {
+            self.0.put(slot, key, false, now_ms, seen);
         }
-        self.0.put(slot, key, revoked, now_ms);
     }
 
     /// The session was revoked through this isolate at `now_ms`.
     pub fn note_revoked(&self, session_id: &str, now_ms: u64) {
-        self.0.put(session_slot(session_id), session_id.to_string(), true, now_ms);
+        self.0.changed();
+        self.0.put(session_slot(session_id), session_id.to_string(), true, now_ms, self.0.generation());
     }
 }
 
@@ -157,7 +195,7 @@ mod tests {
     #[test]
     fn a_user_is_kept_for_its_max_age_then_read_again() {
         let recent = RecentUsers::new(5);
-        recent.put(&user(1), 1_000);
+        recent.put(&user(1), 1_000, recent.generation());
         assert_eq!(recent.get(1, 5_999), Some(user(1)));
         assert_eq!(recent.get(1, 6_000), None);
         assert_eq!(recent.get(2, 1_000), None);
@@ -166,11 +204,11 @@ mod tests {
     #[test]
     fn a_forgotten_user_is_read_again_and_zero_keeps_nothing() {
         let recent = RecentUsers::new(5);
-        recent.put(&user(1), 0);
+        recent.put(&user(1), 0, recent.generation());
         recent.forget(1);
         assert_eq!(recent.get(1, 1), None);
         let off = RecentUsers::new(0);
-        off.put(&user(1), 0);
+        off.put(&user(1), 0, off.generation());
         assert_eq!(off.get(1, 0), None);
     }
 
@@ -178,8 +216,8 @@ mod tests {
     fn users_sharing_a_slot_push_each_other_out() {
         let recent = RecentUsers::new(5);
         let (one, other) = (7, 7 + SLOTS as u64);
-        recent.put(&user(one), 0);
-        recent.put(&user(other), 0);
+        recent.put(&user(one), 0, recent.generation());
+        recent.put(&user(other), 0, recent.generation());
         assert_eq!(recent.get(one, 0), None);
         assert_eq!(recent.get(other, 0), Some(user(other)));
         recent.forget(one);
@@ -188,9 +226,21 @@ mod tests {
     }
 
     #[test]
+    fn a_read_begun_before_a_change_here_is_not_kept() {
+        let recent = RecentUsers::new(5);
+        let seen = recent.generation();
+        // A log-out everywhere while the read was under way.
+        recent.forget(1);
+        recent.put(&user(1), 0, seen);
+        assert_eq!(recent.get(1, 0), None, "the copy from before the log-out");
+        recent.put(&user(1), 0, recent.generation());
+        assert_eq!(recent.get(1, 0), Some(user(1)));
+    }
+
+    #[test]
     fn a_revocation_read_is_kept_for_its_max_age() {
         let recent = RecentRevocations::new(5);
-        recent.note_read("session-a", false, 1_000);
+        recent.note_read("session-a", false, 1_000, recent.generation());
         assert_eq!(recent.get("session-a", 5_999), Some(false));
         assert_eq!(recent.get("session-a", 6_000), None);
         assert_eq!(recent.get("session-b", 1_000), None);
@@ -202,14 +252,30 @@ mod tests {
     #[test]
     fn a_read_that_found_no_revocation_never_undoes_one_noted_meanwhile() {
         let recent = RecentRevocations::new(5);
-        recent.note_read("session-a", false, 0);
+        recent.note_read("session-a", false, 0, recent.generation());
+        let seen = recent.generation();
         recent.note_revoked("session-a", 10);
         // A status that started before the log-out finishes after it.
-        recent.note_read("session-a", false, 20);
+        recent.note_read("session-a", false, 20, seen);
         assert_eq!(recent.get("session-a", 30), Some(true));
-        // Even once the revocation is older than the max age.
-        recent.note_read("session-a", false, 60_000);
-        assert_eq!(recent.get("session-a", 60_001), None, "stale: the list decides");
+        // A revocation does not end: it stands at any age, and a later read cannot undo it.
+        recent.note_read("session-a", false, 60_000, recent.generation());
+        assert_eq!(recent.get("session-a", 60_001), Some(true));
+    }
+
+    #[test]
+    fn a_read_of_another_session_in_the_slot_cannot_bring_back_a_revoked_one() {
+        let recent = RecentRevocations::new(5);
+        let a = "session-a".to_string();
+        // Another id in the same slot.
+        let b = (0..).map(|n| format!("session-{n}")).find(|b| session_slot(b) == session_slot(&a)).unwrap();
+        let seen = recent.generation();
+        recent.note_revoked(&a, 10);
+        // B's status pushes A's revocation out of the slot...
+        recent.note_read(&b, false, 20, recent.generation());
+        // ...and A's status, begun before the revocation, finishes.
+        recent.note_read(&a, false, 30, seen);
+        assert_eq!(recent.get(&a, 40), None, "the list decides, and it says revoked");
     }
 
     #[test]

@@ -109,6 +109,10 @@ where
             .map_err(ApiError::Unauthorized)?;
         let uid = verified.claims.data.uid;
         let now = self.clock.now_millis();
+        // Noted before the reads: a change made here while they are under way (a log-out)
+        // keeps what they find out of the cache.
+        let (users_seen, revocations_seen) =
+            (self.recent_users.generation(), self.recent_revocations.generation());
         let read_user = async {
             let cached = recent.then(|| self.recent_users.get(uid, now)).flatten();
             if let Some(user) = cached.filter(|user| in_epoch(&verified, user)) {
@@ -116,7 +120,7 @@ where
             }
             let user = self.users.find_by_id(uid).await?;
             match &user {
-                Some(user) => self.recent_users.put(user, now),
+                Some(user) => self.recent_users.put(user, now, users_seen),
                 None => self.recent_users.forget(uid),
             }
             Ok(user)
@@ -127,7 +131,7 @@ where
                 return Ok(revoked);
             }
             let revoked = self.revocations.is_revoked(sid).await?;
-            self.recent_revocations.note_read(sid, revoked, now);
+            self.recent_revocations.note_read(sid, revoked, now, revocations_seen);
             Ok(revoked)
         };
         let (revoked, user): (Result<bool, Fault>, Result<Option<StoredUser>, Fault>) =

@@ -70,6 +70,15 @@ mod tests {
     }
 
     #[test]
+    fn display_time_pads_and_crosses_midnight_at_a_negative_offset() {
+        let new_york = FixedOffset::west_opt(5 * 3600).unwrap();
+        assert_eq!(display_time(0, new_york), "1969-12-31 19:00:00");
+        let utc = FixedOffset::east_opt(0).unwrap();
+        // 2026-01-02 03:04:05 UTC.
+        assert_eq!(display_time(1_767_323_045, utc), "2026-01-02 03:04:05");
+    }
+
+    #[test]
     fn fixed_clock_reports_seconds() {
         assert_eq!(FixedClock(1_700_000_000_999).now_seconds(), 1_700_000_000);
     }
