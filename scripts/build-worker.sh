@@ -8,13 +8,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${1:-build}
 shift || true
 size=()
-rustc_minor=$(rustc --version 2>/dev/null | awk '{ split($2, v, "."); print v[2] + 0 }')
-if [ -n "${LOGIN_WASM_STD_FROM_SOURCE:-}" ] && [ "${rustc_minor:-0}" -ge 92 ]; then
+if [ -n "${LOGIN_WASM_STD_FROM_SOURCE:-}" ]; then
     # std compiled from its sources for this wasm (unstable cargo options, through
     # RUSTC_BOOTSTRAP): optimized for size, and a panic aborts at once instead of
     # formatting a message no one reads (panic = "abort" already ends the instance):
     # 278 KB → 253 KB gzipped when measured. Only this build sees these variables.
-    # -Cpanic=immediate-abort needs rustc 1.92 or newer.
+    # scripts/toolchain.sh decides (rust-src, rustc 1.92 or newer).
     size=(RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
         CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
         "RUSTFLAGS=${RUSTFLAGS:+$RUSTFLAGS }-Zunstable-options -Cpanic=immediate-abort")

@@ -79,8 +79,10 @@ if [ "${LOGIN_WASM_TOOLCHAIN:-}" != debian ] && { wasm_has_std || timeout 120 ru
     # without panic messages: about 25 KB less gzipped (scripts/build-worker.sh). Without
     # them the prebuilt std serves, and the wasm is only larger.
     # A failed download is remembered, as for the target, rather than waited for again.
-    # LOGIN_WASM_STD_FROM_SOURCE=0 keeps the prebuilt std.
-    if [ "${LOGIN_WASM_STD_FROM_SOURCE:-}" = 0 ]; then
+    # LOGIN_WASM_STD_FROM_SOURCE=0 keeps the prebuilt std; so does a rustc before 1.92,
+    # which lacks -Cpanic=immediate-abort.
+    rustc_minor=$(rustc --version 2>/dev/null | awk '{ split($2, v, "."); print v[2] + 0 }')
+    if [ "${LOGIN_WASM_STD_FROM_SOURCE:-}" = 0 ] || [ "${rustc_minor:-0}" -lt 92 ]; then
         :
     elif rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
         std_from_source=1

@@ -8,6 +8,7 @@
 //! status here within the max age: less than the time a KV revocation takes to reach every
 //! location (60 s or more), which status relies on already.
 
+use std::borrow::Borrow;
 use std::cell::{Cell, RefCell};
 
 use super::ports::StoredUser;
@@ -34,15 +35,9 @@ struct Slots<K, V> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Generation(u64);
 
-impl<K, V> Default for Slots<K, V> {
-    fn default() -> Slots<K, V> {
-        Slots { max_age_ms: 0, slots: RefCell::default(), changes: Cell::new(0) }
-    }
-}
-
-impl<K: PartialEq, V: Clone> Slots<K, V> {
+impl<K, V: Clone> Slots<K, V> {
     fn new(max_age_seconds: u64) -> Slots<K, V> {
-        Slots { max_age_ms: max_age_seconds * 1000, ..Slots::default() }
+        Slots { max_age_ms: max_age_seconds * 1000, slots: RefCell::default(), changes: Cell::new(0) }
     }
 
     fn generation(&self) -> Generation {
@@ -53,23 +48,42 @@ impl<K: PartialEq, V: Clone> Slots<K, V> {
         self.changes.set(self.changes.get() + 1);
     }
 
-    /// The value of `key` read at most the max age before `now_ms`, if any.
-    fn get(&self, slot: usize, key: &K, now_ms: u64) -> Option<V> {
+    /// What `key` holds, however old, and when it was read. By reference (`&str` for a
+    /// `String` key): a lookup allocates nothing.
+    fn entry<Q>(&self, slot: usize, key: &Q) -> Option<(V, u64)>
+    where
+        K: Borrow<Q>,
+        Q: PartialEq + ?Sized,
+    {
         let slots = self.slots.borrow();
         let (kept, value, read_at) = slots.get(slot)?.as_ref()?;
-        (kept == key && now_ms.saturating_sub(*read_at) < self.max_age_ms).then(|| value.clone())
+        (kept.borrow() == key).then(|| (value.clone(), *read_at))
     }
 
-    /// Whatever `key` holds, however old.
-    fn peek(&self, slot: usize, key: &K) -> Option<V> {
-        let slots = self.slots.borrow();
-        let (kept, value, _) = slots.get(slot)?.as_ref()?;
-        (kept == key).then(|| value.clone())
+    /// Whether a read at `read_at` is at most the max age old at `now_ms`.
+    fn fresh(&self, read_at: u64, now_ms: u64) -> bool {
+        now_ms.saturating_sub(read_at) < self.max_age_ms
+    }
+
+    /// The value of `key` read at most the max age before `now_ms`, if any.
+    fn get<Q>(&self, slot: usize, key: &Q, now_ms: u64) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: PartialEq + ?Sized,
+    {
+        let (value, read_at) = self.entry(slot, key)?;
+        self.fresh(read_at, now_ms).then_some(value)
     }
 
     /// What a read begun at `seen` found; dropped if something changed since.
     fn put(&self, slot: usize, key: K, value: V, now_ms: u64, seen: Generation) {
-        if self.max_age_ms == 0 || seen != self.generation() {
+        if seen == self.generation() {
+            self.store(slot, key, value, now_ms);
+        }
+    }
+
+    fn store(&self, slot: usize, key: K, value: V, now_ms: u64) {
+        if self.max_age_ms == 0 {
             return;
         }
         let mut slots = self.slots.borrow_mut();
@@ -79,10 +93,14 @@ impl<K: PartialEq, V: Clone> Slots<K, V> {
         slots[slot] = Some((key, value, now_ms));
     }
 
-    fn forget(&self, slot: usize, key: &K) {
+    fn forget<Q>(&self, slot: usize, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: PartialEq + ?Sized,
+    {
         self.changed();
         if let Some(entry) = self.slots.borrow_mut().get_mut(slot) {
-            if entry.as_ref().is_some_and(|(kept, _, _)| kept == key) {
+            if entry.as_ref().is_some_and(|(kept, _, _)| kept.borrow() == key) {
                 *entry = None;
             }
         }
@@ -90,7 +108,7 @@ impl<K: PartialEq, V: Clone> Slots<K, V> {
 }
 
 /// Users as recently read, by id.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RecentUsers(Slots<u64, StoredUser>);
 
 fn user_slot(id: u64) -> usize {
@@ -127,7 +145,7 @@ impl RecentUsers {
 /// its entry expires, after every token of the session): one noted here is kept whatever
 /// its age, and a read that found none is dropped if a revocation was noted while it was
 /// under way, so a status racing a log-out cannot undo it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RecentRevocations(Slots<String, bool>);
 
 /// FNV-1a: session ids are random (and only read from tokens this service signed), so
@@ -147,11 +165,8 @@ impl RecentRevocations {
     /// Whether the session was revoked: a revocation noted at any age, else a read at
     /// most the max age before `now_ms`.
     pub fn get(&self, session_id: &str, now_ms: u64) -> Option<bool> {
-        let (slot, key) = (session_slot(session_id), session_id.to_string());
-        match self.0.peek(slot, &key) {
-            Some(true) => Some(true),
-            _ => self.0.get(slot, &key, now_ms),
-        }
+        let (revoked, read_at) = self.0.entry(session_slot(session_id), session_id)?;
+        (revoked || self.0.fresh(read_at, now_ms)).then_some(revoked)
     }
 
     /// To note before reading the revocation list.
@@ -161,19 +176,19 @@ impl RecentRevocations {
 
     /// What a read of the revocation list begun at `seen` found at `now_ms`.
     pub fn note_read(&self, session_id: &str, revoked: bool, now_ms: u64, seen: Generation) {
-        let (slot, key) = (session_slot(session_id), session_id.to_string());
+        let slot = session_slot(session_id);
         if revoked {
             // Never too old to keep: a revocation does not end.
-            self.0.put(slot, key, true, now_ms, self.0.generation());
-        } else if self.0.peek(slot, &key) != Some(true) {
-            self.0.put(slot, key, false, now_ms, seen);
+            self.0.store(slot, session_id.to_string(), true, now_ms);
+        } else if !matches!(self.0.entry(slot, session_id), Some((true, _))) {
+            self.0.put(slot, session_id.to_string(), false, now_ms, seen);
         }
     }
 
     /// The session was revoked through this isolate at `now_ms`.
     pub fn note_revoked(&self, session_id: &str, now_ms: u64) {
         self.0.changed();
-        self.0.put(session_slot(session_id), session_id.to_string(), true, now_ms, self.0.generation());
+        self.0.store(session_slot(session_id), session_id.to_string(), true, now_ms);
     }
 }
 
