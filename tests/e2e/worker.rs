@@ -9,7 +9,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,7 @@ pub struct TestWorker {
     pub state_dir: PathBuf,
     pub log_path: PathBuf,
     child: Mutex<Child>,
+    stopped: AtomicBool,
 }
 
 fn env_path(name: &str) -> String {
@@ -128,6 +129,7 @@ impl TestWorker {
         // A free port can be taken by another test's workerd between our look and
         // wrangler's bind; then something else answers there, and the start is tried again
         // on other ports.
+        let mut last = String::new();
         for _ in 0..3 {
             let worker = TestWorker::spawn(configs, environment, state_dir, vars);
             match worker.wait_until_ready() {
@@ -135,10 +137,11 @@ impl TestWorker {
                 Err(reason) => {
                     eprintln!("{reason}; starting wrangler dev again on other ports");
                     worker.shut_down();
+                    last = reason;
                 }
             }
         }
-        panic!("wrangler dev could not get a port of its own in 3 tries");
+        panic!("wrangler dev did not start in 3 tries; the last: {last}");
     }
 
     /// One `wrangler dev` on a free port, not yet known to answer.
@@ -189,6 +192,7 @@ impl TestWorker {
             state_dir: state_dir.to_path_buf(),
             log_path,
             child: Mutex::new(child),
+            stopped: AtomicBool::new(false),
         }
     }
 
@@ -198,6 +202,17 @@ impl TestWorker {
         let client = Client::new(&self.base_url);
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
+            // wrangler reports a port it could not bind (its own or one it picked for the
+            // runtime's internal sockets) and then never answers: try other ports.
+            if let Some(line) = self.log().lines().find(|line| line.contains("Address already in use")) {
+                return Err(format!("{}: {line}", self.base_url));
+            }
+            if let Ok(Some(status)) = self.child.lock().unwrap_or_else(|p| p.into_inner()).try_wait() {
+                return Err(format!(
+                    "wrangler dev ended ({status}) before it answered; its log:\n{}",
+                    self.log()
+                ));
+            }
             if let Some(reply) = client.try_get("/healthz") {
                 let ours = serde_json::from_str::<serde_json::Value>(&reply.text)
                     .is_ok_and(|body| body.get("status").is_some());
@@ -271,9 +286,10 @@ impl TestWorker {
     /// Idempotent, so that a shared worker can be stopped before the process exits.
     pub fn shut_down(&self) {
         let mut child = self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Ok(Some(_)) = child.try_wait() {
+        if self.stopped.swap(true, Ordering::SeqCst) {
             return;
         }
+        // Even when wrangler itself has ended, its workerd may still run in the group.
         let group = child.id() as i32;
         signal_group(group, "TERM");
         let deadline = Instant::now() + Duration::from_secs(10);
