@@ -2,6 +2,7 @@
 //! tokens, revocation, storage, routing and CORS.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use login_worker::domain::endpoint::Endpoint;
 use login_worker::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy};
@@ -38,6 +39,7 @@ pub const TESTS: &[SharedTest] = tests![
     a_disabled_user_can_neither_log_in_nor_refresh,
     access_and_refresh_tokens_are_not_interchangeable,
     deactivating_the_refresh_token_ends_the_session,
+    a_revocation_from_elsewhere_reaches_status_within_its_cache_time,
     deactivating_twice_is_refused_with_9908,
     other_sessions_of_the_user_survive_a_deactivation,
     a_forged_or_tampered_token_is_refused,
@@ -388,6 +390,26 @@ fn deactivating_the_refresh_token_ends_the_session(worker: &TestWorker) {
     let (jwt, refresh_jwt) = new_session(&client);
     client.post("/login/jwt/status", &json!({ "jwt": jwt })).expect(200, 200);
     client.post("/login/jwt/deactivate", &json!({ "jwt": refresh_jwt })).expect(200, 200);
+    client.post("/login/jwt/status", &json!({ "jwt": jwt })).expect(9908, 401);
+    client.post("/login/jwt/refresh", &json!({ "jwt": refresh_jwt })).expect(9908, 401);
+}
+
+/// A revocation written to KV behind this worker's back (another isolate's log-out, or
+/// another location's): status may use the answer this isolate read up to
+/// STATUS_REVOCATION_CACHE_SECONDS (5) before, and no longer; refresh reads KV every time.
+/// (Status comes first: a refresh's read is noted for status too.)
+fn a_revocation_from_elsewhere_reaches_status_within_its_cache_time(worker: &TestWorker) {
+    let client = worker.client();
+    let (jwt, refresh_jwt) = new_session(&client);
+    client.post("/login/jwt/status", &json!({ "jwt": jwt })).expect(200, 200);
+    let sid = token_part(&jwt, 1)["sid"].as_str().unwrap().to_string();
+    worker.kv_put(&format!("revoked_session:{sid}"), "1");
+    let written = Instant::now();
+    // The cache time, and a margin for a slow machine (wrangler's write and the polls).
+    while client.post("/login/jwt/status", &json!({ "jwt": jwt })).status == 200 {
+        assert!(written.elapsed() < Duration::from_secs(8), "status still accepts a session revoked 8 s ago");
+        std::thread::sleep(Duration::from_millis(250));
+    }
     client.post("/login/jwt/status", &json!({ "jwt": jwt })).expect(9908, 401);
     client.post("/login/jwt/refresh", &json!({ "jwt": refresh_jwt })).expect(9908, 401);
 }

@@ -278,6 +278,13 @@ impl TestWorker {
         keys.iter().filter_map(|key| key["name"].as_str().map(str::to_string)).collect()
     }
 
+    /// Writes `value` under `key` in this worker's local KV namespace, behind its back (as
+    /// another isolate or location would).
+    pub fn kv_put(&self, key: &str, value: &str) {
+        let state = self.state_dir.to_str().unwrap();
+        wrangler(&["kv", "key", "put", key, value, "--binding", "KV", "--local", "--persist-to", state]);
+    }
+
     /// Stops wrangler and its workerd processes and waits for them to end.
     pub fn stop(self) {
         self.shut_down();
