@@ -3,15 +3,26 @@
 // module, no npm dependencies, no build step; D1, KV and WebCrypto). bench/run.py serves
 // it next to the project's Rust worker and measures both in the same run, interleaved,
 // so that the ratios say what the Rust worker costs or saves against the obvious
-// alternative. It is not a product and is never deployed: no registration, no rate
-// limits, no refresh or logout, and POST /setup (which makes the one account) is open.
+// alternative. It is not a product and is never deployed: no registration, no refresh
+// or logout, and POST /setup (which makes the one account) is open.
 //
-//   GET  /healthz             200 "ok"
-//   POST /setup               the users table and the account "bench"
-//   POST /login/jwt/get       {account, pwd} -> {jwt, refresh_jwt}
-//   POST /login/jwt/status    {jwt} -> the access token's claims
+//   GET  /healthz                     200 "ok"
+//   POST /setup                       the users table and the account "bench"
+//   POST /login/jwt/get               {account, pwd} -> {jwt, refresh_jwt}, no limits
+//   POST /login/jwt/get-with-limits   the same within the project's failed-login limits
+//   POST /login/jwt/status            {jwt} -> the access token's claims
+//
+// /login/jwt/get-with-limits keeps the limits as the project does, in the plain way a
+// JavaScript developer would (a Durable Object per window, called by RPC): failures per
+// account and address, per account and per address in 15 minutes, with the project's
+// variables and defaults (10, 100, 100); every attempt
+// holds a place in all three before the password is hashed, and the holds end after the
+// answer (ctx.waitUntil). It measures what the limits cost on the platform itself, apart
+// from the language.
 //
 // Every answer but /healthz is the project's envelope {code, msg, status, data}.
+
+import { DurableObject } from "cloudflare:workers";
 
 const ITERATIONS = 100_000; // PBKDF2-HMAC-SHA256, as the project's PBKDF2_ITERATIONS
 const ISSUER = "login";
@@ -105,14 +116,34 @@ async function setup(env) {
   return ok([]);
 }
 
-async function login(env, body) {
+async function login(env, body, { ctx, ip }, limited = false) {
   const { account, pwd } = body;
   if (typeof account !== "string" || !account || typeof pwd !== "string" || !pwd) {
     return envelope(422, 9906, "account and pwd are required");
   }
-  const user = await env.DB.prepare("SELECT id, salt, hash FROM users WHERE account = ?").bind(account).first();
+  const find = env.DB.prepare("SELECT id, salt, hash FROM users WHERE account = ?").bind(account).first();
+  let holds = [];
+  if (limited) {
+    const max = (name, otherwise) => Number(env[name] ?? otherwise);
+    const windows = [
+      [`login-ip-account:${ip}|${account}`, max("LOGIN_FAILURES_PER_ACCOUNT_AND_IP", 10), true],
+      [`login-account:${account}`, max("LOGIN_FAILURES_PER_ACCOUNT", 100), true],
+      [`login-ip:${ip}`, max("LOGIN_FAILURES_PER_IP", 100), false],
+    ];
+    const stamps = await Promise.all(windows.map(([key, max]) => hold(env, key, max)));
+    holds = windows.map(([key, , clears], i) => ({ key, clears, stamp: stamps[i] })).filter((h) => h.stamp !== null);
+    if (holds.length < windows.length) {
+      find.catch(() => {});
+      ctx.waitUntil(Promise.all(holds.map((h) => windowOf(env, h.key).end(h.stamp, "giveBack"))));
+      return envelope(429, 9905, "too many failed logins");
+    }
+  }
+  const user = await find;
   const hash = await pbkdf2(pwd, user ? unbase64url(user.salt) : DUMMY_SALT);
-  if (!user || !equal(hash, unbase64url(user.hash))) return envelope(401, 50006, "wrong account or password");
+  const success = user && equal(hash, unbase64url(user.hash));
+  ctx.waitUntil(Promise.all(holds.map((h) =>
+    windowOf(env, h.key).end(h.stamp, !success ? "settle" : h.clears ? "clearThrough" : "giveBack"))));
+  if (!success) return envelope(401, 50006, "wrong account or password");
   const now = Math.floor(Date.now() / 1000);
   const sid = randomId();
   const claims = (typ, ttl) => ({
@@ -133,10 +164,60 @@ async function status(env, body) {
   return ok(claims);
 }
 
-const ROUTES = { "/setup": setup, "/login/jwt/get": login, "/login/jwt/status": status };
+// ---------- the failed-login limits of /login/jwt/get-with-limits ----------
+
+const WINDOW_MS = 15 * 60 * 1000;
+const windowOf = (env, key) => env.LOGIN_WINDOW.getByName(key);
+
+// A place in the window, waiting a moment while attempts in flight fill it; null if the
+// counted failures fill it.
+async function hold(env, key, max) {
+  const started = Date.now();
+  for (;;) {
+    const answer = await windowOf(env, key).hold(max);
+    if (answer !== "busy") return answer;
+    if (Date.now() - started > 3000) return null;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+// One window: the times of the counted failures (stored) and of the holds (in memory).
+export class LoginWindow extends DurableObject {
+  async load() {
+    this.events ??= (await this.ctx.storage.get("events")) ?? [];
+    this.held ??= [];
+  }
+
+  async hold(max) {
+    await this.load();
+    const now = Date.now();
+    this.events = this.events.filter((at) => at + WINDOW_MS > now);
+    if (this.events.length >= max) return null;
+    if (this.events.length + this.held.length >= max) return "busy";
+    const stamp = Math.max(now, (this.held.at(-1) ?? 0) + 1);
+    this.held.push(stamp);
+    return stamp;
+  }
+
+  async end(stamp, how) {
+    await this.load();
+    this.held = this.held.filter((at) => at !== stamp);
+    const before = this.events.length;
+    if (how === "settle") this.events.push(stamp);
+    if (how === "clearThrough") this.events = this.events.filter((at) => at > stamp);
+    if (this.events.length !== before) await this.ctx.storage.put("events", this.events);
+  }
+}
+
+const ROUTES = {
+  "/setup": setup,
+  "/login/jwt/get": login,
+  "/login/jwt/get-with-limits": (env, body, caller) => login(env, body, caller, true),
+  "/login/jwt/status": status,
+};
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     if (pathname === "/healthz" && request.method === "GET") return new Response("ok");
     const route = ROUTES[pathname];
@@ -152,7 +233,7 @@ export default {
       return envelope(400, 9906, "the body is not a JSON object");
     }
     try {
-      return await route(env, body);
+      return await route(env, body, { ctx, ip: request.headers.get("CF-Connecting-IP") ?? "" });
     } catch (error) {
       console.error(error);
       return envelope(500, 9999, "internal error");
