@@ -11,7 +11,7 @@ TOOLCHAIN := toolchain_env=$$(scripts/toolchain.sh) || exit 1; eval "$$toolchain
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
 WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
-.PHONY: dev test worker lint unit e2e bench fuzz toolchain dev-secrets clean import importer
+.PHONY: dev test worker lint unit e2e bench profile fuzz toolchain dev-secrets clean import importer
 
 ## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects; DEV_ARGS go to wrangler dev
 dev: worker dev-secrets
@@ -55,6 +55,12 @@ bench: worker importer
 	scripts/build-worker.sh build-bench --features bench >/dev/null; \
 	python3 bench/run.py
 
+## profile: where one endpoint's time goes in the worker (V8's CPU profile under load), ARGS="login 1 5" (route, concurrency, seconds)
+profile:
+	@$(TOOLCHAIN); command -v wrk >/dev/null || scripts/apt-install.sh wrk; \
+	LOGIN_WASM_KEEP_NAMES=1 scripts/build-worker.sh build-profile >/dev/null; \
+	python3 bench/profile.py $(ARGS)
+
 ## fuzz: cargo fuzz (nightly) on request bodies and token verification, FUZZ_SECONDS (600) each; ARGS=token_verify runs one; not part of make test
 fuzz:
 	@scripts/fuzz.sh $(ARGS)
@@ -87,4 +93,4 @@ dev-secrets:
 	@scripts/dev-secrets.sh
 
 clean:
-	rm -rf build build-bench target/e2e .wrangler
+	rm -rf build build-bench build-profile target/e2e .wrangler

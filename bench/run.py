@@ -82,6 +82,8 @@ class Worker:
     def __init__(self, config=CONFIG, cwd=ROOT, variables=PROJECT_VARS, schema="schema.sql"):
         self.state = tempfile.mkdtemp(prefix="login-bench-")
         self.port = free_port()
+        # V8's inspector for the worker (bench/profile.py records CPU profiles through it).
+        self.inspector_port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         if schema:
             wrangler("d1", "execute", "DB", "--local", "--persist-to", self.state, "--file", schema,
@@ -91,7 +93,7 @@ class Worker:
         var_args = [arg for variable in variables for arg in ("--var", variable)]
         self.process = subprocess.Popen(
             [os.environ["LOGIN_NODE"], os.environ["LOGIN_WRANGLER"], "dev", "--config", config,
-             "--ip", "127.0.0.1", "--port", str(self.port), "--inspector-port", str(free_port()),
+             "--ip", "127.0.0.1", "--port", str(self.port), "--inspector-port", str(self.inspector_port),
              "--persist-to", self.state, "--show-interactive-dev-session=false", "--log-level", "warn",
              *var_args],
             cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)

@@ -35,7 +35,10 @@ rm -f "$log"
 # -Oz once more and without the name and producers sections: the gzipped size is what
 # Cloudflare's limits and cold starts count. No --all-features: with it, -Oz may use
 # proposals (e.g. custom descriptors) that workerd cannot compile.
-"$WASM_OPT_BIN" -Oz --strip-debug --strip-producers "$out/index_bg.wasm" -o "$out/index_bg.wasm"
+# LOGIN_WASM_KEEP_NAMES=1 (make profile) keeps the names, for a CPU profile to show.
+strip=(--strip-debug --strip-producers)
+[ -z "${LOGIN_WASM_KEEP_NAMES:-}" ] || strip=(-g)
+"$WASM_OPT_BIN" -Oz "${strip[@]}" "$out/index_bg.wasm" -o "$out/index_bg.wasm"
 raw=$(wc -c < "$out/index_bg.wasm")
 gzipped=$(gzip -9 -c "$out/index_bg.wasm" | wc -c)
 echo "built $out/index_bg.wasm: $raw bytes, $gzipped gzipped"
