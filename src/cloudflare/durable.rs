@@ -52,9 +52,10 @@ where
 
 // The runtime's namespace and stub, called directly rather than through `worker::Stub`:
 // its `Response::text` reads a reply chunk by chunk, each chunk a round trip between wasm
-// and JavaScript (a fifth of a login's object calls when profiled), where the runtime's
-// own `text()` reads it in one; and `getByName` is one call where `idFromName` and `get`
-// are two.
+// and JavaScript, where the runtime's own `text()` reads it in one; `getByName` is one
+// call where `idFromName` and `get` are two; and `fetch(url, init)` makes no Request
+// object on our side. The worker's side of a login's six calls took 1.7 ms of CPU
+// through `worker::Stub` and 1.1 ms this way (`make profile`, c=1).
 #[wasm_bindgen]
 extern "C" {
     type Namespace;
