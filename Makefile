@@ -55,11 +55,11 @@ bench: worker importer
 	scripts/build-worker.sh build-bench --features bench >/dev/null; \
 	python3 bench/run.py
 
-## profile: where one endpoint's time goes in the worker (V8's CPU profile under load), ARGS="login 1 5" (route, concurrency, seconds)
+## profile: where one endpoint's time goes in the worker (V8's CPU profile under load), ARGS="login 1 5" (route, concurrency, seconds; add js for the JS baseline)
 profile:
 	@$(TOOLCHAIN); command -v wrk >/dev/null || scripts/apt-install.sh wrk; \
-	LOGIN_WASM_KEEP_NAMES=1 scripts/build-worker.sh build-profile >/dev/null; \
-	python3 bench/profile.py $(ARGS)
+	case " $(ARGS) " in *" js "*) ;; *) LOGIN_WASM_KEEP_NAMES=1 scripts/build-worker.sh build-profile >/dev/null;; esac; \
+	python3 bench/profile_endpoint.py $(ARGS)
 
 ## fuzz: cargo fuzz (nightly) on request bodies and token verification, FUZZ_SECONDS (600) each; ARGS=token_verify runs one; not part of make test
 fuzz:

@@ -1,5 +1,5 @@
 // Records a V8 CPU profile of the worker that `wrangler dev --inspector-port PORT` serves,
-// for bench/profile.py: `node cpu-profile.mjs PORT OUT` starts the profiler, prints
+// for bench/profile_endpoint.py: `node cpu-profile.mjs PORT OUT` starts the profiler, prints
 // "started", and when its standard input closes stops it and writes the profile (JSON,
 // which Chrome's DevTools also open) to OUT. Node's own WebSocket and fetch; no packages.
 import { writeFileSync } from "node:fs";

@@ -82,7 +82,7 @@ class Worker:
     def __init__(self, config=CONFIG, cwd=ROOT, variables=PROJECT_VARS, schema="schema.sql"):
         self.state = tempfile.mkdtemp(prefix="login-bench-")
         self.port = free_port()
-        # V8's inspector for the worker (bench/profile.py records CPU profiles through it).
+        # V8's inspector for the worker (bench/profile_endpoint.py records CPU profiles through it).
         self.inspector_port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         if schema:
@@ -465,9 +465,10 @@ def main():
         "and its login keeps the per-account and per-IP failure windows (Durable Objects, with the",
         "limits raised here as for the rows above); the JavaScript baseline does neither, but for",
         "the row \"JS with limits\": there its login keeps the same three windows with the same",
-        "limits, each a JavaScript Durable Object called by RPC, held before the hash and ended",
-        "after the answer, as the project does (bench/js-baseline/worker.js). That row says what",
-        "the limits cost on the platform whatever the language.",
+        "limits, held before the hash and ended after the answer as the project does, each a",
+        "JavaScript Durable Object called by RPC as a JavaScript developer would (workers-rs",
+        "offers the project only fetch to its objects; bench/js-baseline/worker.js). That row",
+        "says what the limits cost on the platform in JavaScript.",
         "",
         "| endpoint | concurrency | req/s: project / JS / floor | p50 ms: project / JS / floor "
         "| project ÷ floor, req/s | project ÷ JS, req/s | project ÷ JS, p50 | non-2xx: project / JS / floor |",

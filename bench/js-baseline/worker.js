@@ -130,20 +130,31 @@ async function login(env, body, { ctx, ip }, limited = false) {
       [`login-account:${account}`, max("LOGIN_FAILURES_PER_ACCOUNT", 100), true],
       [`login-ip:${ip}`, max("LOGIN_FAILURES_PER_IP", 100), false],
     ];
-    const stamps = await Promise.all(windows.map(([key, max]) => hold(env, key, max)));
-    holds = windows.map(([key, , clears], i) => ({ key, clears, stamp: stamps[i] })).filter((h) => h.stamp !== null);
+    const taken = await Promise.allSettled(windows.map(([key, max]) => hold(env, key, max)));
+    holds = windows.map(([key, , clears], i) => ({ key, clears, stamp: taken[i].value }))
+      .filter((h) => h.stamp != null);
+    const broken = taken.find((t) => t.status === "rejected");
     if (holds.length < windows.length) {
+      // Refused, or an object failed: not a guess, so the places given are given back.
       find.catch(() => {});
       ctx.waitUntil(Promise.all(holds.map((h) => windowOf(env, h.key).end(h.stamp, "giveBack"))));
+      if (broken) throw broken.reason;
       return envelope(429, 9905, "too many failed logins");
     }
   }
-  const user = await find;
-  const hash = await pbkdf2(pwd, user ? unbase64url(user.salt) : DUMMY_SALT);
-  const success = user && equal(hash, unbase64url(user.hash));
-  ctx.waitUntil(Promise.all(holds.map((h) =>
-    windowOf(env, h.key).end(h.stamp, !success ? "settle" : h.clears ? "clearThrough" : "giveBack"))));
+  let success;
+  try {
+    const user = await find;
+    const hash = await pbkdf2(pwd, user ? unbase64url(user.salt) : DUMMY_SALT);
+    success = user && equal(hash, unbase64url(user.hash)) ? user : null;
+  } finally {
+    // A failure counts; a success clears the account's windows and gives the address's
+    // place back; an error (success still undefined) is no guess and gives every place back.
+    const how = (h) => (success === undefined ? "giveBack" : !success ? "settle" : h.clears ? "clearThrough" : "giveBack");
+    ctx.waitUntil(Promise.all(holds.map((h) => windowOf(env, h.key).end(h.stamp, how(h)))));
+  }
   if (!success) return envelope(401, 50006, "wrong account or password");
+  const user = success;
   const now = Math.floor(Date.now() / 1000);
   const sid = randomId();
   const claims = (typ, ttl) => ({
@@ -191,6 +202,9 @@ export class LoginWindow extends DurableObject {
   async hold(max) {
     await this.load();
     const now = Date.now();
+    // A hold nobody ended within 30 s counts as a failure, as the project's do.
+    for (const at of this.held.filter((at) => at + 30_000 <= now)) this.events.push(at);
+    this.held = this.held.filter((at) => at + 30_000 > now);
     this.events = this.events.filter((at) => at + WINDOW_MS > now);
     if (this.events.length >= max) return null;
     if (this.events.length + this.held.length >= max) return "busy";
@@ -201,9 +215,10 @@ export class LoginWindow extends DurableObject {
 
   async end(stamp, how) {
     await this.load();
+    const wasHeld = this.held.includes(stamp);
     this.held = this.held.filter((at) => at !== stamp);
     const before = this.events.length;
-    if (how === "settle") this.events.push(stamp);
+    if (how === "settle" && wasHeld) this.events.push(stamp);
     if (how === "clearThrough") this.events = this.events.filter((at) => at > stamp);
     if (this.events.length !== before) await this.ctx.storage.put("events", this.events);
   }
