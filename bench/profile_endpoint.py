@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ left in bench/ by the import below
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402 (bench/run.py: the same worker, variables and wrk script)
 
@@ -102,25 +103,11 @@ def main():
         seconds = int(args[2]) if len(args) > 2 else 5
     except ValueError:
         sys.exit("usage: make profile ARGS=\"ROUTE [CONCURRENCY] [SECONDS] [js]\": whole numbers")
-    if js:
-        # The JavaScript baseline, as make bench serves it.
-        limits = [v for v in run.PROJECT_VARS if v.startswith("LOGIN_FAILURES_")]
-        worker = run.Worker(os.path.join(run.JS_DIR, "wrangler.toml"), run.JS_DIR,
-                            ["JWT_SECRET:" + run.JWT_SECRET, *limits], None)
-    else:
-        worker = run.Worker(config=CONFIG)
+    worker = run.js_baseline() if js else run.Worker(config=CONFIG)
     try:
         base = worker.base
-        if js:
-            assert run.post(base, "/setup", {})["code"] == 200
-        else:
-            phone = "13800000000"
-            code = run.post(base, "/login/send/sms", {"phone": phone})["data"]["code"]
-            registered = run.post(base, "/login/register", {"account": "bench", "password": run.PASSWORD,
-                                                            "password_confirmation": run.PASSWORD, "phone": phone,
-                                                            "code": code})
-            assert registered["code"] == 200, registered
-        tokens = run.post(base, "/login/jwt/get", {"account": "bench", "pwd": run.PASSWORD})["data"]
+        tokens = run.post(base, "/login/jwt/get", {"account": "bench", "pwd": run.PASSWORD})["data"] if js \
+            else run.register_bench_account(base)
         login = {"BENCH_BODY": json.dumps({"account": "bench", "pwd": run.PASSWORD})}
         path, env = {
             "healthz": ("/healthz", {"BENCH_METHOD": "GET"}),

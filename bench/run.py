@@ -75,6 +75,29 @@ def post(base, path, body):
         return json.load(error)
 
 
+# The phone the bench account is registered with.
+PHONE = "13800000000"
+
+
+def register_bench_account(base):
+    """Registers the account "bench" on the project's worker at `base` (a fresh state) and
+    logs it in: its tokens."""
+    code = post(base, "/login/send/sms", {"phone": PHONE})["data"]["code"]
+    registered = post(base, "/login/register", {"account": "bench", "password": PASSWORD,
+                                                "password_confirmation": PASSWORD, "phone": PHONE, "code": code})
+    assert registered["code"] == 200, registered
+    return post(base, "/login/jwt/get", {"account": "bench", "pwd": PASSWORD})["data"]
+
+
+def js_baseline():
+    """The JavaScript baseline under `wrangler dev`, its account made; its limited login
+    gets the project's limits of this run."""
+    limits = [v for v in PROJECT_VARS if v.startswith("LOGIN_FAILURES_")]
+    worker = Worker(os.path.join(JS_DIR, "wrangler.toml"), JS_DIR, ["JWT_SECRET:" + JWT_SECRET, *limits], None)
+    assert post(worker.base, "/setup", {})["code"] == 200
+    return worker
+
+
 class Worker:
     """wrangler dev on one worker's config (by default the project's bench build), with
     local state of its own, in its own process group."""
@@ -267,12 +290,7 @@ def main():
     try:
         base = worker.base
         # A user to log in as, and a session to refresh and check.
-        phone = "13800000000"
-        code = post(base, "/login/send/sms", {"phone": phone})["data"]["code"]
-        registered = post(base, "/login/register", {"account": "bench", "password": PASSWORD,
-                                                    "password_confirmation": PASSWORD, "phone": phone, "code": code})
-        assert registered["code"] == 200, registered
-        tokens = post(base, "/login/jwt/get", {"account": "bench", "pwd": PASSWORD})["data"]
+        tokens = register_bench_account(base)
         jwt, refresh_jwt = tokens["jwt"], tokens["refresh_jwt"]
         wasm_memory_start = post(base, "/__bench/memory", {})["data"]["wasm_memory_bytes"]
         doomed = post(base, "/login/jwt/get", {"account": "bench", "pwd": PASSWORD})["data"]["jwt"]
@@ -283,12 +301,8 @@ def main():
         # runtimes are fresh (workerd grows with every request it serves).
         if only != "mixed":
             baselines["floor"] = Worker(os.path.join(FLOOR_DIR, "wrangler.toml"), FLOOR_DIR, [], None)
-            # The JS baseline's limited login gets the project's limits of this run.
-            limits = [v for v in PROJECT_VARS if v.startswith("LOGIN_FAILURES_")]
-            baselines["js"] = Worker(os.path.join(JS_DIR, "wrangler.toml"), JS_DIR,
-                                     ["JWT_SECRET:" + JWT_SECRET, *limits], None)
+            baselines["js"] = js_baseline()
             js_base = baselines["js"].base
-            assert post(js_base, "/setup", {})["code"] == 200
             js_jwt = post(js_base, "/login/jwt/get", {"account": "bench", "pwd": PASSWORD})["data"]["jwt"]
             limited = post(js_base, "/login/jwt/get-with-limits", {"account": "bench", "pwd": PASSWORD})
             assert limited["code"] == 200, limited
@@ -325,7 +339,7 @@ def main():
             ("/login/send/sms (new phone each)", "/login/send/sms", {"BENCH_BODY": '{"phone":"{phone}"}'}, 200),
             ("/login/register (wrong code, 50001)", "/login/register",
              {"BENCH_BODY": json.dumps({"account": "nobody", "password": PASSWORD, "password_confirmation": PASSWORD,
-                                        "phone": phone, "code": "000000"})}, 400),
+                                        "phone": PHONE, "code": "000000"})}, 400),
             ("/login/jwt/deactivate (revoked, 9908)", "/login/jwt/deactivate", {"BENCH_BODY": json.dumps({"jwt": doomed})}, 401),
             ("PBKDF2 alone, WebCrypto (bench route)", "/__bench/pbkdf2", {"BENCH_BODY": "{}"}, 200),
         ]
