@@ -90,7 +90,7 @@ impl<P: Protocol> ObjectClient<P> {
         let doing = format!("call {}", P::BINDING);
         let body = serde_json::to_string(call).or_fault(Backend::Runtime, &doing)?;
         let answer = post_to_object(&self.namespace, name, P::BINDING, body).await?;
-        match serde_json::from_str(&answer).or_fault(Backend::DurableObject, &doing)? {
+        match serde_json::from_slice(answer.as_bytes()).or_fault(Backend::DurableObject, &doing)? {
             Answer::Reply(reply) => Ok(reply),
             Answer::Error(error) => Err(error.into()),
         }

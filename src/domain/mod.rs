@@ -21,4 +21,5 @@ pub mod sms_code;
 pub mod sms_provider;
 pub mod token;
 pub mod turnstile;
+pub mod unicode_tables;
 pub mod username;

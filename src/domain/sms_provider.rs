@@ -162,7 +162,7 @@ impl Aliyun {
 
     /// HTTP 200 with `"Code": "OK"` is a send; anything else is the provider's reason.
     pub fn outcome(status: u16, body: &str) -> Result<(), String> {
-        let reply: Value = serde_json::from_str(body)
+        let reply: Value = serde_json::from_slice(body.as_bytes())
             .map_err(|_| format!("aliyun: HTTP {status} with a reply that is not JSON"))?;
         match (status, reply["Code"].as_str()) {
             (200, Some("OK")) => Ok(()),
@@ -235,7 +235,7 @@ impl Twilio {
     /// A 2xx reply naming the new message (`sid`) is a send; an error reply carries
     /// Twilio's `code` and `message`.
     pub fn outcome(status: u16, body: &str) -> Result<(), String> {
-        let reply: Value = serde_json::from_str(body)
+        let reply: Value = serde_json::from_slice(body.as_bytes())
             .map_err(|_| format!("twilio: HTTP {status} with a reply that is not JSON"))?;
         let message_status = reply["status"].as_str().unwrap_or("");
         if (200..300).contains(&status) && reply["sid"].is_string() && message_status != "failed" {

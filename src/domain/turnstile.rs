@@ -55,7 +55,7 @@ impl Turnstile {
     /// secret, or siteverify failing or answering anything else, is ours: an error, so
     /// that no code is sent (fail closed) and the reason is logged.
     pub fn verdict(status: u16, body: &str) -> Result<Verdict, String> {
-        let reply: Value = serde_json::from_str(body)
+        let reply: Value = serde_json::from_slice(body.as_bytes())
             .map_err(|_| format!("siteverify answered {status} with no JSON: {}", preview(body)))?;
         let codes: Vec<&str> = reply
             .get("error-codes")

@@ -11,12 +11,12 @@
 //! with its own tables (`precis-profiles`) would add about 95 KB of gzipped wasm. Native
 //! code (the tests) answers them from Rust crates ([`native::NativeUnicode`]), and a
 //! test holds the result to `precis-profiles` on every code point. What neither runtime
-//! exposes is small and kept here: the Bidi class and joining type (two crates' tables),
-//! and short lists from the Unicode data files (default-ignorable code points, old
-//! Hangul jamo, viramas) and from RFC 5892 (the exceptions).
+//! exposes is small and kept here: the Bidi class and joining type (two crates' data, in
+//! [`super::unicode_tables`]), and short lists from the Unicode data files
+//! (default-ignorable code points, old Hangul jamo, viramas) and from RFC 5892 (the
+//! exceptions).
 
-use unicode_bidi::BidiClass;
-use unicode_joining_type::JoiningType;
+use super::unicode_tables::{bidi_class, joining_type, Bidi, Joining};
 
 /// The Unicode data the profile needs that the runtime has.
 pub trait UnicodeFacts {
@@ -196,11 +196,10 @@ fn context_allows(chars: &[char], at: usize, facts: &dyn UnicodeFacts) -> bool {
 /// `(Joining_Type:{L,D})(Joining_Type:T)*\u200C(Joining_Type:T)*(Joining_Type:{R,D})`
 /// around the non-joiner at `at`.
 fn joins_across(chars: &[char], at: usize) -> bool {
-    let joining = |c: char| unicode_joining_type::get_joining_type(c);
-    let left = chars[..at].iter().rev().map(|&c| joining(c)).find(|&t| t != JoiningType::Transparent);
-    let right = chars[at + 1..].iter().map(|&c| joining(c)).find(|&t| t != JoiningType::Transparent);
-    matches!(left, Some(JoiningType::LeftJoining | JoiningType::DualJoining))
-        && matches!(right, Some(JoiningType::RightJoining | JoiningType::DualJoining))
+    let left = chars[..at].iter().rev().map(|&c| joining_type(c)).find(|&t| t != Joining::Transparent);
+    let right = chars[at + 1..].iter().map(|&c| joining_type(c)).find(|&t| t != Joining::Transparent);
+    matches!(left, Some(Joining::Left | Joining::Dual))
+        && matches!(right, Some(Joining::Right | Joining::Dual))
 }
 
 fn is_virama(c: char) -> bool {
@@ -216,13 +215,13 @@ fn in_ranges(cp: u32, ranges: &[(u32, u32)]) -> bool {
 }
 
 fn has_right_to_left(text: &str) -> bool {
-    text.chars().any(|c| matches!(unicode_bidi::bidi_class(c), BidiClass::R | BidiClass::AL | BidiClass::AN))
+    text.chars().any(|c| matches!(bidi_class(c), Bidi::R | Bidi::AL | Bidi::AN))
 }
 
 /// RFC 5893 §2, the six conditions, for a name with right-to-left characters.
 fn satisfies_bidi_rule(text: &str) -> bool {
-    use BidiClass::*;
-    let classes: Vec<BidiClass> = text.chars().map(unicode_bidi::bidi_class).collect();
+    use Bidi::*;
+    let classes: Vec<Bidi> = text.chars().map(bidi_class).collect();
     let Some(&first) = classes.first() else { return true };
     // The last class that is not a nonspacing mark.
     let last = classes.iter().rev().find(|&&class| class != NSM).copied();
