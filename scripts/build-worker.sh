@@ -12,11 +12,15 @@ if [ -n "${LOGIN_WASM_STD_FROM_SOURCE:-}" ]; then
     # std compiled from its sources for this wasm (unstable cargo options, through
     # RUSTC_BOOTSTRAP): optimized for size, and a panic aborts at once instead of
     # formatting a message no one reads (panic = "abort" already ends the instance):
-    # 278 KB → 253 KB gzipped when measured. Only this build sees these variables.
+    # 278 KB → 253 KB gzipped when measured. So no panic location is kept either
+    # (-Zlocation-detail=none, 0.7 KB), and a derived Debug prints only a type's or a
+    # fieldless variant's name (-Zfmt-debug=shallow, 1 KB; `{:?}` of a string, which
+    # the error messages use, is written by hand and unchanged). Only this build sees
+    # these variables.
     # scripts/toolchain.sh decides (rust-src, rustc 1.92 or newer).
     size=(RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
         CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
-        "RUSTFLAGS=${RUSTFLAGS:+$RUSTFLAGS }-Zunstable-options -Cpanic=immediate-abort")
+        "RUSTFLAGS=${RUSTFLAGS:+$RUSTFLAGS }-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=shallow")
 fi
 log=$(mktemp)
 # ${size[@]+...}: an empty array under `set -u` is an error in bash before 4.4.
