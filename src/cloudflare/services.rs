@@ -20,7 +20,7 @@ use worker::Env;
 
 use super::d1_user_store::{D1UserStore, D1_BINDING};
 use super::durable::ObjectClient;
-use super::kv_stores::{KvCodeStore, KvRevocationList, KV_BINDING};
+use super::kv_stores::{KvCodeStore, KvNamespace, KvRevocationList, KV_BINDING};
 use super::platform::{env_value, WorkerClock};
 use super::rate_window::DurableRateWindows;
 use super::refresh_family::DurableRefreshFamilies;
@@ -162,7 +162,13 @@ impl Services {
             ConfigError::new(name, format!("the {kind} binding {name} is missing: {error}"))
         };
         let d1 = env.d1(D1_BINDING).map_err(|e| binding(D1_BINDING, "D1", e))?;
-        let kv = env.kv(KV_BINDING).map_err(|e| binding(KV_BINDING, "KV", e))?;
+        let kv = KvNamespace::from_env(env, KV_BINDING).ok_or_else(|| {
+            binding(
+                KV_BINDING,
+                "KV",
+                worker::Error::RustError("no KV namespace is bound by that name".into()),
+            )
+        })?;
         let session_policy = SessionPolicy {
             scope: TokenScope {
                 issuer: settings.jwt_issuer.clone(),
