@@ -4,8 +4,12 @@
 //! does not take is a 9903 in the envelope, like everywhere else, rather than the
 //! platform's bare 405). Both files are read from Workers Static Assets (`public/`).
 
+use js_sys::Reflect;
 use serde_json::json;
-use worker::{Env, Headers, Request, Response};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::{Env, Request, Response};
 
 use super::http::Reply;
 use super::services::Isolate;
@@ -34,47 +38,55 @@ pub async fn openapi(req: &Request, env: &Env) -> Reply {
     from_assets(req, env, &[], None).await
 }
 
+// The `[assets]` binding, called directly: through `worker` a fetch clones the request,
+// reads a reply chunk by chunk, and copies headers one entry at a time across the
+// wasm boundary, where the runtime copies them in one call.
+#[wasm_bindgen]
+extern "C" {
+    type AssetsBinding;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(this: &AssetsBinding, request: &web_sys::Request) -> Result<js_sys::Promise, JsValue>;
+}
+
 /// The static asset the request names, with `extra` headers, and the site key written
 /// into it if there is one (the demo page only).
 async fn from_assets(req: &Request, env: &Env, extra: &[(&str, String)], site_key: Option<&str>) -> Reply {
-    let fetched = async {
-        let mut response = env.assets(ASSETS_BINDING)?.fetch_request(req.clone()?).await?;
-        let html = match site_key {
-            Some(key) if response.status_code() == 200 => Some(with_site_key(&response.text().await?, key)),
-            _ => None,
-        };
-        Ok::<_, worker::Error>((response, html))
-    };
-    match fetched.await {
-        Ok((response, html)) => {
-            // A fetched response's headers are immutable: the answer gets a copy.
-            let headers = Headers::new();
-            for (name, value) in response.headers().entries() {
-                let _ = headers.append(&name, &value);
-            }
-            for (name, value) in extra {
-                let _ = headers.set(name, value);
-            }
-            let status = response.status_code();
-            let response = match html {
-                Some(html) => {
-                    let _ = headers.delete("Content-Length");
-                    let _ = headers.delete("ETag");
-                    match Response::ok(html) {
-                        Ok(rewritten) => rewritten,
-                        Err(error) => return asset_fault(error),
-                    }
-                }
-                None => response,
-            };
-            Reply::Ready(response.with_status(status).with_headers(headers), u32::from(status))
+    match fetch_asset(req, env, extra, site_key).await {
+        Ok(response) => {
+            let status = response.status();
+            Reply::Ready(Response::from(response), u32::from(status))
         }
-        Err(error) => asset_fault(error),
+        Err(error) => {
+            Reply::Envelope(Err(Fault::backend(Backend::Runtime, "read a static asset", error).into()))
+        }
     }
 }
 
-fn asset_fault(error: worker::Error) -> Reply {
-    Reply::Envelope(Err(Fault::backend(Backend::Runtime, "read a static asset", error).into()))
+async fn fetch_asset(
+    req: &Request,
+    env: &Env,
+    extra: &[(&str, String)],
+    site_key: Option<&str>,
+) -> Result<web_sys::Response, worker::Error> {
+    let assets: AssetsBinding = Reflect::get(env, &JsValue::from_str(ASSETS_BINDING))?.unchecked_into();
+    let fetched: web_sys::Response = JsFuture::from(assets.fetch(req.inner())?).await?.unchecked_into();
+    // A fetched response's headers are immutable: the answer gets a copy.
+    let headers = web_sys::Headers::new_with_headers(&fetched.headers())?;
+    for (name, value) in extra {
+        headers.set(name, value)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(fetched.status());
+    init.set_headers(&headers);
+    match site_key {
+        Some(key) if fetched.status() == 200 => {
+            let html = JsFuture::from(fetched.text()?).await?.as_string().unwrap_or_default();
+            headers.delete("Content-Length")?;
+            headers.delete("ETag")?;
+            Ok(web_sys::Response::new_with_opt_str_and_init(Some(&with_site_key(&html, key)), &init)?)
+        }
+        _ => Ok(web_sys::Response::new_with_opt_readable_stream_and_init(fetched.body().as_ref(), &init)?),
+    }
 }
 
 /// `GET /healthz`, for monitors: 200 while the Worker serves; 503 naming the variable

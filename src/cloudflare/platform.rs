@@ -5,7 +5,9 @@ use std::fmt::Display;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use worker::{AbortController, Date, Delay, Env, Fetch};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::{Date, Delay, Env};
 
 use crate::domain::clock::Clock;
 use crate::domain::error::{Backend, Fault};
@@ -38,13 +40,28 @@ impl<T, E: Display> OrFault<T> for Result<T, E> {
     }
 }
 
-/// A `POST` of `body` to `url` with these headers, made on `web_sys` directly:
-/// `worker::Request::new_with_init` converts every option a request can have, which
-/// costs 13 KB of wasm for the three this worker sets.
-pub fn post_request(url: &str, headers: &[(&str, &str)], body: &str) -> Result<worker::Request, String> {
+// The runtime's `fetch`, called directly: `worker::Request::new_with_init` converts every
+// option a request can have (13 KB of wasm for the three this worker sets), and
+// `worker::Response::text` reads a reply chunk by chunk, each chunk a round trip between
+// wasm and JavaScript, where the runtime's own `text()` reads it in one.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(url: &str, init: &web_sys::RequestInit) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// POSTs `body` to `url` with these headers and reads the whole reply: its status and text.
+async fn post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    signal: &web_sys::AbortSignal,
+) -> Result<(u16, String), String> {
+    let failed = |error: JsValue| worker::Error::from(error).to_string();
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    init.set_body(&JsValue::from_str(body));
+    init.set_signal(Some(signal));
     if !headers.is_empty() {
         let set = web_sys::Headers::new().map_err(|_| "cannot make headers".to_string())?;
         for (name, value) in headers {
@@ -52,9 +69,10 @@ pub fn post_request(url: &str, headers: &[(&str, &str)], body: &str) -> Result<w
         }
         init.set_headers(&set);
     }
-    web_sys::Request::new_with_str_and_init(url, &init)
-        .map(worker::Request::from)
-        .map_err(|_| format!("cannot make a request to {url}"))
+    let response: web_sys::Response =
+        JsFuture::from(global_fetch(url, &init).map_err(failed)?).await.map_err(failed)?.unchecked_into();
+    let text = JsFuture::from(response.text().map_err(failed)?).await.map_err(failed)?;
+    Ok((response.status(), text.as_string().unwrap_or_default()))
 }
 
 /// POSTs the request and reads the whole reply, or gives up (and aborts the request)
@@ -62,14 +80,10 @@ pub fn post_request(url: &str, headers: &[(&str, &str)], body: &str) -> Result<w
 pub async fn post_within(outgoing: &OutgoingRequest, timeout_ms: u64) -> Result<(u16, String), String> {
     let headers: Vec<(&str, &str)> =
         outgoing.headers.iter().map(|(name, value)| (name.as_ref(), value.as_ref())).collect();
-    let request = post_request(&outgoing.url, &headers, &outgoing.body)?;
-    let controller = AbortController::default();
+    let controller =
+        web_sys::AbortController::new().map_err(|_| "cannot make an AbortController".to_string())?;
     let signal = controller.signal();
-    let exchange = async {
-        let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
-        let status = response.status_code();
-        Ok::<_, worker::Error>((status, response.text().await?))
-    };
+    let exchange = post(&outgoing.url, &headers, &outgoing.body, &signal);
     let deadline = Delay::from(Duration::from_millis(timeout_ms));
     let exchange = std::pin::pin!(exchange);
     match select(exchange, deadline).await {
