@@ -72,14 +72,18 @@ impl CodeStore for KvCodeStore {
     }
 
     async fn get(&self, phone: &Phone, code_id: &str) -> Result<Option<String>, Fault> {
-        self.0.text(&code_key(phone, code_id)).await.map_err(describe).or_fault(Backend::Kv, "read a code")
+        self.0
+            .text(&code_key(phone, code_id))
+            .await
+            .map_err(worker::Error::from)
+            .or_fault(Backend::Kv, "read a code")
     }
 
     async fn delete(&self, phone: &Phone, code_id: &str) -> Result<(), Fault> {
         self.0
             .remove(&code_key(phone, code_id))
             .await
-            .map_err(describe)
+            .map_err(worker::Error::from)
             .or_fault(Backend::Kv, "delete a code")
     }
 }
@@ -102,7 +106,7 @@ impl RevocationList for KvRevocationList {
             .0
             .text(&revocation_key(session_id))
             .await
-            .map_err(describe)
+            .map_err(worker::Error::from)
             .or_fault(Backend::Kv, "read a revocation")?;
         Ok(entry.is_some())
     }
@@ -118,13 +122,8 @@ async fn put_text(
 ) -> Result<(), Fault> {
     let options = Object::new();
     Reflect::set(&options, &JsValue::from_str("expirationTtl"), &JsValue::from_f64(ttl_seconds as f64))
-        .map_err(describe)
+        .map_err(worker::Error::from)
         .or_fault(Backend::Kv, doing)?;
-    let put = kv.put(key, text, &options).map_err(describe).or_fault(Backend::Kv, doing)?;
-    JsFuture::from(put).await.map(drop).map_err(describe).or_fault(Backend::Kv, doing)
-}
-
-/// What the runtime threw, as worker's errors print it.
-fn describe(error: JsValue) -> worker::Error {
-    worker::Error::from(error)
+    let put = kv.put(key, text, &options).map_err(worker::Error::from).or_fault(Backend::Kv, doing)?;
+    JsFuture::from(put).await.map(drop).map_err(worker::Error::from).or_fault(Backend::Kv, doing)
 }

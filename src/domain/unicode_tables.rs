@@ -5,9 +5,8 @@
 //! of value. Where the crates keep 12-byte ranges and a trie, this is about 4 KB less
 //! gzipped wasm; the test below holds it to them on every code point.
 
+// BIDI_RUNS, JOINING_RUNS and VALUE_BITS.
 include!(concat!(env!("OUT_DIR"), "/unicode_runs.rs"));
-
-const VALUE_BITS: u32 = 4;
 
 /// The Bidi classes RFC 5893's rule names; the others are [`Bidi::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
