@@ -11,6 +11,7 @@ mod durable;
 mod http;
 mod kv_stores;
 mod log;
+mod node_crypto;
 mod platform;
 mod rate_window;
 mod refresh_family;

@@ -4,18 +4,24 @@
 //! A key names its own algorithm, and a token is checked with the algorithm of the key its
 //! `kid` selects, never the one its header claims (so `none`, or HS256 "signed" with a
 //! public key, never verifies); a [`TokenKey`] cannot be made from a secret under 32
-//! bytes. Built once per isolate from [`KeySettings`].
+//! bytes. Built once per isolate from [`KeySettings`], with Ed25519 from the [`Ed25519`]
+//! port.
+
+use std::borrow::Cow;
+use std::num::NonZeroUsize;
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
-use ed25519_compact::{KeyPair, PublicKey, SecretKey, Seed};
-use jwt_compact::alg::{Ed25519, Hs256, Hs256Key};
-use jwt_compact::{AlgorithmExt, Claims, Header, Token, UntrustedToken, ValidationError};
+use jwt_compact::alg::{Hs256, Hs256Key};
+use jwt_compact::{
+    Algorithm, AlgorithmExt, AlgorithmSignature, Claims, Header, Token, UntrustedToken, ValidationError,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::ed25519::{Ed25519, Ed25519Key};
 use super::error::AuthError;
 use super::settings::ConfigError;
 
@@ -26,10 +32,44 @@ pub const MIN_SECRET_BYTES: usize = 32;
 enum KeyMaterial {
     Hmac(Hs256Key),
     /// An Ed25519 key pair, or only its public half (a previous key that still verifies).
-    Ed25519 {
-        secret: Option<SecretKey>,
-        public: PublicKey,
-    },
+    Ed25519(Box<dyn Ed25519Key>),
+}
+
+/// JWS `EdDSA` (RFC 8037) over the [`Ed25519`] port, for jwt-compact.
+struct EdDsa;
+
+/// A signature; `None` where the port failed to sign, which [`TokenKey::sign`] reports.
+struct EdDsaSignature(Option<[u8; 64]>);
+
+impl AlgorithmSignature for EdDsaSignature {
+    // jwt-compact refuses any other length before `try_from_slice`.
+    const LENGTH: Option<NonZeroUsize> = NonZeroUsize::new(64);
+
+    fn try_from_slice(slice: &[u8]) -> anyhow::Result<Self> {
+        Ok(EdDsaSignature(Some(slice.try_into()?)))
+    }
+
+    fn as_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(self.0.as_ref().map_or(&[], |bytes| bytes.as_slice()))
+    }
+}
+
+impl Algorithm for EdDsa {
+    type SigningKey = Box<dyn Ed25519Key>;
+    type VerifyingKey = Box<dyn Ed25519Key>;
+    type Signature = EdDsaSignature;
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("EdDSA")
+    }
+
+    fn sign(&self, key: &Self::SigningKey, message: &[u8]) -> EdDsaSignature {
+        EdDsaSignature(key.sign(message))
+    }
+
+    fn verify_signature(&self, signature: &EdDsaSignature, key: &Self::VerifyingKey, message: &[u8]) -> bool {
+        signature.0.is_some_and(|signature| key.verify(message, &signature))
+    }
 }
 
 /// One key of the ring, with its key id: derived from the key, so every instance of the
@@ -106,18 +146,26 @@ impl TokenKey {
     }
 
     /// An Ed25519 key pair from its 32-byte seed (`openssl rand -base64 32`).
-    pub fn ed25519_private(name: &'static str, seed: &str) -> Result<TokenKey, KeyError> {
-        let pair = KeyPair::from_seed(Seed::new(decode_32(name, seed)?));
-        Ok(TokenKey {
-            kid: key_id(pair.pk.as_ref()),
-            material: KeyMaterial::Ed25519 { secret: Some(pair.sk), public: pair.pk },
-        })
+    pub fn ed25519_private(
+        ed25519: &dyn Ed25519,
+        name: &'static str,
+        seed: &str,
+    ) -> Result<TokenKey, KeyError> {
+        TokenKey::ed25519(name, ed25519.key_pair(&decode_32(name, seed)?))
     }
 
     /// An Ed25519 public key (32 bytes), which verifies but cannot sign.
-    pub fn ed25519_public(name: &'static str, public: &str) -> Result<TokenKey, KeyError> {
-        let public = PublicKey::new(decode_32(name, public)?);
-        Ok(TokenKey { kid: key_id(public.as_ref()), material: KeyMaterial::Ed25519 { secret: None, public } })
+    pub fn ed25519_public(
+        ed25519: &dyn Ed25519,
+        name: &'static str,
+        public: &str,
+    ) -> Result<TokenKey, KeyError> {
+        TokenKey::ed25519(name, ed25519.public_key(&decode_32(name, public)?))
+    }
+
+    fn ed25519(name: &'static str, key: Result<Box<dyn Ed25519Key>, String>) -> Result<TokenKey, KeyError> {
+        let key = key.map_err(|reason| KeyError::Malformed { name, reason })?;
+        Ok(TokenKey { kid: key_id(&key.public()), material: KeyMaterial::Ed25519(key) })
     }
 
     pub fn kid(&self) -> &str {
@@ -136,9 +184,9 @@ impl TokenKey {
     pub fn public_jwk(&self) -> Option<Value> {
         match &self.material {
             KeyMaterial::Hmac(_) => None,
-            KeyMaterial::Ed25519 { public, .. } => Some(json!({
+            KeyMaterial::Ed25519(key) => Some(json!({
                 "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": self.kid,
-                "x": Base64UrlUnpadded::encode_string(public.as_ref()),
+                "x": Base64UrlUnpadded::encode_string(&key.public()),
             })),
         }
     }
@@ -148,19 +196,21 @@ impl TokenKey {
         let header = Header::empty().with_key_id(self.kid.clone()).with_token_type("JWT");
         let signed = match &self.material {
             KeyMaterial::Hmac(secret) => Hs256.token(&header, claims, secret),
-            KeyMaterial::Ed25519 { secret: Some(secret), .. } => Ed25519.token(&header, claims, secret),
-            KeyMaterial::Ed25519 { secret: None, .. } => {
-                return Err("the signing key has no private half".into())
-            }
+            KeyMaterial::Ed25519(key) => EdDsa.token(&header, claims, key),
         };
-        signed.map_err(|error| format!("cannot sign a token: {error}"))
+        match signed {
+            // An empty signature: the key has no private half, or the port failed.
+            Ok(token) if token.ends_with('.') => Err("cannot sign a token: Ed25519 gave no signature".into()),
+            Ok(token) => Ok(token),
+            Err(error) => Err(format!("cannot sign a token: {error}")),
+        }
     }
 
     /// Prints the public key of a seed, for `JWT_PREVIOUS_PUBLIC_KEYS` after a rotation.
     pub fn public_key_base64url(&self) -> Option<String> {
         match &self.material {
             KeyMaterial::Hmac(_) => None,
-            KeyMaterial::Ed25519 { public, .. } => Some(Base64UrlUnpadded::encode_string(public.as_ref())),
+            KeyMaterial::Ed25519(key) => Some(Base64UrlUnpadded::encode_string(&key.public())),
         }
     }
 }
@@ -194,13 +244,14 @@ impl KeyRing {
 
     /// The ring the settings describe. Every key must be usable: a previous secret under
     /// 32 bytes is refused like a current one, rather than quietly skipped.
-    pub fn from_settings(settings: &KeySettings) -> Result<KeyRing, KeyError> {
+    pub fn from_settings(settings: &KeySettings, ed25519: &dyn Ed25519) -> Result<KeyRing, KeyError> {
         let signing = match settings.algorithm.as_deref().unwrap_or("HS256") {
             "HS256" => TokenKey::hs256(
                 "JWT_SECRET",
                 settings.secret.as_ref().ok_or(KeyError::Missing("JWT_SECRET"))?.expose_secret(),
             )?,
             "EdDSA" => TokenKey::ed25519_private(
+                ed25519,
                 "JWT_PRIVATE_KEY",
                 settings.private_key.as_ref().ok_or(KeyError::Missing("JWT_PRIVATE_KEY"))?.expose_secret(),
             )?,
@@ -219,7 +270,7 @@ impl KeyRing {
             previous.push(TokenKey::hs256("JWT_PREVIOUS_SECRETS", &secret)?);
         }
         for public in list(settings.previous_public_keys.as_deref()) {
-            previous.push(TokenKey::ed25519_public("JWT_PREVIOUS_PUBLIC_KEYS", &public)?);
+            previous.push(TokenKey::ed25519_public(ed25519, "JWT_PREVIOUS_PUBLIC_KEYS", &public)?);
         }
         Ok(KeyRing { signing, previous })
     }
@@ -253,7 +304,7 @@ impl KeyRing {
             .ok_or(AuthError::BadSignature)?;
         let validated = match &key.material {
             KeyMaterial::Hmac(secret) => Hs256.validator::<T>(secret).validate(untrusted),
-            KeyMaterial::Ed25519 { public, .. } => Ed25519.validator::<T>(public).validate(untrusted),
+            KeyMaterial::Ed25519(key) => EdDsa.validator::<T>(key).validate(untrusted),
         };
         validated.map_err(|error| match error {
             ValidationError::AlgorithmMismatch { .. } | ValidationError::InvalidSignature => {
@@ -275,12 +326,13 @@ impl KeyRing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ed25519::native::NativeEd25519;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
     fn short_or_missing_secrets_cannot_sign() {
-        let missing = KeyRing::from_settings(&KeySettings::default()).err();
+        let missing = KeyRing::from_settings(&KeySettings::default(), &NativeEd25519).err();
         assert_eq!(missing, Some(KeyError::Missing("JWT_SECRET")));
         assert_eq!(KeyRing::hs256("short").err(), Some(KeyError::TooShort { name: "JWT_SECRET", bytes: 5 }));
     }
@@ -293,25 +345,28 @@ mod tests {
             ..KeySettings::default()
         };
         assert_eq!(
-            KeyRing::from_settings(&settings).err(),
+            KeyRing::from_settings(&settings, &NativeEd25519).err(),
             Some(KeyError::TooShort { name: "JWT_PREVIOUS_SECRETS", bytes: 5 })
         );
     }
 
     #[test]
     fn malformed_key_settings_name_the_variable() {
-        let error = KeyRing::from_settings(&KeySettings {
-            algorithm: Some("EdDSA".into()),
-            private_key: Some("abc".into()),
-            ..KeySettings::default()
-        });
+        let error = KeyRing::from_settings(
+            &KeySettings {
+                algorithm: Some("EdDSA".into()),
+                private_key: Some("abc".into()),
+                ..KeySettings::default()
+            },
+            &NativeEd25519,
+        );
         let error = ConfigError::from(error.err().unwrap());
         assert_eq!(error.variable, "JWT_PRIVATE_KEY");
         assert!(error.to_string().contains("JWT_PRIVATE_KEY"));
-        let error = KeyRing::from_settings(&KeySettings {
-            algorithm: Some("RS256".into()),
-            ..KeySettings::default()
-        });
+        let error = KeyRing::from_settings(
+            &KeySettings { algorithm: Some("RS256".into()), ..KeySettings::default() },
+            &NativeEd25519,
+        );
         assert!(error.err().unwrap().to_string().contains("JWT_ALG"));
     }
 

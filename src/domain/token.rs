@@ -209,6 +209,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ed25519::native::NativeEd25519;
     use crate::domain::key_ring::KeySettings;
     use crate::domain::random::SecureRandom;
     use base64ct::{Base64UrlUnpadded, Encoding};
@@ -453,13 +454,16 @@ mod tests {
 
     fn ring(settings: &[(&str, &str)]) -> KeyRing {
         let get = |name: &str| settings.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string());
-        KeyRing::from_settings(&KeySettings {
-            algorithm: get("alg"),
-            secret: get("secret").map(Into::into),
-            private_key: get("private").map(Into::into),
-            previous_secrets: get("previous").map(Into::into),
-            previous_public_keys: get("previous_public"),
-        })
+        KeyRing::from_settings(
+            &KeySettings {
+                algorithm: get("alg"),
+                secret: get("secret").map(Into::into),
+                private_key: get("private").map(Into::into),
+                previous_secrets: get("previous").map(Into::into),
+                previous_public_keys: get("previous_public"),
+            },
+            &NativeEd25519,
+        )
         .unwrap()
     }
 

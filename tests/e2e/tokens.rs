@@ -1,7 +1,8 @@
 //! Tokens that hold up: the attack table, log out everywhere, the login limits, key
 //! rotation and JWKS with an independent verifier.
 
-use login_worker::domain::key_ring::KeyRing;
+use login_worker::domain::ed25519::native::NativeEd25519;
+use login_worker::domain::key_ring::{KeyRing, TokenKey};
 use login_worker::domain::random::SecureRandom;
 use login_worker::domain::token::{issue, NewToken, TokenKind, TokenScope, UserData};
 use serde_json::{json, Value};
@@ -238,28 +239,45 @@ fn a_rotated_key_verifies_until_it_is_removed() {
 /// An Ed25519 seed for the test (32 bytes, base64url).
 const EDDSA_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
 
-fn eddsa_tokens_verify_with_pyjwt_against_the_jwks() {
-    let worker =
-        TestWorker::start_with(&fresh_state_dir(), &[("JWT_ALG", "EdDSA"), ("JWT_PRIVATE_KEY", EDDSA_SEED)]);
-    let client = worker.client();
+/// The seed a key is rotated to in the EdDSA test.
+/// (RFC 8032 §7.1, test 2.)
+const NEXT_EDDSA_SEED: &str = "TM0Imyj_ltqdtsNG7BFOD1uKMZ81q6Yk2oz27U-4pvs";
+
+/// PyJWT's verdict on `token`, with the keys from the worker's JWKS.
+fn verify_with(worker: &TestWorker, token: &str) -> std::process::Output {
+    let python = std::env::var("LOGIN_PYTHON").expect("LOGIN_PYTHON: run with `make test`");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/jwks/verify.py");
+    let url = format!("{}/.well-known/jwks.json", worker.base_url);
+    std::process::Command::new(python)
+        .args([script, &url, token, "login", "login"])
+        .output()
+        .expect("run python")
+}
+
+fn jwks(client: &Client) -> Value {
     let jwks = client.request("GET", "/.well-known/jwks.json", &[], None);
     assert_eq!(jwks.status, 200);
-    let set: Value = serde_json::from_str(&jwks.text).unwrap();
+    serde_json::from_str(&jwks.text).unwrap()
+}
+
+/// The worker's Ed25519 is the runtime's (node:crypto); the checks here are independent of
+/// it: the public key and kid ed25519-compact derives from the seed, and PyJWT.
+fn eddsa_tokens_verify_with_pyjwt_against_the_jwks() {
+    let state = fresh_state_dir();
+    let worker = TestWorker::start_with(&state, &[("JWT_ALG", "EdDSA"), ("JWT_PRIVATE_KEY", EDDSA_SEED)]);
+    let client = worker.client();
+    let set = jwks(&client);
     assert_eq!(set["keys"][0]["kty"], "OKP");
     assert!(set["keys"][0].get("d").is_none(), "no private part is published");
+    let native = TokenKey::ed25519_private(&NativeEd25519, "JWT_PRIVATE_KEY", EDDSA_SEED).unwrap();
+    let public = native.public_key_base64url().unwrap();
+    assert_eq!(set["keys"][0]["x"], json!(public), "the public key of the seed");
+    assert_eq!(set["keys"][0]["kid"], json!(native.kid()));
     let (jwt, _) = new_session(&client);
     assert_eq!(token_part(&jwt, 0)["alg"], "EdDSA");
     assert_eq!(token_part(&jwt, 0)["kid"], set["keys"][0]["kid"]);
 
-    let verify = |token: &str| {
-        let python = std::env::var("LOGIN_PYTHON").expect("LOGIN_PYTHON: run with `make test`");
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/jwks/verify.py");
-        let url = format!("{}/.well-known/jwks.json", worker.base_url);
-        std::process::Command::new(python)
-            .args([script, &url, token, "login", "login"])
-            .output()
-            .expect("run python")
-    };
+    let verify = |token: &str| verify_with(&worker, token);
     let verified = verify(&jwt);
     let stdout = String::from_utf8_lossy(&verified.stdout);
     assert!(
@@ -277,6 +295,36 @@ fn eddsa_tokens_verify_with_pyjwt_against_the_jwks() {
     assert!(!verify(&forged).status.success(), "PyJWT accepted a forged token");
     // The worker refuses it too.
     status(&client, &forged).expect(9908, 401);
+    worker.stop();
+
+    // Rotated: the old key verifies from its public half alone, and the new one signs.
+    let rotated = TestWorker::start_with(
+        &state,
+        &[("JWT_ALG", "EdDSA"), ("JWT_PRIVATE_KEY", NEXT_EDDSA_SEED), ("JWT_PREVIOUS_PUBLIC_KEYS", &public)],
+    );
+    let client = rotated.client();
+    status(&client, &jwt).expect(200, 200);
+    status(&client, &forged).expect(9908, 401);
+    let kids: Vec<Value> =
+        jwks(&client)["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect();
+    assert_eq!(kids.len(), 2, "{kids:?}");
+    assert_eq!(kids[1], json!(native.kid()), "the previous key is still published");
+    let (new_jwt, _) = new_session(&client);
+    assert_eq!(token_part(&new_jwt, 0)["kid"], kids[0]);
+    assert!(verify_with(&rotated, &new_jwt).status.success());
+    rotated.stop();
+
+    // A previous public key that is no key is refused when the isolate starts.
+    let broken = TestWorker::start_with(
+        &state,
+        &[
+            ("JWT_ALG", "EdDSA"),
+            ("JWT_PRIVATE_KEY", NEXT_EDDSA_SEED),
+            ("JWT_PREVIOUS_PUBLIC_KEYS", "c2hvcnQ"),
+        ],
+    );
+    status(&broken.client(), &jwt).expect(9999, 500);
+    broken.wait_for_log_line("JWT_PREVIOUS_PUBLIC_KEYS: 5 bytes where an Ed25519 key has 32");
 }
 
 fn rotation_allows_two_tabs_and_a_late_replay_ends_the_session() {

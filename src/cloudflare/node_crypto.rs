@@ -1,0 +1,106 @@
+//! Ed25519 ([`Ed25519`]) from the runtime: workerd's `node:crypto`, whose `sign` and
+//! `verify` are synchronous (WebCrypto's are promises, which jwt-compact's signing cannot
+//! wait for) and run as native code. Node.js compatibility is on for every compatibility
+//! date from 2026-08-04 (`wrangler.toml` has 2026-11-01), so it needs no flag; the module
+//! is reached with `process.getBuiltinModule` rather than an import, which the bundler
+//! would try to resolve on disk. The keys are made once per isolate, with the key ring.
+
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+
+use crate::domain::ed25519::{Ed25519, Ed25519Key};
+
+#[wasm_bindgen(inline_js = r#"
+const crypto = () => globalThis.process.getBuiltinModule("node:crypto");
+// The DER wrappings of a raw Ed25519 key (RFC 8410): PKCS#8 for a seed, SPKI for a public key.
+const PKCS8 = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+const SPKI = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+const der = (prefix, raw) => {
+  const bytes = new Uint8Array(prefix.length + raw.length);
+  bytes.set(prefix);
+  bytes.set(raw, prefix.length);
+  return bytes;
+};
+export function ed25519_private_key(seed) {
+  return crypto().createPrivateKey({ key: der(PKCS8, seed), format: "der", type: "pkcs8" });
+}
+export function ed25519_public_key(raw) {
+  return crypto().createPublicKey({ key: der(SPKI, raw), format: "der", type: "spki" });
+}
+export function ed25519_public_of(privateKey) {
+  return crypto().createPublicKey(privateKey);
+}
+export function ed25519_raw_public(publicKey) {
+  return new Uint8Array(publicKey.export({ format: "der", type: "spki" })).slice(SPKI.length);
+}
+export function ed25519_sign(privateKey, message) {
+  return new Uint8Array(crypto().sign(null, message, privateKey));
+}
+export function ed25519_verify(publicKey, message, signature) {
+  return crypto().verify(null, message, publicKey, signature);
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn ed25519_private_key(seed: &[u8]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn ed25519_public_key(raw: &[u8]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn ed25519_public_of(private_key: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn ed25519_raw_public(public_key: &JsValue) -> Result<Vec<u8>, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn ed25519_sign(private_key: &JsValue, message: &[u8]) -> Result<Vec<u8>, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn ed25519_verify(public_key: &JsValue, message: &[u8], signature: &[u8]) -> Result<bool, JsValue>;
+}
+
+/// Ed25519 through `node:crypto`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NodeEd25519;
+
+/// `node:crypto` key objects, with the public key's bytes read once.
+struct Key {
+    private: Option<JsValue>,
+    public: JsValue,
+    raw_public: [u8; 32],
+}
+
+fn refused(error: JsValue) -> String {
+    format!("node:crypto refused the key: {error:?}")
+}
+
+impl Key {
+    fn boxed(private: Option<JsValue>, public: JsValue) -> Result<Box<dyn Ed25519Key>, String> {
+        let raw = ed25519_raw_public(&public).map_err(refused)?;
+        let raw_public =
+            raw.try_into().map_err(|raw: Vec<u8>| format!("a public key of {} bytes", raw.len()))?;
+        Ok(Box::new(Key { private, public, raw_public }))
+    }
+}
+
+impl Ed25519Key for Key {
+    fn public(&self) -> [u8; 32] {
+        self.raw_public
+    }
+
+    fn sign(&self, message: &[u8]) -> Option<[u8; 64]> {
+        ed25519_sign(self.private.as_ref()?, message).ok()?.try_into().ok()
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        ed25519_verify(&self.public, message, signature).unwrap_or(false)
+    }
+}
+
+impl Ed25519 for NodeEd25519 {
+    fn key_pair(&self, seed: &[u8; 32]) -> Result<Box<dyn Ed25519Key>, String> {
+        let private = ed25519_private_key(seed).map_err(refused)?;
+        let public = ed25519_public_of(&private).map_err(refused)?;
+        Key::boxed(Some(private), public)
+    }
+
+    fn public_key(&self, public: &[u8; 32]) -> Result<Box<dyn Ed25519Key>, String> {
+        Key::boxed(None, ed25519_public_key(public).map_err(refused)?)
+    }
+}
