@@ -350,8 +350,9 @@ mod tests {
         }
     }
 
-    static SEAL: std::sync::LazyLock<CodeSeal> =
-        std::sync::LazyLock::new(|| CodeSeal::new(&[9; 32]).unwrap());
+    static SEAL: std::sync::LazyLock<CodeSeal> = std::sync::LazyLock::new(|| {
+        CodeSeal::new(&crate::domain::crypto::native::NativeCrypto, &[9; 32]).unwrap()
+    });
 
     const POLICY: CodeGatePolicy = CodeGatePolicy {
         code_ttl_seconds: 300,

@@ -304,6 +304,7 @@ mod tests {
 
     use super::*;
     use crate::app::in_memory::{MemoryLimiter, MemoryUsers};
+    use crate::domain::crypto::Crypto;
     use crate::domain::error::Fault;
     use crate::domain::password::NativePbkdf2;
     use crate::domain::random::SecureRandom;
@@ -319,6 +320,10 @@ mod tests {
         async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], Fault> {
             self.0.borrow_mut().push(iterations);
             NativePbkdf2.derive(password, salt, iterations).await
+        }
+
+        fn crypto(&self) -> &'static dyn Crypto {
+            NativePbkdf2.crypto()
         }
     }
 

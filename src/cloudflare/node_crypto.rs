@@ -1,17 +1,19 @@
-//! Ed25519 ([`Ed25519`]) from the runtime: workerd's `node:crypto`, whose `sign` and
-//! `verify` are synchronous (WebCrypto's are promises, which jwt-compact's signing cannot
-//! wait for) and run as native code. Node.js compatibility is on for every compatibility
-//! date from 2026-08-04 (`wrangler.toml` has 2026-11-01), so it needs no flag; the module
-//! is reached with `process.getBuiltinModule` rather than an import, which the bundler
-//! would try to resolve on disk. The keys are made once per isolate, with the key ring.
+//! The [`Crypto`] primitives from the runtime: workerd's `node:crypto`, whose hashes,
+//! HMACs, `pbkdf2Sync`, `sign` and `verify` are synchronous (WebCrypto's are promises,
+//! which jwt-compact's signing and the domain's pure functions cannot wait for) and run as
+//! native code. Node.js compatibility is on for every compatibility date from 2026-08-04
+//! (`wrangler.toml` has 2026-11-01), so it needs no flag; the module is reached with
+//! `process.getBuiltinModule` rather than an import, which the bundler would try to
+//! resolve on disk. The Ed25519 keys are made once per isolate, with the key ring.
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
-use crate::domain::ed25519::{Ed25519, Ed25519Key};
+use crate::domain::crypto::{Crypto, Ed25519Key};
 
 #[wasm_bindgen(inline_js = r#"
-const crypto = () => globalThis.process.getBuiltinModule("node:crypto");
+let module;
+const crypto = () => (module ??= globalThis.process.getBuiltinModule("node:crypto"));
 // The DER wrappings of a raw Ed25519 key (RFC 8410): PKCS#8 for a seed, SPKI for a public key.
 const PKCS8 = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
 const SPKI = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
@@ -21,6 +23,17 @@ const der = (prefix, raw) => {
   bytes.set(raw, prefix.length);
   return bytes;
 };
+export function digest(algorithm, data) {
+  return crypto().createHash(algorithm).update(data).digest();
+}
+export function hmac(algorithm, key, parts) {
+  const mac = crypto().createHmac(algorithm, key);
+  for (const part of parts) mac.update(part);
+  return mac.digest();
+}
+export function pbkdf2_sha256(password, salt, iterations) {
+  return crypto().pbkdf2Sync(password, salt, iterations, 32, "sha256");
+}
 export function ed25519_private_key(seed) {
   return crypto().createPrivateKey({ key: der(PKCS8, seed), format: "der", type: "pkcs8" });
 }
@@ -41,6 +54,12 @@ export function ed25519_verify(publicKey, message, signature) {
 }
 "#)]
 extern "C" {
+    // Hashes of bytes with a fixed algorithm do not throw. The byte slices are views of
+    // the wasm memory, read before these return; a digest comes back as a Buffer (a
+    // Uint8Array).
+    fn digest(algorithm: &str, data: &[u8]) -> Vec<u8>;
+    fn hmac(algorithm: &str, key: &[u8], parts: js_sys::Array) -> Vec<u8>;
+    fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> Vec<u8>;
     #[wasm_bindgen(catch)]
     fn ed25519_private_key(seed: &[u8]) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
@@ -55,9 +74,16 @@ extern "C" {
     fn ed25519_verify(public_key: &JsValue, message: &[u8], signature: &[u8]) -> Result<bool, JsValue>;
 }
 
-/// Ed25519 through `node:crypto`.
+/// The primitives through `node:crypto`.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct NodeEd25519;
+pub struct NodeCrypto;
+
+/// A digest of the expected length; the runtime gives nothing else.
+fn exactly<const N: usize>(bytes: Vec<u8>) -> [u8; N] {
+    let mut out = [0; N];
+    out.copy_from_slice(&bytes[..N]);
+    out
+}
 
 /// `node:crypto` key objects, with the public key's bytes read once.
 struct Key {
@@ -93,14 +119,35 @@ impl Ed25519Key for Key {
     }
 }
 
-impl Ed25519 for NodeEd25519 {
-    fn key_pair(&self, seed: &[u8; 32]) -> Result<Box<dyn Ed25519Key>, String> {
+impl Crypto for NodeCrypto {
+    fn sha256(&self, data: &[u8]) -> [u8; 32] {
+        exactly(digest("sha256", data))
+    }
+
+    fn hmac_sha256(&self, key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        let parts: js_sys::Array = parts.iter().map(|part| js_sys::Uint8Array::from(*part)).collect();
+        exactly(hmac("sha256", key, parts))
+    }
+
+    fn hmac_sha1(&self, key: &[u8], data: &[u8]) -> [u8; 20] {
+        exactly(hmac("sha1", key, js_sys::Array::of1(&js_sys::Uint8Array::from(data))))
+    }
+
+    fn md5(&self, data: &[u8]) -> [u8; 16] {
+        exactly(digest("md5", data))
+    }
+
+    fn pbkdf2_sha256(&self, password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
+        exactly(pbkdf2_sha256(password, salt, iterations))
+    }
+
+    fn ed25519_key_pair(&self, seed: &[u8; 32]) -> Result<Box<dyn Ed25519Key>, String> {
         let private = ed25519_private_key(seed).map_err(refused)?;
         let public = ed25519_public_of(&private).map_err(refused)?;
         Key::boxed(Some(private), public)
     }
 
-    fn public_key(&self, public: &[u8; 32]) -> Result<Box<dyn Ed25519Key>, String> {
+    fn ed25519_public_key(&self, public: &[u8; 32]) -> Result<Box<dyn Ed25519Key>, String> {
         Key::boxed(None, ed25519_public_key(public).map_err(refused)?)
     }
 }

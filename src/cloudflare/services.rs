@@ -21,7 +21,7 @@ use worker::Env;
 use super::d1_user_store::{D1UserStore, D1_BINDING};
 use super::durable::ObjectClient;
 use super::kv_stores::{KvCodeStore, KvNamespace, KvRevocationList, KV_BINDING};
-use super::node_crypto::NodeEd25519;
+use super::node_crypto::NodeCrypto;
 use super::platform::{env_value, WorkerClock};
 use super::rate_window::DurableRateWindows;
 use super::refresh_family::DurableRefreshFamilies;
@@ -147,12 +147,12 @@ impl Services {
 
     fn build(env: &Env) -> Result<Services, ConfigError> {
         let settings = Settings::from_lookup(|name| env_value(env, name))?;
-        let keys = KeyRing::from_settings(&settings.jwt_keys, &NodeEd25519)?;
+        let keys = KeyRing::from_settings(&settings.jwt_keys, &NodeCrypto)?;
         let seal = settings
             .sms
             .code_secret
             .as_ref()
-            .and_then(|secret| CodeSeal::new(secret.expose_secret().as_bytes()))
+            .and_then(|secret| CodeSeal::new(&NodeCrypto, secret.expose_secret().as_bytes()))
             .ok_or_else(|| {
                 ConfigError::new(
                     "SMS_CODE_SECRET",

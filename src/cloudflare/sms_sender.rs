@@ -3,6 +3,7 @@
 
 use chrono::DateTime;
 
+use super::node_crypto::NodeCrypto;
 use super::platform::{post_within, WorkerClock};
 use crate::app::ports::{Clock, DeliveryError, SmsSender};
 use crate::domain::phone::Phone;
@@ -32,7 +33,7 @@ impl SmsSender for ProviderSender {
             Ok(SmsProvider::Aliyun(aliyun)) => {
                 let now =
                     DateTime::from_timestamp_millis(WorkerClock.now_millis() as i64).unwrap_or_default();
-                let request = aliyun.request(phone, code, &random_id(&SecureRandom), now);
+                let request = aliyun.request(&NodeCrypto, phone, code, &random_id(&SecureRandom), now);
                 let (status, body) =
                     post_within(&request, self.timeout_ms).await.map_err(DeliveryError::NoReply)?;
                 Aliyun::outcome(status, &body).map_err(DeliveryError::Refused)

@@ -4,14 +4,14 @@
 //! A key names its own algorithm, and a token is checked with the algorithm of the key its
 //! `kid` selects, never the one its header claims (so `none`, or HS256 "signed" with a
 //! public key, never verifies); a [`TokenKey`] cannot be made from a secret under 32
-//! bytes. Built once per isolate from [`KeySettings`], with Ed25519 from the [`Ed25519`]
-//! port.
+//! bytes. Built once per isolate from [`KeySettings`]; HS256 and EdDSA are implemented
+//! here for jwt-compact over the [`Crypto`] port, so that the worker signs with its
+//! runtime's code.
 
 use std::borrow::Cow;
 use std::num::NonZeroUsize;
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
-use jwt_compact::alg::{Hs256, Hs256Key};
 use jwt_compact::{
     Algorithm, AlgorithmExt, AlgorithmSignature, Claims, Header, Token, UntrustedToken, ValidationError,
 };
@@ -19,9 +19,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
-use super::ed25519::{Ed25519, Ed25519Key};
+use super::crypto::{constant_time_eq, Crypto, Ed25519Key};
 use super::error::AuthError;
 use super::settings::ConfigError;
 
@@ -30,23 +29,32 @@ pub const MIN_SECRET_BYTES: usize = 32;
 
 /// What a key signs and checks with.
 enum KeyMaterial {
-    Hmac(Hs256Key),
+    Hmac(HmacKey),
     /// An Ed25519 key pair, or only its public half (a previous key that still verifies).
     Ed25519(Box<dyn Ed25519Key>),
 }
 
-/// JWS `EdDSA` (RFC 8037) over the [`Ed25519`] port, for jwt-compact.
+struct HmacKey {
+    secret: Vec<u8>,
+    crypto: &'static dyn Crypto,
+}
+
+/// JWS `HS256` (RFC 7518 §3.2) over the [`Crypto`] port.
+struct Hs256;
+
+/// JWS `EdDSA` (RFC 8037) over the [`Crypto`] port.
 struct EdDsa;
 
-/// A signature; `None` where the port failed to sign, which [`TokenKey::sign`] reports.
-struct EdDsaSignature(Option<[u8; 64]>);
+/// A signature of `N` bytes; `None` where the port failed to sign, which
+/// [`TokenKey::sign`] reports.
+struct Signature<const N: usize>(Option<[u8; N]>);
 
-impl AlgorithmSignature for EdDsaSignature {
+impl<const N: usize> AlgorithmSignature for Signature<N> {
     // jwt-compact refuses any other length before `try_from_slice`.
-    const LENGTH: Option<NonZeroUsize> = NonZeroUsize::new(64);
+    const LENGTH: Option<NonZeroUsize> = NonZeroUsize::new(N);
 
     fn try_from_slice(slice: &[u8]) -> anyhow::Result<Self> {
-        Ok(EdDsaSignature(Some(slice.try_into()?)))
+        Ok(Signature(Some(slice.try_into()?)))
     }
 
     fn as_bytes(&self) -> Cow<'_, [u8]> {
@@ -54,20 +62,39 @@ impl AlgorithmSignature for EdDsaSignature {
     }
 }
 
+impl Algorithm for Hs256 {
+    type SigningKey = HmacKey;
+    type VerifyingKey = HmacKey;
+    type Signature = Signature<32>;
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("HS256")
+    }
+
+    fn sign(&self, key: &HmacKey, message: &[u8]) -> Signature<32> {
+        Signature(Some(key.crypto.hmac_sha256(&key.secret, &[message])))
+    }
+
+    fn verify_signature(&self, signature: &Signature<32>, key: &HmacKey, message: &[u8]) -> bool {
+        let expected = key.crypto.hmac_sha256(&key.secret, &[message]);
+        signature.0.is_some_and(|signature| constant_time_eq(&signature, &expected))
+    }
+}
+
 impl Algorithm for EdDsa {
     type SigningKey = Box<dyn Ed25519Key>;
     type VerifyingKey = Box<dyn Ed25519Key>;
-    type Signature = EdDsaSignature;
+    type Signature = Signature<64>;
 
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("EdDSA")
     }
 
-    fn sign(&self, key: &Self::SigningKey, message: &[u8]) -> EdDsaSignature {
-        EdDsaSignature(key.sign(message))
+    fn sign(&self, key: &Self::SigningKey, message: &[u8]) -> Signature<64> {
+        Signature(key.sign(message))
     }
 
-    fn verify_signature(&self, signature: &EdDsaSignature, key: &Self::VerifyingKey, message: &[u8]) -> bool {
+    fn verify_signature(&self, signature: &Signature<64>, key: &Self::VerifyingKey, message: &[u8]) -> bool {
         signature.0.is_some_and(|signature| key.verify(message, &signature))
     }
 }
@@ -117,8 +144,8 @@ impl std::fmt::Display for KeyError {
     }
 }
 
-fn key_id(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(&Sha256::digest(bytes)[..8])
+fn key_id(crypto: &dyn Crypto, bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(&crypto.sha256(bytes)[..8])
 }
 
 /// 32 bytes in base64url or standard base64 (padded or not).
@@ -135,37 +162,45 @@ fn decode_32(name: &'static str, text: &str) -> Result<[u8; 32], KeyError> {
 
 impl TokenKey {
     /// An HS256 key from a secret of at least 32 bytes.
-    pub fn hs256(name: &'static str, secret: &str) -> Result<TokenKey, KeyError> {
+    pub fn hs256(
+        crypto: &'static dyn Crypto,
+        name: &'static str,
+        secret: &str,
+    ) -> Result<TokenKey, KeyError> {
         if secret.len() < MIN_SECRET_BYTES {
             return Err(KeyError::TooShort { name, bytes: secret.len() });
         }
         Ok(TokenKey {
-            material: KeyMaterial::Hmac(Hs256Key::new(secret.as_bytes())),
-            kid: key_id(secret.as_bytes()),
+            kid: key_id(crypto, secret.as_bytes()),
+            material: KeyMaterial::Hmac(HmacKey { secret: secret.as_bytes().to_vec(), crypto }),
         })
     }
 
     /// An Ed25519 key pair from its 32-byte seed (`openssl rand -base64 32`).
     pub fn ed25519_private(
-        ed25519: &dyn Ed25519,
+        crypto: &dyn Crypto,
         name: &'static str,
         seed: &str,
     ) -> Result<TokenKey, KeyError> {
-        TokenKey::ed25519(name, ed25519.key_pair(&decode_32(name, seed)?))
+        TokenKey::ed25519(crypto, name, crypto.ed25519_key_pair(&decode_32(name, seed)?))
     }
 
     /// An Ed25519 public key (32 bytes), which verifies but cannot sign.
     pub fn ed25519_public(
-        ed25519: &dyn Ed25519,
+        crypto: &dyn Crypto,
         name: &'static str,
         public: &str,
     ) -> Result<TokenKey, KeyError> {
-        TokenKey::ed25519(name, ed25519.public_key(&decode_32(name, public)?))
+        TokenKey::ed25519(crypto, name, crypto.ed25519_public_key(&decode_32(name, public)?))
     }
 
-    fn ed25519(name: &'static str, key: Result<Box<dyn Ed25519Key>, String>) -> Result<TokenKey, KeyError> {
+    fn ed25519(
+        crypto: &dyn Crypto,
+        name: &'static str,
+        key: Result<Box<dyn Ed25519Key>, String>,
+    ) -> Result<TokenKey, KeyError> {
         let key = key.map_err(|reason| KeyError::Malformed { name, reason })?;
-        Ok(TokenKey { kid: key_id(&key.public()), material: KeyMaterial::Ed25519(key) })
+        Ok(TokenKey { kid: key_id(crypto, &key.public()), material: KeyMaterial::Ed25519(key) })
     }
 
     pub fn kid(&self) -> &str {
@@ -237,21 +272,24 @@ pub struct KeySettings {
 }
 
 impl KeyRing {
-    /// A ring of one HS256 key.
+    /// A ring of one HS256 key, with the native primitives (for tests and tools).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn hs256(secret: &str) -> Result<KeyRing, KeyError> {
-        Ok(KeyRing { signing: TokenKey::hs256("JWT_SECRET", secret)?, previous: vec![] })
+        let crypto = &super::crypto::native::NativeCrypto;
+        Ok(KeyRing { signing: TokenKey::hs256(crypto, "JWT_SECRET", secret)?, previous: vec![] })
     }
 
     /// The ring the settings describe. Every key must be usable: a previous secret under
     /// 32 bytes is refused like a current one, rather than quietly skipped.
-    pub fn from_settings(settings: &KeySettings, ed25519: &dyn Ed25519) -> Result<KeyRing, KeyError> {
+    pub fn from_settings(settings: &KeySettings, crypto: &'static dyn Crypto) -> Result<KeyRing, KeyError> {
         let signing = match settings.algorithm.as_deref().unwrap_or("HS256") {
             "HS256" => TokenKey::hs256(
+                crypto,
                 "JWT_SECRET",
                 settings.secret.as_ref().ok_or(KeyError::Missing("JWT_SECRET"))?.expose_secret(),
             )?,
             "EdDSA" => TokenKey::ed25519_private(
-                ed25519,
+                crypto,
                 "JWT_PRIVATE_KEY",
                 settings.private_key.as_ref().ok_or(KeyError::Missing("JWT_PRIVATE_KEY"))?.expose_secret(),
             )?,
@@ -267,10 +305,10 @@ impl KeyRing {
         };
         let mut previous = Vec::new();
         for secret in list(settings.previous_secrets.as_ref().map(|s| s.expose_secret())) {
-            previous.push(TokenKey::hs256("JWT_PREVIOUS_SECRETS", &secret)?);
+            previous.push(TokenKey::hs256(crypto, "JWT_PREVIOUS_SECRETS", &secret)?);
         }
         for public in list(settings.previous_public_keys.as_deref()) {
-            previous.push(TokenKey::ed25519_public(ed25519, "JWT_PREVIOUS_PUBLIC_KEYS", &public)?);
+            previous.push(TokenKey::ed25519_public(crypto, "JWT_PREVIOUS_PUBLIC_KEYS", &public)?);
         }
         Ok(KeyRing { signing, previous })
     }
@@ -326,13 +364,13 @@ impl KeyRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ed25519::native::NativeEd25519;
+    use crate::domain::crypto::native::NativeCrypto;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
     fn short_or_missing_secrets_cannot_sign() {
-        let missing = KeyRing::from_settings(&KeySettings::default(), &NativeEd25519).err();
+        let missing = KeyRing::from_settings(&KeySettings::default(), &NativeCrypto).err();
         assert_eq!(missing, Some(KeyError::Missing("JWT_SECRET")));
         assert_eq!(KeyRing::hs256("short").err(), Some(KeyError::TooShort { name: "JWT_SECRET", bytes: 5 }));
     }
@@ -345,7 +383,7 @@ mod tests {
             ..KeySettings::default()
         };
         assert_eq!(
-            KeyRing::from_settings(&settings, &NativeEd25519).err(),
+            KeyRing::from_settings(&settings, &NativeCrypto).err(),
             Some(KeyError::TooShort { name: "JWT_PREVIOUS_SECRETS", bytes: 5 })
         );
     }
@@ -358,14 +396,14 @@ mod tests {
                 private_key: Some("abc".into()),
                 ..KeySettings::default()
             },
-            &NativeEd25519,
+            &NativeCrypto,
         );
         let error = ConfigError::from(error.err().unwrap());
         assert_eq!(error.variable, "JWT_PRIVATE_KEY");
         assert!(error.to_string().contains("JWT_PRIVATE_KEY"));
         let error = KeyRing::from_settings(
             &KeySettings { algorithm: Some("RS256".into()), ..KeySettings::default() },
-            &NativeEd25519,
+            &NativeCrypto,
         );
         assert!(error.err().unwrap().to_string().contains("JWT_ALG"));
     }

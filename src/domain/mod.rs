@@ -4,8 +4,8 @@
 pub mod account;
 pub mod client_address;
 pub mod clock;
+pub mod crypto;
 pub mod demo_page;
-pub mod ed25519;
 pub mod endpoint;
 pub mod envelope;
 pub mod error;

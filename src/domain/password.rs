@@ -17,12 +17,12 @@
 //!
 //! The derivation itself is behind [`Pbkdf2`], so that another implementation (such as
 //! WebCrypto's, much faster than the crate compiled to wasm) can replace the `pbkdf2`
-//! crate without touching the format or the use cases.
+//! crate without touching the format or the use cases; the pepper's HMAC and the md5
+//! come from the [`Crypto`] that goes with it.
 
 use base64ct::{Base64Unpadded, Encoding};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
+use super::crypto::{constant_time_eq, Crypto};
 use super::error::Fault;
 use super::random::Randomness;
 
@@ -71,17 +71,25 @@ impl std::fmt::Debug for Password {
 /// PBKDF2-HMAC-SHA256 with a 32-byte output.
 pub trait Pbkdf2 {
     async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; HASH_BYTES], Fault>;
+
+    /// The primitives of the same implementation, for what a password goes through before
+    /// the derivation (the pepper's HMAC, an imported md5).
+    fn crypto(&self) -> &'static dyn Crypto;
 }
 
-/// The `pbkdf2` crate: the reference implementation, used natively and as the fallback.
+/// The `pbkdf2` crate: the reference implementation, for native code.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NativePbkdf2;
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Pbkdf2 for NativePbkdf2 {
     async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; HASH_BYTES], Fault> {
-        let mut out = [0u8; HASH_BYTES];
-        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out);
-        Ok(out)
+        Ok(self.crypto().pbkdf2_sha256(password, salt, iterations))
+    }
+
+    fn crypto(&self) -> &'static dyn Crypto {
+        &super::crypto::native::NativeCrypto
     }
 }
 
@@ -106,15 +114,10 @@ impl PasswordPolicy {
 }
 
 /// What PBKDF2 is given as the password: the password itself, or its HMAC with the pepper.
-fn kdf_input(password: &[u8], pepper: Option<&[u8]>) -> Vec<u8> {
+fn kdf_input(crypto: &dyn Crypto, password: &[u8], pepper: Option<&[u8]>) -> Vec<u8> {
     match pepper {
         None => password.to_vec(),
-        Some(pepper) => {
-            // HMAC accepts keys of any length, so this cannot fail.
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(pepper).expect("any key length");
-            mac.update(password);
-            mac.finalize().into_bytes().to_vec()
-        }
+        Some(pepper) => crypto.hmac_sha256(pepper, &[password]).to_vec(),
     }
 }
 
@@ -131,10 +134,14 @@ impl LegacyMd5 {
     }
 
     /// What the original service stored for `password`.
+    pub fn digest(crypto: &dyn Crypto, password: &str) -> LegacyMd5 {
+        LegacyMd5(crypto.md5(password.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect())
+    }
+
+    /// [`LegacyMd5::digest`] with the native primitives (for tests and tools).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn of(password: &str) -> LegacyMd5 {
-        use md5::Digest;
-        let digest = md5::Md5::digest(password.as_bytes());
-        LegacyMd5(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+        LegacyMd5::digest(&super::crypto::native::NativeCrypto, password)
     }
 
     pub fn as_str(&self) -> &str {
@@ -190,7 +197,7 @@ impl PasswordHash {
         wraps_md5: bool,
     ) -> Result<PasswordHash, Fault> {
         let salt = rng.bytes::<SALT_BYTES>().to_vec();
-        let input = kdf_input(secret, policy.pepper.as_deref());
+        let input = kdf_input(kdf.crypto(), secret, policy.pepper.as_deref());
         let hash = kdf.derive(&input, &salt, policy.iterations).await?.to_vec();
         Ok(PasswordHash {
             iterations: policy.iterations,
@@ -229,14 +236,13 @@ impl PasswordHash {
                 return Err(Fault::Crypto("a stored hash needs PASSWORD_PEPPER, which is not set".into()))
             }
         };
+        let crypto = kdf.crypto();
         let input = match self.wraps_md5 {
-            true => kdf_input(LegacyMd5::of(password).as_str().as_bytes(), pepper),
-            false => kdf_input(password.as_bytes(), pepper),
+            true => kdf_input(crypto, LegacyMd5::digest(crypto, password).as_str().as_bytes(), pepper),
+            false => kdf_input(crypto, password.as_bytes(), pepper),
         };
         let derived = kdf.derive(&input, &self.salt, self.iterations).await?;
-        let same_length = derived.len() == self.hash.len();
-        let difference = derived.iter().zip(&self.hash).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        Ok(same_length && difference == 0)
+        Ok(constant_time_eq(&derived, &self.hash))
     }
 
     /// Whether this hash is weaker than `policy` would make it now: fewer iterations, no
@@ -362,7 +368,7 @@ mod tests {
     #[test]
     fn a_pepper_is_hmac_sha256_of_the_password() {
         // RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya want for nothing?").
-        let input = kdf_input(b"what do ya want for nothing?", Some(b"Jefe"));
+        let input = kdf_input(NativePbkdf2.crypto(), b"what do ya want for nothing?", Some(b"Jefe"));
         assert_eq!(hex(&input), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 

@@ -20,7 +20,7 @@ impl Randomness for SecureRandom {
     fn fill(&self, bytes: &mut [u8]) {
         // getrandom only fails where the platform has no secure source at all; a Worker
         // and every supported OS have one, so there is nothing sensible to fall back to.
-        getrandom::getrandom(bytes).expect("no secure random source on this platform");
+        getrandom::fill(bytes).expect("no secure random source on this platform");
     }
 }
 

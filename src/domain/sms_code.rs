@@ -1,10 +1,9 @@
 //! The 6-digit SMS codes.
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
+use super::crypto::{constant_time_eq, Crypto};
 use super::random::Randomness;
 
 /// A 6-digit code, kept as its text so that leading zeros survive. Read back from JSON
@@ -85,32 +84,38 @@ pub const MIN_CODE_SECRET_BYTES: usize = 32;
 /// value copied to another key does not verify there.
 pub struct CodeSeal {
     key: Vec<u8>,
+    crypto: &'static dyn Crypto,
 }
 
 impl CodeSeal {
     /// `None` when the secret is shorter than [`MIN_CODE_SECRET_BYTES`].
-    pub fn new(secret: &[u8]) -> Option<CodeSeal> {
-        (secret.len() >= MIN_CODE_SECRET_BYTES).then(|| CodeSeal { key: secret.to_vec() })
+    pub fn new(crypto: &'static dyn Crypto, secret: &[u8]) -> Option<CodeSeal> {
+        (secret.len() >= MIN_CODE_SECRET_BYTES).then(|| CodeSeal { key: secret.to_vec(), crypto })
     }
 
-    fn mac(&self, phone: &str, code_id: &str, code: &SmsCode) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        for part in [phone, code_id, code.as_str()] {
-            mac.update(&(part.len() as u32).to_be_bytes());
-            mac.update(part.as_bytes());
-        }
-        mac
+    fn mac(&self, phone: &str, code_id: &str, code: &SmsCode) -> [u8; 32] {
+        // Each part after its length, so that no two triples give the same input.
+        let lengths = [phone, code_id, code.as_str()].map(|part| (part.len() as u32).to_be_bytes());
+        let parts: [&[u8]; 6] = [
+            &lengths[0],
+            phone.as_bytes(),
+            &lengths[1],
+            code_id.as_bytes(),
+            &lengths[2],
+            code.as_str().as_bytes(),
+        ];
+        self.crypto.hmac_sha256(&self.key, &parts)
     }
 
     /// The sealed form of `code`, as stored (base64url).
     pub fn seal(&self, phone: &str, code_id: &str, code: &SmsCode) -> String {
-        Base64UrlUnpadded::encode_string(&self.mac(phone, code_id, code).finalize().into_bytes())
+        Base64UrlUnpadded::encode_string(&self.mac(phone, code_id, code))
     }
 
     /// Whether `guess` is the code that was sealed, compared in constant time.
     pub fn opens(&self, sealed: &str, phone: &str, code_id: &str, guess: &SmsCode) -> bool {
         match Base64UrlUnpadded::decode_vec(sealed) {
-            Ok(tag) => self.mac(phone, code_id, guess).verify_slice(&tag).is_ok(),
+            Ok(tag) => constant_time_eq(&self.mac(phone, code_id, guess), &tag),
             Err(_) => false,
         }
     }
@@ -119,6 +124,7 @@ impl CodeSeal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::crypto::native::NativeCrypto;
     use crate::domain::random::{SecureRandom, SequenceRandom};
 
     #[test]
@@ -153,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_sealed_code_opens_only_with_its_code_phone_and_id() {
-        let seal = CodeSeal::new(&[7u8; 32]).unwrap();
+        let seal = CodeSeal::new(&NativeCrypto, &[7u8; 32]).unwrap();
         let code = SmsCode::parse("012345").unwrap();
         let sealed = seal.seal("+8613911119999", "id1", &code);
         assert!(!sealed.contains("012345"));
@@ -162,12 +168,12 @@ mod tests {
         assert!(!seal.opens(&sealed, "+8613911118888", "id1", &code));
         assert!(!seal.opens(&sealed, "+8613911119999", "id2", &code));
         assert!(!seal.opens("not base64!", "+8613911119999", "id1", &code));
-        let other = CodeSeal::new(&[8u8; 32]).unwrap();
+        let other = CodeSeal::new(&NativeCrypto, &[8u8; 32]).unwrap();
         assert!(!other.opens(&sealed, "+8613911119999", "id1", &code));
     }
 
     #[test]
     fn a_short_code_secret_is_refused() {
-        assert!(CodeSeal::new(&[0u8; 31]).is_none());
+        assert!(CodeSeal::new(&NativeCrypto, &[0u8; 31]).is_none());
     }
 }

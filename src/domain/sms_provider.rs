@@ -5,12 +5,11 @@
 
 use base64ct::{Base64, Encoding};
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
-use sha1::Sha1;
 
 use super::clock::date_and_time;
+use super::crypto::Crypto;
 use super::phone::Phone;
 use super::settings::ConfigError;
 use super::sms_code::SmsCode;
@@ -131,7 +130,14 @@ impl Aliyun {
     /// `SendSms` as an RPC call, signed with signature version 1.0 (HMAC-SHA1): the
     /// parameters sorted by name and percent-encoded, `POST&%2F&<encoded query>` as the
     /// string to sign, the AccessKey secret followed by `&` as the key.
-    pub fn request(&self, phone: &Phone, code: &SmsCode, nonce: &str, now: DateTime<Utc>) -> OutgoingRequest {
+    pub fn request(
+        &self,
+        crypto: &dyn Crypto,
+        phone: &Phone,
+        code: &SmsCode,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> OutgoingRequest {
         let template_param = serde_json::json!({ &self.template_param: code.as_str() }).to_string();
         let timestamp = format!("{}Z", date_and_time(&now.naive_utc(), 'T'));
         let mut params = vec![
@@ -151,7 +157,7 @@ impl Aliyun {
         ];
         params.sort_by(|a, b| a.0.cmp(b.0));
         let canonical = form(&params);
-        let signature = aliyun_signature(&self.access_key_secret, "POST", &canonical);
+        let signature = aliyun_signature(crypto, &self.access_key_secret, "POST", &canonical);
         params.push(("Signature", &signature));
         OutgoingRequest {
             url: format!("{}/", self.endpoint),
@@ -177,12 +183,15 @@ impl Aliyun {
 }
 
 /// Signature version 1.0 of Alibaba Cloud's RPC APIs over a canonical query.
-pub fn aliyun_signature(access_key_secret: &str, method: &str, canonical_query: &str) -> String {
+pub fn aliyun_signature(
+    crypto: &dyn Crypto,
+    access_key_secret: &str,
+    method: &str,
+    canonical_query: &str,
+) -> String {
     let string_to_sign = format!("{method}&{}&{}", encode("/"), encode(canonical_query));
-    let mut mac =
-        Hmac::<Sha1>::new_from_slice(format!("{access_key_secret}&").as_bytes()).expect("any key length");
-    mac.update(string_to_sign.as_bytes());
-    Base64::encode_string(&mac.finalize().into_bytes())
+    let key = format!("{access_key_secret}&");
+    Base64::encode_string(&crypto.hmac_sha1(key.as_bytes(), string_to_sign.as_bytes()))
 }
 
 const DEFAULT_TWILIO_MESSAGE: &str = "Your verification code is {code}. Do not share it with anyone.";
@@ -252,6 +261,7 @@ impl Twilio {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::crypto::native::NativeCrypto;
     use chrono::TimeZone;
     use std::collections::HashMap;
 
@@ -278,14 +288,18 @@ mod tests {
         let canonical = "AccessKeyId=testid&Action=DescribeRegions&Format=XML&SignatureMethod=HMAC-SHA1\
             &SignatureNonce=3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf&SignatureVersion=1.0\
             &Timestamp=2016-02-23T12%3A46%3A24Z&Version=2014-05-26";
-        assert_eq!(aliyun_signature("testsecret", "GET", canonical), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+        assert_eq!(
+            aliyun_signature(&NativeCrypto, "testsecret", "GET", canonical),
+            "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
+        );
     }
 
     #[test]
     fn an_aliyun_request_is_sorted_encoded_and_signed() {
         let now = Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap();
         let phone = Phone::parse("13911119999").unwrap();
-        let request = aliyun().request(&phone, &SmsCode::parse("012345").unwrap(), "nonce-1", now);
+        let request =
+            aliyun().request(&NativeCrypto, &phone, &SmsCode::parse("012345").unwrap(), "nonce-1", now);
         assert_eq!(request.url, "https://dysmsapi.aliyuncs.com/");
         let (unsigned, signature) = request.body.rsplit_once("&Signature=").unwrap();
         assert!(
@@ -294,7 +308,7 @@ mod tests {
         assert!(unsigned.contains("&TemplateParam=%7B%22code%22%3A%22012345%22%7D&"), "{unsigned}");
         assert!(unsigned.contains("&Timestamp=2026-11-25T08%3A00%3A00Z&"), "{unsigned}");
         assert!(unsigned.contains("&SignName=%E9%98%BF%E9%87%8C"), "UTF-8, percent-encoded: {unsigned}");
-        let expected = aliyun_signature("testsecret", "POST", unsigned);
+        let expected = aliyun_signature(&NativeCrypto, "testsecret", "POST", unsigned);
         assert_eq!(signature, encode(&expected));
     }
 

@@ -209,7 +209,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ed25519::native::NativeEd25519;
+    use crate::domain::crypto::native::NativeCrypto;
     use crate::domain::key_ring::KeySettings;
     use crate::domain::random::SecureRandom;
     use base64ct::{Base64UrlUnpadded, Encoding};
@@ -462,7 +462,7 @@ mod tests {
                 previous_secrets: get("previous").map(Into::into),
                 previous_public_keys: get("previous_public"),
             },
-            &NativeEd25519,
+            &NativeCrypto,
         )
         .unwrap()
     }

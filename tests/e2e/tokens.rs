@@ -1,7 +1,7 @@
 //! Tokens that hold up: the attack table, log out everywhere, the login limits, key
 //! rotation and JWKS with an independent verifier.
 
-use login_worker::domain::ed25519::native::NativeEd25519;
+use login_worker::domain::crypto::native::NativeCrypto;
 use login_worker::domain::key_ring::{KeyRing, TokenKey};
 use login_worker::domain::random::SecureRandom;
 use login_worker::domain::token::{issue, NewToken, TokenKind, TokenScope, UserData};
@@ -269,7 +269,7 @@ fn eddsa_tokens_verify_with_pyjwt_against_the_jwks() {
     let set = jwks(&client);
     assert_eq!(set["keys"][0]["kty"], "OKP");
     assert!(set["keys"][0].get("d").is_none(), "no private part is published");
-    let native = TokenKey::ed25519_private(&NativeEd25519, "JWT_PRIVATE_KEY", EDDSA_SEED).unwrap();
+    let native = TokenKey::ed25519_private(&NativeCrypto, "JWT_PRIVATE_KEY", EDDSA_SEED).unwrap();
     let public = native.public_key_base64url().unwrap();
     assert_eq!(set["keys"][0]["x"], json!(public), "the public key of the seed");
     assert_eq!(set["keys"][0]["kid"], json!(native.kid()));
