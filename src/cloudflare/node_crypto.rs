@@ -1,10 +1,12 @@
 //! The [`Crypto`] primitives from the runtime: workerd's `node:crypto`, whose hashes,
-//! HMACs, `pbkdf2Sync`, `sign` and `verify` are synchronous (WebCrypto's are promises,
+//! HMACs, `sign` and `verify` are synchronous (WebCrypto's are promises,
 //! which jwt-compact's signing and the domain's pure functions cannot wait for) and run as
-//! native code. Node.js compatibility is on for every compatibility date from 2026-08-04
-//! (`wrangler.toml` has 2026-11-01), so it needs no flag; the module is reached with
-//! `process.getBuiltinModule` rather than an import, which the bundler would try to
-//! resolve on disk. The Ed25519 keys are made once per isolate, with the key ring.
+//! native code. `wrangler.toml` turns Node.js compatibility on (`nodejs_compat`; on by
+//! default from compatibility date 2026-08-04 too); the module is reached with
+//! `process.getBuiltinModule` rather than an import, which `worker-build`'s bundler would
+//! try to resolve on disk. [`NodeCrypto::check`] runs when the isolate is built, so a
+//! runtime without it is a configuration error on every route rather than an exception.
+//! The Ed25519 keys are made once per isolate, with the key ring.
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -12,8 +14,8 @@ use wasm_bindgen::JsValue;
 use crate::domain::crypto::{Crypto, Ed25519Key};
 
 #[wasm_bindgen(inline_js = r#"
-let module;
-const crypto = () => (module ??= globalThis.process.getBuiltinModule("node:crypto"));
+let cached;
+const nodeCrypto = () => (cached ??= globalThis.process.getBuiltinModule("node:crypto"));
 // The DER wrappings of a raw Ed25519 key (RFC 8410): PKCS#8 for a seed, SPKI for a public key.
 const PKCS8 = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
 const SPKI = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
@@ -23,43 +25,42 @@ const der = (prefix, raw) => {
   bytes.set(raw, prefix.length);
   return bytes;
 };
+export function node_crypto_check() {
+  if (typeof nodeCrypto().createHmac !== "function") throw new Error("node:crypto has no createHmac");
+}
 export function digest(algorithm, data) {
-  return crypto().createHash(algorithm).update(data).digest();
+  return nodeCrypto().createHash(algorithm).update(data).digest();
 }
-export function hmac(algorithm, key, parts) {
-  const mac = crypto().createHmac(algorithm, key);
-  for (const part of parts) mac.update(part);
-  return mac.digest();
-}
-export function pbkdf2_sha256(password, salt, iterations) {
-  return crypto().pbkdf2Sync(password, salt, iterations, 32, "sha256");
+export function hmac(algorithm, key, data) {
+  return nodeCrypto().createHmac(algorithm, key).update(data).digest();
 }
 export function ed25519_private_key(seed) {
-  return crypto().createPrivateKey({ key: der(PKCS8, seed), format: "der", type: "pkcs8" });
+  return nodeCrypto().createPrivateKey({ key: der(PKCS8, seed), format: "der", type: "pkcs8" });
 }
 export function ed25519_public_key(raw) {
-  return crypto().createPublicKey({ key: der(SPKI, raw), format: "der", type: "spki" });
+  return nodeCrypto().createPublicKey({ key: der(SPKI, raw), format: "der", type: "spki" });
 }
 export function ed25519_public_of(privateKey) {
-  return crypto().createPublicKey(privateKey);
+  return nodeCrypto().createPublicKey(privateKey);
 }
 export function ed25519_raw_public(publicKey) {
   return new Uint8Array(publicKey.export({ format: "der", type: "spki" })).slice(SPKI.length);
 }
 export function ed25519_sign(privateKey, message) {
-  return new Uint8Array(crypto().sign(null, message, privateKey));
+  return new Uint8Array(nodeCrypto().sign(null, message, privateKey));
 }
 export function ed25519_verify(publicKey, message, signature) {
-  return crypto().verify(null, message, publicKey, signature);
+  return nodeCrypto().verify(null, message, publicKey, signature);
 }
 "#)]
 extern "C" {
-    // Hashes of bytes with a fixed algorithm do not throw. The byte slices are views of
-    // the wasm memory, read before these return; a digest comes back as a Buffer (a
-    // Uint8Array).
+    #[wasm_bindgen(catch)]
+    fn node_crypto_check() -> Result<(), JsValue>;
+    // Once the check passed, hashes of bytes with a fixed algorithm do not throw. The
+    // byte slices are views of the wasm memory, read before these return; a digest comes
+    // back as a Buffer (a Uint8Array), copied into the wasm.
     fn digest(algorithm: &str, data: &[u8]) -> Vec<u8>;
-    fn hmac(algorithm: &str, key: &[u8], parts: js_sys::Array) -> Vec<u8>;
-    fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> Vec<u8>;
+    fn hmac(algorithm: &str, key: &[u8], data: &[u8]) -> Vec<u8>;
     #[wasm_bindgen(catch)]
     fn ed25519_private_key(seed: &[u8]) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
@@ -78,11 +79,18 @@ extern "C" {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NodeCrypto;
 
-/// A digest of the expected length; the runtime gives nothing else.
+impl NodeCrypto {
+    /// Whether the runtime has `node:crypto`; the reason if not.
+    pub fn check() -> Result<(), String> {
+        node_crypto_check().map_err(|error| {
+            format!("node:crypto is missing (Node.js compatibility, `nodejs_compat`, must be on): {error:?}")
+        })
+    }
+}
+
+/// A digest of its algorithm's length, which is all the runtime gives.
 fn exactly<const N: usize>(bytes: Vec<u8>) -> [u8; N] {
-    let mut out = [0; N];
-    out.copy_from_slice(&bytes[..N]);
-    out
+    bytes.try_into().expect("a digest has its algorithm's length")
 }
 
 /// `node:crypto` key objects, with the public key's bytes read once.
@@ -125,20 +133,16 @@ impl Crypto for NodeCrypto {
     }
 
     fn hmac_sha256(&self, key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-        let parts: js_sys::Array = parts.iter().map(|part| js_sys::Uint8Array::from(*part)).collect();
-        exactly(hmac("sha256", key, parts))
+        // One call across to the runtime, with the parts joined here.
+        exactly(hmac("sha256", key, &parts.concat()))
     }
 
     fn hmac_sha1(&self, key: &[u8], data: &[u8]) -> [u8; 20] {
-        exactly(hmac("sha1", key, js_sys::Array::of1(&js_sys::Uint8Array::from(data))))
+        exactly(hmac("sha1", key, data))
     }
 
     fn md5(&self, data: &[u8]) -> [u8; 16] {
         exactly(digest("md5", data))
-    }
-
-    fn pbkdf2_sha256(&self, password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
-        exactly(pbkdf2_sha256(password, salt, iterations))
     }
 
     fn ed25519_key_pair(&self, seed: &[u8; 32]) -> Result<Box<dyn Ed25519Key>, String> {

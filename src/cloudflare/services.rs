@@ -147,6 +147,7 @@ impl Services {
 
     fn build(env: &Env) -> Result<Services, ConfigError> {
         let settings = Settings::from_lookup(|name| env_value(env, name))?;
+        NodeCrypto::check().map_err(|reason| ConfigError::new("nodejs_compat", reason))?;
         let keys = KeyRing::from_settings(&settings.jwt_keys, &NodeCrypto)?;
         let seal = settings
             .sms

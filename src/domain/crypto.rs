@@ -1,10 +1,11 @@
-//! The cryptographic primitives the domain needs, behind one port: hashes, HMACs, PBKDF2
-//! and Ed25519. The Worker takes them from its runtime (workerd's `node:crypto`, native
-//! code; see `cloudflare::node_crypto`), which keeps their code out of the wasm (Ed25519
-//! 10.4 KB gzipped, the hashes 8.9 KB, measured); native code (the tests, the import
-//! tool) takes them from RustCrypto's crates and `ed25519-compact`.
+//! The cryptographic primitives the domain needs, behind one port: hashes, HMACs and
+//! Ed25519 (PBKDF2 has a port of its own, `password::Pbkdf2`). The Worker takes them from
+//! its runtime (workerd's `node:crypto`, native code; see `cloudflare::node_crypto`),
+//! which keeps their code out of the wasm (the README has the sizes); native code (the
+//! tests, the import tool) takes them from RustCrypto's crates and `ed25519-compact`.
 //!
-//! Holders keep a `&'static dyn Crypto`: both implementations are unit values.
+//! Holders keep a `&'static dyn Crypto`: both implementations are unit values. `Sync`, so
+//! that tests can keep values holding one in statics.
 
 /// One Ed25519 key: a key pair made from its seed, or a public key alone.
 pub trait Ed25519Key {
@@ -20,17 +21,17 @@ pub trait Ed25519Key {
 }
 
 pub trait Crypto: Sync {
+    /// SHA-256 of `data` (key ids).
     fn sha256(&self, data: &[u8]) -> [u8; 32];
 
     /// HMAC-SHA256 of `parts`, one after the other.
     fn hmac_sha256(&self, key: &[u8], parts: &[&[u8]]) -> [u8; 32];
 
+    /// HMAC-SHA1 of `data` (Aliyun's request signatures).
     fn hmac_sha1(&self, key: &[u8], data: &[u8]) -> [u8; 20];
 
+    /// MD5 of `data` (the passwords of users imported from the original service).
     fn md5(&self, data: &[u8]) -> [u8; 16];
-
-    /// PBKDF2-HMAC-SHA256 with a 32-byte output, synchronously.
-    fn pbkdf2_sha256(&self, password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32];
 
     /// The Ed25519 key pair of a 32-byte seed (`openssl rand -base64 32`); a refusal says
     /// why.
@@ -42,7 +43,8 @@ pub trait Crypto: Sync {
 
 /// Whether `a` and `b` are equal, in time that depends on their length only.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    // black_box keeps the compiler from stopping at the first difference.
+    a.len() == b.len() && std::hint::black_box(a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y))) == 0
 }
 
 /// The primitives from Rust crates, for native code.
@@ -55,6 +57,7 @@ pub mod native {
 
     use super::{Crypto, Ed25519Key};
 
+    #[derive(Debug, Default, Clone, Copy)]
     pub struct NativeCrypto;
 
     struct Key {
@@ -95,12 +98,6 @@ pub mod native {
 
         fn md5(&self, data: &[u8]) -> [u8; 16] {
             md5::Md5::digest(data).into()
-        }
-
-        fn pbkdf2_sha256(&self, password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
-            let mut out = [0u8; 32];
-            pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, &mut out);
-            out
         }
 
         fn ed25519_key_pair(&self, seed: &[u8; 32]) -> Result<Box<dyn Ed25519Key>, String> {
@@ -144,7 +141,7 @@ mod tests {
     }
 
     /// RFC 4231 test 2 (HMAC-SHA256), RFC 2202 test 2 (HMAC-SHA1), RFC 1321 (MD5),
-    /// FIPS 180-2 (SHA-256), RFC 7914 §11 (PBKDF2-HMAC-SHA256).
+    /// FIPS 180-2 (SHA-256).
     #[test]
     fn the_native_hashes_match_their_standards() {
         let crypto = NativeCrypto;
@@ -160,10 +157,6 @@ mod tests {
         assert_eq!(
             crypto.sha256(b"abc"),
             hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        );
-        assert_eq!(
-            crypto.pbkdf2_sha256(b"passwd", b"salt", 1),
-            hex("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
         );
     }
 

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::num::NonZeroUsize;
 
-use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use base64ct::{Base64UrlUnpadded, Encoding};
 use jwt_compact::{
     Algorithm, AlgorithmExt, AlgorithmSignature, Claims, Header, Token, UntrustedToken, ValidationError,
 };
@@ -150,9 +150,18 @@ fn key_id(crypto: &dyn Crypto, bytes: &[u8]) -> String {
 
 /// 32 bytes in base64url or standard base64 (padded or not).
 fn decode_32(name: &'static str, text: &str) -> Result<[u8; 32], KeyError> {
-    let text = text.trim().trim_end_matches('=');
-    let bytes = Base64UrlUnpadded::decode_vec(text)
-        .or_else(|_| Base64::decode_vec(&format!("{text}{}", "=".repeat((4 - text.len() % 4) % 4))))
+    // Standard base64 as base64url: the wasm then holds one decoder, not two.
+    let url: String = text
+        .trim()
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    let bytes = Base64UrlUnpadded::decode_vec(&url)
         .map_err(|_| KeyError::Malformed { name, reason: "not base64".into() })?;
     bytes.try_into().map_err(|bytes: Vec<u8>| KeyError::Malformed {
         name,
@@ -161,7 +170,8 @@ fn decode_32(name: &'static str, text: &str) -> Result<[u8; 32], KeyError> {
 }
 
 impl TokenKey {
-    /// An HS256 key from a secret of at least 32 bytes.
+    /// An HS256 key from a secret of at least 32 bytes. It keeps the port, to compute its
+    /// HMACs with later; an Ed25519 key is made by the port and needs it no more.
     pub fn hs256(
         crypto: &'static dyn Crypto,
         name: &'static str,
@@ -211,7 +221,7 @@ impl TokenKey {
     pub fn algorithm(&self) -> &'static str {
         match self.material {
             KeyMaterial::Hmac(_) => "HS256",
-            KeyMaterial::Ed25519 { .. } => "EdDSA",
+            KeyMaterial::Ed25519(_) => "EdDSA",
         }
     }
 
@@ -231,14 +241,15 @@ impl TokenKey {
         let header = Header::empty().with_key_id(self.kid.clone()).with_token_type("JWT");
         let signed = match &self.material {
             KeyMaterial::Hmac(secret) => Hs256.token(&header, claims, secret),
-            KeyMaterial::Ed25519(key) => EdDsa.token(&header, claims, key),
+            KeyMaterial::Ed25519(key) => match EdDsa.token(&header, claims, key) {
+                // An empty signature: the key has no private half, or the port failed.
+                Ok(token) if token.ends_with('.') => {
+                    return Err("cannot sign a token: no Ed25519 signature".into())
+                }
+                signed => signed,
+            },
         };
-        match signed {
-            // An empty signature: the key has no private half, or the port failed.
-            Ok(token) if token.ends_with('.') => Err("cannot sign a token: Ed25519 gave no signature".into()),
-            Ok(token) => Ok(token),
-            Err(error) => Err(format!("cannot sign a token: {error}")),
-        }
+        signed.map_err(|error| format!("cannot sign a token: {error}"))
     }
 
     /// Prints the public key of a seed, for `JWT_PREVIOUS_PUBLIC_KEYS` after a rotation.
@@ -406,6 +417,85 @@ mod tests {
             &NativeCrypto,
         );
         assert!(error.err().unwrap().to_string().contains("JWT_ALG"));
+    }
+
+    /// Seeds come as base64url or standard base64, padded or not.
+    #[test]
+    fn a_seed_reads_in_either_alphabet() {
+        use base64ct::Base64;
+        // Bytes whose encodings hold '+' and '/' (standard) or '-' and '_' (url).
+        let seed: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(67) | 0xf8).collect();
+        let kid = |text: &str| TokenKey::ed25519_private(&NativeCrypto, "JWT_PRIVATE_KEY", text).unwrap().kid;
+        let standard = Base64::encode_string(&seed);
+        assert!(standard.contains('+') && standard.contains('/') && standard.ends_with('='), "{standard}");
+        let url = Base64UrlUnpadded::encode_string(&seed);
+        assert_eq!(kid(&standard), kid(&url));
+        assert_eq!(kid(standard.trim_end_matches('=')), kid(&url));
+        assert_eq!(decode_32("JWT_PRIVATE_KEY", &standard).unwrap().to_vec(), seed);
+        assert!(decode_32("JWT_PRIVATE_KEY", "not*base64").is_err());
+    }
+
+    #[test]
+    fn hs256_matches_rfc_7515_appendix_a1() {
+        let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.\
+            eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.\
+            dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let secret = Base64UrlUnpadded::decode_vec(
+            "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow",
+        )
+        .unwrap();
+        let untrusted = UntrustedToken::new(token).unwrap();
+        let key = HmacKey { secret, crypto: &NativeCrypto };
+        let verified = Hs256.validator::<Value>(&key).validate(&untrusted);
+        assert!(verified.is_ok(), "{verified:?}");
+        let other = HmacKey { secret: b"another key".to_vec(), crypto: &NativeCrypto };
+        assert!(Hs256.validator::<Value>(&other).validate(&untrusted).is_err());
+    }
+
+    #[test]
+    fn our_hs256_tokens_verify_with_jwt_compacts_own() {
+        let key = TokenKey::hs256(&NativeCrypto, "JWT_SECRET", SECRET).unwrap();
+        let token = key.sign(&Claims::new(json!({ "sub": "7" }))).unwrap();
+        let theirs = jwt_compact::alg::Hs256Key::new(SECRET.as_bytes());
+        let untrusted = UntrustedToken::new(&token).unwrap();
+        assert!(jwt_compact::alg::Hs256.validator::<Value>(&theirs).validate(&untrusted).is_ok());
+    }
+
+    /// A key whose port signs nothing and accepts every signature.
+    struct Broken;
+
+    impl Ed25519Key for Broken {
+        fn public(&self) -> [u8; 32] {
+            [1; 32]
+        }
+
+        fn sign(&self, _: &[u8]) -> Option<[u8; 64]> {
+            None
+        }
+
+        fn verify(&self, _: &[u8], _: &[u8; 64]) -> bool {
+            true
+        }
+    }
+
+    /// A key that cannot sign (a public key alone, or a port that fails) issues no token:
+    /// never one with an empty signature.
+    #[test]
+    fn an_ed25519_key_without_a_signature_issues_nothing() {
+        let claims = Claims::new(json!({ "sub": "7" }));
+        let broken = TokenKey { material: KeyMaterial::Ed25519(Box::new(Broken)), kid: "k".into() };
+        assert!(broken.sign(&claims).is_err());
+        let public =
+            Base64UrlUnpadded::encode_string(&NativeCrypto.ed25519_key_pair(&[7; 32]).unwrap().public());
+        let verifier = TokenKey::ed25519_public(&NativeCrypto, "JWT_PREVIOUS_PUBLIC_KEYS", &public).unwrap();
+        assert!(verifier.sign(&claims).unwrap_err().contains("no Ed25519 signature"));
+    }
+
+    /// An empty signature never verifies, even with a key that would accept anything.
+    #[test]
+    fn an_empty_signature_never_verifies() {
+        let broken: Box<dyn Ed25519Key> = Box::new(Broken);
+        assert!(!EdDsa.verify_signature(&Signature(None), &broken, b"message"));
     }
 
     #[test]

@@ -77,7 +77,15 @@ pub trait Pbkdf2 {
     fn crypto(&self) -> &'static dyn Crypto;
 }
 
-/// The `pbkdf2` crate: the reference implementation, for native code.
+/// PBKDF2-HMAC-SHA256 by the `pbkdf2` crate: the reference, and in the worker the
+/// fallback for what its runtime refuses.
+pub fn pbkdf2_crate(password: &[u8], salt: &[u8], iterations: u32) -> [u8; HASH_BYTES] {
+    let mut out = [0u8; HASH_BYTES];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out);
+    out
+}
+
+/// The `pbkdf2` crate with the native primitives, for native code.
 #[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NativePbkdf2;
@@ -85,7 +93,7 @@ pub struct NativePbkdf2;
 #[cfg(not(target_arch = "wasm32"))]
 impl Pbkdf2 for NativePbkdf2 {
     async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; HASH_BYTES], Fault> {
-        Ok(self.crypto().pbkdf2_sha256(password, salt, iterations))
+        Ok(pbkdf2_crate(password, salt, iterations))
     }
 
     fn crypto(&self) -> &'static dyn Crypto {

@@ -3,7 +3,7 @@
 //! (with a timeout) and hands back the status and body, so signing and reply handling
 //! are tested natively against the providers' documented examples.
 
-use base64ct::{Base64, Encoding};
+use base64ct::{Base64Unpadded, Encoding};
 use chrono::{DateTime, Utc};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
@@ -182,6 +182,14 @@ impl Aliyun {
     }
 }
 
+/// Standard base64 with its padding. The unpadded encoder plus the `=`s, so that the wasm
+/// holds one standard encoder (the password hashes' unpadded one), not two.
+fn base64_padded(bytes: &[u8]) -> String {
+    let mut text = Base64Unpadded::encode_string(bytes);
+    text.extend(std::iter::repeat_n('=', (4 - text.len() % 4) % 4));
+    text
+}
+
 /// Signature version 1.0 of Alibaba Cloud's RPC APIs over a canonical query.
 pub fn aliyun_signature(
     crypto: &dyn Crypto,
@@ -191,7 +199,7 @@ pub fn aliyun_signature(
 ) -> String {
     let string_to_sign = format!("{method}&{}&{}", encode("/"), encode(canonical_query));
     let key = format!("{access_key_secret}&");
-    Base64::encode_string(&crypto.hmac_sha1(key.as_bytes(), string_to_sign.as_bytes()))
+    base64_padded(&crypto.hmac_sha1(key.as_bytes(), string_to_sign.as_bytes()))
 }
 
 const DEFAULT_TWILIO_MESSAGE: &str = "Your verification code is {code}. Do not share it with anyone.";
@@ -234,7 +242,7 @@ impl Twilio {
         OutgoingRequest {
             url: format!("{}/2010-04-01/Accounts/{}/Messages.json", self.api_base, encode(&self.account_sid)),
             headers: vec![
-                ("Authorization".into(), format!("Basic {}", Base64::encode_string(credentials.as_bytes()))),
+                ("Authorization".into(), format!("Basic {}", base64_padded(credentials.as_bytes()))),
                 ("Content-Type".into(), "application/x-www-form-urlencoded".into()),
             ],
             body: form(&[("To", phone.e164()), (sender_field, sender), ("Body", &text)]),
@@ -280,6 +288,16 @@ mod tests {
             region_id: "cn-hangzhou".into(),
             endpoint: "https://dysmsapi.aliyuncs.com".into(),
         }
+    }
+
+    #[test]
+    fn base64_padded_is_standard_base64() {
+        use base64ct::Base64;
+        for text in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
+            assert_eq!(base64_padded(text.as_bytes()), Base64::encode_string(text.as_bytes()), "{text}");
+        }
+        assert_eq!(base64_padded(b"fo"), "Zm8=");
+        assert_eq!(base64_padded(&[0xfb, 0xff]), "+/8=");
     }
 
     #[test]

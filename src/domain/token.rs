@@ -249,23 +249,6 @@ mod tests {
     }
 
     #[test]
-    fn hs256_matches_rfc_7515_appendix_a1() {
-        let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.\
-            eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.\
-            dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let key = Base64UrlUnpadded::decode_vec(
-            "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow",
-        )
-        .unwrap();
-        let untrusted = UntrustedToken::new(token).unwrap();
-        let verified = Hs256.validator::<serde_json::Value>(&Hs256Key::new(&key)).validate(&untrusted);
-        assert!(verified.is_ok(), "{verified:?}");
-        let forged =
-            Hs256.validator::<serde_json::Value>(&Hs256Key::new(b"another key")).validate(&untrusted);
-        assert!(forged.is_err());
-    }
-
-    #[test]
     fn a_fresh_token_verifies_with_the_contracts_claims() {
         let token = sign(TokenKind::Access, NOW, 86_400);
         let verified = check(&token, Some(TokenKind::Access), NOW).unwrap();

@@ -15,7 +15,6 @@ pub const TESTS: &[OwnTest] = tests![
     a_short_jwt_secret_gives_9999_and_a_logged_reason,
     a_misconfigured_worker_keeps_cors_and_healthz_names_the_variable,
     a_pepper_peppers_new_hashes_and_upgrades_old_ones,
-    past_webcrypto_s_ceiling_passwords_hash_through_node_crypto,
     the_api_matches_its_openapi_document,
 ];
 
@@ -152,23 +151,6 @@ fn a_pepper_peppers_new_hashes_and_upgrades_old_ones() {
         log_in(&client, account, PASSWORD);
     }
     client.post("/login/jwt/get", &json!({ "account": new, "pwd": "wrong_password" })).expect(50006, 401);
-}
-
-/// Cloudflare's WebCrypto refuses more than 100,000 PBKDF2 iterations; past that the
-/// worker derives with node:crypto's pbkdf2Sync, as a matter of course (no warning). The
-/// hashes are the same bytes: they verify natively with the pbkdf2 crate.
-fn past_webcrypto_s_ceiling_passwords_hash_through_node_crypto() {
-    let worker = TestWorker::start_with(&fresh_state_dir(), &[("PBKDF2_ITERATIONS", "150000")]);
-    let client = worker.client();
-    let (account, _) = new_user(&client);
-    let rows = worker.query(&format!("SELECT password_hash FROM users WHERE account = '{account}'"));
-    let hash = PasswordHash::decode(rows[0]["password_hash"].as_str().unwrap()).unwrap();
-    assert_eq!(hash.iterations(), 150_000);
-    assert!(block_on(hash.verify(&NativePbkdf2, PASSWORD, &PasswordPolicy::new(150_000))).unwrap());
-    assert!(!block_on(hash.verify(&NativePbkdf2, "not_the_password", &PasswordPolicy::new(150_000))).unwrap());
-    log_in(&client, &account, PASSWORD);
-    client.post("/login/jwt/get", &json!({ "account": account, "pwd": "wrong_password" })).expect(50006, 401);
-    assert!(!worker.log().contains("WebCrypto unavailable"), "not a fallback");
 }
 
 /// The document is valid OpenAPI 3.1 (openapi-spec-validator), and schemathesis holds

@@ -305,8 +305,10 @@ fn eddsa_tokens_verify_with_pyjwt_against_the_jwks() {
     let client = rotated.client();
     status(&client, &jwt).expect(200, 200);
     status(&client, &forged).expect(9908, 401);
-    let kids: Vec<Value> =
-        jwks(&client)["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect();
+    let keys = jwks(&client)["keys"].as_array().unwrap().clone();
+    // RFC 8032 §7.1, test 2: the runtime's public key of that seed, a known answer.
+    assert_eq!(keys[0]["x"], json!("PUAXw-hDiVqStwqnTRt-vJyYLM8uxJaMwM1V8Sr0Zgw"));
+    let kids: Vec<Value> = keys.iter().map(|k| k["kid"].clone()).collect();
     assert_eq!(kids.len(), 2, "{kids:?}");
     assert_eq!(kids[1], json!(native.kid()), "the previous key is still published");
     let (new_jwt, _) = new_session(&client);
@@ -314,7 +316,7 @@ fn eddsa_tokens_verify_with_pyjwt_against_the_jwks() {
     assert!(verify_with(&rotated, &new_jwt).status.success());
     rotated.stop();
 
-    // A previous public key that is no key is refused when the isolate starts.
+    // A previous public key of the wrong length is refused when the isolate starts.
     let broken = TestWorker::start_with(
         &state,
         &[
