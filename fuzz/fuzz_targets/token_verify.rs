@@ -7,8 +7,6 @@
 //! skipped check, a key or algorithm mix-up).
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
 use login_worker::domain::key_ring::KeyRing;
 use login_worker::domain::token::{TokenKind, LEEWAY_SECONDS};
@@ -19,9 +17,14 @@ struct Fixture {
     genuine: Genuine,
 }
 
+/// Built once, on the one thread libFuzzer runs the target on: a key ring is not `Sync`
+/// (its Ed25519 keys are the port's, which in the worker are the runtime's objects).
 fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| Fixture { keys: keys(), genuine: Genuine::new() })
+    thread_local! {
+        static FIXTURE: &'static Fixture =
+            Box::leak(Box::new(Fixture { keys: keys(), genuine: Genuine::new() }));
+    }
+    FIXTURE.with(|fixture| *fixture)
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -14,12 +14,11 @@ use std::collections::HashSet;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 
+use login_worker::domain::crypto::native::NativeCrypto;
 use login_worker::domain::error::AuthError;
-use login_worker::domain::random::SequenceRandom;
 use login_worker::domain::key_ring::{KeyRing, KeySettings, TokenKey};
-use login_worker::domain::token::{
-    issue, verify, NewToken, TokenKind, TokenScope, UserData, VerifiedToken,
-};
+use login_worker::domain::random::SequenceRandom;
+use login_worker::domain::token::{issue, verify, NewToken, TokenKind, TokenScope, UserData, VerifiedToken};
 
 /// The current HS256 secret (40 bytes, over the 32-byte minimum).
 pub const SECRET: &str = "fuzzing-secret-0123456789abcdef-0123456";
@@ -36,12 +35,12 @@ pub const ACCESS_TTL: u64 = 86_400;
 pub const REFRESH_TTL: u64 = 604_800;
 
 fn ring(settings: KeySettings) -> KeyRing {
-    KeyRing::from_settings(&settings).expect("the fuzzing keys are valid")
+    KeyRing::from_settings(&settings, &NativeCrypto).expect("the fuzzing keys are valid")
 }
 
 /// The public half of [`PREVIOUS_ED25519_SEED`], base64url.
 pub fn previous_ed25519_public() -> String {
-    TokenKey::ed25519_private("PREVIOUS_ED25519_SEED", PREVIOUS_ED25519_SEED)
+    TokenKey::ed25519_private(&NativeCrypto, "PREVIOUS_ED25519_SEED", PREVIOUS_ED25519_SEED)
         .expect("a 32-byte seed")
         .public_key_base64url()
         .expect("an Ed25519 key has a public half")
