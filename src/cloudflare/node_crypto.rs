@@ -132,9 +132,8 @@ impl Crypto for NodeCrypto {
         exactly(digest("sha256", data))
     }
 
-    fn hmac_sha256(&self, key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-        // One call across to the runtime, with the parts joined here.
-        exactly(hmac("sha256", key, &parts.concat()))
+    fn hmac_sha256(&self, key: &[u8], data: &[u8]) -> [u8; 32] {
+        exactly(hmac("sha256", key, data))
     }
 
     fn hmac_sha1(&self, key: &[u8], data: &[u8]) -> [u8; 20] {

@@ -24,8 +24,8 @@ pub trait Crypto: Sync {
     /// SHA-256 of `data` (key ids).
     fn sha256(&self, data: &[u8]) -> [u8; 32];
 
-    /// HMAC-SHA256 of `parts`, one after the other.
-    fn hmac_sha256(&self, key: &[u8], parts: &[&[u8]]) -> [u8; 32];
+    /// HMAC-SHA256 of `data` (HS256, the code seals, the pepper).
+    fn hmac_sha256(&self, key: &[u8], data: &[u8]) -> [u8; 32];
 
     /// HMAC-SHA1 of `data` (Aliyun's request signatures).
     fn hmac_sha1(&self, key: &[u8], data: &[u8]) -> [u8; 20];
@@ -84,9 +84,9 @@ pub mod native {
             Sha256::digest(data).into()
         }
 
-        fn hmac_sha256(&self, key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        fn hmac_sha256(&self, key: &[u8], data: &[u8]) -> [u8; 32] {
             let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-            parts.iter().for_each(|part| mac.update(part));
+            mac.update(data);
             mac.finalize().into_bytes().into()
         }
 
@@ -146,7 +146,7 @@ mod tests {
     fn the_native_hashes_match_their_standards() {
         let crypto = NativeCrypto;
         assert_eq!(
-            crypto.hmac_sha256(b"Jefe", &[b"what do ya want ", b"for nothing?"]),
+            crypto.hmac_sha256(b"Jefe", b"what do ya want for nothing?"),
             hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         );
         assert_eq!(

@@ -72,11 +72,11 @@ impl Algorithm for Hs256 {
     }
 
     fn sign(&self, key: &HmacKey, message: &[u8]) -> Signature<32> {
-        Signature(Some(key.crypto.hmac_sha256(&key.secret, &[message])))
+        Signature(Some(key.crypto.hmac_sha256(&key.secret, message)))
     }
 
     fn verify_signature(&self, signature: &Signature<32>, key: &HmacKey, message: &[u8]) -> bool {
-        let expected = key.crypto.hmac_sha256(&key.secret, &[message]);
+        let expected = key.crypto.hmac_sha256(&key.secret, message);
         signature.0.is_some_and(|signature| constant_time_eq(&signature, &expected))
     }
 }

@@ -125,7 +125,7 @@ impl PasswordPolicy {
 fn kdf_input(crypto: &dyn Crypto, password: &[u8], pepper: Option<&[u8]>) -> Vec<u8> {
     match pepper {
         None => password.to_vec(),
-        Some(pepper) => crypto.hmac_sha256(pepper, &[password]).to_vec(),
+        Some(pepper) => crypto.hmac_sha256(pepper, password).to_vec(),
     }
 }
 

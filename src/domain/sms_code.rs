@@ -95,16 +95,12 @@ impl CodeSeal {
 
     fn mac(&self, phone: &str, code_id: &str, code: &SmsCode) -> [u8; 32] {
         // Each part after its length, so that no two triples give the same input.
-        let lengths = [phone, code_id, code.as_str()].map(|part| (part.len() as u32).to_be_bytes());
-        let parts: [&[u8]; 6] = [
-            &lengths[0],
-            phone.as_bytes(),
-            &lengths[1],
-            code_id.as_bytes(),
-            &lengths[2],
-            code.as_str().as_bytes(),
-        ];
-        self.crypto.hmac_sha256(&self.key, &parts)
+        let mut input = Vec::new();
+        for part in [phone, code_id, code.as_str()] {
+            input.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            input.extend_from_slice(part.as_bytes());
+        }
+        self.crypto.hmac_sha256(&self.key, &input)
     }
 
     /// The sealed form of `code`, as stored (base64url).
