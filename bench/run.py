@@ -274,8 +274,10 @@ def platform_bounds(runs, mixed, own_seconds):
     def rounds(name, concurrency, who, key="rps"):
         return [r[key] for r in runs[(name, concurrency, who)]]
 
+    median = statistics.median
+
     def ratio(a, b):
-        return statistics.median(x / max(y, 1e-9) for x, y in zip(a, b))
+        return median(x / max(y, 1e-9) for x, y in zip(a, b))
 
     health, status, login, limited = ("GET /healthz", "/login/jwt/status", "/login/jwt/get",
                                       "/login/jwt/get, JS with limits")
@@ -285,7 +287,7 @@ def platform_bounds(runs, mixed, own_seconds):
             f"| `/healthz` ÷ floor, req/s, c={c} ≥ 0.95 | {ratio(rounds(health, c, 'project'), rounds(health, c, 'floor')):.2f} "
             f"| the floor behind the project's `[assets]` ÷ the floor: "
             f"{ratio(rounds(health, c, 'assets'), rounds(health, c, 'floor')):.2f} "
-            f"({statistics.median(rounds(health, c, 'assets')):.1f} ÷ {statistics.median(rounds(health, c, 'floor')):.1f} req/s); "
+            f"({median(rounds(health, c, 'assets')):.1f} ÷ {median(rounds(health, c, 'floor')):.1f} req/s); "
             f"the project ÷ the floor behind them: "
             f"{ratio(rounds(health, c, 'project'), rounds(health, c, 'assets')):.2f} (its non-2xx: "
             f"{sum(non_2xx(r) for r in runs[(health, c, 'assets')])}) |")
@@ -314,13 +316,13 @@ def platform_bounds(runs, mixed, own_seconds):
     counts = mixed_flows()
     flows, hashing, statuses = counts["flows"], counts["hashing"], counts["statuses"]
     sends_and_refreshes = counts["sends"] + counts["refreshes"]
-    median = statistics.median
-    status_rps = max(median(rounds(status, 16, "project")), median(rounds(status, 16, "js")))
-    seconds_per_cycle = (hashing / median(rounds(limited, 16, "js")) + statuses / status_rps
-                         + (flows - hashing - statuses) / median(rounds(health, 16, "floor")))
-    estimate = flows / seconds_per_cycle * mixed["seconds"]
-    floor_seconds = sends_and_refreshes / median(rounds(health, 16, "floor"))
-    with_own = flows / (seconds_per_cycle - floor_seconds + own_seconds) * mixed["seconds"]
+    login_cost = 1 / median(rounds(limited, 16, "js"))
+    status_cost = 1 / max(median(rounds(status, 16, "project")), median(rounds(status, 16, "js")))
+    floor_cost = 1 / median(rounds(health, 16, "floor"))
+    # A cycle of the mix but for its sends and refreshes, which are priced apart.
+    rest = hashing * login_cost + statuses * status_cost + (flows - hashing - statuses - sends_and_refreshes) * floor_cost
+    estimate = flows / (rest + sends_and_refreshes * floor_cost) * mixed["seconds"]
+    with_own = flows / (rest + own_seconds) * mixed["seconds"]
     lines.append(
         f"| mixed load, requests in {mixed['seconds']:.0f} s ≥ 15,000 | {mixed['checked']:,} "
         f"| an estimate at the baselines' costs: {estimate:,.0f} (this worker reached {mixed['checked'] / estimate:.2f} × it): "
