@@ -8,7 +8,7 @@ use login_worker::domain::error::{ApiError, ValidationError};
 use login_worker::domain::phone::Phone;
 use login_worker::domain::requests::{
     parse_object, ChangePasswordRequest, DeactivateRequest, LoginRequest, RegisterRequest,
-    ResetPasswordRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES,
+    RefreshRequest, ResetPasswordRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES,
 };
 
 /// A refusal must be a validation error; `object_ok` says whether the body was an object
@@ -113,10 +113,10 @@ fuzz_target!(|body: &[u8]| {
         trimmed_nonempty("TokenRequest::parse jwt", &request.jwt);
     }
 
-    let refresh = TokenRequest::parse_refresh(body);
-    check("TokenRequest::parse_refresh", &refresh, &object, body);
+    let refresh = RefreshRequest::parse(body);
+    check("RefreshRequest::parse", &refresh, &object, body);
     if let Ok(request) = &refresh {
-        trimmed_nonempty("TokenRequest::parse_refresh jwt", &request.jwt);
+        trimmed_nonempty("RefreshRequest::parse jwt", &request.jwt);
     }
     let deactivate = DeactivateRequest::parse(body);
     check("DeactivateRequest::parse", &deactivate, &object, body);

@@ -40,133 +40,44 @@
 //! most one write per second per key, and a retry right after a failed send must not hit
 //! that limit.
 
-use serde::{Deserialize, Serialize};
-
-use super::ports::{Claim, Clock, CodeGateStorage, CodeStore, Randomness, SmsSender};
+use super::platform::{log_if_failed, App, Platform};
+use super::ports::{Claim, Clock, CodeGateStorage, CodeStore, SmsSender};
+use crate::domain::code_gate_state::CodeGateState;
 use crate::domain::error::ApiError;
 use crate::domain::phone::Phone;
 use crate::domain::random::random_id;
-use crate::domain::rate_limit::{Limit, SlidingWindow};
-use crate::domain::sms_code::{CodePurpose, CodeSeal, SmsCode};
+use crate::domain::sms_code::{CodePurpose, SmsCode};
 
 /// How long a claimed code is held for the registration or reset that claimed it. If
 /// that never reports back (its Worker died), the hold lapses.
 const HOLD_MILLIS: u64 = 30_000;
 
-/// The gate's state for one phone, kept in the object's storage.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CodeGateState {
-    /// The current code's id, part of its KV key; empty when there is none.
-    pub code_id: String,
-    /// Until when (ms) the current code lives; no new code before then.
-    pub live_until: u64,
-    /// What the current code is for (a state saved before purposes existed reads as
-    /// `register`, which every code then was).
-    pub purpose: CodePurpose,
-    /// The claim that holds the current code, if any, and until when (ms).
-    pub held_by: String,
-    pub held_until: u64,
-    /// The current code did its work (registered a user, reset a password): it is no
-    /// longer live, and the phone may be sent another.
-    pub used: bool,
-    /// The current code's send is still with the provider: `live_until` is its lease.
-    pub pending: bool,
-    /// Wrong guesses at the current code, over all addresses.
-    pub wrong_guesses: u32,
-    /// Wrong guesses at the current code from each address (as the limits key it); at
-    /// most as many entries as the code takes wrong guesses.
-    pub wrong_guesses_from: Vec<(String, u32)>,
-    /// The codes sent to this phone within the daily window.
-    pub sends: SlidingWindow,
+/// The gate's logic, over one phone's storage.
+pub struct CodeGateCore<'a, P: Platform> {
+    pub app: &'a App<P>,
+    /// The phone's own storage (on Cloudflare, its object's).
+    pub storage: &'a P::GateStorage,
 }
 
-impl CodeGateState {
-    /// Whether the current code (or decoy) still keeps the phone from a new one.
-    fn is_live(&self, now: u64) -> bool {
-        self.live_until > now && !self.used
-    }
-
-    /// Whether a guess at the current code from the address `from` can still be judged.
-    fn takes_guesses(&self, now: u64, policy: &CodeGatePolicy, from: &str) -> bool {
-        !self.code_id.is_empty()
-            && !self.used
-            && self.live_until > now
-            && self.wrong_guesses < policy.max_guesses_per_code
-            && self.wrong_guesses_from(from) < policy.max_guesses
-    }
-
-    fn wrong_guesses_from(&self, from: &str) -> u32 {
-        self.wrong_guesses_from.iter().find(|(address, _)| address == from).map_or(0, |(_, n)| *n)
-    }
-
-    fn count_wrong_guess(&mut self, from: &str) {
-        self.wrong_guesses += 1;
-        match self.wrong_guesses_from.iter_mut().find(|(address, _)| address == from) {
-            Some((_, count)) => *count += 1,
-            None => self.wrong_guesses_from.push((from.to_string(), 1)),
-        }
-    }
-}
-
-/// The limits a gate keeps (the `SMS_*` settings).
-#[derive(Debug, Clone, Copy)]
-pub struct CodeGatePolicy {
-    /// A code's life, which is also the cooldown before the next.
-    pub code_ttl_seconds: u64,
-    /// Wrong guesses a code survives from one address: a stranger's guesses then cannot
-    /// kill the code the owner is about to type.
-    pub max_guesses: u32,
-    /// Wrong guesses a code survives over all addresses (20: the odds that one of them
-    /// is right stay at 2 in 100,000).
-    pub max_guesses_per_code: u32,
-    /// Codes per phone per day.
-    pub per_phone: Limit,
-    /// How long a send's reservation lasts until the provider accepts it.
-    pub lease_millis: u64,
-}
-
-/// What a send's lease allows beyond the provider's own timeout: the code's KV write
-/// before the call, and the object's answer after it.
-pub const LEASE_MARGIN_MILLIS: u64 = 3_000;
-
-/// The gate's logic over the parts it works with.
-pub struct CodeGateCore<'a, S, C, M, K, R> {
-    pub state: &'a S,
-    pub codes: &'a C,
-    pub sender: &'a M,
-    pub clock: &'a K,
-    pub rng: &'a R,
-    pub seal: &'a CodeSeal,
-    pub policy: CodeGatePolicy,
-}
-
-impl<S, C, M, K, R> CodeGateCore<'_, S, C, M, K, R>
-where
-    S: CodeGateStorage,
-    C: CodeStore,
-    M: SmsSender,
-    K: Clock,
-    R: Randomness,
-{
+impl<P: Platform> CodeGateCore<'_, P> {
     /// Reserves the phone (50017 while a code is live, 9905 past the daily limit), in one
     /// load-and-save: the saved reservation is what a concurrent send finds. A `pending`
     /// one is a lease until the provider accepts; any other is the code's whole life,
     /// counted at once.
     async fn reserve(&self, code_id: &str, purpose: CodePurpose, pending: bool) -> Result<(), ApiError> {
-        let now = self.clock.now_millis();
-        let mut state = self.state.load().await?;
+        let now = self.app.clock.now_millis();
+        let mut state = self.storage.load().await?;
         if state.is_live(now) {
             return Err(ApiError::SmsStillLive);
         }
-        if let Some(retry_after_seconds) = state.sends.wait_seconds(now, self.policy.per_phone) {
+        if let Some(retry_after_seconds) = state.sends.wait_seconds(now, self.app.gate_policy.per_phone) {
             return Err(ApiError::RateLimited { retry_after_seconds });
         }
         let live_until = if pending {
-            now + self.policy.lease_millis
+            now + self.app.gate_policy.lease_millis
         } else {
             state.sends.record(now);
-            now + self.policy.code_ttl_seconds * 1000
+            now + self.app.gate_policy.code_ttl_seconds * 1000
         };
         let reservation = CodeGateState {
             code_id: code_id.to_string(),
@@ -176,25 +87,25 @@ where
             sends: state.sends,
             ..CodeGateState::default()
         };
-        Ok(self.state.save(&reservation).await?)
+        Ok(self.storage.save(&reservation).await?)
     }
 
     /// The provider accepted the send of `code_id`: the code lives from now, and counts.
     /// `false` if its lease ended first and another send took the phone (the code is
     /// dead then).
     async fn confirm(&self, code_id: &str) -> Result<bool, ApiError> {
-        let now = self.clock.now_millis();
-        let mut state = self.state.load().await?;
+        let now = self.app.clock.now_millis();
+        let mut state = self.storage.load().await?;
         // A message the provider accepted went out, whether or not its code still lives:
         // the phone's daily count has it.
         state.sends.record(now);
         if state.code_id != code_id || !state.pending {
-            self.state.save(&state).await?;
+            self.storage.save(&state).await?;
             return Ok(false);
         }
-        state.live_until = now + self.policy.code_ttl_seconds * 1000;
+        state.live_until = now + self.app.gate_policy.code_ttl_seconds * 1000;
         state.pending = false;
-        self.state.save(&state).await?;
+        self.storage.save(&state).await?;
         Ok(true)
     }
 
@@ -207,16 +118,17 @@ where
 
     /// See [`CodeGate::issue`](super::ports::CodeGate::issue).
     pub async fn issue(&self, phone: &Phone, purpose: CodePurpose) -> Result<SmsCode, ApiError> {
-        let code_id = random_id(self.rng);
+        let code_id = random_id(&self.app.rng);
         self.reserve(&code_id, purpose, true).await?;
 
-        let code = SmsCode::generate(self.rng);
-        let sealed = self.seal.seal(phone.e164(), &code_id, &code);
+        let code = SmsCode::generate(&self.app.rng);
+        let sealed = self.app.seal.seal(phone.e164(), &code_id, &code);
         // Kept a lease longer than the code lives, since the code's life starts only
         // once the provider accepts: the gate, not KV's expiry, decides when it dies.
-        let kept_seconds = self.policy.code_ttl_seconds + self.policy.lease_millis.div_ceil(1000);
-        let sent = match self.codes.put(phone, &code_id, &sealed, kept_seconds).await {
-            Ok(()) => self.sender.send(phone, &code).await.map_err(|reason| ApiError::SmsSendFailed {
+        let kept_seconds =
+            self.app.gate_policy.code_ttl_seconds + self.app.gate_policy.lease_millis.div_ceil(1000);
+        let sent = match self.app.codes.put(phone, &code_id, &sealed, kept_seconds).await {
+            Ok(()) => self.app.sender.send(phone, &code).await.map_err(|reason| ApiError::SmsSendFailed {
                 reason: format!("provider failed for {}: {reason}", masked(phone)),
             }),
             Err(fault) => Err(fault.into()),
@@ -231,11 +143,16 @@ where
         if let Err(error) = sent {
             // Keep no code, so that the user can ask again at once (nothing was counted).
             // Clearing the state is what kills the code; deleting it from KV is tidiness.
-            let current = self.state.load().await?;
+            let current = self.storage.load().await?;
             if current.code_id == code_id {
-                self.state.save(&CodeGateState { sends: current.sends, ..CodeGateState::default() }).await?;
+                self.storage
+                    .save(&CodeGateState { sends: current.sends, ..CodeGateState::default() })
+                    .await?;
             }
-            let _ = self.codes.delete(phone, &code_id).await;
+            log_if_failed::<P>(
+                "delete a code that was not sent",
+                self.app.codes.delete(phone, &code_id).await.map_err(ApiError::from),
+            );
             return Err(error);
         }
         Ok(code)
@@ -249,57 +166,57 @@ where
         purpose: CodePurpose,
         from: &str,
     ) -> Result<Claim, ApiError> {
-        let state = self.state.load().await?;
-        if !state.takes_guesses(self.clock.now_millis(), &self.policy, from) {
+        let state = self.storage.load().await?;
+        if !state.takes_guesses(self.app.clock.now_millis(), &self.app.gate_policy, from) {
             return Err(ApiError::WrongSmsCode);
         }
-        let sealed = self.codes.get(phone, &state.code_id).await?;
+        let sealed = self.app.codes.get(phone, &state.code_id).await?;
         // Other requests may have run during the KV read: judge on the state as it is now.
-        let mut current = self.state.load().await?;
-        let now = self.clock.now_millis();
-        if current.code_id != state.code_id || !current.takes_guesses(now, &self.policy, from) {
+        let mut current = self.storage.load().await?;
+        let now = self.app.clock.now_millis();
+        if current.code_id != state.code_id || !current.takes_guesses(now, &self.app.gate_policy, from) {
             return Err(ApiError::WrongSmsCode);
         }
         // A code sent for another purpose is a wrong guess here, and counts as one.
         let right = current.purpose == purpose
-            && sealed.is_some_and(|sealed| self.seal.opens(&sealed, phone.e164(), &state.code_id, guess));
+            && sealed.is_some_and(|sealed| self.app.seal.opens(&sealed, phone.e164(), &state.code_id, guess));
         if !right {
             current.count_wrong_guess(from);
-            self.state.save(&current).await?;
+            self.storage.save(&current).await?;
             return Err(ApiError::WrongSmsCode);
         }
         if current.held_until > now {
             return Err(ApiError::WrongSmsCode);
         }
-        let claim = Claim(random_id(self.rng));
+        let claim = Claim(random_id(&self.app.rng));
         current.held_by = claim.0.clone();
         current.held_until = now + HOLD_MILLIS;
-        self.state.save(&current).await?;
+        self.storage.save(&current).await?;
         Ok(claim)
     }
 
     /// See [`CodeGate::consume`](super::ports::CodeGate::consume).
     pub async fn consume(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError> {
-        let mut state = self.state.load().await?;
+        let mut state = self.storage.load().await?;
         if state.held_by != claim.0 {
             return Ok(());
         }
         state.used = true;
         state.held_by.clear();
         state.held_until = 0;
-        self.state.save(&state).await?;
-        Ok(self.codes.delete(phone, &state.code_id).await?)
+        self.storage.save(&state).await?;
+        Ok(self.app.codes.delete(phone, &state.code_id).await?)
     }
 
     /// See [`CodeGate::release`](super::ports::CodeGate::release).
     pub async fn release(&self, claim: &Claim) -> Result<(), ApiError> {
-        let mut state = self.state.load().await?;
+        let mut state = self.storage.load().await?;
         if state.held_by != claim.0 {
             return Ok(());
         }
         state.held_by.clear();
         state.held_until = 0;
-        Ok(self.state.save(&state).await?)
+        Ok(self.storage.save(&state).await?)
     }
 }
 
@@ -314,53 +231,34 @@ pub fn masked(phone: &Phone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::in_memory::{MemoryCodeGateStorage, MemoryCodes, RecordingSender, YieldingCodes};
+    use crate::app::in_memory::{app, app_with, MemoryCodeGateStorage, Native};
     use crate::domain::clock::FixedClock;
-    use crate::domain::random::SecureRandom;
     use pollster::block_on;
 
-    struct Fixture<C = MemoryCodes> {
+    /// A gate's app and its one phone's storage.
+    struct Fixture {
+        app: App<Native>,
         state: MemoryCodeGateStorage,
-        codes: C,
-        sender: RecordingSender,
     }
 
-    impl<C: CodeStore + Default> Fixture<C> {
+    impl Fixture {
         fn new() -> Self {
-            Fixture {
-                state: MemoryCodeGateStorage::default(),
-                codes: C::default(),
-                sender: RecordingSender::default(),
-            }
+            Fixture { app: app(), state: MemoryCodeGateStorage::default() }
         }
 
-        fn gate<'a>(
-            &'a self,
-            clock: &'a FixedClock,
-        ) -> CodeGateCore<'a, MemoryCodeGateStorage, C, RecordingSender, FixedClock, SecureRandom> {
-            CodeGateCore {
-                state: &self.state,
-                codes: &self.codes,
-                sender: &self.sender,
-                clock,
-                rng: &SecureRandom,
-                seal: &SEAL,
-                policy: POLICY,
-            }
+        /// Every KV read gives way once, so that claims interleave as they can in the object.
+        fn yielding() -> Self {
+            let fixture = Fixture::new();
+            fixture.app.codes.yielding.set(true);
+            fixture
+        }
+
+        /// The gate, its clock at `clock`.
+        fn gate(&self, clock: &FixedClock) -> CodeGateCore<'_, Native> {
+            self.app.clock.set(clock.0);
+            CodeGateCore { app: &self.app, storage: &self.state }
         }
     }
-
-    static SEAL: std::sync::LazyLock<CodeSeal> = std::sync::LazyLock::new(|| {
-        CodeSeal::new(&crate::domain::crypto::native::NativeCrypto, &[9; 32]).unwrap()
-    });
-
-    const POLICY: CodeGatePolicy = CodeGatePolicy {
-        code_ttl_seconds: 300,
-        max_guesses: 5,
-        max_guesses_per_code: 20,
-        per_phone: Limit { max: 10, window_seconds: 86_400 },
-        lease_millis: 8_000,
-    };
 
     const REGISTER: CodePurpose = CodePurpose::Register;
     /// Where the guesses come from, unless a test says otherwise.
@@ -377,9 +275,9 @@ mod tests {
 
     #[test]
     fn a_second_send_within_the_codes_life_is_refused() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
-        assert_eq!(f.sender.sent(), vec![(phone(), code)]);
+        assert_eq!(f.app.sender.sent(), vec![(phone(), code)]);
         assert_eq!(
             block_on(f.gate(&FixedClock(300_999)).issue(&phone(), REGISTER)),
             Err(ApiError::SmsStillLive)
@@ -389,18 +287,18 @@ mod tests {
 
     #[test]
     fn a_failed_send_keeps_no_code() {
-        let f = Fixture::<MemoryCodes>::new();
-        f.sender.fail_next();
+        let f = Fixture::new();
+        f.app.sender.fail_next();
         let failed = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER));
         assert!(matches!(failed, Err(ApiError::SmsSendFailed { .. })));
-        assert!(f.codes.is_empty());
+        assert!(f.app.codes.is_empty());
         let retried = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), REGISTER)).unwrap();
         assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &retried, REGISTER, HERE)).is_ok());
     }
 
     #[test]
     fn each_code_has_its_own_key() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
         let first = f.state.0.borrow().code_id.clone();
         block_on(f.gate(&FixedClock(400_000)).issue(&phone(), REGISTER)).unwrap();
@@ -409,7 +307,7 @@ mod tests {
 
     #[test]
     fn a_code_is_claimed_once_and_consumed_for_good() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
@@ -424,12 +322,12 @@ mod tests {
             Err(ApiError::WrongSmsCode),
             "used"
         );
-        assert!(f.codes.is_empty(), "deleted from KV");
+        assert!(f.app.codes.is_empty(), "deleted from KV");
     }
 
     #[test]
     fn a_released_code_can_be_claimed_again() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
@@ -439,7 +337,7 @@ mod tests {
 
     #[test]
     fn a_late_release_does_not_undo_anothers_hold() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
         let stale = block_on(f.gate(&FixedClock(1_000)).claim(&phone(), &code, REGISTER, HERE)).unwrap();
         // The first hold lapses; a second registration takes the code.
@@ -459,7 +357,7 @@ mod tests {
     #[test]
     fn a_wrong_guess_during_a_right_claim_blocks_nothing() {
         // Every KV read yields once, so the two claims interleave as they can in the object.
-        let f = Fixture::<YieldingCodes>::new();
+        let f = Fixture::yielding();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let gate = f.gate(&clock);
@@ -474,7 +372,7 @@ mod tests {
 
     #[test]
     fn of_two_concurrent_right_claims_one_wins() {
-        let f = Fixture::<YieldingCodes>::new();
+        let f = Fixture::yielding();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let gate = f.gate(&clock);
@@ -487,7 +385,7 @@ mod tests {
 
     #[test]
     fn a_wrong_or_expired_code_is_refused() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
         let wrong = other_than(&code);
         assert_eq!(
@@ -502,16 +400,16 @@ mod tests {
 
     #[test]
     fn the_code_is_kept_sealed() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
-        let stored = f.codes.values();
+        let stored = f.app.codes.values();
         assert_eq!(stored.len(), 1);
         assert!(!stored[0].contains(code.as_str()), "{stored:?}");
     }
 
     #[test]
     fn after_five_wrong_guesses_even_the_right_code_fails() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         for _ in 0..5 {
@@ -536,7 +434,7 @@ mod tests {
 
     #[test]
     fn a_strangers_five_wrong_guesses_leave_the_code_to_the_owner_and_twenty_kill_it() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let wrong = other_than(&code);
@@ -563,7 +461,7 @@ mod tests {
 
     #[test]
     fn the_owner_still_gets_in_after_a_strangers_guesses() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         for _ in 0..5 {
@@ -574,7 +472,7 @@ mod tests {
 
     #[test]
     fn four_wrong_guesses_leave_the_right_code_usable() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         for _ in 0..4 {
@@ -586,7 +484,7 @@ mod tests {
     #[test]
     fn concurrent_wrong_guesses_are_counted_one_at_a_time() {
         // Every KV read yields, so all eight guesses are in flight at once.
-        let f = Fixture::<YieldingCodes>::new();
+        let f = Fixture::yielding();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let gate = f.gate(&clock);
@@ -601,7 +499,7 @@ mod tests {
 
     #[test]
     fn a_phone_gets_at_most_ten_codes_a_day() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let minutes = |m: u64| FixedClock(1_000 + m * 300_000);
         for m in 0..10 {
             block_on(f.gate(&minutes(m)).issue(&phone(), REGISTER)).unwrap();
@@ -610,14 +508,14 @@ mod tests {
         let refused = block_on(f.gate(&minutes(10)).issue(&phone(), REGISTER));
         assert_eq!(refused, Err(ApiError::RateLimited { retry_after_seconds: 86_400 - 3_000 }));
         assert!(block_on(f.gate(&FixedClock(1_000 + 86_400_000)).issue(&phone(), REGISTER)).is_ok());
-        assert_eq!(f.sender.sent().len(), 11);
+        assert_eq!(f.app.sender.sent().len(), 11);
     }
 
     #[test]
     fn failed_sends_do_not_count_toward_the_daily_limit() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         for m in 0..10 {
-            f.sender.fail_next();
+            f.app.sender.fail_next();
             assert!(block_on(f.gate(&FixedClock(1_000 + m)).issue(&phone(), REGISTER)).is_err());
         }
         assert!(block_on(f.gate(&FixedClock(2_000)).issue(&phone(), REGISTER)).is_ok());
@@ -626,7 +524,7 @@ mod tests {
 
     #[test]
     fn a_used_code_lets_the_phone_ask_again_at_once() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
         let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
@@ -639,7 +537,7 @@ mod tests {
 
     #[test]
     fn a_code_is_good_only_for_its_purpose_and_a_wrong_purpose_is_a_wrong_guess() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), RESET)).unwrap();
         assert_eq!(
@@ -656,10 +554,10 @@ mod tests {
 
     #[test]
     fn a_decoy_is_refused_and_counted_like_a_send_but_keeps_and_sends_nothing() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         let clock = FixedClock(1_000);
         block_on(f.gate(&clock).issue_decoy()).unwrap();
-        assert!(f.codes.is_empty() && f.sender.sent().is_empty());
+        assert!(f.app.codes.is_empty() && f.app.sender.sent().is_empty());
         assert_eq!(f.state.0.borrow().sends.events, vec![1_000]);
         assert_eq!(block_on(f.gate(&clock).issue_decoy()), Err(ApiError::SmsStillLive));
         assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER)), Err(ApiError::SmsStillLive));
@@ -675,7 +573,7 @@ mod tests {
 
     #[test]
     fn a_send_that_never_finished_frees_the_phone_when_its_lease_ends_and_counts_nothing() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         // The Worker died with the send at the provider: only the lease was saved.
         block_on(f.gate(&FixedClock(1_000)).reserve("lost", REGISTER, true)).unwrap();
         assert_eq!(
@@ -691,7 +589,7 @@ mod tests {
 
     #[test]
     fn a_send_accepted_after_its_lease_counts_but_its_code_is_dead() {
-        let f = Fixture::<MemoryCodes>::new();
+        let f = Fixture::new();
         block_on(f.gate(&FixedClock(1_000)).reserve("late", REGISTER, true)).unwrap();
         // The lease ends (8 s); another send takes the phone; then the first is accepted.
         block_on(f.gate(&FixedClock(9_000)).reserve("next", REGISTER, true)).unwrap();
@@ -703,15 +601,14 @@ mod tests {
 
     #[test]
     fn a_confirmed_send_counts_toward_the_daily_limit() {
-        let f = Fixture::<MemoryCodes>::new();
-        let policy = CodeGatePolicy { per_phone: Limit { max: 1, window_seconds: 86_400 }, ..POLICY };
-        let gate = |ms: u64| CodeGateCore { policy, ..f.gate(Box::leak(Box::new(FixedClock(ms)))) };
+        let f = Fixture { app: app_with(&[("SMS_DAILY_LIMIT_PER_PHONE", "1")]), ..Fixture::new() };
+        let gate = |ms: u64| f.gate(&FixedClock(ms));
         block_on(gate(1_000).issue(&phone(), REGISTER)).unwrap();
         assert!(matches!(
             block_on(gate(400_000).issue(&phone(), REGISTER)),
             Err(ApiError::RateLimited { .. })
         ));
-        assert_eq!(f.sender.sent().len(), 1);
+        assert_eq!(f.app.sender.sent().len(), 1);
     }
 
     #[test]

@@ -1,32 +1,183 @@
-//! In-memory stand-ins for the ports, for the native tests of the use cases. The
-//! end-to-end tests use the real D1, KV and Durable Object under `wrangler dev` instead.
+//! In-memory stand-ins for the ports, and the [`Native`] platform that names them, for
+//! the native tests of the use cases. The end-to-end tests use the real D1, KV and
+//! Durable Object under `wrangler dev` instead.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use super::code_gate::CodeGateState;
+use super::platform::{App, Call, Platform};
 use super::ports::{
-    Claim, CodeGate, CodeGateStorage, CodeStore, Created, DeliveryError, HumanCheck, NewUser, RateLimiter,
-    RefreshFamilies, RevocationList, SmsSender, StoredUser, UserStore,
+    AfterAnswer, Claim, CodeGate, CodeGateStorage, CodeStore, Created, Deferred, DeliveryError, HumanCheck,
+    NewUser, RateLimiter, RefreshFamilies, RevocationList, SmsSender, StoredUser, UserStore,
 };
 use super::recent::{RecentRevocations, RecentUsers};
-use super::refresh_rotation::{FamilyState, Rotation};
-use super::session::{SessionPolicy, SessionService};
 use crate::domain::account::{Account, AccountLookup};
-use crate::domain::clock::FixedClock;
+use crate::domain::client_address::Caller;
+use crate::domain::clock::Clock;
+use crate::domain::code_gate_state::{CodeGatePolicy, CodeGateState};
+use crate::domain::crypto::Crypto;
 use crate::domain::error::{ApiError, Fault};
 use crate::domain::key_ring::KeyRing;
-use crate::domain::password::PasswordHash;
-use crate::domain::password::{NativePbkdf2, PasswordPolicy};
+use crate::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy, Pbkdf2};
 use crate::domain::phone::Phone;
 use crate::domain::random::SecureRandom;
 use crate::domain::rate_limit::{HoldRefused, Limit, SlidingWindow};
-use crate::domain::sms_code::{CodePurpose, SmsCode};
-use crate::domain::token::TokenScope;
+use crate::domain::refresh_rotation::{FamilyState, Rotation};
+use crate::domain::session_policy::SessionPolicy;
+use crate::domain::settings::Settings;
+use crate::domain::sms_code::{CodePurpose, CodeSeal, SmsCode};
 use crate::domain::turnstile::Verdict;
 use crate::domain::username::native::NativeUnicode;
 use crate::domain::username::username_key;
-use chrono::FixedOffset;
+
+/// The ports as the native tests stand them in.
+pub enum Native {}
+
+impl Platform for Native {
+    type Users = MemoryUsers;
+    type Gate = MemoryCodeGate;
+    type Limiter = MemoryLimiter;
+    type Revocations = MemoryRevocations;
+    type Families = MemoryFamilies;
+    type HumanCheck = MemoryHumanCheck;
+    type Kdf = CountingPbkdf2;
+    type Clock = ManualClock;
+    type Rng = SecureRandom;
+    type Names = NativeUnicode;
+    type Codes = MemoryCodes;
+    type Sender = RecordingSender;
+    type GateStorage = MemoryCodeGateStorage;
+
+    fn log_failure(doing: &str, error: &ApiError) {
+        LOGGED.with(|logged| logged.borrow_mut().push(format!("{doing}: {error}")));
+    }
+}
+
+thread_local! {
+    // Each test runs on a thread of its own.
+    static LOGGED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The failures [`Native`] was asked to log on this thread, as `doing: error`.
+pub fn logged_failures() -> Vec<String> {
+    LOGGED.with(|logged| logged.borrow().clone())
+}
+
+/// The moment of the original document's example, 2023-12-16 09:35:20 UTC, in ms.
+pub const NOW_MS: u64 = 1_702_719_320_000;
+
+/// An app over fresh stand-ins, with the settings `vars` give (besides test secrets and a
+/// cheap password hash), its clock at [`NOW_MS`].
+pub fn app_with(vars: &[(&str, &str)]) -> App<Native> {
+    let defaults = [
+        ("JWT_SECRET", "a test secret that is long enough!"),
+        ("SMS_CODE_SECRET", "a test code secret that is long enough"),
+        ("PBKDF2_ITERATIONS", "1000"),
+    ];
+    let lookup = |name: &str| {
+        let given = vars.iter().chain(&defaults).find(|(key, _)| *key == name);
+        given.map(|(_, value)| value.to_string())
+    };
+    let settings = Settings::from_lookup(lookup).unwrap();
+    let crypto = NativePbkdf2.crypto();
+    let secret =
+        settings.sms.code_secret.as_ref().map(|s| secrecy::ExposeSecret::expose_secret(s).to_string());
+    App {
+        keys: KeyRing::from_settings(&settings.jwt_keys, crypto).unwrap(),
+        seal: CodeSeal::new(crypto, secret.unwrap_or_default().as_bytes()).unwrap(),
+        session_policy: SessionPolicy::from_settings(&settings),
+        gate_policy: CodeGatePolicy::from_settings(&settings.sms),
+        recent_users: RecentUsers::new(settings.status_user_cache_seconds),
+        recent_revocations: RecentRevocations::new(settings.status_revocation_cache_seconds),
+        users: MemoryUsers::default(),
+        gate: MemoryCodeGate::issuing(),
+        limiter: MemoryLimiter::default(),
+        revocations: MemoryRevocations::default(),
+        families: MemoryFamilies::default(),
+        human_check: None,
+        kdf: CountingPbkdf2::default(),
+        clock: ManualClock(Cell::new(NOW_MS)),
+        rng: SecureRandom,
+        names: NativeUnicode,
+        codes: MemoryCodes::default(),
+        sender: RecordingSender::default(),
+        settings,
+    }
+}
+
+/// [`app_with`] the default settings.
+pub fn app() -> App<Native> {
+    app_with(&[])
+}
+
+/// For the use cases that leave work for after the answer, which may hold on to the app:
+/// a test's app lives as long as the test's process.
+pub fn leak<T>(value: T) -> &'static T {
+    Box::leak(Box::new(value))
+}
+
+/// Work left for after the answer, kept until the test runs it.
+#[derive(Default)]
+pub struct Deferrals(RefCell<Vec<(&'static str, Deferred)>>);
+
+impl AfterAnswer for Deferrals {
+    fn defer(&self, doing: &'static str, work: Deferred) {
+        self.0.borrow_mut().push((doing, work));
+    }
+}
+
+impl Deferrals {
+    /// Runs what was left so far, as the runtime does once the answer is out; a failure
+    /// fails the test.
+    pub fn run(&self) {
+        let work: Vec<_> = self.0.borrow_mut().drain(..).collect();
+        for (doing, work) in work {
+            pollster::block_on(work).unwrap_or_else(|error| panic!("{doing}: {error}"));
+        }
+    }
+}
+
+/// A call from `ip` whose work after the answer goes to `deferrals`.
+pub fn call_from<'a>(ip: &str, deferrals: &'a Deferrals) -> Call<'a> {
+    Call { caller: Caller::at(Some(ip)), after_answer: deferrals }
+}
+
+/// A clock the test sets.
+pub struct ManualClock(pub Cell<u64>);
+
+impl ManualClock {
+    pub fn set(&self, millis: u64) {
+        self.0.set(millis);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_millis(&self) -> u64 {
+        self.0.get()
+    }
+}
+
+/// PBKDF2 by the `pbkdf2` crate, noting the iteration count of every derivation.
+#[derive(Default)]
+pub struct CountingPbkdf2(pub RefCell<Vec<u32>>);
+
+impl CountingPbkdf2 {
+    /// The iteration counts derived so far, forgotten.
+    pub fn take(&self) -> Vec<u32> {
+        self.0.borrow_mut().drain(..).collect()
+    }
+}
+
+impl Pbkdf2 for CountingPbkdf2 {
+    async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], Fault> {
+        self.0.borrow_mut().push(iterations);
+        NativePbkdf2.derive(password, salt, iterations).await
+    }
+
+    fn crypto(&self) -> &'static dyn Crypto {
+        NativePbkdf2.crypto()
+    }
+}
 
 #[derive(Default)]
 pub struct MemoryUsers {
@@ -147,66 +298,22 @@ pub fn native_hash(password: &str, iterations: u32) -> PasswordHash {
     pollster::block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, password, &policy)).unwrap()
 }
 
-/// What a [`SessionService`] works with besides its users and clock: a key ring, the
-/// contract's lifetimes and display offset, and in-memory revocations, refresh families
-/// and recent reads.
-pub struct MemorySessions {
-    pub keys: KeyRing,
-    pub policy: SessionPolicy,
-    pub revocations: MemoryRevocations,
-    pub families: MemoryFamilies,
-    pub recent_users: RecentUsers,
-    pub recent_revocations: RecentRevocations,
-}
-
-pub type MemorySessionService<'a> =
-    SessionService<'a, MemoryRevocations, MemoryUsers, MemoryFamilies, FixedClock, SecureRandom>;
-
-impl MemorySessions {
-    pub fn new() -> MemorySessions {
-        MemorySessions {
-            keys: KeyRing::hs256("a test secret that is long enough!").unwrap(),
-            policy: SessionPolicy {
-                scope: TokenScope { issuer: "login".into(), audience: "login".into() },
-                access_ttl_seconds: 86_400,
-                refresh_ttl_seconds: 604_800,
-                display_utc_offset: FixedOffset::east_opt(8 * 3600).unwrap(),
-                rotate_refresh_tokens: false,
-            },
-            revocations: MemoryRevocations::default(),
-            families: MemoryFamilies::default(),
-            recent_users: RecentUsers::new(5),
-            recent_revocations: RecentRevocations::new(5),
-        }
-    }
-
-    /// The service over `users`, at `clock`.
-    pub fn service<'a>(&'a self, users: &'a MemoryUsers, clock: &'a FixedClock) -> MemorySessionService<'a> {
-        SessionService {
-            keys: &self.keys,
-            policy: &self.policy,
-            revocations: &self.revocations,
-            users,
-            families: &self.families,
-            recent_users: &self.recent_users,
-            recent_revocations: &self.recent_revocations,
-            clock,
-            rng: &SecureRandom,
-        }
-    }
-}
-
 #[derive(Default)]
-pub struct MemoryCodes(RefCell<HashMap<String, String>>);
+pub struct MemoryCodes {
+    entries: RefCell<HashMap<String, String>>,
+    /// Every read gives way once before answering, as a KV read inside a Durable Object
+    /// lets other requests run.
+    pub yielding: Cell<bool>,
+}
 
 impl MemoryCodes {
     pub fn is_empty(&self) -> bool {
-        self.0.borrow().is_empty()
+        self.entries.borrow().is_empty()
     }
 
     /// Every value stored, for checking what KV would hold.
     pub fn values(&self) -> Vec<String> {
-        self.0.borrow().values().cloned().collect()
+        self.entries.borrow().values().cloned().collect()
     }
 }
 
@@ -217,37 +324,20 @@ fn entry(phone: &Phone, code_id: &str) -> String {
 
 impl CodeStore for MemoryCodes {
     async fn put(&self, phone: &Phone, code_id: &str, sealed_code: &str, _ttl: u64) -> Result<(), Fault> {
-        self.0.borrow_mut().insert(entry(phone, code_id), sealed_code.to_string());
+        self.entries.borrow_mut().insert(entry(phone, code_id), sealed_code.to_string());
         Ok(())
     }
 
     async fn get(&self, phone: &Phone, code_id: &str) -> Result<Option<String>, Fault> {
-        Ok(self.0.borrow().get(&entry(phone, code_id)).cloned())
+        if self.yielding.get() {
+            YieldOnce(false).await;
+        }
+        Ok(self.entries.borrow().get(&entry(phone, code_id)).cloned())
     }
 
     async fn delete(&self, phone: &Phone, code_id: &str) -> Result<(), Fault> {
-        self.0.borrow_mut().remove(&entry(phone, code_id));
+        self.entries.borrow_mut().remove(&entry(phone, code_id));
         Ok(())
-    }
-}
-
-/// Like [`MemoryCodes`], but every read gives way once before answering, as a KV read
-/// inside a Durable Object lets other requests run.
-#[derive(Default)]
-pub struct YieldingCodes(MemoryCodes);
-
-impl CodeStore for YieldingCodes {
-    async fn put(&self, phone: &Phone, code_id: &str, sealed_code: &str, ttl: u64) -> Result<(), Fault> {
-        self.0.put(phone, code_id, sealed_code, ttl).await
-    }
-
-    async fn get(&self, phone: &Phone, code_id: &str) -> Result<Option<String>, Fault> {
-        YieldOnce(false).await;
-        self.0.get(phone, code_id).await
-    }
-
-    async fn delete(&self, phone: &Phone, code_id: &str) -> Result<(), Fault> {
-        self.0.delete(phone, code_id).await
     }
 }
 
@@ -319,6 +409,8 @@ pub struct MemoryCodeGate {
     issuing: bool,
     issued: Cell<usize>,
     decoys: Cell<usize>,
+    /// Using a code up or releasing it fails, as an object that cannot be reached does.
+    pub broken: Cell<bool>,
 }
 
 impl MemoryCodeGate {
@@ -336,6 +428,7 @@ impl MemoryCodeGate {
             issuing: false,
             issued: Cell::new(0),
             decoys: Cell::new(0),
+            broken: Cell::new(false),
         }
     }
 
@@ -380,7 +473,7 @@ impl CodeGate for MemoryCodeGate {
         phone: &Phone,
         code: &SmsCode,
         purpose: CodePurpose,
-        _caller: &crate::app::Caller,
+        _caller: &Caller,
     ) -> Result<Claim, ApiError> {
         let right = *phone == self.phone && self.code.matches(code) && purpose == self.purpose;
         if !right || self.held.get() || self.used.get() {
@@ -391,12 +484,18 @@ impl CodeGate for MemoryCodeGate {
     }
 
     async fn consume(&self, _phone: &Phone, _claim: &Claim) -> Result<(), ApiError> {
+        if self.broken.get() {
+            return Err(Fault::Protocol("the gate cannot be reached".into()).into());
+        }
         self.used.set(true);
         self.held.set(false);
         Ok(())
     }
 
     async fn release(&self, _phone: &Phone, _claim: &Claim) -> Result<(), ApiError> {
+        if self.broken.get() {
+            return Err(Fault::Protocol("the gate cannot be reached".into()).into());
+        }
         self.held.set(false);
         Ok(())
     }
@@ -502,5 +601,40 @@ impl RefreshFamilies for MemoryFamilies {
     async fn rotate(&self, sid: &str, presented: &str, fresh: &str) -> Result<Rotation, ApiError> {
         let mut families = self.families.borrow_mut();
         Ok(families.entry(sid.to_string()).or_default().rotate(presented, fresh, self.now_millis.get()))
+    }
+}
+
+/// An app with one user, `Foo` with the password `old_pass` and the phone
+/// [`OneUser::PHONE`], at a standing clock (as a Worker's is between two I/O calls), and
+/// the flows the password tests run on it. Failed logins: 3 per account and address.
+pub struct OneUser(pub &'static App<Native>);
+
+impl OneUser {
+    pub const PHONE: &'static str = "13911119999";
+
+    pub fn new() -> OneUser {
+        OneUser::with_gate(MemoryCodeGate::issuing())
+    }
+
+    pub fn with_gate(gate: MemoryCodeGate) -> OneUser {
+        let users = MemoryUsers::with_user("Foo", OneUser::PHONE, "old_pass", 1_000);
+        let limits = [("LOGIN_FAILURES_PER_ACCOUNT_AND_IP", "3"), ("LOGIN_FAILURES_PER_ACCOUNT", "30")];
+        OneUser(leak(App { users, gate, ..app_with(&limits) }))
+    }
+
+    /// A login of `foo` from 1.2.3.4, its bookkeeping done.
+    pub fn log_in(&self, pwd: &str) -> Result<crate::domain::token::TokenPair, ApiError> {
+        let request = crate::domain::requests::LoginRequest { account: "foo".into(), pwd: pwd.into() };
+        let deferrals = Deferrals::default();
+        let outcome =
+            pollster::block_on(super::login::log_in(self.0, request, &call_from("1.2.3.4", &deferrals)));
+        deferrals.run();
+        outcome
+    }
+
+    /// Status's verdict on `jwt`.
+    pub fn status(&self, jwt: &str) -> Result<(), ApiError> {
+        let request = crate::domain::requests::TokenRequest { jwt: jwt.into() };
+        pollster::block_on(super::status::status(self.0, request)).map(|_| ())
     }
 }

@@ -1,33 +1,20 @@
-//! `POST /login/jwt/get`
+//! `POST /login/jwt/get`, and the password check that a password change shares with it.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::ports::{Pbkdf2, Randomness, RateLimiter, Sessions, StoredUser, UserStore};
-use super::session::TokenPair;
-use super::Caller;
+use super::limits::{account_and_ip_limit_key, account_limit_key, ip_limit_key};
+use super::platform::{App, Call, Platform};
+use super::ports::{RateLimiter, StoredUser, UserStore};
+use super::session;
 use crate::domain::account::{Account, AccountLookup};
+use crate::domain::client_address::Caller;
 use crate::domain::error::ApiError;
-use crate::domain::password::{PasswordHash, PasswordPolicy};
+use crate::domain::password::PasswordHash;
 use crate::domain::requests::LoginRequest;
-use crate::domain::settings::LoginLimits;
-use crate::domain::token::UserData;
-use crate::domain::username::UnicodeFacts;
-
-/// What logging in needs.
-pub struct Login<'a, U, P, R, L, S> {
-    pub users: &'a U,
-    pub kdf: &'a P,
-    pub rng: &'a R,
-    pub passwords: &'a PasswordPolicy,
-    pub limiter: &'a L,
-    pub limits: LoginLimits,
-    pub sessions: &'a S,
-    /// What account names are compared with (see `domain::username`).
-    pub names: &'a dyn UnicodeFacts,
-}
+use crate::domain::token::{TokenPair, UserData};
 
 /// How an attempt's hold in a limit window ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +34,13 @@ struct Hold {
     end: HoldEnd,
 }
 
-/// What is left to do once the answer is out (on Cloudflare, in `ctx.wait_until`): end
-/// the attempt's holds in the three limit windows, and store a stronger hash of a password
-/// that was just checked against a weaker one. Until a hold ends it still counts, so a
-/// late aftermath never lets a guess through; [`Login::settle`] runs it.
+/// What is left to do once the answer is out: end the attempt's holds in the three limit
+/// windows, and store a stronger hash of a password that was just checked against a
+/// weaker one. Until a hold ends it still counts, so a late aftermath never lets a guess
+/// through. [`LoginAftermath::defer`] hands it to the request's [`Call::after_answer`].
 #[derive(Debug, Default)]
 #[must_use = "an attempt's holds stay taken until its aftermath is settled"]
-pub struct LoginAftermath {
+struct LoginAftermath {
     holds: Vec<Hold>,
     upgrade: Option<HashUpgrade>,
 }
@@ -67,27 +54,6 @@ struct HashUpgrade {
     password: SecretString,
 }
 
-impl LoginAftermath {
-    /// Nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.holds.is_empty() && self.upgrade.is_none()
-    }
-}
-
-/// The window of an account's failed logins from all addresses, named by the name's
-/// [`AccountLookup::limit_name`] (so `Foo`, `FOO` and `Ｆｏｏ` share one). A password
-/// reset clears it.
-pub fn account_limit_key(limit_name: &str) -> String {
-    format!("login-account:{limit_name}")
-}
-
-/// The window of an account's failed logins from one address. The address comes first:
-/// it never holds a `|`, so no pair of account and address can name another's window.
-/// A password reset clears the one of the address it comes from.
-pub fn account_and_ip_limit_key(limit_name: &str, caller: &Caller) -> String {
-    format!("login-ip-account:{}|{limit_name}", caller.ip)
-}
-
 /// The larger of two waits, when both limits refuse.
 fn longer(a: ApiError, b: ApiError) -> ApiError {
     match (&a, &b) {
@@ -99,371 +65,314 @@ fn longer(a: ApiError, b: ApiError) -> ApiError {
     }
 }
 
-impl<U, P, R, L, S> Login<'_, U, P, R, L, S>
-where
-    U: UserStore,
-    P: Pbkdf2,
-    R: Randomness,
-    L: RateLimiter,
-    S: Sessions,
-{
-    /// Logs in, within the limits on failures (see [`LoginLimits`]): per account and
-    /// address, per account, and per address, in 15 minutes; past any of them 9905 with
-    /// `Retry-After`, whatever the password.
-    ///
-    /// An attempt holds a place in all three windows *before* the password is checked
-    /// (atomically, in each window's Durable Object), so a burst of concurrent guesses
-    /// cannot slip past the limit; the user is read from D1 meanwhile, and the password
-    /// is hashed only once every hold is given, so a locked account costs no hash. A
-    /// failure then counts in all three; a success gives the address's place back and
-    /// clears the account's counts. Unknown accounts are counted the same way, so the
-    /// limit reveals nothing about which accounts exist. That bookkeeping is the returned
-    /// aftermath, done after the answer.
-    pub async fn log_in(
-        &self,
-        request: &LoginRequest,
-        caller: &Caller,
-    ) -> (Result<TokenPair, ApiError>, LoginAftermath) {
-        // A name no account can have (empty, over 64 characters) is not worth the
-        // profile's work: it finds nobody, and its limits count it as it came.
-        let (lookup, can_exist) = match Account::parse(&request.account) {
-            Ok(name) => (AccountLookup::of(name.as_str(), self.names), true),
-            Err(_) => (AccountLookup::without_key(&request.account), false),
-        };
-        let find_user = async {
-            match can_exist {
-                true => self.users.find_by_account(&lookup).await.map_err(ApiError::from),
-                false => Ok(None),
-            }
-        };
-        let find_user = std::pin::pin!(find_user);
-        let limit_name = lookup.limit_name();
-        let (checked, mut aftermath) =
-            self.attempt(&request.account, &limit_name, &request.pwd, caller, find_user).await;
-        match checked {
-            Ok((user, upgrade)) => {
-                aftermath.upgrade = upgrade;
-                let epoch = user.sessions_not_before_ms;
-                (self.sessions.open(&UserData { uid: user.id, rid: user.roles }, epoch).await, aftermath)
-            }
-            Err(error) => (Err(error), aftermath),
+/// Logs in, within the limits on failures (see
+/// [`LoginLimits`](crate::domain::settings::LoginLimits)): per account and address, per
+/// account, and per address, in 15 minutes; past any of them 9905 with `Retry-After`,
+/// whatever the password.
+///
+/// An attempt holds a place in all three windows *before* the password is checked
+/// (atomically, in each window's Durable Object), so a burst of concurrent guesses cannot
+/// slip past the limit; the user is read from D1 meanwhile, and the password is hashed
+/// only once every hold is given, so a locked account costs no hash. A failure then
+/// counts in all three; a success gives the address's place back and clears the
+/// account's counts. Unknown accounts are counted the same way, so the limit reveals
+/// nothing about which accounts exist. That bookkeeping runs after the answer.
+pub async fn log_in<P: Platform>(
+    app: &'static App<P>,
+    request: LoginRequest,
+    call: &Call<'_>,
+) -> Result<TokenPair, ApiError> {
+    // A name no account can have (empty, over 64 characters) is not worth the profile's
+    // work: it finds nobody, and its limits count it as it came.
+    let (lookup, can_exist) = match Account::parse(&request.account) {
+        Ok(name) => (AccountLookup::of(name.as_str(), &app.names), true),
+        Err(_) => (AccountLookup::without_key(&request.account), false),
+    };
+    let find_user = async {
+        match can_exist {
+            true => app.users.find_by_account(&lookup).await.map_err(ApiError::from),
+            false => Ok(None),
+        }
+    };
+    let find_user = std::pin::pin!(find_user);
+    let limit_name = lookup.limit_name();
+    let (checked, mut aftermath) =
+        attempt(app, &request.account, &limit_name, &request.pwd, &call.caller, find_user).await;
+    let outcome = match checked {
+        Ok((user, upgrade)) => {
+            aftermath.upgrade = upgrade;
+            let epoch = user.sessions_not_before_ms;
+            session::open(app, &UserData { uid: user.id, rid: user.roles }, epoch)
+        }
+        Err(error) => Err(error),
+    };
+    aftermath.defer(app, call);
+    outcome
+}
+
+/// Checks the password of a user already known (a password change, whose access token
+/// named the user) as a login of that account: a wrong one is a 50006 that counts toward
+/// the same limits, and past them even the right one is a 9905.
+pub async fn check_password_of<P: Platform>(
+    app: &'static App<P>,
+    user: StoredUser,
+    pwd: &str,
+    call: &Call<'_>,
+) -> Result<StoredUser, ApiError> {
+    let account = user.account.clone();
+    let limit_name = AccountLookup::of(&account, &app.names).limit_name();
+    let known = std::pin::pin!(async { Ok(Some(user)) });
+    let (checked, aftermath) = attempt(app, &account, &limit_name, pwd, &call.caller, known).await;
+    aftermath.defer(app, call);
+    // No hash upgrade: a change replaces the hash anyway.
+    checked.map(|(user, _)| user)
+}
+
+/// One attempt at `account_name`'s password (its windows named by `limit_name`) within
+/// the limits: a hold in each of the three windows and the user (`find_user`) at once,
+/// then the hash, and the holds' ends decided by the outcome. `find_user` is a trait
+/// object so that the attempt is compiled once for both its callers: each copy of an
+/// async function's state machine costs wasm.
+async fn attempt<P: Platform>(
+    app: &App<P>,
+    account_name: &str,
+    limit_name: &str,
+    pwd: &str,
+    caller: &Caller,
+    find_user: Pin<&mut dyn Future<Output = Result<Option<StoredUser>, ApiError>>>,
+) -> (Result<(StoredUser, Option<HashUpgrade>), ApiError>, LoginAftermath) {
+    let limits = &app.settings.login_limits;
+    // Each window, and how a success ends its hold: the account's two forget their
+    // failures, the address's gives its place back.
+    let windows = [
+        (account_and_ip_limit_key(limit_name, caller), limits.per_account_and_ip, HoldEnd::ClearThrough),
+        (account_limit_key(limit_name), limits.per_account, HoldEnd::ClearThrough),
+        (ip_limit_key(caller), limits.per_ip, HoldEnd::GiveBack),
+    ];
+    let [a, b, c] = &windows;
+    let (first, second, third, user) = futures_util::future::join4(
+        app.limiter.hold(&a.0, a.1),
+        app.limiter.hold(&b.0, b.1),
+        app.limiter.hold(&c.0, c.1),
+        find_user,
+    )
+    .await;
+    let holds = [first, second, third];
+    let mut given = Vec::new();
+    let mut refused: Option<ApiError> = None;
+    for ((key, _, on_success), hold) in windows.into_iter().zip(holds) {
+        match hold {
+            Ok(stamp) => given.push((Hold { key, stamp, end: HoldEnd::GiveBack }, on_success)),
+            Err(error) => refused = Some(refused.map_or(error.clone(), |other| longer(other, error))),
         }
     }
+    if let Some(refused) = refused {
+        // Not a guess: the places given are given back.
+        let holds = given.into_iter().map(|(hold, _)| hold).collect();
+        return (Err(refused), LoginAftermath { holds, upgrade: None });
+    }
+    let checked = match user {
+        Ok(user) => check_password(app, account_name, pwd, user).await,
+        Err(error) => Err(error),
+    };
+    let holds = given
+        .into_iter()
+        .map(|(hold, on_success)| {
+            let end = match &checked {
+                Ok(_) => on_success,
+                Err(ApiError::LoginFailed { .. }) => HoldEnd::Settle,
+                // Not a failed guess (D1 or the key broke): it does not count.
+                Err(_) => HoldEnd::GiveBack,
+            };
+            Hold { end, ..hold }
+        })
+        .collect();
+    (checked, LoginAftermath { holds, upgrade: None })
+}
 
-    /// Checks the password of a user already known (a password change, whose access
-    /// token named the user) as a login of that account: a wrong one is a 50006 that
-    /// counts toward the same limits, and past them even the right one is a 9905.
-    pub async fn check_password_of(
-        &self,
-        user: StoredUser,
-        pwd: &str,
-        caller: &Caller,
-    ) -> (Result<StoredUser, ApiError>, LoginAftermath) {
-        let account = user.account.clone();
-        let limit_name = AccountLookup::of(&account, self.names).limit_name();
-        let known = std::pin::pin!(async { Ok(Some(user)) });
-        let (checked, aftermath) = self.attempt(&account, &limit_name, pwd, caller, known).await;
-        // No hash upgrade: a change replaces the hash anyway.
-        (checked.map(|(user, _)| user), aftermath)
+/// Checks the password. An unknown account, a wrong password and a disabled user give
+/// the same 50006, after the same work: an unknown account is checked against a dummy
+/// hash, so timing does not reveal which accounts exist.
+///
+/// A hash weaker than the policy (fewer iterations, or no pepper where one is set) is to
+/// be replaced after a successful login (the second value), so that raising
+/// `PBKDF2_ITERATIONS` or adding `PASSWORD_PEPPER` reaches every active user, and the
+/// dummy hash, made by the policy, keeps costing what real ones cost.
+async fn check_password<P: Platform>(
+    app: &App<P>,
+    account_name: &str,
+    pwd: &str,
+    user: Option<StoredUser>,
+) -> Result<(StoredUser, Option<HashUpgrade>), ApiError> {
+    let policy = &app.settings.passwords;
+    let stored_hash = user.as_ref().and_then(|user| PasswordHash::decode(&user.password_hash));
+    let hash = stored_hash.clone().unwrap_or_else(|| PasswordHash::dummy(policy));
+    let password_matches = hash.verify(&app.kdf, pwd, policy).await?;
+    let user = match user {
+        Some(user) if password_matches && stored_hash.is_some() && !user.disabled => user,
+        _ => return Err(ApiError::LoginFailed { account: account_name.to_string() }),
+    };
+    let upgrade = hash.is_weaker_than(policy).then(|| HashUpgrade {
+        uid: user.id,
+        verified: user.password_hash.clone(),
+        password: SecretString::from(pwd.to_string()),
+    });
+    Ok((user, upgrade))
+}
+
+impl LoginAftermath {
+    /// Hands the bookkeeping, if there is any, to the work after the answer.
+    fn defer<P: Platform>(self, app: &'static App<P>, call: &Call<'_>) {
+        if self.holds.is_empty() && self.upgrade.is_none() {
+            return;
+        }
+        call.after_answer.defer("settle a login's limits", Box::pin(self.settle(app)));
     }
 
-    /// One attempt at `account_name`'s password (its windows named by `limit_name`)
-    /// within the limits: a hold in each of the three windows and the user (`find_user`)
-    /// at once, then the hash, and the holds' ends decided by the outcome. `find_user` is
-    /// a trait object so that the attempt is compiled once for both its callers: each
-    /// copy of an async function's state machine costs wasm.
-    async fn attempt(
-        &self,
-        account_name: &str,
-        limit_name: &str,
-        pwd: &str,
-        caller: &Caller,
-        find_user: Pin<&mut dyn Future<Output = Result<Option<StoredUser>, ApiError>>>,
-    ) -> (Result<(StoredUser, Option<HashUpgrade>), ApiError>, LoginAftermath) {
-        // Each window, and how a success ends its hold: the account's two forget their
-        // failures, the address's gives its place back.
-        let windows = [
-            (
-                account_and_ip_limit_key(limit_name, caller),
-                self.limits.per_account_and_ip,
-                HoldEnd::ClearThrough,
-            ),
-            (account_limit_key(limit_name), self.limits.per_account, HoldEnd::ClearThrough),
-            (format!("login-ip:{}", caller.ip), self.limits.per_ip, HoldEnd::GiveBack),
-        ];
-        let [a, b, c] = &windows;
-        let (first, second, third, user) = futures_util::future::join4(
-            self.limiter.hold(&a.0, a.1),
-            self.limiter.hold(&b.0, b.1),
-            self.limiter.hold(&c.0, c.1),
-            find_user,
-        )
-        .await;
-        let holds = [first, second, third];
-        let mut given = Vec::new();
-        let mut refused: Option<ApiError> = None;
-        for ((key, _, on_success), hold) in windows.into_iter().zip(holds) {
-            match hold {
-                Ok(stamp) => given.push((Hold { key, stamp, end: HoldEnd::GiveBack }, on_success)),
-                Err(error) => refused = Some(refused.map_or(error.clone(), |other| longer(other, error))),
-            }
-        }
-        if let Some(refused) = refused {
-            // Not a guess: the places given are given back.
-            let holds = given.into_iter().map(|(hold, _)| hold).collect();
-            return (Err(refused), LoginAftermath { holds, upgrade: None });
-        }
-        let checked = match user {
-            Ok(user) => self.check_password(account_name, pwd, user).await,
-            Err(error) => Err(error),
-        };
-        let holds = given
-            .into_iter()
-            .map(|(hold, on_success)| {
-                let end = match &checked {
-                    Ok(_) => on_success,
-                    Err(ApiError::LoginFailed { .. }) => HoldEnd::Settle,
-                    // Not a failed guess (D1 or the key broke): it does not count.
-                    Err(_) => HoldEnd::GiveBack,
-                };
-                Hold { end, ..hold }
-            })
-            .collect();
-        (checked, LoginAftermath { holds, upgrade: None })
-    }
-
-    /// Ends the holds of an attempt and stores its upgraded hash. Every step is tried;
+    /// Ends the holds of the attempt and stores its upgraded hash. Every step is tried;
     /// the first failure is returned (to be logged: the answer is already out).
-    pub async fn settle(&self, aftermath: LoginAftermath) -> Result<(), ApiError> {
+    async fn settle<P: Platform>(self, app: &App<P>) -> Result<(), ApiError> {
         // At most the three windows' holds, ended at once.
         let end = |index: usize| {
-            let hold = aftermath.holds.get(index);
+            let hold = self.holds.get(index);
             async move {
                 match hold {
-                    Some(hold) => self.end_hold(hold).await,
+                    Some(hold) => hold.end(&app.limiter).await,
                     None => Ok(()),
                 }
             }
         };
         let (first, second, third) = futures_util::future::join3(end(0), end(1), end(2)).await;
         let ended = [first, second, third];
-        let upgraded = match &aftermath.upgrade {
-            Some(upgrade) => self.upgrade_hash(upgrade).await,
+        let upgraded = match &self.upgrade {
+            Some(upgrade) => upgrade.store(app).await,
             None => Ok(()),
         };
         ended.into_iter().collect::<Result<(), ApiError>>().and(upgraded)
     }
+}
 
-    /// Checks the password. An unknown account, a wrong password and
-    /// a disabled user give the same 50006, after the same work: an unknown account is
-    /// checked against a dummy hash, so timing does not reveal which accounts exist.
-    ///
-    /// A hash weaker than the policy (fewer iterations, or no pepper where one is set) is
-    /// to be replaced after a successful login (the second value), so that raising
-    /// `PBKDF2_ITERATIONS` or adding `PASSWORD_PEPPER` reaches every active user, and the
-    /// dummy hash, made by the policy, keeps costing what real ones cost.
-    async fn check_password(
-        &self,
-        account_name: &str,
-        pwd: &str,
-        user: Option<StoredUser>,
-    ) -> Result<(StoredUser, Option<HashUpgrade>), ApiError> {
-        let stored_hash = user.as_ref().and_then(|user| PasswordHash::decode(&user.password_hash));
-        let hash = stored_hash.clone().unwrap_or_else(|| PasswordHash::dummy(self.passwords));
-        let password_matches = hash.verify(self.kdf, pwd, self.passwords).await?;
-        let user = match user {
-            Some(user) if password_matches && stored_hash.is_some() && !user.disabled => user,
-            _ => return Err(ApiError::LoginFailed { account: account_name.to_string() }),
-        };
-        let upgrade = hash.is_weaker_than(self.passwords).then(|| HashUpgrade {
-            uid: user.id,
-            verified: user.password_hash.clone(),
-            password: SecretString::from(pwd.to_string()),
-        });
-        Ok((user, upgrade))
-    }
-
-    async fn end_hold(&self, Hold { key, stamp, end }: &Hold) -> Result<(), ApiError> {
-        match end {
-            HoldEnd::Settle => self.limiter.settle(key, *stamp).await,
-            HoldEnd::GiveBack => self.limiter.give_back(key, *stamp).await,
-            HoldEnd::ClearThrough => self.limiter.clear_through(key, *stamp).await,
+impl Hold {
+    async fn end(&self, limiter: &impl RateLimiter) -> Result<(), ApiError> {
+        match self.end {
+            HoldEnd::Settle => limiter.settle(&self.key, self.stamp).await,
+            HoldEnd::GiveBack => limiter.give_back(&self.key, self.stamp).await,
+            HoldEnd::ClearThrough => limiter.clear_through(&self.key, self.stamp).await,
         }
     }
+}
 
-    async fn upgrade_hash(&self, upgrade: &HashUpgrade) -> Result<(), ApiError> {
-        let password = upgrade.password.expose_secret();
-        let stronger = PasswordHash::create(self.kdf, self.rng, password, self.passwords).await?;
-        Ok(self.users.upgrade_password_hash(upgrade.uid, &upgrade.verified, &stronger).await?)
+impl HashUpgrade {
+    async fn store<P: Platform>(&self, app: &App<P>) -> Result<(), ApiError> {
+        let password = self.password.expose_secret();
+        let stronger = PasswordHash::create(&app.kdf, &app.rng, password, &app.settings.passwords).await?;
+        Ok(app.users.upgrade_password_hash(self.uid, &self.verified, &stronger).await?)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-
     use super::*;
-    use crate::app::in_memory::{MemoryLimiter, MemoryUsers};
-    use crate::domain::crypto::Crypto;
-    use crate::domain::error::Fault;
-    use crate::domain::password::NativePbkdf2;
+    use crate::app::in_memory::{app_with, call_from, leak, Deferrals, MemoryUsers, Native};
+    use crate::app::ports::NewUser;
+    use crate::domain::password::{LegacyMd5, NativePbkdf2, PasswordPolicy};
+    use crate::domain::phone::Phone;
     use crate::domain::random::SecureRandom;
-    use crate::domain::rate_limit::Limit;
-    use crate::domain::username::native::NativeUnicode;
+    use crate::domain::token;
     use pollster::block_on;
 
-    /// Counts derivations and their iteration counts.
-    #[derive(Default)]
-    struct CountingPbkdf2(RefCell<Vec<u32>>);
-
-    impl Pbkdf2 for CountingPbkdf2 {
-        async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], Fault> {
-            self.0.borrow_mut().push(iterations);
-            NativePbkdf2.derive(password, salt, iterations).await
-        }
-
-        fn crypto(&self) -> &'static dyn Crypto {
-            NativePbkdf2.crypto()
-        }
+    /// An app whose one user `account` has `password`, hashed at `iterations`; the policy
+    /// hashes at 2,000, and the limits are small: 3 failures per account and address, 7
+    /// per account, 5 per address.
+    fn world(account: &str, password: &str, iterations: u32) -> &'static App<Native> {
+        let limits = [
+            ("LOGIN_FAILURES_PER_ACCOUNT_AND_IP", "3"),
+            ("LOGIN_FAILURES_PER_ACCOUNT", "7"),
+            ("LOGIN_FAILURES_PER_IP", "5"),
+            ("PBKDF2_ITERATIONS", "2000"),
+        ];
+        let users = MemoryUsers::with_user(account, "13911119999", password, iterations);
+        leak(App { users, ..app_with(&limits) })
     }
 
-    struct OpenSessions;
-
-    impl Sessions for OpenSessions {
-        async fn open(&self, user: &UserData, _epoch: u64) -> Result<TokenPair, ApiError> {
-            Ok(TokenPair { jwt: format!("access for {}", user.uid), refresh_jwt: "refresh".into() })
-        }
-
-        async fn user_of_access_token(&self, _jwt: &str) -> Result<StoredUser, ApiError> {
-            unreachable!("logging in checks no token")
-        }
-
-        async fn replace_password(&self, _uid: u64, _hash: &PasswordHash) -> Result<u64, ApiError> {
-            unreachable!("logging in sets no password")
-        }
+    fn attempt(app: &'static App<Native>, account: &str, pwd: &str) -> Result<TokenPair, ApiError> {
+        attempt_from(app, account, pwd, "1.2.3.4")
     }
 
-    fn users_with(account: &str, password: &str, iterations: u32) -> MemoryUsers {
-        MemoryUsers::with_user(account, "13911119999", password, iterations)
-    }
-
-    fn attempt(
-        users: &MemoryUsers,
-        kdf: &CountingPbkdf2,
-        account: &str,
-        pwd: &str,
-    ) -> Result<TokenPair, ApiError> {
-        attempt_from(users, kdf, &MemoryLimiter::default(), account, pwd, "1.2.3.4")
-    }
-
-    const LIMITS: LoginLimits = LoginLimits {
-        per_account_and_ip: Limit { max: 3, window_seconds: 900 },
-        per_account: Limit { max: 7, window_seconds: 900 },
-        per_ip: Limit { max: 5, window_seconds: 900 },
-    };
-
+    /// A login from `ip`, its bookkeeping done once it has answered.
     fn attempt_from(
-        users: &MemoryUsers,
-        kdf: &CountingPbkdf2,
-        limiter: &MemoryLimiter,
+        app: &'static App<Native>,
         account: &str,
         pwd: &str,
         ip: &str,
     ) -> Result<TokenPair, ApiError> {
-        let policy = PasswordPolicy::new(2_000);
-        let login = Login {
-            users,
-            kdf,
-            rng: &SecureRandom,
-            passwords: &policy,
-            names: &NativeUnicode,
-            limiter,
-            limits: LIMITS,
-            sessions: &OpenSessions,
-        };
+        let deferrals = Deferrals::default();
         let request = LoginRequest { account: account.into(), pwd: pwd.into() };
-        let (outcome, aftermath) = block_on(login.log_in(&request, &Caller::at(Some(ip))));
-        block_on(login.settle(aftermath)).unwrap();
+        let outcome = block_on(log_in(app, request, &call_from(ip, &deferrals)));
+        deferrals.run();
         outcome
     }
 
     #[test]
     fn an_address_takes_three_failures_at_an_account_then_waits_but_the_owner_elsewhere_does_not() {
-        let (users, limiter, kdf) =
-            (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
+        let app = world("Foo", "secret1", 2_000);
         for _ in 0..3 {
             assert!(matches!(
-                attempt_from(&users, &kdf, &limiter, "Foo", "wrong", "1.1.1.1"),
+                attempt_from(app, "Foo", "wrong", "1.1.1.1"),
                 Err(ApiError::LoginFailed { .. })
             ));
         }
-        let limited = attempt_from(&users, &kdf, &limiter, "FOO", "secret1", "1.1.1.1");
+        let limited = attempt_from(app, "FOO", "secret1", "1.1.1.1");
         assert_eq!(limited, Err(ApiError::RateLimited { retry_after_seconds: 900 }));
-        assert_eq!(kdf.0.borrow().len(), 3, "no password is checked while limited");
-        assert!(attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "2.2.2.2").is_ok(), "the owner");
-        limiter.now_millis.set(900_000);
-        assert!(attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "1.1.1.1").is_ok());
+        assert_eq!(app.kdf.take().len(), 3, "no password is checked while limited");
+        assert!(attempt_from(app, "Foo", "secret1", "2.2.2.2").is_ok(), "the owner");
+        app.limiter.now_millis.set(900_000);
+        assert!(attempt_from(app, "Foo", "secret1", "1.1.1.1").is_ok());
     }
 
     #[test]
     fn an_account_takes_seven_failures_over_all_addresses() {
-        let (users, limiter, kdf) =
-            (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
+        let app = world("Foo", "secret1", 2_000);
         for i in 0..7 {
-            let _ = attempt_from(&users, &kdf, &limiter, "Foo", "wrong", &format!("10.0.0.{i}"));
+            let failed = attempt_from(app, "Foo", "wrong", &format!("10.0.0.{i}"));
+            assert!(matches!(failed, Err(ApiError::LoginFailed { .. })));
         }
-        let limited = attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "10.0.1.1");
+        let limited = attempt_from(app, "Foo", "secret1", "10.0.1.1");
         assert_eq!(limited, Err(ApiError::RateLimited { retry_after_seconds: 900 }));
         // The refusal gave back its places: the address can still try another account.
-        assert!(matches!(
-            attempt_from(&users, &kdf, &limiter, "Bar", "wrong", "10.0.1.1"),
-            Err(ApiError::LoginFailed { .. })
-        ));
+        assert!(matches!(attempt_from(app, "Bar", "wrong", "10.0.1.1"), Err(ApiError::LoginFailed { .. })));
     }
 
     #[test]
     fn until_its_aftermath_is_settled_an_attempt_keeps_its_place() {
-        let (users, limiter, kdf) =
-            (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
-        let policy = PasswordPolicy::new(2_000);
-        let login = Login {
-            users: &users,
-            kdf: &kdf,
-            rng: &SecureRandom,
-            passwords: &policy,
-            names: &NativeUnicode,
-            limiter: &limiter,
-            limits: LIMITS,
-            sessions: &OpenSessions,
-        };
-        let request = |pwd: &str| LoginRequest { account: "Foo".into(), pwd: pwd.into() };
-        let caller = Caller::at(Some("1.1.1.1"));
+        let app = world("Foo", "secret1", 2_000);
+        let request = || LoginRequest { account: "Foo".into(), pwd: "secret1".into() };
         // Three attempts in flight fill the account's three places: a fourth is refused
         // before any hash (the Durable Object client waits a while first).
-        let pending: Vec<_> = (0..3).map(|_| block_on(login.log_in(&request("secret1"), &caller))).collect();
-        assert!(pending.iter().all(|(outcome, _)| outcome.is_ok()));
-        let (refused, aftermath) = block_on(login.log_in(&request("secret1"), &caller));
-        assert_eq!(refused, Err(ApiError::RateLimited { retry_after_seconds: 1 }));
-        assert_eq!(kdf.0.borrow().len(), 3);
-        // Its place in the address's window is given back.
-        block_on(login.settle(aftermath)).unwrap();
-        for (_, aftermath) in pending {
-            block_on(login.settle(aftermath)).unwrap();
+        let pending = Deferrals::default();
+        for _ in 0..3 {
+            assert!(block_on(log_in(app, request(), &call_from("1.1.1.1", &pending))).is_ok());
         }
-        assert!(block_on(login.log_in(&request("secret1"), &caller)).0.is_ok());
+        let refused = Deferrals::default();
+        let outcome = block_on(log_in(app, request(), &call_from("1.1.1.1", &refused)));
+        assert_eq!(outcome, Err(ApiError::RateLimited { retry_after_seconds: 1 }));
+        assert_eq!(app.kdf.take().len(), 3);
+        // Its place in the address's window is given back.
+        refused.run();
+        pending.run();
+        assert!(attempt_from(app, "Foo", "secret1", "1.1.1.1").is_ok());
     }
 
     #[test]
     fn a_success_resets_the_accounts_count() {
-        let (users, limiter, kdf) =
-            (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
+        let app = world("Foo", "secret1", 2_000);
         for _ in 0..2 {
-            let _ = attempt_from(&users, &kdf, &limiter, "Foo", "wrong", "1.1.1.1");
+            assert!(attempt_from(app, "Foo", "wrong", "1.1.1.1").is_err());
         }
-        attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "1.1.1.1").unwrap();
+        attempt_from(app, "Foo", "secret1", "1.1.1.1").unwrap();
         for _ in 0..3 {
             assert!(matches!(
-                attempt_from(&users, &kdf, &limiter, "Foo", "wrong", "1.1.1.1"),
+                attempt_from(app, "Foo", "wrong", "1.1.1.1"),
                 Err(ApiError::LoginFailed { .. })
             ));
         }
@@ -471,58 +380,53 @@ mod tests {
 
     #[test]
     fn an_address_takes_five_failures_across_accounts() {
-        let (users, limiter, kdf) =
-            (users_with("Foo", "secret1", 2_000), MemoryLimiter::default(), CountingPbkdf2::default());
+        let app = world("Foo", "secret1", 2_000);
         for i in 0..5 {
-            let _ = attempt_from(&users, &kdf, &limiter, &format!("guess{i}"), "wrong", "6.6.6.6");
+            assert!(attempt_from(app, &format!("guess{i}"), "wrong", "6.6.6.6").is_err());
         }
-        assert!(matches!(
-            attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "6.6.6.6"),
-            Err(ApiError::RateLimited { .. })
-        ));
-        assert!(attempt_from(&users, &kdf, &limiter, "Foo", "secret1", "7.7.7.7").is_ok());
+        assert!(matches!(attempt_from(app, "Foo", "secret1", "6.6.6.6"), Err(ApiError::RateLimited { .. })));
+        assert!(attempt_from(app, "Foo", "secret1", "7.7.7.7").is_ok());
     }
 
     #[test]
-    fn the_right_password_opens_a_session() {
-        let users = users_with("Foo", "secret1", 2_000);
-        assert_eq!(
-            attempt(&users, &CountingPbkdf2::default(), "foo", "secret1").unwrap().jwt,
-            "access for 1"
-        );
+    fn the_right_password_opens_a_session_of_the_user() {
+        let app = world("Foo", "secret1", 2_000);
+        let pair = attempt(app, "foo", "secret1").unwrap();
+        let now = app.clock.0.get() / 1000;
+        let scope = &app.session_policy.scope;
+        let access = token::verify(&app.keys, scope, &pair.jwt, Some(token::TokenKind::Access), now).unwrap();
+        let refresh =
+            token::verify(&app.keys, scope, &pair.refresh_jwt, Some(token::TokenKind::Refresh), now).unwrap();
+        assert_eq!((access.claims.data.uid, refresh.claims.data.uid), (1, 1));
+        assert_eq!(access.claims.sid, refresh.claims.sid, "one session");
     }
 
     #[test]
     fn every_failure_costs_one_derivation_at_the_configured_count() {
-        let users = users_with("Foo", "secret1", 2_000);
-        users.insert_user(2, vec![]);
-        users.disable(2);
+        let app = world("Foo", "secret1", 2_000);
+        app.users.insert_user(2, vec![]);
+        app.users.disable(2);
         for (account, pwd) in
             [("Foo", "wrong"), ("nobody", "secret1"), ("user2", "x"), (&"a".repeat(100), "x")]
         {
-            let kdf = CountingPbkdf2::default();
-            let failed = attempt(&users, &kdf, account, pwd);
+            let failed = attempt(app, account, pwd);
             assert_eq!(failed, Err(ApiError::LoginFailed { account: account.into() }), "{account}");
-            assert_eq!(*kdf.0.borrow(), vec![2_000], "{account}");
+            assert_eq!(app.kdf.take(), vec![2_000], "{account}");
         }
     }
 
     #[test]
     fn a_weaker_hash_is_upgraded_at_login() {
-        let users = users_with("Foo", "secret1", 1_000);
-        let kdf = CountingPbkdf2::default();
-        attempt(&users, &kdf, "Foo", "secret1").unwrap();
-        assert_eq!(*kdf.0.borrow(), vec![1_000, 2_000]);
-        let stored = block_on(users.find_by_id(1)).unwrap().unwrap().password_hash;
+        let app = world("Foo", "secret1", 1_000);
+        attempt(app, "Foo", "secret1").unwrap();
+        assert_eq!(app.kdf.take(), vec![1_000, 2_000]);
+        let stored = block_on(app.users.find_by_id(1)).unwrap().unwrap().password_hash;
         assert!(stored.starts_with("$pbkdf2-sha256$i=2000$"), "{stored}");
-        assert!(attempt(&users, &CountingPbkdf2::default(), "Foo", "secret1").is_ok());
+        assert!(attempt(app, "Foo", "secret1").is_ok());
     }
 
     #[test]
     fn an_imported_md5_logs_in_with_its_short_password_once_and_is_replaced() {
-        use crate::app::ports::NewUser;
-        use crate::domain::password::LegacyMd5;
-        use crate::domain::phone::Phone;
         let users = MemoryUsers::default();
         let md5 = LegacyMd5::of("abcd");
         let wrapped =
@@ -535,17 +439,14 @@ mod tests {
             password_hash: wrapped,
         };
         block_on(users.create(&user, 0)).unwrap();
-        assert!(
-            attempt(&users, &CountingPbkdf2::default(), "jerry", md5.as_str()).is_err(),
-            "the md5 is no password"
-        );
-        let kdf = CountingPbkdf2::default();
-        attempt(&users, &kdf, "Jerry", "abcd").unwrap();
-        assert_eq!(*kdf.0.borrow(), vec![2_000, 2_000], "checked, then hashed anew");
-        let stored = block_on(users.find_by_id(1)).unwrap().unwrap().password_hash;
+        let app = leak(App { users, ..app_with(&[("PBKDF2_ITERATIONS", "2000")]) });
+        assert!(attempt(app, "jerry", md5.as_str()).is_err(), "the md5 is no password");
+        app.kdf.take();
+        attempt(app, "Jerry", "abcd").unwrap();
+        assert_eq!(app.kdf.take(), vec![2_000, 2_000], "checked, then hashed anew");
+        let stored = block_on(app.users.find_by_id(1)).unwrap().unwrap().password_hash;
         assert!(stored.starts_with("$pbkdf2-sha256$i=2000$"), "{stored}");
-        let kdf = CountingPbkdf2::default();
-        assert!(attempt(&users, &kdf, "Jerry", "abcd").is_ok());
-        assert_eq!(*kdf.0.borrow(), vec![2_000], "no second upgrade");
+        assert!(attempt(app, "Jerry", "abcd").is_ok());
+        assert_eq!(app.kdf.take(), vec![2_000], "no second upgrade");
     }
 }

@@ -9,19 +9,19 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::domain::account::{Account, AccountLookup};
-use crate::domain::error::{ApiError, Fault};
+use crate::domain::client_address::Caller;
+use crate::domain::code_gate_state::CodeGateState;
+use crate::domain::error::{ApiError, ConfigError, Fault};
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
 use crate::domain::rate_limit::Limit;
-use crate::domain::settings::ConfigError;
+use crate::domain::refresh_rotation::Rotation;
 use crate::domain::sms_code::{CodePurpose, SmsCode};
-use crate::domain::token::UserData;
 use crate::domain::turnstile::Verdict;
-
-use super::code_gate::CodeGateState;
-use super::refresh_rotation::Rotation;
-use super::session::TokenPair;
 
 /// Time and randomness are ports too; they live in the domain because pure code (token
 /// issue, code generation) takes them as well.
@@ -164,7 +164,7 @@ pub trait CodeGate {
         phone: &Phone,
         code: &SmsCode,
         purpose: CodePurpose,
-        caller: &super::Caller,
+        caller: &Caller,
     ) -> Result<Claim, ApiError>;
     /// The held code did its work: it can never be used again, and the phone may be sent
     /// a new one at once.
@@ -211,21 +211,19 @@ pub trait RateLimiter {
 
 /// The families of refresh tokens, one per session (`REFRESH_ROTATION`).
 pub trait RefreshFamilies {
-    /// [`super::refresh_rotation::FamilyState::rotate`] on the session's family,
+    /// [`crate::domain::refresh_rotation::FamilyState::rotate`] on the session's family,
     /// atomically.
     async fn rotate(&self, sid: &str, presented: &str, fresh: &str) -> Result<Rotation, ApiError>;
 }
 
-/// Opens and checks sessions: what login and the password use cases need of
-/// [`super::session::SessionService`].
-pub trait Sessions {
-    /// Opens a session of the user, whose session epoch was `epoch` when the user was
-    /// read (the session ends if it moves).
-    async fn open(&self, user: &UserData, epoch: u64) -> Result<TokenPair, ApiError>;
-    /// The user of an access token that passes every check status makes, with the user
-    /// read from the store (never a cached copy): 9908 otherwise.
-    async fn user_of_access_token(&self, jwt: &str) -> Result<StoredUser, ApiError>;
-    /// Stores a new password hash and ends every session of the user, in one write (a
-    /// reset, a change). Returns the new epoch, for a session opened after it.
-    async fn replace_password(&self, uid: u64, hash: &PasswordHash) -> Result<u64, ApiError>;
+/// Work a use case leaves for after its answer, boxed: the platform keeps it running
+/// once the answer is out, after the request's own borrows have ended.
+pub type Deferred = Pin<Box<dyn Future<Output = Result<(), ApiError>>>>;
+
+/// Where work goes that the client should not wait for (on Cloudflare, the request's
+/// `ctx.wait_until`). A use case schedules its own, so the router knows nothing of it.
+pub trait AfterAnswer {
+    /// Runs `work` once the answer is out; a failure is logged as `doing` (no client
+    /// sees it).
+    fn defer(&self, doing: &'static str, work: Deferred);
 }

@@ -1,240 +1,149 @@
-//! Sessions: opening one at login, and `POST /login/jwt/refresh`, `/deactivate` and
-//! `/status`.
+//! Sessions: opening one (at a login), checking a token against its session and user,
+//! and ending sessions. `refresh`, `deactivate` and `status` are the endpoints built on it.
 //!
 //! A session is the tokens of one login: its refresh token and every access token minted
 //! from it share a session id (`sid`). Revoking the session revokes them all, with one
 //! entry in the [`RevocationList`] that outlives every token the session could still have.
 
-use chrono::FixedOffset;
-use serde::Serialize;
-use serde_json::{json, Value};
-
-use super::ports::{Clock, Randomness, RefreshFamilies, RevocationList, Sessions, StoredUser, UserStore};
-use super::recent::{RecentRevocations, RecentUsers};
-use super::refresh_rotation::Rotation;
-use crate::domain::clock::display_time;
+use super::platform::{App, Platform};
+use super::ports::{Clock, RevocationList, StoredUser, UserStore};
 use crate::domain::error::{ApiError, AuthError, Fault};
-use crate::domain::key_ring::KeyRing;
 use crate::domain::password::PasswordHash;
 use crate::domain::random::random_id;
-use crate::domain::requests::LogoutScope;
-use crate::domain::token::{self, NewToken, TokenKind, TokenScope, UserData, VerifiedToken};
+use crate::domain::token::{self, NewToken, TokenKind, TokenPair, UserData, VerifiedToken};
 
-/// The two tokens a login returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TokenPair {
-    pub jwt: String,
-    pub refresh_jwt: String,
+/// Opens a session of the user, whose session epoch was `epoch` when the user was read
+/// (the session ends if it moves).
+pub fn open<P: Platform>(app: &App<P>, user: &UserData, epoch: u64) -> Result<TokenPair, ApiError> {
+    let sid = random_id(&app.rng);
+    Ok(TokenPair {
+        jwt: sign(app, TokenKind::Access, user, &sid, None, epoch)?,
+        refresh_jwt: sign(app, TokenKind::Refresh, user, &sid, None, epoch)?,
+    })
 }
 
-/// What `/login/jwt/refresh` returns: a new access token, or with rotation a new pair.
-/// Untagged, so the JSON is the document's string, or the pair's object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Refreshed {
-    Access(String),
-    Pair(TokenPair),
+/// A token of the session `sid`, with the id `jti` if given (a random one otherwise).
+pub fn sign<P: Platform>(
+    app: &App<P>,
+    kind: TokenKind,
+    user: &UserData,
+    sid: &str,
+    jti: Option<&str>,
+    epoch: u64,
+) -> Result<String, ApiError> {
+    let policy = &app.session_policy;
+    let ttl_seconds = match kind {
+        TokenKind::Access => policy.access_ttl_seconds,
+        TokenKind::Refresh => policy.refresh_ttl_seconds,
+    };
+    let new = NewToken { kind, user, sid, ttl_seconds, jti, epoch };
+    token::issue(&app.keys, &policy.scope, new, app.clock.now_millis(), &app.rng)
+        .map_err(|reason| Fault::Crypto(reason).into())
 }
 
-/// Token lifetimes, how dates are shown, and whether refresh tokens rotate.
-#[derive(Debug, Clone)]
-pub struct SessionPolicy {
-    pub scope: TokenScope,
-    pub access_ttl_seconds: u64,
-    pub refresh_ttl_seconds: u64,
-    pub display_utc_offset: FixedOffset,
-    /// `REFRESH_ROTATION`: each refresh returns a new refresh token and retires the one
-    /// presented (see [`crate::app::refresh_rotation`]).
-    pub rotate_refresh_tokens: bool,
+/// Verifies `jwt` fully: the token itself, its session's revocation (KV), and its user
+/// (D1: still there, not disabled, and the session opened under the user's current
+/// epoch). The two reads run at once. With `recent`, what this isolate read a moment ago
+/// may stand in for them: the session's revocation, and the user unless its epoch is not
+/// the token's (then the copy is behind, or the token is over, and D1 decides).
+pub async fn check<P: Platform>(
+    app: &App<P>,
+    jwt: &str,
+    expected: Option<TokenKind>,
+    recent: bool,
+) -> Result<(VerifiedToken, StoredUser), ApiError> {
+    let scope = &app.session_policy.scope;
+    let verified = token::verify(&app.keys, scope, jwt, expected, app.clock.now_seconds())
+        .map_err(ApiError::Unauthorized)?;
+    let uid = verified.claims.data.uid;
+    let now = app.clock.now_millis();
+    let (recent_users, recent_revocations) = (&app.recent_users, &app.recent_revocations);
+    // Noted before the reads: a change made here while they are under way (a log-out)
+    // keeps what they find out of the cache.
+    let (users_seen, revocations_seen) = (recent_users.generation(), recent_revocations.generation());
+    let read_user = async {
+        let cached = recent.then(|| recent_users.get(uid, now)).flatten();
+        if let Some(user) = cached.filter(|user| in_epoch(&verified, user)) {
+            return Ok(Some(user));
+        }
+        let user = app.users.find_by_id(uid).await?;
+        match &user {
+            Some(user) => recent_users.put(user, now, users_seen),
+            None => recent_users.forget(uid),
+        }
+        Ok(user)
+    };
+    let sid = &verified.claims.sid;
+    let read_revoked = async {
+        if let Some(revoked) = recent.then(|| recent_revocations.get(sid, now)).flatten() {
+            return Ok(revoked);
+        }
+        let revoked = app.revocations.is_revoked(sid).await?;
+        recent_revocations.note_read(sid, revoked, now, revocations_seen);
+        Ok(revoked)
+    };
+    let (revoked, user): (Result<bool, Fault>, Result<Option<StoredUser>, Fault>) =
+        futures_util::future::join(read_revoked, read_user).await;
+    if revoked? {
+        return Err(ApiError::Unauthorized(AuthError::Revoked));
+    }
+    let user = match user? {
+        Some(user) if !user.disabled => user,
+        _ => return Err(ApiError::Unauthorized(AuthError::UserUnavailable)),
+    };
+    if !in_epoch(&verified, &user) {
+        return Err(ApiError::Unauthorized(AuthError::Revoked));
+    }
+    Ok((verified, user))
 }
 
-/// Issues, checks, refreshes and revokes the tokens of sessions.
-pub struct SessionService<'a, V, U, F, K, R> {
-    pub keys: &'a KeyRing,
-    pub policy: &'a SessionPolicy,
-    pub revocations: &'a V,
-    pub users: &'a U,
-    /// Used only when the policy rotates refresh tokens.
-    pub families: &'a F,
-    /// Users and revocations as recently read, which status may use (see
-    /// [`crate::app::recent`]).
-    pub recent_users: &'a RecentUsers,
-    pub recent_revocations: &'a RecentRevocations,
-    pub clock: &'a K,
-    pub rng: &'a R,
+/// The user of an access token that passes every check status makes, with the user read
+/// from the store (never a cached copy): 9908 otherwise.
+pub async fn user_of_access_token<P: Platform>(app: &App<P>, jwt: &str) -> Result<StoredUser, ApiError> {
+    Ok(check(app, jwt, Some(TokenKind::Access), false).await?.1)
 }
 
-impl<V, U, F, K, R> SessionService<'_, V, U, F, K, R>
-where
-    V: RevocationList,
-    U: UserStore,
-    F: RefreshFamilies,
-    K: Clock,
-    R: Randomness,
-{
-    fn sign(&self, kind: TokenKind, user: &UserData, sid: &str, epoch: u64) -> Result<String, ApiError> {
-        self.sign_with_id(kind, user, sid, None, epoch)
-    }
+/// Revokes one session, for longer than any of its tokens can live.
+pub async fn revoke<P: Platform>(app: &App<P>, sid: &str) -> Result<(), ApiError> {
+    let policy = &app.session_policy;
+    // The last token this session can mint is an access token made by a refresh at the
+    // end of the refresh token's life; the entry must outlive that one too, with the clock
+    // leeway verification allows on both.
+    let leeway = 2 * token::LEEWAY_SECONDS as u64;
+    let ttl = policy.refresh_ttl_seconds + policy.access_ttl_seconds + leeway;
+    let revoked = app.revocations.revoke(sid, ttl).await;
+    // Noted even if the write failed: the client asked for the session to end, and this
+    // isolate's status rather shows it ended than alive.
+    app.recent_revocations.note_revoked(sid, app.clock.now_millis());
+    Ok(revoked?)
+}
 
-    fn sign_with_id(
-        &self,
-        kind: TokenKind,
-        user: &UserData,
-        sid: &str,
-        jti: Option<&str>,
-        epoch: u64,
-    ) -> Result<String, ApiError> {
-        let ttl_seconds = match kind {
-            TokenKind::Access => self.policy.access_ttl_seconds,
-            TokenKind::Refresh => self.policy.refresh_ttl_seconds,
-        };
-        let new = NewToken { kind, user, sid, ttl_seconds, jti, epoch };
-        token::issue(self.keys, &self.policy.scope, new, self.clock.now_millis(), self.rng)
-            .map_err(|reason| Fault::Crypto(reason).into())
-    }
+/// Ends every session of the user: every token issued up to and including this
+/// millisecond stops verifying; a login a moment later starts a session that works.
+pub async fn end_all<P: Platform>(app: &App<P>, uid: u64) -> Result<(), ApiError> {
+    let ended = app.users.end_sessions(uid, cutoff(app)).await;
+    app.recent_users.forget(uid);
+    ended.map(|_| ()).map_err(ApiError::from)
+}
 
-    /// Verifies `jwt` fully: the token itself, its session's revocation (KV), and its
-    /// user (D1: still there, not disabled, and the session opened under the user's
-    /// current epoch). The two reads run at once. With `recent`, what this isolate read a
-    /// moment ago may stand in for them: the session's revocation, and the user unless
-    /// its epoch is not the token's (then the copy is behind, or the token is over, and
-    /// D1 decides).
-    async fn check(
-        &self,
-        jwt: &str,
-        expected: Option<TokenKind>,
-        recent: bool,
-    ) -> Result<(VerifiedToken, StoredUser), ApiError> {
-        let verified = token::verify(self.keys, &self.policy.scope, jwt, expected, self.clock.now_seconds())
-            .map_err(ApiError::Unauthorized)?;
-        let uid = verified.claims.data.uid;
-        let now = self.clock.now_millis();
-        // Noted before the reads: a change made here while they are under way (a log-out)
-        // keeps what they find out of the cache.
-        let (users_seen, revocations_seen) =
-            (self.recent_users.generation(), self.recent_revocations.generation());
-        let read_user = async {
-            let cached = recent.then(|| self.recent_users.get(uid, now)).flatten();
-            if let Some(user) = cached.filter(|user| in_epoch(&verified, user)) {
-                return Ok(Some(user));
-            }
-            let user = self.users.find_by_id(uid).await?;
-            match &user {
-                Some(user) => self.recent_users.put(user, now, users_seen),
-                None => self.recent_users.forget(uid),
-            }
-            Ok(user)
-        };
-        let sid = &verified.claims.sid;
-        let read_revoked = async {
-            if let Some(revoked) = recent.then(|| self.recent_revocations.get(sid, now)).flatten() {
-                return Ok(revoked);
-            }
-            let revoked = self.revocations.is_revoked(sid).await?;
-            self.recent_revocations.note_read(sid, revoked, now, revocations_seen);
-            Ok(revoked)
-        };
-        let (revoked, user): (Result<bool, Fault>, Result<Option<StoredUser>, Fault>) =
-            futures_util::future::join(read_revoked, read_user).await;
-        if revoked? {
-            return Err(ApiError::Unauthorized(AuthError::Revoked));
-        }
-        let user = match user? {
-            Some(user) if !user.disabled => user,
-            _ => return Err(ApiError::Unauthorized(AuthError::UserUnavailable)),
-        };
-        if !in_epoch(&verified, &user) {
-            return Err(ApiError::Unauthorized(AuthError::Revoked));
-        }
-        Ok((verified, user))
-    }
+/// Stores a new password hash and ends every session of the user, in one write (a reset,
+/// a change). Returns the new epoch, for a session opened after it.
+pub async fn replace_password<P: Platform>(
+    app: &App<P>,
+    uid: u64,
+    hash: &PasswordHash,
+) -> Result<u64, ApiError> {
+    let written = app.users.replace_password(uid, hash, cutoff(app)).await;
+    app.recent_users.forget(uid);
+    Ok(written?)
+}
 
-    /// A new access token for a valid refresh token, with the user's roles read again.
-    /// With rotation, a new refresh token too, retiring the one presented; a replay of a
-    /// retired token ends the whole session.
-    pub async fn refresh(&self, refresh_jwt: &str) -> Result<Refreshed, ApiError> {
-        let (verified, user) = self.check(refresh_jwt, Some(TokenKind::Refresh), false).await?;
-        if self.policy.rotate_refresh_tokens {
-            return self.rotate(verified, user).await.map(Refreshed::Pair);
-        }
-        // The epoch as checked: should the user's sessions end while this refresh runs,
-        // the new token is over with them.
-        let epoch = user.sessions_not_before_ms;
-        let data = UserData { uid: user.id, rid: user.roles };
-        self.sign(TokenKind::Access, &data, &verified.claims.sid, epoch).map(Refreshed::Access)
-    }
-
-    async fn rotate(&self, verified: VerifiedToken, user: StoredUser) -> Result<TokenPair, ApiError> {
-        let sid = &verified.claims.sid;
-        match self.families.rotate(sid, &verified.claims.jti, &random_id(self.rng)).await? {
-            Rotation::Next(jti) => {
-                let epoch = user.sessions_not_before_ms;
-                let data = UserData { uid: user.id, rid: user.roles };
-                Ok(TokenPair {
-                    jwt: self.sign(TokenKind::Access, &data, sid, epoch)?,
-                    refresh_jwt: self.sign_with_id(TokenKind::Refresh, &data, sid, Some(&jti), epoch)?,
-                })
-            }
-            Rotation::Reused => {
-                self.revoke_session(sid).await?;
-                Err(ApiError::Unauthorized(AuthError::Revoked))
-            }
-        }
-    }
-
-    /// Revokes one session, for longer than any of its tokens can live.
-    async fn revoke_session(&self, sid: &str) -> Result<(), ApiError> {
-        // The last token this session can mint is an access token made by a refresh at
-        // the end of the refresh token's life; the entry must outlive that one too, with
-        // the clock leeway verification allows on both.
-        let leeway = 2 * token::LEEWAY_SECONDS as u64;
-        let ttl = self.policy.refresh_ttl_seconds + self.policy.access_ttl_seconds + leeway;
-        let revoked = self.revocations.revoke(sid, ttl).await;
-        // Noted even if the write failed: the client asked for the session to end, and
-        // this isolate's status rather shows it ended than alive.
-        self.recent_revocations.note_revoked(sid, self.clock.now_millis());
-        Ok(revoked?)
-    }
-
-    /// Ends the session of `jwt` (an access or a refresh token), or with
-    /// [`LogoutScope::All`] every session of its user.
-    pub async fn deactivate(&self, jwt: &str, scope: LogoutScope) -> Result<(), ApiError> {
-        let (verified, user) = self.check(jwt, None, false).await?;
-        match scope {
-            LogoutScope::Session => self.revoke_session(&verified.claims.sid).await,
-            // Every token issued up to and including this millisecond stops verifying;
-            // a login a moment later starts a session that works.
-            LogoutScope::All => {
-                let cutoff = self.cutoff();
-                let ended = self.users.end_sessions(user.id, cutoff).await;
-                self.recent_users.forget(user.id);
-                ended.map(|_| ()).map_err(ApiError::from)
-            }
-        }
-    }
-
-    /// The epoch that ends every session of a user now: a time, so that tokens from
-    /// before epochs existed (judged by when they were issued) issued up to and
-    /// including this millisecond end too. Whoever writes it forgets the cached user,
-    /// whether or not the write went through, so that this isolate's next status reads
-    /// it again.
-    fn cutoff(&self) -> u64 {
-        self.clock.now_millis() + 1
-    }
-
-    /// What an access token says, once it has passed every check.
-    pub async fn status(&self, jwt: &str) -> Result<Value, ApiError> {
-        let (verified, _) = self.check(jwt, Some(TokenKind::Access), true).await?;
-        let offset = self.policy.display_utc_offset;
-        let data = &verified.claims.data;
-        Ok(json!({
-            "exp": verified.expires_at.saturating_sub(self.clock.now_seconds()),
-            "uid": data.uid,
-            "jwt_data": { "uid": data.uid, "rid": data.rid },
-            "exp_date": display_time(verified.expires_at, offset),
-            "iat_date": display_time(verified.issued_at, offset),
-        }))
-    }
+/// The epoch that ends every session of a user now: a time, so that tokens from before
+/// epochs existed (judged by when they were issued) issued up to and including this
+/// millisecond end too. Whoever writes it forgets the cached user, whether or not the
+/// write went through, so that this isolate's next status reads it again.
+fn cutoff<P: Platform>(app: &App<P>) -> u64 {
+    app.clock.now_millis() + 1
 }
 
 /// Whether the token's session was opened under the user's current epoch. A token from
@@ -246,63 +155,72 @@ fn in_epoch(verified: &VerifiedToken, user: &StoredUser) -> bool {
     }
 }
 
-impl<V, U, F, K, R> Sessions for SessionService<'_, V, U, F, K, R>
-where
-    V: RevocationList,
-    U: UserStore,
-    F: RefreshFamilies,
-    K: Clock,
-    R: Randomness,
-{
-    async fn open(&self, user: &UserData, epoch: u64) -> Result<TokenPair, ApiError> {
-        let sid = random_id(self.rng);
-        Ok(TokenPair {
-            jwt: self.sign(TokenKind::Access, user, &sid, epoch)?,
-            refresh_jwt: self.sign(TokenKind::Refresh, user, &sid, epoch)?,
-        })
-    }
-
-    async fn user_of_access_token(&self, jwt: &str) -> Result<StoredUser, ApiError> {
-        Ok(self.check(jwt, Some(TokenKind::Access), false).await?.1)
-    }
-
-    async fn replace_password(&self, uid: u64, hash: &PasswordHash) -> Result<u64, ApiError> {
-        let cutoff = self.cutoff();
-        let written = self.users.replace_password(uid, hash, cutoff).await;
-        self.recent_users.forget(uid);
-        Ok(written?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::ops::Deref;
+
+    use serde_json::{json, Value};
+
     use super::*;
-    use crate::app::in_memory::{MemorySessionService, MemorySessions, MemoryUsers};
+    use crate::app::in_memory::{app, app_with, Native};
+    use crate::app::refresh::{refresh, Refreshed};
+    use crate::app::{deactivate, status};
     use crate::domain::clock::FixedClock;
+    use crate::domain::requests::{DeactivateRequest, LogoutScope, RefreshRequest, TokenRequest};
     use pollster::block_on;
 
     const NOW: u64 = 1_702_719_320;
 
-    struct World {
-        sessions: MemorySessions,
-        users: MemoryUsers,
+    /// An app with one user, id 1 with roles 1 and 3.
+    struct World(App<Native>);
+
+    impl Deref for World {
+        type Target = App<Native>;
+
+        fn deref(&self) -> &App<Native> {
+            &self.0
+        }
     }
 
     impl World {
         fn new() -> Self {
-            let users = MemoryUsers::default();
-            users.insert_user(1, vec!["1".into(), "3".into()]);
-            World { sessions: MemorySessions::new(), users }
+            World::with(app())
         }
 
         fn rotating() -> Self {
-            let mut world = World::new();
-            world.sessions.policy.rotate_refresh_tokens = true;
-            world
+            World::with(app_with(&[("REFRESH_ROTATION", "true")]))
         }
 
-        fn at<'a>(&'a self, clock: &'a FixedClock) -> MemorySessionService<'a> {
-            self.sessions.service(&self.users, clock)
+        fn with(app: App<Native>) -> Self {
+            app.users.insert_user(1, vec!["1".into(), "3".into()]);
+            World(app)
+        }
+
+        /// The session endpoints, the app's clock at `clock`.
+        fn at(&self, clock: &FixedClock) -> At<'_> {
+            self.0.clock.set(clock.0);
+            At(&self.0)
+        }
+    }
+
+    struct At<'a>(&'a App<Native>);
+
+    impl At<'_> {
+        async fn open(&self, user: &UserData, epoch: u64) -> Result<TokenPair, ApiError> {
+            open(self.0, user, epoch)
+        }
+
+        async fn refresh(&self, jwt: &str) -> Result<Refreshed, ApiError> {
+            refresh(self.0, RefreshRequest { jwt: jwt.into() }).await
+        }
+
+        async fn deactivate(&self, jwt: &str, scope: LogoutScope) -> Result<(), ApiError> {
+            deactivate::deactivate(self.0, DeactivateRequest { jwt: jwt.into(), scope }).await.map(|_| ())
+        }
+
+        async fn status(&self, jwt: &str) -> Result<Value, ApiError> {
+            let status = status::status(self.0, TokenRequest { jwt: jwt.into() }).await?;
+            Ok(serde_json::to_value(status).unwrap())
         }
     }
 
@@ -432,8 +350,8 @@ mod tests {
     fn status_may_use_a_revocation_read_a_moment_ago_but_sees_a_log_out_here_at_once() {
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
         let session_of = |world: &World, jwt: &str| {
-            let scope = &world.sessions.policy.scope;
-            token::verify(&world.sessions.keys, scope, jwt, None, NOW).unwrap().claims.sid
+            let scope = &world.session_policy.scope;
+            token::verify(&world.keys, scope, jwt, None, NOW).unwrap().claims.sid
         };
         let clock = FixedClock(NOW * 1000);
         let soon = FixedClock(NOW * 1000 + 4_999);
@@ -441,7 +359,7 @@ mod tests {
         let pair = block_on(world.at(&clock).open(&user(), 0)).unwrap();
         block_on(world.at(&clock).status(&pair.jwt)).unwrap();
         // Revoked through another isolate: this one's status may not know for 5 s.
-        block_on(world.sessions.revocations.revoke(&session_of(&world, &pair.jwt), 60)).unwrap();
+        block_on(world.revocations.revoke(&session_of(&world, &pair.jwt), 60)).unwrap();
         assert!(block_on(world.at(&soon).status(&pair.jwt)).is_ok(), "within the cache time");
         assert_eq!(block_on(world.at(&soon).refresh(&pair.refresh_jwt)).map(|_| ()), revoked);
         // The refresh read the list, and status sees what it read.
@@ -450,7 +368,7 @@ mod tests {
         let other = World::new();
         let pair = block_on(other.at(&clock).open(&user(), 0)).unwrap();
         block_on(other.at(&clock).status(&pair.jwt)).unwrap();
-        block_on(other.sessions.revocations.revoke(&session_of(&other, &pair.jwt), 60)).unwrap();
+        block_on(other.revocations.revoke(&session_of(&other, &pair.jwt), 60)).unwrap();
         assert_eq!(block_on(other.at(&later).status(&pair.jwt)).map(|_| ()), revoked);
         // A log-out through this isolate is seen by its next status, cache or not.
         let here = World::new();
@@ -476,13 +394,13 @@ mod tests {
         let at = |s: u64| FixedClock((NOW + s) * 1000);
         let pair = block_on(world.at(&at(0)).open(&user(), 0)).unwrap();
         let (t1, t2) = (at(1), at(2));
-        world.sessions.families.now_millis.set(1_000);
+        world.families.now_millis.set(1_000);
         let first = pair_of(block_on(world.at(&t1).refresh(&pair.refresh_jwt)).unwrap());
-        world.sessions.families.now_millis.set(2_000);
+        world.families.now_millis.set(2_000);
         let second = pair_of(block_on(world.at(&t2).refresh(&pair.refresh_jwt)).unwrap());
         assert!(block_on(world.at(&t2).status(&second.jwt)).is_ok(), "within the grace window");
         let late = at(30);
-        world.sessions.families.now_millis.set(30_000);
+        world.families.now_millis.set(30_000);
         let replay = block_on(world.at(&late).refresh(&pair.refresh_jwt));
         assert_eq!(replay, Err(ApiError::Unauthorized(AuthError::Revoked)));
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));

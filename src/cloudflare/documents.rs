@@ -12,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{Env, Request, Response};
 
 use super::http::Reply;
-use super::services::Isolate;
+use super::startup::Isolate;
 use crate::domain::demo_page::{security_headers, with_site_key};
 use crate::domain::error::{Backend, Fault};
 
@@ -24,9 +24,9 @@ const ASSETS_BINDING: &str = "ASSETS";
 /// and the Turnstile site key filled in when there is one.
 pub async fn demo_page(req: &Request, env: &Env, isolate: &Isolate) -> Reply {
     match isolate {
-        Ok(services) => {
-            let site_key = services.settings.turnstile_site_key.as_deref();
-            let headers = security_headers(&services.settings.allowed_origins, site_key.is_some());
+        Ok(app) => {
+            let site_key = app.settings.turnstile_site_key.as_deref();
+            let headers = security_headers(&app.settings.allowed_origins, site_key.is_some());
             from_assets(req, env, &headers, site_key).await
         }
         Err(broken) => Reply::Envelope(Err(broken.error())),
@@ -106,8 +106,8 @@ pub fn health(isolate: &Isolate) -> Reply {
 /// other services verify tokens without a secret. Empty with HS256, whose keys are secret.
 pub fn jwks(isolate: &Isolate) -> Reply {
     match isolate {
-        Ok(services) => Reply::document(
-            services.jwks().to_string(),
+        Ok(app) => Reply::document(
+            app.keys.jwks().to_string(),
             200,
             // Verifiers may cache the set; a rotation keeps the old key listed while it verifies.
             &[("Content-Type", "application/jwk-set+json"), ("Cache-Control", "public, max-age=300")],

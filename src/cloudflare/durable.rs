@@ -14,8 +14,8 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{Env, Request, Response};
 
 use super::platform::OrFault;
+use crate::domain::error::ConfigError;
 use crate::domain::error::{ApiError, Backend, Fault, WireError};
-use crate::domain::settings::ConfigError;
 
 /// What one kind of object understands.
 pub trait Protocol {

@@ -40,8 +40,9 @@ pub fn failure(error: &ApiError, path: &str, request_id: impl FnOnce() -> String
     }
 }
 
-/// A failure of work done after the answer (`ctx.wait_until`), which no client sees.
-pub fn after_answer(doing: &str, error: &ApiError) {
+/// A failure no client sees: of work done after the answer (`ctx.wait_until`), or of a
+/// step whose failure leaves the answer standing (a code that could not be used up).
+pub fn unanswered(doing: &str, error: &ApiError) {
     let cause = error.log_detail().unwrap_or_else(|| error.to_string());
-    worker::console_error!("{}", json!({ "event": "after_answer_failed", "doing": doing, "cause": cause }));
+    worker::console_error!("{}", json!({ "event": "unanswered_failure", "doing": doing, "cause": cause }));
 }

@@ -1,5 +1,5 @@
-//! The Cloudflare side: the fetch entry point and router, the services built once per
-//! isolate, and the D1, KV and Durable Object implementations of the use cases' ports.
+//! The Cloudflare side: the fetch entry point and router, the app built once per
+//! isolate (`startup`), and the D1, KV and Durable Object implementations of the use cases' ports.
 //! Kept thin: parse, call a use case, answer with the envelope.
 
 #[cfg(feature = "bench")]
@@ -16,16 +16,17 @@ mod platform;
 mod rate_window;
 mod refresh_family;
 mod router;
-mod services;
 mod sms_gate;
+mod sms_gate_object;
 mod sms_sender;
+mod startup;
 mod turnstile;
 mod unicode;
 mod web_crypto;
 
 pub use rate_window::RateWindow;
 pub use refresh_family::RefreshFamily;
-pub use sms_gate::SmsGate;
+pub use sms_gate_object::SmsGate;
 
 use worker::{event, Context, Env, Request, Response, Result};
 

@@ -11,7 +11,7 @@ use worker::{Date, Delay, Env};
 
 use crate::domain::clock::Clock;
 use crate::domain::error::{Backend, Fault};
-use crate::domain::sms_provider::OutgoingRequest;
+use crate::domain::outgoing::OutgoingRequest;
 
 /// The runtime's clock (`Date.now()`). Inside a request it advances only with I/O, as
 /// Workers coarsen timers against side channels; that is precise enough for tokens.

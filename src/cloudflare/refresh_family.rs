@@ -9,8 +9,8 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 use super::durable::{answer, ObjectClient, Protocol};
 use super::platform::{OrFault, WorkerClock};
 use crate::app::ports::{Clock, RefreshFamilies};
-use crate::app::refresh_rotation::{FamilyState, Rotation};
 use crate::domain::error::{ApiError, Backend};
+use crate::domain::refresh_rotation::{FamilyState, Rotation};
 
 const STATE_KEY: &str = "family";
 

@@ -1,9 +1,8 @@
-//! Routing: a path and a method select a route; each `/login` endpoint parses its body
-//! into its request type and makes one call into the [`Services`]. Then the envelope,
-//! CORS, and the log lines an operator needs (see [`super::log`]).
+//! Routing: a path and a method select a route; each `/login` endpoint is one line,
+//! which parses the body into the endpoint's request type and calls its use case. Then
+//! the envelope, CORS, and the log lines an operator needs (see [`super::log`]).
 
-use std::rc::Rc;
-
+use serde::Serialize;
 use serde_json::Value;
 use worker::{Context, Date, Env, Request, Response};
 
@@ -11,32 +10,30 @@ use super::body::read_body;
 use super::documents;
 use super::http::{envelope_response, preflight_response, with_cors, Reply};
 use super::log;
-use super::services::{Isolate, Services};
-use crate::app::login::LoginAftermath;
-use crate::app::Caller;
+use super::startup::{self, Cloudflare, Isolate};
+use crate::app::platform::{App, Call};
+use crate::app::ports::{AfterAnswer, Deferred};
+use crate::app::{deactivate, login, password_change, password_reset, refresh, register, send_sms, status};
+use crate::domain::client_address::Caller;
 use crate::domain::endpoint::{Endpoint, Route};
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Backend, Fault};
 use crate::domain::language::Language;
 use crate::domain::random::{random_id, SecureRandom};
-use crate::domain::requests::{
-    ChangePasswordRequest, DeactivateRequest, LoginRequest, RegisterRequest, ResetPasswordRequest,
-    SendSmsRequest, TokenRequest,
-};
+use crate::domain::requests::{FromRequest, Headers};
 use crate::domain::settings::origin_of;
 
 /// Answers one request. Never fails: every error becomes an envelope.
 pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
-    let isolate = Services::for_isolate(env);
-    let log_requests = matches!(isolate.as_ref(), Ok(services) if services.settings.log_requests);
+    let isolate = startup::isolate(env);
+    let log_requests = matches!(isolate, Ok(app) if app.settings.log_requests);
     let started = log_requests.then(|| Date::now().as_millis());
     // The method as sent: `req.method()` would read an unknown one (`QUERY`) as GET.
     let (path, method) = (req.path(), req.inner().method());
     // Headers are read only where they are used: each read crosses into JavaScript.
     let origin = header(&req, "Origin");
-    let after_answer = AfterAnswer { ctx, isolate: Rc::clone(&isolate) };
 
-    let allowed_origins = match isolate.as_ref() {
-        Ok(services) => &services.settings.allowed_origins,
+    let allowed_origins = match isolate {
+        Ok(app) => &app.settings.allowed_origins,
         Err(broken) => &broken.allowed_origins,
     };
     // The URL as the runtime hands it over, read as text (only for an origin off the
@@ -44,7 +41,7 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
     // (about 70 KB gzipped, measured).
     let own_origin = || origin_of(&req.inner().url()).to_string();
     let from_elsewhere = allowed_origins.refuses(origin.as_deref(), own_origin);
-    let reply = route(&mut req, &path, &method, env, &isolate, &after_answer, from_elsewhere).await;
+    let reply = route(&mut req, &path, &method, env, isolate, ctx, from_elsewhere).await;
     // Cloudflare's own request id, read only when a line is written.
     let request_id = || header(&req, "cf-ray").unwrap_or_else(|| random_id(&SecureRandom));
     let (response, code) = match reply {
@@ -72,24 +69,24 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
 
 /// Work that waits until the answer is out: the runtime keeps the request alive for it
 /// (`ctx.wait_until`), and the client does not wait.
-struct AfterAnswer<'a> {
-    ctx: &'a Context,
-    isolate: Rc<Isolate>,
-}
+struct WaitUntil<'a>(&'a Context);
 
-impl AfterAnswer<'_> {
-    fn settle_login(&self, aftermath: LoginAftermath) {
-        if aftermath.is_empty() {
-            return;
-        }
-        let isolate = Rc::clone(&self.isolate);
-        self.ctx.wait_until(async move {
-            if let Ok(services) = isolate.as_ref() {
-                if let Err(error) = services.settle_login(aftermath).await {
-                    log::after_answer("settle a login's limits", &error);
-                }
+impl AfterAnswer for WaitUntil<'_> {
+    fn defer(&self, doing: &'static str, work: Deferred) {
+        self.0.wait_until(async move {
+            if let Err(error) = work.await {
+                log::unanswered(doing, &error);
             }
         });
+    }
+}
+
+/// A request's headers as its parsing reads them.
+struct RequestHeaders<'a>(&'a Request);
+
+impl Headers for RequestHeaders<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        header(self.0, name)
     }
 }
 
@@ -108,8 +105,8 @@ async fn route(
     path: &str,
     method: &str,
     env: &Env,
-    isolate: &Isolate,
-    after_answer: &AfterAnswer<'_>,
+    isolate: &'static Isolate,
+    ctx: &Context,
     from_elsewhere: bool,
 ) -> Reply {
     #[cfg(feature = "bench")]
@@ -120,7 +117,7 @@ async fn route(
     }
     let Some(route) = Route::from_path(path) else { return Reply::Envelope(Err(ApiError::NotFound)) };
     // A demo page that is off is no route at all, whatever the method.
-    let page_off = matches!(isolate, Ok(services) if !services.settings.demo_page);
+    let page_off = matches!(isolate, Ok(app) if !app.settings.demo_page);
     if route == Route::DemoPage && page_off {
         return Reply::Envelope(Err(ApiError::NotFound));
     }
@@ -137,49 +134,53 @@ async fn route(
         Route::Login(_) if from_elsewhere => Reply::Envelope(Err(ApiError::OriginNotAllowed)),
         Route::Login(endpoint) => Reply::Envelope(match isolate {
             Err(broken) => Err(broken.error()),
-            Ok(services) => match read_body(req).await {
-                Ok(body) => call_endpoint(services, endpoint, &body, req, after_answer).await,
+            Ok(app) => match read_body(req).await {
+                Ok(body) => {
+                    let call = Call { caller: caller(req), after_answer: &WaitUntil(ctx) };
+                    call_endpoint(app, endpoint, &body, &RequestHeaders(req), &call).await
+                }
                 Err(error) => Err(error),
             },
         }),
     }
 }
 
-/// Each endpoint: its body parsed into its request type, then one call.
+/// Each endpoint: its request parsed from the body (and a header the contract allows in
+/// place of a field), then its use case. One line each.
 async fn call_endpoint(
-    services: &Services,
+    app: &'static App<Cloudflare>,
     endpoint: Endpoint,
     body: &[u8],
-    req: &Request,
-    after_answer: &AfterAnswer<'_>,
+    headers: &dyn Headers,
+    call: &Call<'_>,
 ) -> Result<Value, ApiError> {
+    let request = Incoming { body, headers };
     match endpoint {
-        Endpoint::SendSms => {
-            let mut request = SendSmsRequest::parse(body)?;
-            // A Turnstile token may come as the header the widget's docs name instead.
-            if request.turnstile_token.is_none() && services.settings.turnstile.is_some() {
-                request.turnstile_token =
-                    header(req, "CF-Turnstile-Response").filter(|token| !token.trim().is_empty());
-            }
-            services.send_sms(request, &caller(req)).await
-        }
-        Endpoint::Register => services.register(RegisterRequest::parse(body)?, &caller(req)).await,
-        Endpoint::GetJwt => {
-            let (outcome, aftermath) = services.log_in(LoginRequest::parse(body)?, &caller(req)).await;
-            after_answer.settle_login(aftermath);
-            outcome
-        }
-        Endpoint::RefreshJwt => services.refresh(TokenRequest::parse_refresh(body)?).await,
-        Endpoint::DeactivateJwt => services.deactivate(DeactivateRequest::parse(body)?).await,
-        Endpoint::JwtStatus => services.status(TokenRequest::parse(body)?).await,
-        Endpoint::ResetPassword => {
-            services.reset_password(ResetPasswordRequest::parse(body)?, &caller(req)).await
-        }
-        Endpoint::ChangePassword => {
-            let request = ChangePasswordRequest::parse(body)?;
-            let (outcome, aftermath) = services.change_password(request, &caller(req)).await;
-            after_answer.settle_login(aftermath);
-            outcome
-        }
+        Endpoint::SendSms => data(send_sms::send(app, request.parse()?, call).await),
+        Endpoint::Register => data(register::register(app, request.parse()?, call).await),
+        Endpoint::GetJwt => data(login::log_in(app, request.parse()?, call).await),
+        Endpoint::RefreshJwt => data(refresh::refresh(app, request.parse()?).await),
+        Endpoint::DeactivateJwt => data(deactivate::deactivate(app, request.parse()?).await),
+        Endpoint::JwtStatus => data(status::status(app, request.parse()?).await),
+        Endpoint::ResetPassword => data(password_reset::reset(app, request.parse()?, call).await),
+        Endpoint::ChangePassword => data(password_change::change(app, request.parse()?, call).await),
     }
+}
+
+/// A request's body and headers, which each endpoint parses into its own request type.
+struct Incoming<'a> {
+    body: &'a [u8],
+    headers: &'a dyn Headers,
+}
+
+impl Incoming<'_> {
+    fn parse<R: FromRequest>(&self) -> Result<R, ApiError> {
+        R::from_request(self.body, self.headers)
+    }
+}
+
+/// A use case's outcome as the envelope's `data`.
+fn data<T: Serialize>(outcome: Result<T, ApiError>) -> Result<Value, ApiError> {
+    let value = serde_json::to_value(outcome?);
+    value.map_err(|error| Fault::backend(Backend::Runtime, "write an answer", error).into())
 }

@@ -1,20 +1,15 @@
-//! The `SmsGate` Durable Object, one per phone number (named by its E.164 form), which
-//! runs that phone's [`CodeGateCore`], and the Worker's client for it, [`DurableCodeGate`].
-//! Everything done with a phone's codes runs inside its object, so it happens one request
-//! at a time, in one place; `app::code_gate` says why that keeps the invariants.
-//!
-//! The class keeps the name `SmsGate` that its first migration in `wrangler.toml` gave
-//! it: renaming a deployed Durable Object class takes a migration of its own.
+//! How the Worker speaks to a phone's `SmsGate` Durable Object ([`CodeGateProtocol`]), its
+//! client for it ([`DurableCodeGate`], the use cases' `CodeGate`), and the object's
+//! storage of the gate's state. The object itself is `super::sms_gate_object`.
 
 use serde::{Deserialize, Serialize};
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, Storage};
+use worker::Storage;
 
-use super::durable::{answer, unexpected, ObjectClient, Protocol};
+use super::durable::{unexpected, ObjectClient, Protocol};
 use super::platform::OrFault;
-use super::services::Services;
-use crate::app::code_gate::CodeGateState;
 use crate::app::ports::{Claim, CodeGate, CodeGateStorage};
-use crate::app::Caller;
+use crate::domain::client_address::Caller;
+use crate::domain::code_gate_state::CodeGateState;
 use crate::domain::error::{ApiError, Backend, Fault};
 use crate::domain::phone::Phone;
 use crate::domain::sms_code::{CodePurpose, SmsCode};
@@ -67,57 +62,9 @@ impl Protocol for CodeGateProtocol {
     type Reply = CodeGateReply;
 }
 
-#[durable_object(fetch)]
-pub struct SmsGate {
-    state: State,
-    env: Env,
-}
-
-impl DurableObject for SmsGate {
-    fn new(state: State, env: Env) -> Self {
-        SmsGate { state, env }
-    }
-
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        answer::<CodeGateProtocol, _>(req, |call| self.run(call)).await
-    }
-}
-
-impl SmsGate {
-    async fn run(&self, call: CodeGateCall) -> std::result::Result<CodeGateReply, ApiError> {
-        let isolate = Services::for_isolate(&self.env);
-        let services = isolate.as_ref().as_ref().map_err(|broken| broken.error())?;
-        let storage = DurableCodeGateStorage(self.state.storage());
-        let gate = services.code_gate_core(&storage);
-        let phone = |text: &str| {
-            Phone::parse(text).ok_or_else(|| Fault::Protocol("gate called without a phone".into()))
-        };
-        Ok(match call {
-            CodeGateCall::Issue { phone: p, purpose } => {
-                CodeGateReply::Issued(gate.issue(&phone(&p)?, purpose).await?)
-            }
-            CodeGateCall::IssueDecoy => {
-                gate.issue_decoy().await?;
-                CodeGateReply::Done
-            }
-            CodeGateCall::Claim { phone: p, code, purpose, from } => {
-                CodeGateReply::Claimed(gate.claim(&phone(&p)?, &code, purpose, &from).await?)
-            }
-            CodeGateCall::Consume { phone: p, claim } => {
-                gate.consume(&phone(&p)?, &claim).await?;
-                CodeGateReply::Done
-            }
-            CodeGateCall::Release { claim, .. } => {
-                gate.release(&claim).await?;
-                CodeGateReply::Done
-            }
-        })
-    }
-}
-
 /// The object's transactional storage. Its calls keep the object's input gate closed,
 /// so a read followed by a write here is atomic with respect to other requests.
-pub struct DurableCodeGateStorage(Storage);
+pub struct DurableCodeGateStorage(pub Storage);
 
 impl CodeGateStorage for DurableCodeGateStorage {
     async fn load(&self) -> std::result::Result<CodeGateState, Fault> {

@@ -6,9 +6,9 @@ use chrono::DateTime;
 use super::node_crypto::NodeCrypto;
 use super::platform::{post_within, WorkerClock};
 use crate::app::ports::{Clock, DeliveryError, SmsSender};
+use crate::domain::error::ConfigError;
 use crate::domain::phone::Phone;
 use crate::domain::random::{random_id, SecureRandom};
-use crate::domain::settings::ConfigError;
 use crate::domain::sms_code::SmsCode;
 use crate::domain::sms_provider::{Aliyun, SmsProvider, Twilio};
 

@@ -25,6 +25,24 @@ pub fn limit_key(text: Option<&str>) -> String {
     }
 }
 
+/// Who is calling, as far as limits and checks care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The client's address as the limits count it (`CF-Connecting-IP`, which Cloudflare
+    /// always sets; see [`limit_key`]).
+    pub ip: String,
+    /// The address as it came, for checks that want the client's own (Turnstile's
+    /// `remoteip`).
+    pub address: Option<String>,
+}
+
+impl Caller {
+    /// The caller at `address` (`CF-Connecting-IP`).
+    pub fn at(address: Option<&str>) -> Caller {
+        Caller { ip: limit_key(address), address: address.map(|text| text.trim().to_string()) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,16 @@ pub fn http_status(error: &ApiError) -> u16 {
     }
 }
 
+/// The `data` of an answer that has nothing to say: `[]`, as the original sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoData;
+
+impl Serialize for NoData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(std::iter::empty::<()>())
+    }
+}
+
 /// A response body. `status` is `true` exactly when `code` is 200, and an empty `data`
 /// is `[]`, as the original PHP service sent it (clients test `data.length`).
 #[derive(Debug, Serialize)]

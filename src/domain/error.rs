@@ -10,8 +10,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::settings::ConfigError;
-
 /// Everything a request can fail with, as the contract's table lists it. It crosses from
 /// a Durable Object to the Worker as a [`WireError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,6 +321,28 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// Why the configuration cannot be used: the variable at fault and a sentence that names
+/// it. Never holds a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: &str, reason: impl Into<String>) -> ConfigError {
+        ConfigError { variable: variable.to_string(), reason: reason.into() }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use super::crypto::{constant_time_eq, Crypto, Ed25519Key};
 use super::error::AuthError;
-use super::settings::ConfigError;
+use super::error::ConfigError;
 
 /// HS256 needs a key at least as long as its hash (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;

@@ -67,6 +67,12 @@ pub struct TokenRequest {
     pub jwt: String,
 }
 
+/// `POST /login/jwt/refresh`: the refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRequest {
+    pub jwt: String,
+}
+
 /// What `/login/jwt/deactivate` ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogoutScope {
@@ -285,10 +291,12 @@ impl TokenRequest {
         let body = parse_object(body)?;
         Ok(TokenRequest { jwt: jwt(&body)? })
     }
+}
 
+impl RefreshRequest {
     /// The refresh token in `jwt` (the document) or else `refresh_jwt` (what the
     /// original code read).
-    pub fn parse_refresh(body: &[u8]) -> Result<Self, ApiError> {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let body = parse_object(body)?;
         let absent = |value: Option<&Value>| match value {
             None | Some(Value::Null) => true,
@@ -297,7 +305,53 @@ impl TokenRequest {
         };
         let key =
             if absent(body.get("jwt")) && !absent(body.get("refresh_jwt")) { "refresh_jwt" } else { "jwt" };
-        Ok(TokenRequest { jwt: required_string(&body, key, Field::Jwt)?.trim().to_string() })
+        Ok(RefreshRequest { jwt: required_string(&body, key, Field::Jwt)?.trim().to_string() })
+    }
+}
+
+/// The headers of a request, as far as parsing one looks at them.
+pub trait Headers {
+    /// The header's value, if the request has it.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// What a `/login` endpoint takes: its body, and a header where the contract accepts one
+/// in place of a field. The router parses every endpoint's request through this one
+/// function, so an endpoint's request type is all it adds there.
+pub trait FromRequest: Sized {
+    fn from_request(body: &[u8], headers: &dyn Headers) -> Result<Self, ApiError>;
+}
+
+/// The requests read from the body alone.
+macro_rules! from_body {
+    ($($request:ty),* $(,)?) => {
+        $(impl FromRequest for $request {
+            fn from_request(body: &[u8], _headers: &dyn Headers) -> Result<Self, ApiError> {
+                <$request>::parse(body)
+            }
+        })*
+    };
+}
+
+from_body!(
+    RegisterRequest,
+    LoginRequest,
+    RefreshRequest,
+    TokenRequest,
+    DeactivateRequest,
+    ResetPasswordRequest,
+    ChangePasswordRequest,
+);
+
+impl FromRequest for SendSmsRequest {
+    /// A Turnstile token may come as the header the widget's documentation names instead.
+    fn from_request(body: &[u8], headers: &dyn Headers) -> Result<Self, ApiError> {
+        let mut request = SendSmsRequest::parse(body)?;
+        if request.turnstile_token.is_none() {
+            request.turnstile_token =
+                headers.get("CF-Turnstile-Response").filter(|token| !token.trim().is_empty());
+        }
+        Ok(request)
     }
 }
 
@@ -510,10 +564,10 @@ mod tests {
 
     #[test]
     fn refresh_reads_jwt_or_refresh_jwt() {
-        assert_eq!(TokenRequest::parse_refresh(br#"{"jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
-        assert_eq!(TokenRequest::parse_refresh(br#"{"refresh_jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
-        assert_eq!(TokenRequest::parse_refresh(br#"{"jwt":"","refresh_jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
-        assert_eq!(reason(TokenRequest::parse_refresh(b"{}").unwrap_err()), "jwt 必填");
-        assert_eq!(reason(TokenRequest::parse_refresh(br#"{"jwt":5}"#).unwrap_err()), "jwt 只能是字符串");
+        assert_eq!(RefreshRequest::parse(br#"{"jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
+        assert_eq!(RefreshRequest::parse(br#"{"refresh_jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
+        assert_eq!(RefreshRequest::parse(br#"{"jwt":"","refresh_jwt":"a.b.c"}"#).unwrap().jwt, "a.b.c");
+        assert_eq!(reason(RefreshRequest::parse(b"{}").unwrap_err()), "jwt 必填");
+        assert_eq!(reason(RefreshRequest::parse(br#"{"jwt":5}"#).unwrap_err()), "jwt 只能是字符串");
     }
 }

@@ -4,6 +4,7 @@
 use chrono::FixedOffset;
 use secrecy::SecretString;
 
+use super::error::ConfigError;
 use super::key_ring::KeySettings;
 use super::password::PasswordPolicy;
 use super::phone::CountryCodes;
@@ -177,28 +178,6 @@ pub struct SmsSettings {
     /// names are taken at speed.
     pub attempts_per_ip: Limit,
 }
-
-/// Why the configuration cannot be used: the variable at fault and a sentence that names
-/// it. Never holds a secret's value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub variable: String,
-    pub reason: String,
-}
-
-impl ConfigError {
-    pub fn new(variable: &str, reason: impl Into<String>) -> ConfigError {
-        ConfigError { variable: variable.to_string(), reason: reason.into() }
-    }
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// Token lifetimes past ten years are surely a typo (and would overflow date arithmetic).
 pub const MAX_TOKEN_TTL_SECONDS: u64 = 10 * 365 * 86_400;

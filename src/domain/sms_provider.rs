@@ -5,41 +5,14 @@
 
 use base64ct::{Base64Unpadded, Encoding};
 use chrono::{DateTime, Utc};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use super::clock::date_and_time;
 use super::crypto::Crypto;
+use super::error::ConfigError;
+use super::outgoing::{encode, form, OutgoingRequest};
 use super::phone::Phone;
-use super::settings::ConfigError;
 use super::sms_code::SmsCode;
-
-/// RFC 3986's unreserved characters stay; everything else is `%XX` (space is `%20`, never
-/// `+`). Alibaba Cloud signs exactly this encoding, and it is valid form encoding too.
-const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-
-fn encode(text: &str) -> String {
-    utf8_percent_encode(text, ENCODE).to_string()
-}
-
-/// `application/x-www-form-urlencoded` from pairs, in their order.
-pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// An HTTP request to make.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutgoingRequest {
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    /// Always a form body, always `POST`: the code travels in the body, never in a URL
-    /// that proxies and logs keep.
-    pub body: String,
-}
 
 /// The provider `SMS_PROVIDER` chooses, with its settings.
 #[derive(Debug, Clone, PartialEq, Eq)]

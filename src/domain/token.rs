@@ -24,6 +24,13 @@ pub enum TokenKind {
     Refresh,
 }
 
+/// The two tokens a login returns: `data` of `/login/jwt/get`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenPair {
+    pub jwt: String,
+    pub refresh_jwt: String,
+}
+
 /// The user data every token carries, as the original's `data` claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserData {

@@ -6,7 +6,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::sms_provider::{form, OutgoingRequest};
+use super::outgoing::{form, OutgoingRequest};
 
 /// Where tokens are checked unless `TURNSTILE_VERIFY_URL` says otherwise (the tests point
 /// it at a fake on loopback).

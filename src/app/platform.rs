@@ -1,0 +1,88 @@
+//! The one type parameter of every use case. A [`Platform`] names the implementation of
+//! each port (on Cloudflare D1, KV, the Durable Objects and WebCrypto; in the native
+//! tests, in-memory stand-ins), and an [`App`] holds one of each, beside the settings and
+//! what is made from them once: the key ring, the code seal, the policies, the recent
+//! reads. A use case is then `fn(&App<P>, request, &Call)`, whatever it needs.
+
+use super::ports::{
+    AfterAnswer, CodeGate, CodeGateStorage, CodeStore, HumanCheck, RateLimiter, RefreshFamilies,
+    RevocationList, SmsSender, UserStore,
+};
+use super::recent::{RecentRevocations, RecentUsers};
+use crate::domain::client_address::Caller;
+use crate::domain::clock::Clock;
+use crate::domain::code_gate_state::CodeGatePolicy;
+use crate::domain::error::ApiError;
+use crate::domain::key_ring::KeyRing;
+use crate::domain::password::Pbkdf2;
+use crate::domain::random::Randomness;
+use crate::domain::session_policy::SessionPolicy;
+use crate::domain::settings::Settings;
+use crate::domain::sms_code::CodeSeal;
+use crate::domain::username::UnicodeFacts;
+
+/// Which implementation each port has. Only types: the instances live in an [`App`].
+pub trait Platform: 'static {
+    type Users: UserStore;
+    /// The per-phone code gate, as the use cases call it.
+    type Gate: CodeGate;
+    type Limiter: RateLimiter;
+    type Revocations: RevocationList;
+    type Families: RefreshFamilies;
+    type HumanCheck: HumanCheck;
+    type Kdf: Pbkdf2;
+    type Clock: Clock;
+    type Rng: Randomness;
+    type Names: UnicodeFacts;
+    /// What only the gate's own side uses (`app::code_gate`, inside the phone's object):
+    /// the sealed codes, the SMS provider, the object's storage.
+    type Codes: CodeStore;
+    type Sender: SmsSender;
+    type GateStorage: CodeGateStorage;
+
+    /// Writes a line for a failure that no client is told of: work after the answer, or
+    /// a step whose failure leaves the outcome standing (the operator's only view of it).
+    fn log_failure(doing: &str, error: &ApiError);
+}
+
+/// Everything the use cases work with, built once (on Cloudflare, once per isolate).
+pub struct App<P: Platform> {
+    pub settings: Settings,
+    pub keys: KeyRing,
+    pub seal: CodeSeal,
+    pub session_policy: SessionPolicy,
+    pub gate_policy: CodeGatePolicy,
+    /// Users and revocations as recently read, which status may use (see
+    /// [`super::recent`]).
+    pub recent_users: RecentUsers,
+    pub recent_revocations: RecentRevocations,
+    pub users: P::Users,
+    pub gate: P::Gate,
+    pub limiter: P::Limiter,
+    pub revocations: P::Revocations,
+    pub families: P::Families,
+    /// Turnstile's check, when `TURNSTILE_SECRET_KEY` is set.
+    pub human_check: Option<P::HumanCheck>,
+    pub kdf: P::Kdf,
+    pub clock: P::Clock,
+    pub rng: P::Rng,
+    /// What account names are compared with (see `domain::username`).
+    pub names: P::Names,
+    pub codes: P::Codes,
+    pub sender: P::Sender,
+}
+
+/// One request as a use case sees it: who sends it, and where work goes that the client
+/// should not wait for.
+pub struct Call<'r> {
+    pub caller: Caller,
+    pub after_answer: &'r dyn AfterAnswer,
+}
+
+/// Leaves `outcome`'s failure in the log as a failure of `doing`, for a step whose failure
+/// does not change the answer.
+pub fn log_if_failed<P: Platform>(doing: &str, outcome: Result<(), ApiError>) {
+    if let Err(error) = outcome {
+        P::log_failure(doing, &error);
+    }
+}

@@ -1,0 +1,58 @@
+//! `POST /login/jwt/refresh`
+
+use serde::Serialize;
+
+use super::platform::{App, Platform};
+use super::ports::{RefreshFamilies, StoredUser};
+use super::session;
+use crate::domain::error::{ApiError, AuthError};
+use crate::domain::random::random_id;
+use crate::domain::refresh_rotation::Rotation;
+use crate::domain::requests::RefreshRequest;
+use crate::domain::token::{TokenKind, TokenPair, UserData, VerifiedToken};
+
+/// What `/login/jwt/refresh` returns: a new access token, or with rotation a new pair.
+/// Untagged, so the JSON is the document's string, or the pair's object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Refreshed {
+    Access(String),
+    Pair(TokenPair),
+}
+
+/// A new access token for a valid refresh token, with the user's roles read again. With
+/// rotation, a new refresh token too, retiring the one presented; a replay of a retired
+/// token ends the whole session.
+pub async fn refresh<P: Platform>(app: &App<P>, request: RefreshRequest) -> Result<Refreshed, ApiError> {
+    let (verified, user) = session::check(app, &request.jwt, Some(TokenKind::Refresh), false).await?;
+    if app.session_policy.rotate_refresh_tokens {
+        return rotate(app, verified, user).await.map(Refreshed::Pair);
+    }
+    // The epoch as checked: should the user's sessions end while this refresh runs, the
+    // new token is over with them.
+    let epoch = user.sessions_not_before_ms;
+    let data = UserData { uid: user.id, rid: user.roles };
+    session::sign(app, TokenKind::Access, &data, &verified.claims.sid, None, epoch).map(Refreshed::Access)
+}
+
+async fn rotate<P: Platform>(
+    app: &App<P>,
+    verified: VerifiedToken,
+    user: StoredUser,
+) -> Result<TokenPair, ApiError> {
+    let sid = &verified.claims.sid;
+    match app.families.rotate(sid, &verified.claims.jti, &random_id(&app.rng)).await? {
+        Rotation::Next(jti) => {
+            let epoch = user.sessions_not_before_ms;
+            let data = UserData { uid: user.id, rid: user.roles };
+            Ok(TokenPair {
+                jwt: session::sign(app, TokenKind::Access, &data, sid, None, epoch)?,
+                refresh_jwt: session::sign(app, TokenKind::Refresh, &data, sid, Some(&jti), epoch)?,
+            })
+        }
+        Rotation::Reused => {
+            session::revoke(app, sid).await?;
+            Err(ApiError::Unauthorized(AuthError::Revoked))
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! What a phone's code gate keeps (its [`CodeGateState`], in the phone's Durable Object)
+//! and the limits it keeps it by (its [`CodeGatePolicy`], the `SMS_*` settings). The gate's
+//! logic, and why its invariants hold, is `app::code_gate`.
+
+use serde::{Deserialize, Serialize};
+
+use super::rate_limit::{Limit, SlidingWindow};
+use super::settings::SmsSettings;
+use super::sms_code::CodePurpose;
+
+/// The gate's state for one phone, kept in the object's storage.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CodeGateState {
+    /// The current code's id, part of its KV key; empty when there is none.
+    pub code_id: String,
+    /// Until when (ms) the current code lives; no new code before then.
+    pub live_until: u64,
+    /// What the current code is for (a state saved before purposes existed reads as
+    /// `register`, which every code then was).
+    pub purpose: CodePurpose,
+    /// The claim that holds the current code, if any, and until when (ms).
+    pub held_by: String,
+    pub held_until: u64,
+    /// The current code did its work (registered a user, reset a password): it is no
+    /// longer live, and the phone may be sent another.
+    pub used: bool,
+    /// The current code's send is still with the provider: `live_until` is its lease.
+    pub pending: bool,
+    /// Wrong guesses at the current code, over all addresses.
+    pub wrong_guesses: u32,
+    /// Wrong guesses at the current code from each address (as the limits key it); at
+    /// most as many entries as the code takes wrong guesses.
+    pub wrong_guesses_from: Vec<(String, u32)>,
+    /// The codes sent to this phone within the daily window.
+    pub sends: SlidingWindow,
+}
+
+impl CodeGateState {
+    /// Whether the current code (or decoy) still keeps the phone from a new one.
+    pub fn is_live(&self, now: u64) -> bool {
+        self.live_until > now && !self.used
+    }
+
+    /// Whether a guess at the current code from the address `from` can still be judged.
+    pub fn takes_guesses(&self, now: u64, policy: &CodeGatePolicy, from: &str) -> bool {
+        !self.code_id.is_empty()
+            && !self.used
+            && self.live_until > now
+            && self.wrong_guesses < policy.max_guesses_per_code
+            && self.wrong_guesses_from(from) < policy.max_guesses
+    }
+
+    pub fn wrong_guesses_from(&self, from: &str) -> u32 {
+        self.wrong_guesses_from.iter().find(|(address, _)| address == from).map_or(0, |(_, n)| *n)
+    }
+
+    pub fn count_wrong_guess(&mut self, from: &str) {
+        self.wrong_guesses += 1;
+        match self.wrong_guesses_from.iter_mut().find(|(address, _)| address == from) {
+            Some((_, count)) => *count += 1,
+            None => self.wrong_guesses_from.push((from.to_string(), 1)),
+        }
+    }
+}
+
+/// The limits a gate keeps (the `SMS_*` settings).
+#[derive(Debug, Clone, Copy)]
+pub struct CodeGatePolicy {
+    /// A code's life, which is also the cooldown before the next.
+    pub code_ttl_seconds: u64,
+    /// Wrong guesses a code survives from one address: a stranger's guesses then cannot
+    /// kill the code the owner is about to type.
+    pub max_guesses: u32,
+    /// Wrong guesses a code survives over all addresses (20: the odds that one of them
+    /// is right stay at 2 in 100,000).
+    pub max_guesses_per_code: u32,
+    /// Codes per phone per day.
+    pub per_phone: Limit,
+    /// How long a send's reservation lasts until the provider accepts it.
+    pub lease_millis: u64,
+}
+
+/// What a send's lease allows beyond the provider's own timeout: the code's KV write
+/// before the call, and the object's answer after it.
+pub const LEASE_MARGIN_MILLIS: u64 = 3_000;
+
+impl CodeGatePolicy {
+    /// The policy the `SMS_*` settings describe.
+    pub fn from_settings(sms: &SmsSettings) -> CodeGatePolicy {
+        CodeGatePolicy {
+            code_ttl_seconds: sms.code_ttl_seconds,
+            max_guesses: sms.max_guesses,
+            max_guesses_per_code: sms.max_guesses_per_code,
+            per_phone: sms.per_phone,
+            lease_millis: sms.provider_timeout_ms + LEASE_MARGIN_MILLIS,
+        }
+    }
+}
