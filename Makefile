@@ -69,10 +69,11 @@ toolchain:
 	@$(TOOLCHAIN)
 
 # The fuzz crate is a workspace of its own (run on nightly by make fuzz); checking it here
-# keeps it building as the code it fuzzes changes.
+# keeps it building as the code it fuzzes changes. scripts/module-cycles.py: no two files of
+# src/ import each other in a circle.
 lint:
 	@$(TOOLCHAIN); cargo fmt --check && cargo clippy --all-targets --quiet -- -D warnings \
-		&& cargo check --quiet --manifest-path fuzz/Cargo.toml --all-targets
+		&& cargo check --quiet --manifest-path fuzz/Cargo.toml --all-targets && python3 scripts/module-cycles.py
 
 unit:
 	@$(TOOLCHAIN); cargo test --lib --quiet
