@@ -4,9 +4,9 @@
 //! The data is the crates' (`unicode-bidi`, `unicode-joining-type`), read here, natively,
 //! for every code point. Only its shape changes: one `u32` per run of code points whose
 //! value the account-name rules tell apart (the run's first code point, shifted, and the
-//! value's code), where the crates keep 12-byte ranges and a trie. In the wasm that is
-//! about 4 KB gzipped less (`make bench` measures the wasm); a native test holds the
-//! tables to the crates on every code point.
+//! value's code), where the crates keep 12-byte ranges and a trie: a smaller wasm
+//! (docs/performance.md, "Unicode tables as runs"). A native test holds the tables to the
+//! crates on every code point.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -56,9 +56,10 @@ def analyse(profile, requests):
     nodes = {node["id"]: node for node in profile["nodes"]}
     parent = {child: node["id"] for node in profile["nodes"] for child in node.get("children", [])}
     samples, deltas = profile["samples"], profile["timeDeltas"]
-    # The sampler ticks about every 200 µs here (100 µs asked) while the isolate runs;
-    # an interval longer than usual means the isolate sat idle for the excess, which is
-    # waiting, not CPU of the last function that ran before it.
+    # The sampler ticks at a steady interval while the isolate runs, longer than the
+    # 100 µs asked (docs/performance.md, "Profile sampling"); an interval longer than
+    # usual means the isolate sat idle for the excess, which is waiting, not CPU of the
+    # last function that ran before it.
     interval = statistics.median(deltas[1:]) if len(deltas) > 1 else 0
     waited = 0
     parts = collections.Counter()

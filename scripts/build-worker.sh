@@ -11,12 +11,12 @@ size=()
 if [ -n "${LOGIN_WASM_STD_FROM_SOURCE:-}" ]; then
     # std compiled from its sources for this wasm (unstable cargo options, through
     # RUSTC_BOOTSTRAP): optimized for size, and a panic aborts at once instead of
-    # formatting a message no one reads (panic = "abort" already ends the instance):
-    # 278 KB → 253 KB gzipped when measured. So no panic location is kept either
-    # (-Zlocation-detail=none, 0.7 KB), and a derived Debug prints only a type's or a
-    # fieldless variant's name (-Zfmt-debug=shallow, 1 KB; `{:?}` of a string, which
-    # the error messages use, is written by hand and unchanged). Only this build sees
-    # these variables.
+    # formatting a message no one reads (panic = "abort" already ends the instance). So
+    # no panic location is kept either (-Zlocation-detail=none), and a derived Debug
+    # prints only a type's or a fieldless variant's name (-Zfmt-debug=shallow; `{:?}` of
+    # a string, which the error messages use, is written by hand and unchanged). Each
+    # makes the wasm smaller: docs/performance.md, "std from its sources". Only this
+    # build sees these variables.
     # scripts/toolchain.sh decides (rust-src, rustc 1.92 or newer).
     size=(RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
         CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
@@ -34,8 +34,9 @@ if ! env ${size[@]+"${size[@]}"} "$WORKER_BUILD" --release --out-dir "$out" "$@"
     echo "build-worker: the size-optimized std did not build; built with the prebuilt std" >&2
 fi
 rm -f "$log"
-# worker-build keeps the name section (wasm-opt --debuginfo); it is a fifth of the file
-# and only names functions in a trace, so it goes.
+# worker-build keeps the name section (wasm-opt --debuginfo), a large part of the file
+# (docs/performance.md, "The name section") that only names functions in a trace, so it
+# goes.
 # -Oz once more and without the name and producers sections: the gzipped size is what
 # Cloudflare's limits and cold starts count. No --all-features: with it, -Oz may use
 # proposals (e.g. custom descriptors) that workerd cannot compile.

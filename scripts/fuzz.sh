@@ -13,7 +13,7 @@
 #
 # Settings (environment): FUZZ_SECONDS (600), FUZZ_MAX_LEN (20000, over the 16 KiB body
 # limit so the 413 path is reachable), FUZZ_TIMEOUT (seconds one input may take, 10),
-# FUZZ_SANITIZER (address; `none` is about twice as fast), FUZZ_TOOLCHAIN (nightly),
+# FUZZ_SANITIZER (address; `none` is faster: docs/performance.md), FUZZ_TOOLCHAIN (nightly),
 # CARGO_FUZZ_VERSION (0.13.2, used only when cargo-fuzz is missing).
 set -euo pipefail
 

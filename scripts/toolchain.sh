@@ -76,8 +76,8 @@ wasm_has_std() { rustup target list --installed 2>/dev/null | grep -q '^wasm32-u
 if [ "${LOGIN_WASM_TOOLCHAIN:-}" != debian ] && { wasm_has_std || timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; } && wasm_has_std; then
     cargo_for_wasm=cargo
     # With std's sources (rust-src), the wasm's std is compiled with it, for size and
-    # without panic messages: about 25 KB less gzipped (scripts/build-worker.sh). Without
-    # them the prebuilt std serves, and the wasm is only larger.
+    # without panic messages (scripts/build-worker.sh; docs/performance.md, "std from its
+    # sources"). Without them the prebuilt std serves, and the wasm is only larger.
     # A failed download is remembered, as for the target, rather than waited for again.
     # LOGIN_WASM_STD_FROM_SOURCE=0 keeps the prebuilt std; so does a rustc before 1.92,
     # which lacks -Cpanic=immediate-abort.

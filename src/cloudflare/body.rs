@@ -16,8 +16,8 @@ const DRAIN_LIMIT_BYTES: usize = 8 << 20;
 
 /// How long a body may take to arrive. A client that declares a length and never sends it
 /// (or trickles a chunked upload) would otherwise hold the request, and a place in the
-/// runtime, for as long as the connection lasts (over 70 s was seen). A real client
-/// sends 16 KiB in far less.
+/// runtime, for as long as the connection lasts (docs/performance.md, "Body deadline").
+/// A real client sends 16 KiB in far less.
 const BODY_DEADLINE: Duration = Duration::from_secs(10);
 
 /// The body, read no further than the limit and for no longer than [`BODY_DEADLINE`]

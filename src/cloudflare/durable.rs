@@ -53,11 +53,11 @@ where
 // The runtime's namespace and stub, called directly rather than through `worker::Stub`:
 // its `Response::text` reads a reply chunk by chunk, each chunk a round trip between wasm
 // and JavaScript, where the runtime's own `json()` reads and parses it in one (and
-// serde-wasm-bindgen, which `worker` has anyway, maps it: 3.9 KB less gzipped wasm than
-// serde_json reading the text, whose code for each reply type is larger); `getByName` is one
-// call where `idFromName` and `get` are two; and `fetch(url, init)` makes no Request
-// object on our side. The worker's side of a login's six calls took 1.5 ms of CPU
-// through `worker::Stub` and 0.8 ms this way (`make profile`, c=1).
+// serde-wasm-bindgen, which `worker` has anyway, maps it: a smaller wasm than serde_json
+// reading the text, whose code for each reply type is larger); `getByName` is one call
+// where `idFromName` and `get` are two; and `fetch(url, init)` makes no Request object on
+// our side. So a login's object calls cost the worker less CPU (docs/performance.md,
+// "Objects' answers through serde-wasm-bindgen" and "Durable Object calls").
 #[wasm_bindgen]
 extern "C" {
     type Namespace;

@@ -17,7 +17,8 @@ pub const KV_BINDING: &str = "KV";
 
 // The runtime's KV namespace, called directly rather than through `worker::kv::KvStore`,
 // whose `put` runs its options (and any value) through serde-wasm-bindgen with a JSON
-// value for metadata: 1.3 KB of gzipped wasm for three calls that take strings.
+// value for metadata: code in the wasm that three calls taking strings do not need
+// (docs/performance.md, "KV called directly").
 #[wasm_bindgen]
 extern "C" {
     #[derive(Clone)]

@@ -41,9 +41,10 @@ impl<T, E: Display> OrFault<T> for Result<T, E> {
 }
 
 // The runtime's `fetch`, called directly: `worker::Request::new_with_init` converts every
-// option a request can have (13 KB of wasm for the three this worker sets), and
-// `worker::Response::text` reads a reply chunk by chunk, each chunk a round trip between
-// wasm and JavaScript, where the runtime's own `text()` reads it in one.
+// option a request can have, code in the wasm for all of them where this worker sets
+// three (docs/performance.md, "fetch called directly"), and `worker::Response::text`
+// reads a reply chunk by chunk, each chunk a round trip between wasm and JavaScript,
+// where the runtime's own `text()` reads it in one.
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = fetch, catch)]

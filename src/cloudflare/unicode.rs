@@ -1,8 +1,8 @@
 //! The Unicode facts account names need ([`UnicodeFacts`]), answered by the JavaScript
 //! runtime, which carries ICU anyway: `String.prototype.normalize`, `toLowerCase` and
-//! `RegExp` property escapes cost no wasm, where the same tables compiled in would cost
-//! about 95 KB gzipped. Asked only for names beyond printable ASCII (see
-//! `domain::username`), one or two calls per character.
+//! `RegExp` property escapes cost no wasm, where the same tables compiled in would make
+//! it much larger (docs/performance.md, "Unicode from the runtime"). Asked only for names
+//! beyond printable ASCII (see `domain::username`), one or two calls per character.
 
 use std::cell::OnceCell;
 

@@ -1,6 +1,6 @@
 //! PBKDF2 through the runtime's WebCrypto (`crypto.subtle.deriveBits`), which runs as
-//! native code: measured here about six times faster than the `pbkdf2` crate compiled to
-//! wasm, with identical bytes (see the README and `make bench`). The crate stays in the
+//! native code: much faster than the `pbkdf2` crate compiled to wasm, with identical
+//! bytes (docs/performance.md, "PBKDF2 through WebCrypto"). The crate stays in the
 //! wasm for what WebCrypto refuses: Cloudflare derives at most 100,000 iterations, in
 //! WebCrypto and `node:crypto` alike (workerd issue 1346; the local runtime has no limit).
 

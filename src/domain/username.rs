@@ -8,10 +8,11 @@
 //! The rules are here; the Unicode data they need comes through [`UnicodeFacts`]. The
 //! worker answers those from the JavaScript runtime, which already carries ICU
 //! (`String.prototype.normalize`, `toLowerCase`, `RegExp` property escapes): a crate
-//! with its own tables (`precis-profiles`) would add about 95 KB of gzipped wasm. Native
-//! code (the tests) answers them from Rust crates ([`native::NativeUnicode`]), and a
-//! test holds the result to `precis-profiles` on every code point. What neither runtime
-//! exposes is small and kept here: the Bidi class and joining type (two crates' data, in
+//! with its own tables (`precis-profiles`) would make the wasm much larger
+//! (docs/performance.md, "Unicode from the runtime"). Native code (the tests) answers
+//! them from Rust crates ([`native::NativeUnicode`]), and a test holds the result to
+//! `precis-profiles` on every code point. What neither runtime exposes is small and kept
+//! here: the Bidi class and joining type (two crates' data, in
 //! [`super::unicode_tables`]), and short lists from the Unicode data files
 //! (default-ignorable code points, old Hangul jamo, viramas) and from RFC 5892 (the
 //! exceptions).

@@ -7,9 +7,9 @@
 //! `/*!...*/` comments) and CSV by `csv`, so a quote or a semicolon in a name is just a
 //! character. Only the `CREATE TABLE` (for the column order) and `INSERT` statements of
 //! `users` and `roles` are parsed; everything else in a dump is passed over. The rows
-//! read are kept in memory and the statements tokenized one at a time (measured: 21 MB at
-//! most for a 1.7 MB dump of 10,000 users one INSERT each; 93 MB for one extended INSERT
-//! of 1.4 MB, which mysqldump keeps under 1 MB by default).
+//! read are kept in memory and the statements tokenized one at a time, so that only one
+//! statement's tokens are held at once, and mysqldump keeps an INSERT under 1 MB by
+//! default (docs/performance.md, "Reading a dump").
 
 use sqlparser::ast::{CreateTable, Expr, Insert, SetExpr, Statement, TableObject, UnaryOperator, Value};
 use sqlparser::dialect::MySqlDialect;

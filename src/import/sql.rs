@@ -15,16 +15,15 @@
 use super::plan::{DefaultRole, Plan, RoleWrite, UserWrite};
 
 /// Users per batch: D1 takes statements up to 100 KB each and files of any size, but a
-/// batch is a transaction that holds the database meanwhile. Measured locally: a run of
-/// wrangler costs about 1.4 s before any SQL, a batch of 2,000 users about 1.5 s in all,
-/// and 10,000 users in two batches of 5,000 kept the whole import at 1.14–1.16 × the
-/// hashing's floor: few batches keep the writing a small part of an import.
+/// batch is a transaction that holds the database meanwhile. Each batch is a run of
+/// wrangler, which costs more than the batch's SQL: few batches keep the writing a small
+/// part of an import (docs/performance.md, "Import batches").
 pub const USERS_PER_BATCH: usize = 5_000;
 
-/// Rows per statement: wrangler and D1 cost about 1.5 ms a statement locally, so rows go
-/// many to an INSERT, while a statement stays well under D1's 100 KB: a user row is at
-/// most about 1.5 KB (a 64-character name and its key as hex, the hash), a role grant
-/// about 120 bytes.
+/// Rows per statement: wrangler and D1 take time for each statement (docs/performance.md,
+/// "Rows per statement"), so rows go many to an INSERT, while a statement stays well
+/// under D1's 100 KB: a user row is at most about 1.5 KB (a 64-character name and its key
+/// as hex, the hash), a role grant about 120 bytes.
 pub const USERS_PER_STATEMENT: usize = 50;
 pub const GRANTS_PER_STATEMENT: usize = 400;
 

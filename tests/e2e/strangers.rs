@@ -294,8 +294,8 @@ fn failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account
 }
 
 /// Registrations and resets each try a code: 30 an hour from one address, right or
-/// wrong, so that one address can neither guess at codes (300 guesses took 2.6 s before)
-/// nor ask at speed which account names are taken.
+/// wrong, so that one address can neither guess at codes at speed (docs/performance.md,
+/// "Code guesses") nor ask at speed which account names are taken.
 fn an_address_gets_thirty_code_attempts_an_hour() {
     let worker = TestWorker::start();
     let client = worker.client();
@@ -413,8 +413,9 @@ fn the_demo_page_cannot_be_framed_and_runs_nothing_inline(worker: &TestWorker) {
 }
 
 /// A declared length whose bytes never come (and a chunked body that stops halfway) was
-/// waited on for over 70 s: now 9906 with HTTP 408 after the 10 s deadline, and the code
-/// it would have sent is not sent.
+/// waited on for as long as the connection lasted (docs/performance.md, "Body deadline"):
+/// now 9906 with HTTP 408 after the 10 s deadline, and the code it would have sent is not
+/// sent.
 fn a_body_that_never_arrives_is_given_up_on(worker: &TestWorker) {
     use std::io::{Read, Write};
     let address = worker.base_url.trim_start_matches("http://").to_string();
