@@ -14,8 +14,9 @@ use std::cell::{Cell, RefCell};
 use super::ports::StoredUser;
 
 /// How many entries each kind keeps: one slot each, chosen from the key, so a key that
-/// shares a slot with another pushes it out (it is read again, that is all). At about
-/// 200 bytes a user, at most 800 KB.
+/// shares a slot with another pushes it out (it is read again, that is all). Few enough
+/// that they stay small beside an isolate's memory (docs/performance.md, "Status cache
+/// size").
 const SLOTS: usize = 4096;
 
 /// Entries of one kind, each with when it was read; the slots are made at the first put.

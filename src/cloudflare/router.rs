@@ -38,7 +38,7 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
     };
     // The URL as the runtime hands it over, read as text (only for an origin off the
     // list): parsing it with `url` would bring that crate's Unicode tables into the wasm
-    // (about 70 KB gzipped, measured).
+    // (docs/performance.md, "The request URL as text").
     let own_origin = || origin_of(&req.inner().url()).to_string();
     let from_elsewhere = allowed_origins.refuses(origin.as_deref(), own_origin);
     let reply = route(&mut req, &path, &method, env, isolate, ctx, from_elsewhere).await;

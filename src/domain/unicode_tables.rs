@@ -2,8 +2,9 @@
 //! Bidi class (for the Bidi Rule) and the joining type (for a zero width non-joiner).
 //! The data is `unicode-bidi`'s and `unicode-joining-type`'s, which `build.rs` writes as
 //! runs: one `u32` a run of code points, its first code point above [`VALUE_BITS`] bits
-//! of value. Where the crates keep 12-byte ranges and a trie, this is about 4 KB less
-//! gzipped wasm; the test below holds it to them on every code point.
+//! of value. Where the crates keep 12-byte ranges and a trie, this is less gzipped wasm
+//! (docs/performance.md, "Unicode tables as runs"); the test below holds it to them on
+//! every code point.
 
 // BIDI_RUNS, JOINING_RUNS and VALUE_BITS.
 include!(concat!(env!("OUT_DIR"), "/unicode_runs.rs"));
