@@ -1,40 +1,18 @@
 //! What a phone's code gate does ([`CodeGateCore`]), run inside that phone's Durable
 //! Object. The names: [`CodeGate`](super::ports::CodeGate) is the port the use cases call,
-//! [`CodeGateCore`] the logic behind it, with its [`CodeGatePolicy`] (the `SMS_*` limits)
-//! and its [`CodeGateState`] in a [`CodeGateStorage`]; `DurableCodeGate` is the Worker's
-//! client for the object and `MemoryCodeGate` the tests' stand-in.
+//! [`CodeGateCore`] the logic behind it, with its
+//! [`CodeGatePolicy`](crate::domain::code_gate_state::CodeGatePolicy) (the `SMS_*`
+//! limits) and its [`CodeGateState`] in a [`CodeGateStorage`]; `DurableCodeGate` is the
+//! Worker's client for the object and `MemoryCodeGate` the tests' stand-in.
 //!
-//! Why the invariants hold (see also the README). Inside the object, a storage call
-//! keeps the object's input gate closed, so a load followed by a save is atomic; any
-//! other await (KV, the SMS provider) lets other requests for the phone run in between.
-//! - *One live code per phone*, whatever its purpose; a used code is no longer live. The
-//!   reservation (`live_until`) is saved *before* the
-//!   first await that lets other requests in (the KV write, the provider call), so a
-//!   concurrent send finds it and gets 50017. A failed send clears it again. Until the
-//!   provider accepts, the reservation is only a short lease (the provider's timeout and
-//!   a margin): a send whose Worker died meanwhile frees the phone when the lease ends,
-//!   not after a code's whole life. Only then is the code live for its `SMS_CODE_TTL`.
-//! - *At most 10 codes a day per phone.* The limit is checked with the reservation, and
-//!   the send counted once the provider accepts it; as the lease keeps other sends out
-//!   meanwhile, nothing can slip in between. A send that failed, or never finished,
-//!   does not count.
-//! - *At most 5 wrong guesses per code from one address, 20 over all.* A guess reads the
-//!   sealed code from KV (others may run meanwhile), then loads the state again and
-//!   judges on it as it is *now*: a code that died while the guess waited stays dead,
-//!   and a wrong guess is counted (in all and for its address) in a load-and-save with
-//!   no await between. So guesses are counted one at a time, and once five from an
-//!   address are wrong even the right code fails from there; once twenty are, from
-//!   anywhere. A new code only comes after the old
-//!   one's life (or its use), so asking again cannot reset the count.
-//! - *A code is good for one purpose.* The purpose is saved with the reservation, and a
-//!   guess for another purpose is judged wrong (and counted) like a wrong code.
-//! - *A code verifies at most once.* A right guess takes a hold (saved before its next
-//!   await) only if the code is still live, unused and unheld; a consumed code is marked
-//!   `used`. Holds carry an id, so a late release or consume can only undo its own hold.
-//!   A wrong guess cannot block the right code: it only adds to the count.
-//! - *A code sent anywhere verifies everywhere.* Only the object reads and writes the
-//!   phone's code in KV, always from the object's one location, where KV reads its own
-//!   writes at once; KV's cross-location delay never comes into play.
+//! Inside the object, a storage call keeps the object's input gate closed, so a load
+//! followed by a save is atomic; any other await (KV, the SMS provider) lets other
+//! requests for the phone run in between. Every step below is written to that rule: a
+//! reservation or a hold is saved before the next await that lets others in, and a guess
+//! is judged on the state loaded again after its KV read. Why that keeps one live code per
+//! phone, the daily limit, the guesses per code, one purpose per code, one use per code,
+//! and a code sent anywhere verifying everywhere: `docs/architecture.md`, "Why the SMS
+//! invariants hold".
 //!
 //! Each code gets its own entry in the [`CodeStore`], named by the code's id: KV takes at
 //! most one write per second per key, and a retry right after a failed send must not hit
