@@ -45,48 +45,44 @@ impl Route {
     }
 }
 
-/// The `/login` endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    SendSms,
-    Register,
-    GetJwt,
-    RefreshJwt,
-    DeactivateJwt,
-    JwtStatus,
-    ResetPassword,
-    ChangePassword,
+/// The `/login` endpoints, each with its path: one line each. The macro writes the enum,
+/// [`Endpoint::ALL`] and [`Endpoint::path`] from the list, so they cannot disagree.
+macro_rules! endpoints {
+    ($($endpoint:ident => $path:literal,)*) => {
+        /// The `/login` endpoints.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Endpoint {
+            $($endpoint,)*
+        }
+
+        impl Endpoint {
+            pub const ALL: &'static [Endpoint] = &[$(Endpoint::$endpoint,)*];
+
+            pub fn path(self) -> &'static str {
+                match self {
+                    $(Endpoint::$endpoint => $path,)*
+                }
+            }
+        }
+    };
+}
+
+endpoints! {
+    SendSms => "/login/send/sms",
+    Register => "/login/register",
+    GetJwt => "/login/jwt/get",
+    RefreshJwt => "/login/jwt/refresh",
+    DeactivateJwt => "/login/jwt/deactivate",
+    JwtStatus => "/login/jwt/status",
+    ResetPassword => "/login/password/reset",
+    ChangePassword => "/login/password/change",
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 8] = [
-        Endpoint::SendSms,
-        Endpoint::Register,
-        Endpoint::GetJwt,
-        Endpoint::RefreshJwt,
-        Endpoint::DeactivateJwt,
-        Endpoint::JwtStatus,
-        Endpoint::ResetPassword,
-        Endpoint::ChangePassword,
-    ];
-
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpoint::SendSms => "/login/send/sms",
-            Endpoint::Register => "/login/register",
-            Endpoint::GetJwt => "/login/jwt/get",
-            Endpoint::RefreshJwt => "/login/jwt/refresh",
-            Endpoint::DeactivateJwt => "/login/jwt/deactivate",
-            Endpoint::JwtStatus => "/login/jwt/status",
-            Endpoint::ResetPassword => "/login/password/reset",
-            Endpoint::ChangePassword => "/login/password/change",
-        }
-    }
-
     /// The endpoint at `path`. Matching ignores ASCII case because the original document
     /// spells one route `/login/Jwt/get`, and a client copied from it should still work.
     pub fn from_path(path: &str) -> Option<Endpoint> {
-        Endpoint::ALL.into_iter().find(|endpoint| endpoint.path().eq_ignore_ascii_case(path))
+        Endpoint::ALL.iter().copied().find(|endpoint| endpoint.path().eq_ignore_ascii_case(path))
     }
 }
 
@@ -119,7 +115,7 @@ mod tests {
 
     #[test]
     fn every_endpoint_is_found_by_its_path() {
-        for endpoint in Endpoint::ALL {
+        for &endpoint in Endpoint::ALL {
             assert_eq!(Endpoint::from_path(endpoint.path()), Some(endpoint));
         }
     }
