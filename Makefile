@@ -20,17 +20,25 @@ dev: worker dev-secrets
 	echo "Serving the /login API on http://127.0.0.1:$(PORT) (local state in .wrangler/state)"; \
 	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) $(DEV_ARGS)
 
-## import: FROM=<dump.sql|users.csv ...> into the local D1 that make dev serves (ENV=production: the remote one); DEFAULT_ROLE=<id|none>, REPORT=<file>, DRY_RUN=1
+## import: FROM=<dump.sql|users.csv ...> into the local D1 that make dev serves (ENV=production: the remote one); DEFAULT_ROLE=<id|none>, REPORT=<file>, DRY_RUN=1, FRESH=1 (a fresh local database: the old one is moved aside)
 FROM ?=
 DEFAULT_ROLE ?=
 REPORT ?= import-report.csv
 DRY_RUN ?=
+FRESH ?=
 # Only an ENV given on make's command line: the shell's own ENV (a POSIX start-up file)
 # must never send an import to production.
 IMPORT_ENV := $(if $(filter command line,$(origin ENV)),$(filter-out local,$(ENV)))
 import: importer dev-secrets
-	@$(TOOLCHAIN); test -n "$(FROM)" || { echo "usage: make import FROM=<dump.sql|users.csv ...> [ENV=production] [DEFAULT_ROLE=<id>|none] [REPORT=<file>] [DRY_RUN=1]"; exit 2; }; \
+	@$(TOOLCHAIN); test -n "$(FROM)" || { echo "usage: make import FROM=<dump.sql|users.csv ...> [ENV=production] [DEFAULT_ROLE=<id>|none] [REPORT=<file>] [DRY_RUN=1] [FRESH=1]"; exit 2; }; \
 	if [ -z "$(IMPORT_ENV)" ]; then \
+		if [ -n "$(FRESH)" ] && [ -z "$(DRY_RUN)" ] && [ -d .wrangler/state ]; then \
+			if curl -s -o /dev/null --max-time 2 http://127.0.0.1:$(PORT)/healthz; then \
+				echo "make dev is serving on port $(PORT): stop it first, then run this again (FRESH=1 replaces the database it serves)"; exit 1; \
+			fi; \
+			aside=.wrangler/state.before-import-$$(date +%Y%m%d-%H%M%S); mv .wrangler/state "$$aside"; \
+			echo "The local state that was here is in $$aside."; \
+		fi; \
 		$(WRANGLER) d1 migrations apply DB --local </dev/null >/dev/null; \
 	elif [ -z "$(DRY_RUN)" ]; then \
 		$(WRANGLER) d1 migrations apply DB --remote --env "$(IMPORT_ENV)" </dev/null; \

@@ -3,7 +3,11 @@
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 $("api").value = params.get("api") || location.origin;
-let session = { jwt: "", refresh_jwt: "" };
+// Messages in the browser's languages, as a frontend would ask for them (the worker
+// answers in English where en comes before zh, and in Chinese otherwise).
+$("lang").value = (navigator.languages || [navigator.language]).filter(Boolean).join(", ") || "zh-CN";
+const signedOut = { jwt: "", refresh_jwt: "" };
+let session = signedOut;
 
 // With TURNSTILE_SITE_KEY set, the worker writes the key into the page and every send
 // needs a Turnstile token: the widget gives one (single-use), which goes with the send.
@@ -73,9 +77,16 @@ $("login").onclick = async () => {
 $("status").onclick = () => call("/login/jwt/status", { jwt: session.jwt });
 $("refresh").onclick = async () => {
   const envelope = await call("/login/jwt/refresh", { jwt: session.refresh_jwt });
-  if (envelope.code === 200) { session.jwt = envelope.data; showTokens(); }
+  if (envelope.code !== 200) return;
+  // A new access token, or with REFRESH_ROTATION a new pair.
+  session = typeof envelope.data === "string" ? { ...session, jwt: envelope.data } : envelope.data;
+  showTokens();
 };
-$("deactivate").onclick = () => call("/login/jwt/deactivate", { jwt: session.jwt });
+$("deactivate").onclick = async () => {
+  const envelope = await call("/login/jwt/deactivate", { jwt: session.jwt });
+  // The session is over: its tokens are of no more use.
+  if (envelope.code === 200) { session = signedOut; showTokens(); }
+};
 // Both end every session; the new password is the one to log in with from now on.
 function usePassword(envelope) {
   if (envelope.code === 200) $("password").value = $("new-password").value;

@@ -185,8 +185,19 @@ fn run(options: Options) -> Result<(), String> {
     };
     let wrangler = Wrangler { command: Wrangler::command_from_env(), config: options.config.clone(), target };
     let present = wrangler.present()?;
-    let plan = plan(legacy, &present, options.default_role, &NativeUnicode)
-        .map_err(|why| format!("Nothing was imported: {why}."))?;
+    let plan = plan(legacy, &present, options.default_role, &NativeUnicode).map_err(|why| {
+        // Locally, what stands in the way is most often what a developer tried first (the
+        // README's first session registers users with the default role).
+        let way_out = match &options.environment {
+            None => {
+                "\nIf the users here are only tries, import into a fresh local database: stop `make dev`, \
+                 run `make import FROM=... FRESH=1` (it moves .wrangler/state aside to \
+                 .wrangler/state.before-import-<time>), then start `make dev` again."
+            }
+            Some(_) => "\nThis database's roles must be reconciled with the dump's by hand first (wrangler d1 execute).",
+        };
+        format!("Nothing was imported: {why}.{way_out}")
+    })?;
     let placeholders = plan.roles.iter().filter(|role| role.origin == Origin::Placeholder).count();
     println!(
         "To import: {} users and {} roles ({placeholders} of them placeholders); already here: {} users and {} roles; \

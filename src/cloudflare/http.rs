@@ -40,12 +40,15 @@ impl Reply {
 }
 
 /// The envelope response for a use case's outcome: status, JSON body, and for errors
-/// their extra headers (`Allow` with 9903, `Retry-After` with 9905). The detail of a 5xx
+/// their extra headers (`Allow` with 9903, `Retry-After` with 9905); never cached. The detail of a 5xx
 /// never goes into the body (the router logs it).
 pub fn envelope_response(outcome: &Result<Value, ApiError>, language: Language) -> Response {
     let (status, body) = envelope::from_result(outcome, language);
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    // Answers carry tokens, codes and a user's data: no cache may keep one (RFC 6749 §5.1
+    // asks it of token responses), and an error is no more worth keeping.
+    let _ = headers.set("Cache-Control", "no-store");
     if let Err(error) = outcome {
         match error {
             ApiError::MethodNotAllowed { allow } => {

@@ -31,7 +31,7 @@ impl ApiError {
                 ApiError::SmsSendFailed { .. } => "短信发送失败".into(),
             },
             Language::English => match self {
-                ApiError::NotFound => "Unknown API path or wrong HTTP method, please check :(".into(),
+                ApiError::NotFound => "Unknown path: no endpoint is at this address, please check :(".into(),
                 ApiError::MethodNotAllowed { .. } => "Wrong HTTP method, please check :(".into(),
                 ApiError::RateLimited { .. } => "Too many requests, please try again later".into(),
                 ApiError::OriginNotAllowed => "Requests from this origin are not allowed".into(),
@@ -83,20 +83,25 @@ impl ValidationError {
 
 fn field_reason(field: Field, rule: Rule) -> String {
     // The original prefixes most messages with the field's name and its Chinese label
-    // ("account 账号必填"), but not all ("密码必填" for `pwd`, "手机验证码必填").
+    // ("account 账号必填"), and every text here names its JSON field so. Three of the
+    // original's texts do not, and clients may match them, so they are kept exactly (the
+    // first arms below); its "密码必填" for `pwd` gets the field's name in front.
     let label = match field {
         Field::Account => "account 账号",
         Field::Password => "password 密码",
-        Field::PasswordConfirmation => "确认密码",
-        Field::LoginPassword => "密码",
+        Field::PasswordConfirmation => "password_confirmation 确认密码",
+        Field::LoginPassword => "pwd 密码",
         Field::Phone => "phone 手机号",
-        Field::SmsCode => "手机验证码",
+        Field::SmsCode => "code 手机验证码",
         Field::Jwt => "jwt ",
         Field::Scope => "scope 范围",
         Field::Purpose => "purpose ",
         Field::TurnstileToken => "turnstile_token ",
     };
     match (field, rule) {
+        (Field::SmsCode, Rule::Required) => "手机验证码必填".into(),
+        (Field::PasswordConfirmation, Rule::Required) => "确认密码必填".into(),
+        (_, Rule::Mismatch) => "密码不一致".into(),
         (_, Rule::Required) => format!("{label}必填"),
         (Field::SmsCode, Rule::NotString) => format!("{label}只能是字符串或数字"),
         (_, Rule::NotString) => format!("{label}只能是字符串"),
@@ -110,7 +115,6 @@ fn field_reason(field: Field, rule: Rule) -> String {
         (Field::SmsCode, Rule::Malformed) => format!("{label}必须是6位数字"),
         (Field::Scope, Rule::Malformed) => format!("{label}只能是 session 或 all"),
         (_, Rule::Malformed) => format!("{label}格式错误"),
-        (_, Rule::Mismatch) => "密码不一致".into(),
         (_, Rule::Refused) => format!("{label}人机验证失败"),
     }
 }
@@ -164,7 +168,11 @@ mod tests {
         let cases = [
             (Field::Account, Rule::Required, "account 账号必填"),
             (Field::Password, Rule::Required, "password 密码必填"),
-            (Field::LoginPassword, Rule::Required, "密码必填"),
+            (Field::LoginPassword, Rule::Required, "pwd 密码必填"),
+            (Field::LoginPassword, Rule::NotString, "pwd 密码只能是字符串"),
+            (Field::PasswordConfirmation, Rule::NotString, "password_confirmation 确认密码只能是字符串"),
+            (Field::SmsCode, Rule::Malformed, "code 手机验证码必须是6位数字"),
+            (Field::SmsCode, Rule::NotString, "code 手机验证码只能是字符串或数字"),
             (Field::Password, Rule::Charset, "password 密码只能包含字母、数字和下划线"),
             (Field::PasswordConfirmation, Rule::Mismatch, "密码不一致"),
             (Field::PasswordConfirmation, Rule::Required, "确认密码必填"),
@@ -195,6 +203,7 @@ mod tests {
             ),
             (ApiError::Unauthorized(AuthError::Expired), "Authentication failed: Expired token"),
             (ApiError::SmsStillLive, "The SMS code is still valid, please do not send it again"),
+            (ApiError::NotFound, "Unknown path: no endpoint is at this address, please check :("),
         ];
         for (error, message) in cases {
             assert_eq!(error.message_in(Language::English), message);

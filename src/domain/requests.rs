@@ -442,12 +442,12 @@ mod tests {
             ("code", json!(null), "手机验证码必填"),
             ("code", json!(""), "手机验证码必填"),
             ("password", json!("      "), "password 密码必填"),
-            ("code", json!("12345"), "手机验证码必须是6位数字"),
-            ("code", json!(12345), "手机验证码必须是6位数字"),
-            ("code", json!(123456.5), "手机验证码必须是6位数字"),
-            ("code", json!(1e6), "手机验证码必须是6位数字"),
-            ("code", json!(-123456.0), "手机验证码必须是6位数字"),
-            ("code", json!(true), "手机验证码只能是字符串或数字"),
+            ("code", json!("12345"), "code 手机验证码必须是6位数字"),
+            ("code", json!(12345), "code 手机验证码必须是6位数字"),
+            ("code", json!(123456.5), "code 手机验证码必须是6位数字"),
+            ("code", json!(1e6), "code 手机验证码必须是6位数字"),
+            ("code", json!(-123456.0), "code 手机验证码必须是6位数字"),
+            ("code", json!(true), "code 手机验证码只能是字符串或数字"),
         ];
         for (key, value, expected) in cases {
             let error = register(with_field(&valid_registration(), key, &value)).unwrap_err();
@@ -491,10 +491,10 @@ mod tests {
     #[test]
     fn login_needs_account_and_pwd() {
         assert_eq!(reason(LoginRequest::parse(br#"{"pwd":"x"}"#).unwrap_err()), "account 账号必填");
-        assert_eq!(reason(LoginRequest::parse(br#"{"account":"Foo"}"#).unwrap_err()), "密码必填");
+        assert_eq!(reason(LoginRequest::parse(br#"{"account":"Foo"}"#).unwrap_err()), "pwd 密码必填");
         assert_eq!(
             reason(LoginRequest::parse(br#"{"account":"Foo","pwd":1}"#).unwrap_err()),
-            "密码只能是字符串"
+            "pwd 密码只能是字符串"
         );
     }
 
@@ -529,7 +529,7 @@ mod tests {
         assert_eq!(request.password.as_str(), "new_pass1");
         let cases = [
             ("phone", Value::Null, "phone 手机号必填"),
-            ("code", json!("12"), "手机验证码必须是6位数字"),
+            ("code", json!("12"), "code 手机验证码必须是6位数字"),
             ("password", json!("short"), "password 密码长度必须在6到64个字符之间"),
             ("password", json!("has space"), "password 密码只能包含字母、数字和下划线"),
             ("password_confirmation", Value::Null, "确认密码必填"),
@@ -550,8 +550,8 @@ mod tests {
         assert_eq!((request.jwt.as_str(), request.pwd.as_str()), ("a.b.c", "old pass"));
         let cases = [
             ("jwt", Value::Null, "jwt 必填"),
-            ("pwd", Value::Null, "密码必填"),
-            ("pwd", json!(123456), "密码只能是字符串"),
+            ("pwd", Value::Null, "pwd 密码必填"),
+            ("pwd", json!(123456), "pwd 密码只能是字符串"),
             ("password", Value::Null, "password 密码必填"),
             ("password_confirmation", json!("new_pass2"), "密码不一致"),
         ];

@@ -1,6 +1,7 @@
 // Drives the demo page in headless Chromium, served from another origin than the API so
 // that CORS is exercised for real: send a code, register, log in, status, refresh,
-// deactivate, and status again (now refused); then a password change, which keeps the
+// deactivate (the page forgets the tokens), and status again (now refused, in the
+// browser's language, English here); then a password change, which keeps the
 // page signed in, and a reset by SMS code, which ends that session, after which the new
 // password logs in. Saves a screenshot.
 // Usage: node tests/browser/demo.mjs API_BASE_URL SCREENSHOT.png   (run by the e2e tests)
@@ -40,7 +41,8 @@ const browser = await chromium.launch({
 });
 const failures = [];
 try {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+  // An English-speaking browser: the page asks for messages in its languages.
+  const page = await browser.newPage({ viewport: { width: 1100, height: 1000 }, locale: "en-US" });
   // A CORS refusal shows up as a console error; the browser also notes each non-2xx
   // answer ("Failed to load resource"), which the last step expects.
   page.on("console", (message) => {
@@ -79,7 +81,9 @@ try {
   await click("refresh", "/login/jwt/refresh", 200);
   await click("status", "/login/jwt/status", 200);
   await click("deactivate", "/login/jwt/deactivate", 200);
-  await click("status", "/login/jwt/status", 9908);
+  if (await page.textContent("#tokens") !== "No session yet.") failures.push("the page kept the ended session's tokens");
+  const refused = await click("status", "/login/jwt/status", 9906);
+  if (refused.msg !== "Validation failed: jwt is required") failures.push("not in the browser's language: " + refused.msg);
 
   await click("login", "/login/jwt/get", 200);
   await page.fill("#new-password", "browser_pw_2");
