@@ -421,4 +421,19 @@ fn a_roles_batch_stopped_by_a_guard_is_undone_whole() {
         json!([{"id": 1, "name": "user", "is_default": 1, "super_admin": 0, "origin": "here"}])
     );
     assert_eq!(after[1]["results"], json!([{"seq": 1}]), "no id reserved");
+
+    // The importer itself, over a database whose role 1 a user holds (as after trying the
+    // README's first session): it stops, and names the way out.
+    let dump = std::path::Path::new(state).join("roles.sql");
+    std::fs::write(&dump, roles).unwrap();
+    let stopped = Command::new(env!("CARGO_BIN_EXE_login-import"))
+        .args(["--config", "build/wrangler.toml", "--persist-to", state, "--report"])
+        .arg(std::path::Path::new(state).join("report.csv"))
+        .arg(&dump)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(!stopped.status.success(), "{}", text(&stopped));
+    let said = text(&stopped);
+    assert!(said.contains("would change what the role means") && said.contains("FRESH=1"), "{said}");
 }

@@ -23,7 +23,9 @@ mod fake_provider;
 mod import;
 mod isolated;
 mod names;
+mod newcomer;
 mod password;
+mod readme;
 mod sms;
 mod strangers;
 mod support;
@@ -71,6 +73,7 @@ fn main() {
         password::SHARED_TESTS,
         strangers::SHARED_TESTS,
         names::SHARED_TESTS,
+        newcomer::TESTS,
     ]
     .concat();
     let mut trials: Vec<Trial> = shared_tests
@@ -93,6 +96,8 @@ fn main() {
             turnstile::OWN_TESTS,
             binding::OWN_TESTS,
             import::OWN_TESTS,
+            newcomer::OWN_TESTS,
+            readme::OWN_TESTS,
         ]
         .concat()
         .into_iter()
