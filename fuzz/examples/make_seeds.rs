@@ -128,7 +128,7 @@ fn main() {
     write_token(&tokens, "four-segments.jwt", format!("{access}.{}", parts[2]));
     write_token(&tokens, "header-only.jwt", parts[0]);
 
-    // Bodies from the API section of the README, plus the edges of the rules.
+    // Bodies from the examples of docs/api.md, plus the edges of the rules.
     let refresh = &genuine[1].1;
     let seeds: Vec<(&str, String)> = vec![
         ("send-sms.json", r#"{"phone": "13911119999"}"#.into()),

@@ -1,7 +1,7 @@
 //! The cryptographic primitives the domain needs, behind one port: hashes, HMACs and
 //! Ed25519 (PBKDF2 has a port of its own, `password::Pbkdf2`). The Worker takes them from
 //! its runtime (workerd's `node:crypto`, native code; see `cloudflare::node_crypto`),
-//! which keeps their code out of the wasm (the README has the sizes); native code (the
+//! which keeps their code out of the wasm (docs/performance.md has the sizes); native code (the
 //! tests, the import tool) takes them from RustCrypto's crates and `ed25519-compact`.
 //!
 //! Holders keep a `&'static dyn Crypto`: both implementations are unit values. `Sync`, so
