@@ -80,7 +80,7 @@ paths = {
         "responses": responses(ok(empty, "registered"), base + ["409", "502"])}},
     "/login/jwt/get": {"post": {
         "summary": "Log in", "operationId": "logIn",
-        "description": "10 failed logins for an account (or 100 from an address) in 15 minutes: 9905 with Retry-After, whatever the password; a success clears the account's count.",
+        "description": "Failed logins in 15 minutes, by default: 10 for an account from one address, 100 for an account over all addresses, 100 from one address; past any of them 9905 with Retry-After, whatever the password. A success clears the account's counts.",
         "requestBody": body({"account": {"type": "string", "pattern": "\\S"}, "pwd": {"type": "string", "pattern": "\\S"}}, ["account", "pwd"], {"account": "Foo", "pwd": "1234567"}),
         "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
     "/login/jwt/refresh": {"post": {
@@ -102,7 +102,7 @@ paths = {
         "responses": responses(ok({"$ref": "#/components/schemas/Status"}, "the token is valid"), base + ["401"])}},
     "/login/password/reset": {"post": {
         "summary": "Set a new password with a reset code", "operationId": "resetPassword",
-        "description": "The code comes from /login/send/sms with `\"purpose\": \"reset\"`. A wrong, expired, used or dead code, or one sent for a registration: 50001 (a wrong guess; 5 kill the code). Success: the new password is set, every session of the user ends (as log out everywhere), the account's failed logins are cleared and the code is used up.",
+        "description": "The code comes from /login/send/sms with `\"purpose\": \"reset\"`. A wrong, expired, used or dead code, or one sent for a registration: 50001 (a wrong guess; 5 from one address or 20 in all kill the code). Success: the new password is set, every session of the user ends (as log out everywhere), the account's failed logins are cleared and the code is used up.",
         "requestBody": body({"phone": phone, "code": sms_code, **new_password}, ["phone", "code", "password", "password_confirmation"],
                             {"phone": "13911119999", "code": "123321", "password": "new_pass", "password_confirmation": "new_pass"}),
         "responses": responses(ok(empty, "the password is set"), base)}},
