@@ -35,6 +35,7 @@ mod validation;
 mod worker;
 
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use libtest_mimic::{Arguments, Trial};
 use worker::TestWorker;
@@ -62,6 +63,20 @@ fn shared() -> &'static TestWorker {
     })
 }
 
+/// `LOGIN_E2E_TIMES=1` prints each test's time as it ends, and what the worker starts
+/// cost: where a run's time goes.
+fn timing() -> bool {
+    std::env::var_os("LOGIN_E2E_TIMES").is_some()
+}
+
+fn timed(name: &str, test: impl FnOnce()) {
+    let started = Instant::now();
+    test();
+    if timing() {
+        eprintln!("e2e time: {:6.1} s  {name}", started.elapsed().as_secs_f64());
+    }
+}
+
 fn main() {
     let args = Arguments::from_args();
     let shared_tests = [
@@ -80,7 +95,7 @@ fn main() {
         .into_iter()
         .map(|(name, test)| {
             Trial::test(name, move || {
-                test(shared());
+                timed(name, || test(shared()));
                 Ok(())
             })
         })
@@ -103,7 +118,7 @@ fn main() {
         .into_iter()
         .map(|(name, test)| {
             Trial::test(name, move || {
-                test();
+                timed(name, test);
                 Ok(())
             })
         }),
@@ -111,6 +126,9 @@ fn main() {
     let conclusion = libtest_mimic::run(&args, trials);
     if let Some(worker) = SHARED.get() {
         worker.shut_down();
+    }
+    if timing() {
+        eprintln!("e2e time: {}", worker::starts_summary());
     }
     conclusion.exit();
 }

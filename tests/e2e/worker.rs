@@ -9,13 +9,32 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::client::Client;
 
 static NEXT_WORKER: AtomicUsize = AtomicUsize::new(0);
+
+/// How many `wrangler dev` were started, and the milliseconds spent applying migrations
+/// and waiting for them to answer, and to stop, for `LOGIN_E2E_TIMES`.
+static STARTS: AtomicUsize = AtomicUsize::new(0);
+static MIGRATING_MILLIS: AtomicU64 = AtomicU64::new(0);
+static STARTING_MILLIS: AtomicU64 = AtomicU64::new(0);
+static STOPPING_MILLIS: AtomicU64 = AtomicU64::new(0);
+
+/// The worker starts of this run, in a line.
+pub fn starts_summary() -> String {
+    let seconds = |millis: &AtomicU64| millis.load(Ordering::SeqCst) as f64 / 1000.0;
+    format!(
+        "{} wrangler dev starts: {:.1} s applying migrations, {:.1} s until they answered, {:.1} s stopping",
+        STARTS.load(Ordering::SeqCst),
+        seconds(&MIGRATING_MILLIS),
+        seconds(&STARTING_MILLIS),
+        seconds(&STOPPING_MILLIS)
+    )
+}
 
 /// The JWT secret the tests run with.
 pub const TEST_JWT_SECRET: &str = "e2e-test-secret-that-is-longer-than-32-bytes";
@@ -124,15 +143,21 @@ impl TestWorker {
         // As `make dev` does: the migrations make or upgrade the database.
         let mut migrate = vec!["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
         migrate.extend(&env_args);
+        let migrating = Instant::now();
         wrangler_on(login_config, &migrate);
+        MIGRATING_MILLIS.fetch_add(migrating.elapsed().as_millis() as u64, Ordering::SeqCst);
 
         // A free port can be taken by another test's workerd between our look and
         // wrangler's bind; then something else answers there, and the start is tried again
         // on other ports.
         let mut last = String::new();
         for _ in 0..3 {
+            let starting = Instant::now();
+            STARTS.fetch_add(1, Ordering::SeqCst);
             let worker = TestWorker::spawn(configs, environment, state_dir, vars);
-            match worker.wait_until_ready() {
+            let ready = worker.wait_until_ready();
+            STARTING_MILLIS.fetch_add(starting.elapsed().as_millis() as u64, Ordering::SeqCst);
+            match ready {
                 Ok(()) => return worker,
                 Err(reason) => {
                     eprintln!("{reason}; starting wrangler dev again on other ports");
@@ -296,6 +321,7 @@ impl TestWorker {
         if self.stopped.swap(true, Ordering::SeqCst) {
             return;
         }
+        let stopping = Instant::now();
         // Even when wrangler itself has ended, its workerd may still run in the group.
         let group = child.id() as i32;
         signal_group(group, "TERM");
@@ -309,6 +335,7 @@ impl TestWorker {
         // Whatever is left of the group (workerd) goes too.
         signal_group(group, "KILL");
         let _ = child.wait();
+        STOPPING_MILLIS.fetch_add(stopping.elapsed().as_millis() as u64, Ordering::SeqCst);
         if let Ok(dir) = std::env::var("LOGIN_E2E_PIDS") {
             let _ = std::fs::remove_file(Path::new(&dir).join(group.to_string()));
         }
