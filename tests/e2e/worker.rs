@@ -17,22 +17,28 @@ use crate::client::Client;
 
 static NEXT_WORKER: AtomicUsize = AtomicUsize::new(0);
 
-/// How many `wrangler dev` were started, and the milliseconds spent applying migrations
-/// and waiting for them to answer, and to stop, for `LOGIN_E2E_TIMES`.
+/// How many `wrangler dev` were started, and the milliseconds spent applying migrations,
+/// waiting for them to answer and stopping them; and the other runs of wrangler (queries,
+/// KV) and their milliseconds: for `LOGIN_E2E_TIMES`.
 static STARTS: AtomicUsize = AtomicUsize::new(0);
 static MIGRATING_MILLIS: AtomicU64 = AtomicU64::new(0);
 static STARTING_MILLIS: AtomicU64 = AtomicU64::new(0);
 static STOPPING_MILLIS: AtomicU64 = AtomicU64::new(0);
+static WRANGLER_RUNS: AtomicUsize = AtomicUsize::new(0);
+static WRANGLER_MILLIS: AtomicU64 = AtomicU64::new(0);
 
-/// The worker starts of this run, in a line.
+/// The worker starts and wrangler runs of this run, in a line.
 pub fn starts_summary() -> String {
     let seconds = |millis: &AtomicU64| millis.load(Ordering::SeqCst) as f64 / 1000.0;
     format!(
-        "{} wrangler dev starts: {:.1} s applying migrations, {:.1} s until they answered, {:.1} s stopping",
+        "{} wrangler dev starts: {:.1} s applying migrations, {:.1} s until they answered, {:.1} s \
+         stopping; {} other runs of wrangler: {:.1} s",
         STARTS.load(Ordering::SeqCst),
         seconds(&MIGRATING_MILLIS),
         seconds(&STARTING_MILLIS),
-        seconds(&STOPPING_MILLIS)
+        seconds(&STOPPING_MILLIS),
+        WRANGLER_RUNS.load(Ordering::SeqCst),
+        seconds(&WRANGLER_MILLIS),
     )
 }
 
@@ -81,7 +87,11 @@ fn config() -> String {
 /// the database locked by the running worker for a moment, so a failure is retried a few
 /// times before it fails the test.
 pub fn wrangler(args: &[&str]) -> String {
-    wrangler_on(&config(), args)
+    let started = Instant::now();
+    let out = wrangler_on(&config(), args);
+    WRANGLER_RUNS.fetch_add(1, Ordering::SeqCst);
+    WRANGLER_MILLIS.fetch_add(started.elapsed().as_millis() as u64, Ordering::SeqCst);
+    out
 }
 
 /// `wrangler` on another configuration.
@@ -105,6 +115,65 @@ pub fn wrangler_on(config: &str, args: &[&str]) -> String {
         failure = format!("{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     }
     panic!("wrangler {args:?} failed:\n{failure}");
+}
+
+/// As `make dev` does before it serves: the migrations make or upgrade the database in
+/// `state_dir`. Each run of wrangler takes seconds, and most workers start on an empty
+/// folder or on one a worker of this run left (a restart): an empty folder gets a copy of
+/// a database the migrations made once in this run, and a folder this run migrated is
+/// left as it is (applying them again would find nothing to do, which
+/// `names::the_migrations_and_schema_sql_make_the_same_database` tests). Any other folder,
+/// e.g. a database a test made as an older version would have, is migrated by wrangler.
+fn migrate(login_config: &str, environment: Option<&str>, state_dir: &Path) {
+    let marker = state_dir.join("migrated-by-e2e");
+    let migrated = format!("{login_config} {environment:?}");
+    if std::fs::read_to_string(&marker).is_ok_and(|done| done == migrated) {
+        return;
+    }
+    let empty = std::fs::read_dir(state_dir).map(|mut entries| entries.next().is_none()).unwrap_or(true);
+    if empty && login_config == config() {
+        copy_dir(&migrated_template(environment), state_dir);
+    } else {
+        apply_migrations(login_config, environment, state_dir);
+    }
+    std::fs::write(&marker, migrated).expect("mark the state folder migrated");
+}
+
+fn apply_migrations(login_config: &str, environment: Option<&str>, state_dir: &Path) {
+    let state = state_dir.to_str().expect("a UTF-8 path");
+    let mut args = vec!["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
+    if let Some(name) = environment {
+        args.extend(["--env", name]);
+    }
+    wrangler_on(login_config, &args);
+}
+
+/// A state folder with only the migrations applied, one per environment (each has its
+/// own database id, so its own file), made by the first worker that needs it.
+fn migrated_template(environment: Option<&str>) -> PathBuf {
+    static TEMPLATES: Mutex<Vec<(Option<String>, PathBuf)>> = Mutex::new(Vec::new());
+    let mut templates = TEMPLATES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, dir)) = templates.iter().find(|(name, _)| name.as_deref() == environment) {
+        return dir.clone();
+    }
+    let dir = fresh_state_dir();
+    apply_migrations(&config(), environment, &dir);
+    templates.push((environment.map(str::to_string), dir.clone()));
+    dir
+}
+
+/// Copies the files under `from` into `to`, folders included.
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read the template") {
+        let entry = entry.expect("a template entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("its type").is_dir() {
+            std::fs::create_dir_all(&target).expect("a folder of the state");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file of the template");
+        }
+    }
 }
 
 impl TestWorker {
@@ -137,14 +206,8 @@ impl TestWorker {
         state_dir: &Path,
         vars: &[(&str, &str)],
     ) -> TestWorker {
-        let state = state_dir.to_str().expect("a UTF-8 path");
-        let login_config = configs.last().expect("a configuration");
-        let env_args: Vec<&str> = environment.map(|name| vec!["--env", name]).unwrap_or_default();
-        // As `make dev` does: the migrations make or upgrade the database.
-        let mut migrate = vec!["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
-        migrate.extend(&env_args);
         let migrating = Instant::now();
-        wrangler_on(login_config, &migrate);
+        migrate(configs.last().expect("a configuration"), environment, state_dir);
         MIGRATING_MILLIS.fetch_add(migrating.elapsed().as_millis() as u64, Ordering::SeqCst);
 
         // A free port can be taken by another test's workerd between our look and
