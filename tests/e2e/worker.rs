@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::client::Client;
+use crate::client::{Client, LocalD1};
 
 static NEXT_WORKER: AtomicUsize = AtomicUsize::new(0);
 
@@ -53,6 +53,7 @@ pub struct TestWorker {
     pub log_path: PathBuf,
     child: Mutex<Child>,
     stopped: AtomicBool,
+    d1: LocalD1,
 }
 
 fn env_path(name: &str) -> String {
@@ -281,13 +282,14 @@ impl TestWorker {
             log_path,
             child: Mutex::new(child),
             stopped: AtomicBool::new(false),
+            d1: LocalD1::default(),
         }
     }
 
     /// Until the worker answers `/healthz`; an error if something else answers on its port
     /// (our Workers answer JSON with a `status`, the health check's or the envelope's).
     fn wait_until_ready(&self) -> Result<(), String> {
-        let client = Client::new(&self.base_url);
+        let client = self.client();
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
             // wrangler reports a port it could not bind (its own or one it picked for the
@@ -318,7 +320,7 @@ impl TestWorker {
     }
 
     pub fn client(&self) -> Client {
-        Client::new(&self.base_url)
+        Client::new(&self.base_url, self.d1.clone())
     }
 
     /// What wrangler dev printed so far.
@@ -346,8 +348,8 @@ impl TestWorker {
 
     /// Runs SQL against this worker's local D1 and returns the rows.
     pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
-        // No request runs meanwhile (see `client::LOCAL_D1`).
-        let _d1 = crate::client::LOCAL_D1.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // No request to this worker runs meanwhile (see `client::LocalD1`).
+        let _d1 = self.d1.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         let state = self.state_dir.to_str().unwrap();
         let out =
             wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
