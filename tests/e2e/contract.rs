@@ -352,10 +352,12 @@ fn refresh_reads_roles_again(worker: &TestWorker) {
     let client = worker.client();
     let (account, _) = new_user(&client);
     let (_, refresh_jwt) = log_in(&client, &account, PASSWORD);
-    worker.query("INSERT OR IGNORE INTO roles (id, name, is_default) VALUES (3, 'editor', 0)");
-    worker.query(&format!(
-        "INSERT INTO user_roles (user_id, role_id) SELECT id, 3 FROM users WHERE account = '{account}'"
-    ));
+    worker.queries(&[
+        "INSERT OR IGNORE INTO roles (id, name, is_default) VALUES (3, 'editor', 0)",
+        &format!(
+            "INSERT INTO user_roles (user_id, role_id) SELECT id, 3 FROM users WHERE account = '{account}'"
+        ),
+    ]);
     let jwt = client.post("/login/jwt/refresh", &json!({ "jwt": refresh_jwt })).data();
     let status = client.post("/login/jwt/status", &json!({ "jwt": jwt }));
     assert_eq!(status.data()["jwt_data"]["rid"], json!(["1", "3"]));

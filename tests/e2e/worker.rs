@@ -348,13 +348,22 @@ impl TestWorker {
 
     /// Runs SQL against this worker's local D1 and returns the rows.
     pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
+        self.queries(&[sql]).remove(0)
+    }
+
+    /// Runs statements against this worker's local D1 in one run of wrangler (each run
+    /// takes seconds) and returns each one's rows.
+    pub fn queries(&self, statements: &[&str]) -> Vec<Vec<serde_json::Value>> {
         // No request to this worker runs meanwhile (see `client::LocalD1`).
         let _d1 = self.d1.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         let state = self.state_dir.to_str().unwrap();
+        let sql = statements.join(";\n");
         let out =
-            wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
+            wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", &sql]);
         let parsed: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-        parsed[0]["results"].as_array().cloned().unwrap_or_default()
+        let results = parsed.as_array().unwrap_or_else(|| panic!("no results: {out}"));
+        assert_eq!(results.len(), statements.len(), "one result per statement: {out}");
+        results.iter().map(|result| result["results"].as_array().cloned().unwrap_or_default()).collect()
     }
 
     /// The keys of this worker's local KV namespace that start with `prefix`.
