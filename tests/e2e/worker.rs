@@ -178,11 +178,6 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 impl TestWorker {
-    /// A worker with a fresh state folder and the development settings.
-    pub fn start() -> TestWorker {
-        TestWorker::start_with(&fresh_state_dir(), &[])
-    }
-
     /// A worker on `state_dir` (the migrations are applied if needed), with extra vars.
     pub fn start_with(state_dir: &Path, vars: &[(&str, &str)]) -> TestWorker {
         TestWorker::start_in(None, state_dir, vars)
