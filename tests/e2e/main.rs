@@ -116,6 +116,12 @@ fn timed(name: &str, test: impl FnOnce()) {
 
 fn main() {
     let args = Arguments::from_args();
+    // Plain `cargo test` runs the native tests; these need the built worker, wrangler and
+    // scripts/e2e.sh, which stops every worker however the run ends.
+    if std::env::var_os("LOGIN_E2E_PIDS").is_none() && !args.list {
+        println!("e2e: skipped, run `make test` or `make e2e` (they build the worker and set up wrangler)");
+        return;
+    }
     // The tests that start workers of their own first, the longest first: the run ends
     // when its longest chain of tests does, and the shared workers' tests are short.
     let mut trials: Vec<Trial> = [
