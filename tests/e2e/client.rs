@@ -1,25 +1,24 @@
 //! A small HTTP client for the tests, answering with status, headers and parsed body
 //! whatever the status (ureq reports 4xx/5xx as errors; here they are answers).
 
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use serde_json::Value;
 
-/// Held shared by every request while it runs, and exclusively by `TestWorker::query`.
-/// `wrangler d1 execute` opens a worker's local SQLite file from a second process, and a
-/// write the worker makes meanwhile fails with SQLITE_BUSY (a 9999 the test did not
-/// cause; seen once in a full run). A deployed worker has no second process on its
-/// database, so the tests keep theirs from racing it rather than the worker retrying.
-pub static LOCAL_D1: RwLock<()> = RwLock::new(());
-
-fn shared_d1() -> RwLockReadGuard<'static, ()> {
-    LOCAL_D1.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+/// A worker's local D1, held shared by every request to that worker while it runs, and
+/// exclusively by its `TestWorker::query`. `wrangler d1 execute` opens a worker's local
+/// SQLite file from a second process, and a write the worker makes meanwhile fails with
+/// SQLITE_BUSY (a 9999 the test did not cause; seen once in a full run). A deployed
+/// worker has no second process on its database, so the tests keep theirs from racing it
+/// rather than the worker retrying. One lock per worker: a query, which takes seconds,
+/// holds up no request to another worker, whose database is another file.
+pub type LocalD1 = Arc<RwLock<()>>;
 
 pub struct Client {
     base_url: String,
     agent: ureq::Agent,
+    d1: LocalD1,
 }
 
 /// One response.
@@ -71,9 +70,14 @@ impl Reply {
 }
 
 impl Client {
-    pub fn new(base_url: &str) -> Client {
+    /// A client of the worker at `base_url`, whose database `d1` is.
+    pub fn new(base_url: &str, d1: LocalD1) -> Client {
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
-        Client { base_url: base_url.to_string(), agent }
+        Client { base_url: base_url.to_string(), agent, d1 }
+    }
+
+    fn shared_d1(&self) -> RwLockReadGuard<'_, ()> {
+        self.d1.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn finish(result: Result<ureq::Response, ureq::Error>) -> Reply {
@@ -101,7 +105,7 @@ impl Client {
     pub fn post_raw(&self, path: &str, body: &[u8]) -> Reply {
         let request =
             self.agent.post(&format!("{}{path}", self.base_url)).set("Content-Type", "application/json");
-        let _d1 = shared_d1();
+        let _d1 = self.shared_d1();
         Client::finish(request.send_bytes(body))
     }
 
@@ -109,7 +113,7 @@ impl Client {
     pub fn post_chunked(&self, path: &str, body: Vec<u8>) -> Reply {
         let request =
             self.agent.post(&format!("{}{path}", self.base_url)).set("Content-Type", "application/json");
-        let _d1 = shared_d1();
+        let _d1 = self.shared_d1();
         Client::finish(request.send(std::io::Cursor::new(body)))
     }
 
@@ -119,7 +123,7 @@ impl Client {
         for (name, value) in headers {
             request = request.set(name, value);
         }
-        let _d1 = shared_d1();
+        let _d1 = self.shared_d1();
         Client::finish(match body {
             Some(body) => request.send_bytes(body),
             None => request.call(),

@@ -185,10 +185,12 @@ fn text(output: &Output) -> String {
 
 /// Everything the import writes, in a fixed order.
 fn database(worker: &TestWorker) -> Vec<Value> {
-    let mut rows = worker.query("SELECT * FROM users ORDER BY id");
-    rows.extend(worker.query("SELECT * FROM roles ORDER BY id"));
-    rows.extend(worker.query("SELECT * FROM user_roles ORDER BY user_id, role_id"));
-    rows
+    let tables = [
+        "SELECT * FROM users ORDER BY id",
+        "SELECT * FROM roles ORDER BY id",
+        "SELECT * FROM user_roles ORDER BY user_id, role_id",
+    ];
+    worker.queries(&tables).concat()
 }
 
 /// Every byte of the local D1's files (the database, its WAL and journal).

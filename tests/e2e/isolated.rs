@@ -10,12 +10,12 @@ use crate::worker::{fresh_state_dir, TestWorker};
 use crate::OwnTest;
 
 pub const TESTS: &[OwnTest] = tests![
+    the_api_matches_its_openapi_document,
     users_survive_a_restart_on_the_same_state,
     production_settings_hide_the_code_the_demo_page_and_limit_origins,
     a_short_jwt_secret_gives_9999_and_a_logged_reason,
     a_misconfigured_worker_keeps_cors_and_healthz_names_the_variable,
     a_pepper_peppers_new_hashes_and_upgrades_old_ones,
-    the_api_matches_its_openapi_document,
 ];
 
 fn users_survive_a_restart_on_the_same_state() {

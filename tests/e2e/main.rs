@@ -2,8 +2,9 @@
 //! Objects, spoken to over HTTP. Run by `make test` (which builds the worker and sets up
 //! the toolchain); `make e2e` runs only these, and `make e2e ARGS=name` those matching.
 //!
-//! Most tests share one worker (each uses its own phones and accounts); the ones that
-//! need other settings or a restart start their own.
+//! Most tests share a worker with others whose settings agree (each uses its own phones,
+//! accounts and addresses); the ones that need settings of their own or a restart start
+//! their own workers.
 
 /// A list of tests for `main` to run, written as the functions alone: `tests![a, b]` is
 /// `&[("a", a), ("b", b)]`. Each test is named after its function by `stringify!`, so a
@@ -35,82 +36,149 @@ mod validation;
 mod worker;
 
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use libtest_mimic::{Arguments, Trial};
 use worker::TestWorker;
 
-/// A test against the shared worker.
+/// A test against a worker it shares with other tests.
 pub type SharedTest = (&'static str, fn(&TestWorker));
-/// A test that starts its own worker.
+/// A test that starts its own workers.
 pub type OwnTest = (&'static str, fn());
 
-static SHARED: OnceLock<TestWorker> = OnceLock::new();
+/// A worker that several tests share, each with phones, accounts and addresses of its
+/// own: started by the first of them to run, stopped once all have run. A start costs
+/// seconds, so the tests whose settings agree share one.
+struct SharedWorker {
+    vars: &'static [(&'static str, &'static str)],
+    worker: OnceLock<TestWorker>,
+}
 
-/// Many tests send codes and fail logins from this one machine, so the shared worker
-/// allows one address more than the defaults; `sms` and `tokens` test the per-address
-/// limits on workers of their own.
-fn shared() -> &'static TestWorker {
-    SHARED.get_or_init(|| {
-        let vars = [
-            ("SMS_HOURLY_LIMIT_PER_IP", "1000000"),
-            ("LOGIN_FAILURES_PER_IP", "1000000"),
-            ("CODE_ATTEMPTS_PER_IP", "1000000"),
-        ];
-        // Every request logs its line (LOG_REQUESTS=all, see `TestWorker::start_in`), so
-        // that the tests that no secret reaches the log see everything a worker can log.
-        TestWorker::start_with(&worker::fresh_state_dir(), &vars)
-    })
+impl SharedWorker {
+    const fn new(vars: &'static [(&'static str, &'static str)]) -> SharedWorker {
+        SharedWorker { vars, worker: OnceLock::new() }
+    }
+
+    fn get(&self) -> &TestWorker {
+        self.worker.get_or_init(|| TestWorker::start_with(&worker::fresh_state_dir(), self.vars))
+    }
+
+    fn shut_down(&self) {
+        if let Some(worker) = self.worker.get() {
+            worker.shut_down();
+        }
+    }
+}
+
+/// The shared worker. Many tests send codes and fail logins from this one machine, so it
+/// lifts the per-address limits; they are tested on `LIMITS`. Every request logs its line
+/// (LOG_REQUESTS=all, see `TestWorker::start_in`), so that the tests that no secret
+/// reaches the log see everything a worker can log.
+static SHARED: SharedWorker = SharedWorker::new(&[
+    ("SMS_HOURLY_LIMIT_PER_IP", "1000000"),
+    ("LOGIN_FAILURES_PER_IP", "1000000"),
+    ("CODE_ATTEMPTS_PER_IP", "1000000"),
+]);
+
+/// The per-address limits as shipped, for the tests of them, each from addresses of its
+/// own; the few requests they make from this machine stay far below its 20 sends an hour.
+/// What one test here needs and the others do not mind is set here too, rather than on a
+/// worker of its own: one allowed origin (no other test here sends an Origin), 15 failed
+/// logins an account (each test logs in to its own accounts), and a second of status
+/// caching, which the tests of those caches wait out (the tests that a log-out is seen at
+/// once despite the caches keep their 5 s on `SHARED`).
+static LIMITS: SharedWorker = SharedWorker::new(&[
+    ("CORS_ALLOWED_ORIGINS", "https://app.example"),
+    ("LOGIN_FAILURES_PER_ACCOUNT", "15"),
+    ("STATUS_USER_CACHE_SECONDS", contract::STATUS_CACHE_SECONDS),
+    ("STATUS_REVOCATION_CACHE_SECONDS", contract::STATUS_CACHE_SECONDS),
+]);
+
+/// Refresh rotation, and five failed logins an address: the test of each minds neither
+/// (the one refreshes and fails no login, the other fails logins from an address of its
+/// own and refreshes nothing).
+static ROTATING: SharedWorker =
+    SharedWorker::new(&[("REFRESH_ROTATION", "true"), ("LOGIN_FAILURES_PER_IP", "5")]);
+
+/// `LOGIN_E2E_TIMES=1` prints each test's time as it ends, and what the worker starts
+/// cost: where a run's time goes.
+fn timing() -> bool {
+    std::env::var_os("LOGIN_E2E_TIMES").is_some()
+}
+
+fn timed(name: &str, test: impl FnOnce()) {
+    let started = Instant::now();
+    test();
+    if timing() {
+        eprintln!("e2e time: {:6.1} s  {name}", started.elapsed().as_secs_f64());
+    }
 }
 
 fn main() {
     let args = Arguments::from_args();
-    let shared_tests = [
-        contract::TESTS,
-        validation::TESTS,
-        concurrency::TESTS,
-        sms::SHARED_TESTS,
-        tokens::SHARED_TESTS,
-        password::SHARED_TESTS,
-        strangers::SHARED_TESTS,
-        names::SHARED_TESTS,
-        newcomer::TESTS,
+    // Plain `cargo test` runs the native tests; these need the built worker, wrangler and
+    // scripts/e2e.sh, which stops every worker however the run ends.
+    if std::env::var_os("LOGIN_E2E_PIDS").is_none() && !args.list {
+        println!("e2e: skipped, run `make test` or `make e2e` (they build the worker and set up wrangler)");
+        return;
+    }
+    // The tests that start workers of their own first, the longest first: the run ends
+    // when its longest chain of tests does, and the shared workers' tests are short.
+    let mut trials: Vec<Trial> = [
+        import::OWN_TESTS,
+        isolated::TESTS,
+        tokens::OWN_TESTS,
+        names::OWN_TESTS,
+        strangers::OWN_TESTS,
+        sms::OWN_TESTS,
+        turnstile::OWN_TESTS,
+        password::OWN_TESTS,
+        binding::OWN_TESTS,
+        readme::OWN_TESTS,
+        newcomer::OWN_TESTS,
     ]
-    .concat();
-    let mut trials: Vec<Trial> = shared_tests
-        .into_iter()
-        .map(|(name, test)| {
-            Trial::test(name, move || {
-                test(shared());
-                Ok(())
-            })
+    .concat()
+    .into_iter()
+    .map(|(name, test)| {
+        Trial::test(name, move || {
+            timed(name, test);
+            Ok(())
         })
-        .collect();
-    trials.extend(
-        [
-            isolated::TESTS,
-            sms::OWN_TESTS,
-            tokens::OWN_TESTS,
-            password::OWN_TESTS,
-            strangers::OWN_TESTS,
-            names::OWN_TESTS,
-            turnstile::OWN_TESTS,
-            binding::OWN_TESTS,
-            import::OWN_TESTS,
-            newcomer::OWN_TESTS,
-            readme::OWN_TESTS,
-        ]
-        .concat()
-        .into_iter()
-        .map(|(name, test)| {
+    })
+    .collect();
+    let shared = [
+        (&LIMITS, [strangers::LIMITS_TESTS, contract::LIMITS_TESTS].concat()),
+        (&ROTATING, tokens::ROTATING_TESTS.to_vec()),
+        (
+            &SHARED,
+            [
+                contract::TESTS,
+                validation::TESTS,
+                concurrency::TESTS,
+                sms::SHARED_TESTS,
+                tokens::SHARED_TESTS,
+                password::SHARED_TESTS,
+                strangers::SHARED_TESTS,
+                names::SHARED_TESTS,
+                newcomer::TESTS,
+            ]
+            .concat(),
+        ),
+    ];
+    for (worker, tests) in shared {
+        trials.extend(tests.into_iter().map(|(name, test)| {
             Trial::test(name, move || {
-                test();
+                timed(name, || test(worker.get()));
                 Ok(())
             })
-        }),
-    );
+        }));
+    }
     let conclusion = libtest_mimic::run(&args, trials);
-    if let Some(worker) = SHARED.get() {
+    for worker in [&SHARED, &LIMITS, &ROTATING] {
         worker.shut_down();
+    }
+    if timing() {
+        eprintln!("e2e time: {}", worker::starts_summary());
     }
     conclusion.exit();
 }

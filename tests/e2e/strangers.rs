@@ -21,14 +21,16 @@ pub const SHARED_TESTS: &[SharedTest] = tests![
     a_body_that_never_arrives_is_given_up_on,
 ];
 
-pub const OWN_TESTS: &[OwnTest] = tests![
+/// On the worker with the per-address limits as shipped (`main::LIMITS`).
+pub const LIMITS_TESTS: &[SharedTest] = tests![
     spellings_of_one_address_and_hosts_of_one_ipv6_64_share_one_limit,
     a_request_from_an_origin_not_allowed_has_no_effect,
-    a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease,
     failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account,
     an_address_gets_thirty_code_attempts_an_hour,
     a_strangers_guesses_cannot_kill_the_owners_code,
 ];
+
+pub const OWN_TESTS: &[OwnTest] = tests![a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease];
 
 fn post_from(client: &Client, path: &str, body: &serde_json::Value, headers: &[(&str, &str)]) -> Reply {
     let mut all = vec![("Content-Type", "application/json")];
@@ -38,8 +40,7 @@ fn post_from(client: &Client, path: &str, body: &serde_json::Value, headers: &[(
 
 /// The default 20 sends an hour per address: other spellings of an address, and other
 /// hosts of its IPv6 /64, are the same address.
-fn spellings_of_one_address_and_hosts_of_one_ipv6_64_share_one_limit() {
-    let worker = TestWorker::start();
+fn spellings_of_one_address_and_hosts_of_one_ipv6_64_share_one_limit(worker: &TestWorker) {
     let client = worker.client();
     let send = |ip: &str| {
         post_from(
@@ -67,9 +68,7 @@ fn spellings_of_one_address_and_hosts_of_one_ipv6_64_share_one_limit() {
 
 /// A page of another origin can make its visitors' browsers POST "simple" requests
 /// (text/plain, no preflight); the browser only hides the answer. They must do nothing.
-fn a_request_from_an_origin_not_allowed_has_no_effect() {
-    let worker =
-        TestWorker::start_with(&fresh_state_dir(), &[("CORS_ALLOWED_ORIGINS", "https://app.example")]);
+fn a_request_from_an_origin_not_allowed_has_no_effect(worker: &TestWorker) {
     let client = worker.client();
     let simple = |origin: &str, path: &str, body: &serde_json::Value| {
         let headers = [("Content-Type", "text/plain"), ("Origin", origin)];
@@ -84,7 +83,7 @@ fn a_request_from_an_origin_not_allowed_has_no_effect() {
         assert_eq!(refused.header("access-control-allow-origin"), None, "{origin}");
         // Nothing was sent or kept: the phone gets its code at once.
         simple("https://app.example", "/login/send/sms", &json!({ "phone": phone })).expect(200, 200);
-        assert!(sent_once(&worker, &phone), "one message to {phone}, the allowed one");
+        assert!(sent_once(worker, &phone), "one message to {phone}, the allowed one");
     }
     // Ten failed logins from pages of other origins lock nobody out.
     for _ in 0..10 {
@@ -254,8 +253,7 @@ fn log_in_from(client: &Client, account: &str, pwd: &str, ip: &str) -> Reply {
 /// A stranger's failures lock out the stranger's address (10), not the owner's; failures
 /// from many addresses lock the account everywhere at the cap over all of them (15 here,
 /// 100 by default), and a reset by the owner opens it again.
-fn failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account() {
-    let worker = TestWorker::start_with(&fresh_state_dir(), &[("LOGIN_FAILURES_PER_ACCOUNT", "15")]);
+fn failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account(worker: &TestWorker) {
     let client = worker.client();
     let (account, phone) = new_user(&client);
     let (stranger, home) = ("198.51.100.66", "203.0.113.1");
@@ -296,8 +294,7 @@ fn failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account
 /// Registrations and resets each try a code: 30 an hour from one address, right or
 /// wrong, so that one address can neither guess at codes at speed (docs/performance.md,
 /// "Code guesses") nor ask at speed which account names are taken.
-fn an_address_gets_thirty_code_attempts_an_hour() {
-    let worker = TestWorker::start();
+fn an_address_gets_thirty_code_attempts_an_hour(worker: &TestWorker) {
     let client = worker.client();
     let from = |ip: &str, path: &str, body: serde_json::Value| {
         post_from(&client, path, &body, &[("CF-Connecting-IP", ip)])
@@ -333,8 +330,7 @@ fn an_address_gets_thirty_code_attempts_an_hour() {
 
 /// Five wrong guesses from a stranger's address leave the code to the owner; twenty from
 /// four addresses kill it everywhere.
-fn a_strangers_guesses_cannot_kill_the_owners_code() {
-    let worker = TestWorker::start();
+fn a_strangers_guesses_cannot_kill_the_owners_code(worker: &TestWorker) {
     let client = worker.client();
     let from = |ip: &str, body: serde_json::Value| {
         post_from(&client, "/login/register", &body, &[("CF-Connecting-IP", ip)])

@@ -19,12 +19,15 @@ pub const SHARED_TESTS: &[SharedTest] = tests![
     ten_failed_logins_lock_the_account_and_a_success_resets,
 ];
 
-pub const OWN_TESTS: &[OwnTest] = tests![
+/// On the worker with refresh rotation and five failed logins an address
+/// (`main::ROTATING`).
+pub const ROTATING_TESTS: &[SharedTest] = tests![
     failed_logins_are_limited_per_address,
-    a_rotated_key_verifies_until_it_is_removed,
-    eddsa_tokens_verify_with_pyjwt_against_the_jwks,
-    rotation_allows_two_tabs_and_a_late_replay_ends_the_session,
+    rotation_allows_two_tabs_and_a_late_replay_ends_the_session
 ];
+
+pub const OWN_TESTS: &[OwnTest] =
+    tests![a_rotated_key_verifies_until_it_is_removed, eddsa_tokens_verify_with_pyjwt_against_the_jwks];
 
 fn now_seconds() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
@@ -183,8 +186,7 @@ fn ten_failed_logins_lock_the_account_and_a_success_resets(worker: &TestWorker) 
     log_in_from(&client, &nobody, "wrong_pw", "192.0.2.50").expect(9905, 429);
 }
 
-fn failed_logins_are_limited_per_address() {
-    let worker = TestWorker::start_with(&fresh_state_dir(), &[("LOGIN_FAILURES_PER_IP", "5")]);
+fn failed_logins_are_limited_per_address(worker: &TestWorker) {
     let client = worker.client();
     let (account, _) = new_user(&client);
     for _ in 0..5 {
@@ -329,8 +331,7 @@ fn eddsa_tokens_verify_with_pyjwt_against_the_jwks() {
     broken.wait_for_log_line("JWT_PREVIOUS_PUBLIC_KEYS: 5 bytes where an Ed25519 key has 32");
 }
 
-fn rotation_allows_two_tabs_and_a_late_replay_ends_the_session() {
-    let worker = TestWorker::start_with(&fresh_state_dir(), &[("REFRESH_ROTATION", "true")]);
+fn rotation_allows_two_tabs_and_a_late_replay_ends_the_session(worker: &TestWorker) {
     let client = worker.client();
     let (_, login_refresh) = new_session(&client);
     let refresh = |token: &str| client.post("/login/jwt/refresh", &json!({ "jwt": token }));
@@ -344,7 +345,7 @@ fn rotation_allows_two_tabs_and_a_late_replay_ends_the_session() {
 
     // Two tabs refresh with the same token at once: both succeed, with the same new token id.
     let body = json!({ "jwt": current });
-    let tabs = at_once(&worker, 2, move |_, client| client.post("/login/jwt/refresh", &body));
+    let tabs = at_once(worker, 2, move |_, client| client.post("/login/jwt/refresh", &body));
     for tab in &tabs {
         tab.expect(200, 200);
     }

@@ -9,13 +9,38 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::client::Client;
+use crate::client::{Client, LocalD1};
 
 static NEXT_WORKER: AtomicUsize = AtomicUsize::new(0);
+
+/// How many `wrangler dev` were started, and the milliseconds spent applying migrations,
+/// waiting for them to answer and stopping them; and the other runs of wrangler (queries,
+/// KV) and their milliseconds: for `LOGIN_E2E_TIMES`.
+static STARTS: AtomicUsize = AtomicUsize::new(0);
+static MIGRATING_MILLIS: AtomicU64 = AtomicU64::new(0);
+static STARTING_MILLIS: AtomicU64 = AtomicU64::new(0);
+static STOPPING_MILLIS: AtomicU64 = AtomicU64::new(0);
+static WRANGLER_RUNS: AtomicUsize = AtomicUsize::new(0);
+static WRANGLER_MILLIS: AtomicU64 = AtomicU64::new(0);
+
+/// The worker starts and wrangler runs of this run, in a line.
+pub fn starts_summary() -> String {
+    let seconds = |millis: &AtomicU64| millis.load(Ordering::SeqCst) as f64 / 1000.0;
+    format!(
+        "{} wrangler dev starts: {:.1} s applying migrations, {:.1} s until they answered, {:.1} s \
+         stopping; {} other runs of wrangler: {:.1} s",
+        STARTS.load(Ordering::SeqCst),
+        seconds(&MIGRATING_MILLIS),
+        seconds(&STARTING_MILLIS),
+        seconds(&STOPPING_MILLIS),
+        WRANGLER_RUNS.load(Ordering::SeqCst),
+        seconds(&WRANGLER_MILLIS),
+    )
+}
 
 /// The JWT secret the tests run with.
 pub const TEST_JWT_SECRET: &str = "e2e-test-secret-that-is-longer-than-32-bytes";
@@ -28,6 +53,7 @@ pub struct TestWorker {
     pub log_path: PathBuf,
     child: Mutex<Child>,
     stopped: AtomicBool,
+    d1: LocalD1,
 }
 
 fn env_path(name: &str) -> String {
@@ -62,7 +88,11 @@ fn config() -> String {
 /// the database locked by the running worker for a moment, so a failure is retried a few
 /// times before it fails the test.
 pub fn wrangler(args: &[&str]) -> String {
-    wrangler_on(&config(), args)
+    let started = Instant::now();
+    let out = wrangler_on(&config(), args);
+    WRANGLER_RUNS.fetch_add(1, Ordering::SeqCst);
+    WRANGLER_MILLIS.fetch_add(started.elapsed().as_millis() as u64, Ordering::SeqCst);
+    out
 }
 
 /// `wrangler` on another configuration.
@@ -88,12 +118,66 @@ pub fn wrangler_on(config: &str, args: &[&str]) -> String {
     panic!("wrangler {args:?} failed:\n{failure}");
 }
 
-impl TestWorker {
-    /// A worker with a fresh state folder and the development settings.
-    pub fn start() -> TestWorker {
-        TestWorker::start_with(&fresh_state_dir(), &[])
+/// As `make dev` does before it serves: the migrations make or upgrade the database in
+/// `state_dir`. Each run of wrangler takes seconds, and most workers start on an empty
+/// folder or on one a worker of this run left (a restart): an empty folder gets a copy of
+/// a database the migrations made once in this run, and a folder this run migrated is
+/// left as it is (applying them again would find nothing to do, which
+/// `names::the_migrations_and_schema_sql_make_the_same_database` tests). Any other folder,
+/// e.g. a database a test made as an older version would have, is migrated by wrangler.
+fn migrate(login_config: &str, environment: Option<&str>, state_dir: &Path) {
+    let marker = state_dir.join("migrated-by-e2e");
+    let migrated = format!("{login_config} {environment:?}");
+    if std::fs::read_to_string(&marker).is_ok_and(|done| done == migrated) {
+        return;
     }
+    let empty = std::fs::read_dir(state_dir).map(|mut entries| entries.next().is_none()).unwrap_or(true);
+    if empty && login_config == config() {
+        copy_dir(&migrated_template(environment), state_dir);
+    } else {
+        apply_migrations(login_config, environment, state_dir);
+    }
+    std::fs::write(&marker, migrated).expect("mark the state folder migrated");
+}
 
+fn apply_migrations(login_config: &str, environment: Option<&str>, state_dir: &Path) {
+    let state = state_dir.to_str().expect("a UTF-8 path");
+    let mut args = vec!["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
+    if let Some(name) = environment {
+        args.extend(["--env", name]);
+    }
+    wrangler_on(login_config, &args);
+}
+
+/// A state folder with only the migrations applied, one per environment (each has its
+/// own database id, so its own file), made by the first worker that needs it.
+fn migrated_template(environment: Option<&str>) -> PathBuf {
+    static TEMPLATES: Mutex<Vec<(Option<String>, PathBuf)>> = Mutex::new(Vec::new());
+    let mut templates = TEMPLATES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, dir)) = templates.iter().find(|(name, _)| name.as_deref() == environment) {
+        return dir.clone();
+    }
+    let dir = fresh_state_dir();
+    apply_migrations(&config(), environment, &dir);
+    templates.push((environment.map(str::to_string), dir.clone()));
+    dir
+}
+
+/// Copies the files under `from` into `to`, folders included.
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read the template") {
+        let entry = entry.expect("a template entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("its type").is_dir() {
+            std::fs::create_dir_all(&target).expect("a folder of the state");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file of the template");
+        }
+    }
+}
+
+impl TestWorker {
     /// A worker on `state_dir` (the migrations are applied if needed), with extra vars.
     pub fn start_with(state_dir: &Path, vars: &[(&str, &str)]) -> TestWorker {
         TestWorker::start_in(None, state_dir, vars)
@@ -118,21 +202,21 @@ impl TestWorker {
         state_dir: &Path,
         vars: &[(&str, &str)],
     ) -> TestWorker {
-        let state = state_dir.to_str().expect("a UTF-8 path");
-        let login_config = configs.last().expect("a configuration");
-        let env_args: Vec<&str> = environment.map(|name| vec!["--env", name]).unwrap_or_default();
-        // As `make dev` does: the migrations make or upgrade the database.
-        let mut migrate = vec!["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
-        migrate.extend(&env_args);
-        wrangler_on(login_config, &migrate);
+        let migrating = Instant::now();
+        migrate(configs.last().expect("a configuration"), environment, state_dir);
+        MIGRATING_MILLIS.fetch_add(migrating.elapsed().as_millis() as u64, Ordering::SeqCst);
 
         // A free port can be taken by another test's workerd between our look and
         // wrangler's bind; then something else answers there, and the start is tried again
         // on other ports.
         let mut last = String::new();
         for _ in 0..3 {
+            let starting = Instant::now();
+            STARTS.fetch_add(1, Ordering::SeqCst);
             let worker = TestWorker::spawn(configs, environment, state_dir, vars);
-            match worker.wait_until_ready() {
+            let ready = worker.wait_until_ready();
+            STARTING_MILLIS.fetch_add(starting.elapsed().as_millis() as u64, Ordering::SeqCst);
+            match ready {
                 Ok(()) => return worker,
                 Err(reason) => {
                     eprintln!("{reason}; starting wrangler dev again on other ports");
@@ -193,13 +277,14 @@ impl TestWorker {
             log_path,
             child: Mutex::new(child),
             stopped: AtomicBool::new(false),
+            d1: LocalD1::default(),
         }
     }
 
     /// Until the worker answers `/healthz`; an error if something else answers on its port
     /// (our Workers answer JSON with a `status`, the health check's or the envelope's).
     fn wait_until_ready(&self) -> Result<(), String> {
-        let client = Client::new(&self.base_url);
+        let client = self.client();
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
             // wrangler reports a port it could not bind (its own or one it picked for the
@@ -230,7 +315,7 @@ impl TestWorker {
     }
 
     pub fn client(&self) -> Client {
-        Client::new(&self.base_url)
+        Client::new(&self.base_url, self.d1.clone())
     }
 
     /// What wrangler dev printed so far.
@@ -258,13 +343,22 @@ impl TestWorker {
 
     /// Runs SQL against this worker's local D1 and returns the rows.
     pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
-        // No request runs meanwhile (see `client::LOCAL_D1`).
-        let _d1 = crate::client::LOCAL_D1.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.queries(&[sql]).remove(0)
+    }
+
+    /// Runs statements against this worker's local D1 in one run of wrangler (each run
+    /// takes seconds) and returns each one's rows.
+    pub fn queries(&self, statements: &[&str]) -> Vec<Vec<serde_json::Value>> {
+        // No request to this worker runs meanwhile (see `client::LocalD1`).
+        let _d1 = self.d1.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         let state = self.state_dir.to_str().unwrap();
+        let sql = statements.join(";\n");
         let out =
-            wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
+            wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", &sql]);
         let parsed: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-        parsed[0]["results"].as_array().cloned().unwrap_or_default()
+        let results = parsed.as_array().unwrap_or_else(|| panic!("no results: {out}"));
+        assert_eq!(results.len(), statements.len(), "one result per statement: {out}");
+        results.iter().map(|result| result["results"].as_array().cloned().unwrap_or_default()).collect()
     }
 
     /// The keys of this worker's local KV namespace that start with `prefix`.
@@ -296,6 +390,7 @@ impl TestWorker {
         if self.stopped.swap(true, Ordering::SeqCst) {
             return;
         }
+        let stopping = Instant::now();
         // Even when wrangler itself has ended, its workerd may still run in the group.
         let group = child.id() as i32;
         signal_group(group, "TERM");
@@ -309,6 +404,7 @@ impl TestWorker {
         // Whatever is left of the group (workerd) goes too.
         signal_group(group, "KILL");
         let _ = child.wait();
+        STOPPING_MILLIS.fetch_add(stopping.elapsed().as_millis() as u64, Ordering::SeqCst);
         if let Ok(dir) = std::env::var("LOGIN_E2E_PIDS") {
             let _ = std::fs::remove_file(Path::new(&dir).join(group.to_string()));
         }
