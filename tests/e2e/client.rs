@@ -7,12 +7,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 /// A worker's local D1, held shared by every request to that worker while it runs, and
-/// exclusively by its `TestWorker::query`. `wrangler d1 execute` opens a worker's local
-/// SQLite file from a second process, and a write the worker makes meanwhile fails with
-/// SQLITE_BUSY (a 9999 the test did not cause; seen once in a full run). A deployed
-/// worker has no second process on its database, so the tests keep theirs from racing it
-/// rather than the worker retrying. One lock per worker: a query, which takes seconds,
-/// holds up no request to another worker, whose database is another file.
+/// exclusively by its `TestWorker::query`. A query opens a worker's local SQLite file
+/// from a second process, and a write the worker makes meanwhile fails with SQLITE_BUSY
+/// (a 9999 the test did not cause; seen once in a full run). A deployed worker has no
+/// second process on its database, so the tests keep theirs from racing it rather than
+/// the worker retrying. One lock per worker: a query holds up no request to another
+/// worker, whose database is another file.
 pub type LocalD1 = Arc<RwLock<()>>;
 
 pub struct Client {

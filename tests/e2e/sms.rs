@@ -115,7 +115,9 @@ fn messages_to(fake: &FakeProvider, kind: Kind, phone: &str) -> Vec<Message> {
 
 fn provider_sends_one_code_and_a_fault_keeps_none(kind: Kind) {
     let fake = FakeProvider::start(kind);
-    let vars = [("SMS_PROVIDER_TIMEOUT_MS", "1000"), ("SMS_HOURLY_LIMIT_PER_IP", "1000")];
+    // The provider's one call among the 50 sends below can take over a second on a loaded
+    // machine (a 50018 where the 200 was due); two seconds keep the slow reply's test short.
+    let vars = [("SMS_PROVIDER_TIMEOUT_MS", "2000"), ("SMS_HOURLY_LIMIT_PER_IP", "1000")];
     let worker = fake.worker(&fresh_state_dir(), &vars);
     let client = worker.client();
 
@@ -142,13 +144,13 @@ fn provider_sends_one_code_and_a_fault_keeps_none(kind: Kind) {
     for (mode, reason) in [
         (Mode::ServerError, "HTTP 500"),
         (Mode::Refuse, if kind == Kind::Aliyun { "isv.BUSINESS_LIMIT_CONTROL" } else { "21610" }),
-        (Mode::Hang(Duration::from_secs(3)), "within 1000 ms"),
+        (Mode::Hang(Duration::from_secs(4)), "within 2000 ms"),
     ] {
         let phone = unique_phone();
         fake.set_mode(mode);
         let started = Instant::now();
         client.post("/login/send/sms", &json!({ "phone": phone })).expect(50018, 502);
-        assert!(started.elapsed() < Duration::from_millis(2_500), "{mode:?} took {:?}", started.elapsed());
+        assert!(started.elapsed() < Duration::from_millis(3_500), "{mode:?} took {:?}", started.elapsed());
         fake.set_mode(Mode::Accept);
         client.post("/login/send/sms", &json!({ "phone": phone })).expect(200, 200);
         let retried = messages_to(&fake, kind, &phone).pop().expect("the retry's message");

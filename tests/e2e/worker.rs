@@ -18,27 +18,31 @@ use crate::client::{Client, LocalD1};
 static NEXT_WORKER: AtomicUsize = AtomicUsize::new(0);
 
 /// How many `wrangler dev` were started, and the milliseconds spent applying migrations,
-/// waiting for them to answer and stopping them; and the other runs of wrangler (queries,
-/// KV) and their milliseconds: for `LOGIN_E2E_TIMES`.
+/// waiting for them to answer and stopping them; the other runs of wrangler (KV, and the
+/// tests' own) and the queries, and their milliseconds: for `LOGIN_E2E_TIMES`.
 static STARTS: AtomicUsize = AtomicUsize::new(0);
 static MIGRATING_MILLIS: AtomicU64 = AtomicU64::new(0);
 static STARTING_MILLIS: AtomicU64 = AtomicU64::new(0);
 static STOPPING_MILLIS: AtomicU64 = AtomicU64::new(0);
 static WRANGLER_RUNS: AtomicUsize = AtomicUsize::new(0);
 static WRANGLER_MILLIS: AtomicU64 = AtomicU64::new(0);
+static QUERIES: AtomicUsize = AtomicUsize::new(0);
+static QUERY_MILLIS: AtomicU64 = AtomicU64::new(0);
 
-/// The worker starts and wrangler runs of this run, in a line.
+/// The worker starts, wrangler runs and queries of this run, in a line.
 pub fn starts_summary() -> String {
     let seconds = |millis: &AtomicU64| millis.load(Ordering::SeqCst) as f64 / 1000.0;
     format!(
         "{} wrangler dev starts: {:.1} s applying migrations, {:.1} s until they answered, {:.1} s \
-         stopping; {} other runs of wrangler: {:.1} s",
+         stopping; {} other runs of wrangler: {:.1} s; {} queries: {:.1} s",
         STARTS.load(Ordering::SeqCst),
         seconds(&MIGRATING_MILLIS),
         seconds(&STARTING_MILLIS),
         seconds(&STOPPING_MILLIS),
         WRANGLER_RUNS.load(Ordering::SeqCst),
         seconds(&WRANGLER_MILLIS),
+        QUERIES.load(Ordering::SeqCst),
+        seconds(&QUERY_MILLIS),
     )
 }
 
@@ -346,19 +350,42 @@ impl TestWorker {
         self.queries(&[sql]).remove(0)
     }
 
-    /// Runs statements against this worker's local D1 in one run of wrangler (each run
-    /// takes seconds) and returns each one's rows.
+    /// Runs statements against this worker's local D1 in one transaction and returns each
+    /// one's rows, with tests/d1/query.py: SQLite opens the database's file in
+    /// milliseconds, where a run of `wrangler d1 execute` takes seconds.
     pub fn queries(&self, statements: &[&str]) -> Vec<Vec<serde_json::Value>> {
         // No request to this worker runs meanwhile (see `client::LocalD1`).
         let _d1 = self.d1.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let state = self.state_dir.to_str().unwrap();
-        let sql = statements.join(";\n");
-        let out =
-            wrangler(&["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", &sql]);
-        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-        let results = parsed.as_array().unwrap_or_else(|| panic!("no results: {out}"));
-        assert_eq!(results.len(), statements.len(), "one result per statement: {out}");
-        results.iter().map(|result| result["results"].as_array().cloned().unwrap_or_default()).collect()
+        let started = Instant::now();
+        let output = Command::new(env_path("LOGIN_PYTHON"))
+            .arg(project_root().join("tests/d1/query.py"))
+            .arg(self.d1_file())
+            .args(statements)
+            .output()
+            .expect("run tests/d1/query.py");
+        QUERIES.fetch_add(1, Ordering::SeqCst);
+        QUERY_MILLIS.fetch_add(started.elapsed().as_millis() as u64, Ordering::SeqCst);
+        let out = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{statements:?} failed:\n{out}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    }
+
+    /// The SQLite file of this worker's local D1: the one database of the D1 folder that is
+    /// not its metadata.
+    fn d1_file(&self) -> PathBuf {
+        let folder = self.state_dir.join("v3/d1/miniflare-D1DatabaseObject");
+        let files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+            .map(|entry| entry.expect("an entry of the D1 folder").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "sqlite"))
+            .filter(|path| !path.ends_with("metadata.sqlite"))
+            .collect();
+        assert_eq!(files.len(), 1, "one database in {}: {files:?}", folder.display());
+        files[0].clone()
     }
 
     /// The keys of this worker's local KV namespace that start with `prefix`.
