@@ -100,6 +100,17 @@ static LIMITS: SharedWorker = SharedWorker::new(&[
 static ROTATING: SharedWorker =
     SharedWorker::new(&[("REFRESH_ROTATION", "true"), ("LOGIN_FAILURES_PER_IP", "5")]);
 
+/// The tests that take longest, started first and in this order: a run ends when its
+/// longest chain of tests does. The first two keep the processors busy; the others
+/// mostly wait (for a deadline of the worker's, or for codes to expire), beside them.
+const FIRST: &[&str] = &[
+    "the_original_services_users_move_in_and_log_in_as_before",
+    "the_api_matches_its_openapi_document",
+    "a_body_that_never_arrives_is_given_up_on",
+    "rotation_allows_two_tabs_and_a_late_replay_ends_the_session",
+    "the_daily_and_hourly_limits_trip_with_retry_after",
+];
+
 /// `LOGIN_E2E_TIMES=1` prints each test's time as it ends, and what the worker starts
 /// cost: where a run's time goes.
 fn timing() -> bool {
@@ -125,8 +136,7 @@ fn main() {
         println!("e2e: skipped, run `make test` or `make e2e` (they build the worker and set up wrangler)");
         return;
     }
-    // The tests that start workers of their own first, the longest first: the run ends
-    // when its longest chain of tests does, and the shared workers' tests are short.
+    // The tests with workers of their own before the shared workers' many short ones.
     let mut trials: Vec<Trial> = [
         import::OWN_TESTS,
         isolated::TESTS,
@@ -176,6 +186,10 @@ fn main() {
             })
         }));
     }
+    for name in FIRST {
+        assert!(trials.iter().any(|trial| trial.name() == *name), "FIRST names {name}, which is no test");
+    }
+    trials.sort_by_key(|trial| FIRST.iter().position(|name| *name == trial.name()).unwrap_or(FIRST.len()));
     let conclusion = libtest_mimic::run(&args, trials);
     for worker in [&SHARED, &LIMITS, &ROTATING] {
         worker.shut_down();
