@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::client::Client;
 use crate::support::{log_in, registration, send_code, unique_phone};
-use crate::worker::{fresh_state_dir, TestWorker};
+use crate::worker::{fresh_state_dir, migrated_state_dir, TestWorker};
 
 pub const OWN_TESTS: &[crate::OwnTest] = tests![
     the_original_services_users_move_in_and_log_in_as_before,
@@ -366,7 +366,7 @@ fn a_roles_batch_stopped_by_a_guard_is_undone_whole() {
     use login_worker::domain::username::native::NativeUnicode;
     use login_worker::import::{dump, legacy::Legacy, plan, sql};
 
-    let state = fresh_state_dir();
+    let state = migrated_state_dir();
     let state = state.to_str().unwrap();
     let d1 = |args: &[&str]| {
         Command::new(std::env::var("LOGIN_NODE").unwrap())
@@ -386,7 +386,6 @@ fn a_roles_batch_stopped_by_a_guard_is_undone_whole() {
             .output()
             .unwrap()
     };
-    crate::worker::wrangler(&["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
     let roles = "INSERT INTO `roles` VALUES (1,'超级管理员','yes','','','active',NULL,NULL),(2,'默认角色','no','','','active',NULL,NULL);\n\
                  INSERT INTO `users` VALUES (40,'x','fcea920f7412b5da7be0cf42b8c93759','13900000040',0,'others','active',NULL,NULL,'2',NULL,NULL);";
     let legacy = Legacy::read(&dump::read_sql("roles.sql", roles).unwrap()).unwrap();

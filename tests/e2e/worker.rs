@@ -144,6 +144,13 @@ fn migrate(login_config: &str, environment: Option<&str>, state_dir: &Path) {
     std::fs::write(&marker, migrated).expect("mark the state folder migrated");
 }
 
+/// A fresh state folder with the database the migrations make, as a worker's would have.
+pub fn migrated_state_dir() -> PathBuf {
+    let dir = fresh_state_dir();
+    migrate(&config(), None, &dir);
+    dir
+}
+
 fn apply_migrations(login_config: &str, environment: Option<&str>, state_dir: &Path) {
     let state = state_dir.to_str().expect("a UTF-8 path");
     let mut args = vec!["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
