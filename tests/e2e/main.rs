@@ -129,7 +129,11 @@ fn timed(name: &str, test: impl FnOnce()) {
 }
 
 fn main() {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
+    // A test spends most of its time waiting (on a worker, wrangler, a deadline), so one
+    // thread more than there are processors keeps them busy; --test-threads still decides.
+    let processors = std::thread::available_parallelism().map_or(1, usize::from);
+    args.test_threads = args.test_threads.or(Some(processors + 1));
     // Plain `cargo test` runs the native tests; these need the built worker, wrangler and
     // scripts/e2e.sh, which stops every worker however the run ends.
     if std::env::var_os("LOGIN_E2E_PIDS").is_none() && !args.list {
