@@ -11,7 +11,7 @@ TOOLCHAIN := toolchain_env=$$(scripts/toolchain.sh) || exit 1; eval "$$toolchain
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
 WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
-.PHONY: dev test worker lint unit e2e bench profile fuzz toolchain dev-secrets clean import importer
+.PHONY: dev test checks worker lint unit e2e bench profile fuzz toolchain dev-secrets clean import importer
 
 ## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects; DEV_ARGS go to wrangler dev
 dev: worker dev-secrets
@@ -50,7 +50,20 @@ importer:
 	@$(TOOLCHAIN); cargo build --quiet --bin login-import
 
 ## test: formatting, clippy, native unit tests, then end-to-end tests against the real worker
-test: lint unit worker dev-secrets e2e
+# The release wasm builds beside the checks and the native builds (its own profile and
+# target, so neither waits for the other's lock): the wasm's last step, one codegen unit
+# with LTO, keeps only one core busy. -O prints each one's output
+# whole when it ends.
+test: dev-secrets
+	@$(MAKE) --no-print-directory -j2 -O checks worker
+	@$(MAKE) --no-print-directory e2e
+
+# The checks, then the native tests, then the end-to-end binary, one after another: they
+# share target/debug.
+checks:
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory unit
+	@$(TOOLCHAIN); cargo test --quiet --test e2e --no-run
 
 ## bench: throughput, latency, ratios (also against bench/floor and bench/js-baseline), wasm size and memory, written to BENCHMARKS.md
 bench: worker importer
@@ -77,11 +90,13 @@ toolchain:
 	@$(TOOLCHAIN)
 
 # The fuzz crate is a workspace of its own (run on nightly by make fuzz); checking it here
-# keeps it building as the code it fuzzes changes. scripts/module-cycles.py: no two files of
-# src/ import each other in a circle.
+# keeps it building as the code it fuzzes changes. In target/, it reuses what clippy just
+# checked of the dependencies, where fuzz/target would check them all again.
+# scripts/module-cycles.py: no two files of src/ import each other in a circle.
 lint:
 	@$(TOOLCHAIN); cargo fmt --check && cargo clippy --all-targets --quiet -- -D warnings \
-		&& cargo check --quiet --manifest-path fuzz/Cargo.toml --all-targets && python3 scripts/module-cycles.py
+		&& cargo check --quiet --manifest-path fuzz/Cargo.toml --all-targets --target-dir target \
+		&& python3 scripts/module-cycles.py
 
 unit:
 	@$(TOOLCHAIN); cargo test --lib --quiet

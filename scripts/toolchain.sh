@@ -139,25 +139,34 @@ if [ "$("$cargo_bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}')" != 
 fi
 
 if [ -n "$for_tests" ]; then
-    # --- schemathesis, which holds the worker to public/openapi.json in the e2e tests ------
+    # --- Python tools for the e2e tests, in one virtualenv per set of versions --------------
+    # schemathesis holds the worker to public/openapi.json; openapi-spec-validator checks
+    # that document against OpenAPI 3.1; PyJWT is an independent verifier for the tokens the
+    # JWKS endpoint publishes keys for. The virtualenv lives outside the checkout
+    # (LOGIN_TOOLS_CACHE, by default ~/.cache/login-worker), like the tools cargo installs,
+    # so that every clone and CI's fresh one use it instead of installing it again; its
+    # name carries the versions, so a change of version makes a new one.
     SCHEMATHESIS_VERSION=4.32.5
-    if [ "$("$tools/venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
-        command -v python3 >/dev/null || apt_install python3 python3-venv
-        python3 -m venv "$tools/venv" >/dev/null 2>&1 || { apt_install python3-venv && python3 -m venv "$tools/venv"; }
-        say "installing schemathesis $SCHEMATHESIS_VERSION (pip)"
-        quiet "$tools/venv/bin/pip" install "schemathesis==$SCHEMATHESIS_VERSION"
-    fi
-    # openapi-spec-validator, which checks public/openapi.json against OpenAPI 3.1.
     OPENAPI_VALIDATOR_VERSION=0.9.0
-    if [ "$("$tools/venv/bin/openapi-spec-validator" --version 2>/dev/null | awk '{print $NF}')" != "$OPENAPI_VALIDATOR_VERSION" ]; then
-        say "installing openapi-spec-validator $OPENAPI_VALIDATOR_VERSION (pip)"
-        quiet "$tools/venv/bin/pip" install "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
-    fi
-    # PyJWT, an independent verifier for the tokens the JWKS endpoint publishes keys for.
     PYJWT_VERSION=2.10.1
-    if [ "$("$tools/venv/bin/python" -c 'import jwt, cryptography; print(jwt.__version__)' 2>/dev/null)" != "$PYJWT_VERSION" ]; then
-        say "installing PyJWT $PYJWT_VERSION with cryptography (pip)"
-        quiet "$tools/venv/bin/pip" install "pyjwt[crypto]==$PYJWT_VERSION"
+    tools_cache="${LOGIN_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/login-worker}"
+    venv="$tools_cache/venv-schemathesis$SCHEMATHESIS_VERSION-validator$OPENAPI_VALIDATOR_VERSION-pyjwt$PYJWT_VERSION"
+    if [ ! -e "$venv/complete" ]; then
+        command -v python3 >/dev/null || apt_install python3 python3-venv
+        mkdir -p "$tools_cache"
+        # One installer at a time (two checkouts' tests may start together); a half-made
+        # virtualenv (no "complete" in it) is made again.
+        exec 9>"$tools_cache/.lock"
+        flock 9
+        if [ ! -e "$venv/complete" ]; then
+            rm -rf "$venv"
+            python3 -m venv "$venv" >/dev/null 2>&1 || { apt_install python3-venv && python3 -m venv "$venv"; }
+            say "installing schemathesis $SCHEMATHESIS_VERSION, openapi-spec-validator $OPENAPI_VALIDATOR_VERSION and PyJWT $PYJWT_VERSION (pip, into $venv)"
+            quiet "$venv/bin/pip" install "schemathesis==$SCHEMATHESIS_VERSION" \
+                "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION" "pyjwt[crypto]==$PYJWT_VERSION"
+            touch "$venv/complete"
+        fi
+        exec 9>&-
     fi
 
     # --- Chromium, for the demo page's browser test ---------------------------------------
@@ -194,9 +203,9 @@ export WRANGLER_HIDE_BANNER=true
 export CLOUDFLARE_CF_FETCH_ENABLED=false
 ENV
 if [ -n "$for_tests" ]; then
-    echo "export LOGIN_SCHEMATHESIS=\"$tools/venv/bin/st\""
-    echo "export LOGIN_OPENAPI_VALIDATOR=\"$tools/venv/bin/openapi-spec-validator\""
-    echo "export LOGIN_PYTHON=\"$tools/venv/bin/python\""
+    echo "export LOGIN_SCHEMATHESIS=\"$venv/bin/st\""
+    echo "export LOGIN_OPENAPI_VALIDATOR=\"$venv/bin/openapi-spec-validator\""
+    echo "export LOGIN_PYTHON=\"$venv/bin/python\""
     echo "export CHROMIUM=\"$chromium_bin\""
 fi
 for assignment in "${wasm_env[@]}"; do
