@@ -7,6 +7,10 @@ PORT ?= 8787
 DEV_ARGS ?=
 # Every recipe that needs the toolchain evaluates its environment first (and stops if
 # setting it up failed: `eval "$(...)"` alone would hide that).
+# CI builds from a fresh clone once: incremental compilation's notes would only cost time.
+ifdef CI
+export CARGO_INCREMENTAL := 0
+endif
 TOOLCHAIN := toolchain_env=$$(scripts/toolchain.sh) || exit 1; eval "$$toolchain_env"
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
 WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
@@ -52,9 +56,9 @@ importer:
 ## test: formatting, clippy, native unit tests, then end-to-end tests against the real worker
 # The release wasm builds beside the checks and the native builds (its own profile and
 # target, so neither waits for the other's lock): the wasm's last step, one codegen unit
-# with LTO, keeps only one core busy. -O prints each one's output
-# whole when it ends.
-test: dev-secrets
+# with LTO, keeps only one core busy. -O prints each one's output whole when it ends. The
+# toolchain is set up first, once: two set-ups at once would both install what is missing.
+test: toolchain dev-secrets
 	@$(MAKE) --no-print-directory -j2 -O checks worker
 	@$(MAKE) --no-print-directory e2e
 
