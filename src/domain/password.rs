@@ -85,7 +85,8 @@ pub fn pbkdf2_crate(password: &[u8], salt: &[u8], iterations: u32) -> [u8; HASH_
     out
 }
 
-/// The `pbkdf2` crate with the native primitives, for native code.
+/// The `pbkdf2` crate, compiled optimized (`login-native-kdf`), with the native
+/// primitives, for native code.
 #[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NativePbkdf2;
@@ -93,7 +94,7 @@ pub struct NativePbkdf2;
 #[cfg(not(target_arch = "wasm32"))]
 impl Pbkdf2 for NativePbkdf2 {
     async fn derive(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; HASH_BYTES], Fault> {
-        Ok(pbkdf2_crate(password, salt, iterations))
+        Ok(login_native_kdf::pbkdf2_hmac_sha256(password, salt, iterations))
     }
 
     fn crypto(&self) -> &'static dyn Crypto {
@@ -336,6 +337,8 @@ mod tests {
         for (password, salt, iterations, expected) in cases {
             let derived = block_on(NativePbkdf2.derive(password, salt, iterations)).unwrap();
             assert_eq!(hex(&derived), expected, "{iterations} iterations");
+            // The worker's fallback, compiled here rather than in login-native-kdf.
+            assert_eq!(hex(&pbkdf2_crate(password, salt, iterations)), expected, "{iterations} iterations");
         }
     }
 
