@@ -38,24 +38,31 @@ pub struct CodeGateCore<'a, P: Platform> {
 }
 
 impl<P: Platform> CodeGateCore<'_, P> {
-    /// Reserves the phone (50017 while a code is live, 9905 past the daily limit), in one
-    /// load-and-save: the saved reservation is what a concurrent send finds. A `pending`
-    /// one is a lease until the provider accepts; any other is the code's whole life,
-    /// counted at once.
-    async fn reserve(&self, code_id: &str, purpose: CodePurpose, pending: bool) -> Result<(), ApiError> {
+    /// Reserves the phone (50017 while a code is live, 9905 past the daily limits: the
+    /// phone's, and the phone's for the address `from`), in one load-and-save: the saved
+    /// reservation is what a concurrent send finds. A `pending` one is a lease until the
+    /// provider accepts; any other is the code's whole life, counted at once.
+    async fn reserve(
+        &self,
+        code_id: &str,
+        purpose: CodePurpose,
+        pending: bool,
+        from: &str,
+    ) -> Result<(), ApiError> {
         let now = self.app.clock.now_millis();
+        let policy = &self.app.gate_policy;
         let mut state = self.storage.load().await?;
-        if state.is_live(now) {
+        if state.is_live(now, policy) {
             return Err(ApiError::SmsStillLive);
         }
-        if let Some(retry_after_seconds) = state.sends.wait_seconds(now, self.app.gate_policy.per_phone) {
+        if let Some(retry_after_seconds) = state.send_wait_seconds(now, policy, from) {
             return Err(ApiError::RateLimited { retry_after_seconds });
         }
         let live_until = if pending {
-            now + self.app.gate_policy.lease_millis
+            now + policy.lease_millis
         } else {
-            state.sends.record(now);
-            now + self.app.gate_policy.code_ttl_seconds * 1000
+            state.record_send(now, from);
+            now + policy.code_ttl_seconds * 1000
         };
         let reservation = CodeGateState {
             code_id: code_id.to_string(),
@@ -63,20 +70,21 @@ impl<P: Platform> CodeGateCore<'_, P> {
             live_until,
             pending,
             sends: state.sends,
+            sends_from: state.sends_from,
             ..CodeGateState::default()
         };
         Ok(self.storage.save(&reservation).await?)
     }
 
-    /// The provider accepted the send of `code_id`: the code lives from now, and counts.
-    /// `false` if its lease ended first and another send took the phone (the code is
-    /// dead then).
-    async fn confirm(&self, code_id: &str) -> Result<bool, ApiError> {
+    /// The provider accepted the send of `code_id`, asked for from `from`: the code lives
+    /// from now, and counts. `false` if its lease ended first and another send took the
+    /// phone (the code is dead then).
+    async fn confirm(&self, code_id: &str, from: &str) -> Result<bool, ApiError> {
         let now = self.app.clock.now_millis();
         let mut state = self.storage.load().await?;
         // A message the provider accepted went out, whether or not its code still lives:
-        // the phone's daily count has it.
-        state.sends.record(now);
+        // the phone's daily counts have it.
+        state.record_send(now, from);
         if state.code_id != code_id || !state.pending {
             self.storage.save(&state).await?;
             return Ok(false);
@@ -88,16 +96,19 @@ impl<P: Platform> CodeGateCore<'_, P> {
     }
 
     /// See [`CodeGate::issue_decoy`](super::ports::CodeGate::issue_decoy). The
-    /// reservation has no code id: it takes no guesses, and no code is stored for it.
-    /// Nothing is sent, so it is the code's whole life at once.
-    pub async fn issue_decoy(&self) -> Result<(), ApiError> {
-        self.reserve("", CodePurpose::Reset, false).await
+    /// reservation has a code id of its own, as a real code does, but no code is stored
+    /// under it: a guess at it costs what a wrong guess at a real code costs (the KV read,
+    /// the count), so the time of a reset's answer does not tell a phone with a user
+    /// either, and its guesses kill it as they kill a code. Nothing is sent, so it is the
+    /// code's whole life at once.
+    pub async fn issue_decoy(&self, from: &str) -> Result<(), ApiError> {
+        self.reserve(&random_id(&self.app.rng), CodePurpose::Reset, false, from).await
     }
 
     /// See [`CodeGate::issue`](super::ports::CodeGate::issue).
-    pub async fn issue(&self, phone: &Phone, purpose: CodePurpose) -> Result<SmsCode, ApiError> {
+    pub async fn issue(&self, phone: &Phone, purpose: CodePurpose, from: &str) -> Result<SmsCode, ApiError> {
         let code_id = random_id(&self.app.rng);
-        self.reserve(&code_id, purpose, true).await?;
+        self.reserve(&code_id, purpose, true, from).await?;
 
         let code = SmsCode::generate(&self.app.rng);
         let sealed = self.app.seal.seal(phone.e164(), &code_id, &code);
@@ -112,7 +123,7 @@ impl<P: Platform> CodeGateCore<'_, P> {
             Err(fault) => Err(fault.into()),
         };
         let sent = match sent {
-            Ok(()) if self.confirm(&code_id).await? => Ok(()),
+            Ok(()) if self.confirm(&code_id, from).await? => Ok(()),
             Ok(()) => Err(ApiError::SmsSendFailed {
                 reason: format!("the provider accepted {} only after the send's lease", masked(phone)),
             }),
@@ -123,9 +134,12 @@ impl<P: Platform> CodeGateCore<'_, P> {
             // Clearing the state is what kills the code; deleting it from KV is tidiness.
             let current = self.storage.load().await?;
             if current.code_id == code_id {
-                self.storage
-                    .save(&CodeGateState { sends: current.sends, ..CodeGateState::default() })
-                    .await?;
+                let cleared = CodeGateState {
+                    sends: current.sends,
+                    sends_from: current.sends_from,
+                    ..CodeGateState::default()
+                };
+                self.storage.save(&cleared).await?;
             }
             log_if_failed::<P>(
                 "delete a code that was not sent",
@@ -254,32 +268,32 @@ mod tests {
     #[test]
     fn a_second_send_within_the_codes_life_is_refused() {
         let f = Fixture::new();
-        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER, HERE)).unwrap();
         assert_eq!(f.app.sender.sent(), vec![(phone(), code)]);
         assert_eq!(
-            block_on(f.gate(&FixedClock(300_999)).issue(&phone(), REGISTER)),
+            block_on(f.gate(&FixedClock(300_999)).issue(&phone(), REGISTER, HERE)),
             Err(ApiError::SmsStillLive)
         );
-        assert!(block_on(f.gate(&FixedClock(301_000)).issue(&phone(), REGISTER)).is_ok());
+        assert!(block_on(f.gate(&FixedClock(301_000)).issue(&phone(), REGISTER, HERE)).is_ok());
     }
 
     #[test]
     fn a_failed_send_keeps_no_code() {
         let f = Fixture::new();
         f.app.sender.fail_next();
-        let failed = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER));
+        let failed = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER, HERE));
         assert!(matches!(failed, Err(ApiError::SmsSendFailed { .. })));
         assert!(f.app.codes.is_empty());
-        let retried = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), REGISTER)).unwrap();
+        let retried = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), REGISTER, HERE)).unwrap();
         assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &retried, REGISTER, HERE)).is_ok());
     }
 
     #[test]
     fn each_code_has_its_own_key() {
         let f = Fixture::new();
-        block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
+        block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER, HERE)).unwrap();
         let first = f.state.0.borrow().code_id.clone();
-        block_on(f.gate(&FixedClock(400_000)).issue(&phone(), REGISTER)).unwrap();
+        block_on(f.gate(&FixedClock(400_000)).issue(&phone(), REGISTER, HERE)).unwrap();
         assert_ne!(f.state.0.borrow().code_id, first);
     }
 
@@ -287,7 +301,7 @@ mod tests {
     fn a_code_is_claimed_once_and_consumed_for_good() {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
         assert_eq!(
             block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
@@ -307,7 +321,7 @@ mod tests {
     fn a_released_code_can_be_claimed_again() {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
         block_on(f.gate(&clock).release(&claim)).unwrap();
         assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).is_ok());
@@ -316,7 +330,7 @@ mod tests {
     #[test]
     fn a_late_release_does_not_undo_anothers_hold() {
         let f = Fixture::new();
-        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER, HERE)).unwrap();
         let stale = block_on(f.gate(&FixedClock(1_000)).claim(&phone(), &code, REGISTER, HERE)).unwrap();
         // The first hold lapses; a second registration takes the code.
         let later = FixedClock(1_000 + HOLD_MILLIS + 1);
@@ -337,7 +351,7 @@ mod tests {
         // Every KV read yields once, so the two claims interleave as they can in the object.
         let f = Fixture::yielding();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         let gate = f.gate(&clock);
         let wrong = other_than(&code);
         let (guess, right) = block_on(futures_util::future::join(
@@ -352,7 +366,7 @@ mod tests {
     fn of_two_concurrent_right_claims_one_wins() {
         let f = Fixture::yielding();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         let gate = f.gate(&clock);
         let (a, b) = block_on(futures_util::future::join(
             gate.claim(&phone(), &code, REGISTER, HERE),
@@ -364,7 +378,7 @@ mod tests {
     #[test]
     fn a_wrong_or_expired_code_is_refused() {
         let f = Fixture::new();
-        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER, HERE)).unwrap();
         let wrong = other_than(&code);
         assert_eq!(
             block_on(f.gate(&FixedClock(2_000)).claim(&phone(), &wrong, REGISTER, HERE)),
@@ -379,7 +393,7 @@ mod tests {
     #[test]
     fn the_code_is_kept_sealed() {
         let f = Fixture::new();
-        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER, HERE)).unwrap();
         let stored = f.app.codes.values();
         assert_eq!(stored.len(), 1);
         assert!(!stored[0].contains(code.as_str()), "{stored:?}");
@@ -389,7 +403,7 @@ mod tests {
     fn after_five_wrong_guesses_even_the_right_code_fails() {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         for _ in 0..5 {
             assert_eq!(
                 block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, HERE)),
@@ -401,9 +415,9 @@ mod tests {
             Err(ApiError::WrongSmsCode)
         );
         // Asking again within the code's life does not give a fresh count.
-        assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER)), Err(ApiError::SmsStillLive));
+        assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)), Err(ApiError::SmsStillLive));
         let later = FixedClock(301_000);
-        let next = block_on(f.gate(&later).issue(&phone(), REGISTER)).unwrap();
+        let next = block_on(f.gate(&later).issue(&phone(), REGISTER, HERE)).unwrap();
         assert!(
             block_on(f.gate(&later).claim(&phone(), &next, REGISTER, HERE)).is_ok(),
             "a new code starts a new count"
@@ -414,7 +428,7 @@ mod tests {
     fn a_strangers_five_wrong_guesses_leave_the_code_to_the_owner_and_twenty_kill_it() {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         let wrong = other_than(&code);
         for _ in 0..5 {
             let guess = block_on(f.gate(&clock).claim(&phone(), &wrong, REGISTER, "198.51.100.1"));
@@ -441,7 +455,7 @@ mod tests {
     fn the_owner_still_gets_in_after_a_strangers_guesses() {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         for _ in 0..5 {
             let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, "198.51.100.1"));
         }
@@ -452,7 +466,7 @@ mod tests {
     fn four_wrong_guesses_leave_the_right_code_usable() {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         for _ in 0..4 {
             let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, HERE));
         }
@@ -464,7 +478,7 @@ mod tests {
         // Every KV read yields, so all eight guesses are in flight at once.
         let f = Fixture::yielding();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         let gate = f.gate(&clock);
         let wrong = other_than(&code);
         let phone = phone();
@@ -476,17 +490,59 @@ mod tests {
     }
 
     #[test]
-    fn a_phone_gets_at_most_ten_codes_a_day() {
+    fn a_phone_gets_ten_codes_a_day_asked_from_one_address_and_thirty_from_all() {
         let f = Fixture::new();
         let minutes = |m: u64| FixedClock(1_000 + m * 300_000);
         for m in 0..10 {
-            block_on(f.gate(&minutes(m)).issue(&phone(), REGISTER)).unwrap();
+            block_on(f.gate(&minutes(m)).issue(&phone(), REGISTER, HERE)).unwrap();
         }
         // The first send leaves the day's window at 1,000 + 86,400,000 ms.
-        let refused = block_on(f.gate(&minutes(10)).issue(&phone(), REGISTER));
+        let refused = block_on(f.gate(&minutes(10)).issue(&phone(), REGISTER, HERE));
         assert_eq!(refused, Err(ApiError::RateLimited { retry_after_seconds: 86_400 - 3_000 }));
-        assert!(block_on(f.gate(&FixedClock(1_000 + 86_400_000)).issue(&phone(), REGISTER)).is_ok());
-        assert_eq!(f.app.sender.sent().len(), 11);
+        // The owner, from another address, is still sent codes, up to the phone's cap.
+        for m in 10..30 {
+            let address = format!("198.51.100.{}", m / 10);
+            block_on(f.gate(&minutes(m)).issue(&phone(), REGISTER, &address)).unwrap();
+        }
+        let refused = block_on(f.gate(&minutes(30)).issue(&phone(), REGISTER, "198.51.100.9"));
+        assert_eq!(refused, Err(ApiError::RateLimited { retry_after_seconds: 86_400 - 9_000 }));
+        assert!(block_on(f.gate(&FixedClock(1_000 + 86_400_000)).issue(&phone(), REGISTER, HERE)).is_ok());
+        assert_eq!(f.app.sender.sent().len(), 31);
+        assert!(f.state.0.borrow().sends_from.len() <= 4, "addresses with no send in the day are forgotten");
+    }
+
+    #[test]
+    fn decoys_from_one_address_do_not_use_up_the_owners_day() {
+        let f = Fixture::new();
+        let minutes = |m: u64| FixedClock(1_000 + m * 300_000);
+        for m in 0..10 {
+            block_on(f.gate(&minutes(m)).issue_decoy("198.51.100.1")).unwrap();
+        }
+        assert!(matches!(
+            block_on(f.gate(&minutes(10)).issue_decoy("198.51.100.1")),
+            Err(ApiError::RateLimited { .. })
+        ));
+        assert!(block_on(f.gate(&minutes(10)).issue(&phone(), REGISTER, HERE)).is_ok());
+    }
+
+    #[test]
+    fn a_code_killed_by_guesses_lets_the_owner_ask_again_at_once() {
+        let f = Fixture::new();
+        let clock = FixedClock(1_000);
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
+        for address in ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"] {
+            for _ in 0..5 {
+                let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, address));
+            }
+        }
+        assert_eq!(
+            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
+            Err(ApiError::WrongSmsCode),
+            "dead"
+        );
+        let next = block_on(f.gate(&FixedClock(2_000)).issue(&phone(), REGISTER, HERE)).unwrap();
+        assert!(block_on(f.gate(&FixedClock(2_001)).claim(&phone(), &next, REGISTER, HERE)).is_ok());
+        assert_eq!(f.state.0.borrow().sends.events, vec![1_000, 2_000], "both sends count");
     }
 
     #[test]
@@ -494,9 +550,9 @@ mod tests {
         let f = Fixture::new();
         for m in 0..10 {
             f.app.sender.fail_next();
-            assert!(block_on(f.gate(&FixedClock(1_000 + m)).issue(&phone(), REGISTER)).is_err());
+            assert!(block_on(f.gate(&FixedClock(1_000 + m)).issue(&phone(), REGISTER, HERE)).is_err());
         }
-        assert!(block_on(f.gate(&FixedClock(2_000)).issue(&phone(), REGISTER)).is_ok());
+        assert!(block_on(f.gate(&FixedClock(2_000)).issue(&phone(), REGISTER, HERE)).is_ok());
         assert_eq!(f.state.0.borrow().sends.events, vec![2_000]);
     }
 
@@ -504,11 +560,15 @@ mod tests {
     fn a_used_code_lets_the_phone_ask_again_at_once() {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
-        assert_eq!(block_on(f.gate(&clock).issue(&phone(), RESET)), Err(ApiError::SmsStillLive), "held");
+        assert_eq!(
+            block_on(f.gate(&clock).issue(&phone(), RESET, HERE)),
+            Err(ApiError::SmsStillLive),
+            "held"
+        );
         block_on(f.gate(&clock).consume(&phone(), &claim)).unwrap();
-        let reset = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), RESET)).unwrap();
+        let reset = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), RESET, HERE)).unwrap();
         assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &reset, RESET, HERE)).is_ok());
         assert_eq!(f.state.0.borrow().sends.events, vec![1_000, 1_001], "both sends count");
     }
@@ -517,13 +577,13 @@ mod tests {
     fn a_code_is_good_only_for_its_purpose_and_a_wrong_purpose_is_a_wrong_guess() {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), RESET)).unwrap();
+        let code = block_on(f.gate(&clock).issue(&phone(), RESET, HERE)).unwrap();
         assert_eq!(
             block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode)
         );
         assert_eq!(f.state.0.borrow().wrong_guesses, 1);
-        assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER)), Err(ApiError::SmsStillLive));
+        assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)), Err(ApiError::SmsStillLive));
         assert!(
             block_on(f.gate(&clock).claim(&phone(), &code, RESET, HERE)).is_ok(),
             "still good for a reset"
@@ -534,31 +594,54 @@ mod tests {
     fn a_decoy_is_refused_and_counted_like_a_send_but_keeps_and_sends_nothing() {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
-        block_on(f.gate(&clock).issue_decoy()).unwrap();
+        block_on(f.gate(&clock).issue_decoy(HERE)).unwrap();
         assert!(f.app.codes.is_empty() && f.app.sender.sent().is_empty());
         assert_eq!(f.state.0.borrow().sends.events, vec![1_000]);
-        assert_eq!(block_on(f.gate(&clock).issue_decoy()), Err(ApiError::SmsStillLive));
-        assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER)), Err(ApiError::SmsStillLive));
-        // No code to guess: every guess fails, and none is counted against a code.
+        assert_eq!(block_on(f.gate(&clock).issue_decoy(HERE)), Err(ApiError::SmsStillLive));
+        assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)), Err(ApiError::SmsStillLive));
+        // No code to guess: every guess fails.
         let guess = SmsCode::parse("123456").unwrap();
         assert_eq!(
             block_on(f.gate(&clock).claim(&phone(), &guess, RESET, HERE)),
             Err(ApiError::WrongSmsCode)
         );
         let later = FixedClock(301_000);
-        assert!(block_on(f.gate(&later).issue(&phone(), REGISTER)).is_ok(), "free after a code's life");
+        assert!(block_on(f.gate(&later).issue(&phone(), REGISTER, HERE)).is_ok(), "free after a code's life");
+    }
+
+    #[test]
+    fn a_guess_at_a_decoy_does_the_work_of_a_wrong_guess_at_a_code() {
+        // A reset's answer must take as long for a phone without a user (a decoy) as for
+        // one with a code: the same reads of the code and of the state, the same count.
+        let work = |decoy: bool| {
+            let f = Fixture::new();
+            let clock = FixedClock(1_000);
+            let wrong = match decoy {
+                true => {
+                    block_on(f.gate(&clock).issue_decoy(HERE)).unwrap();
+                    SmsCode::parse("123456").unwrap()
+                }
+                false => other_than(&block_on(f.gate(&clock).issue(&phone(), RESET, HERE)).unwrap()),
+            };
+            let answer = block_on(f.gate(&clock).claim(&phone(), &wrong, RESET, HERE));
+            assert_eq!(answer, Err(ApiError::WrongSmsCode));
+            let wrong_guesses = f.state.0.borrow().wrong_guesses;
+            (f.app.codes.reads.get(), wrong_guesses)
+        };
+        assert_eq!(work(true), (1, 1), "a decoy");
+        assert_eq!(work(false), (1, 1), "a code");
     }
 
     #[test]
     fn a_send_that_never_finished_frees_the_phone_when_its_lease_ends_and_counts_nothing() {
         let f = Fixture::new();
         // The Worker died with the send at the provider: only the lease was saved.
-        block_on(f.gate(&FixedClock(1_000)).reserve("lost", REGISTER, true)).unwrap();
+        block_on(f.gate(&FixedClock(1_000)).reserve("lost", REGISTER, true, HERE)).unwrap();
         assert_eq!(
-            block_on(f.gate(&FixedClock(8_999)).issue(&phone(), REGISTER)),
+            block_on(f.gate(&FixedClock(8_999)).issue(&phone(), REGISTER, HERE)),
             Err(ApiError::SmsStillLive)
         );
-        let code = block_on(f.gate(&FixedClock(9_000)).issue(&phone(), REGISTER)).unwrap();
+        let code = block_on(f.gate(&FixedClock(9_000)).issue(&phone(), REGISTER, HERE)).unwrap();
         assert_eq!(f.state.0.borrow().sends.events, vec![9_000], "the lost send did not count");
         let state = f.state.0.borrow().clone();
         assert_eq!((state.pending, state.live_until), (false, 9_000 + 300_000), "live for its whole life");
@@ -568,11 +651,11 @@ mod tests {
     #[test]
     fn a_send_accepted_after_its_lease_counts_but_its_code_is_dead() {
         let f = Fixture::new();
-        block_on(f.gate(&FixedClock(1_000)).reserve("late", REGISTER, true)).unwrap();
+        block_on(f.gate(&FixedClock(1_000)).reserve("late", REGISTER, true, HERE)).unwrap();
         // The lease ends (8 s); another send takes the phone; then the first is accepted.
-        block_on(f.gate(&FixedClock(9_000)).reserve("next", REGISTER, true)).unwrap();
-        assert!(!block_on(f.gate(&FixedClock(9_500)).confirm("late")).unwrap());
-        assert!(block_on(f.gate(&FixedClock(9_600)).confirm("next")).unwrap());
+        block_on(f.gate(&FixedClock(9_000)).reserve("next", REGISTER, true, HERE)).unwrap();
+        assert!(!block_on(f.gate(&FixedClock(9_500)).confirm("late", HERE)).unwrap());
+        assert!(block_on(f.gate(&FixedClock(9_600)).confirm("next", HERE)).unwrap());
         let state = f.state.0.borrow().clone();
         assert_eq!((state.code_id.as_str(), state.sends.events), ("next", vec![9_500, 9_600]));
     }
@@ -581,9 +664,9 @@ mod tests {
     fn a_confirmed_send_counts_toward_the_daily_limit() {
         let f = Fixture { app: app_with(&[("SMS_DAILY_LIMIT_PER_PHONE", "1")]), ..Fixture::new() };
         let gate = |ms: u64| f.gate(&FixedClock(ms));
-        block_on(gate(1_000).issue(&phone(), REGISTER)).unwrap();
+        block_on(gate(1_000).issue(&phone(), REGISTER, HERE)).unwrap();
         assert!(matches!(
-            block_on(gate(400_000).issue(&phone(), REGISTER)),
+            block_on(gate(400_000).issue(&phone(), REGISTER, HERE)),
             Err(ApiError::RateLimited { .. })
         ));
         assert_eq!(f.app.sender.sent().len(), 1);

@@ -7,18 +7,40 @@ use crate::domain::client_address::Caller;
 use crate::domain::error::ApiError;
 use crate::domain::rate_limit::Limit;
 
-/// The window of an account's failed logins from all addresses, named by the name's
-/// [`crate::domain::account::AccountLookup::limit_name`] (so `Foo`, `FOO` and `Ｆｏｏ`
-/// share one). A password reset clears it.
-pub fn account_limit_key(limit_name: &str) -> String {
-    format!("login-account:{limit_name}")
+/// Whose failed logins a window counts: the user that the name found, or, where it found
+/// none, the name as typed (by its [`AccountLookup::limit_name`], so `Foo`, `FOO` and
+/// `Ｆｏｏ` share one). By the user and not the name: a look-alike name of another user
+/// (an account made before keys, whose name maps to another's key) shares no window
+/// with it, so one's success clears nothing of the other's.
+///
+/// [`AccountLookup::limit_name`]: crate::domain::account::AccountLookup::limit_name
+#[derive(Debug, Clone, Copy)]
+pub enum LoginTarget<'a> {
+    User(u64),
+    Name(&'a str),
+}
+
+impl std::fmt::Display for LoginTarget<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Distinct prefixes: no name's window is a user's.
+        match self {
+            LoginTarget::User(id) => write!(f, "user:{id}"),
+            LoginTarget::Name(name) => write!(f, "name:{name}"),
+        }
+    }
+}
+
+/// The window of an account's failed logins from all addresses. A password reset clears
+/// it.
+pub fn account_limit_key(target: LoginTarget) -> String {
+    format!("login-account:{target}")
 }
 
 /// The window of an account's failed logins from one address. The address comes first:
 /// it never holds a `|`, so no pair of account and address can name another's window.
 /// A password reset clears the one of the address it comes from.
-pub fn account_and_ip_limit_key(limit_name: &str, caller: &Caller) -> String {
-    format!("login-ip-account:{}|{limit_name}", caller.ip)
+pub fn account_and_ip_limit_key(target: LoginTarget, caller: &Caller) -> String {
+    format!("login-ip-account:{}|{target}", caller.ip)
 }
 
 /// The window of an address's failed logins, over all accounts.

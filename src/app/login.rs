@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::limits::{account_and_ip_limit_key, account_limit_key, ip_limit_key};
+use super::limits::{account_and_ip_limit_key, account_limit_key, ip_limit_key, LoginTarget};
 use super::platform::{App, Call, Platform};
 use super::ports::{RateLimiter, StoredUser, UserStore};
 use super::session;
@@ -72,11 +72,12 @@ fn longer(a: ApiError, b: ApiError) -> ApiError {
 ///
 /// An attempt holds a place in all three windows *before* the password is checked
 /// (atomically, in each window's Durable Object), so a burst of concurrent guesses cannot
-/// slip past the limit; the user is read from D1 meanwhile, and the password is hashed
-/// only once every hold is given, so a locked account costs no hash. A failure then
-/// counts in all three; a success gives the address's place back and clears the
-/// account's counts. Unknown accounts are counted the same way, so the limit reveals
-/// nothing about which accounts exist. That bookkeeping runs after the answer.
+/// slip past the limit; the address's window is held while the user is read from D1, the
+/// account's two once it is known whose they are ([`LoginTarget`]), and the password is
+/// hashed only once every hold is given, so a locked account costs no hash. A failure
+/// then counts in all three; a success gives the address's place back and clears the
+/// account's counts. Unknown accounts are counted the same way, by the name, so the limit
+/// reveals nothing about which accounts exist. That bookkeeping runs after the answer.
 pub async fn log_in<P: Platform>(
     app: &'static App<P>,
     request: LoginRequest,
@@ -120,17 +121,18 @@ pub async fn check_password_of<P: Platform>(
     call: &Call<'_>,
 ) -> Result<StoredUser, ApiError> {
     let account = user.account.clone();
-    let limit_name = AccountLookup::of(&account, &app.names).limit_name();
     let known = std::pin::pin!(async { Ok(Some(user)) });
-    let (checked, aftermath) = attempt(app, &account, &limit_name, pwd, &call.caller, known).await;
+    // The name is counted by only when no user is found, which cannot happen here.
+    let (checked, aftermath) = attempt(app, &account, &account, pwd, &call.caller, known).await;
     aftermath.defer(app, call);
     // No hash upgrade: a change replaces the hash anyway.
     checked.map(|(user, _)| user)
 }
 
-/// One attempt at `account_name`'s password (its windows named by `limit_name`) within
-/// the limits: a hold in each of the three windows and the user (`find_user`) at once,
-/// then the hash, and the holds' ends decided by the outcome. `find_user` is a trait
+/// One attempt at `account_name`'s password within the limits: a hold in the address's
+/// window while the user is found (`find_user`), then in the account's two (the user's,
+/// or the name's by `limit_name` when there is no user), then the hash, and the holds'
+/// ends decided by the outcome. `find_user` is a trait
 /// object so that the attempt is compiled once for both its callers: each copy of an
 /// async function's state machine costs wasm.
 async fn attempt<P: Platform>(
@@ -142,21 +144,24 @@ async fn attempt<P: Platform>(
     find_user: Pin<&mut dyn Future<Output = Result<Option<StoredUser>, ApiError>>>,
 ) -> (Result<(StoredUser, Option<HashUpgrade>), ApiError>, LoginAftermath) {
     let limits = &app.settings.login_limits;
+    let ip_window = ip_limit_key(caller);
+    let (ip_hold, user) =
+        futures_util::future::join(app.limiter.hold(&ip_window, limits.per_ip), find_user).await;
+    let target = match &user {
+        Ok(Some(user)) => LoginTarget::User(user.id),
+        _ => LoginTarget::Name(limit_name),
+    };
     // Each window, and how a success ends its hold: the account's two forget their
     // failures, the address's gives its place back.
     let windows = [
-        (account_and_ip_limit_key(limit_name, caller), limits.per_account_and_ip, HoldEnd::ClearThrough),
-        (account_limit_key(limit_name), limits.per_account, HoldEnd::ClearThrough),
-        (ip_limit_key(caller), limits.per_ip, HoldEnd::GiveBack),
+        (account_and_ip_limit_key(target, caller), limits.per_account_and_ip, HoldEnd::ClearThrough),
+        (account_limit_key(target), limits.per_account, HoldEnd::ClearThrough),
+        (ip_window, limits.per_ip, HoldEnd::GiveBack),
     ];
-    let [a, b, c] = &windows;
-    let (first, second, third, user) = futures_util::future::join4(
-        app.limiter.hold(&a.0, a.1),
-        app.limiter.hold(&b.0, b.1),
-        app.limiter.hold(&c.0, c.1),
-        find_user,
-    )
-    .await;
+    let [a, b, _] = &windows;
+    let (first, second) =
+        futures_util::future::join(app.limiter.hold(&a.0, a.1), app.limiter.hold(&b.0, b.1)).await;
+    let third = ip_hold;
     let holds = [first, second, third];
     let mut given = Vec::new();
     let mut refused: Option<ApiError> = None;
@@ -208,8 +213,13 @@ async fn check_password<P: Platform>(
     let stored_hash = user.as_ref().and_then(|user| PasswordHash::decode(&user.password_hash));
     let hash = stored_hash.clone().unwrap_or_else(|| PasswordHash::dummy(policy));
     let password_matches = hash.verify(&app.kdf, pwd, policy).await?;
+    // No password holds U+0000 (registrations refuse it), yet HMAC pads a short key with
+    // zeros, so without a pepper `secret\0` would derive what `secret` does: it fails,
+    // after the same work.
     let user = match user {
-        Some(user) if password_matches && stored_hash.is_some() && !user.disabled => user,
+        Some(user) if password_matches && !pwd.contains('\0') && stored_hash.is_some() && !user.disabled => {
+            user
+        }
         _ => return Err(ApiError::LoginFailed { account: account_name.to_string() }),
     };
     let upgrade = hash.is_weaker_than(policy).then(|| HashUpgrade {
@@ -386,6 +396,40 @@ mod tests {
         }
         assert!(matches!(attempt_from(app, "Foo", "secret1", "6.6.6.6"), Err(ApiError::RateLimited { .. })));
         assert!(attempt_from(app, "Foo", "secret1", "7.7.7.7").is_ok());
+    }
+
+    #[test]
+    fn a_look_alikes_success_clears_nothing_of_the_account_it_imitates() {
+        // `Café` was made before keys (it has none); `Cafe` with a combining accent has
+        // the key `Café`'s name maps to, and could still be registered beside it.
+        let app = world("Cafe\u{301}", "attacker1", 2_000);
+        let victim = app.users.insert_keyless("Café", "13911118888", "victim1", 2_000);
+        for _ in 0..3 {
+            assert!(matches!(attempt(app, "Café", "guess"), Err(ApiError::LoginFailed { .. })));
+        }
+        assert!(matches!(attempt(app, "Café", "guess"), Err(ApiError::RateLimited { .. })));
+        // The look-alike's own success is its own: the guesses at `Café` still count.
+        let own = attempt(app, "Cafe\u{301}", "attacker1").unwrap();
+        let now = app.clock.0.get() / 1000;
+        let access = token::verify(&app.keys, &app.session_policy.scope, &own.jwt, None, now).unwrap();
+        assert_ne!(access.claims.data.uid, victim);
+        assert!(matches!(attempt(app, "Café", "victim1"), Err(ApiError::RateLimited { .. })));
+        // Elsewhere, the owner of `Café` logs in as before.
+        let theirs = attempt_from(app, "Café", "victim1", "2.2.2.2").unwrap();
+        let access = token::verify(&app.keys, &app.session_policy.scope, &theirs.jwt, None, now).unwrap();
+        assert_eq!(access.claims.data.uid, victim);
+    }
+
+    #[test]
+    fn a_password_with_a_nul_fails_after_the_same_work() {
+        // Without a pepper, HMAC pads the password with zeros: `secret1\0` would derive
+        // what `secret1` does.
+        let app = world("Foo", "secret1", 2_000);
+        for pwd in ["secret1\0", "secret1\0\0\0"] {
+            assert_eq!(attempt(app, "Foo", pwd), Err(ApiError::LoginFailed { account: "Foo".into() }));
+            assert_eq!(app.kdf.take(), vec![2_000]);
+        }
+        assert!(attempt(app, "Foo", "secret1").is_ok());
     }
 
     #[test]

@@ -2,11 +2,10 @@
 //! the user, as "log out everywhere" does: whoever knew the old password is out.
 
 use super::code_claim::with_code;
-use super::limits::{account_and_ip_limit_key, account_limit_key};
+use super::limits::{account_and_ip_limit_key, account_limit_key, LoginTarget};
 use super::platform::{App, Call, Platform};
 use super::ports::{RateLimiter, UserStore};
 use super::session;
-use crate::domain::account::AccountLookup;
 use crate::domain::client_address::Caller;
 use crate::domain::envelope::NoData;
 use crate::domain::error::ApiError;
@@ -41,10 +40,10 @@ async fn set_password<P: Platform>(
     // Should this fail, the reset answers 9999 and releases the code: a retry sets the
     // same password again and clears the count then, rather than leaving the owner locked
     // out behind a success.
-    let limit_name = AccountLookup::of(&user.account, &app.names).limit_name();
+    let target = LoginTarget::User(user.id);
     let (everywhere, here) = futures_util::future::join(
-        app.limiter.clear(&account_limit_key(&limit_name)),
-        app.limiter.clear(&account_and_ip_limit_key(&limit_name, caller)),
+        app.limiter.clear(&account_limit_key(target)),
+        app.limiter.clear(&account_and_ip_limit_key(target, caller)),
     )
     .await;
     everywhere.and(here).map(|()| NoData)

@@ -148,14 +148,15 @@ pub struct Claim(pub String);
 /// Cloudflare, a Durable Object per phone running [`super::code_gate::CodeGateCore`]).
 pub trait CodeGate {
     /// Makes, keeps and sends a new code for `purpose`, unless one is live (50017),
-    /// the phone's daily limit is reached (9905) or sending fails (50018). Returns the
+    /// the phone's daily limit, or its daily limit for the caller's address, is reached
+    /// (9905) or sending fails (50018). Returns the
     /// code, for `EXPOSE_SMS_CODE`.
-    async fn issue(&self, phone: &Phone, purpose: CodePurpose) -> Result<SmsCode, ApiError>;
+    async fn issue(&self, phone: &Phone, purpose: CodePurpose, caller: &Caller) -> Result<SmsCode, ApiError>;
     /// What a reset send to a phone without a user does instead: refused and counted
     /// exactly as [`CodeGate::issue`] would be, and the phone is busy for a code's life
     /// as after a real send, but nothing is kept or sent. So a stranger cannot tell from
     /// the answers which phones have users.
-    async fn issue_decoy(&self, phone: &Phone) -> Result<(), ApiError>;
+    async fn issue_decoy(&self, phone: &Phone, caller: &Caller) -> Result<(), ApiError>;
     /// Checks `code` for `purpose` and holds it for one use (50001 if wrong, for
     /// another purpose, used or held; a wrong code or purpose counts as a wrong guess,
     /// from the caller's address).

@@ -60,8 +60,8 @@ pub async fn send<P: Platform>(
     let (stamp, has_user) = futures_util::future::join(app.limiter.take(&ip_key, sms.per_ip), has_user).await;
     let stamp = stamp?;
     let issued = match has_user {
-        Ok(true) => app.gate.issue(phone, request.purpose).await.map(Some),
-        Ok(false) => app.gate.issue_decoy(phone).await.map(|()| None),
+        Ok(true) => app.gate.issue(phone, request.purpose, &call.caller).await.map(Some),
+        Ok(false) => app.gate.issue_decoy(phone, &call.caller).await.map(|()| None),
         Err(error) => Err(error),
     };
     match issued {

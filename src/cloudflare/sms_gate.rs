@@ -24,8 +24,16 @@ pub enum CodeGateCall {
         phone: String,
         #[serde(default)]
         purpose: CodePurpose,
+        /// The caller's address, as the limits key it (none from a Worker of a version
+        /// before the per-address daily cap).
+        #[serde(default)]
+        from: String,
     },
+    /// From a Worker of a version before the per-address daily cap.
     IssueDecoy,
+    Decoy {
+        from: String,
+    },
     Claim {
         phone: String,
         code: SmsCode,
@@ -92,15 +100,21 @@ fn done(reply: CodeGateReply) -> std::result::Result<(), ApiError> {
 }
 
 impl CodeGate for DurableCodeGate {
-    async fn issue(&self, phone: &Phone, purpose: CodePurpose) -> std::result::Result<SmsCode, ApiError> {
-        match self.call(phone.e164(), &CodeGateCall::Issue { phone: e164(phone), purpose }).await? {
+    async fn issue(
+        &self,
+        phone: &Phone,
+        purpose: CodePurpose,
+        caller: &Caller,
+    ) -> std::result::Result<SmsCode, ApiError> {
+        let call = CodeGateCall::Issue { phone: e164(phone), purpose, from: caller.ip.clone() };
+        match self.call(phone.e164(), &call).await? {
             CodeGateReply::Issued(code) => Ok(code),
             _ => Err(unexpected::<CodeGateProtocol>()),
         }
     }
 
-    async fn issue_decoy(&self, phone: &Phone) -> std::result::Result<(), ApiError> {
-        done(self.call(phone.e164(), &CodeGateCall::IssueDecoy).await?)
+    async fn issue_decoy(&self, phone: &Phone, caller: &Caller) -> std::result::Result<(), ApiError> {
+        done(self.call(phone.e164(), &CodeGateCall::Decoy { from: caller.ip.clone() }).await?)
     }
 
     async fn claim(

@@ -40,11 +40,15 @@ impl SmsGate {
             Phone::parse(text).ok_or_else(|| Fault::Protocol("gate called without a phone".into()))
         };
         Ok(match call {
-            CodeGateCall::Issue { phone: p, purpose } => {
-                CodeGateReply::Issued(gate.issue(&phone(&p)?, purpose).await?)
+            CodeGateCall::Issue { phone: p, purpose, from } => {
+                CodeGateReply::Issued(gate.issue(&phone(&p)?, purpose, &from).await?)
             }
             CodeGateCall::IssueDecoy => {
-                gate.issue_decoy().await?;
+                gate.issue_decoy("").await?;
+                CodeGateReply::Done
+            }
+            CodeGateCall::Decoy { from } => {
+                gate.issue_decoy(&from).await?;
                 CodeGateReply::Done
             }
             CodeGateCall::Claim { phone: p, code, purpose, from } => {

@@ -34,12 +34,47 @@ pub struct CodeGateState {
     pub wrong_guesses_from: Vec<(String, u32)>,
     /// The codes sent to this phone within the daily window.
     pub sends: SlidingWindow,
+    /// The same sends by the address that asked for each (as the limits key it); only
+    /// addresses with a send in the window, so at most as many as the phone's daily cap.
+    pub sends_from: Vec<(String, SlidingWindow)>,
 }
 
 impl CodeGateState {
-    /// Whether the current code (or decoy) still keeps the phone from a new one.
-    pub fn is_live(&self, now: u64) -> bool {
-        self.live_until > now && !self.used
+    /// Whether the current code (or decoy) still keeps the phone from a new one. A code
+    /// that wrong guesses killed does not: else a stranger who spent its guesses would
+    /// keep the owner from a working code for the rest of its life.
+    pub fn is_live(&self, now: u64, policy: &CodeGatePolicy) -> bool {
+        self.live_until > now && !self.used && self.wrong_guesses < policy.max_guesses_per_code
+    }
+
+    /// Whole seconds until the phone may be sent another code at the request of `from`
+    /// (the phone's daily cap, and its cap for one address under it); `None` when it may
+    /// now.
+    pub fn send_wait_seconds(&mut self, now: u64, policy: &CodeGatePolicy, from: &str) -> Option<u64> {
+        let phone = self.sends.wait_seconds(now, policy.per_phone);
+        // Emptied windows go, so that the list stays as short as the phone's sends.
+        self.sends_from.retain_mut(|(_, sends)| {
+            sends.wait_seconds(now, policy.per_phone_and_ip);
+            !sends.events.is_empty()
+        });
+        let here = self
+            .sends_from
+            .iter_mut()
+            .find(|(address, _)| address == from)
+            .and_then(|(_, sends)| sends.wait_seconds(now, policy.per_phone_and_ip));
+        phone.max(here)
+    }
+
+    /// Counts a send at `now`, asked for from `from`, that [`Self::send_wait_seconds`]
+    /// allowed.
+    pub fn record_send(&mut self, now: u64, from: &str) {
+        self.sends.record(now);
+        match self.sends_from.iter_mut().find(|(address, _)| address == from) {
+            Some((_, sends)) => sends.record(now),
+            None => {
+                self.sends_from.push((from.to_string(), SlidingWindow { events: vec![now], held: vec![] }))
+            }
+        }
     }
 
     /// Whether a guess at the current code from the address `from` can still be judged.
@@ -77,6 +112,9 @@ pub struct CodeGatePolicy {
     pub max_guesses_per_code: u32,
     /// Codes per phone per day.
     pub per_phone: Limit,
+    /// Codes per phone per day asked for from one address: a stranger from one address
+    /// cannot use up the phone's whole day.
+    pub per_phone_and_ip: Limit,
     /// How long a send's reservation lasts until the provider accepts it.
     pub lease_millis: u64,
 }
@@ -93,6 +131,7 @@ impl CodeGatePolicy {
             max_guesses: sms.max_guesses,
             max_guesses_per_code: sms.max_guesses_per_code,
             per_phone: sms.per_phone,
+            per_phone_and_ip: sms.per_phone_and_ip,
             lease_millis: sms.provider_timeout_ms + LEASE_MARGIN_MILLIS,
         }
     }

@@ -169,8 +169,11 @@ pub struct SmsSettings {
     pub max_guesses: u32,
     /// `SMS_MAX_GUESSES_PER_CODE`: wrong guesses a code survives over all addresses.
     pub max_guesses_per_code: u32,
-    /// `SMS_DAILY_LIMIT_PER_PHONE`: codes per phone per 24 hours.
+    /// `SMS_DAILY_LIMIT_PER_PHONE`: codes per phone per 24 hours (30).
     pub per_phone: Limit,
+    /// `SMS_DAILY_LIMIT_PER_PHONE_AND_IP`: codes per phone per 24 hours asked for from one
+    /// client IP (10), under the phone's own cap.
+    pub per_phone_and_ip: Limit,
     /// `SMS_HOURLY_LIMIT_PER_IP`: sends per client IP per hour.
     pub per_ip: Limit,
     /// `CODE_ATTEMPTS_PER_IP`: registrations and resets (each tries a code) per client IP
@@ -251,7 +254,11 @@ impl Settings {
             max_guesses: number("SMS_MAX_GUESSES", 5, 1, 1_000)? as u32,
             max_guesses_per_code: number("SMS_MAX_GUESSES_PER_CODE", 20, 1, 1_000)? as u32,
             per_phone: Limit {
-                max: number("SMS_DAILY_LIMIT_PER_PHONE", 10, 1, 1_000_000)? as u32,
+                max: number("SMS_DAILY_LIMIT_PER_PHONE", 30, 1, 1_000_000)? as u32,
+                window_seconds: 86_400,
+            },
+            per_phone_and_ip: Limit {
+                max: number("SMS_DAILY_LIMIT_PER_PHONE_AND_IP", 10, 1, 1_000_000)? as u32,
                 window_seconds: 86_400,
             },
             per_ip: Limit {
@@ -408,7 +415,8 @@ mod tests {
         assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);
         assert_eq!(s.allowed_origins, AllowedOrigins::List(vec![]));
         assert_eq!(s.sms.provider.unwrap_err().to_string(), "SMS_PROVIDER is not set");
-        assert_eq!((s.sms.max_guesses, s.sms.per_phone.max, s.sms.per_ip.max), (5, 10, 20));
+        assert_eq!((s.sms.max_guesses, s.sms.per_phone.max, s.sms.per_ip.max), (5, 30, 20));
+        assert_eq!(s.sms.per_phone_and_ip.max, 10);
         assert_eq!((s.sms.per_phone.window_seconds, s.sms.per_ip.window_seconds), (86_400, 3_600));
         assert_eq!(s.sms.provider_timeout_ms, 5_000);
         assert_eq!(s.sms.allowed_country_codes, CountryCodes::List(vec!["86".into()]));
