@@ -147,7 +147,8 @@ fn five_wrong_reset_guesses_kill_the_code(worker: &TestWorker) {
         reset(&client, &phone, other_than(&code)).expect(50001, 400);
     }
     reset(&client, &phone, &code).expect(50001, 400);
-    // A dead code is still live: asking again does not start a new count.
+    // Dead for this address, the code still lives for others (it took 5 of its 20
+    // guesses): asking again does not start a new count.
     client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "reset" })).expect(50017, 429);
     log_in(&client, &account, PASSWORD);
 }
