@@ -89,6 +89,7 @@ pub fn app_with(vars: &[(&str, &str)]) -> App<Native> {
         gate_policy: CodeGatePolicy::from_settings(&settings.sms),
         recent_users: RecentUsers::new(settings.status_user_cache_seconds),
         recent_revocations: RecentRevocations::new(settings.status_revocation_cache_seconds),
+        keys_given: Default::default(),
         users: MemoryUsers::default(),
         gate: MemoryCodeGate::issuing(),
         limiter: MemoryLimiter::default(),
@@ -281,6 +282,25 @@ impl UserStore for MemoryUsers {
     async fn find_by_phone(&self, phone: &Phone) -> Result<Option<StoredUser>, Fault> {
         let rows = self.rows.borrow();
         Ok(rows.iter().find(|(_, p, _)| p == phone.e164()).map(|(_, _, user)| user.clone()))
+    }
+
+    async fn keyless(&self, after_id: u64, limit: u32) -> Result<Vec<(u64, String)>, Fault> {
+        let rows = self.rows.borrow();
+        let keyless = rows.iter().filter(|(key, _, user)| key.is_empty() && user.id > after_id);
+        Ok(keyless.take(limit as usize).map(|(_, _, user)| (user.id, user.account.clone())).collect())
+    }
+
+    async fn give_keys(&self, keys: &[(u64, String)]) -> Result<(), Fault> {
+        let mut rows = self.rows.borrow_mut();
+        for (id, key) in keys {
+            if rows.iter().any(|(held, _, _)| held == key) {
+                continue;
+            }
+            if let Some(row) = rows.iter_mut().find(|(held, _, user)| held.is_empty() && user.id == *id) {
+                row.0 = key.clone();
+            }
+        }
+        Ok(())
     }
 
     async fn upgrade_password_hash(

@@ -15,6 +15,7 @@ pub mod send_sms;
 pub mod status;
 
 // What they share.
+pub mod account_keys;
 pub mod code_claim;
 pub mod code_gate;
 pub mod limits;

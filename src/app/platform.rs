@@ -4,6 +4,8 @@
 //! what is made from them once: the key ring, the code seal, the policies, the recent
 //! reads. A use case is then `fn(&App<P>, request, &Call)`, whatever it needs.
 
+use std::cell::Cell;
+
 use super::ports::{
     AfterAnswer, CodeGate, CodeGateStorage, CodeStore, HumanCheck, RateLimiter, RefreshFamilies,
     RevocationList, SmsSender, UserStore,
@@ -56,6 +58,9 @@ pub struct App<P: Platform> {
     /// [`super::recent`]).
     pub recent_users: RecentUsers,
     pub recent_revocations: RecentRevocations,
+    /// Every account made before keys was given its key, as far as this isolate knows
+    /// (see [`super::account_keys`]).
+    pub keys_given: Cell<bool>,
     pub users: P::Users,
     pub gate: P::Gate,
     pub limiter: P::Limiter,

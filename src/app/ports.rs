@@ -75,6 +75,12 @@ pub trait UserStore {
     async fn find_by_account(&self, account: &AccountLookup) -> Result<Option<StoredUser>, Fault>;
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault>;
     async fn find_by_phone(&self, phone: &Phone) -> Result<Option<StoredUser>, Fault>;
+    /// Up to `limit` accounts made before keys (no key stored), with ids after `after_id`,
+    /// by id: their ids and names.
+    async fn keyless(&self, after_id: u64, limit: u32) -> Result<Vec<(u64, String)>, Fault>;
+    /// Stores these keys for accounts made before keys, each where no other account holds
+    /// it (a key held stays with its holder, and the account keeps none).
+    async fn give_keys(&self, keys: &[(u64, String)]) -> Result<(), Fault>;
     /// Replaces a user's password hash `verified` (to raise its iteration count) with
     /// `stronger`, unless it changed meanwhile: a reset or change that landed since must
     /// not be undone by a hash of the old password. This is not a password change:

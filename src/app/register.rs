@@ -1,5 +1,6 @@
 //! `POST /login/register`
 
+use super::account_keys::give_missing_keys;
 use super::code_claim::with_code;
 use super::platform::{App, Call, Platform};
 use super::ports::{Clock, Created, NewUser, UserStore};
@@ -12,8 +13,8 @@ use crate::domain::username::username_key;
 
 /// A name the username profile refuses is a 9906 before anything else. Then, with the
 /// phone's registration code held (50001; see [`with_code`]), creates the user with the
-/// default role (50007 if the account or phone is taken, the code released for another
-/// try with another name).
+/// default role (50007 if the account or phone is taken, a look-alike of an account made
+/// before keys included, the code released for another try with another name).
 pub async fn register<P: Platform>(
     app: &App<P>,
     request: RegisterRequest,
@@ -22,6 +23,8 @@ pub async fn register<P: Platform>(
     let account_key = username_key(request.account.as_str(), &app.names)
         .map_err(|_| ApiError::field(Field::Account, Rule::Malformed))?;
     let create = async {
+        // So that a look-alike of an account made before keys meets its key.
+        give_missing_keys(app).await?;
         let password = request.password.as_str();
         let password_hash =
             PasswordHash::create(&app.kdf, &app.rng, password, &app.settings.passwords).await?;
@@ -47,8 +50,9 @@ mod tests {
 
     use super::*;
     use crate::app::in_memory::{
-        app, app_with, call_from, logged_failures, Deferrals, MemoryCodeGate, Native,
+        app, app_with, call_from, logged_failures, Deferrals, MemoryCodeGate, MemoryUsers, Native,
     };
+    use crate::domain::account::AccountLookup;
     use crate::domain::requests::RegisterRequest;
     use pollster::block_on;
 
@@ -69,6 +73,27 @@ mod tests {
 
     fn register_from_anywhere(app: &App<Native>, request: RegisterRequest) -> Result<NoData, ApiError> {
         register_from(app, request, "1.2.3.4")
+    }
+
+    #[test]
+    fn a_look_alike_of_an_account_made_before_keys_is_taken() {
+        // `Café` and `张三abc` were made before keys, and have none stored.
+        let users = MemoryUsers::default();
+        users.insert_keyless("Café", "13911118888", "secret1", 1_000);
+        users.insert_keyless("张三abc", "13911117777", "secret1", 1_000);
+        let app = App { users, gate: MemoryCodeGate::with_code("13911119999", "123456"), ..app() };
+        for look_alike in ["Cafe\u{301}", "CAFÉ", "张三ａｂｃ"] {
+            let taken = register_from_anywhere(&app, request(look_alike, "13911119999", "123456"));
+            assert_eq!(
+                taken,
+                Err(ApiError::AlreadyRegistered { account: look_alike.into() }),
+                "{look_alike}"
+            );
+        }
+        register_from_anywhere(&app, request("Cafe", "13911119999", "123456")).unwrap();
+        // The accounts made before keys are found by the key now too.
+        let found = block_on(app.users.find_by_account(&AccountLookup::of("Cafe\u{301}", &app.names)));
+        assert_eq!(found.unwrap().unwrap().account, "Café");
     }
 
     #[test]

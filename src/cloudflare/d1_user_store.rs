@@ -190,6 +190,44 @@ impl UserStore for D1UserStore {
         self.first_user(statement).await
     }
 
+    async fn keyless(&self, after_id: u64, limit: u32) -> Result<Vec<(u64, String)>, Fault> {
+        #[derive(Deserialize)]
+        struct Keyless {
+            id: u64,
+            account: String,
+        }
+        let statement = self
+            .0
+            .prepare(
+                "SELECT id, account FROM users WHERE account_key IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .bind(&[(after_id as f64).into(), (limit as f64).into()])
+            .or_fault(Backend::D1, "prepare a read of accounts without keys")?;
+        let rows = statement.all().await.or_fault(Backend::D1, "read accounts without keys")?;
+        let rows = rows.results::<Keyless>().or_fault(Backend::D1, "read accounts without keys")?;
+        Ok(rows.into_iter().map(|row| (row.id, row.account)).collect())
+    }
+
+    async fn give_keys(&self, keys: &[(u64, String)]) -> Result<(), Fault> {
+        // OR IGNORE: a key another account holds (or one given earlier in the batch) is
+        // not an error, it stays where it is; the rest of the batch goes on.
+        let statements = keys
+            .iter()
+            .map(|(id, key)| {
+                self.0
+                    .prepare(
+                        "UPDATE OR IGNORE users SET account_key = ?1 WHERE id = ?2 AND account_key IS NULL",
+                    )
+                    .bind(&[key.as_str().into(), (*id as f64).into()])
+                    .or_fault(Backend::D1, "prepare a key for an account")
+            })
+            .collect::<Result<Vec<_>, Fault>>()?;
+        if statements.is_empty() {
+            return Ok(());
+        }
+        self.0.batch(statements).await.map(|_| ()).or_fault(Backend::D1, "give accounts their keys")
+    }
+
     async fn find_by_phone(&self, phone: &Phone) -> Result<Option<StoredUser>, Fault> {
         let query = format!("{SELECT_USER} WHERE u.phone = ?1");
         let statement =

@@ -153,6 +153,7 @@ fn build(env: &Env) -> Result<App<Cloudflare>, ConfigError> {
         gate_policy: CodeGatePolicy::from_settings(&settings.sms),
         recent_users: RecentUsers::new(settings.status_user_cache_seconds),
         recent_revocations: RecentRevocations::new(settings.status_revocation_cache_seconds),
+        keys_given: Default::default(),
         users: D1UserStore(d1),
         gate: ObjectClient::from_env(env)?,
         limiter: ObjectClient::from_env(env)?,

@@ -136,7 +136,7 @@ fn accounts_made_before_keys_log_in_as_before() {
         block_on(PasswordHash::create(&NativePbkdf2, &SecureRandom, PASSWORD, &policy)).unwrap().encode();
     // `Ｗｉｄｅ` and `wide` were two accounts (COLLATE NOCASE folds ASCII only); the
     // migration gives `wide` the key both names now have.
-    let old = ["OldFoo_1", "老用户", "Old\u{200B}Zw", "Ｗｉｄｅ", "wide"];
+    let old = ["OldFoo_1", "老用户", "Old\u{200B}Zw", "Ｗｉｄｅ", "wide", "Café", "张三abc"];
     let rows: Vec<String> =
         old.iter().map(|account| format!("('{account}', '+86{}', '{hash}', 0)", unique_phone())).collect();
     let insert =
@@ -166,7 +166,18 @@ fn accounts_made_before_keys_log_in_as_before() {
     assert_eq!(keys[0], json!({"account": "OldFoo_1", "account_key": "oldfoo_1"}));
     assert_eq!(keys[1]["account_key"], Value::Null, "no key is guessed for other names");
     register(&client, "ＯＬＤＦＯＯ_1", &unique_phone()).expect(50007, 409);
-    // New accounts are keyed; the old ones' rows are unchanged.
+    // A registration first gives the others their keys, where no other account holds
+    // one: so their look-alikes are taken too.
+    for look_alike in ["Cafe\u{301}", "CAFÉ", "张三ａｂｃ"] {
+        register(&client, look_alike, &unique_phone()).expect(50007, 409);
+    }
+    let keys = worker.query("SELECT account, account_key FROM users ORDER BY id");
+    let key_of = |i: usize| keys[i]["account_key"].clone();
+    assert_eq!((key_of(1), key_of(5), key_of(6)), (json!("老用户"), json!("café"), json!("张三abc")));
+    assert_eq!(key_of(2), Value::Null, "a name the profile refuses has none");
+    assert_eq!(key_of(3), Value::Null, "`wide` holds the key of `Ｗｉｄｅ`");
+    assert_eq!((uid_of("Ｗｉｄｅ"), uid_of("wide"), uid_of("Cafe\u{301}")), (json!(4), json!(5), json!(6)));
+    // New accounts are keyed.
     register(&client, "新用户", &unique_phone()).expect(200, 200);
     let new = worker.query("SELECT account_key FROM users WHERE account = '新用户'");
     assert_eq!(new[0]["account_key"], "新用户");
