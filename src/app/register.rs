@@ -5,22 +5,26 @@ use super::platform::{App, Call, Platform};
 use super::ports::{Clock, Created, NewUser, UserStore};
 use crate::domain::envelope::NoData;
 use crate::domain::error::{ApiError, Field, Rule};
+use crate::domain::look_alikes::check_new_name;
 use crate::domain::password::PasswordHash;
 use crate::domain::requests::RegisterRequest;
 use crate::domain::sms_code::CodePurpose;
 use crate::domain::username::username_key;
 
-/// A name the username profile refuses is a 9906 before anything else. Then, with the
-/// phone's registration code held (50001; see [`with_code`]), creates the user with the
-/// default role (50007 if the account or phone is taken, the code released for another
-/// try with another name).
+/// A name the username profile refuses, or one that imitates another across scripts
+/// ([`check_new_name`]; a new name only: the key is the profile's alone), is a 9906
+/// before anything else. Then, with the phone's registration code held (50001; see
+/// [`with_code`]), creates the user with the default role (50007 if the account or phone
+/// is taken, the code released for another try with another name).
 pub async fn register<P: Platform>(
     app: &App<P>,
     request: RegisterRequest,
     call: &Call<'_>,
 ) -> Result<NoData, ApiError> {
-    let account_key = username_key(request.account.as_str(), &app.names)
-        .map_err(|_| ApiError::field(Field::Account, Rule::Malformed))?;
+    let account = request.account.as_str();
+    let refused = || ApiError::field(Field::Account, Rule::Malformed);
+    let account_key = username_key(account, &app.names).map_err(|_| refused())?;
+    check_new_name(account, &app.names).map_err(|_| refused())?;
     let create = async {
         let password = request.password.as_str();
         let password_hash =
