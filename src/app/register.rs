@@ -110,6 +110,20 @@ mod tests {
     }
 
     #[test]
+    fn a_name_that_imitates_another_across_scripts_costs_no_code_attempt() {
+        let app = App {
+            gate: MemoryCodeGate::with_code("13911119999", "123456"),
+            ..app_with(&[("CODE_ATTEMPTS_PER_IP", "1")])
+        };
+        for name in ["p\u{430}ypal", "エ藤", "\u{131}\u{307}van", "张三\u{302A}"] {
+            let refused = register_from_anywhere(&app, request(name, "13911119999", "123456"));
+            assert_eq!(refused, Err(ApiError::field(Field::Account, Rule::Malformed)), "{name:?}");
+        }
+        register_from_anywhere(&app, request("工藤", "13911119999", "123456")).unwrap();
+        assert_eq!(app.users.count(), 1);
+    }
+
+    #[test]
     fn a_good_code_registers_and_is_consumed() {
         let app = holding("13911119999", "123456");
         register_from_anywhere(&app, request("Foo", "13911119999", "123456")).unwrap();
