@@ -70,7 +70,7 @@ paths = {
     "/login/register": {"post": {
         "summary": "Register with an SMS code", "operationId": "register",
         "requestBody": body({
-            "account": {"type": "string", "pattern": "\\S", "minLength": 1, "maxLength": 64, "description": "1 to 64 characters after trimming, no control characters, and a user name under the PRECIS UsernameCaseMapped profile (RFC 8265): unique on its width-mapped, lower-cased NFC key (`Ｆｏｏ` and `FOO` are `foo`); invisible characters, bidi controls, spaces, symbols and compatibility characters are 9906 `account 账号含有用户名不允许的字符` (422)"},
+            "account": {"type": "string", "pattern": "\\S", "minLength": 1, "maxLength": 64, "description": "1 to 64 characters after trimming, no control characters, and a user name under the PRECIS UsernameCaseMapped profile (RFC 8265): unique on its width-mapped, lower-cased NFC key (`Ｆｏｏ` and `FOO` are `foo`); invisible characters, bidi controls, spaces, symbols and compatibility characters are 9906 `account 账号含有用户名不允许的字符` (422); so is a new name that imitates another across scripts (UTS #39's moderately restrictive level: a Cyrillic or Greek letter in a Latin name, kana that look like Han as a name's only kana, a mark on a dotless ı, invisible tone marks)"},
             "password": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "6 to 64 letters, digits or underscores"},
             "password_confirmation": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the same password again"},
             "phone": phone,

@@ -6,22 +6,27 @@ use super::platform::{App, Call, Platform};
 use super::ports::{Clock, Created, NewUser, UserStore};
 use crate::domain::envelope::NoData;
 use crate::domain::error::{ApiError, Field, Rule};
+use crate::domain::look_alikes::check_new_name;
 use crate::domain::password::PasswordHash;
 use crate::domain::requests::RegisterRequest;
 use crate::domain::sms_code::CodePurpose;
 use crate::domain::username::username_key;
 
-/// A name the username profile refuses is a 9906 before anything else. Then, with the
-/// phone's registration code held (50001; see [`with_code`]), creates the user with the
-/// default role (50007 if the account or phone is taken, a look-alike of an account made
-/// before keys included, the code released for another try with another name).
+/// A name the username profile refuses, or one that imitates another across scripts
+/// ([`check_new_name`]; a new name only: the key is the profile's alone), is a 9906
+/// before anything else. Then, with the phone's registration code held (50001; see
+/// [`with_code`]), creates the user with the default role (50007 if the account or phone
+/// is taken, a look-alike of an account made before keys included, the code released for
+/// another try with another name).
 pub async fn register<P: Platform>(
     app: &App<P>,
     request: RegisterRequest,
     call: &Call<'_>,
 ) -> Result<NoData, ApiError> {
-    let account_key = username_key(request.account.as_str(), &app.names)
-        .map_err(|_| ApiError::field(Field::Account, Rule::Malformed))?;
+    let account = request.account.as_str();
+    let refused = || ApiError::field(Field::Account, Rule::Malformed);
+    let account_key = username_key(account, &app.names).map_err(|_| refused())?;
+    check_new_name(account, &app.names).map_err(|_| refused())?;
     let create = async {
         // So that a look-alike of an account made before keys meets its key.
         give_missing_keys(app).await?;
@@ -128,6 +133,20 @@ mod tests {
         let second = App { users: app.users, ..holding("13922229999", "222222") };
         let taken = register_from_anywhere(&second, request("FOO", "13922229999", "222222"));
         assert_eq!(taken, Err(ApiError::AlreadyRegistered { account: "FOO".into() }));
+    }
+
+    #[test]
+    fn a_name_that_imitates_another_across_scripts_costs_no_code_attempt() {
+        let app = App {
+            gate: MemoryCodeGate::with_code("13911119999", "123456"),
+            ..app_with(&[("CODE_ATTEMPTS_PER_IP", "1")])
+        };
+        for name in ["p\u{430}ypal", "エ藤", "\u{131}\u{307}van", "张三\u{302A}"] {
+            let refused = register_from_anywhere(&app, request(name, "13911119999", "123456"));
+            assert_eq!(refused, Err(ApiError::field(Field::Account, Rule::Malformed)), "{name:?}");
+        }
+        register_from_anywhere(&app, request("工藤", "13911119999", "123456")).unwrap();
+        assert_eq!(app.users.count(), 1);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::cell::OnceCell;
 
 use js_sys::{JsString, RegExp};
 
+use crate::domain::scripts::{ScriptSet, SCRIPT_CODES};
 use crate::domain::username::{Category, Script, UnicodeFacts};
 
 /// The expressions, compiled by an isolate's first name beyond printable ASCII (most
@@ -20,6 +21,10 @@ struct Expressions {
     unassigned: RegExp,
     control: RegExp,
     scripts: [(RegExp, Script); 5],
+    /// One optional capture a script, in a lookahead each, so that one match (at the
+    /// start, where every lookahead holds) tells every script of the character's
+    /// Script_Extensions.
+    script_extensions: RegExp,
 }
 
 impl RuntimeUnicode {
@@ -37,6 +42,12 @@ impl RuntimeUnicode {
                     (class(r"\p{Script=Katakana}"), Script::Katakana),
                     (class(r"\p{Script=Han}"), Script::Han),
                 ],
+                script_extensions: {
+                    let each_code = RegExp::new(r"(\w{4}) ?", "g");
+                    let lookaheads =
+                        JsString::from(SCRIPT_CODES).replace_by_pattern(&each_code, r"(?=(\p{scx=$1})?)");
+                    RegExp::new(&String::from(lookaheads), "u")
+                },
             }
         })
     }
@@ -49,6 +60,10 @@ fn normalized(text: &str, form: &str) -> String {
 impl UnicodeFacts for RuntimeUnicode {
     fn nfc(&self, text: &str) -> String {
         normalized(text, "NFC")
+    }
+
+    fn nfd(&self, text: &str) -> String {
+        normalized(text, "NFD")
     }
 
     fn nfkc(&self, c: char) -> String {
@@ -79,5 +94,24 @@ impl UnicodeFacts for RuntimeUnicode {
             .iter()
             .find(|(script, _)| script.test(&c))
             .map_or(Script::Other, |(_, script)| *script)
+    }
+
+    fn script_extensions(&self, c: char) -> ScriptSet {
+        let c = c.encode_utf8(&mut [0; 4]).to_string();
+        let Some(found) = self.expressions().script_extensions.exec(&c) else {
+            return ScriptSet::default();
+        };
+        // The match, then each script's capture: the character, or empty where it has
+        // not that script (a name's characters are letters, marks and digits, never a
+        // comma).
+        let (mut scripts, mut field) = (ScriptSet::default(), 0);
+        for byte in String::from(found.join(",")).bytes() {
+            if byte == b',' {
+                field += 1;
+            } else if field > 0 {
+                scripts.insert(field - 1);
+            }
+        }
+        scripts
     }
 }

@@ -17,12 +17,15 @@
 //! (default-ignorable code points, old Hangul jamo, viramas) and from RFC 5892 (the
 //! exceptions).
 
+use super::scripts::ScriptSet;
 use super::unicode_tables::{bidi_class, joining_type, Bidi, Joining};
 
 /// The Unicode data the profile needs that the runtime has.
 pub trait UnicodeFacts {
     /// Normalization Form C.
     fn nfc(&self, text: &str) -> String;
+    /// Normalization Form D.
+    fn nfd(&self, text: &str) -> String;
     /// Normalization Form KC, of one character.
     fn nfkc(&self, c: char) -> String;
     /// Unicode's toLowerCase (full case mapping, final sigma included).
@@ -31,6 +34,9 @@ pub trait UnicodeFacts {
     fn category(&self, c: char) -> Category;
     /// The script, as far as the context rules ask.
     fn script(&self, c: char) -> Script;
+    /// The scripts the character is used with (its Script_Extensions), for the
+    /// look-alike rules of new names (`domain::look_alikes`).
+    fn script_extensions(&self, c: char) -> ScriptSet;
 }
 
 /// General categories as the IdentifierClass groups them (RFC 8264 §9).
@@ -104,7 +110,7 @@ pub fn username_key(name: &str, facts: &dyn UnicodeFacts) -> Result<String, User
 
 /// Fullwidth and halfwidth characters (the `<wide>` and `<narrow>` decompositions: the
 /// ideographic space and the Halfwidth and Fullwidth Forms block) to their decompositions.
-fn width_mapped(name: &str, facts: &dyn UnicodeFacts) -> String {
+pub(super) fn width_mapped(name: &str, facts: &dyn UnicodeFacts) -> String {
     let mut mapped = String::with_capacity(name.len());
     for c in name.chars() {
         if c == '\u{3000}' || ('\u{FF01}'..='\u{FFEE}').contains(&c) {
@@ -285,12 +291,17 @@ pub mod native {
     use unicode_normalization::UnicodeNormalization;
 
     use super::{Category, Script, UnicodeFacts};
+    use crate::domain::scripts::ScriptSet;
 
     pub struct NativeUnicode;
 
     impl UnicodeFacts for NativeUnicode {
         fn nfc(&self, text: &str) -> String {
             text.nfc().collect()
+        }
+
+        fn nfd(&self, text: &str) -> String {
+            text.nfd().collect()
         }
 
         fn nfkc(&self, c: char) -> String {
@@ -326,6 +337,11 @@ pub mod native {
                 S::Han => Script::Han,
                 _ => Script::Other,
             }
+        }
+
+        fn script_extensions(&self, c: char) -> ScriptSet {
+            use unicode_script::UnicodeScript;
+            ScriptSet::of_codes(c.script_extension().iter().map(|script| script.short_name()))
         }
     }
 }

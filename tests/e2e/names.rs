@@ -1,8 +1,10 @@
 //! Account names under the PRECIS username profile, as the worker computes it from its
 //! JavaScript runtime's Unicode data: look-alikes are one account, invisible and other
-//! disallowed characters are refused, accounts made before keep logging in, and the
-//! migrations and schema.sql make the same database.
+//! disallowed characters are refused, new names that imitate another across scripts are
+//! refused, accounts made before keep logging in, and the migrations and schema.sql make
+//! the same database.
 
+use login_worker::domain::look_alikes::check_new_name;
 use login_worker::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy};
 use login_worker::domain::random::SecureRandom;
 use login_worker::domain::username::native::NativeUnicode;
@@ -18,6 +20,8 @@ use crate::{OwnTest, SharedTest};
 pub const SHARED_TESTS: &[SharedTest] = tests![
     look_alike_names_are_one_account_and_invisible_ones_are_refused,
     the_worker_computes_the_same_keys_as_the_native_rules,
+    look_alikes_across_scripts_are_refused_and_the_names_they_imitate_register,
+    the_worker_tells_scripts_apart_as_the_native_rules_do,
 ];
 
 pub const OWN_TESTS: &[OwnTest] =
@@ -123,6 +127,115 @@ fn the_worker_computes_the_same_keys_as_the_native_rules(worker: &TestWorker) {
                 log_in(&client, key, PASSWORD);
             }
         }
+    }
+}
+
+/// Each name registers; its look-alike (another script's letter, kana for a Han
+/// ideograph, a dotless i under a dot, an invisible tone mark) is refused as a name with
+/// a character a name may not have, before the code is tried; and the name still logs in.
+fn look_alikes_across_scripts_are_refused_and_the_names_they_imitate_register(worker: &TestWorker) {
+    let client = worker.client();
+    let n = unique_number() % 1_000_000;
+    let pairs = [
+        (format!("paypal{n}"), format!("p\u{430}ypal{n}")),
+        (format!("omega{n}"), format!("\u{3bf}mega{n}")),
+        (format!("工藤{n}"), format!("エ藤{n}")),
+        (format!("张三力{n}"), format!("张三カ{n}")),
+        (format!("口红{n}"), format!("ロ红{n}")),
+        (format!("张一{n}"), format!("张ー{n}")),
+        (format!("ivan{n}"), format!("\u{131}\u{307}van{n}")),
+        (format!("{n}张三"), format!("{n}张三\u{302A}")),
+    ];
+    for (name, look_alike) in pairs {
+        register(&client, &name, &unique_phone()).expect(200, 200);
+        let phone = unique_phone();
+        let code = send_code(&client, &phone);
+        let refused = client.post("/login/register", &registration(&look_alike, PASSWORD, &phone, &code));
+        refused.expect(9906, 422);
+        assert!(
+            refused.msg().ends_with("account 账号含有用户名不允许的字符"),
+            "{look_alike:?}: {}",
+            refused.msg()
+        );
+        // Refused before the code was tried: it still registers another name.
+        let fine = format!("zoe_{n}_{}", unique_number() % 1_000_000);
+        client.post("/login/register", &registration(&fine, PASSWORD, &phone, &code)).expect(200, 200);
+        log_in(&client, &name, PASSWORD);
+    }
+}
+
+/// Each name gets from the worker, whose scripts come from its runtime's expressions,
+/// what the native rules (on `unicode-script`) give it: registered, or refused. The
+/// characters are the ones the rules turn on: letters that pass for Latin, kana beside
+/// Han, characters of several scripts (the prolonged sound mark, the katakana middle dot,
+/// Arabic-Indic and Devanagari digits, kana voicing marks, Vedic signs), marks of every
+/// script, and scripts that stand alone.
+fn the_worker_tells_scripts_apart_as_the_native_rules_do(worker: &TestWorker) {
+    let client = worker.client();
+    let names = [
+        "p\u{430}ypal",
+        "\u{440}\u{430}\u{443}",
+        "\u{3bf}mega",
+        "\u{3b1}\u{3b2}",
+        "\u{3b1}\u{430}",
+        "张三abc",
+        "张三カ",
+        "张三カタ",
+        "张三さくら",
+        "abcエ",
+        "タカ",
+        "张ー",
+        "ラーメン二郎",
+        "ア\u{30FB}イ",
+        "张\u{30FB}三",
+        "ａ\u{30FB}ｂ张",
+        "々木",
+        "ｶ力",
+        "ガ\u{3099}",
+        "が\u{309A}ん",
+        "张ㄅ",
+        "张한",
+        "한ㄅ",
+        "김kim",
+        "ㄅa",
+        "\u{661}\u{662}",
+        "محمد\u{661}",
+        "ܐܒ\u{661}",
+        "\u{966}\u{967}",
+        "नम\u{966}",
+        "ক\u{966}",
+        "क\u{1CD0}",
+        "abcनमस्ते",
+        "abc\u{5d0}",
+        "ᠮᠣᠩᠭᠣᠯ",
+        "ꆈꌠ",
+        "Ꭰabc",
+        "ꆈabc",
+        "ไทย",
+        "ไทยlao\u{e81}",
+        "\u{131}\u{307}",
+        "\u{237}\u{301}",
+        "i\u{307}x",
+        "e\u{301}\u{301}",
+        "a\u{302A}",
+        "张\u{302D}",
+        "a\u{16FE4}",
+        "Nguy\u{1ec5}n",
+    ];
+    let n = unique_number() % 100_000;
+    for (i, name) in names.iter().enumerate() {
+        let name = format!("{name}{n}{i}");
+        let expected =
+            username_key(&name, &NativeUnicode).is_ok() && check_new_name(&name, &NativeUnicode).is_ok();
+        let reply = register(&client, &name, &unique_phone());
+        let code = if expected { 200 } else { 9906 };
+        assert_eq!(
+            reply.code(),
+            code,
+            "{name:?} (natively {}): {}",
+            if expected { "registers" } else { "refused" },
+            reply.text
+        );
     }
 }
 
