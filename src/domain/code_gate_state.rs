@@ -34,9 +34,11 @@ pub struct CodeGateState {
     pub wrong_guesses_from: Vec<(String, u32)>,
     /// The codes sent to this phone within the daily window.
     pub sends: SlidingWindow,
-    /// The same sends by the address that asked for each (as the limits key it); only
-    /// addresses with a send in the window, so at most as many as the phone's daily cap.
-    pub sends_from: Vec<(String, SlidingWindow)>,
+    /// The same sends, each as the address that asked for it (as the limits key it) and
+    /// its time in whole seconds; only those in the window, so at most the phone's daily
+    /// cap of them. Pairs of a string and a `u32`, as `wrong_guesses_from` is: the wasm
+    /// then has one reader for both.
+    pub sends_from: Vec<(String, u32)>,
 }
 
 impl CodeGateState {
@@ -52,16 +54,17 @@ impl CodeGateState {
     /// now.
     pub fn send_wait_seconds(&mut self, now: u64, policy: &CodeGatePolicy, from: &str) -> Option<u64> {
         let phone = self.sends.wait_seconds(now, policy.per_phone);
-        // Emptied windows go, so that the list stays as short as the phone's sends.
-        self.sends_from.retain_mut(|(_, sends)| {
-            sends.wait_seconds(now, policy.per_phone_and_ip);
-            !sends.events.is_empty()
-        });
-        let here = self
-            .sends_from
-            .iter_mut()
-            .find(|(address, _)| address == from)
-            .and_then(|(_, sends)| sends.wait_seconds(now, policy.per_phone_and_ip));
+        let limit = policy.per_phone_and_ip;
+        let now_seconds = now / 1000;
+        self.sends_from.retain(|(_, at)| u64::from(*at) + limit.window_seconds > now_seconds);
+        let mut here = self.sends_from.iter().filter(|(address, _)| address == from).map(|(_, at)| *at);
+        // Kept oldest first: once the oldest of the address's leaves, one more fits.
+        let here = match here.clone().count() >= limit.max as usize {
+            true => here
+                .next()
+                .map(|oldest| (u64::from(oldest) + limit.window_seconds).saturating_sub(now_seconds).max(1)),
+            false => None,
+        };
         phone.max(here)
     }
 
@@ -69,12 +72,7 @@ impl CodeGateState {
     /// allowed.
     pub fn record_send(&mut self, now: u64, from: &str) {
         self.sends.record(now);
-        match self.sends_from.iter_mut().find(|(address, _)| address == from) {
-            Some((_, sends)) => sends.record(now),
-            None => {
-                self.sends_from.push((from.to_string(), SlidingWindow { events: vec![now], held: vec![] }))
-            }
-        }
+        self.sends_from.push((from.to_string(), u32::try_from(now / 1000).unwrap_or(u32::MAX)));
     }
 
     /// Whether a guess at the current code from the address `from` can still be judged.
