@@ -14,7 +14,7 @@ use login_worker::domain::username::native::NativeUnicode;
 use login_worker::import::d1::{Target, Wrangler};
 use login_worker::import::legacy::Legacy;
 use login_worker::import::plan::{plan, DefaultRole, DefaultRoleChoice, Origin, Plan, UserWrite};
-use login_worker::import::{dump, hashing, sql};
+use login_worker::import::{dump, hashing, report, sql};
 
 const USAGE: &str =
     "usage: login-import [--env production] [--default-role ID|none] [--config wrangler.toml] \
@@ -119,30 +119,6 @@ fn bar(length: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// Every skipped row with its reason, and every notice, as CSV; then the users that
-/// registrations kept out while the import ran.
-fn write_report(path: &Path, plan: &Plan, kept_out: &[&UserWrite]) -> Result<(), String> {
-    let failed = |error: csv::Error| format!("{}: {error}", path.display());
-    let mut report = csv::Writer::from_path(path).map_err(failed)?;
-    report.write_record(["what", "table", "where", "id", "name", "reason"]).map_err(failed)?;
-    for row in &plan.skipped {
-        report
-            .write_record(["skipped", &row.table, &row.place, &row.id, &row.name, &row.reason])
-            .map_err(failed)?;
-    }
-    for notice in &plan.notices {
-        let record = ["imported", &notice.table, &notice.place, &notice.id, &notice.name, &notice.what];
-        report.write_record(record).map_err(failed)?;
-    }
-    for write in kept_out {
-        let user = &write.user;
-        let why = "taken while the import ran (a registration meanwhile took its id, account or phone)";
-        let record = ["skipped", "users", &user.place, &user.id.to_string(), user.account.as_str(), why];
-        report.write_record(record).map_err(failed)?;
-    }
-    report.flush().map_err(|error| format!("{}: {error}", path.display()))
-}
-
 /// Runs one batch from a file that only this user can read, and removes it: a batch holds
 /// password hashes.
 fn run_batch(wrangler: &Wrangler, dir: &Path, index: usize, statements: &[String]) -> Result<(), String> {
@@ -219,7 +195,7 @@ fn run(options: Options) -> Result<(), String> {
             println!("New registrations get role {}, as before.", roles.join(", "))
         }
     }
-    write_report(&options.report, &plan, &[])?;
+    report::write(&options.report, &plan, &[])?;
     if !plan.skipped.is_empty() || !plan.notices.is_empty() {
         println!("Every skipped row, with its reason, and what else to know: {}", options.report.display());
     }
@@ -296,7 +272,7 @@ fn write(
         .filter(|write| accounts.get(&write.user.id) != Some(&write.user.account.as_str()))
         .collect();
     if !kept_out.is_empty() {
-        write_report(&options.report, plan, &kept_out)?;
+        report::write(&options.report, plan, &kept_out)?;
         println!(
             "{} users were kept out by registrations while the import ran: see {}.",
             kept_out.len(),
