@@ -138,16 +138,12 @@ fn run_batch(wrangler: &Wrangler, dir: &Path, index: usize, statements: &[String
 
 fn run(options: Options) -> Result<(), String> {
     let started = Instant::now();
-    let mut tables = Vec::new();
+    // Nothing is written before every file is read: a file that cannot be read stops the
+    // import with nothing imported.
+    let mut legacy = Legacy::default();
     for file in &options.files {
-        // Other tables of a dump may hold bytes that are no UTF-8 (BLOBs without
-        // --hex-blob); those of users and roles are text.
-        let bytes = std::fs::read(file).map_err(|error| format!("{}: {error}", file.display()))?;
-        let text = String::from_utf8_lossy(&bytes);
-        tables.extend(dump::read_file(&file.to_string_lossy(), &text).map_err(|error| error.to_string())?);
+        dump::read_file(file, &mut legacy).map_err(|error| format!("Nothing was imported: {error}."))?;
     }
-    let legacy = Legacy::read(&tables)?;
-    drop(tables);
     println!(
         "Read {} users and {} roles ({} rows unreadable).",
         legacy.users.len(),

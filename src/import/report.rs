@@ -38,10 +38,11 @@ pub fn write_to(out: impl std::io::Write, plan: &Plan, kept_out: &[&UserWrite]) 
         |cells: [&str; 6]| report.write_record(cells.map(spreadsheet_text).iter().map(|c| c.as_ref()));
     record(["what", "table", "where", "id", "name", "reason"])?;
     for row in &plan.skipped {
-        record(["skipped", &row.table, &row.place, &row.id, &row.name, &row.reason])?;
+        record(["skipped", &row.table, &row.place.to_string(), &row.id, &row.name, &row.reason])?;
     }
     for notice in &plan.notices {
-        record(["imported", &notice.table, &notice.place, &notice.id, &notice.name, &notice.what])?;
+        let place = notice.place.as_ref().map(ToString::to_string).unwrap_or_default();
+        record(["imported", &notice.table, &place, &notice.id, &notice.name, &notice.what])?;
     }
     for write in kept_out {
         let user = &write.user;
@@ -88,7 +89,8 @@ mod tests {
              (4, '\\t=cmd', '{MD5}', '4'), \
              (-5, 'Jerry', '{MD5}', '13939265075');"
         );
-        let legacy = Legacy::read(&read_sql("dump.sql", &dump).unwrap()).unwrap();
+        let mut legacy = Legacy::default();
+        read_sql("dump.sql", dump.as_bytes(), &mut legacy).unwrap();
         let plan =
             plan(legacy, &Present::default(), Some(DefaultRoleChoice::Nothing), &NativeUnicode).unwrap();
         let mut out = Vec::new();
