@@ -145,6 +145,18 @@ pub fn original_columns(table: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// A column named twice would leave it to chance which of the two is read.
+fn refuse_a_column_named_twice(at: &str, columns: &[String]) -> Result<(), DumpError> {
+    for (index, column) in columns.iter().enumerate() {
+        if !column.is_empty() && columns[..index].contains(column) {
+            return Err(DumpError(format!(
+                "{at}: the column {column} is named twice, and which of the two holds the {column} cannot be told"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Bytes read through a buffer of their own, with the line they are on: the next byte
 /// or two are looked at before they are taken.
 struct Source<R> {
@@ -477,6 +489,7 @@ fn created_table(statement: &[u8], at: &str) -> Result<Option<(String, Vec<Strin
         .map_err(|_| unreadable(at))?;
     let Statement::CreateTable(CreateTable { columns, .. }) = parsed else { return Ok(None) };
     let columns: Vec<String> = columns.iter().map(|column| column.name.value.to_ascii_lowercase()).collect();
+    refuse_a_column_named_twice(at, &columns)?;
     Ok(Some((name, columns)))
 }
 
@@ -508,6 +521,7 @@ fn read_insert<R: Read>(
             .or_else(|| original_columns(&name).map(|names| names.iter().map(|n| n.to_string()).collect()))
             .ok_or_else(|| DumpError(format!("{at}: INSERT INTO {name} names no columns")))?,
     };
+    refuse_a_column_named_twice(&at, &columns)?;
     let table = Table { source, name, columns };
     rows.table(&table)?;
     for nth in 1.. {
@@ -672,6 +686,7 @@ pub fn read_csv(source: &str, reader: impl Read, rows: &mut impl Rows) -> Result
         .iter()
         .map(|name| String::from_utf8_lossy(name).trim().to_ascii_lowercase())
         .collect();
+    refuse_a_column_named_twice(&format!("{source}:1"), &columns)?;
     let name = if columns.iter().any(|c| c == "role_name") { "roles" } else { "users" };
     let table = Table { source: source.into(), name: name.to_string(), columns };
     rows.table(&table)?;
@@ -927,6 +942,23 @@ UNLOCK TABLES;
         super::read_csv("u.csv", &csv[..], &mut tables).unwrap();
         assert_eq!(tables[0].rows[0].cells[1], Cell::NotUtf8("\u{fffd}".repeat(4)));
         assert_eq!(tables[0].rows[1].cells[1], text("李"));
+    }
+
+    #[test]
+    fn a_column_named_twice_is_refused_by_its_name() {
+        let csv = "id,account,password,phone,Account\n1,a,fcea920f7412b5da7be0cf42b8c93759,13900000001,b\n";
+        let error = read_csv("users.csv", csv).unwrap_err().0;
+        assert_eq!(
+            error,
+            "users.csv:1: the column account is named twice, and which of the two holds the account cannot be told"
+        );
+        let sql = "INSERT INTO users (id, account, `account`) VALUES (1, 'a', 'b');";
+        assert!(read_sql("u.sql", sql)
+            .unwrap_err()
+            .0
+            .starts_with("u.sql:1: the column account is named twice"));
+        // Columns a spreadsheet leaves without a name are no column the import reads.
+        assert!(read_csv("users.csv", "id,account,,\n1,a,,\n").is_ok());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub const OWN_TESTS: &[crate::OwnTest] = tests![
     the_original_services_users_move_in_and_log_in_as_before,
     a_roles_batch_stopped_by_a_guard_is_undone_whole,
     an_import_report_holds_formulas_as_text_and_names_that_are_no_utf8_as_skipped,
+    an_import_of_a_csv_naming_a_column_twice_imports_nothing,
     an_import_reads_a_dump_on_one_long_line_in_bounded_memory
 ];
 
@@ -491,6 +492,26 @@ fn an_import_report_holds_formulas_as_text_and_names_that_are_no_utf8_as_skipped
         assert!(listed.contains(&line), "{line}\nnot in\n{listed}");
     }
     assert!(!listed.contains(&md5), "{listed}");
+}
+
+/// A CSV file whose header names `account` twice: which column holds the accounts cannot
+/// be told, so the import stops before it writes anything, naming the column.
+fn an_import_of_a_csv_naming_a_column_twice_imports_nothing() {
+    let scratch = fresh_state_dir();
+    let md5 = LegacyMd5::of("x").as_str().to_string();
+    let users = scratch.join("users.csv");
+    let csv = format!("id,account,password,phone,account\n1,alice,{md5},13900000001,mallory\n");
+    std::fs::write(&users, csv).unwrap();
+    let report = scratch.join("report.csv");
+    let stopped = importer_on(&scratch, std::slice::from_ref(&users), &report).output().unwrap();
+    assert!(!stopped.status.success(), "{}", text(&stopped));
+    let expected = format!(
+        "Nothing was imported: {}:1: the column account is named twice, and which of the two holds the account \
+         cannot be told.",
+        users.display()
+    );
+    assert!(text(&stopped).contains(&expected), "{}", text(&stopped));
+    assert!(!report.exists() && !scratch.join("v3").exists(), "nothing written, no database touched");
 }
 
 /// A dump of 10 MB on one line (68,000 users in one extended INSERT, and a last INSERT
