@@ -230,8 +230,9 @@ impl<R: Read> Source<R> {
 /// Cuts a MySQL dump into the pieces that `sqlparser` reads, by MySQL's lexical rules
 /// (as `sqlparser`'s MySQL dialect has them): strings in `'` or `"` with backslash
 /// escapes and doubled quotes, names in backquotes, comments after `#` or `-- ` to the
-/// end of the line, and in `/* */`. Copies what it passes over into `kept` while
-/// `keeping`.
+/// end of the line, and in `/* */`, MySQL's versioned `/*!...*/` too (in a dump they set
+/// the session, `SET NAMES` and the like, and hold no rows). Copies what it passes over
+/// into `kept` while `keeping`.
 struct Scanner<R> {
     /// The file's name, shared by the places of its rows.
     name: Arc<str>,
@@ -281,8 +282,8 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// Passes white space and comments; a comment that never ends is an error (`at`
-    /// names where its statement began).
+    /// Passes white space and comments; a comment that never ends is an error of the
+    /// statement that began on line `start`.
     fn pass_space(&mut self, start: u64) -> Result<(), DumpError> {
         loop {
             match self.peek(0) {
