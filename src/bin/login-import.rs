@@ -14,7 +14,7 @@ use login_worker::domain::username::native::NativeUnicode;
 use login_worker::import::d1::{Target, Wrangler};
 use login_worker::import::legacy::Legacy;
 use login_worker::import::plan::{plan, DefaultRole, DefaultRoleChoice, Origin, Plan, UserWrite};
-use login_worker::import::{dump, hashing, sql};
+use login_worker::import::{dump, hashing, report, sql};
 
 const USAGE: &str =
     "usage: login-import [--env production] [--default-role ID|none] [--config wrangler.toml] \
@@ -119,30 +119,6 @@ fn bar(length: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// Every skipped row with its reason, and every notice, as CSV; then the users that
-/// registrations kept out while the import ran.
-fn write_report(path: &Path, plan: &Plan, kept_out: &[&UserWrite]) -> Result<(), String> {
-    let failed = |error: csv::Error| format!("{}: {error}", path.display());
-    let mut report = csv::Writer::from_path(path).map_err(failed)?;
-    report.write_record(["what", "table", "where", "id", "name", "reason"]).map_err(failed)?;
-    for row in &plan.skipped {
-        report
-            .write_record(["skipped", &row.table, &row.place, &row.id, &row.name, &row.reason])
-            .map_err(failed)?;
-    }
-    for notice in &plan.notices {
-        let record = ["imported", &notice.table, &notice.place, &notice.id, &notice.name, &notice.what];
-        report.write_record(record).map_err(failed)?;
-    }
-    for write in kept_out {
-        let user = &write.user;
-        let why = "taken while the import ran (a registration meanwhile took its id, account or phone)";
-        let record = ["skipped", "users", &user.place, &user.id.to_string(), user.account.as_str(), why];
-        report.write_record(record).map_err(failed)?;
-    }
-    report.flush().map_err(|error| format!("{}: {error}", path.display()))
-}
-
 /// Runs one batch from a file that only this user can read, and removes it: a batch holds
 /// password hashes.
 fn run_batch(wrangler: &Wrangler, dir: &Path, index: usize, statements: &[String]) -> Result<(), String> {
@@ -162,16 +138,12 @@ fn run_batch(wrangler: &Wrangler, dir: &Path, index: usize, statements: &[String
 
 fn run(options: Options) -> Result<(), String> {
     let started = Instant::now();
-    let mut tables = Vec::new();
+    // Nothing is written before every file is read: a file that cannot be read stops the
+    // import with nothing imported.
+    let mut legacy = Legacy::default();
     for file in &options.files {
-        // Other tables of a dump may hold bytes that are no UTF-8 (BLOBs without
-        // --hex-blob); those of users and roles are text.
-        let bytes = std::fs::read(file).map_err(|error| format!("{}: {error}", file.display()))?;
-        let text = String::from_utf8_lossy(&bytes);
-        tables.extend(dump::read_file(&file.to_string_lossy(), &text).map_err(|error| error.to_string())?);
+        dump::read_file(file, &mut legacy).map_err(|error| format!("Nothing was imported: {error}."))?;
     }
-    let legacy = Legacy::read(&tables)?;
-    drop(tables);
     println!(
         "Read {} users and {} roles ({} rows unreadable).",
         legacy.users.len(),
@@ -219,7 +191,7 @@ fn run(options: Options) -> Result<(), String> {
             println!("New registrations get role {}, as before.", roles.join(", "))
         }
     }
-    write_report(&options.report, &plan, &[])?;
+    report::write(&options.report, &plan, &[])?;
     if !plan.skipped.is_empty() || !plan.notices.is_empty() {
         println!("Every skipped row, with its reason, and what else to know: {}", options.report.display());
     }
@@ -296,7 +268,7 @@ fn write(
         .filter(|write| accounts.get(&write.user.id) != Some(&write.user.account.as_str()))
         .collect();
     if !kept_out.is_empty() {
-        write_report(&options.report, plan, &kept_out)?;
+        report::write(&options.report, plan, &kept_out)?;
         println!(
             "{} users were kept out by registrations while the import ran: see {}.",
             kept_out.len(),

