@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use worker::{Context, Date, Env, Request, Response};
 
-use super::body::read_body;
+use super::body::{let_go_of_unread_body, read_body};
 use super::documents;
 use super::http::{envelope_response, preflight_response, with_cors, Reply};
 use super::log;
@@ -42,6 +42,8 @@ pub async fn serve(mut req: Request, env: &Env, ctx: &Context) -> Response {
     let own_origin = || origin_of(&req.inner().url()).to_string();
     let from_elsewhere = allowed_origins.refuses(origin.as_deref(), own_origin);
     let reply = route(&mut req, &path, &method, env, isolate, ctx, from_elsewhere).await;
+    // Whatever route answered: one that did not read the body must not wait for it.
+    let_go_of_unread_body(&mut req).await;
     // Cloudflare's own request id, read only when a line is written.
     let request_id = || header(&req, "cf-ray").unwrap_or_else(|| random_id(&SecureRandom));
     let (response, code) = match reply {

@@ -107,6 +107,7 @@ const FIRST: &[&str] = &[
     "the_original_services_users_move_in_and_log_in_as_before",
     "the_api_matches_its_openapi_document",
     "a_body_that_never_arrives_is_given_up_on",
+    "an_answer_that_needs_no_body_does_not_wait_for_one",
     "rotation_allows_two_tabs_and_a_late_replay_ends_the_session",
     "the_daily_and_hourly_limits_trip_with_retry_after",
 ];

@@ -28,6 +28,7 @@ pub const LIMITS_TESTS: &[SharedTest] = tests![
     failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account,
     an_address_gets_thirty_code_attempts_an_hour,
     a_strangers_guesses_cannot_kill_the_owners_code,
+    an_answer_that_needs_no_body_does_not_wait_for_one,
 ];
 
 pub const OWN_TESTS: &[OwnTest] = tests![a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease];
@@ -413,7 +414,6 @@ fn the_demo_page_cannot_be_framed_and_runs_nothing_inline(worker: &TestWorker) {
 /// now 9906 with HTTP 408 after the 10 s deadline, and the code it would have sent is not
 /// sent.
 fn a_body_that_never_arrives_is_given_up_on(worker: &TestWorker) {
-    use std::io::{Read, Write};
     let address = worker.base_url.trim_start_matches("http://").to_string();
     let phone = unique_phone();
     let partial = format!("{{\"phone\":\"{phone}\"");
@@ -425,22 +425,7 @@ fn a_body_that_never_arrives_is_given_up_on(worker: &TestWorker) {
         .into_iter()
         .map(|request| {
             let address = address.clone();
-            std::thread::spawn(move || {
-                let mut stream = std::net::TcpStream::connect(&address).expect("connect");
-                stream.set_read_timeout(Some(Duration::from_secs(40))).expect("a read timeout");
-                let started = Instant::now();
-                stream.write_all(request.as_bytes()).expect("send the head and part of the body");
-                let mut answer = Vec::new();
-                let mut buffer = [0u8; 4096];
-                // Until the answer's envelope has come (the connection may stay open).
-                while !String::from_utf8_lossy(&answer).contains("\"status\":") {
-                    match stream.read(&mut buffer) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => answer.extend_from_slice(&buffer[..n]),
-                    }
-                }
-                (started.elapsed(), String::from_utf8_lossy(&answer).into_owned())
-            })
+            std::thread::spawn(move || answer_over_a_raw_socket(&address, &request))
         })
         .collect();
     for thread in threads {
@@ -457,4 +442,102 @@ fn a_body_that_never_arrives_is_given_up_on(worker: &TestWorker) {
     let sent: Vec<String> =
         worker.log().lines().filter(|line| line.contains(&to_phone)).map(String::from).collect();
     assert!(sent.is_empty(), "a code went to {phone}: {sent:?}");
+}
+
+/// Where the worker answers without reading the body (an origin off the list, a declared
+/// length over the limit, a path or method it does not serve, a preflight, a document), a
+/// client that declares a body and never sends it gets that answer within the body
+/// deadline every route keeps (under `wrangler dev` it waited for as long as the
+/// connection lasted). All at once, each on its own connection, both as a declared length
+/// and as a chunked body that stops halfway.
+fn an_answer_that_needs_no_body_does_not_wait_for_one(worker: &TestWorker) {
+    let address = worker.base_url.trim_start_matches("http://").to_string();
+    let evil = "Origin: https://evil.example\r\n";
+    let preflight = "Origin: https://app.example\r\nAccess-Control-Request-Method: POST\r\n";
+    // Method, path, extra headers, then the status and the envelope's code (none for
+    // answers that are no envelope).
+    let cases: [(&str, &str, &str, u16, Option<u64>); 9] = [
+        ("POST", "/login/send/sms", evil, 403, Some(9907)),
+        ("POST", "/login/nope", "", 404, Some(9902)),
+        ("PUT", "/login/jwt/get", "", 405, Some(9903)),
+        ("POST", "/healthz", "", 405, Some(9903)),
+        ("OPTIONS", "/login/jwt/get", preflight, 204, None),
+        ("GET", "/healthz", "", 200, None),
+        ("GET", "/.well-known/jwks.json", "", 200, None),
+        ("GET", "/openapi.json", "", 200, None),
+        ("GET", "/", "", 200, None),
+    ];
+    let partial = "{\"phone\":\"1";
+    let mut requests = Vec::new();
+    for (method, path, headers, status, code) in cases {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n{headers}"
+        );
+        requests.push((format!("{head}Content-Length: 200\r\n\r\n{partial}"), status, code));
+        let chunk = format!("{:x}\r\n{partial}\r\n", partial.len());
+        requests.push((format!("{head}Transfer-Encoding: chunked\r\n\r\n{chunk}"), status, code));
+    }
+    // Over the limit by its declared length alone: nothing of it need come.
+    let too_long =
+        format!("POST /login/send/sms HTTP/1.1\r\nHost: {address}\r\nContent-Length: 20000\r\n\r\n{partial}");
+    requests.push((too_long, 413, Some(9906)));
+    let threads: Vec<_> = requests
+        .into_iter()
+        .map(|(request, status, code)| {
+            let address = address.clone();
+            std::thread::spawn(move || (answer_over_a_raw_socket(&address, &request), request, status, code))
+        })
+        .collect();
+    // Every case that went wrong, so that one failure shows them all.
+    let mut wrong = Vec::new();
+    for thread in threads {
+        let ((waited, answer), request, status, code) = thread.join().expect("the client thread");
+        let request_line = request.lines().next().unwrap_or_default();
+        let as_expected = answer.starts_with(&format!("HTTP/1.1 {status} "))
+            && code.is_none_or(|code| answer.contains(&format!("\"code\":{code}")));
+        // The 10 s deadline, and time for a loaded machine.
+        if !as_expected || waited >= Duration::from_secs(15) {
+            let framing = if request.contains("chunked") { "chunked" } else { "a declared length" };
+            wrong.push(format!("{request_line} ({framing}), after {waited:.1?}: {answer:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "answered late or not as expected:\n{}", wrong.join("\n"));
+}
+
+/// Sends `request` (a head, and perhaps part of a body, that the client never finishes)
+/// on a connection of its own and reads the answer until it is whole: its head and as
+/// much body as it declares (or to the end of a chunked one, or of the connection).
+/// Returns how long that took and the answer as text; what came within 40 s, if it never
+/// becomes whole.
+fn answer_over_a_raw_socket(address: &str, request: &str) -> (Duration, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(40))).expect("a read timeout");
+    let started = Instant::now();
+    stream.write_all(request.as_bytes()).expect("send the head and part of the body");
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    // The connection may stay open after the answer, so the answer's own length says
+    // when it is whole.
+    while !is_whole(&answer) {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+        }
+    }
+    (started.elapsed(), String::from_utf8_lossy(&answer).into_owned())
+}
+
+/// Whether an HTTP/1.1 answer read so far is complete.
+fn is_whole(answer: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(answer);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+    let head = head.to_ascii_lowercase();
+    let declared = head.lines().find_map(|line| line.strip_prefix("content-length:"));
+    match declared {
+        Some(length) => body.len() >= length.trim().parse::<usize>().unwrap_or(0),
+        None if head.contains("transfer-encoding: chunked") => body.ends_with("0\r\n\r\n"),
+        // No length and no chunks: a 204, or an answer that ends with its connection.
+        None => head.starts_with("http/1.1 204") || head.starts_with("http/1.1 304"),
+    }
 }
