@@ -132,9 +132,9 @@ pub async fn check_password_of<P: Platform>(
 /// One attempt at `account_name`'s password within the limits: a hold in the address's
 /// window while the user is found (`find_user`), then in the account's two (the user's,
 /// or the name's by `limit_name` when there is no user), then the hash, and the holds'
-/// ends decided by the outcome. `find_user` is a trait
-/// object so that the attempt is compiled once for both its callers: each copy of an
-/// async function's state machine costs wasm.
+/// ends decided by the outcome. `find_user` is a trait object so that the attempt is
+/// compiled once for both its callers: each copy of an async function's state machine
+/// costs wasm.
 async fn attempt<P: Platform>(
     app: &App<P>,
     account_name: &str,

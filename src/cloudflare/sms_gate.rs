@@ -31,8 +31,8 @@ pub enum CodeGateCall {
         #[serde(default)]
         from: String,
     },
-    /// From a Worker of a version before the per-address daily cap.
-    IssueDecoy,
+    /// Read also from `IssueDecoy`, as a Worker of a version before the per-address
+    /// daily cap wrote it, with no address.
     Decoy {
         from: String,
     },
@@ -95,7 +95,7 @@ impl TryFrom<WireCall> for CodeGateCall {
                 purpose: f.purpose,
                 from: f.from.unwrap_or_default(),
             },
-            WireCall::IssueDecoy => CodeGateCall::IssueDecoy,
+            WireCall::IssueDecoy => CodeGateCall::Decoy { from: String::new() },
             WireCall::Decoy(f) => CodeGateCall::Decoy { from: missing(f.from, "from")? },
             WireCall::Claim(f) => CodeGateCall::Claim {
                 phone: missing(f.phone, "phone")?,
@@ -220,7 +220,6 @@ mod tests {
                 purpose: CodePurpose::Reset,
                 from: "1.2.3.4".into(),
             },
-            CodeGateCall::IssueDecoy,
             CodeGateCall::Decoy { from: "1.2.3.4".into() },
             CodeGateCall::Claim {
                 phone: "+8613911118888".into(),
@@ -246,7 +245,7 @@ mod tests {
             from: String::new(),
         };
         assert_eq!(format!("{issue:?}"), format!("{expected:?}"));
-        assert!(matches!(read(r#""IssueDecoy""#), Ok(CodeGateCall::IssueDecoy)));
+        assert!(matches!(read(r#""IssueDecoy""#), Ok(CodeGateCall::Decoy { from }) if from.is_empty()));
     }
 
     #[test]

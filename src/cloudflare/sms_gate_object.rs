@@ -43,10 +43,6 @@ impl SmsGate {
             CodeGateCall::Issue { phone: p, purpose, from } => {
                 CodeGateReply::Issued(gate.issue(&phone(&p)?, purpose, &from).await?)
             }
-            CodeGateCall::IssueDecoy => {
-                gate.issue_decoy("").await?;
-                CodeGateReply::Done
-            }
             CodeGateCall::Decoy { from } => {
                 gate.issue_decoy(&from).await?;
                 CodeGateReply::Done
