@@ -62,12 +62,10 @@ test: toolchain dev-secrets
 	@$(MAKE) --no-print-directory -j2 -O checks worker
 	@$(MAKE) --no-print-directory e2e
 
-# The checks, then the native tests, then the end-to-end binary, one after another: they
-# share target/debug.
+# lint builds every native test binary as it lints; unit then only runs its tests.
 checks:
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
-	@$(TOOLCHAIN); cargo test --quiet --test e2e --no-run
 
 ## bench: throughput, latency, ratios (also against bench/floor and bench/js-baseline), wasm size and memory, written to BENCHMARKS.md
 bench: worker importer
@@ -93,17 +91,16 @@ fuzz:
 toolchain:
 	@$(TOOLCHAIN)
 
-# The fuzz crate is a workspace of its own (run on nightly by make fuzz); checking it here
-# keeps it building as the code it fuzzes changes. In target/, it reuses what clippy just
-# checked of the dependencies, where fuzz/target would check them all again.
+# clippy's lints run inside the native build of every target (scripts/cargo-clippy-build.sh),
+# so the dependencies are compiled once, not checked and then built.
 # scripts/module-cycles.py: no two files of src/ import each other in a circle.
 lint:
-	@$(TOOLCHAIN); cargo fmt --check && cargo clippy --all-targets --quiet -- -D warnings \
-		&& cargo check --quiet --manifest-path fuzz/Cargo.toml --all-targets --target-dir target \
+	@$(TOOLCHAIN); cargo fmt --check && scripts/cargo-clippy-build.sh test --all-targets --no-run --quiet \
 		&& python3 scripts/module-cycles.py
 
+# The library's tests, and the fuzz targets' checks on their seeds (tests/fuzz_seeds.rs).
 unit:
-	@$(TOOLCHAIN); cargo test --lib --quiet
+	@$(TOOLCHAIN); scripts/cargo-clippy-build.sh test --lib --test fuzz_seeds --quiet
 
 e2e: worker
 	@scripts/e2e.sh $(ARGS)

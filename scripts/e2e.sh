@@ -23,4 +23,4 @@ stop_workers() {
 trap stop_workers EXIT
 trap 'exit 130' INT TERM
 rm -rf target/e2e
-cargo test --quiet --test e2e -- "$@"
+scripts/cargo-clippy-build.sh test --quiet --test e2e -- "$@"

@@ -1,5 +1,8 @@
-//! Fixtures shared by the fuzz targets and by `examples/make_seeds.rs`: one key ring, one
-//! scope, one clock, and the tokens issued with them.
+//! The fuzz targets' checks ([`request_bodies`], [`token_verify`]: the files in
+//! `fuzz_targets/` only hand them libFuzzer's input), and the fixtures they share with
+//! `examples/make_seeds.rs`: one key ring, one scope, one clock, and the tokens issued
+//! with them. `make test` runs both checks on every seed (`tests/fuzz_seeds.rs` in the
+//! main crate, which includes this file), so they build and hold as the code changes.
 //!
 //! [`verify_token`] is the only place that calls `login_worker::domain::token::verify`;
 //! when its signature changes, adapt it there.
@@ -8,6 +11,9 @@
 //! HS256 secret and a previous Ed25519 public key still verify. Tokens of all three (and
 //! of a key outside the ring) are seeded, so the fuzzer starts from each `kid` and
 //! algorithm and can try to mix them up.
+
+pub mod request_bodies;
+pub mod token_verify;
 
 use std::cell::Cell;
 use std::collections::HashSet;
