@@ -254,7 +254,8 @@ fn passwords_are_stored_salted_and_hashed(worker: &TestWorker) {
     assert_ne!(hashes[0], hashes[1], "one password, two users, two hashes");
     for hash in hashes {
         assert!(!hash.contains(PASSWORD), "{hash}");
-        assert!(hash.starts_with("$pbkdf2-sha256$i=100000$"), "{hash}");
+        let prefix = format!("$pbkdf2-sha256$i={}$", crate::worker::TEST_PBKDF2_ITERATIONS);
+        assert!(hash.starts_with(&prefix), "{hash}");
     }
 }
 
@@ -292,7 +293,7 @@ fn a_native_hash_logs_in_and_is_upgraded(worker: &TestWorker) {
     log_in(&client, &account, PASSWORD);
     let rows = worker.query(&format!("SELECT password_hash FROM users WHERE account = '{account}'"));
     let upgraded = PasswordHash::decode(rows[0]["password_hash"].as_str().unwrap()).unwrap();
-    assert_eq!(upgraded.iterations(), 100_000);
+    assert_eq!(upgraded.iterations(), crate::worker::TEST_PBKDF2_ITERATIONS);
     assert!(block_on(upgraded.verify(&NativePbkdf2, PASSWORD, &policy)).unwrap());
     log_in(&client, &account, PASSWORD);
 }

@@ -347,7 +347,10 @@ fn the_original_services_users_move_in_and_log_in_as_before() {
     }
     let upgraded = worker.query("SELECT password_hash FROM users WHERE id = 3");
     assert!(
-        upgraded[0]["password_hash"].as_str().unwrap().starts_with("$pbkdf2-sha256$i=100000,pepper=1$"),
+        upgraded[0]["password_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("$pbkdf2-sha256$i={},pepper=1$", crate::worker::TEST_PBKDF2_ITERATIONS)),
         "{upgraded:?}"
     );
     for user in [&users[2], &users[0], &users[200], &users[255]] {
