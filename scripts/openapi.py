@@ -52,7 +52,10 @@ specific_map = {"401": error_response(401, [9908, 50006]), "409": error_response
 # mobile numbers, bare or in E.164. A deployment that allows other countries takes E.164
 # numbers of those too; one outside the list is 9906 `phone 非法` (422).
 phone = {"type": "string", "pattern": "^(1[3-9][0-9]{9}|\\+861[3-9][0-9]{9})$", "description": "a mainland China mobile number, bare (13911119999) or in E.164 (+8613911119999). With SMS_ALLOWED_COUNTRY_CODES listing other countries, E.164 numbers of those too; a number outside the list is 9906 `phone 非法` (422)", "example": "13911119999"}
-jwt_body = body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token"}}, ["jwt"], {"jwt": "eyJ..."})
+# Every `jwt` may come as `Authorization: Bearer <token>` instead; the header is in the
+# descriptions only, so that the body's schema still tells a client what a body alone needs.
+or_bearer = "; or send it as the header `Authorization: Bearer <token>` instead (both, differing: 9906 `jwt 重复`, 422)"
+jwt_body = body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token" + or_bearer}}, ["jwt"], {"jwt": "eyJ..."})
 new_password = {
     "password": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the new password: 6 to 64 letters, digits or underscores"},
     "password_confirmation": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the same password again"}}
@@ -85,14 +88,14 @@ paths = {
         "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
     "/login/jwt/refresh": {"post": {
         "summary": "A new access token for a refresh token", "operationId": "refresh",
-        "requestBody": one_of_required(body({"jwt": {"type": "string", "pattern": "\\S", "description": "the refresh token"},
+        "requestBody": one_of_required(body({"jwt": {"type": "string", "pattern": "\\S", "description": "the refresh token" + or_bearer},
                              "refresh_jwt": {"type": "string", "pattern": "\\S", "description": "accepted instead of jwt"}}, [], {"jwt": "eyJ..."}), ["jwt", "refresh_jwt"]),
         "description": "With REFRESH_ROTATION=true, `data` is a new token pair and the refresh token sent is retired (a replay after 10 s ends the session).",
         "responses": responses(ok({"oneOf": [{"type": "string", "description": "the new access token"}, {"$ref": "#/components/schemas/TokenPair"}]}, "a new access token"), base + ["401"])}},
     "/login/jwt/deactivate": {"post": {
         "summary": "End the session of a token", "operationId": "deactivate",
         "description": "Revokes the whole session of an access or refresh token; with `\"scope\": \"all\"`, every session of its user (log out everywhere).",
-        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token"},
+        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token" + or_bearer},
                              "scope": {"type": ["string", "null"], "enum": ["session", "all", None], "description": "`session` (default; also for null) or `all`"}},
                             ["jwt"], {"jwt": "eyJ...", "scope": "all"}),
         "responses": responses(ok(empty, "revoked"), base + ["401"])}},
@@ -109,7 +112,7 @@ paths = {
     "/login/password/change": {"post": {
         "summary": "Change the password of a signed-in user", "operationId": "changePassword",
         "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908). A wrong `pwd` is 50006 and counts as a failed login of the account (9905 past the limits). Success: every session of the user ends, the one sent included, and `data` is a new token pair.",
-        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "an access token"},
+        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "an access token" + or_bearer},
                              "pwd": {"type": "string", "pattern": "\\S", "description": "the current password"}, **new_password},
                             ["jwt", "pwd", "password", "password_confirmation"],
                             {"jwt": "eyJ...", "pwd": "1234567", "password": "new_pass", "password_confirmation": "new_pass"}),

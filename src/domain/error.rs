@@ -127,10 +127,13 @@ pub enum Rule {
     Mismatch,
     /// A proof the field carries was checked and refused (a Turnstile token: HTTP 403).
     Refused,
+    /// Given twice, differently: in the body and in a header (`jwt` and `Authorization:
+    /// Bearer`).
+    Duplicate,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::Required,
         Rule::NotString,
         Rule::Charset,
@@ -138,6 +141,7 @@ impl Rule {
         Rule::Malformed,
         Rule::Mismatch,
         Rule::Refused,
+        Rule::Duplicate,
     ];
 }
 

@@ -116,6 +116,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
         (Field::Scope, Rule::Malformed) => format!("{label}只能是 session 或 all"),
         (_, Rule::Malformed) => format!("{label}格式错误"),
         (_, Rule::Refused) => format!("{label}人机验证失败"),
+        (_, Rule::Duplicate) => format!("{label}重复"),
     }
 }
 
@@ -138,6 +139,7 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
         (_, Rule::Malformed) => format!("{name} is invalid"),
         (_, Rule::Mismatch) => "password_confirmation does not match password".into(),
         (_, Rule::Refused) => format!("{name}: the Turnstile check failed"),
+        (_, Rule::Duplicate) => format!("{name} is given twice, differently (in the body and in a header)"),
     }
 }
 
@@ -186,6 +188,7 @@ mod tests {
             (Field::Purpose, Rule::NotString, "purpose 只能是字符串"),
             (Field::TurnstileToken, Rule::Required, "turnstile_token 必填"),
             (Field::TurnstileToken, Rule::Refused, "turnstile_token 人机验证失败"),
+            (Field::Jwt, Rule::Duplicate, "jwt 重复"),
         ];
         for (field, rule, reason) in cases {
             assert_eq!(ApiError::field(field, rule).message(), format!("数据验证失败，原因如下：{reason}"));

@@ -91,8 +91,12 @@ pub struct DeactivateRequest {
 
 impl DeactivateRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        DeactivateRequest::parse_with(body, None)
+    }
+
+    fn parse_with(body: &[u8], bearer: Option<&str>) -> Result<Self, ApiError> {
         let object = parse_object(body)?;
-        let jwt = jwt(&object)?;
+        let jwt = jwt(&object, "jwt", bearer)?;
         let scope = match object.get("scope") {
             None | Some(Value::Null) => LogoutScope::Session,
             Some(Value::String(text)) if text.trim() == "session" => LogoutScope::Session,
@@ -209,9 +213,20 @@ fn new_password(body: &Map<String, Value>) -> Result<Password, ApiError> {
     Ok(password)
 }
 
-/// The token in `jwt`, trimmed.
-fn jwt(body: &Map<String, Value>) -> Result<String, ApiError> {
-    Ok(required_string(body, "jwt", Field::Jwt)?.trim().to_string())
+/// The token in the body's `key`, or else in `Authorization: Bearer` (`bearer`), trimmed.
+/// Both given and different is 9906 `jwt 重复`: a client that sends two tokens cannot mean
+/// both, and which one would count must not be up to us.
+fn jwt(body: &Map<String, Value>, key: &str, bearer: Option<&str>) -> Result<String, ApiError> {
+    match (required_string(body, key, Field::Jwt), bearer) {
+        (Ok(text), Some(header)) if text.trim() != header => {
+            Err(ApiError::field(Field::Jwt, Rule::Duplicate))
+        }
+        (Ok(text), _) => Ok(text.trim().to_string()),
+        (Err(error), Some(header)) if error == ApiError::field(Field::Jwt, Rule::Required) => {
+            Ok(header.to_string())
+        }
+        (Err(error), _) => Err(error),
+    }
 }
 
 impl SendSmsRequest {
@@ -246,8 +261,12 @@ impl ResetPasswordRequest {
 
 impl ChangePasswordRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        ChangePasswordRequest::parse_with(body, None)
+    }
+
+    fn parse_with(body: &[u8], bearer: Option<&str>) -> Result<Self, ApiError> {
         let body = parse_object(body)?;
-        let jwt = jwt(&body)?;
+        let jwt = jwt(&body, "jwt", bearer)?;
         let pwd = required_string(&body, "pwd", Field::LoginPassword)?.to_string();
         let password = new_password(&body)?;
         Ok(ChangePasswordRequest { jwt, pwd, password })
@@ -288,8 +307,12 @@ impl LoginRequest {
 impl TokenRequest {
     /// The token in `jwt`.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        TokenRequest::parse_with(body, None)
+    }
+
+    fn parse_with(body: &[u8], bearer: Option<&str>) -> Result<Self, ApiError> {
         let body = parse_object(body)?;
-        Ok(TokenRequest { jwt: jwt(&body)? })
+        Ok(TokenRequest { jwt: jwt(&body, "jwt", bearer)? })
     }
 }
 
@@ -297,6 +320,10 @@ impl RefreshRequest {
     /// The refresh token in `jwt` (the document) or else `refresh_jwt` (what the
     /// original code read).
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        RefreshRequest::parse_with(body, None)
+    }
+
+    fn parse_with(body: &[u8], bearer: Option<&str>) -> Result<Self, ApiError> {
         let body = parse_object(body)?;
         let absent = |value: Option<&Value>| match value {
             None | Some(Value::Null) => true,
@@ -305,7 +332,7 @@ impl RefreshRequest {
         };
         let key =
             if absent(body.get("jwt")) && !absent(body.get("refresh_jwt")) { "refresh_jwt" } else { "jwt" };
-        Ok(RefreshRequest { jwt: required_string(&body, key, Field::Jwt)?.trim().to_string() })
+        Ok(RefreshRequest { jwt: jwt(&body, key, bearer)? })
     }
 }
 
@@ -313,6 +340,15 @@ impl RefreshRequest {
 pub trait Headers {
     /// The header's value, if the request has it.
     fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750; the scheme's name in any case),
+/// trimmed; `None` without one, or for another scheme, which may be meant for a proxy.
+fn bearer_token(headers: &dyn Headers) -> Option<String> {
+    let value = headers.get("Authorization")?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
 }
 
 /// What a `/login` endpoint takes: its body, and a header where the contract accepts one
@@ -333,15 +369,20 @@ macro_rules! from_body {
     };
 }
 
-from_body!(
-    RegisterRequest,
-    LoginRequest,
-    RefreshRequest,
-    TokenRequest,
-    DeactivateRequest,
-    ResetPasswordRequest,
-    ChangePasswordRequest,
-);
+from_body!(RegisterRequest, LoginRequest, ResetPasswordRequest);
+
+/// The requests whose `jwt` may come as `Authorization: Bearer <token>` instead.
+macro_rules! with_bearer {
+    ($($request:ty),* $(,)?) => {
+        $(impl FromRequest for $request {
+            fn from_request(body: &[u8], headers: &dyn Headers) -> Result<Self, ApiError> {
+                <$request>::parse_with(body, bearer_token(headers).as_deref())
+            }
+        })*
+    };
+}
+
+with_bearer!(RefreshRequest, TokenRequest, DeactivateRequest, ChangePasswordRequest);
 
 impl FromRequest for SendSmsRequest {
     /// A Turnstile token may come as the header the widget's documentation names instead.
@@ -375,6 +416,53 @@ mod tests {
             Err(ApiError::field(Field::Scope, Rule::NotString))
         );
         assert_eq!(parse(json!({"scope": "all"})), Err(ApiError::field(Field::Jwt, Rule::Required)));
+    }
+
+    /// Headers with only `Authorization`, if given.
+    struct Authorization(Option<&'static str>);
+
+    impl Headers for Authorization {
+        fn get(&self, name: &str) -> Option<String> {
+            name.eq_ignore_ascii_case("authorization").then(|| self.0.map(str::to_string)).flatten()
+        }
+    }
+
+    #[test]
+    fn a_token_may_come_as_a_bearer_header_but_not_as_a_second_token() {
+        let token = |body: Value, header: Option<&'static str>| {
+            TokenRequest::from_request(body.to_string().as_bytes(), &Authorization(header)).map(|r| r.jwt)
+        };
+        let duplicate = Err(ApiError::field(Field::Jwt, Rule::Duplicate));
+        assert_eq!(token(json!({}), Some("Bearer t.o.k")), Ok("t.o.k".to_string()));
+        assert_eq!(token(json!({"jwt": " "}), Some("bearer  t.o.k ")), Ok("t.o.k".to_string()));
+        assert_eq!(token(json!({"jwt": "t.o.k"}), None), Ok("t.o.k".to_string()));
+        assert_eq!(token(json!({"jwt": " t.o.k"}), Some("BEARER t.o.k")), Ok("t.o.k".to_string()));
+        assert_eq!(token(json!({"jwt": "t.o.k"}), Some("Bearer other")), duplicate);
+        assert_eq!(
+            token(json!({"jwt": 1}), Some("Bearer t.o.k")),
+            Err(ApiError::field(Field::Jwt, Rule::NotString))
+        );
+        for header in [Some("Basic dXNlcjpwYXNz"), Some("Bearer"), Some("Bearer  "), None] {
+            assert_eq!(
+                token(json!({}), header),
+                Err(ApiError::field(Field::Jwt, Rule::Required)),
+                "{header:?}"
+            );
+        }
+
+        let headers = Authorization(Some("Bearer t.o.k"));
+        let refresh =
+            |body: Value| RefreshRequest::from_request(body.to_string().as_bytes(), &headers).map(|r| r.jwt);
+        assert_eq!(refresh(json!({})), Ok("t.o.k".to_string()));
+        assert_eq!(refresh(json!({"refresh_jwt": "t.o.k"})), Ok("t.o.k".to_string()));
+        assert_eq!(refresh(json!({"refresh_jwt": "other"})), duplicate);
+        let deactivate = DeactivateRequest::from_request(br#"{"scope": "all"}"#, &headers).unwrap();
+        assert_eq!((deactivate.jwt.as_str(), deactivate.scope), ("t.o.k", LogoutScope::All));
+        let change = br#"{"pwd": "old", "password": "new_pass", "password_confirmation": "new_pass"}"#;
+        assert_eq!(ChangePasswordRequest::from_request(change, &headers).unwrap().jwt, "t.o.k");
+        let other =
+            br#"{"jwt": "other", "pwd": "old", "password": "new_pass", "password_confirmation": "new_pass"}"#;
+        assert_eq!(ChangePasswordRequest::from_request(other, &headers).map(|r| r.jwt), duplicate);
     }
 
     fn reason(error: ApiError) -> String {

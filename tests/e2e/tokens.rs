@@ -17,6 +17,7 @@ pub const SHARED_TESTS: &[SharedTest] = tests![
     every_forged_or_misused_token_gets_9908,
     logging_out_everywhere_ends_every_session,
     ten_failed_logins_lock_the_account_and_a_success_resets,
+    every_token_may_come_as_a_bearer_header_but_not_as_a_second_one,
 ];
 
 /// On the worker with refresh rotation and five failed logins an address
@@ -372,5 +373,43 @@ fn rotation_allows_two_tabs_and_a_late_replay_ends_the_session(worker: &TestWork
     refresh(&current).expect(9908, 401);
     refresh(&latest).expect(9908, 401);
     status(&client, &latest_jwt).expect(9908, 401);
+    status(&client, &jwt).expect(9908, 401);
+}
+
+/// `POST` `body` to `path` with `Authorization: Bearer <token>`.
+fn with_bearer(client: &Client, path: &str, token: &str, body: Value) -> Reply {
+    let bearer = format!("Bearer {token}");
+    let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
+    client.request("POST", path, &headers, Some(body.to_string().as_bytes()))
+}
+
+/// Every endpoint that takes `jwt` takes it as `Authorization: Bearer` instead; both, when
+/// they differ, are 9906 `jwt 重复` (HTTP 422), and nothing is done.
+fn every_token_may_come_as_a_bearer_header_but_not_as_a_second_one(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, _) = new_user(&client);
+    let (jwt, refresh) = log_in(&client, &account, PASSWORD);
+
+    let reply = with_bearer(&client, "/login/jwt/status", &jwt, json!({}));
+    reply.expect(200, 200);
+    assert!(reply.data()["jwt_data"]["uid"].is_u64(), "{}", reply.text);
+    with_bearer(&client, "/login/jwt/status", &jwt, json!({ "jwt": jwt })).expect(200, 200);
+    with_bearer(&client, "/login/jwt/status", &format!("{jwt}x"), json!({})).expect(9908, 401);
+    for path in ["/login/jwt/status", "/login/jwt/refresh", "/login/jwt/deactivate", "/login/password/change"]
+    {
+        let body = json!({ "jwt": jwt, "pwd": PASSWORD, "password": "new_pass", "password_confirmation": "new_pass" });
+        let reply = with_bearer(&client, path, &refresh, body);
+        reply.expect(9906, 422);
+        assert_eq!(reply.msg(), "数据验证失败，原因如下：jwt 重复", "{path}");
+    }
+    log_in(&client, &account, PASSWORD);
+
+    let reply = with_bearer(&client, "/login/jwt/refresh", &refresh, json!({}));
+    reply.expect(200, 200);
+    let fresh = reply.data().as_str().expect("an access token").to_string();
+    let change = json!({ "pwd": PASSWORD, "password": "new_pass", "password_confirmation": "new_pass" });
+    with_bearer(&client, "/login/password/change", &fresh, change).expect(200, 200);
+    let (jwt, _) = log_in(&client, &account, "new_pass");
+    with_bearer(&client, "/login/jwt/deactivate", &jwt, json!({ "scope": "all" })).expect(200, 200);
     status(&client, &jwt).expect(9908, 401);
 }
