@@ -106,7 +106,12 @@ e2e: worker
 	@scripts/e2e.sh $(ARGS)
 
 ## worker: the release wasm and its JavaScript shim, rebuilt only when a source changed
-worker: build/worker/shim.mjs
+worker: build/worker/shim.mjs build/wrangler.toml
+
+# The configuration wrangler runs the built worker with: wrangler.toml without its build
+# step, written again when wrangler.toml changes (a new var needs no new wasm).
+build/wrangler.toml: wrangler.toml scripts/prebuilt-config.sh build/worker/shim.mjs
+	@scripts/prebuilt-config.sh build
 
 # .tools/wasm-std-mode: which std scripts/toolchain.sh found for the wasm.
 build/worker/shim.mjs: $(WORKER_SOURCES) scripts/build-worker.sh $(wildcard .tools/wasm-std-mode)

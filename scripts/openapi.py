@@ -65,7 +65,7 @@ paths = {
     "/login/send/sms": {"post": {
         "summary": "Send an SMS code", "operationId": "sendSms",
         "description": "Makes a 6-digit code, keeps it (sealed) for 300 s and sends it. While a code for the phone is live: 50017. A number outside SMS_ALLOWED_COUNTRY_CODES (default +86): 9906 `phone 非法`. More than 10 codes a day for the phone asked for from the client IP, 30 for the phone from all, or 20 sends an hour from the client IP: 9905 with Retry-After. A code killed by wrong guesses no longer blocks a new one. The provider failing or timing out: 50018, and no code is kept, so asking again at once works. The code is in `data` only with EXPOSE_SMS_CODE=true (local development).",
-        "requestBody": body({"phone": phone, "purpose": {"type": ["string", "null"], "enum": ["register", "reset", None], "description": "what the code is for: `register` (default; also for null) or `reset` (a password reset); a code serves only its own purpose. A reset send to a phone without a user sends and keeps nothing, but answers, counts and blocks the phone as a real one does"},
+        "requestBody": body({"phone": phone, "purpose": {"type": ["string", "null"], "enum": ["register", "reset", "login", None], "description": "what the code is for: `register` (default; also for null), `reset` (a password reset) or `login` (/login/jwt/sms); a code serves only its own purpose. A reset send, and a login send without SMS_SIGNUP, to a phone without a user sends and keeps nothing, but answers, counts and blocks the phone as a real one does"},
                              "turnstile_token": {"type": ["string", "null"], "description": "null is the same as leaving it out. With TURNSTILE_SECRET_KEY set, the token of the Turnstile widget (or the header CF-Turnstile-Response): missing 9906 `turnstile_token 必填` (422), refused (invalid, expired, used) 9906 `turnstile_token 人机验证失败` (403), siteverify failing 9999; checked before anything is counted or sent"}}, ["phone"], {"phone": "13911119999"}),
         "parameters": [{"name": "CF-Turnstile-Response", "in": "header", "required": False, "schema": {"type": "string"}, "description": "the Turnstile token, instead of `turnstile_token`"}],
         "responses": {**responses(ok({"oneOf": [empty, {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}]}, "sent"), base + ["502"]),
@@ -86,6 +86,11 @@ paths = {
         "description": "Failed logins in 15 minutes, by default: 10 for an account from one address, 100 for an account over all addresses, 100 from one address; past any of them 9905 with Retry-After, whatever the password. A success clears the account's counts.",
         "requestBody": body({"account": {"type": "string", "pattern": "\\S"}, "pwd": {"type": "string", "pattern": "\\S"}}, ["account", "pwd"], {"account": "Foo", "pwd": "1234567"}),
         "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
+    "/login/jwt/sms": {"post": {
+        "summary": "Sign in with an SMS code", "operationId": "smsLogin",
+        "description": "The code comes from /login/send/sms with `\"purpose\": \"login\"`. A wrong, expired, used or dead code, or one sent for a registration or a reset: 50001 (a wrong guess; 5 from one address or 20 in all kill the code). A disabled user: 50006. Failed-password lock-outs do not stop it: the code proves the phone. With SMS_SIGNUP=true, the first sign-in of a phone without a user makes one (the default role, a generated account `user_` and 8 of [a-z0-9], no password: a password login fails until a reset sets one) and answers `new_user: true` and its `account`; without it such a phone got no code, and every code is 50001. Success: a new session, as /login/jwt/get opens one, and the code is used up.",
+        "requestBody": body({"phone": phone, "code": sms_code}, ["phone", "code"], {"phone": "13911119999", "code": "123321"}),
+        "responses": responses(ok({"$ref": "#/components/schemas/SignedIn"}, "a new session"), base + ["401"])}},
     "/login/jwt/refresh": {"post": {
         "summary": "A new access token for a refresh token", "operationId": "refresh",
         "requestBody": one_of_required(body({"jwt": {"type": "string", "pattern": "\\S", "description": "the refresh token" + or_bearer},
@@ -136,7 +141,7 @@ def links(path, **named):
     paths[path]["post"]["responses"]["200"]["links"] = named
 code_to = lambda operation: link(operation, "the code just sent to this phone (shown only with EXPOSE_SMS_CODE=true)",
                                  phone="$request.body#/phone", code="$response.body#/data/code")
-links("/login/send/sms", register=code_to("register"), resetPassword=code_to("resetPassword"))
+links("/login/send/sms", register=code_to("register"), resetPassword=code_to("resetPassword"), smsLogin=code_to("smsLogin"))
 links("/login/register", logIn=link("logIn", "the account just registered", account="$request.body#/account", pwd="$request.body#/password"))
 def session_links(pwd):
     named = {"status": link("status", "the new access token", jwt="$response.body#/data/jwt"),
@@ -146,6 +151,7 @@ def session_links(pwd):
         named["changePassword"] = link("changePassword", "the session and its password", jwt="$response.body#/data/jwt", pwd=pwd)
     return named
 links("/login/jwt/get", **session_links("$request.body#/pwd"))
+links("/login/jwt/sms", **session_links(None))
 links("/login/password/change", **session_links("$request.body#/password"))
 links("/login/jwt/refresh", status=link("status", "the new access token (without REFRESH_ROTATION)", jwt="$response.body#/data"))
 
@@ -157,7 +163,7 @@ for path, item in paths.items():
 doc = {
     "openapi": "3.1.0",
     "info": {"title": "login-worker: the /login API", "version": "1.0.0",
-             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status, reset a forgotten password by SMS code, change a password. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
+             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status, reset a forgotten password by SMS code, change a password, sign in with an SMS code. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
              "; ".join(f"{c} (HTTP {s if not isinstance(s, list) else '/'.join(map(str, s))}): {d}" for c, (s, d) in codes.items()) +
              ". `msg` is Chinese unless Accept-Language prefers English."},
     "servers": [{"url": "/"}],
@@ -168,9 +174,15 @@ doc = {
         "TokenPair": {"type": "object", "required": ["jwt", "refresh_jwt"], "properties": {
             "jwt": {"type": "string", "description": "the access token (HS256 JWT, 86400 s)"},
             "refresh_jwt": {"type": "string", "description": "the refresh token (604800 s)"}}},
-        "Status": {"type": "object", "required": ["exp", "uid", "jwt_data", "exp_date", "iat_date"], "properties": {
+        "SignedIn": {"type": "object", "required": ["jwt", "refresh_jwt"], "properties": {
+            "jwt": {"type": "string", "description": "the access token"},
+            "refresh_jwt": {"type": "string", "description": "the refresh token"},
+            "new_user": {"const": True, "description": "only when this sign-in made the user (SMS_SIGNUP=true)"},
+            "account": {"type": "string", "description": "the generated account name, only with new_user"}}},
+        "Status": {"type": "object", "required": ["exp", "uid", "account", "jwt_data", "exp_date", "iat_date"], "properties": {
             "exp": {"type": "integer", "description": "seconds left"},
             "uid": {"type": "integer"},
+            "account": {"type": "string", "description": "the account's name (a code sign-in's generated one too)"},
             "jwt_data": {"type": "object", "required": ["uid", "rid"], "properties": {
                 "uid": {"type": "integer"}, "rid": {"type": "array", "items": {"type": "string"}}}},
             "exp_date": {"type": "string", "description": "YYYY-MM-DD HH:MM:SS, UTC+08:00 by default"},

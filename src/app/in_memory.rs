@@ -195,7 +195,7 @@ impl MemoryUsers {
             account: Account::parse(account).unwrap(),
             account_key: username_key(account, &NativeUnicode).unwrap(),
             phone: Phone::parse(phone).unwrap(),
-            password_hash: native_hash(password, iterations),
+            password_hash: Some(native_hash(password, iterations)),
         };
         assert_eq!(pollster::block_on(users.create(&user, 0)).unwrap(), Created::User(1));
         users
@@ -255,7 +255,7 @@ impl UserStore for MemoryUsers {
         let stored = StoredUser {
             id,
             account: user.account.as_str().to_string(),
-            password_hash: user.password_hash.encode(),
+            password_hash: PasswordHash::stored(user.password_hash.as_ref()),
             disabled: false,
             roles: vec!["1".into()],
             sessions_not_before_ms: 0,

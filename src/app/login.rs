@@ -480,7 +480,7 @@ mod tests {
             account: Account::parse("Jerry").unwrap(),
             account_key: "jerry".into(),
             phone: Phone::parse("15361158702").unwrap(),
-            password_hash: wrapped,
+            password_hash: Some(wrapped),
         };
         block_on(users.create(&user, 0)).unwrap();
         let app = leak(App { users, ..app_with(&[("PBKDF2_ITERATIONS", "2000")]) });

@@ -37,7 +37,8 @@ pub struct NewUser {
     /// The account's key under the username profile, which is unique.
     pub account_key: String,
     pub phone: Phone,
-    pub password_hash: PasswordHash,
+    /// `None` for an account made by a code sign-in, which has no password.
+    pub password_hash: Option<PasswordHash>,
 }
 
 /// A user as stored.

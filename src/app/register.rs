@@ -37,7 +37,7 @@ pub async fn register<P: Platform>(
             account: request.account.clone(),
             account_key,
             phone: request.phone.clone(),
-            password_hash,
+            password_hash: Some(password_hash),
         };
         match app.users.create(&user, app.clock.now_seconds()).await? {
             Created::User(_) => Ok(NoData),

@@ -27,8 +27,8 @@ pub enum Sent {
 /// 50018, the phone's own limit) is not counted against the IP, so a user whose provider
 /// failed can ask again at once.
 ///
-/// A reset code goes only to a phone with a user; for any other phone the gate makes a
-/// decoy, which answers, counts and blocks the phone exactly as a real send does, so the
+/// A reset code, and a login code without `SMS_SIGNUP`, goes only to a phone with a user;
+/// for any other phone the gate makes a decoy, which answers, counts and blocks the phone exactly as a real send does, so the
 /// endpoint does not tell which phones are registered.
 pub async fn send<P: Platform>(
     app: &App<P>,
@@ -54,7 +54,8 @@ pub async fn send<P: Platform>(
     let has_user = async {
         match request.purpose {
             CodePurpose::Register => Ok(true),
-            CodePurpose::Reset => Ok(app.users.find_by_phone(phone).await?.is_some()),
+            CodePurpose::Login if sms.signup => Ok(true),
+            CodePurpose::Reset | CodePurpose::Login => Ok(app.users.find_by_phone(phone).await?.is_some()),
         }
     };
     let (stamp, has_user) = futures_util::future::join(app.limiter.take(&ip_key, sms.per_ip), has_user).await;

@@ -237,7 +237,7 @@ mod tests {
         let status = block_on(world.at(&later).status(&pair.jwt)).unwrap();
         assert_eq!(
             status,
-            json!({"exp": 86_233, "uid": 1, "jwt_data": {"uid": 1, "rid": ["1", "3"]},
+            json!({"exp": 86_233, "uid": 1, "account": "user1", "jwt_data": {"uid": 1, "rid": ["1", "3"]},
                    "exp_date": "2023-12-17 17:35:20", "iat_date": "2023-12-16 17:35:20"})
         );
     }

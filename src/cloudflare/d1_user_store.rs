@@ -96,7 +96,7 @@ impl UserStore for D1UserStore {
                 account.into(),
                 user.account_key.as_str().into(),
                 user.phone.e164().into(),
-                user.password_hash.encode().into(),
+                PasswordHash::stored(user.password_hash.as_ref()).into(),
                 (now_seconds as f64).into(),
             ])
             .or_fault(Backend::D1, "prepare a new user")?;

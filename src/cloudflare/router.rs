@@ -13,7 +13,9 @@ use super::log;
 use super::startup::{self, Cloudflare, Isolate};
 use crate::app::platform::{App, Call};
 use crate::app::ports::{AfterAnswer, Deferred};
-use crate::app::{deactivate, login, password_change, password_reset, refresh, register, send_sms, status};
+use crate::app::{
+    deactivate, login, password_change, password_reset, refresh, register, send_sms, sms_login, status,
+};
 use crate::domain::client_address::Caller;
 use crate::domain::endpoint::{Endpoint, Route};
 use crate::domain::error::{ApiError, Backend, Fault};
@@ -161,6 +163,7 @@ async fn call_endpoint(
         Endpoint::SendSms => data(send_sms::send(app, request.parse()?, call).await),
         Endpoint::Register => data(register::register(app, request.parse()?, call).await),
         Endpoint::GetJwt => data(login::log_in(app, request.parse()?, call).await),
+        Endpoint::SmsLogin => data(sms_login::sign_in(app, request.parse()?, call).await),
         Endpoint::RefreshJwt => data(refresh::refresh(app, request.parse()?).await),
         Endpoint::DeactivateJwt => data(deactivate::deactivate(app, request.parse()?).await),
         Endpoint::JwtStatus => data(status::status(app, request.parse()?).await),

@@ -1,5 +1,6 @@
 //! Account names.
 
+use super::random::Randomness;
 use super::username::{username_key, UnicodeFacts};
 
 /// An account name: 1 to 64 characters after trimming, with no control characters. The
@@ -35,6 +36,23 @@ impl Account {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// A name for an account a code sign-in makes: `user_` and 8 random characters of
+    /// `[a-z0-9]` (36^8, about 2.8 × 10^12 names), which the username profile takes as
+    /// they are. Each character is drawn from a byte below 252, the largest multiple of
+    /// 36 under 256, so that every one is equally likely.
+    pub fn generated(rng: &impl Randomness) -> Account {
+        const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut name = String::from("user_");
+        while name.len() < 13 {
+            for byte in rng.bytes::<8>() {
+                if byte < 252 && name.len() < 13 {
+                    name.push(ALPHABET[usize::from(byte % 36)] as char);
+                }
+            }
+        }
+        Account(name)
     }
 }
 

@@ -71,6 +71,7 @@ endpoints! {
     SendSms => "/login/send/sms",
     Register => "/login/register",
     GetJwt => "/login/jwt/get",
+    SmsLogin => "/login/jwt/sms",
     RefreshJwt => "/login/jwt/refresh",
     DeactivateJwt => "/login/jwt/deactivate",
     JwtStatus => "/login/jwt/status",

@@ -135,7 +135,7 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
             format!("{name} holds a character a user name may not have (an invisible one, a space, a symbol, ...)")
         }
         (Field::Scope, Rule::Malformed) => format!("{name} must be session or all"),
-        (Field::Purpose, Rule::Malformed) => format!("{name} must be register or reset"),
+        (Field::Purpose, Rule::Malformed) => format!("{name} must be register, reset or login"),
         (_, Rule::Malformed) => format!("{name} is invalid"),
         (_, Rule::Mismatch) => "password_confirmation does not match password".into(),
         (_, Rule::Refused) => format!("{name}: the Turnstile check failed"),

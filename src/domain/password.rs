@@ -165,6 +165,11 @@ impl std::fmt::Debug for LegacyMd5 {
     }
 }
 
+/// The stored password of an account that has none (made by a code sign-in): no hash
+/// decodes from it, so a password login fails as a wrong password does, after the same
+/// work, until a reset sets one.
+pub const NO_PASSWORD: &str = "!";
+
 /// A stored password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordHash {
@@ -286,6 +291,11 @@ impl PasswordHash {
     }
 
     /// Reads a stored hash; `None` for anything not written by [`PasswordHash::encode`].
+    /// What is stored for a new user: the hash, or [`NO_PASSWORD`].
+    pub fn stored(hash: Option<&PasswordHash>) -> String {
+        hash.map_or_else(|| NO_PASSWORD.to_string(), PasswordHash::encode)
+    }
+
     pub fn decode(text: &str) -> Option<PasswordHash> {
         let mut parts = text.strip_prefix('$')?.split('$');
         let (scheme, params, salt, hash) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);

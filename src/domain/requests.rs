@@ -249,6 +249,22 @@ impl SendSmsRequest {
     }
 }
 
+/// `POST /login/jwt/sms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsLoginRequest {
+    pub phone: Phone,
+    pub code: SmsCode,
+}
+
+impl SmsLoginRequest {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let body = parse_object(body)?;
+        let phone = phone(&body)?;
+        let code = sms_code(&body)?;
+        Ok(SmsLoginRequest { phone, code })
+    }
+}
+
 impl ResetPasswordRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let body = parse_object(body)?;
@@ -369,7 +385,7 @@ macro_rules! from_body {
     };
 }
 
-from_body!(RegisterRequest, LoginRequest, ResetPasswordRequest);
+from_body!(RegisterRequest, LoginRequest, SmsLoginRequest, ResetPasswordRequest);
 
 /// The requests whose `jwt` may come as `Authorization: Bearer <token>` instead.
 macro_rules! with_bearer {
@@ -600,7 +616,11 @@ mod tests {
             parse(json!({ "phone": phone, "purpose": " reset " })).unwrap().purpose,
             CodePurpose::Reset
         );
-        assert_eq!(reason(parse(json!({ "phone": phone, "purpose": "login" })).unwrap_err()), "purpose 非法");
+        assert_eq!(parse(json!({ "phone": phone, "purpose": "login" })).unwrap().purpose, CodePurpose::Login);
+        assert_eq!(
+            reason(parse(json!({ "phone": phone, "purpose": "signin" })).unwrap_err()),
+            "purpose 非法"
+        );
         assert_eq!(
             reason(parse(json!({ "phone": phone, "purpose": 1 })).unwrap_err()),
             "purpose 只能是字符串"

@@ -162,6 +162,9 @@ pub struct SmsSettings {
     pub code_secret: Option<SecretString>,
     /// `EXPOSE_SMS_CODE`: put the code in the send response (development only).
     pub expose_code: bool,
+    /// `SMS_SIGNUP`: the first code sign-in of a phone without a user creates one. Off,
+    /// a login code goes only to a phone with a user (others get a decoy, as for reset).
+    pub signup: bool,
     /// `SMS_ALLOWED_COUNTRY_CODES`: where codes may be sent (default `86`).
     pub allowed_country_codes: CountryCodes,
     /// `SMS_MAX_GUESSES`: wrong guesses a code survives from one address; the next guess
@@ -250,6 +253,7 @@ impl Settings {
             code_ttl_seconds: number("SMS_CODE_TTL_SECONDS", 300, 1, 86_400)?,
             code_secret: lookup("SMS_CODE_SECRET").filter(|s| !s.is_empty()).map(SecretString::from),
             expose_code: expose_sms_code,
+            signup: flag("SMS_SIGNUP")?,
             allowed_country_codes,
             max_guesses: number("SMS_MAX_GUESSES", 5, 1, 1_000)? as u32,
             max_guesses_per_code: number("SMS_MAX_GUESSES_PER_CODE", 20, 1, 1_000)? as u32,

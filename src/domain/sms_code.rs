@@ -61,6 +61,8 @@ pub enum CodePurpose {
     Register,
     /// `/login/password/reset`.
     Reset,
+    /// `/login/jwt/sms`: signing in with the code.
+    Login,
 }
 
 impl CodePurpose {
@@ -69,6 +71,7 @@ impl CodePurpose {
         match name {
             "register" => Some(CodePurpose::Register),
             "reset" => Some(CodePurpose::Reset),
+            "login" => Some(CodePurpose::Login),
             _ => None,
         }
     }

@@ -126,6 +126,25 @@ impl FakeProvider {
         self.record.lock().unwrap().messages.clone()
     }
 
+    /// A user registered with the code this provider received for a new phone: its
+    /// account and phone.
+    pub fn registered_user(&self, client: &crate::client::Client) -> (String, String) {
+        use crate::support::{registration, unique_account, unique_phone, PASSWORD};
+        let (account, phone) = (unique_account(), unique_phone());
+        client.post("/login/send/sms", &serde_json::json!({ "phone": phone })).expect(200, 200);
+        let code = self.codes_to(&phone, 1).pop().unwrap();
+        client.post("/login/register", &registration(&account, PASSWORD, &phone, &code)).expect(200, 200);
+        (account, phone)
+    }
+
+    /// The codes received for `phone`, once `expected` have come (and nothing more for a
+    /// moment).
+    pub fn codes_to(&self, phone: &str, expected: usize) -> Vec<String> {
+        let to_phone = || self.messages().into_iter().filter(|m| m.to == phone).count();
+        crate::support::settled_count(expected, to_phone);
+        self.messages().into_iter().filter(|m| m.to == phone).map(|m| m.code).collect()
+    }
+
     pub fn requests(&self) -> usize {
         self.record.lock().unwrap().requests
     }
@@ -293,4 +312,19 @@ fn check_twilio(method: &str, url: &str, auth: Option<&str>, body: &str) -> Resu
     let text = params.get("Body").ok_or("Body missing")?;
     let code: String = text.chars().filter(char::is_ascii_digit).collect();
     Ok(Message { to: params.get("To").ok_or("To missing")?.clone(), code })
+}
+
+/// Sends a `purpose` code to `registered` and to `nobody` (a phone without a user), twice:
+/// each time both answers, status, headers that matter and body, are alike (a send, then
+/// 50017 while the code, or the decoy, lives).
+pub fn sends_answer_alike(client: &crate::client::Client, purpose: &str, registered: &str, nobody: &str) {
+    let send = |phone: &str| {
+        client.post("/login/send/sms", &serde_json::json!({ "phone": phone, "purpose": purpose }))
+    };
+    for expected in [(200, 200), (50017, 429)] {
+        let (to_user, to_nobody) = (send(registered), send(nobody));
+        to_user.expect(expected.0, expected.1);
+        assert_eq!((to_user.status, &to_user.text), (to_nobody.status, &to_nobody.text), "{purpose}");
+        assert_eq!(to_user.header("retry-after"), to_nobody.header("retry-after"), "{purpose}");
+    }
 }

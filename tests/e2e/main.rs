@@ -28,6 +28,7 @@ mod newcomer;
 mod password;
 mod readme;
 mod sms;
+mod sms_login;
 mod strangers;
 mod support;
 mod tokens;
@@ -94,11 +95,15 @@ static LIMITS: SharedWorker = SharedWorker::new(&[
     ("STATUS_REVOCATION_CACHE_SECONDS", contract::STATUS_CACHE_SECONDS),
 ]);
 
-/// Refresh rotation, and five failed logins an address: the test of each minds neither
-/// (the one refreshes and fails no login, the other fails logins from an address of its
-/// own and refreshes nothing).
-static ROTATING: SharedWorker =
-    SharedWorker::new(&[("REFRESH_ROTATION", "true"), ("LOGIN_FAILURES_PER_IP", "5")]);
+/// Refresh rotation, five failed logins an address, and sign-up by code: the tests of each
+/// mind neither other (the rotation test refreshes and fails no login, the limit's fails
+/// logins from an address of its own and refreshes nothing, and no other sends a login
+/// code).
+static ROTATING: SharedWorker = SharedWorker::new(&[
+    ("REFRESH_ROTATION", "true"),
+    ("LOGIN_FAILURES_PER_IP", "5"),
+    ("SMS_SIGNUP", "true"),
+]);
 
 /// The tests that take longest, started first and in this order: a run ends when its
 /// longest chain of tests does. The first two keep the processors busy; the others
@@ -149,6 +154,7 @@ fn main() {
         names::OWN_TESTS,
         strangers::OWN_TESTS,
         sms::OWN_TESTS,
+        sms_login::OWN_TESTS,
         turnstile::OWN_TESTS,
         password::OWN_TESTS,
         binding::OWN_TESTS,
@@ -166,7 +172,7 @@ fn main() {
     .collect();
     let shared = [
         (&LIMITS, [strangers::LIMITS_TESTS, contract::LIMITS_TESTS].concat()),
-        (&ROTATING, tokens::ROTATING_TESTS.to_vec()),
+        (&ROTATING, [tokens::ROTATING_TESTS, sms_login::SIGNUP_TESTS].concat()),
         (
             &SHARED,
             [
@@ -174,6 +180,7 @@ fn main() {
                 validation::TESTS,
                 concurrency::TESTS,
                 sms::SHARED_TESTS,
+                sms_login::SHARED_TESTS,
                 tokens::SHARED_TESTS,
                 password::SHARED_TESTS,
                 strangers::SHARED_TESTS,

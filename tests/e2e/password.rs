@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::client::{Client, Reply};
 use crate::concurrency::{at_once, codes};
-use crate::fake_provider::{FakeProvider, Kind};
+use crate::fake_provider::{sends_answer_alike, FakeProvider, Kind};
 use crate::support::*;
 use crate::worker::{fresh_state_dir, TestWorker};
 use crate::{OwnTest, SharedTest};
@@ -255,36 +255,16 @@ fn a_reset_send_to_a_phone_without_a_user_answers_alike_and_keeps_nothing() {
     let worker = fake.worker(&fresh_state_dir(), &[]);
     let client = worker.client();
 
-    // A user, registered with the code the fake provider received.
-    let (account, registered) = (unique_account(), unique_phone());
-    client.post("/login/send/sms", &json!({ "phone": registered })).expect(200, 200);
-    let code = settled_message(&fake, &registered, 1).pop().unwrap();
-    client.post("/login/register", &registration(&account, PASSWORD, &registered, &code)).expect(200, 200);
-
+    let (account, registered) = fake.registered_user(&client);
     let nobody = unique_phone();
-    let send = |phone: &str| client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "reset" }));
-    let (to_user, to_nobody) = (send(&registered), send(&nobody));
-    to_user.expect(200, 200);
-    to_nobody.expect(200, 200);
-    assert_eq!(to_user.text, to_nobody.text);
-    let (again_user, again_nobody) = (send(&registered), send(&nobody));
-    again_user.expect(50017, 429);
-    assert_eq!(again_user.text, again_nobody.text);
+    sends_answer_alike(&client, "reset", &registered, &nobody);
 
-    let reset_code = settled_message(&fake, &registered, 2).pop().unwrap();
-    assert_eq!(settled_message(&fake, &nobody, 0), Vec::<String>::new(), "nothing sent to {nobody}");
+    let reset_code = fake.codes_to(&registered, 2).pop().unwrap();
+    assert_eq!(fake.codes_to(&nobody, 0), Vec::<String>::new(), "nothing sent to {nobody}");
     assert_eq!(worker.kv_keys(&format!("sms_code:+86{nobody}")), Vec::<String>::new());
     assert_eq!(worker.kv_keys(&format!("sms_code:+86{registered}")).len(), 1, "the user's reset code");
     // No code to guess at the phone without a user.
     client.post("/login/password/reset", &reset_body(&nobody, &reset_code, NEW_PASSWORD)).expect(50001, 400);
     reset(&client, &registered, &reset_code).expect(200, 200);
     log_in(&client, &account, NEW_PASSWORD);
-}
-
-/// The codes the fake provider received for `phone`, once `expected` have come (and
-/// nothing more for a moment).
-fn settled_message(fake: &FakeProvider, phone: &str, expected: usize) -> Vec<String> {
-    let to_phone = |fake: &FakeProvider| fake.messages().into_iter().filter(|m| m.to == phone).count();
-    settled_count(expected, || to_phone(fake));
-    fake.messages().into_iter().filter(|m| m.to == phone).map(|m| m.code).collect()
 }

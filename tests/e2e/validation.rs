@@ -43,6 +43,11 @@ fn endpoints() -> Vec<EndpointCase> {
             vec![("account", "account 账号必填"), ("pwd", "pwd 密码必填")],
         ),
         (
+            "/login/jwt/sms",
+            json!({"phone": "13900000004", "code": "123456"}),
+            vec![("phone", "phone 手机号必填"), ("code", "手机验证码必填")],
+        ),
+        (
             "/login/password/reset",
             json!({"phone": "13900000003", "code": "123456", "password": "1234567",
                    "password_confirmation": "1234567"}),
