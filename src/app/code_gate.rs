@@ -110,13 +110,16 @@ impl<P: Platform> CodeGateCore<'_, P> {
         let code_id = random_id(&self.app.rng);
         self.reserve(&code_id, purpose, true, from).await?;
 
-        let code = SmsCode::generate(&self.app.rng);
+        // A test number's code is fixed and goes to no provider.
+        let test_code = self.app.settings.sms.test_numbers.code_for(phone);
+        let code = test_code.cloned().unwrap_or_else(|| SmsCode::generate(&self.app.rng));
         let sealed = self.app.seal.seal(phone.e164(), &code_id, &code);
         // Kept a lease longer than the code lives, since the code's life starts only
         // once the provider accepts: the gate, not KV's expiry, decides when it dies.
         let kept_seconds =
             self.app.gate_policy.code_ttl_seconds + self.app.gate_policy.lease_millis.div_ceil(1000);
         let sent = match self.app.codes.put(phone, &code_id, &sealed, kept_seconds).await {
+            Ok(()) if test_code.is_some() => Ok(()),
             Ok(()) => self.app.sender.send(phone, &code).await.map_err(|reason| ApiError::SmsSendFailed {
                 reason: format!("provider failed for {}: {reason}", masked(phone)),
             }),
@@ -275,6 +278,27 @@ mod tests {
             Err(ApiError::SmsStillLive)
         );
         assert!(block_on(f.gate(&FixedClock(301_000)).issue(&phone(), REGISTER, HERE)).is_ok());
+    }
+
+    #[test]
+    fn a_test_number_gets_its_fixed_code_and_no_sms() {
+        let f = Fixture { app: app_with(&[("SMS_TEST_NUMBERS", "+8613911119999:246810")]), ..Fixture::new() };
+        let fixed = SmsCode::parse("246810").unwrap();
+        assert_eq!(block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER, HERE)), Ok(fixed.clone()));
+        assert_eq!(f.app.sender.sent(), vec![]);
+        // Every other rule holds: one live code, its purpose, and it is good once.
+        assert_eq!(
+            block_on(f.gate(&FixedClock(2_000)).issue(&phone(), REGISTER, HERE)),
+            Err(ApiError::SmsStillLive)
+        );
+        assert!(block_on(f.gate(&FixedClock(2_000)).claim(&phone(), &fixed, RESET, HERE)).is_err());
+        let claim = block_on(f.gate(&FixedClock(2_001)).claim(&phone(), &fixed, REGISTER, HERE)).unwrap();
+        block_on(f.gate(&FixedClock(2_002)).consume(&phone(), &claim)).unwrap();
+        assert!(block_on(f.gate(&FixedClock(2_003)).claim(&phone(), &fixed, REGISTER, HERE)).is_err());
+        // Another phone's code is drawn and sent as ever.
+        let other = Phone::parse("13922223333").unwrap();
+        let drawn = block_on(f.gate(&FixedClock(3_000)).issue(&other, REGISTER, HERE)).unwrap();
+        assert_eq!(f.app.sender.sent(), vec![(other, drawn)]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::key_ring::KeySettings;
 use super::password::PasswordPolicy;
 use super::phone::CountryCodes;
 use super::rate_limit::Limit;
+use super::sms_code::TestNumbers;
 use super::sms_provider::SmsProvider;
 use super::turnstile::{Turnstile, DEFAULT_VERIFY_URL};
 
@@ -165,6 +166,8 @@ pub struct SmsSettings {
     /// `SMS_SIGNUP`: the first code sign-in of a phone without a user creates one. Off,
     /// a login code goes only to a phone with a user (others get a decoy, as for reset).
     pub signup: bool,
+    /// `SMS_TEST_NUMBERS` (a secret): phones with a fixed code, never sent.
+    pub test_numbers: TestNumbers,
     /// `SMS_ALLOWED_COUNTRY_CODES`: where codes may be sent (default `86`).
     pub allowed_country_codes: CountryCodes,
     /// `SMS_MAX_GUESSES`: wrong guesses a code survives from one address; the next guess
@@ -254,6 +257,8 @@ impl Settings {
             code_secret: lookup("SMS_CODE_SECRET").filter(|s| !s.is_empty()).map(SecretString::from),
             expose_code: expose_sms_code,
             signup: flag("SMS_SIGNUP")?,
+            test_numbers: TestNumbers::parse(&lookup("SMS_TEST_NUMBERS").unwrap_or_default())
+                .map_err(|reason| ConfigError::new("SMS_TEST_NUMBERS", reason))?,
             allowed_country_codes,
             max_guesses: number("SMS_MAX_GUESSES", 5, 1, 1_000)? as u32,
             max_guesses_per_code: number("SMS_MAX_GUESSES_PER_CODE", 20, 1, 1_000)? as u32,
@@ -366,6 +371,20 @@ mod tests {
         let vars: HashMap<String, String> =
             vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn bad_test_numbers_are_a_configuration_error_that_names_the_variable_only() {
+        let error = settings(&[("SMS_TEST_NUMBERS", "+8613800000000:2468")]).map(|_| ()).unwrap_err();
+        assert_eq!(error.variable, "SMS_TEST_NUMBERS");
+        assert!(!error.reason.contains("2468"), "{}", error.reason);
+        let good = settings(&[("SMS_TEST_NUMBERS", "+8613800000000:246810")]).unwrap();
+        assert!(good
+            .sms
+            .test_numbers
+            .code_for(&crate::domain::phone::Phone::parse("13800000000").unwrap())
+            .is_some());
+        assert_eq!(settings(&[]).unwrap().sms.test_numbers, TestNumbers::default());
     }
 
     #[test]

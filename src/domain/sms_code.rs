@@ -4,6 +4,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
 
 use super::crypto::{constant_time_eq, Crypto};
+use super::phone::Phone;
 use super::random::Randomness;
 
 /// A 6-digit code, kept as its text so that leading zeros survive. Read back from JSON
@@ -77,6 +78,36 @@ impl CodePurpose {
     }
 }
 
+/// `SMS_TEST_NUMBERS`: phones whose codes are fixed and never sent, for app-store reviewers
+/// and automated tests (`+8613800000000:246810,+15555550100:135790`). Every other rule
+/// holds for them: purposes, one live code, guesses, caps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestNumbers(Vec<(String, SmsCode)>);
+
+impl TestNumbers {
+    /// The list, or why it is not one. The reason names an entry by its place, never by
+    /// its text: the variable is a secret.
+    pub fn parse(text: &str) -> Result<TestNumbers, String> {
+        let mut numbers = Vec::new();
+        for (place, entry) in text.split(',').map(str::trim).filter(|entry| !entry.is_empty()).enumerate() {
+            let parsed = entry.split_once(':').and_then(|(phone, code)| {
+                let phone = Phone::parse(phone.trim()).filter(|_| phone.trim().starts_with('+'))?;
+                Some((phone.e164().to_string(), SmsCode::parse(code)?))
+            });
+            let entry = parsed.ok_or_else(|| {
+                format!("SMS_TEST_NUMBERS: entry {} is not +<country code and number>:<6 digits>", place + 1)
+            })?;
+            numbers.push(entry);
+        }
+        Ok(TestNumbers(numbers))
+    }
+
+    /// The fixed code of `phone`, if it is a test number.
+    pub fn code_for(&self, phone: &Phone) -> Option<&SmsCode> {
+        self.0.iter().find(|(number, _)| number == phone.e164()).map(|(_, code)| code)
+    }
+}
+
 /// A code secret is a key: as long as the JWT secret must be.
 pub const MIN_CODE_SECRET_BYTES: usize = 32;
 
@@ -123,6 +154,30 @@ impl CodeSeal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_numbers_are_e164_phones_with_six_digit_codes() {
+        let numbers = TestNumbers::parse(" +8613800000000:246810, +15555550100:135790 ,").unwrap();
+        let code = |phone: &str| numbers.code_for(&Phone::parse(phone).unwrap()).map(SmsCode::as_str);
+        assert_eq!(code("13800000000"), Some("246810"));
+        assert_eq!(code("+15555550100"), Some("135790"));
+        assert_eq!(code("13800000001"), None);
+        assert_eq!(TestNumbers::parse(""), Ok(TestNumbers::default()));
+        for (text, place) in [
+            ("13800000000:246810", 1),
+            ("+8613800000000:24681", 1),
+            ("+8613800000000:246810,+8613800000001", 2),
+            ("+8613800000000 246810", 1),
+            ("+86138:246810", 1),
+        ] {
+            let reason = TestNumbers::parse(text).unwrap_err();
+            assert!(reason.contains(&format!("entry {place} ")), "{text}: {reason}");
+            assert!(
+                !reason.contains("246810") && !reason.contains("13800000000"),
+                "the secret is not echoed: {reason}"
+            );
+        }
+    }
     use crate::domain::crypto::native::NativeCrypto;
     use crate::domain::random::{SecureRandom, SequenceRandom};
 

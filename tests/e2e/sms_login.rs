@@ -23,6 +23,9 @@ pub const SIGNUP_TESTS: &[SharedTest] = tests![the_first_sign_in_makes_one_user_
 
 pub const OWN_TESTS: &[OwnTest] = tests![a_login_send_does_not_tell_a_registered_phone];
 
+/// `SMS_TEST_NUMBERS` of the worker with the fake provider: a reviewer's phone.
+const TEST_NUMBERS: &str = "+8613800000000:246810";
+
 fn send_login_code(client: &Client, phone: &str) -> String {
     let reply = client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "login" }));
     reply.expect(200, 200);
@@ -171,7 +174,7 @@ fn the_first_sign_in_makes_one_user_even_when_many_race(worker: &TestWorker) {
 /// sends nothing, and no code signs in there.
 fn a_login_send_does_not_tell_a_registered_phone() {
     let fake = FakeProvider::start(Kind::Aliyun);
-    let worker = fake.worker(&fresh_state_dir(), &[]);
+    let worker = fake.worker(&fresh_state_dir(), &[("SMS_TEST_NUMBERS", TEST_NUMBERS)]);
     let client = worker.client();
     let (_, registered) = fake.registered_user(&client);
     let nobody = unique_phone();
@@ -181,4 +184,26 @@ fn a_login_send_does_not_tell_a_registered_phone() {
     assert_eq!(fake.codes_to(&nobody, 0), Vec::<String>::new(), "nothing sent to {nobody}");
     sign_in(&client, &nobody, &login_code).expect(50001, 400);
     sign_in(&client, &registered, &login_code).expect(200, 200);
+
+    // A test number registers and signs in with its fixed code, and nothing is sent. Its
+    // rules are every phone's: one live code, and a code serves its purpose once.
+    let reviewer = "13800000000";
+    client.post("/login/send/sms", &json!({ "phone": reviewer })).expect(200, 200);
+    client.post("/login/send/sms", &json!({ "phone": reviewer })).expect(50017, 429);
+    sign_in(&client, reviewer, "246810").expect(50001, 400);
+    let account = unique_account();
+    client.post("/login/register", &registration(&account, PASSWORD, reviewer, "246810")).expect(200, 200);
+    client
+        .post("/login/register", &registration(&unique_account(), PASSWORD, reviewer, "246810"))
+        .expect(50001, 400);
+    send_login_code_to(&client, reviewer);
+    sign_in(&client, reviewer, "246810").expect(200, 200);
+    sign_in(&client, reviewer, "246810").expect(50001, 400);
+    assert_eq!(fake.codes_to(reviewer, 0), Vec::<String>::new(), "nothing sent to the test number");
+    assert!(!worker.log().contains("246810"), "the fixed code is a secret");
+}
+
+/// A login send where codes are not exposed.
+fn send_login_code_to(client: &Client, phone: &str) {
+    client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "login" })).expect(200, 200);
 }
