@@ -107,3 +107,15 @@ $("reset").onclick = async () => usePassword(await call("/login/password/reset",
   phone: $("phone").value, code: $("reset-code").value,
   password: $("new-password").value, password_confirmation: $("new-password").value,
 }));
+$("send-login").onclick = async () => {
+  const envelope = await call("/login/send/sms", withTurnstile({ phone: $("phone").value, purpose: "login" }));
+  if (envelope.code === 200 && envelope.data && envelope.data.code) $("login-code").value = envelope.data.code;
+};
+$("sms-login").onclick = async () => {
+  const envelope = await call("/login/jwt/sms", { phone: $("phone").value, code: $("login-code").value });
+  if (envelope.code !== 200) return;
+  session = { jwt: envelope.data.jwt, refresh_jwt: envelope.data.refresh_jwt };
+  // A sign-in that made the user names its generated account.
+  if (envelope.data.account) $("account").value = envelope.data.account;
+  showTokens();
+};

@@ -3,7 +3,7 @@
 // deactivate (the page forgets the tokens), and status again (now refused, in the
 // browser's language, English here); then a password change, which keeps the
 // page signed in, and a reset by SMS code, which ends that session, after which the new
-// password logs in. Saves a screenshot.
+// password logs in; then a sign-in with an SMS code. Saves a screenshot.
 // Usage: node tests/browser/demo.mjs API_BASE_URL SCREENSHOT.png   (run by the e2e tests)
 import http from "node:http";
 import { chromium } from "playwright-core";
@@ -96,6 +96,11 @@ try {
   await click("status", "/login/jwt/status", 9908);
   await click("login", "/login/jwt/get", 200);
   if (await page.inputValue("#password") !== "browser_pw_3") failures.push("the page did not take the new password");
+  // Signing in with a code instead of the password: the code fills in and signs in.
+  await click("send-login", "/login/send/sms", 200);
+  if (!/^\d{6}$/.test(await page.inputValue("#login-code"))) failures.push("the login code was not filled in");
+  await click("sms-login", "/login/jwt/sms", 200);
+  await click("status", "/login/jwt/status", 200);
   await page.screenshot({ path: screenshot, fullPage: true });
 } finally {
   await browser.close();
