@@ -1,6 +1,8 @@
 -- wrk script for one endpoint. Set by the environment:
 --   BENCH_METHOD  GET or POST (default POST)
 --   BENCH_BODY    the JSON body; "{phone}" in it becomes a fresh phone per request
+--   BENCH_CODES   a file of "phone code" lines: each request signs in with the next one
+--                 (BENCH_BODY unused), each thread taking every BENCH_THREADS-th line
 -- Prints one JSON line, prefixed BENCH_RESULT, with throughput and latency.
 local method = os.getenv("BENCH_METHOD") or "POST"
 local body = os.getenv("BENCH_BODY") or ""
@@ -13,6 +15,11 @@ function setup(thread)
 end
 
 function init(args)
+  local codes_file = os.getenv("BENCH_CODES")
+  if codes_file then
+    codes, next_code, step = {}, thread_id + 1, tonumber(os.getenv("BENCH_THREADS"))
+    for line in io.lines(codes_file) do table.insert(codes, line) end
+  end
   wrk.method = method
   wrk.headers["Content-Type"] = "application/json"
   if body ~= "" and not body:find("{phone}", 1, true) then
@@ -22,6 +29,12 @@ function init(args)
 end
 
 function request()
+  if codes then
+    -- Past the last code the line repeats, and the used code's 50001 shows as unexpected.
+    local phone, code = (codes[next_code] or codes[#codes]):match("(%S+) (%S+)")
+    next_code = next_code + step
+    return wrk.format(nil, nil, nil, string.format('{"phone":"%s","code":"%s"}', phone, code))
+  end
   if body:find("{phone}", 1, true) then
     counter = counter + 1
     -- 13 + 9 digits: the run (BENCH_RUN, distinct for every wrk run), the thread and a

@@ -97,6 +97,19 @@ fn the_daily_and_hourly_limits_trip_with_retry_after() {
         send_from(&client, &unique_phone(), stranger).expect(200, 200);
     }
     send_from(&client, &unique_phone(), stranger).expect(9905, 429);
+
+    // An expired code does nothing: a login code, a second after it was sent.
+    let (account, phone) = (unique_account(), unique_phone());
+    let sent = send_from(&client, &phone, "203.0.113.10");
+    let code = sent.data()["code"].as_str().unwrap().to_string();
+    client.post("/login/register", &registration(&account, PASSWORD, &phone, &code)).expect(200, 200);
+    let login = json!({ "phone": phone, "purpose": "login" }).to_string();
+    let from = [("Content-Type", "application/json"), ("CF-Connecting-IP", "203.0.113.10")];
+    let sent = client.request("POST", "/login/send/sms", &from, Some(login.as_bytes()));
+    sent.expect(200, 200);
+    std::thread::sleep(Duration::from_millis(1_100));
+    let sign_in = json!({ "phone": phone, "code": sent.data()["code"] });
+    client.post("/login/jwt/sms", &sign_in).expect(50001, 400);
 }
 
 fn aliyun_sends_one_code_and_a_fault_keeps_none() {

@@ -75,7 +75,7 @@ fn a_request_from_an_origin_not_allowed_has_no_effect(worker: &TestWorker) {
         let headers = [("Content-Type", "text/plain"), ("Origin", origin)];
         client.request("POST", path, &headers, Some(body.to_string().as_bytes()))
     };
-    let (account, _) = new_user(&client);
+    let (account, account_phone) = new_user(&client);
     for origin in ["https://evil.example", "null", "https://app.example.evil.example"] {
         let phone = unique_phone();
         let refused = simple(origin, "/login/send/sms", &json!({ "phone": phone }));
@@ -111,6 +111,14 @@ fn a_request_from_an_origin_not_allowed_has_no_effect(worker: &TestWorker) {
     for path in ["/login/register", "/login/password/reset", "/login/password/change", "/login/jwt/status"] {
         simple("https://evil.example", path, &json!({})).expect(9907, 403);
     }
+    // A code sign-in from another origin neither uses the code nor counts a guess.
+    let send = json!({ "phone": account_phone, "purpose": "login" }).to_string();
+    let from_here = [("Content-Type", "application/json"), ("CF-Connecting-IP", "203.0.113.73")];
+    let sent = client.request("POST", "/login/send/sms", &from_here, Some(send.as_bytes()));
+    sent.expect(200, 200);
+    let sign_in = json!({ "phone": account_phone, "code": sent.data()["code"] });
+    simple("https://evil.example", "/login/jwt/sms", &sign_in).expect(9907, 403);
+    simple("https://app.example", "/login/jwt/sms", &sign_in).expect(200, 200);
     // A page of the worker's own origin (the demo page) is no cross-site request.
     let own = worker.base_url.clone();
     simple(&own, "/login/jwt/get", &json!({ "account": account, "pwd": PASSWORD })).expect(200, 200);
