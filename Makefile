@@ -109,8 +109,9 @@ e2e: worker
 worker: build/worker/shim.mjs build/wrangler.toml
 
 # The configuration wrangler runs the built worker with: wrangler.toml without its build
-# step, written again when wrangler.toml changes (a new var needs no new wasm).
-build/wrangler.toml: wrangler.toml scripts/prebuilt-config.sh build/worker/shim.mjs
+# step. scripts/build-worker.sh writes it with the wasm; this writes it again when only
+# wrangler.toml changed (a new var needs no new wasm), after the wasm's build (order only).
+build/wrangler.toml: wrangler.toml scripts/prebuilt-config.sh | build/worker/shim.mjs
 	@scripts/prebuilt-config.sh build
 
 # .tools/wasm-std-mode: which std scripts/toolchain.sh found for the wasm.

@@ -28,8 +28,8 @@ pub enum Sent {
 /// failed can ask again at once.
 ///
 /// A reset code, and a login code without `SMS_SIGNUP`, goes only to a phone with a user;
-/// for any other phone the gate makes a decoy, which answers, counts and blocks the phone exactly as a real send does, so the
-/// endpoint does not tell which phones are registered.
+/// for any other phone the gate makes a decoy, which answers, counts and blocks the phone
+/// exactly as a real send does, so the endpoint does not tell which phones are registered.
 pub async fn send<P: Platform>(
     app: &App<P>,
     request: SendSmsRequest,

@@ -290,12 +290,12 @@ impl PasswordHash {
         )
     }
 
-    /// Reads a stored hash; `None` for anything not written by [`PasswordHash::encode`].
     /// What is stored for a new user: the hash, or [`NO_PASSWORD`].
     pub fn stored(hash: Option<&PasswordHash>) -> String {
         hash.map_or_else(|| NO_PASSWORD.to_string(), PasswordHash::encode)
     }
 
+    /// Reads a stored hash; `None` for anything not written by [`PasswordHash::encode`].
     pub fn decode(text: &str) -> Option<PasswordHash> {
         let mut parts = text.strip_prefix('$')?.split('$');
         let (scheme, params, salt, hash) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);

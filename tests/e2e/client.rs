@@ -101,6 +101,14 @@ impl Client {
         self.post_raw(path, body.to_string().as_bytes())
     }
 
+    /// `POST` a JSON value with more headers (an address in `CF-Connecting-IP`, an
+    /// `Authorization`).
+    pub fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
+        let mut all = vec![("Content-Type", "application/json")];
+        all.extend_from_slice(headers);
+        self.request("POST", path, &all, Some(body.to_string().as_bytes()))
+    }
+
     /// `POST` bytes as `application/json`.
     pub fn post_raw(&self, path: &str, body: &[u8]) -> Reply {
         let request =

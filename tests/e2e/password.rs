@@ -29,13 +29,6 @@ pub const OWN_TESTS: &[OwnTest] =
 
 const NEW_PASSWORD: &str = "new_secret_9";
 
-/// Sends a reset code to `phone` and returns it (the dev settings expose it).
-fn send_reset_code(client: &Client, phone: &str) -> String {
-    let reply = client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "reset" }));
-    reply.expect(200, 200);
-    reply.data()["code"].as_str().expect("the dev settings expose a real reset code").to_string()
-}
-
 fn reset_body(phone: &str, code: &str, password: &str) -> Value {
     json!({ "phone": phone, "code": code, "password": password, "password_confirmation": password })
 }
@@ -75,7 +68,7 @@ fn a_reset_replaces_the_password_and_ends_every_session(worker: &TestWorker) {
     let (account, phone) = new_user(&client);
     let (jwt, refresh_jwt) = log_in(&client, &account, PASSWORD);
     // Registering used the registration code up: the phone may ask again at once.
-    let code = send_reset_code(&client, &phone);
+    let code = send_code_for(&client, &phone, "reset");
     let done = reset(&client, &phone, &code);
     done.expect(200, 200);
     assert_eq!(done.data(), json!([]));
@@ -86,7 +79,7 @@ fn a_reset_replaces_the_password_and_ends_every_session(worker: &TestWorker) {
     refresh(&client, &refresh_jwt).expect(9908, 401);
     // The code is used up, and no longer keeps the phone from a new one.
     reset(&client, &phone, &code).expect(50001, 400);
-    send_reset_code(&client, &phone);
+    send_code_for(&client, &phone, "reset");
 }
 
 fn a_code_serves_only_the_purpose_it_was_sent_for(worker: &TestWorker) {
@@ -105,7 +98,7 @@ fn a_code_serves_only_the_purpose_it_was_sent_for(worker: &TestWorker) {
     // A reset code does not register, and still resets (another user: the registration
     // code above, accepted and released, keeps its phone busy).
     let (account, phone) = new_user(&client);
-    let code = send_reset_code(&client, &phone);
+    let code = send_code_for(&client, &phone, "reset");
     let other = registration(&unique_account(), PASSWORD, &phone, &code);
     client.post("/login/register", &other).expect(50001, 400);
     reset(&client, &phone, &code).expect(200, 200);
@@ -117,7 +110,7 @@ fn a_wrong_purpose_counts_as_a_wrong_guess(worker: &TestWorker) {
     // A reset code tried at registration: one of its five guesses, so four more wrong
     // ones kill it.
     let (_, phone) = new_user(&client);
-    let code = send_reset_code(&client, &phone);
+    let code = send_code_for(&client, &phone, "reset");
     client
         .post("/login/register", &registration(&unique_account(), PASSWORD, &phone, &code))
         .expect(50001, 400);
@@ -142,7 +135,7 @@ fn a_wrong_purpose_counts_as_a_wrong_guess(worker: &TestWorker) {
 fn five_wrong_reset_guesses_kill_the_code(worker: &TestWorker) {
     let client = worker.client();
     let (account, phone) = new_user(&client);
-    let code = send_reset_code(&client, &phone);
+    let code = send_code_for(&client, &phone, "reset");
     for _ in 0..5 {
         reset(&client, &phone, other_than(&code)).expect(50001, 400);
     }
@@ -156,7 +149,7 @@ fn five_wrong_reset_guesses_kill_the_code(worker: &TestWorker) {
 fn ten_concurrent_resets_with_one_code_succeed_once(worker: &TestWorker) {
     let client = worker.client();
     let (account, phone) = new_user(&client);
-    let code = send_reset_code(&client, &phone);
+    let code = send_code_for(&client, &phone, "reset");
     let passwords: Arc<Vec<String>> = Arc::new((0..10).map(|i| format!("racing_pw_{i}")).collect());
     let tried = Arc::clone(&passwords);
     let replies = at_once(worker, 10, move |i, client| {
@@ -180,7 +173,7 @@ fn a_reset_clears_a_lock_out(worker: &TestWorker) {
         log_in_reply(&client, &account, "wrong_pw").expect(50006, 401);
     }
     log_in_reply(&client, &account, PASSWORD).expect(9905, 429);
-    let code = send_reset_code(&client, &phone);
+    let code = send_code_for(&client, &phone, "reset");
     reset(&client, &phone, &code).expect(200, 200);
     log_in(&client, &account, NEW_PASSWORD);
 }

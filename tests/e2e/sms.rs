@@ -22,9 +22,7 @@ pub const OWN_TESTS: &[OwnTest] = tests![
 ];
 
 fn send_from(client: &Client, phone: &str, ip: &str) -> Reply {
-    let body = json!({ "phone": phone }).to_string();
-    let headers = [("Content-Type", "application/json"), ("CF-Connecting-IP", ip)];
-    client.request("POST", "/login/send/sms", &headers, Some(body.as_bytes()))
+    client.post_with("/login/send/sms", &json!({ "phone": phone }), &[("CF-Connecting-IP", ip)])
 }
 
 fn retry_after(reply: &Reply) -> u64 {
@@ -103,9 +101,8 @@ fn the_daily_and_hourly_limits_trip_with_retry_after() {
     let sent = send_from(&client, &phone, "203.0.113.10");
     let code = sent.data()["code"].as_str().unwrap().to_string();
     client.post("/login/register", &registration(&account, PASSWORD, &phone, &code)).expect(200, 200);
-    let login = json!({ "phone": phone, "purpose": "login" }).to_string();
-    let from = [("Content-Type", "application/json"), ("CF-Connecting-IP", "203.0.113.10")];
-    let sent = client.request("POST", "/login/send/sms", &from, Some(login.as_bytes()));
+    let login = json!({ "phone": phone, "purpose": "login" });
+    let sent = client.post_with("/login/send/sms", &login, &[("CF-Connecting-IP", "203.0.113.10")]);
     sent.expect(200, 200);
     std::thread::sleep(Duration::from_millis(1_100));
     let sign_in = json!({ "phone": phone, "code": sent.data()["code"] });

@@ -27,9 +27,7 @@ pub const OWN_TESTS: &[OwnTest] = tests![a_login_send_does_not_tell_a_registered
 const TEST_NUMBERS: &str = "+8613800000000:246810";
 
 fn send_login_code(client: &Client, phone: &str) -> String {
-    let reply = client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "login" }));
-    reply.expect(200, 200);
-    reply.data()["code"].as_str().expect("the dev settings expose the code").to_string()
+    send_code_for(client, phone, "login")
 }
 
 fn sign_in(client: &Client, phone: &str, code: &str) -> Reply {
@@ -37,9 +35,7 @@ fn sign_in(client: &Client, phone: &str, code: &str) -> Reply {
 }
 
 fn sign_in_from(client: &Client, phone: &str, code: &str, ip: &str) -> Reply {
-    let body = json!({ "phone": phone, "code": code }).to_string();
-    let headers = [("Content-Type", "application/json"), ("CF-Connecting-IP", ip)];
-    client.request("POST", "/login/jwt/sms", &headers, Some(body.as_bytes()))
+    client.post_with("/login/jwt/sms", &json!({ "phone": phone, "code": code }), &[("CF-Connecting-IP", ip)])
 }
 
 fn status_of(client: &Client, jwt: &str) -> Reply {
@@ -81,9 +77,7 @@ fn a_code_serves_only_its_purpose_and_wrong_guesses_kill_it(worker: &TestWorker)
     let client = worker.client();
     let (account, phone) = new_user(&client);
     // A reset code never signs in, and a login code never resets or registers.
-    let reset = client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "reset" }));
-    reset.expect(200, 200);
-    let reset_code = reset.data()["code"].as_str().unwrap().to_string();
+    let reset_code = send_code_for(&client, &phone, "reset");
     sign_in(&client, &phone, &reset_code).expect(50001, 400);
     let reset_body = json!({ "phone": phone, "code": reset_code, "password": "new_pass",
                              "password_confirmation": "new_pass" });
@@ -110,13 +104,9 @@ fn a_disabled_user_is_50006_and_a_lock_out_does_not_stop_a_code(worker: &TestWor
     // Ten failed logins from one address lock the account there; a code still signs in.
     let ip = "203.0.113.72";
     for _ in 0..10 {
-        let body = json!({ "account": account, "pwd": "wrong_pass" }).to_string();
-        let headers = [("Content-Type", "application/json"), ("CF-Connecting-IP", ip)];
-        client.request("POST", "/login/jwt/get", &headers, Some(body.as_bytes())).expect(50006, 401);
+        log_in_from(&client, &account, "wrong_pass", ip).expect(50006, 401);
     }
-    let body = json!({ "account": account, "pwd": PASSWORD }).to_string();
-    let headers = [("Content-Type", "application/json"), ("CF-Connecting-IP", ip)];
-    client.request("POST", "/login/jwt/get", &headers, Some(body.as_bytes())).expect(9905, 429);
+    log_in_from(&client, &account, PASSWORD, ip).expect(9905, 429);
     sign_in_from(&client, &phone, &send_login_code(&client, &phone), ip).expect(200, 200);
 
     worker.query(&format!("UPDATE users SET disabled = 1 WHERE account = '{account}'"));
@@ -162,8 +152,7 @@ fn the_first_sign_in_makes_one_user_even_when_many_race(worker: &TestWorker) {
     again.expect(200, 200);
     assert_eq!(again.data().get("new_user"), None::<&Value>);
     // A reset sets a password.
-    let reset = client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "reset" }));
-    let reset_code = reset.data()["code"].as_str().unwrap().to_string();
+    let reset_code = send_code_for(&client, &phone, "reset");
     let body = json!({ "phone": phone, "code": reset_code, "password": "new_pass", "password_confirmation": "new_pass" });
     client.post("/login/password/reset", &body).expect(200, 200);
     log_in(&client, &account, "new_pass");

@@ -6,7 +6,6 @@ use serde_json::json;
 
 use std::time::{Duration, Instant};
 
-use crate::client::{Client, Reply};
 use crate::fake_provider::{FakeProvider, Kind, Mode};
 use crate::support::*;
 use crate::worker::{fresh_state_dir, TestWorker, TEST_JWT_SECRET};
@@ -33,23 +32,12 @@ pub const LIMITS_TESTS: &[SharedTest] = tests![
 
 pub const OWN_TESTS: &[OwnTest] = tests![a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease];
 
-fn post_from(client: &Client, path: &str, body: &serde_json::Value, headers: &[(&str, &str)]) -> Reply {
-    let mut all = vec![("Content-Type", "application/json")];
-    all.extend_from_slice(headers);
-    client.request("POST", path, &all, Some(body.to_string().as_bytes()))
-}
-
 /// The default 20 sends an hour per address: other spellings of an address, and other
 /// hosts of its IPv6 /64, are the same address.
 fn spellings_of_one_address_and_hosts_of_one_ipv6_64_share_one_limit(worker: &TestWorker) {
     let client = worker.client();
     let send = |ip: &str| {
-        post_from(
-            &client,
-            "/login/send/sms",
-            &json!({ "phone": unique_phone() }),
-            &[("CF-Connecting-IP", ip)],
-        )
+        client.post_with("/login/send/sms", &json!({ "phone": unique_phone() }), &[("CF-Connecting-IP", ip)])
     };
     let one_64 =
         ["2001:db8:1:2::1", "2001:DB8:1:2:0:0:0:1", "2001:0db8:0001:0002::5", "2001:db8:1:2:ffff:1:2:3"];
@@ -112,9 +100,8 @@ fn a_request_from_an_origin_not_allowed_has_no_effect(worker: &TestWorker) {
         simple("https://evil.example", path, &json!({})).expect(9907, 403);
     }
     // A code sign-in from another origin neither uses the code nor counts a guess.
-    let send = json!({ "phone": account_phone, "purpose": "login" }).to_string();
-    let from_here = [("Content-Type", "application/json"), ("CF-Connecting-IP", "203.0.113.73")];
-    let sent = client.request("POST", "/login/send/sms", &from_here, Some(send.as_bytes()));
+    let send = json!({ "phone": account_phone, "purpose": "login" });
+    let sent = client.post_with("/login/send/sms", &send, &[("CF-Connecting-IP", "203.0.113.73")]);
     sent.expect(200, 200);
     let sign_in = json!({ "phone": account_phone, "code": sent.data()["code"] });
     simple("https://evil.example", "/login/jwt/sms", &sign_in).expect(9907, 403);
@@ -250,15 +237,6 @@ fn a_send_cut_off_by_a_crash_frees_the_phone_after_its_lease() {
     assert!(killed_at.elapsed() < Duration::from_secs(20), "freed after {:?}", killed_at.elapsed());
 }
 
-fn log_in_from(client: &Client, account: &str, pwd: &str, ip: &str) -> Reply {
-    post_from(
-        client,
-        "/login/jwt/get",
-        &json!({ "account": account, "pwd": pwd }),
-        &[("CF-Connecting-IP", ip)],
-    )
-}
-
 /// A stranger's failures lock out the stranger's address (10), not the owner's; failures
 /// from many addresses lock the account everywhere at the cap over all of them (15 here,
 /// 100 by default), and a reset by the owner opens it again.
@@ -283,8 +261,7 @@ fn failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account
     log_in_from(&client, &account, PASSWORD, home).expect(9905, 429);
     // The owner resets from home: both the account's count and home's are cleared.
     let code = {
-        let reply = post_from(
-            &client,
+        let reply = client.post_with(
             "/login/send/sms",
             &json!({ "phone": phone, "purpose": "reset" }),
             &[("CF-Connecting-IP", "203.0.113.1")],
@@ -293,7 +270,8 @@ fn failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account
         reply.data()["code"].as_str().unwrap().to_string()
     };
     let reset = json!({ "phone": phone, "code": code, "password": "new_pass_1", "password_confirmation": "new_pass_1" });
-    post_from(&client, "/login/password/reset", &reset, &[("CF-Connecting-IP", "203.0.113.1")])
+    client
+        .post_with("/login/password/reset", &reset, &[("CF-Connecting-IP", "203.0.113.1")])
         .expect(200, 200);
     log_in_from(&client, &account, "new_pass_1", "203.0.113.1").expect(200, 200);
     // The stranger's own address stays locked out for its 15 minutes.
@@ -306,7 +284,7 @@ fn failed_logins_lock_out_their_address_and_only_many_addresses_lock_the_account
 fn an_address_gets_thirty_code_attempts_an_hour(worker: &TestWorker) {
     let client = worker.client();
     let from = |ip: &str, path: &str, body: serde_json::Value| {
-        post_from(&client, path, &body, &[("CF-Connecting-IP", ip)])
+        client.post_with(path, &body, &[("CF-Connecting-IP", ip)])
     };
     let guesser = "198.51.100.99";
     for i in 0..30 {
@@ -342,7 +320,7 @@ fn an_address_gets_thirty_code_attempts_an_hour(worker: &TestWorker) {
 fn a_strangers_guesses_cannot_kill_the_owners_code(worker: &TestWorker) {
     let client = worker.client();
     let from = |ip: &str, body: serde_json::Value| {
-        post_from(&client, "/login/register", &body, &[("CF-Connecting-IP", ip)])
+        client.post_with("/login/register", &body, &[("CF-Connecting-IP", ip)])
     };
     let phone = unique_phone();
     let code = send_code(&client, &phone);

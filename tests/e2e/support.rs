@@ -62,9 +62,17 @@ pub fn settled_count(expected: usize, count: impl Fn() -> usize) -> usize {
 
 /// Sends a code to `phone` and returns it (the dev settings expose it).
 pub fn send_code(client: &Client, phone: &str) -> String {
-    let reply = client.post("/login/send/sms", &json!({ "phone": phone }));
-    reply.expect(200, 200);
-    reply.data()["code"].as_str().expect("the dev settings expose the code").to_string()
+    exposed_code(client.post("/login/send/sms", &json!({ "phone": phone })))
+}
+
+/// Sends a code for `purpose` to `phone` and returns it (the dev settings expose a real one).
+pub fn send_code_for(client: &Client, phone: &str, purpose: &str) -> String {
+    exposed_code(client.post("/login/send/sms", &json!({ "phone": phone, "purpose": purpose })))
+}
+
+fn exposed_code(sent: Reply) -> String {
+    sent.expect(200, 200);
+    sent.data()["code"].as_str().expect("the dev settings expose a real code").to_string()
 }
 
 pub fn registration(account: &str, password: &str, phone: &str, code: &str) -> Value {
@@ -85,6 +93,15 @@ pub fn log_in(client: &Client, account: &str, pwd: &str) -> (String, String) {
     reply.expect(200, 200);
     let data = reply.data();
     (data["jwt"].as_str().unwrap().to_string(), data["refresh_jwt"].as_str().unwrap().to_string())
+}
+
+/// A login from the address `ip`.
+pub fn log_in_from(client: &Client, account: &str, pwd: &str, ip: &str) -> Reply {
+    client.post_with(
+        "/login/jwt/get",
+        &json!({ "account": account, "pwd": pwd }),
+        &[("CF-Connecting-IP", ip)],
+    )
 }
 
 /// A new user's tokens.

@@ -155,12 +155,6 @@ fn logging_out_everywhere_ends_every_session(worker: &TestWorker) {
     client.post("/login/jwt/deactivate", &json!({ "jwt": again, "scope": "everywhere" })).expect(9906, 422);
 }
 
-fn log_in_from(client: &Client, account: &str, pwd: &str, ip: &str) -> Reply {
-    let body = json!({ "account": account, "pwd": pwd }).to_string();
-    let headers = [("Content-Type", "application/json"), ("CF-Connecting-IP", ip)];
-    client.request("POST", "/login/jwt/get", &headers, Some(body.as_bytes()))
-}
-
 fn ten_failed_logins_lock_the_account_and_a_success_resets(worker: &TestWorker) {
     let client = worker.client();
     let (account, _) = new_user(&client);
@@ -378,9 +372,7 @@ fn rotation_allows_two_tabs_and_a_late_replay_ends_the_session(worker: &TestWork
 
 /// `POST` `body` to `path` with `Authorization: Bearer <token>`.
 fn with_bearer(client: &Client, path: &str, token: &str, body: Value) -> Reply {
-    let bearer = format!("Bearer {token}");
-    let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
-    client.request("POST", path, &headers, Some(body.to_string().as_bytes()))
+    client.post_with(path, &body, &[("Authorization", &format!("Bearer {token}"))])
 }
 
 /// Every endpoint that takes `jwt` takes it as `Authorization: Bearer` instead; both, when
