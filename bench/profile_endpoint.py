@@ -95,7 +95,7 @@ def main():
     args = sys.argv[1:]
     js = "js" in args
     args = [arg for arg in args if arg != "js"]
-    routes = {"healthz", "status", "login"} | ({"login-with-limits"} if js else {"refresh", "send"})
+    routes = {"healthz", "status", "login"} | ({"login-with-limits"} if js else {"refresh", "send", "sms"})
     route = args[0] if args else "login"
     if route not in routes:
         sys.exit(f"usage: make profile ARGS=\"ROUTE [CONCURRENCY] [SECONDS] [js]\"; ROUTE one of {sorted(routes)}")
@@ -117,9 +117,18 @@ def main():
             "login": ("/login/jwt/get", login),
             "login-with-limits": ("/login/jwt/get-with-limits", login),
             "send": ("/login/send/sms", {"BENCH_BODY": '{"phone":"{phone}"}'}),
+            "sms": ("/login/jwt/sms", {}),
         }[route]
+        # A code sign-in uses each code once: its codes for the warm-up and the measure
+        # are sent (and their users written) under two keys of their own.
+        codes = lambda key: {"BENCH_CODES": run.login_codes(worker, key)}  # noqa: E731
+        if route == "sms":
+            run.SIGN_INS = {key: 80 * seconds * (1 if concurrency == 1 else 3) for key in (1, 2)}
+            env = codes(1)
         # A warm isolate, as the requests measured find it.
         run.wrk(base, path, concurrency, "endpoint.lua", env, seconds=2)
+        if route == "sms":
+            env = codes(2)
         os.makedirs(os.path.join(run.ROOT, "build-profile"), exist_ok=True)
         out = os.path.join(run.ROOT, "build-profile", f"{'js-' if js else ''}{route}-c{concurrency}.cpuprofile")
         recorder = subprocess.Popen([os.environ["LOGIN_NODE"], os.path.join(run.BENCH, "cpu-profile.mjs"),

@@ -1,7 +1,9 @@
-//! Doing something with an SMS code: what a registration and a password reset (and every
-//! later flow that a code proves) share.
+//! Doing something with an SMS code: what a registration, a password reset and a code
+//! sign-in (and every later flow that a code proves) share.
 
-use std::future::Future;
+use std::future::{ready, Future};
+
+use futures_util::future::join;
 
 use super::limits::count_code_attempt;
 use super::platform::{log_if_failed, App, Platform};
@@ -11,17 +13,7 @@ use crate::domain::error::ApiError;
 use crate::domain::phone::Phone;
 use crate::domain::sms_code::{CodePurpose, SmsCode};
 
-/// Does `work` with the phone's code for `purpose` held: counts the attempt against the
-/// caller's address (9905), claims the code (50001: wrong, expired, used, dead, or sent for
-/// another purpose; a wrong guess, counted by the phone's gate), runs `work`, and then uses
-/// the code up if `work` succeeded or releases it if not, so that a retry may use it again.
-/// The code is held meanwhile, so two requests cannot both use it.
-///
-/// Should using the code up fail, the outcome stands and the failure is logged: the code
-/// can then be claimed again once its hold lapses (30 s) and while it lives, by its holder
-/// only, who proved the phone already, and every `work` is safe to repeat (a registration
-/// meets the phone's uniqueness, a reset sets the same password again). Should a release
-/// fail, the code is free again when the hold lapses.
+/// Does `work` with the phone's code for `purpose` taken: see [`with_code_and`].
 pub async fn with_code<P: Platform, T>(
     app: &App<P>,
     phone: &Phone,
@@ -30,12 +22,39 @@ pub async fn with_code<P: Platform, T>(
     caller: &Caller,
     work: impl Future<Output = Result<T, ApiError>>,
 ) -> Result<T, ApiError> {
+    with_code_and(app, phone, code, purpose, caller, ready(Ok(())), |()| work).await
+}
+
+/// Counts the attempt against the caller's address (9905), then takes the phone's code
+/// for `purpose` (50001: wrong, expired, used, dead, or sent for another purpose; a
+/// wrong guess, counted by the phone's gate) while `beside` runs (a read the work needs
+/// whatever the code, so that the two round trips overlap), and then runs `work` on what
+/// `beside` found. The code is used up from the take on, so two requests cannot both use
+/// it; if `beside` or `work` fails, it is given back, so that a retry may use it again.
+///
+/// Should giving it back fail, the failure is logged and the phone's owner asks for a new
+/// code, which a taken code does not keep them from.
+pub async fn with_code_and<P: Platform, B, T, W>(
+    app: &App<P>,
+    phone: &Phone,
+    code: &SmsCode,
+    purpose: CodePurpose,
+    caller: &Caller,
+    beside: impl Future<Output = Result<B, ApiError>>,
+    work: impl FnOnce(B) -> W,
+) -> Result<T, ApiError>
+where
+    W: Future<Output = Result<T, ApiError>>,
+{
     count_code_attempt(&app.limiter, caller, app.settings.sms.attempts_per_ip).await?;
-    let claim = app.gate.claim(phone, code, purpose, caller).await?;
-    let outcome = work.await;
-    match &outcome {
-        Ok(_) => log_if_failed::<P>("use up a code", app.gate.consume(phone, &claim).await),
-        Err(_) => log_if_failed::<P>("release a code", app.gate.release(phone, &claim).await),
+    let (taken, found) = join(app.gate.take(phone, code, purpose, caller), beside).await;
+    let claim = taken?;
+    let outcome = match found {
+        Ok(found) => work(found).await,
+        Err(error) => Err(error),
+    };
+    if outcome.is_err() {
+        log_if_failed::<P>("give a code back", app.gate.give_back(phone, &claim).await);
     }
     outcome
 }

@@ -26,10 +26,6 @@ use crate::domain::phone::Phone;
 use crate::domain::random::random_id;
 use crate::domain::sms_code::{CodePurpose, SmsCode};
 
-/// How long a claimed code is held for the registration or reset that claimed it. If
-/// that never reports back (its Worker died), the hold lapses.
-const HOLD_MILLIS: u64 = 30_000;
-
 /// The gate's logic, over one phone's storage.
 pub struct CodeGateCore<'a, P: Platform> {
     pub app: &'a App<P>,
@@ -102,7 +98,10 @@ impl<P: Platform> CodeGateCore<'_, P> {
     /// either, and its guesses kill it as they kill a code. Nothing is sent, so it is the
     /// code's whole life at once.
     pub async fn issue_decoy(&self, from: &str) -> Result<(), ApiError> {
-        self.reserve(&random_id(&self.app.rng), CodePurpose::Reset, false, from).await
+        let code_id = random_id(&self.app.rng);
+        self.reserve(&code_id, CodePurpose::Reset, false, from).await?;
+        self.storage.remember(&code_id, None);
+        Ok(())
     }
 
     /// See [`CodeGate::issue`](super::ports::CodeGate::issue).
@@ -118,7 +117,11 @@ impl<P: Platform> CodeGateCore<'_, P> {
         // once the provider accepts: the gate, not KV's expiry, decides when it dies.
         let kept_seconds =
             self.app.gate_policy.code_ttl_seconds + self.app.gate_policy.lease_millis.div_ceil(1000);
-        let sent = match self.app.codes.put(phone, &code_id, &sealed, kept_seconds).await {
+        let kept = self.app.codes.put(phone, &code_id, &sealed, kept_seconds).await;
+        if kept.is_ok() {
+            self.storage.remember(&code_id, Some(&sealed));
+        }
+        let sent = match kept {
             Ok(()) if test_code.is_some() => Ok(()),
             Ok(()) => self.app.sender.send(phone, &code).await.map_err(|reason| ApiError::SmsSendFailed {
                 reason: format!("provider failed for {}: {reason}", masked(phone)),
@@ -153,8 +156,11 @@ impl<P: Platform> CodeGateCore<'_, P> {
         Ok(code)
     }
 
-    /// See [`CodeGate::claim`](super::ports::CodeGate::claim).
-    pub async fn claim(
+    /// See [`CodeGate::take`](super::ports::CodeGate::take). The sealed code comes from
+    /// the object's memory when the object issued it and is still loaded, and from KV
+    /// otherwise: a decoy is remembered as having none, so a guess at either costs the
+    /// same work whichever way it goes.
+    pub async fn take(
         &self,
         phone: &Phone,
         guess: &SmsCode,
@@ -165,8 +171,11 @@ impl<P: Platform> CodeGateCore<'_, P> {
         if !state.takes_guesses(self.app.clock.now_millis(), &self.app.gate_policy, from) {
             return Err(ApiError::WrongSmsCode);
         }
-        let sealed = self.app.codes.get(phone, &state.code_id).await?;
-        // Other requests may have run during the KV read: judge on the state as it is now.
+        let sealed = match self.storage.recall(&state.code_id) {
+            Some(sealed) => sealed,
+            None => self.app.codes.get(phone, &state.code_id).await?,
+        };
+        // Other requests may have run during a KV read: judge on the state as it is now.
         let mut current = self.storage.load().await?;
         let now = self.app.clock.now_millis();
         if current.code_id != state.code_id || !current.takes_guesses(now, &self.app.gate_policy, from) {
@@ -180,37 +189,23 @@ impl<P: Platform> CodeGateCore<'_, P> {
             self.storage.save(&current).await?;
             return Err(ApiError::WrongSmsCode);
         }
-        if current.held_until > now {
-            return Err(ApiError::WrongSmsCode);
-        }
+        // Its KV entry lapses with its time to live: the state is what refuses it now,
+        // and a delete would cost every use a KV write.
         let claim = Claim(random_id(&self.app.rng));
-        current.held_by = claim.0.clone();
-        current.held_until = now + HOLD_MILLIS;
+        current.used = true;
+        current.taken_by = claim.0.clone();
         self.storage.save(&current).await?;
         Ok(claim)
     }
 
-    /// See [`CodeGate::consume`](super::ports::CodeGate::consume).
-    pub async fn consume(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError> {
+    /// See [`CodeGate::give_back`](super::ports::CodeGate::give_back).
+    pub async fn give_back(&self, claim: &Claim) -> Result<(), ApiError> {
         let mut state = self.storage.load().await?;
-        if state.held_by != claim.0 {
+        if !state.used || state.taken_by != claim.0 {
             return Ok(());
         }
-        state.used = true;
-        state.held_by.clear();
-        state.held_until = 0;
-        self.storage.save(&state).await?;
-        Ok(self.app.codes.delete(phone, &state.code_id).await?)
-    }
-
-    /// See [`CodeGate::release`](super::ports::CodeGate::release).
-    pub async fn release(&self, claim: &Claim) -> Result<(), ApiError> {
-        let mut state = self.storage.load().await?;
-        if state.held_by != claim.0 {
-            return Ok(());
-        }
-        state.held_by.clear();
-        state.held_until = 0;
+        state.used = false;
+        state.taken_by.clear();
         Ok(self.storage.save(&state).await?)
     }
 }
@@ -241,7 +236,9 @@ mod tests {
             Fixture { app: app(), state: MemoryCodeGateStorage::default() }
         }
 
-        /// Every KV read gives way once, so that claims interleave as they can in the object.
+        /// Every KV read gives way once, so that takes interleave as they can in the object.
+        /// A take reads KV only once the object was unloaded since the code's send: the
+        /// tests that use this unload it first.
         fn yielding() -> Self {
             let fixture = Fixture::new();
             fixture.app.codes.yielding.set(true);
@@ -291,10 +288,9 @@ mod tests {
             block_on(f.gate(&FixedClock(2_000)).issue(&phone(), REGISTER, HERE)),
             Err(ApiError::SmsStillLive)
         );
-        assert!(block_on(f.gate(&FixedClock(2_000)).claim(&phone(), &fixed, RESET, HERE)).is_err());
-        let claim = block_on(f.gate(&FixedClock(2_001)).claim(&phone(), &fixed, REGISTER, HERE)).unwrap();
-        block_on(f.gate(&FixedClock(2_002)).consume(&phone(), &claim)).unwrap();
-        assert!(block_on(f.gate(&FixedClock(2_003)).claim(&phone(), &fixed, REGISTER, HERE)).is_err());
+        assert!(block_on(f.gate(&FixedClock(2_000)).take(&phone(), &fixed, RESET, HERE)).is_err());
+        block_on(f.gate(&FixedClock(2_001)).take(&phone(), &fixed, REGISTER, HERE)).unwrap();
+        assert!(block_on(f.gate(&FixedClock(2_003)).take(&phone(), &fixed, REGISTER, HERE)).is_err());
         // Another phone's code is drawn and sent as ever.
         let other = Phone::parse("13922223333").unwrap();
         let drawn = block_on(f.gate(&FixedClock(3_000)).issue(&other, REGISTER, HERE)).unwrap();
@@ -309,7 +305,7 @@ mod tests {
         assert!(matches!(failed, Err(ApiError::SmsSendFailed { .. })));
         assert!(f.app.codes.is_empty());
         let retried = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), REGISTER, HERE)).unwrap();
-        assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &retried, REGISTER, HERE)).is_ok());
+        assert!(block_on(f.gate(&FixedClock(1_002)).take(&phone(), &retried, REGISTER, HERE)).is_ok());
     }
 
     #[test]
@@ -322,79 +318,82 @@ mod tests {
     }
 
     #[test]
-    fn a_code_is_claimed_once_and_consumed_for_good() {
+    fn a_code_is_taken_once() {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
-        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
+        block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)).unwrap();
         assert_eq!(
-            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
-            Err(ApiError::WrongSmsCode),
-            "held"
-        );
-        block_on(f.gate(&clock).consume(&phone(), &claim)).unwrap();
-        assert_eq!(
-            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
+            block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode),
             "used"
         );
-        assert!(f.app.codes.is_empty(), "deleted from KV");
-    }
-
-    #[test]
-    fn a_released_code_can_be_claimed_again() {
-        let f = Fixture::new();
-        let clock = FixedClock(1_000);
-        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
-        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
-        block_on(f.gate(&clock).release(&claim)).unwrap();
-        assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).is_ok());
-    }
-
-    #[test]
-    fn a_late_release_does_not_undo_anothers_hold() {
-        let f = Fixture::new();
-        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER, HERE)).unwrap();
-        let stale = block_on(f.gate(&FixedClock(1_000)).claim(&phone(), &code, REGISTER, HERE)).unwrap();
-        // The first hold lapses; a second registration takes the code.
-        let later = FixedClock(1_000 + HOLD_MILLIS + 1);
-        let current = block_on(f.gate(&later).claim(&phone(), &code, REGISTER, HERE)).unwrap();
-        block_on(f.gate(&later).release(&stale)).unwrap();
-        block_on(f.gate(&later).consume(&phone(), &stale)).unwrap();
-        assert_eq!(
-            block_on(f.gate(&later).claim(&phone(), &code, REGISTER, HERE)),
-            Err(ApiError::WrongSmsCode),
-            "still held"
-        );
-        block_on(f.gate(&later).consume(&phone(), &current)).unwrap();
         assert!(f.state.0.borrow().used);
     }
 
     #[test]
-    fn a_wrong_guess_during_a_right_claim_blocks_nothing() {
-        // Every KV read yields once, so the two claims interleave as they can in the object.
+    fn a_code_given_back_can_be_taken_again_but_only_by_its_taker() {
+        let f = Fixture::new();
+        let clock = FixedClock(1_000);
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
+        let first = block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)).unwrap();
+        block_on(f.gate(&clock).give_back(&first)).unwrap();
+        let second = block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)).unwrap();
+        // The first taker's give-back, repeated, does not free the second's.
+        block_on(f.gate(&clock).give_back(&first)).unwrap();
+        assert_eq!(
+            block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)),
+            Err(ApiError::WrongSmsCode),
+            "still taken"
+        );
+        block_on(f.gate(&clock).give_back(&second)).unwrap();
+        assert!(block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)).is_ok());
+    }
+
+    #[test]
+    fn a_late_give_back_does_not_revive_a_code_replaced_since() {
+        let f = Fixture::new();
+        let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER, HERE)).unwrap();
+        let stale = block_on(f.gate(&FixedClock(1_000)).take(&phone(), &code, REGISTER, HERE)).unwrap();
+        // Its work still running, the phone is sent another code.
+        let next = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), REGISTER, HERE)).unwrap();
+        block_on(f.gate(&FixedClock(1_002)).give_back(&stale)).unwrap();
+        if next != code {
+            assert_eq!(
+                block_on(f.gate(&FixedClock(1_003)).take(&phone(), &code, REGISTER, HERE)),
+                Err(ApiError::WrongSmsCode)
+            );
+        }
+        assert!(block_on(f.gate(&FixedClock(1_004)).take(&phone(), &next, REGISTER, HERE)).is_ok());
+    }
+
+    #[test]
+    fn a_wrong_guess_during_a_right_take_blocks_nothing() {
+        // Every KV read yields once, so the two takes interleave as they can in the object.
         let f = Fixture::yielding();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
+        f.state.unload();
         let gate = f.gate(&clock);
         let wrong = other_than(&code);
         let (guess, right) = block_on(futures_util::future::join(
-            gate.claim(&phone(), &wrong, REGISTER, HERE),
-            gate.claim(&phone(), &code, REGISTER, HERE),
+            gate.take(&phone(), &wrong, REGISTER, HERE),
+            gate.take(&phone(), &code, REGISTER, HERE),
         ));
         assert_eq!(guess, Err(ApiError::WrongSmsCode));
         assert!(right.is_ok(), "{right:?}");
     }
 
     #[test]
-    fn of_two_concurrent_right_claims_one_wins() {
+    fn of_two_concurrent_right_takes_one_wins() {
         let f = Fixture::yielding();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
+        f.state.unload();
         let gate = f.gate(&clock);
         let (a, b) = block_on(futures_util::future::join(
-            gate.claim(&phone(), &code, REGISTER, HERE),
-            gate.claim(&phone(), &code, REGISTER, HERE),
+            gate.take(&phone(), &code, REGISTER, HERE),
+            gate.take(&phone(), &code, REGISTER, HERE),
         ));
         assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
     }
@@ -405,11 +404,11 @@ mod tests {
         let code = block_on(f.gate(&FixedClock(1_000)).issue(&phone(), REGISTER, HERE)).unwrap();
         let wrong = other_than(&code);
         assert_eq!(
-            block_on(f.gate(&FixedClock(2_000)).claim(&phone(), &wrong, REGISTER, HERE)),
+            block_on(f.gate(&FixedClock(2_000)).take(&phone(), &wrong, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode)
         );
         assert_eq!(
-            block_on(f.gate(&FixedClock(301_000)).claim(&phone(), &code, REGISTER, HERE)),
+            block_on(f.gate(&FixedClock(301_000)).take(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode)
         );
     }
@@ -430,12 +429,12 @@ mod tests {
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         for _ in 0..5 {
             assert_eq!(
-                block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, HERE)),
+                block_on(f.gate(&clock).take(&phone(), &other_than(&code), REGISTER, HERE)),
                 Err(ApiError::WrongSmsCode)
             );
         }
         assert_eq!(
-            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
+            block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode)
         );
         // Asking again within the code's life does not give a fresh count.
@@ -443,7 +442,7 @@ mod tests {
         let later = FixedClock(301_000);
         let next = block_on(f.gate(&later).issue(&phone(), REGISTER, HERE)).unwrap();
         assert!(
-            block_on(f.gate(&later).claim(&phone(), &next, REGISTER, HERE)).is_ok(),
+            block_on(f.gate(&later).take(&phone(), &next, REGISTER, HERE)).is_ok(),
             "a new code starts a new count"
         );
     }
@@ -455,21 +454,21 @@ mod tests {
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         let wrong = other_than(&code);
         for _ in 0..5 {
-            let guess = block_on(f.gate(&clock).claim(&phone(), &wrong, REGISTER, "198.51.100.1"));
+            let guess = block_on(f.gate(&clock).take(&phone(), &wrong, REGISTER, "198.51.100.1"));
             assert_eq!(guess, Err(ApiError::WrongSmsCode));
         }
         // The stranger's address is done with this code, even with the right one.
-        let right_there = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, "198.51.100.1"));
+        let right_there = block_on(f.gate(&clock).take(&phone(), &code, REGISTER, "198.51.100.1"));
         assert_eq!(right_there, Err(ApiError::WrongSmsCode));
         assert_eq!(f.state.0.borrow().wrong_guesses, 5, "refused without being judged or counted");
         // Three more addresses, five each: twenty wrong over all, and the code is dead.
         for address in ["198.51.100.2", "198.51.100.3", "198.51.100.4"] {
             for _ in 0..5 {
-                let _ = block_on(f.gate(&clock).claim(&phone(), &wrong, REGISTER, address));
+                let _ = block_on(f.gate(&clock).take(&phone(), &wrong, REGISTER, address));
             }
         }
         assert_eq!(
-            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
+            block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode)
         );
         assert_eq!(f.state.0.borrow().wrong_guesses, 20);
@@ -481,9 +480,9 @@ mod tests {
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         for _ in 0..5 {
-            let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, "198.51.100.1"));
+            let _ = block_on(f.gate(&clock).take(&phone(), &other_than(&code), REGISTER, "198.51.100.1"));
         }
-        assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).is_ok());
+        assert!(block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)).is_ok());
     }
 
     #[test]
@@ -492,9 +491,9 @@ mod tests {
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         for _ in 0..4 {
-            let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, HERE));
+            let _ = block_on(f.gate(&clock).take(&phone(), &other_than(&code), REGISTER, HERE));
         }
-        assert!(block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).is_ok());
+        assert!(block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)).is_ok());
     }
 
     #[test]
@@ -503,14 +502,15 @@ mod tests {
         let f = Fixture::yielding();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
+        f.state.unload();
         let gate = f.gate(&clock);
         let wrong = other_than(&code);
         let phone = phone();
-        let guesses = (0..8).map(|_| gate.claim(&phone, &wrong, REGISTER, HERE));
+        let guesses = (0..8).map(|_| gate.take(&phone, &wrong, REGISTER, HERE));
         let results = block_on(futures_util::future::join_all(guesses));
         assert!(results.iter().all(|r| *r == Err(ApiError::WrongSmsCode)));
         assert_eq!(f.state.0.borrow().wrong_guesses, 5, "the last three found the code dead");
-        assert_eq!(block_on(gate.claim(&phone, &code, REGISTER, HERE)), Err(ApiError::WrongSmsCode));
+        assert_eq!(block_on(gate.take(&phone, &code, REGISTER, HERE)), Err(ApiError::WrongSmsCode));
     }
 
     #[test]
@@ -558,16 +558,16 @@ mod tests {
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
         for address in ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"] {
             for _ in 0..5 {
-                let _ = block_on(f.gate(&clock).claim(&phone(), &other_than(&code), REGISTER, address));
+                let _ = block_on(f.gate(&clock).take(&phone(), &other_than(&code), REGISTER, address));
             }
         }
         assert_eq!(
-            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
+            block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode),
             "dead"
         );
         let next = block_on(f.gate(&FixedClock(2_000)).issue(&phone(), REGISTER, HERE)).unwrap();
-        assert!(block_on(f.gate(&FixedClock(2_001)).claim(&phone(), &next, REGISTER, HERE)).is_ok());
+        assert!(block_on(f.gate(&FixedClock(2_001)).take(&phone(), &next, REGISTER, HERE)).is_ok());
         assert_eq!(f.state.0.borrow().sends.events, vec![1_000, 2_000], "both sends count");
     }
 
@@ -587,15 +587,9 @@ mod tests {
         let f = Fixture::new();
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
-        let claim = block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)).unwrap();
-        assert_eq!(
-            block_on(f.gate(&clock).issue(&phone(), RESET, HERE)),
-            Err(ApiError::SmsStillLive),
-            "held"
-        );
-        block_on(f.gate(&clock).consume(&phone(), &claim)).unwrap();
+        block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)).unwrap();
         let reset = block_on(f.gate(&FixedClock(1_001)).issue(&phone(), RESET, HERE)).unwrap();
-        assert!(block_on(f.gate(&FixedClock(1_002)).claim(&phone(), &reset, RESET, HERE)).is_ok());
+        assert!(block_on(f.gate(&FixedClock(1_002)).take(&phone(), &reset, RESET, HERE)).is_ok());
         assert_eq!(f.state.0.borrow().sends.events, vec![1_000, 1_001], "both sends count");
     }
 
@@ -605,13 +599,13 @@ mod tests {
         let clock = FixedClock(1_000);
         let code = block_on(f.gate(&clock).issue(&phone(), RESET, HERE)).unwrap();
         assert_eq!(
-            block_on(f.gate(&clock).claim(&phone(), &code, REGISTER, HERE)),
+            block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)),
             Err(ApiError::WrongSmsCode)
         );
         assert_eq!(f.state.0.borrow().wrong_guesses, 1);
         assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)), Err(ApiError::SmsStillLive));
         assert!(
-            block_on(f.gate(&clock).claim(&phone(), &code, RESET, HERE)).is_ok(),
+            block_on(f.gate(&clock).take(&phone(), &code, RESET, HERE)).is_ok(),
             "still good for a reset"
         );
     }
@@ -627,10 +621,7 @@ mod tests {
         assert_eq!(block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)), Err(ApiError::SmsStillLive));
         // No code to guess: every guess fails.
         let guess = SmsCode::parse("123456").unwrap();
-        assert_eq!(
-            block_on(f.gate(&clock).claim(&phone(), &guess, RESET, HERE)),
-            Err(ApiError::WrongSmsCode)
-        );
+        assert_eq!(block_on(f.gate(&clock).take(&phone(), &guess, RESET, HERE)), Err(ApiError::WrongSmsCode));
         let later = FixedClock(301_000);
         assert!(block_on(f.gate(&later).issue(&phone(), REGISTER, HERE)).is_ok(), "free after a code's life");
     }
@@ -639,7 +630,8 @@ mod tests {
     fn a_guess_at_a_decoy_does_the_work_of_a_wrong_guess_at_a_code() {
         // A reset's answer must take as long for a phone without a user (a decoy) as for
         // one with a code: the same reads of the code and of the state, the same count.
-        let work = |decoy: bool| {
+        // The object remembers both as it issues them; once unloaded, both read KV.
+        let work = |decoy: bool, unloaded: bool| {
             let f = Fixture::new();
             let clock = FixedClock(1_000);
             let wrong = match decoy {
@@ -649,13 +641,31 @@ mod tests {
                 }
                 false => other_than(&block_on(f.gate(&clock).issue(&phone(), RESET, HERE)).unwrap()),
             };
-            let answer = block_on(f.gate(&clock).claim(&phone(), &wrong, RESET, HERE));
+            if unloaded {
+                f.state.unload();
+            }
+            let answer = block_on(f.gate(&clock).take(&phone(), &wrong, RESET, HERE));
             assert_eq!(answer, Err(ApiError::WrongSmsCode));
             let wrong_guesses = f.state.0.borrow().wrong_guesses;
             (f.app.codes.reads.get(), wrong_guesses)
         };
-        assert_eq!(work(true), (1, 1), "a decoy");
-        assert_eq!(work(false), (1, 1), "a code");
+        assert_eq!(work(true, false), (0, 1), "a decoy");
+        assert_eq!(work(false, false), (0, 1), "a code");
+        assert_eq!(work(true, true), (1, 1), "a decoy, unloaded");
+        assert_eq!(work(false, true), (1, 1), "a code, unloaded");
+    }
+
+    #[test]
+    fn a_code_is_judged_from_memory_and_once_unloaded_from_kv() {
+        let f = Fixture::new();
+        let clock = FixedClock(1_000);
+        let code = block_on(f.gate(&clock).issue(&phone(), REGISTER, HERE)).unwrap();
+        let first = block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)).unwrap();
+        assert_eq!(f.app.codes.reads.get(), 0);
+        block_on(f.gate(&clock).give_back(&first)).unwrap();
+        f.state.unload();
+        assert!(block_on(f.gate(&clock).take(&phone(), &code, REGISTER, HERE)).is_ok());
+        assert_eq!(f.app.codes.reads.get(), 1);
     }
 
     #[test]
@@ -671,7 +681,7 @@ mod tests {
         assert_eq!(f.state.0.borrow().sends.events, vec![9_000], "the lost send did not count");
         let state = f.state.0.borrow().clone();
         assert_eq!((state.pending, state.live_until), (false, 9_000 + 300_000), "live for its whole life");
-        assert!(block_on(f.gate(&FixedClock(10_000)).claim(&phone(), &code, REGISTER, HERE)).is_ok());
+        assert!(block_on(f.gate(&FixedClock(10_000)).take(&phone(), &code, REGISTER, HERE)).is_ok());
     }
 
     #[test]

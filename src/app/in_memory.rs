@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::platform::{App, Call, Platform};
 use super::ports::{
     AfterAnswer, Claim, CodeGate, CodeGateStorage, CodeStore, Created, Deferred, DeliveryError, HumanCheck,
-    NewUser, RateLimiter, RefreshFamilies, RevocationList, SmsSender, StoredUser, UserStore,
+    NewUser, RateLimiter, RefreshFamilies, RememberedCode, RevocationList, SmsSender, StoredUser, UserStore,
 };
 use super::recent::{RecentRevocations, RecentUsers};
 use crate::domain::account::{Account, AccountLookup};
@@ -404,7 +404,14 @@ impl std::future::Future for YieldOnce {
 }
 
 #[derive(Default)]
-pub struct MemoryCodeGateStorage(pub RefCell<CodeGateState>);
+pub struct MemoryCodeGateStorage(pub RefCell<CodeGateState>, pub RefCell<RememberedCode>);
+
+impl MemoryCodeGateStorage {
+    /// Forgets what memory held, as an object unloaded and loaded again does.
+    pub fn unload(&self) {
+        *self.1.borrow_mut() = RememberedCode::default();
+    }
+}
 
 impl CodeGateStorage for MemoryCodeGateStorage {
     async fn load(&self) -> Result<CodeGateState, Fault> {
@@ -414,6 +421,14 @@ impl CodeGateStorage for MemoryCodeGateStorage {
     async fn save(&self, state: &CodeGateState) -> Result<(), Fault> {
         *self.0.borrow_mut() = state.clone();
         Ok(())
+    }
+
+    fn remember(&self, code_id: &str, sealed: Option<&str>) {
+        *self.1.borrow_mut() = RememberedCode { code_id: code_id.into(), sealed: sealed.map(Into::into) };
+    }
+
+    fn recall(&self, code_id: &str) -> Option<Option<String>> {
+        self.1.borrow().recall(code_id)
     }
 }
 
@@ -450,12 +465,11 @@ pub struct MemoryCodeGate {
     phone: Phone,
     code: SmsCode,
     purpose: CodePurpose,
-    held: Cell<bool>,
     used: Cell<bool>,
     issuing: bool,
     issued: Cell<usize>,
     decoys: Cell<usize>,
-    /// Using a code up or releasing it fails, as an object that cannot be reached does.
+    /// Giving a code back fails, as an object that cannot be reached does.
     pub broken: Cell<bool>,
 }
 
@@ -469,7 +483,6 @@ impl MemoryCodeGate {
             phone: Phone::parse(phone).unwrap(),
             code: SmsCode::parse(code).unwrap(),
             purpose,
-            held: Cell::new(false),
             used: Cell::new(false),
             issuing: false,
             issued: Cell::new(0),
@@ -519,7 +532,7 @@ impl CodeGate for MemoryCodeGate {
         Ok(())
     }
 
-    async fn claim(
+    async fn take(
         &self,
         phone: &Phone,
         code: &SmsCode,
@@ -527,27 +540,18 @@ impl CodeGate for MemoryCodeGate {
         _caller: &Caller,
     ) -> Result<Claim, ApiError> {
         let right = *phone == self.phone && self.code.matches(code) && purpose == self.purpose;
-        if !right || self.held.get() || self.used.get() {
+        if !right || self.used.get() {
             return Err(ApiError::WrongSmsCode);
         }
-        self.held.set(true);
+        self.used.set(true);
         Ok(Claim("the claim".into()))
     }
 
-    async fn consume(&self, _phone: &Phone, _claim: &Claim) -> Result<(), ApiError> {
+    async fn give_back(&self, _phone: &Phone, _claim: &Claim) -> Result<(), ApiError> {
         if self.broken.get() {
             return Err(Fault::Protocol("the gate cannot be reached".into()).into());
         }
-        self.used.set(true);
-        self.held.set(false);
-        Ok(())
-    }
-
-    async fn release(&self, _phone: &Phone, _claim: &Claim) -> Result<(), ApiError> {
-        if self.broken.get() {
-            return Err(Fault::Protocol("the gate cannot be reached".into()).into());
-        }
-        self.held.set(false);
+        self.used.set(false);
         Ok(())
     }
 }

@@ -147,7 +147,7 @@ pub trait SmsSender {
     async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), DeliveryError>;
 }
 
-/// Proof that one registration or reset holds a phone's code, from [`CodeGate::claim`].
+/// Proof that one request took a phone's code, from [`CodeGate::take`]: what gives it back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim(pub String);
 
@@ -164,28 +164,47 @@ pub trait CodeGate {
     /// as after a real send, but nothing is kept or sent. So a stranger cannot tell from
     /// the answers which phones have users.
     async fn issue_decoy(&self, phone: &Phone, caller: &Caller) -> Result<(), ApiError>;
-    /// Checks `code` for `purpose` and holds it for one use (50001 if wrong, for
-    /// another purpose, used or held; a wrong code or purpose counts as a wrong guess,
-    /// from the caller's address).
-    async fn claim(
+    /// Checks `code` for `purpose` and uses it up (50001 if wrong, for another purpose,
+    /// or used; a wrong code or purpose counts as a wrong guess, from the caller's
+    /// address). The phone may be sent a new code at once.
+    async fn take(
         &self,
         phone: &Phone,
         code: &SmsCode,
         purpose: CodePurpose,
         caller: &Caller,
     ) -> Result<Claim, ApiError>;
-    /// The held code did its work: it can never be used again, and the phone may be sent
-    /// a new one at once.
-    async fn consume(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError>;
-    /// What the code was claimed for failed: it may be used again.
-    async fn release(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError>;
+    /// What the code was taken for failed: it may be used again, unless the phone was
+    /// sent another since.
+    async fn give_back(&self, phone: &Phone, claim: &Claim) -> Result<(), ApiError>;
 }
 
 /// A gate's own storage for its [`CodeGateState`] (on Cloudflare, the object's
-/// transactional storage, whose calls keep other requests out).
+/// transactional storage, whose calls keep other requests out), and its memory of the
+/// last code it issued (on Cloudflare, the object's, while it stays loaded).
 pub trait CodeGateStorage {
     async fn load(&self) -> Result<CodeGateState, Fault>;
     async fn save(&self, state: &CodeGateState) -> Result<(), Fault>;
+    /// Keeps in memory that the code `code_id` is sealed as `sealed` (`None`: a decoy,
+    /// which has no code), so that a guess at it need not read KV.
+    fn remember(&self, code_id: &str, sealed: Option<&str>);
+    /// What [`Self::remember`] kept for `code_id`; `None` when it kept nothing for it (a
+    /// later code replaced it, or the object was unloaded since).
+    fn recall(&self, code_id: &str) -> Option<Option<String>>;
+}
+
+/// What a gate remembers of its last code: its id and sealed form.
+#[derive(Debug, Clone, Default)]
+pub struct RememberedCode {
+    pub code_id: String,
+    pub sealed: Option<String>,
+}
+
+impl RememberedCode {
+    /// Its sealed form, if it is the code `code_id`.
+    pub fn recall(&self, code_id: &str) -> Option<Option<String>> {
+        (!self.code_id.is_empty() && self.code_id == code_id).then(|| self.sealed.clone())
+    }
 }
 
 /// Revoked sessions.

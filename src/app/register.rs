@@ -160,13 +160,14 @@ mod tests {
     }
 
     #[test]
-    fn a_code_that_cannot_be_used_up_leaves_the_registration_standing_and_a_log_line() {
-        let app = holding("13911119999", "123456");
+    fn a_code_that_cannot_be_given_back_leaves_the_answer_standing_and_a_log_line() {
+        let users = MemoryUsers::with_user("Foo", "13911118888", "secret1", 1_000);
+        let app = App { users, ..holding("13911119999", "123456") };
         app.gate.broken.set(true);
-        register_from_anywhere(&app, request("Foo", "13911119999", "123456")).unwrap();
-        assert_eq!(app.users.count(), 1);
+        let taken = register_from_anywhere(&app, request("Foo", "13911119999", "123456"));
+        assert_eq!(taken, Err(ApiError::AlreadyRegistered { account: "Foo".into() }));
         let logged = logged_failures();
-        assert!(logged.iter().any(|line| line.starts_with("use up a code")), "{logged:?}");
+        assert!(logged.iter().any(|line| line.starts_with("give a code back")), "{logged:?}");
     }
 
     #[test]

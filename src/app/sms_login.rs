@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::account_keys::give_missing_keys;
-use super::code_claim::with_code;
+use super::code_claim::with_code_and;
 use super::platform::{App, Call, Platform};
 use super::ports::{Clock, Created, NewUser, StoredUser, UserStore};
 use super::session;
@@ -27,22 +27,22 @@ pub struct SignedIn {
     pub account: Option<String>,
 }
 
-/// With the phone's login code held (50001; see [`with_code`]), opens a session of the
+/// With the phone's login code taken (50001; see [`with_code_and`]), opens a session of the
 /// phone's user, as a password login does: 50006 for a disabled user. Failed-password
 /// lock-outs do not stop it: the code proves the phone, as a reset's does. Without a
 /// user, `SMS_SIGNUP` makes one (the default role, a generated name, no password); without
 /// `SMS_SIGNUP` no code was sent to such a phone (a decoy was), so it is a 50001.
 ///
-/// Two first sign-ins of one phone cannot both make a user: the code is held by one at a
-/// time, and the phone is unique in D1 besides.
+/// Two first sign-ins of one phone cannot both make a user: only one takes the code, and
+/// the phone is unique in D1 besides.
 pub async fn sign_in<P: Platform>(
     app: &App<P>,
     request: SmsLoginRequest,
     call: &Call<'_>,
 ) -> Result<SignedIn, ApiError> {
     let phone = &request.phone;
-    let work = async {
-        let (user, made) = match app.users.find_by_phone(phone).await? {
+    let work = |found: Option<StoredUser>| async move {
+        let (user, made) = match found {
             Some(user) => (user, false),
             None if app.settings.sms.signup => make_user(app, phone).await?,
             // The user was removed since the code was sent.
@@ -61,7 +61,10 @@ pub async fn sign_in<P: Platform>(
             account: made.then_some(user.account),
         })
     };
-    with_code(app, phone, &request.code, CodePurpose::Login, &call.caller, work).await
+    // The user is read while the code is taken: the answer waits for one round trip, not
+    // two, and its time does not depend on whether the phone has a user.
+    let found = async { Ok(app.users.find_by_phone(phone).await?) };
+    with_code_and(app, phone, &request.code, CodePurpose::Login, &call.caller, found, work).await
 }
 
 /// A new user for `phone`, with a generated name; `false` with the user another request

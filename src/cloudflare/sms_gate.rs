@@ -2,12 +2,15 @@
 //! client for it ([`DurableCodeGate`], the use cases' `CodeGate`), and the object's
 //! storage of the gate's state. The object itself is `super::sms_gate_object`.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
 use worker::Storage;
 
 use super::durable::{unexpected, ObjectClient, Protocol};
 use super::platform::OrFault;
-use crate::app::ports::{Claim, CodeGate, CodeGateStorage};
+use crate::app::ports::{Claim, CodeGate, CodeGateStorage, RememberedCode};
 use crate::domain::client_address::Caller;
 use crate::domain::code_gate_state::CodeGateState;
 use crate::domain::error::{ApiError, Backend, Fault};
@@ -33,10 +36,10 @@ pub enum CodeGateCall {
     },
     /// Read also from `IssueDecoy`, as a Worker of a version before the per-address
     /// daily cap wrote it, with no address.
-    Decoy {
-        from: String,
-    },
-    Claim {
+    Decoy { from: String },
+    /// Read also from `Claim`, as a Worker of a version before codes were taken in one
+    /// call wrote it (it held the code, then used it up or released it).
+    Take {
         phone: String,
         code: SmsCode,
         #[serde(default)]
@@ -45,14 +48,10 @@ pub enum CodeGateCall {
         #[serde(default)]
         from: String,
     },
-    Consume {
-        phone: String,
-        claim: Claim,
-    },
-    Release {
-        phone: String,
-        claim: Claim,
-    },
+    /// Read also from `Release`, as that Worker wrote it.
+    GiveBack { phone: String, claim: Claim },
+    /// That Worker's `Consume`: its `Claim`, read as a take, used the code up already.
+    UsedUp,
 }
 
 /// A [`CodeGateCall`] as read: the same JSON, but every call's fields in one struct, so
@@ -64,8 +63,10 @@ enum WireCall {
     Issue(CallFields),
     IssueDecoy,
     Decoy(CallFields),
+    Take(CallFields),
+    GiveBack(CallFields),
     Claim(CallFields),
-    Consume(CallFields),
+    Consume(serde::de::IgnoredAny),
     Release(CallFields),
 }
 
@@ -97,23 +98,22 @@ impl TryFrom<WireCall> for CodeGateCall {
             },
             WireCall::IssueDecoy => CodeGateCall::Decoy { from: String::new() },
             WireCall::Decoy(f) => CodeGateCall::Decoy { from: missing(f.from, "from")? },
-            WireCall::Claim(f) => CodeGateCall::Claim {
+            WireCall::Take(f) | WireCall::Claim(f) => CodeGateCall::Take {
                 phone: missing(f.phone, "phone")?,
                 code: missing(f.code, "code")?,
                 purpose: f.purpose,
                 from: f.from.unwrap_or_default(),
             },
-            WireCall::Consume(f) => {
-                CodeGateCall::Consume { phone: missing(f.phone, "phone")?, claim: missing(f.claim, "claim")? }
-            }
-            WireCall::Release(f) => {
-                CodeGateCall::Release { phone: missing(f.phone, "phone")?, claim: missing(f.claim, "claim")? }
-            }
+            WireCall::GiveBack(f) | WireCall::Release(f) => CodeGateCall::GiveBack {
+                phone: missing(f.phone, "phone")?,
+                claim: missing(f.claim, "claim")?,
+            },
+            WireCall::Consume(_) => CodeGateCall::UsedUp,
         })
     }
 }
 
-/// What a gate answers.
+/// What a gate answers. A take answers `Claimed`, as a claim did.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum CodeGateReply {
     Issued(SmsCode),
@@ -132,16 +132,29 @@ impl Protocol for CodeGateProtocol {
 
 /// The object's transactional storage. Its calls keep the object's input gate closed,
 /// so a read followed by a write here is atomic with respect to other requests.
-pub struct DurableCodeGateStorage(pub Storage);
+/// Its memory is the object's own, shared by the storages made for its calls.
+pub struct DurableCodeGateStorage {
+    pub storage: Storage,
+    pub memory: Rc<RefCell<RememberedCode>>,
+}
 
 impl CodeGateStorage for DurableCodeGateStorage {
     async fn load(&self) -> std::result::Result<CodeGateState, Fault> {
-        let state = self.0.get::<CodeGateState>(STATE_KEY).await;
+        let state = self.storage.get::<CodeGateState>(STATE_KEY).await;
         Ok(state.or_fault(Backend::ObjectStorage, "load a gate")?.unwrap_or_default())
     }
 
     async fn save(&self, state: &CodeGateState) -> std::result::Result<(), Fault> {
-        self.0.put(STATE_KEY, state).await.or_fault(Backend::ObjectStorage, "save a gate")
+        self.storage.put(STATE_KEY, state).await.or_fault(Backend::ObjectStorage, "save a gate")
+    }
+
+    fn remember(&self, code_id: &str, sealed: Option<&str>) {
+        *self.memory.borrow_mut() =
+            RememberedCode { code_id: code_id.into(), sealed: sealed.map(Into::into) };
+    }
+
+    fn recall(&self, code_id: &str) -> Option<Option<String>> {
+        self.memory.borrow().recall(code_id)
     }
 }
 
@@ -177,7 +190,7 @@ impl CodeGate for DurableCodeGate {
         done(self.call(phone.e164(), &CodeGateCall::Decoy { from: caller.ip.clone() }).await?)
     }
 
-    async fn claim(
+    async fn take(
         &self,
         phone: &Phone,
         code: &SmsCode,
@@ -185,20 +198,15 @@ impl CodeGate for DurableCodeGate {
         caller: &Caller,
     ) -> std::result::Result<Claim, ApiError> {
         let from = caller.ip.clone();
-        let call = CodeGateCall::Claim { phone: e164(phone), code: code.clone(), purpose, from };
+        let call = CodeGateCall::Take { phone: e164(phone), code: code.clone(), purpose, from };
         match self.call(phone.e164(), &call).await? {
             CodeGateReply::Claimed(claim) => Ok(claim),
             _ => Err(unexpected::<CodeGateProtocol>()),
         }
     }
 
-    async fn consume(&self, phone: &Phone, claim: &Claim) -> std::result::Result<(), ApiError> {
-        let call = CodeGateCall::Consume { phone: e164(phone), claim: claim.clone() };
-        done(self.call(phone.e164(), &call).await?)
-    }
-
-    async fn release(&self, phone: &Phone, claim: &Claim) -> std::result::Result<(), ApiError> {
-        let call = CodeGateCall::Release { phone: e164(phone), claim: claim.clone() };
+    async fn give_back(&self, phone: &Phone, claim: &Claim) -> std::result::Result<(), ApiError> {
+        let call = CodeGateCall::GiveBack { phone: e164(phone), claim: claim.clone() };
         done(self.call(phone.e164(), &call).await?)
     }
 }
@@ -221,14 +229,13 @@ mod tests {
                 from: "1.2.3.4".into(),
             },
             CodeGateCall::Decoy { from: "1.2.3.4".into() },
-            CodeGateCall::Claim {
+            CodeGateCall::Take {
                 phone: "+8613911118888".into(),
                 code,
                 purpose: CodePurpose::Register,
                 from: "1.2.3.4".into(),
             },
-            CodeGateCall::Consume { phone: "+8613911118888".into(), claim: Claim("c".into()) },
-            CodeGateCall::Release { phone: "+8613911118888".into(), claim: Claim("c".into()) },
+            CodeGateCall::GiveBack { phone: "+8613911118888".into(), claim: Claim("c".into()) },
         ];
         for call in calls {
             let json = serde_json::to_string(&call).unwrap();
@@ -246,6 +253,17 @@ mod tests {
         };
         assert_eq!(format!("{issue:?}"), format!("{expected:?}"));
         assert!(matches!(read(r#""IssueDecoy""#), Ok(CodeGateCall::Decoy { from }) if from.is_empty()));
+        // A claim was a hold, then a use or a release: now a take, nothing, a give-back.
+        let claim = read(
+            r#"{"Claim":{"phone":"+8613911118888","code":"123456","purpose":"reset","from":"1.2.3.4"}}"#,
+        );
+        assert!(matches!(claim, Ok(CodeGateCall::Take { purpose: CodePurpose::Reset, .. })), "{claim:?}");
+        assert!(matches!(
+            read(r#"{"Consume":{"phone":"+8613911118888","claim":"c"}}"#),
+            Ok(CodeGateCall::UsedUp)
+        ));
+        let release = read(r#"{"Release":{"phone":"+8613911118888","claim":"c"}}"#);
+        assert!(matches!(release, Ok(CodeGateCall::GiveBack { claim, .. }) if claim.0 == "c"));
     }
 
     #[test]
@@ -253,8 +271,8 @@ mod tests {
         for (json, field) in [
             (r#"{"Issue":{"purpose":"reset"}}"#, "phone"),
             (r#"{"Decoy":{}}"#, "from"),
-            (r#"{"Claim":{"phone":"+8613911118888"}}"#, "code"),
-            (r#"{"Consume":{"phone":"+8613911118888"}}"#, "claim"),
+            (r#"{"Take":{"phone":"+8613911118888"}}"#, "code"),
+            (r#"{"GiveBack":{"phone":"+8613911118888"}}"#, "claim"),
             (r#"{"Release":{"claim":"c"}}"#, "phone"),
         ] {
             let error = read(json).unwrap_err();

@@ -6,12 +6,16 @@
 //! The class keeps the name `SmsGate` that its first migration in `wrangler.toml` gave
 //! it: renaming a deployed Durable Object class takes a migration of its own.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::durable::answer;
 use super::sms_gate::{CodeGateCall, CodeGateProtocol, CodeGateReply, DurableCodeGateStorage};
 use super::startup;
 use crate::app::code_gate::CodeGateCore;
+use crate::app::ports::RememberedCode;
 use crate::domain::error::{ApiError, Fault};
 use crate::domain::phone::Phone;
 
@@ -19,11 +23,14 @@ use crate::domain::phone::Phone;
 pub struct SmsGate {
     state: State,
     env: Env,
+    /// The last code issued here, while the object stays loaded (see
+    /// `CodeGateCore::take`).
+    memory: Rc<RefCell<RememberedCode>>,
 }
 
 impl DurableObject for SmsGate {
     fn new(state: State, env: Env) -> Self {
-        SmsGate { state, env }
+        SmsGate { state, env, memory: Rc::default() }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -34,7 +41,7 @@ impl DurableObject for SmsGate {
 impl SmsGate {
     async fn run(&self, call: CodeGateCall) -> std::result::Result<CodeGateReply, ApiError> {
         let app = startup::isolate(&self.env).as_ref().map_err(|broken| broken.error())?;
-        let storage = DurableCodeGateStorage(self.state.storage());
+        let storage = DurableCodeGateStorage { storage: self.state.storage(), memory: self.memory.clone() };
         let gate = CodeGateCore { app, storage: &storage };
         let phone = |text: &str| {
             Phone::parse(text).ok_or_else(|| Fault::Protocol("gate called without a phone".into()))
@@ -47,17 +54,14 @@ impl SmsGate {
                 gate.issue_decoy(&from).await?;
                 CodeGateReply::Done
             }
-            CodeGateCall::Claim { phone: p, code, purpose, from } => {
-                CodeGateReply::Claimed(gate.claim(&phone(&p)?, &code, purpose, &from).await?)
+            CodeGateCall::Take { phone: p, code, purpose, from } => {
+                CodeGateReply::Claimed(gate.take(&phone(&p)?, &code, purpose, &from).await?)
             }
-            CodeGateCall::Consume { phone: p, claim } => {
-                gate.consume(&phone(&p)?, &claim).await?;
+            CodeGateCall::GiveBack { claim, .. } => {
+                gate.give_back(&claim).await?;
                 CodeGateReply::Done
             }
-            CodeGateCall::Release { claim, .. } => {
-                gate.release(&claim).await?;
-                CodeGateReply::Done
-            }
+            CodeGateCall::UsedUp => CodeGateReply::Done,
         })
     }
 }

@@ -19,11 +19,10 @@ pub struct CodeGateState {
     /// What the current code is for (a state saved before purposes existed reads as
     /// `register`, which every code then was).
     pub purpose: CodePurpose,
-    /// The claim that holds the current code, if any, and until when (ms).
-    pub held_by: String,
-    pub held_until: u64,
-    /// The current code did its work (registered a user, reset a password): it is no
-    /// longer live, and the phone may be sent another.
+    /// The claim that took the current code, if one did: what may give it back.
+    pub taken_by: String,
+    /// The current code was taken (to register a user, reset a password, sign in): it is
+    /// no longer live, and the phone may be sent another.
     pub used: bool,
     /// The current code's send is still with the provider: `live_until` is its lease.
     pub pending: bool,
