@@ -118,7 +118,7 @@ fn a_disabled_user_is_50006_and_a_lock_out_does_not_stop_a_code(worker: &TestWor
 }
 
 /// With `SMS_SIGNUP`, twenty sign-ins at once with a new phone's code make one user: one
-/// answer has `new_user`, the others are 50001 (the code was held or used). The account has
+/// answer has `new_user`, the others are 50001 (the code was taken). The account has
 /// no password until a reset gives it one.
 fn the_first_sign_in_makes_one_user_even_when_many_race(worker: &TestWorker) {
     let client = worker.client();
