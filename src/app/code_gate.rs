@@ -8,7 +8,7 @@
 //! Inside the object, a storage call keeps the object's input gate closed, so a load
 //! followed by a save is atomic; any other await (KV, the SMS provider) lets other
 //! requests for the phone run in between. Every step below is written to that rule: a
-//! reservation or a hold is saved before the next await that lets others in, and a guess
+//! reservation or a take is saved before the next await that lets others in, and a guess
 //! is judged on the state loaded again after its KV read. Why that keeps one live code per
 //! phone, the daily limit, the guesses per code, one purpose per code, one use per code,
 //! and a code sent anywhere verifying everywhere: `docs/architecture.md`, "Why the SMS

@@ -424,7 +424,7 @@ impl CodeGateStorage for MemoryCodeGateStorage {
     }
 
     fn remember(&self, code_id: &str, sealed: Option<&str>) {
-        *self.1.borrow_mut() = RememberedCode { code_id: code_id.into(), sealed: sealed.map(Into::into) };
+        *self.1.borrow_mut() = RememberedCode::of(code_id, sealed);
     }
 
     fn recall(&self, code_id: &str) -> Option<Option<String>> {

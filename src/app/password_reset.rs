@@ -13,10 +13,10 @@ use crate::domain::password::PasswordHash;
 use crate::domain::requests::ResetPasswordRequest;
 use crate::domain::sms_code::CodePurpose;
 
-/// With the phone's reset code held (50001; see [`with_code`]), sets the new password,
+/// With the phone's reset code taken (50001; see [`with_code`]), sets the new password,
 /// which ends every session, and clears the account's failed logins (over all addresses,
 /// and from the caller's), so a locked-out owner gets back in. Should a step fail, the
-/// code is released, and a retry with it does the whole reset again.
+/// code is given back, and a retry with it does the whole reset again.
 pub async fn reset<P: Platform>(
     app: &App<P>,
     request: ResetPasswordRequest,
@@ -37,7 +37,7 @@ async fn set_password<P: Platform>(
     let password = request.password.as_str();
     let hash = PasswordHash::create(&app.kdf, &app.rng, password, &app.settings.passwords).await?;
     session::replace_password(app, user.id, &hash).await?;
-    // Should this fail, the reset answers 9999 and releases the code: a retry sets the
+    // Should this fail, the reset answers 9999 and gives the code back: a retry sets the
     // same password again and clears the count then, rather than leaving the owner locked
     // out behind a success.
     let target = LoginTarget::User(user.id);

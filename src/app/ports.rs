@@ -201,6 +201,10 @@ pub struct RememberedCode {
 }
 
 impl RememberedCode {
+    pub fn of(code_id: &str, sealed: Option<&str>) -> Self {
+        RememberedCode { code_id: code_id.into(), sealed: sealed.map(Into::into) }
+    }
+
     /// Its sealed form, if it is the code `code_id`.
     pub fn recall(&self, code_id: &str) -> Option<Option<String>> {
         (!self.code_id.is_empty() && self.code_id == code_id).then(|| self.sealed.clone())

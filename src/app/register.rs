@@ -14,9 +14,9 @@ use crate::domain::username::username_key;
 
 /// A name the username profile refuses, or one that imitates another across scripts
 /// ([`check_new_name`]; a new name only: the key is the profile's alone), is a 9906
-/// before anything else. Then, with the phone's registration code held (50001; see
+/// before anything else. Then, with the phone's registration code taken (50001; see
 /// [`with_code`]), creates the user with the default role (50007 if the account or phone
-/// is taken, a look-alike of an account made before keys included, the code released for
+/// is taken, a look-alike of an account made before keys included, the code given back for
 /// another try with another name).
 pub async fn register<P: Platform>(
     app: &App<P>,
@@ -67,8 +67,8 @@ mod tests {
         RegisterRequest::parse(body.to_string().as_bytes()).unwrap()
     }
 
-    /// An app whose gate holds `code` for `phone`, for a registration.
-    fn holding(phone: &str, code: &str) -> App<Native> {
+    /// An app whose gate has `code` for `phone`, for a registration.
+    fn with_registration_code(phone: &str, code: &str) -> App<Native> {
         App { gate: MemoryCodeGate::with_code(phone, code), ..app() }
     }
 
@@ -130,7 +130,7 @@ mod tests {
         // same account.
         register_from_anywhere(&app, request("Ｆｏｏ", "13911119999", "123456")).unwrap();
         assert_eq!(app.users.count(), 1);
-        let second = App { users: app.users, ..holding("13922229999", "222222") };
+        let second = App { users: app.users, ..with_registration_code("13922229999", "222222") };
         let taken = register_from_anywhere(&second, request("FOO", "13922229999", "222222"));
         assert_eq!(taken, Err(ApiError::AlreadyRegistered { account: "FOO".into() }));
     }
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn a_good_code_registers_and_is_consumed() {
-        let app = holding("13911119999", "123456");
+        let app = with_registration_code("13911119999", "123456");
         register_from_anywhere(&app, request("Foo", "13911119999", "123456")).unwrap();
         assert_eq!(app.users.count(), 1);
         assert!(app.gate.consumed());
@@ -162,7 +162,7 @@ mod tests {
     #[test]
     fn a_code_that_cannot_be_given_back_leaves_the_answer_standing_and_a_log_line() {
         let users = MemoryUsers::with_user("Foo", "13911118888", "secret1", 1_000);
-        let app = App { users, ..holding("13911119999", "123456") };
+        let app = App { users, ..with_registration_code("13911119999", "123456") };
         app.gate.broken.set(true);
         let taken = register_from_anywhere(&app, request("Foo", "13911119999", "123456"));
         assert_eq!(taken, Err(ApiError::AlreadyRegistered { account: "Foo".into() }));
@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn a_wrong_code_creates_nobody() {
-        let app = holding("13911119999", "123456");
+        let app = with_registration_code("13911119999", "123456");
         let result = register_from_anywhere(&app, request("Foo", "13911119999", "654321"));
         assert_eq!(result, Err(ApiError::WrongSmsCode));
         assert_eq!(app.users.count(), 0);
@@ -188,10 +188,10 @@ mod tests {
     }
 
     #[test]
-    fn a_taken_account_releases_the_code() {
-        let first = holding("13911119999", "123456");
+    fn a_taken_account_gives_the_code_back() {
+        let first = with_registration_code("13911119999", "123456");
         register_from_anywhere(&first, request("Foo", "13911119999", "123456")).unwrap();
-        let second = App { users: first.users, ..holding("13922229999", "222222") };
+        let second = App { users: first.users, ..with_registration_code("13922229999", "222222") };
         let taken = register_from_anywhere(&second, request("foo", "13922229999", "222222"));
         assert_eq!(taken, Err(ApiError::AlreadyRegistered { account: "foo".into() }));
         assert!(!second.gate.consumed());

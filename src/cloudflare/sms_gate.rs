@@ -149,8 +149,7 @@ impl CodeGateStorage for DurableCodeGateStorage {
     }
 
     fn remember(&self, code_id: &str, sealed: Option<&str>) {
-        *self.memory.borrow_mut() =
-            RememberedCode { code_id: code_id.into(), sealed: sealed.map(Into::into) };
+        *self.memory.borrow_mut() = RememberedCode::of(code_id, sealed);
     }
 
     fn recall(&self, code_id: &str) -> Option<Option<String>> {
