@@ -35,6 +35,11 @@ def one_of_required(request_body, names):
     """At least one of `names` is required (`jwt` or `refresh_jwt`)."""
     request_body["content"]["application/json"]["schema"]["anyOf"] = [{"required": [name]} for name in names]
     return request_body
+def sid_only_with_one_session(request_body):
+    """A `sid` names one session: with the scope `others` or `all` it is 9906."""
+    request_body["content"]["application/json"]["schema"]["not"] = {
+        "required": ["sid", "scope"], "properties": {"sid": {"type": "string"}, "scope": {"enum": ["others", "all"]}}}
+    return request_body
 retry = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
 allow = {"Allow": {"schema": {"type": "string"}, "description": "the methods the path takes: POST, OPTIONS"}}
 common = {"400": error_response(400, [9906, 50001]), "404": error_response(404, [9902]),
@@ -98,12 +103,18 @@ paths = {
         "description": "With REFRESH_ROTATION=true, `data` is a new token pair and the refresh token sent is retired (a replay after 10 s ends the session).",
         "responses": responses(ok({"oneOf": [{"type": "string", "description": "the new access token"}, {"$ref": "#/components/schemas/TokenPair"}]}, "a new access token"), base + ["401"])}},
     "/login/jwt/deactivate": {"post": {
-        "summary": "End the session of a token", "operationId": "deactivate",
-        "description": "Revokes the whole session of an access or refresh token; with `\"scope\": \"all\"`, every session of its user (log out everywhere).",
-        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token" + or_bearer},
-                             "scope": {"type": ["string", "null"], "enum": ["session", "all", None], "description": "`session` (default; also for null) or `all`"}},
-                            ["jwt"], {"jwt": "eyJ...", "scope": "all"}),
+        "summary": "End the session of a token, one by its id, or all but this one", "operationId": "deactivate",
+        "description": "Revokes the whole session of an access or refresh token; with `\"scope\": \"all\"`, every session of its user (log out everywhere); with `\"scope\": \"others\"`, every session of its user but the token's own; with `sid`, that one session of the token's user (a `sid` that is not a live session of this user, another user's included: 9906 `sid 不存在`, 422). A revoked session leaves /login/sessions/list.",
+        "requestBody": sid_only_with_one_session(body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token" + or_bearer},
+                             "scope": {"type": ["string", "null"], "enum": ["session", "others", "all", None], "description": "`session` (default; also for null), `others` or `all`"},
+                             "sid": {"type": ["string", "null"], "pattern": "\\S", "description": "one session of the token's user, as /login/sessions/list shows it; only with the scope `session` (or none), else 9906 `sid 只能与 scope session 一起使用`"}},
+                            ["jwt"], {"jwt": "eyJ...", "scope": "others"})),
         "responses": responses(ok(empty, "revoked"), base + ["401"])}},
+    "/login/sessions/list": {"post": {
+        "summary": "Your devices: the user's live sessions", "operationId": "listSessions",
+        "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908). `data` lists the user's live sessions, newest first (at most 100): each login (password, code, password change) opens one, recorded after its answer; a refresh marks it used (at most once a minute); a revoked or expired session leaves the list.",
+        "requestBody": jwt_body,
+        "responses": responses(ok({"type": "array", "items": {"$ref": "#/components/schemas/Session"}}, "the sessions"), base + ["401"])}},
     "/login/jwt/status": {"post": {
         "summary": "What an access token says", "operationId": "status",
         "requestBody": jwt_body,
@@ -146,7 +157,8 @@ links("/login/register", logIn=link("logIn", "the account just registered", acco
 def session_links(pwd):
     named = {"status": link("status", "the new access token", jwt="$response.body#/data/jwt"),
              "refresh": link("refresh", "the new refresh token", jwt="$response.body#/data/refresh_jwt"),
-             "deactivate": link("deactivate", "the new session", jwt="$response.body#/data/jwt")}
+             "deactivate": link("deactivate", "the new session", jwt="$response.body#/data/jwt"),
+             "listSessions": link("listSessions", "the user's sessions", jwt="$response.body#/data/jwt")}
     if pwd:
         named["changePassword"] = link("changePassword", "the session and its password", jwt="$response.body#/data/jwt", pwd=pwd)
     return named
@@ -163,7 +175,7 @@ for path, item in paths.items():
 doc = {
     "openapi": "3.1.0",
     "info": {"title": "login-worker: the /login API", "version": "1.0.0",
-             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status, reset a forgotten password by SMS code, change a password, sign in with an SMS code. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
+             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status, reset a forgotten password by SMS code, change a password, sign in with an SMS code, list and end one's sessions. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
              "; ".join(f"{c} (HTTP {s if not isinstance(s, list) else '/'.join(map(str, s))}): {d}" for c, (s, d) in codes.items()) +
              ". `msg` is Chinese unless Accept-Language prefers English."},
     "servers": [{"url": "/"}],
@@ -179,6 +191,15 @@ doc = {
             "refresh_jwt": {"type": "string", "description": "the refresh token"},
             "new_user": {"const": True, "description": "only when this sign-in made the user (SMS_SIGNUP=true)"},
             "account": {"type": "string", "description": "the generated account name, only with new_user"}}},
+        "Session": {"type": "object", "required": ["sid", "current", "created_date", "last_used_date", "user_agent", "country", "address"],
+                    "additionalProperties": False, "properties": {
+            "sid": {"type": "string", "description": "the session's id (the tokens' `sid`), for deactivate"},
+            "current": {"type": "boolean", "description": "the session of the token the list was asked with"},
+            "created_date": {"type": "string", "description": "its login, as iat_date"},
+            "last_used_date": {"type": "string", "description": "its last refresh (at most a minute behind), or its login"},
+            "user_agent": {"type": "string", "description": "the login's User-Agent, its first 256 characters"},
+            "country": {"type": "string", "description": "the country Cloudflare placed the login in (ISO 3166 alpha-2), empty if unknown"},
+            "address": {"type": "string", "description": "the login's address masked: IPv4 to its /24, IPv6 to its /48"}}},
         "Status": {"type": "object", "required": ["exp", "uid", "account", "jwt_data", "exp_date", "iat_date"], "properties": {
             "exp": {"type": "integer", "description": "seconds left"},
             "uid": {"type": "integer"},

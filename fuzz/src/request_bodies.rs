@@ -6,8 +6,8 @@
 use login_worker::domain::error::{ApiError, ValidationError};
 use login_worker::domain::phone::Phone;
 use login_worker::domain::requests::{
-    parse_object, ChangePasswordRequest, DeactivateRequest, LoginRequest, RefreshRequest, RegisterRequest,
-    ResetPasswordRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES,
+    parse_object, ChangePasswordRequest, DeactivateRequest, LoginRequest, LogoutScope, RefreshRequest,
+    RegisterRequest, ResetPasswordRequest, SendSmsRequest, TokenRequest, MAX_BODY_BYTES,
 };
 
 /// A refusal must be a validation error; `object_ok` says whether the body was an object
@@ -124,6 +124,9 @@ pub fn check_body(body: &[u8]) {
         trimmed_nonempty("DeactivateRequest jwt", &request.jwt);
         // The token is read as `parse` reads it; `scope` can only add a refusal.
         assert_eq!(token.as_ref().ok().map(|t| &t.jwt), Some(&request.jwt));
+        if let LogoutScope::Sid(sid) = &request.scope {
+            trimmed_nonempty("DeactivateRequest sid", sid);
+        }
     }
     // `jwt` wins whenever it is present, so a body `parse` accepts gives `parse_refresh`
     // the same token.

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use super::platform::{App, Call, Platform};
 use super::ports::{
     AfterAnswer, Claim, CodeGate, CodeGateStorage, CodeStore, Created, Deferred, DeliveryError, HumanCheck,
-    NewUser, RateLimiter, RefreshFamilies, RememberedCode, RevocationList, SmsSender, StoredUser, UserStore,
+    KeptSession, NewUser, RateLimiter, RefreshFamilies, RememberedCode, RevocationList, SessionRecord,
+    SessionStore, SmsSender, StoredUser, UserStore, SESSIONS_LISTED,
 };
 use super::recent::{RecentRevocations, RecentUsers};
 use crate::domain::account::{Account, AccountLookup};
@@ -16,6 +17,7 @@ use crate::domain::client_address::Caller;
 use crate::domain::clock::Clock;
 use crate::domain::code_gate_state::{CodeGatePolicy, CodeGateState};
 use crate::domain::crypto::Crypto;
+use crate::domain::device::Device;
 use crate::domain::error::{ApiError, Fault};
 use crate::domain::key_ring::KeyRing;
 use crate::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy, Pbkdf2};
@@ -35,6 +37,7 @@ pub enum Native {}
 
 impl Platform for Native {
     type Users = MemoryUsers;
+    type Sessions = MemorySessions;
     type Gate = MemoryCodeGate;
     type Limiter = MemoryLimiter;
     type Revocations = MemoryRevocations;
@@ -91,6 +94,7 @@ pub fn app_with(vars: &[(&str, &str)]) -> App<Native> {
         recent_revocations: RecentRevocations::new(settings.status_revocation_cache_seconds),
         keys_given: Default::default(),
         users: MemoryUsers::default(),
+        sessions: MemorySessions::default(),
         gate: MemoryCodeGate::issuing(),
         limiter: MemoryLimiter::default(),
         revocations: MemoryRevocations::default(),
@@ -140,7 +144,12 @@ impl Deferrals {
 
 /// A call from `ip` whose work after the answer goes to `deferrals`.
 pub fn call_from<'a>(ip: &str, deferrals: &'a Deferrals) -> Call<'a> {
-    Call { caller: Caller::at(Some(ip)), after_answer: deferrals }
+    Call { caller: Caller::at(Some(ip)), after_answer: deferrals, device: &test_device }
+}
+
+/// The device every test call comes from.
+pub fn test_device() -> Device {
+    Device::describe(Some("test-agent/1.0"), Some("CN"), Some("1.2.3.4"))
 }
 
 /// A clock the test sets.
@@ -213,6 +222,8 @@ impl MemoryUsers {
             disabled: false,
             roles: vec!["1".into()],
             sessions_not_before_ms: 0,
+            kept_session: None,
+            delete_after_ms: None,
         };
         rows.push((String::new(), Phone::parse(phone).unwrap().e164().to_string(), user));
         id
@@ -233,6 +244,8 @@ impl MemoryUsers {
             disabled: false,
             roles,
             sessions_not_before_ms: 0,
+            kept_session: None,
+            delete_after_ms: None,
         };
         rows.push((format!("user{id}"), format!("+{id}"), user));
     }
@@ -259,6 +272,8 @@ impl UserStore for MemoryUsers {
             disabled: false,
             roles: vec!["1".into()],
             sessions_not_before_ms: 0,
+            kept_session: None,
+            delete_after_ms: None,
         };
         rows.push((account, user.phone.e164().to_string(), stored));
         Ok(Created::User(id))
@@ -322,16 +337,79 @@ impl UserStore for MemoryUsers {
         for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
             user.password_hash = hash.encode();
         }
-        self.end_sessions(id, not_before_ms).await
+        self.end_sessions(id, not_before_ms, None).await
     }
 
-    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<u64, Fault> {
+    async fn end_sessions(
+        &self,
+        id: u64,
+        not_before_ms: u64,
+        kept: Option<&KeptSession>,
+    ) -> Result<u64, Fault> {
         let mut epoch = 0;
         for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
             user.sessions_not_before_ms = (user.sessions_not_before_ms + 1).max(not_before_ms);
+            user.kept_session = kept.cloned();
             epoch = user.sessions_not_before_ms;
         }
         Ok(epoch)
+    }
+}
+
+/// The sessions as D1 keeps them: a record per session, an ended one kept.
+#[derive(Default)]
+pub struct MemorySessions(pub RefCell<Vec<(SessionRecord, bool)>>);
+
+impl SessionStore for MemorySessions {
+    async fn record(&self, session: &SessionRecord) -> Result<(), Fault> {
+        let mut rows = self.0.borrow_mut();
+        if !rows.iter().any(|(row, _)| row.sid == session.sid) {
+            rows.push((session.clone(), false));
+        }
+        Ok(())
+    }
+
+    async fn touch(&self, sid: &str, now_ms: u64, expires_ms: u64, epoch: u64) -> Result<(), Fault> {
+        let mut rows = self.0.borrow_mut();
+        let stale = |row: &SessionRecord| row.last_used_ms + 60_000 <= now_ms || row.epoch < epoch;
+        for (row, _) in rows.iter_mut().filter(|(row, ended)| row.sid == sid && !ended && stale(row)) {
+            row.last_used_ms = now_ms;
+            row.expires_ms = row.expires_ms.max(expires_ms);
+            row.epoch = row.epoch.max(epoch);
+        }
+        Ok(())
+    }
+
+    async fn end(&self, uid: u64, sid: &str, until_ms: u64) -> Result<(), Fault> {
+        let mut rows = self.0.borrow_mut();
+        match rows.iter_mut().find(|(row, _)| row.sid == sid) {
+            Some((_, ended)) => *ended = true,
+            None => {
+                let tombstone = SessionRecord {
+                    sid: sid.into(),
+                    uid,
+                    epoch: 0,
+                    created_ms: 0,
+                    last_used_ms: 0,
+                    expires_ms: until_ms,
+                    device: Device::default(),
+                };
+                rows.push((tombstone, true));
+            }
+        }
+        Ok(())
+    }
+
+    async fn of_user(&self, uid: u64, now_ms: u64) -> Result<Vec<SessionRecord>, Fault> {
+        let rows = self.0.borrow();
+        let mut live: Vec<SessionRecord> = rows
+            .iter()
+            .filter(|(row, ended)| row.uid == uid && !ended && row.expires_ms > now_ms)
+            .map(|(row, _)| row.clone())
+            .collect();
+        live.sort_by_key(|row| std::cmp::Reverse(row.created_ms));
+        live.truncate(SESSIONS_LISTED as usize);
+        Ok(live)
     }
 }
 

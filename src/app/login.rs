@@ -103,7 +103,7 @@ pub async fn log_in<P: Platform>(
         Ok((user, upgrade)) => {
             aftermath.upgrade = upgrade;
             let epoch = user.sessions_not_before_ms;
-            session::open(app, &UserData { uid: user.id, rid: user.roles }, epoch)
+            session::open(app, &UserData { uid: user.id, rid: user.roles }, epoch, call)
         }
         Err(error) => Err(error),
     };

@@ -12,6 +12,7 @@ pub mod password_reset;
 pub mod refresh;
 pub mod register;
 pub mod send_sms;
+pub mod sessions_list;
 pub mod sms_login;
 pub mod status;
 

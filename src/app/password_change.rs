@@ -24,7 +24,7 @@ pub async fn change<P: Platform>(
     let password = request.password.as_str();
     let hash = PasswordHash::create(&app.kdf, &app.rng, password, &app.settings.passwords).await?;
     let epoch = session::replace_password(app, user.id, &hash).await?;
-    session::open(app, &UserData { uid: user.id, rid: user.roles }, epoch)
+    session::open(app, &UserData { uid: user.id, rid: user.roles }, epoch, call)
 }
 
 #[cfg(test)]
@@ -61,7 +61,9 @@ mod tests {
         let fresh = change_with(&world, &sent.jwt, "old_pass").unwrap();
         // Same millisecond as the change: the new pair works, and so does what it refreshes.
         assert!(world.status(&fresh.jwt).is_ok());
-        let refreshed = block_on(refresh(world.0, RefreshRequest { jwt: fresh.refresh_jwt })).unwrap();
+        let request = RefreshRequest { jwt: fresh.refresh_jwt };
+        let refreshed =
+            block_on(refresh(world.0, request, &call_from("1.2.3.4", &Deferrals::default()))).unwrap();
         let Refreshed::Access(refreshed) = refreshed else { panic!("no rotation here") };
         assert!(world.status(&refreshed).is_ok());
         assert_eq!(world.status(&sent.jwt), REVOKED);

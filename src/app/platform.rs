@@ -8,12 +8,13 @@ use std::cell::Cell;
 
 use super::ports::{
     AfterAnswer, CodeGate, CodeGateStorage, CodeStore, HumanCheck, RateLimiter, RefreshFamilies,
-    RevocationList, SmsSender, UserStore,
+    RevocationList, SessionStore, SmsSender, UserStore,
 };
 use super::recent::{RecentRevocations, RecentUsers};
 use crate::domain::client_address::Caller;
 use crate::domain::clock::Clock;
 use crate::domain::code_gate_state::CodeGatePolicy;
+use crate::domain::device::Device;
 use crate::domain::error::ApiError;
 use crate::domain::key_ring::KeyRing;
 use crate::domain::password::Pbkdf2;
@@ -26,6 +27,8 @@ use crate::domain::username::UnicodeFacts;
 /// Which implementation each port has. Only types: the instances live in an [`App`].
 pub trait Platform: 'static {
     type Users: UserStore;
+    /// The sessions "your devices" lists.
+    type Sessions: SessionStore;
     /// The per-phone code gate, as the use cases call it.
     type Gate: CodeGate;
     type Limiter: RateLimiter;
@@ -62,6 +65,7 @@ pub struct App<P: Platform> {
     /// (see [`super::account_keys`]).
     pub keys_given: Cell<bool>,
     pub users: P::Users,
+    pub sessions: P::Sessions,
     pub gate: P::Gate,
     pub limiter: P::Limiter,
     pub revocations: P::Revocations,
@@ -82,6 +86,9 @@ pub struct App<P: Platform> {
 pub struct Call<'r> {
     pub caller: Caller,
     pub after_answer: &'r dyn AfterAnswer,
+    /// The device the request comes from, as a session records it: read only by a login,
+    /// so that other requests do not pay for the headers.
+    pub device: &'r dyn Fn() -> Device,
 }
 
 /// Leaves `outcome`'s failure in the log as a failure of `doing`, for a step whose failure

@@ -15,6 +15,7 @@ use std::pin::Pin;
 use crate::domain::account::{Account, AccountLookup};
 use crate::domain::client_address::Caller;
 use crate::domain::code_gate_state::CodeGateState;
+use crate::domain::device::Device;
 use crate::domain::error::{ApiError, ConfigError, Fault};
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
@@ -56,6 +57,28 @@ pub struct StoredUser {
     /// password reset or change, 0 if none. A session opened under another epoch is over
     /// (see [`crate::domain::token::SessionClaims::epoch`]).
     pub sessions_not_before_ms: u64,
+    /// The one session of an older epoch that still lives: the one a "log out everywhere
+    /// else" (or a phone change) was asked from.
+    pub kept_session: Option<KeptSession>,
+    /// When the deletion the user asked for may run (Unix ms); `None` if none was asked
+    /// for. Until then the user is unavailable to everything but a code sign-in, which
+    /// cancels it.
+    pub delete_after_ms: Option<u64>,
+}
+
+impl StoredUser {
+    /// Whether the user asked to be deleted (and has not signed in with a code since).
+    pub fn is_leaving(&self) -> bool {
+        self.delete_after_ms.is_some()
+    }
+}
+
+/// A session that outlives its user's move to a new epoch: its id, and the epoch it was
+/// opened under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptSession {
+    pub sid: String,
+    pub epoch: u64,
 }
 
 /// The outcome of creating a user.
@@ -95,11 +118,55 @@ pub trait UserStore {
     /// A new password (a reset or a change): the hash is replaced and every session
     /// ends, as [`UserStore::end_sessions`], in one write. Returns the new epoch.
     async fn replace_password(&self, id: u64, hash: &PasswordHash, not_before_ms: u64) -> Result<u64, Fault>;
-    /// Ends every session of the user: the epoch moves to `not_before_ms`, or just past
-    /// the current one if that is later, so that every such write gives a new epoch.
+    /// Ends every session of the user but `kept`, if given: the epoch moves to
+    /// `not_before_ms`, or just past the current one if that is later, so that every such
+    /// write gives a new epoch, and the old epoch stays good for the kept session alone.
     /// Returns the new epoch.
-    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<u64, Fault>;
+    async fn end_sessions(
+        &self,
+        id: u64,
+        not_before_ms: u64,
+        kept: Option<&KeptSession>,
+    ) -> Result<u64, Fault>;
 }
+
+/// A session as "your devices" lists it, recorded when its login answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub sid: String,
+    pub uid: u64,
+    /// The user's session epoch it was opened under.
+    pub epoch: u64,
+    pub created_ms: u64,
+    /// Its last refresh (at most a minute behind), or `created_ms`.
+    pub last_used_ms: u64,
+    /// When its refresh token expires.
+    pub expires_ms: u64,
+    pub device: Device,
+}
+
+/// The users' sessions, for "your devices": written after the answers (a login records
+/// one, a refresh marks it used, a log-out ends it), read by the list.
+pub trait SessionStore {
+    /// Records a session just opened, unless one with its id is known: ended before its
+    /// record arrived, it stays ended.
+    async fn record(&self, session: &SessionRecord) -> Result<(), Fault>;
+    /// The session was used at `now_ms`, under the user's epoch `epoch` (a session kept
+    /// by "log out everywhere else" moves to the new one at its refresh), and lives until
+    /// `expires_ms` (or longer): written only if its last use is a minute old or more, or
+    /// its epoch moved, so a session costs at most one write a minute however often it
+    /// refreshes.
+    async fn touch(&self, sid: &str, now_ms: u64, expires_ms: u64, epoch: u64) -> Result<(), Fault>;
+    /// The session `sid` of user `uid` ended; its record is kept, ended, until
+    /// `until_ms`, so that a late [`SessionStore::record`] cannot revive it.
+    async fn end(&self, uid: u64, sid: &str, until_ms: u64) -> Result<(), Fault>;
+    /// The user's sessions neither ended nor expired at `now_ms`, newest first, at most
+    /// [`SESSIONS_LISTED`]. Whether each is of the user's epoch is for the caller to judge.
+    async fn of_user(&self, uid: u64, now_ms: u64) -> Result<Vec<SessionRecord>, Fault>;
+}
+
+/// The most sessions a list shows: the newest.
+pub const SESSIONS_LISTED: u32 = 100;
 
 /// Where live SMS codes are kept, sealed (see [`crate::domain::sms_code::CodeSeal`]),
 /// with their time to live: one entry per code issued to a phone, named by the code's id

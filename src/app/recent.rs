@@ -204,6 +204,8 @@ mod tests {
             password_hash: String::new(),
             disabled: false,
             roles: vec![],
+            kept_session: None,
+            delete_after_ms: None,
             sessions_not_before_ms: 0,
         }
     }

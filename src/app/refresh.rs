@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use super::platform::{App, Platform};
-use super::ports::{RefreshFamilies, StoredUser};
+use super::platform::{App, Call, Platform};
+use super::ports::{Clock, RefreshFamilies, SessionStore, StoredUser};
 use super::session;
 use crate::domain::error::{ApiError, AuthError};
 use crate::domain::random::random_id;
@@ -23,16 +23,34 @@ pub enum Refreshed {
 /// A new access token for a valid refresh token, with the user's roles read again. With
 /// rotation, a new refresh token too, retiring the one presented; a replay of a retired
 /// token ends the whole session.
-pub async fn refresh<P: Platform>(app: &App<P>, request: RefreshRequest) -> Result<Refreshed, ApiError> {
+///
+/// The session's entry in "your devices" is marked used after the answer (at most once a
+/// minute).
+pub async fn refresh<P: Platform>(
+    app: &'static App<P>,
+    request: RefreshRequest,
+    call: &Call<'_>,
+) -> Result<Refreshed, ApiError> {
     let (verified, user) = session::check(app, &request.jwt, Some(TokenKind::Refresh), false).await?;
-    if app.session_policy.rotate_refresh_tokens {
-        return rotate(app, verified, user).await.map(Refreshed::Pair);
-    }
+    let policy = &app.session_policy;
+    let now = app.clock.now_millis();
+    let sid = verified.claims.sid.clone();
     // The epoch as checked: should the user's sessions end while this refresh runs, the
-    // new token is over with them.
+    // new tokens are over with them.
     let epoch = user.sessions_not_before_ms;
-    let data = UserData { uid: user.id, rid: user.roles };
-    session::sign(app, TokenKind::Access, &data, &verified.claims.sid, None, epoch).map(Refreshed::Access)
+    let refreshed = if policy.rotate_refresh_tokens {
+        rotate(app, verified, user).await.map(Refreshed::Pair)
+    } else {
+        let data = UserData { uid: user.id, rid: user.roles };
+        session::sign(app, TokenKind::Access, &data, &sid, None, epoch).map(Refreshed::Access)
+    };
+    if refreshed.is_ok() {
+        // A rotated refresh token lives from now: so does its session.
+        let expires = if policy.rotate_refresh_tokens { now + policy.refresh_ttl_seconds * 1000 } else { 0 };
+        let touch = async move { Ok(app.sessions.touch(&sid, now, expires, epoch).await?) };
+        call.after_answer.defer("mark a session used", Box::pin(touch));
+    }
+    refreshed
 }
 
 async fn rotate<P: Platform>(
@@ -51,7 +69,7 @@ async fn rotate<P: Platform>(
             })
         }
         Rotation::Reused => {
-            session::revoke(app, sid).await?;
+            session::revoke(app, user.id, sid).await?;
             Err(ApiError::Unauthorized(AuthError::Revoked))
         }
     }

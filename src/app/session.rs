@@ -5,21 +5,40 @@
 //! from it share a session id (`sid`). Revoking the session revokes them all, with one
 //! entry in the [`RevocationList`] that outlives every token the session could still have.
 
-use super::platform::{App, Platform};
-use super::ports::{Clock, RevocationList, StoredUser, UserStore};
+use super::platform::{App, Call, Platform};
+use super::ports::{Clock, KeptSession, RevocationList, SessionRecord, SessionStore, StoredUser, UserStore};
 use crate::domain::error::{ApiError, AuthError, Fault};
 use crate::domain::password::PasswordHash;
 use crate::domain::random::random_id;
 use crate::domain::token::{self, NewToken, TokenKind, TokenPair, UserData, VerifiedToken};
 
 /// Opens a session of the user, whose session epoch was `epoch` when the user was read
-/// (the session ends if it moves).
-pub fn open<P: Platform>(app: &App<P>, user: &UserData, epoch: u64) -> Result<TokenPair, ApiError> {
+/// (the session ends if it moves), and records it for "your devices" once the answer is
+/// out: the login does not wait for the write.
+pub fn open<P: Platform>(
+    app: &'static App<P>,
+    user: &UserData,
+    epoch: u64,
+    call: &Call<'_>,
+) -> Result<TokenPair, ApiError> {
     let sid = random_id(&app.rng);
-    Ok(TokenPair {
+    let pair = TokenPair {
         jwt: sign(app, TokenKind::Access, user, &sid, None, epoch)?,
         refresh_jwt: sign(app, TokenKind::Refresh, user, &sid, None, epoch)?,
-    })
+    };
+    let now = app.clock.now_millis();
+    let record = SessionRecord {
+        sid,
+        uid: user.uid,
+        epoch,
+        created_ms: now,
+        last_used_ms: now,
+        expires_ms: now + app.session_policy.refresh_ttl_seconds * 1000,
+        device: (call.device)(),
+    };
+    let write = async move { Ok(app.sessions.record(&record).await?) };
+    call.after_answer.defer("record a session", Box::pin(write));
+    Ok(pair)
 }
 
 /// A token of the session `sid`, with the id `jti` if given (a random one otherwise).
@@ -52,9 +71,25 @@ pub async fn check<P: Platform>(
     expected: Option<TokenKind>,
     recent: bool,
 ) -> Result<(VerifiedToken, StoredUser), ApiError> {
+    check_verified(app, verify(app, jwt, expected)?, recent).await
+}
+
+/// The token itself: signature, times, issuer, audience, and its kind if `expected`.
+pub fn verify<P: Platform>(
+    app: &App<P>,
+    jwt: &str,
+    expected: Option<TokenKind>,
+) -> Result<VerifiedToken, ApiError> {
     let scope = &app.session_policy.scope;
-    let verified = token::verify(&app.keys, scope, jwt, expected, app.clock.now_seconds())
-        .map_err(ApiError::Unauthorized)?;
+    token::verify(&app.keys, scope, jwt, expected, app.clock.now_seconds()).map_err(ApiError::Unauthorized)
+}
+
+/// [`check`] of a token [`verify`] accepted: its session and its user.
+pub async fn check_verified<P: Platform>(
+    app: &App<P>,
+    verified: VerifiedToken,
+    recent: bool,
+) -> Result<(VerifiedToken, StoredUser), ApiError> {
     let uid = verified.claims.data.uid;
     let now = app.clock.now_millis();
     let (recent_users, recent_revocations) = (&app.recent_users, &app.recent_revocations);
@@ -88,7 +123,7 @@ pub async fn check<P: Platform>(
         return Err(ApiError::Unauthorized(AuthError::Revoked));
     }
     let user = match user? {
-        Some(user) if !user.disabled => user,
+        Some(user) if !user.disabled && !user.is_leaving() => user,
         _ => return Err(ApiError::Unauthorized(AuthError::UserUnavailable)),
     };
     if !in_epoch(&verified, &user) {
@@ -103,25 +138,45 @@ pub async fn user_of_access_token<P: Platform>(app: &App<P>, jwt: &str) -> Resul
     Ok(check(app, jwt, Some(TokenKind::Access), false).await?.1)
 }
 
-/// Revokes one session, for longer than any of its tokens can live.
-pub async fn revoke<P: Platform>(app: &App<P>, sid: &str) -> Result<(), ApiError> {
+/// Revokes one session of user `uid`, for longer than any of its tokens can live, and
+/// takes it off the user's list.
+pub async fn revoke<P: Platform>(app: &App<P>, uid: u64, sid: &str) -> Result<(), ApiError> {
     let policy = &app.session_policy;
     // The last token this session can mint is an access token made by a refresh at the
     // end of the refresh token's life; the entry must outlive that one too, with the clock
     // leeway verification allows on both.
     let leeway = 2 * token::LEEWAY_SECONDS as u64;
     let ttl = policy.refresh_ttl_seconds + policy.access_ttl_seconds + leeway;
-    let revoked = app.revocations.revoke(sid, ttl).await;
+    let now = app.clock.now_millis();
+    let (revoked, unlisted) = futures_util::future::join(
+        app.revocations.revoke(sid, ttl),
+        app.sessions.end(uid, sid, now + ttl * 1000),
+    )
+    .await;
     // Noted even if the write failed: the client asked for the session to end, and this
     // isolate's status rather shows it ended than alive.
-    app.recent_revocations.note_revoked(sid, app.clock.now_millis());
-    Ok(revoked?)
+    app.recent_revocations.note_revoked(sid, now);
+    revoked?;
+    Ok(unlisted?)
+}
+
+/// Ends every session of the user but the one `verified` belongs to, which goes on
+/// under the old epoch (its next refresh moves it to the new one).
+pub async fn end_others<P: Platform>(
+    app: &App<P>,
+    verified: &VerifiedToken,
+    uid: u64,
+) -> Result<(), ApiError> {
+    let kept = KeptSession { sid: verified.claims.sid.clone(), epoch: verified.claims.epoch.unwrap_or(0) };
+    let ended = app.users.end_sessions(uid, cutoff(app), Some(&kept)).await;
+    app.recent_users.forget(uid);
+    ended.map(|_| ()).map_err(ApiError::from)
 }
 
 /// Ends every session of the user: every token issued up to and including this
 /// millisecond stops verifying; a login a moment later starts a session that works.
 pub async fn end_all<P: Platform>(app: &App<P>, uid: u64) -> Result<(), ApiError> {
-    let ended = app.users.end_sessions(uid, cutoff(app)).await;
+    let ended = app.users.end_sessions(uid, cutoff(app), None).await;
     app.recent_users.forget(uid);
     ended.map(|_| ()).map_err(ApiError::from)
 }
@@ -146,13 +201,25 @@ fn cutoff<P: Platform>(app: &App<P>) -> u64 {
     app.clock.now_millis() + 1
 }
 
-/// Whether the token's session was opened under the user's current epoch. A token from
-/// before epochs existed carries none; it is judged by when it was issued.
+/// Whether the token's session was opened under the user's current epoch, or is the one
+/// session a "log out everywhere else" kept. A token from before epochs existed carries
+/// none; it is judged by when it was issued.
 fn in_epoch(verified: &VerifiedToken, user: &StoredUser) -> bool {
-    match verified.claims.epoch {
-        Some(epoch) => epoch == user.sessions_not_before_ms,
-        None => verified.issued_at_millis >= user.sessions_not_before_ms,
+    let claims = &verified.claims;
+    let kept = |epoch: u64| {
+        user.kept_session.as_ref().is_some_and(|kept| kept.sid == claims.sid && kept.epoch == epoch)
+    };
+    match claims.epoch {
+        Some(epoch) => epoch == user.sessions_not_before_ms || kept(epoch),
+        None => verified.issued_at_millis >= user.sessions_not_before_ms || kept(0),
     }
+}
+
+/// Whether a recorded session is still one of the user's: of the current epoch, or kept.
+pub fn is_current(record: &SessionRecord, user: &StoredUser) -> bool {
+    let kept =
+        user.kept_session.as_ref().is_some_and(|kept| kept.sid == record.sid && kept.epoch == record.epoch);
+    record.epoch == user.sessions_not_before_ms || kept
 }
 
 #[cfg(test)]
@@ -162,7 +229,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::app::in_memory::{app, app_with, Native};
+    use crate::app::in_memory::{app, app_with, call_from, leak, Deferrals, Native};
     use crate::app::refresh::{refresh, Refreshed};
     use crate::app::{deactivate, status};
     use crate::domain::clock::FixedClock;
@@ -172,13 +239,13 @@ mod tests {
     const NOW: u64 = 1_702_719_320;
 
     /// An app with one user, id 1 with roles 1 and 3.
-    struct World(App<Native>);
+    struct World(&'static App<Native>);
 
     impl Deref for World {
         type Target = App<Native>;
 
         fn deref(&self) -> &App<Native> {
-            &self.0
+            self.0
         }
     }
 
@@ -193,25 +260,34 @@ mod tests {
 
         fn with(app: App<Native>) -> Self {
             app.users.insert_user(1, vec!["1".into(), "3".into()]);
-            World(app)
+            World(leak(app))
         }
 
         /// The session endpoints, the app's clock at `clock`.
-        fn at(&self, clock: &FixedClock) -> At<'_> {
+        fn at(&self, clock: &FixedClock) -> At {
             self.0.clock.set(clock.0);
-            At(&self.0)
+            At(self.0)
         }
     }
 
-    struct At<'a>(&'a App<Native>);
+    /// The session endpoints, each called as a request would be, its work after the
+    /// answer done.
+    struct At(&'static App<Native>);
 
-    impl At<'_> {
+    impl At {
         async fn open(&self, user: &UserData, epoch: u64) -> Result<TokenPair, ApiError> {
-            open(self.0, user, epoch)
+            let deferrals = Deferrals::default();
+            let opened = open(self.0, user, epoch, &call_from("1.2.3.4", &deferrals));
+            deferrals.run();
+            opened
         }
 
         async fn refresh(&self, jwt: &str) -> Result<Refreshed, ApiError> {
-            refresh(self.0, RefreshRequest { jwt: jwt.into() }).await
+            let deferrals = Deferrals::default();
+            let refreshed =
+                refresh(self.0, RefreshRequest { jwt: jwt.into() }, &call_from("1.2.3.4", &deferrals)).await;
+            deferrals.run();
+            refreshed
         }
 
         async fn deactivate(&self, jwt: &str, scope: LogoutScope) -> Result<(), ApiError> {
@@ -293,7 +369,7 @@ mod tests {
         block_on(world.at(&clock).status(&old.jwt)).unwrap();
         // Logged out everywhere and in again through another isolate: this one's copy of
         // the user still has the old epoch.
-        let epoch = block_on(world.users.end_sessions(1, NOW * 1000 + 1)).unwrap();
+        let epoch = block_on(world.users.end_sessions(1, NOW * 1000 + 1, None)).unwrap();
         let new = block_on(world.at(&clock).open(&user(), epoch)).unwrap();
         assert!(block_on(world.at(&clock).status(&new.jwt)).is_ok());
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));

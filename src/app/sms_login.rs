@@ -36,7 +36,7 @@ pub struct SignedIn {
 /// Two first sign-ins of one phone cannot both make a user: only one takes the code, and
 /// the phone is unique in D1 besides.
 pub async fn sign_in<P: Platform>(
-    app: &App<P>,
+    app: &'static App<P>,
     request: SmsLoginRequest,
     call: &Call<'_>,
 ) -> Result<SignedIn, ApiError> {
@@ -53,7 +53,7 @@ pub async fn sign_in<P: Platform>(
         }
         let data = UserData { uid: user.id, rid: user.roles };
         // The signed-in event (`method: "sms"`) of the events issue is raised here.
-        let TokenPair { jwt, refresh_jwt } = session::open(app, &data, user.sessions_not_before_ms)?;
+        let TokenPair { jwt, refresh_jwt } = session::open(app, &data, user.sessions_not_before_ms, call)?;
         Ok(SignedIn {
             jwt,
             refresh_jwt,

@@ -1,10 +1,11 @@
 //! Users and roles in D1 (`schema.sql`).
 
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::platform::OrFault;
-use crate::app::ports::{Created, NewUser, StoredUser, UserStore};
+use crate::app::ports::{Created, KeptSession, NewUser, StoredUser, UserStore};
 use crate::domain::account::AccountLookup;
 use crate::domain::error::{Backend, Fault};
 use crate::domain::password::PasswordHash;
@@ -24,13 +25,17 @@ struct UserRow {
     disabled: i64,
     roles: Option<String>,
     not_before_ms: f64,
+    kept_sid: Option<String>,
+    kept_epoch: Option<f64>,
+    delete_after_ms: Option<f64>,
 }
 
 const SELECT_USER: &str =
     "SELECT u.id AS id, u.account AS account, u.password_hash AS password_hash, u.disabled AS disabled, \
      (SELECT group_concat(role_id) FROM user_roles WHERE user_id = u.id) AS roles, \
-     COALESCE((SELECT not_before_ms FROM session_cutoffs WHERE user_id = u.id), 0) AS not_before_ms \
-     FROM users u";
+     COALESCE(c.not_before_ms, 0) AS not_before_ms, c.kept_sid AS kept_sid, c.kept_epoch AS kept_epoch, \
+     u.delete_after_ms AS delete_after_ms \
+     FROM users u LEFT JOIN session_cutoffs c ON c.user_id = u.id";
 
 impl From<UserRow> for StoredUser {
     fn from(row: UserRow) -> StoredUser {
@@ -44,6 +49,10 @@ impl From<UserRow> for StoredUser {
             disabled: row.disabled != 0,
             roles: roles.into_iter().map(|id| id.to_string()).collect(),
             sessions_not_before_ms: row.not_before_ms.max(0.0) as u64,
+            kept_session: row
+                .kept_sid
+                .map(|sid| KeptSession { sid, epoch: row.kept_epoch.unwrap_or_default().max(0.0) as u64 }),
+            delete_after_ms: row.delete_after_ms.map(|ms| ms.max(0.0) as u64),
         }
     }
 }
@@ -56,15 +65,25 @@ impl D1UserStore {
 
     /// Moves the user's session epoch to `not_before_ms`, or just past the current one
     /// if that is later (so it never moves back, and every write gives a new epoch),
-    /// returning the new epoch.
-    fn set_epoch(&self, id: u64, not_before_ms: u64) -> Result<D1PreparedStatement, Fault> {
+    /// returning the new epoch. The session `kept` (if any) stays good under the old one.
+    fn set_epoch(
+        &self,
+        id: u64,
+        not_before_ms: u64,
+        kept: Option<&KeptSession>,
+    ) -> Result<D1PreparedStatement, Fault> {
+        let (kept_sid, kept_epoch) = match kept {
+            Some(kept) => (kept.sid.as_str().into(), (kept.epoch as f64).into()),
+            None => (JsValue::NULL, JsValue::NULL),
+        };
         self.0
             .prepare(
-                "INSERT INTO session_cutoffs (user_id, not_before_ms) VALUES (?1, ?2) \
-                 ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms + 1, excluded.not_before_ms) \
+                "INSERT INTO session_cutoffs (user_id, not_before_ms, kept_sid, kept_epoch) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms + 1, excluded.not_before_ms), \
+                 kept_sid = excluded.kept_sid, kept_epoch = excluded.kept_epoch \
                  RETURNING not_before_ms",
             )
-            .bind(&[(id as f64).into(), (not_before_ms as f64).into()])
+            .bind(&[(id as f64).into(), (not_before_ms as f64).into(), kept_sid, kept_epoch])
             .or_fault(Backend::D1, "prepare a session cutoff")
     }
 }
@@ -171,14 +190,19 @@ impl UserStore for D1UserStore {
         // opened with the old one still do.
         let results = self
             .0
-            .batch(vec![set_hash, self.set_epoch(id, not_before_ms)?])
+            .batch(vec![set_hash, self.set_epoch(id, not_before_ms, None)?])
             .await
             .or_fault(Backend::D1, "replace a password")?;
         Epoch::of(results.get(1).and_then(|result| result.results::<Epoch>().ok()))
     }
 
-    async fn end_sessions(&self, id: u64, not_before_ms: u64) -> Result<u64, Fault> {
-        let statement = self.set_epoch(id, not_before_ms)?;
+    async fn end_sessions(
+        &self,
+        id: u64,
+        not_before_ms: u64,
+        kept: Option<&KeptSession>,
+    ) -> Result<u64, Fault> {
+        let statement = self.set_epoch(id, not_before_ms, kept)?;
         let epoch = statement.all().await.or_fault(Backend::D1, "end a user's sessions")?;
         Epoch::of(epoch.results::<Epoch>().ok())
     }

@@ -14,9 +14,11 @@ use super::startup::{self, Cloudflare, Isolate};
 use crate::app::platform::{App, Call};
 use crate::app::ports::{AfterAnswer, Deferred};
 use crate::app::{
-    deactivate, login, password_change, password_reset, refresh, register, send_sms, sms_login, status,
+    deactivate, login, password_change, password_reset, refresh, register, send_sms, sessions_list,
+    sms_login, status,
 };
 use crate::domain::client_address::Caller;
+use crate::domain::device::Device;
 use crate::domain::endpoint::{Endpoint, Route};
 use crate::domain::error::{ApiError, Backend, Fault};
 use crate::domain::language::Language;
@@ -98,6 +100,13 @@ fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
+/// The device a login comes from, as its session records it (see [`Device`]).
+fn device(req: &Request) -> Device {
+    let country = req.cf().and_then(|cf| cf.country());
+    let address = header(req, "CF-Connecting-IP");
+    Device::describe(header(req, "User-Agent").as_deref(), country.as_deref(), address.as_deref())
+}
+
 /// Who is calling: the client's address, which Cloudflare (and wrangler dev) always sets,
 /// as the limits count it.
 fn caller(req: &Request) -> Caller {
@@ -140,7 +149,8 @@ async fn route(
             Err(broken) => Err(broken.error()),
             Ok(app) => match read_body(req).await {
                 Ok(body) => {
-                    let call = Call { caller: caller(req), after_answer: &WaitUntil(ctx) };
+                    let device = || device(req);
+                    let call = Call { caller: caller(req), after_answer: &WaitUntil(ctx), device: &device };
                     call_endpoint(app, endpoint, &body, &RequestHeaders(req), &call).await
                 }
                 Err(error) => Err(error),
@@ -164,11 +174,12 @@ async fn call_endpoint(
         Endpoint::Register => data(register::register(app, request.parse()?, call).await),
         Endpoint::GetJwt => data(login::log_in(app, request.parse()?, call).await),
         Endpoint::SmsLogin => data(sms_login::sign_in(app, request.parse()?, call).await),
-        Endpoint::RefreshJwt => data(refresh::refresh(app, request.parse()?).await),
+        Endpoint::RefreshJwt => data(refresh::refresh(app, request.parse()?, call).await),
         Endpoint::DeactivateJwt => data(deactivate::deactivate(app, request.parse()?).await),
         Endpoint::JwtStatus => data(status::status(app, request.parse()?).await),
         Endpoint::ResetPassword => data(password_reset::reset(app, request.parse()?, call).await),
         Endpoint::ChangePassword => data(password_change::change(app, request.parse()?, call).await),
+        Endpoint::ListSessions => data(sessions_list::list(app, request.parse()?, call.device).await),
     }
 }
 

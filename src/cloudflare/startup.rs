@@ -12,6 +12,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use worker::Env;
 
+use super::d1_sessions::D1Sessions;
 use super::d1_user_store::{D1UserStore, D1_BINDING};
 use super::durable::ObjectClient;
 use super::kv_stores::{KvCodeStore, KvNamespace, KvRevocationList, KV_BINDING};
@@ -40,6 +41,7 @@ pub enum Cloudflare {}
 
 impl Platform for Cloudflare {
     type Users = D1UserStore;
+    type Sessions = D1Sessions;
     type Gate = DurableCodeGate;
     type Limiter = DurableRateWindows;
     type Revocations = KvRevocationList;
@@ -154,6 +156,7 @@ fn build(env: &Env) -> Result<App<Cloudflare>, ConfigError> {
         recent_users: RecentUsers::new(settings.status_user_cache_seconds),
         recent_revocations: RecentRevocations::new(settings.status_revocation_cache_seconds),
         keys_given: Default::default(),
+        sessions: D1Sessions(env.d1(D1_BINDING).map_err(|e| binding(D1_BINDING, "D1", e))?),
         users: D1UserStore(d1),
         gate: ObjectClient::from_env(env)?,
         limiter: ObjectClient::from_env(env)?,

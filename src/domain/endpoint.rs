@@ -77,6 +77,7 @@ endpoints! {
     JwtStatus => "/login/jwt/status",
     ResetPassword => "/login/password/reset",
     ChangePassword => "/login/password/change",
+    ListSessions => "/login/sessions/list",
 }
 
 impl Endpoint {

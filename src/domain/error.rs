@@ -70,8 +70,10 @@ pub enum Field {
     Phone,
     SmsCode,
     Jwt,
-    /// `scope` of `/login/jwt/deactivate`: `session` or `all`.
+    /// `scope` of `/login/jwt/deactivate`: `session`, `others` or `all`.
     Scope,
+    /// `sid` of `/login/jwt/deactivate`: one session of the token's user.
+    Sid,
     /// `purpose` of `/login/send/sms`: `register` or `reset`.
     Purpose,
     /// `turnstile_token` of `/login/send/sms` (or the `CF-Turnstile-Response` header).
@@ -79,7 +81,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 10] = [
+    pub const ALL: [Field; 11] = [
         Field::Account,
         Field::Password,
         Field::PasswordConfirmation,
@@ -88,6 +90,7 @@ impl Field {
         Field::SmsCode,
         Field::Jwt,
         Field::Scope,
+        Field::Sid,
         Field::Purpose,
         Field::TurnstileToken,
     ];
@@ -103,6 +106,7 @@ impl Field {
             Field::SmsCode => "code",
             Field::Jwt => "jwt",
             Field::Scope => "scope",
+            Field::Sid => "sid",
             Field::Purpose => "purpose",
             Field::TurnstileToken => "turnstile_token",
         }
@@ -130,10 +134,12 @@ pub enum Rule {
     /// Given twice, differently: in the body and in a header (`jwt` and `Authorization:
     /// Bearer`).
     Duplicate,
+    /// Names nothing there is (a `sid` that is no live session of the token's user).
+    Unknown,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 9] = [
         Rule::Required,
         Rule::NotString,
         Rule::Charset,
@@ -142,6 +148,7 @@ impl Rule {
         Rule::Mismatch,
         Rule::Refused,
         Rule::Duplicate,
+        Rule::Unknown,
     ];
 }
 

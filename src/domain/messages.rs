@@ -95,6 +95,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
         Field::SmsCode => "code 手机验证码",
         Field::Jwt => "jwt ",
         Field::Scope => "scope 范围",
+        Field::Sid => "sid ",
         Field::Purpose => "purpose ",
         Field::TurnstileToken => "turnstile_token ",
     };
@@ -113,10 +114,12 @@ fn field_reason(field: Field, rule: Rule) -> String {
         (Field::Account, Rule::Malformed) => format!("{label}含有用户名不允许的字符"),
         (Field::Purpose, Rule::Malformed) => "purpose 非法".into(),
         (Field::SmsCode, Rule::Malformed) => format!("{label}必须是6位数字"),
-        (Field::Scope, Rule::Malformed) => format!("{label}只能是 session 或 all"),
+        (Field::Scope, Rule::Malformed) => format!("{label}只能是 session、others 或 all"),
+        (Field::Sid, Rule::Malformed) => format!("{label}只能与 scope session 一起使用"),
         (_, Rule::Malformed) => format!("{label}格式错误"),
         (_, Rule::Refused) => format!("{label}人机验证失败"),
         (_, Rule::Duplicate) => format!("{label}重复"),
+        (_, Rule::Unknown) => format!("{label}不存在"),
     }
 }
 
@@ -134,12 +137,14 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
         (Field::Account, Rule::Malformed) => {
             format!("{name} holds a character a user name may not have (an invisible one, a space, a symbol, ...)")
         }
-        (Field::Scope, Rule::Malformed) => format!("{name} must be session or all"),
+        (Field::Scope, Rule::Malformed) => format!("{name} must be session, others or all"),
+        (Field::Sid, Rule::Malformed) => format!("{name} goes only with the scope session (or none)"),
         (Field::Purpose, Rule::Malformed) => format!("{name} must be register, reset or login"),
         (_, Rule::Malformed) => format!("{name} is invalid"),
         (_, Rule::Mismatch) => "password_confirmation does not match password".into(),
         (_, Rule::Refused) => format!("{name}: the Turnstile check failed"),
         (_, Rule::Duplicate) => format!("{name} is given twice, differently (in the body and in a header)"),
+        (_, Rule::Unknown) => format!("{name} names no live session of this user"),
     }
 }
 
@@ -189,6 +194,7 @@ mod tests {
             (Field::TurnstileToken, Rule::Required, "turnstile_token 必填"),
             (Field::TurnstileToken, Rule::Refused, "turnstile_token 人机验证失败"),
             (Field::Jwt, Rule::Duplicate, "jwt 重复"),
+            (Field::Sid, Rule::Unknown, "sid 不存在"),
         ];
         for (field, rule, reason) in cases {
             assert_eq!(ApiError::field(field, rule).message(), format!("数据验证失败，原因如下：{reason}"));

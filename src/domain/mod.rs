@@ -7,6 +7,7 @@ pub mod clock;
 pub mod code_gate_state;
 pub mod crypto;
 pub mod demo_page;
+pub mod device;
 pub mod endpoint;
 pub mod envelope;
 pub mod error;

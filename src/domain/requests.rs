@@ -74,12 +74,16 @@ pub struct RefreshRequest {
 }
 
 /// What `/login/jwt/deactivate` ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogoutScope {
     /// The token's session (the default, as the original).
     Session,
     /// Every session of the token's user: "log out everywhere".
     All,
+    /// Every session of the token's user but the token's own: "everywhere else".
+    Others,
+    /// One session of the token's user, by its id (`sid`, as the list shows it).
+    Sid(String),
 }
 
 /// `POST /login/jwt/deactivate`: a token and an optional `scope`.
@@ -99,12 +103,23 @@ impl DeactivateRequest {
         let jwt = jwt(&object, "jwt", bearer)?;
         let scope = match object.get("scope") {
             None | Some(Value::Null) => LogoutScope::Session,
-            Some(Value::String(text)) if text.trim() == "session" => LogoutScope::Session,
-            Some(Value::String(text)) if text.trim() == "all" => LogoutScope::All,
-            Some(Value::String(_)) => return Err(ApiError::field(Field::Scope, Rule::Malformed)),
+            Some(Value::String(text)) => match text.trim() {
+                "session" => LogoutScope::Session,
+                "all" => LogoutScope::All,
+                "others" => LogoutScope::Others,
+                _ => return Err(ApiError::field(Field::Scope, Rule::Malformed)),
+            },
             Some(_) => return Err(ApiError::field(Field::Scope, Rule::NotString)),
         };
-        Ok(DeactivateRequest { jwt, scope })
+        // A `sid` names one session, which only the scope of one session can mean.
+        let sid = match object.get("sid") {
+            None | Some(Value::Null) => return Ok(DeactivateRequest { jwt, scope }),
+            Some(_) => required_string(&object, "sid", Field::Sid)?.trim().to_string(),
+        };
+        match scope {
+            LogoutScope::Session => Ok(DeactivateRequest { jwt, scope: LogoutScope::Sid(sid) }),
+            _ => Err(ApiError::field(Field::Sid, Rule::Malformed)),
+        }
     }
 }
 
@@ -423,6 +438,17 @@ mod tests {
         assert_eq!(parse(json!({"jwt": "t"})).unwrap().scope, LogoutScope::Session);
         assert_eq!(parse(json!({"jwt": "t", "scope": "all"})).unwrap().scope, LogoutScope::All);
         assert_eq!(parse(json!({"jwt": "t", "scope": null})).unwrap().scope, LogoutScope::Session);
+        assert_eq!(parse(json!({"jwt": "t", "scope": "others"})).unwrap().scope, LogoutScope::Others);
+        let one = LogoutScope::Sid("abc".into());
+        assert_eq!(parse(json!({"jwt": "t", "sid": " abc "})).unwrap().scope, one);
+        assert_eq!(parse(json!({"jwt": "t", "scope": "session", "sid": "abc"})).unwrap().scope, one);
+        assert_eq!(parse(json!({"jwt": "t", "sid": null})).unwrap().scope, LogoutScope::Session);
+        for scope in ["all", "others"] {
+            let both = parse(json!({"jwt": "t", "scope": scope, "sid": "abc"}));
+            assert_eq!(both, Err(ApiError::field(Field::Sid, Rule::Malformed)), "{scope}");
+        }
+        assert_eq!(parse(json!({"jwt": "t", "sid": ""})), Err(ApiError::field(Field::Sid, Rule::Required)));
+        assert_eq!(parse(json!({"jwt": "t", "sid": 7})), Err(ApiError::field(Field::Sid, Rule::NotString)));
         assert_eq!(
             parse(json!({"jwt": "t", "scope": "everything"})),
             Err(ApiError::field(Field::Scope, Rule::Malformed))

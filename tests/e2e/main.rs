@@ -16,6 +16,7 @@ macro_rules! tests {
     };
 }
 
+mod account;
 mod binding;
 mod client;
 mod concurrency;
@@ -178,6 +179,7 @@ fn main() {
             [
                 contract::TESTS,
                 validation::TESTS,
+                account::SHARED_TESTS,
                 concurrency::TESTS,
                 sms::SHARED_TESTS,
                 sms_login::SHARED_TESTS,

@@ -387,8 +387,13 @@ fn every_token_may_come_as_a_bearer_header_but_not_as_a_second_one(worker: &Test
     assert!(reply.data()["jwt_data"]["uid"].is_u64(), "{}", reply.text);
     with_bearer(&client, "/login/jwt/status", &jwt, json!({ "jwt": jwt })).expect(200, 200);
     with_bearer(&client, "/login/jwt/status", &format!("{jwt}x"), json!({})).expect(9908, 401);
-    for path in ["/login/jwt/status", "/login/jwt/refresh", "/login/jwt/deactivate", "/login/password/change"]
-    {
+    for path in [
+        "/login/jwt/status",
+        "/login/jwt/refresh",
+        "/login/jwt/deactivate",
+        "/login/password/change",
+        "/login/sessions/list",
+    ] {
         let body = json!({ "jwt": jwt, "pwd": PASSWORD, "password": "new_pass", "password_confirmation": "new_pass" });
         let reply = with_bearer(&client, path, &refresh, body);
         reply.expect(9906, 422);

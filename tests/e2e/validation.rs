@@ -71,6 +71,7 @@ fn endpoints() -> Vec<EndpointCase> {
         ("/login/jwt/refresh", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
         ("/login/jwt/deactivate", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
         ("/login/jwt/status", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
+        ("/login/sessions/list", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
     ]
 }
 
