@@ -21,8 +21,8 @@ WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 dev: worker dev-secrets
 	@$(TOOLCHAIN); \
 	$(WRANGLER) d1 migrations apply DB --local </dev/null >/dev/null; \
-	echo "Serving the /login API on http://127.0.0.1:$(PORT) (local state in .wrangler/state)"; \
-	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) $(DEV_ARGS)
+	echo "Serving the /login API on http://127.0.0.1:$(PORT) (local state in .wrangler/state; GET /__scheduled runs the Cron Trigger)"; \
+	exec $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --test-scheduled $(DEV_ARGS)
 
 ## import: FROM=<dump.sql|users.csv ...> into the local D1 that make dev serves (ENV=production: the remote one); DEFAULT_ROLE=<id|none>, REPORT=<file>, DRY_RUN=1, FRESH=1 (a fresh local database: the old one is moved aside)
 FROM ?=

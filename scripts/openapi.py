@@ -70,7 +70,7 @@ paths = {
     "/login/send/sms": {"post": {
         "summary": "Send an SMS code", "operationId": "sendSms",
         "description": "Makes a 6-digit code, keeps it (sealed) for 300 s and sends it. While a code for the phone is live: 50017. A number outside SMS_ALLOWED_COUNTRY_CODES (default +86): 9906 `phone 非法`. More than 10 codes a day for the phone asked for from the client IP, 30 for the phone from all, or 20 sends an hour from the client IP: 9905 with Retry-After. A code killed by wrong guesses no longer blocks a new one. The provider failing or timing out: 50018, and no code is kept, so asking again at once works. The code is in `data` only with EXPOSE_SMS_CODE=true (local development).",
-        "requestBody": body({"phone": phone, "purpose": {"type": ["string", "null"], "enum": ["register", "reset", "login", None], "description": "what the code is for: `register` (default; also for null), `reset` (a password reset) or `login` (/login/jwt/sms); a code serves only its own purpose. A reset send, and a login send without SMS_SIGNUP, to a phone without a user sends and keeps nothing, but answers, counts and blocks the phone as a real one does"},
+        "requestBody": body({"phone": phone, "purpose": {"type": ["string", "null"], "enum": ["register", "reset", "login", "delete", None], "description": "what the code is for: `register` (default; also for null), `reset` (a password reset), `login` (/login/jwt/sms) or `delete` (/login/account/delete, to the account's own phone); a code serves only its own purpose. A reset or delete send, and a login send without SMS_SIGNUP, to a phone without a user (for reset and delete, or one waiting to be deleted) sends and keeps nothing, but answers, counts and blocks the phone as a real one does"},
                              "turnstile_token": {"type": ["string", "null"], "description": "null is the same as leaving it out. With TURNSTILE_SECRET_KEY set, the token of the Turnstile widget (or the header CF-Turnstile-Response): missing 9906 `turnstile_token 必填` (422), refused (invalid, expired, used) 9906 `turnstile_token 人机验证失败` (403), siteverify failing 9999; checked before anything is counted or sent"}}, ["phone"], {"phone": "13911119999"}),
         "parameters": [{"name": "CF-Turnstile-Response", "in": "header", "required": False, "schema": {"type": "string"}, "description": "the Turnstile token, instead of `turnstile_token`"}],
         "responses": {**responses(ok({"oneOf": [empty, {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}]}, "sent"), base + ["502"]),
@@ -133,6 +133,18 @@ paths = {
                             ["jwt", "pwd", "password", "password_confirmation"],
                             {"jwt": "eyJ...", "pwd": "1234567", "password": "new_pass", "password_confirmation": "new_pass"}),
         "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
+    "/login/account/delete": {"post": {
+        "summary": "Delete one's own account (注销), after a grace period", "operationId": "deleteAccount",
+        "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908), confirmed by `code` (sent with `\"purpose\": \"delete\"` to the account's own phone; a wrong one is 50001, a wrong guess as for register) or `pwd` (the current password; a wrong one is 50006, a failed login of the account, 9905 past the limits), not both. Success: every session ends at once; the account can no longer log in with a password, refresh or pass status; it is removed ACCOUNT_DELETE_GRACE_DAYS (default 15) later by a Cron Trigger, which frees its name and phone. Within them a code sign-in (/login/jwt/sms) cancels the deletion and says `restored: true`; nothing else does.",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"type": "object", "required": ["jwt"], "properties": {
+                "jwt": {"type": "string", "pattern": "\\S", "description": "an access token" + or_bearer},
+                "code": {**sms_code, "description": "the 6-digit code sent for `delete`"},
+                "pwd": {"type": "string", "pattern": "\\S", "description": "the current password"}},
+                "oneOf": [{"required": ["code"]}, {"required": ["pwd"]}]},
+            "example": {"jwt": "eyJ...", "pwd": "1234567"}}}},
+        "responses": responses(ok({"type": "object", "required": ["delete_date"], "additionalProperties": False, "properties": {
+            "delete_date": {"type": "string", "description": "when the account will be removed, as iat_date"}}}, "the deletion is scheduled"), base + ["401"])}},
     "/.well-known/jwks.json": {"get": {"summary": "The public keys tokens are signed with (JWT_ALG=EdDSA); empty with HS256", "operationId": "jwks",
         "responses": {"200": {"description": "a JWK set (RFC 7517)", "content": {"application/jwk-set+json": {"schema": {
             "type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {
@@ -161,6 +173,7 @@ def session_links(pwd):
              "listSessions": link("listSessions", "the user's sessions", jwt="$response.body#/data/jwt")}
     if pwd:
         named["changePassword"] = link("changePassword", "the session and its password", jwt="$response.body#/data/jwt", pwd=pwd)
+        named["deleteAccount"] = link("deleteAccount", "the session and its password", jwt="$response.body#/data/jwt", pwd=pwd)
     return named
 links("/login/jwt/get", **session_links("$request.body#/pwd"))
 links("/login/jwt/sms", **session_links(None))
@@ -175,7 +188,7 @@ for path, item in paths.items():
 doc = {
     "openapi": "3.1.0",
     "info": {"title": "login-worker: the /login API", "version": "1.0.0",
-             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status, reset a forgotten password by SMS code, change a password, sign in with an SMS code, list and end one's sessions. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
+             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status, reset a forgotten password by SMS code, change a password, sign in with an SMS code, list and end one's sessions, delete one's account. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
              "; ".join(f"{c} (HTTP {s if not isinstance(s, list) else '/'.join(map(str, s))}): {d}" for c, (s, d) in codes.items()) +
              ". `msg` is Chinese unless Accept-Language prefers English."},
     "servers": [{"url": "/"}],
@@ -190,7 +203,8 @@ doc = {
             "jwt": {"type": "string", "description": "the access token"},
             "refresh_jwt": {"type": "string", "description": "the refresh token"},
             "new_user": {"const": True, "description": "only when this sign-in made the user (SMS_SIGNUP=true)"},
-            "account": {"type": "string", "description": "the generated account name, only with new_user"}}},
+            "account": {"type": "string", "description": "the generated account name, only with new_user"},
+            "restored": {"const": True, "description": "only when this sign-in cancelled the account's deletion"}}},
         "Session": {"type": "object", "required": ["sid", "current", "created_date", "last_used_date", "user_agent", "country", "address"],
                     "additionalProperties": False, "properties": {
             "sid": {"type": "string", "description": "the session's id (the tokens' `sid`), for deactivate"},

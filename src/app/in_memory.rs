@@ -218,6 +218,7 @@ impl MemoryUsers {
         let user = StoredUser {
             id,
             account: account.to_string(),
+            phone: Phone::parse(phone).unwrap().e164().to_string(),
             password_hash: native_hash(password, iterations).encode(),
             disabled: false,
             roles: vec!["1".into()],
@@ -240,6 +241,7 @@ impl MemoryUsers {
         let user = StoredUser {
             id,
             account: format!("user{id}"),
+            phone: format!("+{id}"),
             password_hash: String::new(),
             disabled: false,
             roles,
@@ -268,6 +270,7 @@ impl UserStore for MemoryUsers {
         let stored = StoredUser {
             id,
             account: user.account.as_str().to_string(),
+            phone: user.phone.e164().to_string(),
             password_hash: PasswordHash::stored(user.password_hash.as_ref()),
             disabled: false,
             roles: vec!["1".into()],
@@ -354,6 +357,38 @@ impl UserStore for MemoryUsers {
         }
         Ok(epoch)
     }
+
+    async fn schedule_deletion(
+        &self,
+        id: u64,
+        delete_after_ms: u64,
+        not_before_ms: u64,
+    ) -> Result<u64, Fault> {
+        for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
+            user.delete_after_ms = Some(delete_after_ms);
+        }
+        self.end_sessions(id, not_before_ms, None).await
+    }
+
+    async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {
+        let mut rows = self.rows.borrow_mut();
+        let waiting =
+            rows.iter_mut().find(|(_, _, user)| user.id == id && user.delete_after_ms > Some(now_ms));
+        Ok(waiting.map(|(_, _, user)| user.delete_after_ms = None).is_some())
+    }
+
+    async fn due_for_deletion(&self, now_ms: u64, limit: u32) -> Result<Vec<u64>, Fault> {
+        let rows = self.rows.borrow();
+        let due = rows.iter().filter(|(_, _, user)| user.delete_after_ms.is_some_and(|at| at <= now_ms));
+        Ok(due.take(limit as usize).map(|(_, _, user)| user.id).collect())
+    }
+
+    async fn purge(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {
+        let mut rows = self.rows.borrow_mut();
+        let before = rows.len();
+        rows.retain(|(_, _, user)| !(user.id == id && user.delete_after_ms.is_some_and(|at| at <= now_ms)));
+        Ok(rows.len() < before)
+    }
 }
 
 /// The sessions as D1 keeps them: a record per session, an ended one kept.
@@ -410,6 +445,11 @@ impl SessionStore for MemorySessions {
         live.sort_by_key(|row| std::cmp::Reverse(row.created_ms));
         live.truncate(SESSIONS_LISTED as usize);
         Ok(live)
+    }
+
+    async fn forget_expired(&self, now_ms: u64) -> Result<(), Fault> {
+        self.0.borrow_mut().retain(|(row, _)| row.expires_ms > now_ms);
+        Ok(())
     }
 }
 
@@ -542,7 +582,7 @@ impl SmsSender for RecordingSender {
 pub struct MemoryCodeGate {
     phone: Phone,
     code: SmsCode,
-    purpose: CodePurpose,
+    purpose: Cell<CodePurpose>,
     used: Cell<bool>,
     issuing: bool,
     issued: Cell<usize>,
@@ -560,7 +600,7 @@ impl MemoryCodeGate {
         MemoryCodeGate {
             phone: Phone::parse(phone).unwrap(),
             code: SmsCode::parse(code).unwrap(),
-            purpose,
+            purpose: Cell::new(purpose),
             used: Cell::new(false),
             issuing: false,
             issued: Cell::new(0),
@@ -585,6 +625,12 @@ impl MemoryCodeGate {
 
     pub fn consumed(&self) -> bool {
         self.used.get()
+    }
+
+    /// The phone is sent the same code again, for `purpose`.
+    pub fn resend_for(&self, purpose: CodePurpose) {
+        self.purpose.set(purpose);
+        self.used.set(false);
     }
 }
 
@@ -617,7 +663,7 @@ impl CodeGate for MemoryCodeGate {
         purpose: CodePurpose,
         _caller: &Caller,
     ) -> Result<Claim, ApiError> {
-        let right = *phone == self.phone && self.code.matches(code) && purpose == self.purpose;
+        let right = *phone == self.phone && self.code.matches(code) && purpose == self.purpose.get();
         if !right || self.used.get() {
             return Err(ApiError::WrongSmsCode);
         }

@@ -195,8 +195,8 @@ async fn attempt<P: Platform>(
     (checked, LoginAftermath { holds, upgrade: None })
 }
 
-/// Checks the password. An unknown account, a wrong password and a disabled user give
-/// the same 50006, after the same work: an unknown account is checked against a dummy
+/// Checks the password. An unknown account, a wrong password, a disabled user and one
+/// waiting to be deleted give the same 50006, after the same work: an unknown account is checked against a dummy
 /// hash, so timing does not reveal which accounts exist.
 ///
 /// A hash weaker than the policy (fewer iterations, or no pepper where one is set) is to
@@ -217,7 +217,13 @@ async fn check_password<P: Platform>(
     // zeros, so without a pepper `secret\0` would derive what `secret` does: it fails,
     // after the same work.
     let user = match user {
-        Some(user) if password_matches && !pwd.contains('\0') && stored_hash.is_some() && !user.disabled => {
+        Some(user)
+            if password_matches
+                && !pwd.contains('\0')
+                && stored_hash.is_some()
+                && !user.disabled
+                && !user.is_leaving() =>
+        {
             user
         }
         _ => return Err(ApiError::LoginFailed { account: account_name.to_string() }),

@@ -5,6 +5,7 @@
 //! the Durable Objects.
 
 // The endpoints.
+pub mod account_delete;
 pub mod deactivate;
 pub mod login;
 pub mod password_change;
@@ -18,6 +19,7 @@ pub mod status;
 
 // What they share.
 pub mod account_keys;
+pub mod account_purge;
 pub mod code_claim;
 pub mod code_gate;
 pub mod limits;

@@ -48,6 +48,8 @@ pub struct StoredUser {
     pub id: u64,
     /// The account name as registered (the limits of failed logins are keyed by it).
     pub account: String,
+    /// The phone, in E.164.
+    pub phone: String,
     /// The stored password hash text; see [`PasswordHash::decode`].
     pub password_hash: String,
     pub disabled: bool,
@@ -128,6 +130,24 @@ pub trait UserStore {
         not_before_ms: u64,
         kept: Option<&KeptSession>,
     ) -> Result<u64, Fault>;
+    /// The user asked to be deleted: from `delete_after_ms` on, [`UserStore::purge`] may
+    /// remove it. Every session ends, as [`UserStore::end_sessions`], in the same write.
+    /// Returns the new epoch.
+    async fn schedule_deletion(
+        &self,
+        id: u64,
+        delete_after_ms: u64,
+        not_before_ms: u64,
+    ) -> Result<u64, Fault>;
+    /// Cancels the user's deletion if it is still waiting at `now_ms`; `false` if there
+    /// was none to cancel (never asked for, due, or done).
+    async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault>;
+    /// Up to `limit` users whose deletion is due at `now_ms`, by id.
+    async fn due_for_deletion(&self, now_ms: u64, limit: u32) -> Result<Vec<u64>, Fault>;
+    /// Removes the user, with its roles, session epoch and sessions, in one write, if its
+    /// deletion is (still) due at `now_ms`; `false` if there was nothing to remove (done
+    /// already, perhaps by a run beside this one, or cancelled).
+    async fn purge(&self, id: u64, now_ms: u64) -> Result<bool, Fault>;
 }
 
 /// A session as "your devices" lists it, recorded when its login answered.
@@ -163,6 +183,8 @@ pub trait SessionStore {
     /// The user's sessions neither ended nor expired at `now_ms`, newest first, at most
     /// [`SESSIONS_LISTED`]. Whether each is of the user's epoch is for the caller to judge.
     async fn of_user(&self, uid: u64, now_ms: u64) -> Result<Vec<SessionRecord>, Fault>;
+    /// Forgets the records of sessions expired at `now_ms`, ended ones included.
+    async fn forget_expired(&self, now_ms: u64) -> Result<(), Fault>;
 }
 
 /// The most sessions a list shows: the newest.

@@ -201,6 +201,7 @@ mod tests {
         StoredUser {
             id,
             account: format!("user{id}"),
+            phone: format!("+{id}"),
             password_hash: String::new(),
             disabled: false,
             roles: vec![],

@@ -27,7 +27,8 @@ pub enum Sent {
 /// 50018, the phone's own limit) is not counted against the IP, so a user whose provider
 /// failed can ask again at once.
 ///
-/// A reset code, and a login code without `SMS_SIGNUP`, goes only to a phone with a user;
+/// A reset or delete code, and a login code without `SMS_SIGNUP`, goes only to a phone
+/// with a user (for reset and delete, one not waiting to be deleted);
 /// for any other phone the gate makes a decoy, which answers, counts and blocks the phone
 /// exactly as a real send does, so the endpoint does not tell which phones are registered.
 pub async fn send<P: Platform>(
@@ -55,7 +56,12 @@ pub async fn send<P: Platform>(
         match request.purpose {
             CodePurpose::Register => Ok(true),
             CodePurpose::Login if sms.signup => Ok(true),
-            CodePurpose::Reset | CodePurpose::Login => Ok(app.users.find_by_phone(phone).await?.is_some()),
+            // A code sign-in is what restores an account waiting to be deleted.
+            CodePurpose::Login => Ok(app.users.find_by_phone(phone).await?.is_some()),
+            // Nothing else is for an account waiting to be deleted.
+            CodePurpose::Reset | CodePurpose::Delete => {
+                Ok(app.users.find_by_phone(phone).await?.is_some_and(|user| !user.is_leaving()))
+            }
         }
     };
     let (stamp, has_user) = futures_util::future::join(app.limiter.take(&ip_key, sms.per_ip), has_user).await;

@@ -193,6 +193,18 @@ pub async fn replace_password<P: Platform>(
     Ok(written?)
 }
 
+/// Schedules the user's deletion for `delete_after_ms` and ends every session of the
+/// user, in one write.
+pub async fn end_for_deletion<P: Platform>(
+    app: &App<P>,
+    uid: u64,
+    delete_after_ms: u64,
+) -> Result<(), ApiError> {
+    let written = app.users.schedule_deletion(uid, delete_after_ms, cutoff(app)).await;
+    app.recent_users.forget(uid);
+    written.map(|_| ()).map_err(ApiError::from)
+}
+
 /// The epoch that ends every session of a user now: a time, so that tokens from before
 /// epochs existed (judged by when they were issued) issued up to and including this
 /// millisecond end too. Whoever writes it forgets the cached user, whether or not the

@@ -25,6 +25,9 @@ pub struct SignedIn {
     pub new_user: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// `true` when this sign-in cancelled the deletion the user had asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restored: Option<bool>,
 }
 
 /// With the phone's login code taken (50001; see [`with_code_and`]), opens a session of the
@@ -32,6 +35,10 @@ pub struct SignedIn {
 /// lock-outs do not stop it: the code proves the phone, as a reset's does. Without a
 /// user, `SMS_SIGNUP` makes one (the default role, a generated name, no password); without
 /// `SMS_SIGNUP` no code was sent to such a phone (a decoy was), so it is a 50001.
+///
+/// A user waiting to be deleted is restored (`restored: true`): the sign-in cancels the
+/// deletion, within `ACCOUNT_DELETE_GRACE_DAYS`; past them it is a 50001, as for a phone
+/// without a user.
 ///
 /// Two first sign-ins of one phone cannot both make a user: only one takes the code, and
 /// the phone is unique in D1 besides.
@@ -51,6 +58,16 @@ pub async fn sign_in<P: Platform>(
         if user.disabled {
             return Err(ApiError::LoginFailed { account: user.account });
         }
+        // Within the grace, the sign-in cancels a deletion; past it, the account is as
+        // good as gone (the Cron Trigger has yet to remove it).
+        let restored = user.is_leaving();
+        if restored {
+            let cancelled = app.users.cancel_deletion(user.id, app.clock.now_millis()).await;
+            app.recent_users.forget(user.id);
+            if !cancelled? {
+                return Err(ApiError::WrongSmsCode);
+            }
+        }
         let data = UserData { uid: user.id, rid: user.roles };
         // The signed-in event (`method: "sms"`) of the events issue is raised here.
         let TokenPair { jwt, refresh_jwt } = session::open(app, &data, user.sessions_not_before_ms, call)?;
@@ -59,6 +76,7 @@ pub async fn sign_in<P: Platform>(
             refresh_jwt,
             new_user: made.then_some(true),
             account: made.then_some(user.account),
+            restored: restored.then_some(true),
         })
     };
     // The user is read while the code is taken: the answer waits for one round trip, not

@@ -101,4 +101,13 @@ impl SessionStore for D1Sessions {
         let rows = rows.results::<SessionRow>().or_fault(Backend::D1, "read a user's sessions")?;
         Ok(rows.into_iter().map(SessionRecord::from).collect())
     }
+
+    async fn forget_expired(&self, now_ms: u64) -> Result<(), Fault> {
+        let statement = self
+            .0
+            .prepare("DELETE FROM sessions WHERE expires_ms <= ?1")
+            .bind(&[(now_ms as f64).into()])
+            .or_fault(Backend::D1, "prepare a removal of expired sessions")?;
+        statement.run().await.map(|_| ()).or_fault(Backend::D1, "forget expired sessions")
+    }
 }

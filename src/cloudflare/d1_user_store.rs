@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use super::platform::OrFault;
 use crate::app::ports::{Created, KeptSession, NewUser, StoredUser, UserStore};
@@ -21,6 +21,7 @@ pub struct D1UserStore(pub D1Database);
 struct UserRow {
     id: u64,
     account: String,
+    phone: String,
     password_hash: String,
     disabled: i64,
     roles: Option<String>,
@@ -31,7 +32,7 @@ struct UserRow {
 }
 
 const SELECT_USER: &str =
-    "SELECT u.id AS id, u.account AS account, u.password_hash AS password_hash, u.disabled AS disabled, \
+    "SELECT u.id AS id, u.account AS account, u.phone AS phone, u.password_hash AS password_hash, u.disabled AS disabled, \
      (SELECT group_concat(role_id) FROM user_roles WHERE user_id = u.id) AS roles, \
      COALESCE(c.not_before_ms, 0) AS not_before_ms, c.kept_sid AS kept_sid, c.kept_epoch AS kept_epoch, \
      u.delete_after_ms AS delete_after_ms \
@@ -45,6 +46,7 @@ impl From<UserRow> for StoredUser {
         StoredUser {
             id: row.id,
             account: row.account,
+            phone: row.phone,
             password_hash: row.password_hash,
             disabled: row.disabled != 0,
             roles: roles.into_iter().map(|id| id.to_string()).collect(),
@@ -86,6 +88,11 @@ impl D1UserStore {
             .bind(&[(id as f64).into(), (not_before_ms as f64).into(), kept_sid, kept_epoch])
             .or_fault(Backend::D1, "prepare a session cutoff")
     }
+}
+
+/// How many rows a write changed.
+fn changed_rows(result: &D1Result) -> u64 {
+    result.meta().ok().flatten().and_then(|meta| meta.changes).unwrap_or(0) as u64
 }
 
 /// What `set_epoch` returns.
@@ -205,6 +212,70 @@ impl UserStore for D1UserStore {
         let statement = self.set_epoch(id, not_before_ms, kept)?;
         let epoch = statement.all().await.or_fault(Backend::D1, "end a user's sessions")?;
         Epoch::of(epoch.results::<Epoch>().ok())
+    }
+
+    async fn schedule_deletion(
+        &self,
+        id: u64,
+        delete_after_ms: u64,
+        not_before_ms: u64,
+    ) -> Result<u64, Fault> {
+        let schedule = self
+            .0
+            .prepare("UPDATE users SET delete_after_ms = ?1 WHERE id = ?2")
+            .bind(&[(delete_after_ms as f64).into(), (id as f64).into()])
+            .or_fault(Backend::D1, "prepare a deletion")?;
+        // One transaction: the account is never waiting to be deleted with a session alive.
+        let results = self
+            .0
+            .batch(vec![schedule, self.set_epoch(id, not_before_ms, None)?])
+            .await
+            .or_fault(Backend::D1, "schedule a deletion")?;
+        Epoch::of(results.get(1).and_then(|result| result.results::<Epoch>().ok()))
+    }
+
+    async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {
+        let statement = self
+            .0
+            .prepare("UPDATE users SET delete_after_ms = NULL WHERE id = ?1 AND delete_after_ms > ?2")
+            .bind(&[(id as f64).into(), (now_ms as f64).into()])
+            .or_fault(Backend::D1, "prepare a cancelled deletion")?;
+        let result = statement.run().await.or_fault(Backend::D1, "cancel a deletion")?;
+        Ok(changed_rows(&result) > 0)
+    }
+
+    async fn due_for_deletion(&self, now_ms: u64, limit: u32) -> Result<Vec<u64>, Fault> {
+        // The rows as every user is read: its reader is in the wasm already.
+        let statement = self
+            .0
+            .prepare(format!("{SELECT_USER} WHERE u.delete_after_ms <= ?1 ORDER BY u.id LIMIT ?2"))
+            .bind(&[(now_ms as f64).into(), (limit as f64).into()])
+            .or_fault(Backend::D1, "prepare a read of deletions due")?;
+        let rows = statement.all().await.or_fault(Backend::D1, "read deletions due")?;
+        let rows = rows.results::<UserRow>().or_fault(Backend::D1, "read deletions due")?;
+        Ok(rows.into_iter().map(|row| row.id).collect())
+    }
+
+    async fn purge(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {
+        // Each statement removes only while the user's deletion is due, so a cancel that
+        // lands first leaves everything; the user's row goes last, in one transaction.
+        let due = "EXISTS (SELECT 1 FROM users WHERE id = ?1 AND delete_after_ms <= ?2)";
+        let statements = [
+            format!("DELETE FROM sessions WHERE user_id = ?1 AND {due}"),
+            format!("DELETE FROM user_roles WHERE user_id = ?1 AND {due}"),
+            format!("DELETE FROM session_cutoffs WHERE user_id = ?1 AND {due}"),
+            "DELETE FROM users WHERE id = ?1 AND delete_after_ms <= ?2".to_string(),
+        ]
+        .into_iter()
+        .map(|sql| {
+            self.0
+                .prepare(sql)
+                .bind(&[(id as f64).into(), (now_ms as f64).into()])
+                .or_fault(Backend::D1, "prepare a user's removal")
+        })
+        .collect::<Result<Vec<_>, Fault>>()?;
+        let results = self.0.batch(statements).await.or_fault(Backend::D1, "remove a user")?;
+        Ok(results.last().is_some_and(|result| changed_rows(result) > 0))
     }
 
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault> {

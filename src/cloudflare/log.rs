@@ -40,6 +40,12 @@ pub fn failure(error: &ApiError, path: &str, request_id: impl FnOnce() -> String
     }
 }
 
+/// The line of a Cron Trigger's run: how many accounts due for deletion it removed, and
+/// how many it could not (each logged by [`unanswered`]).
+pub fn purged(removed: u32, failed: u32) {
+    worker::console_log!("{}", json!({ "event": "accounts_removed", "removed": removed, "failed": failed }));
+}
+
 /// A failure no client sees: of work done after the answer (`ctx.wait_until`), or of a
 /// step whose failure leaves the answer standing (a code that could not be used up).
 pub fn unanswered(doing: &str, error: &ApiError) {

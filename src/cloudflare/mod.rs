@@ -29,9 +29,25 @@ pub use rate_window::RateWindow;
 pub use refresh_family::RefreshFamily;
 pub use sms_gate_object::SmsGate;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+
+use crate::app::account_purge;
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(router::serve(req, &env, &ctx).await)
+}
+
+/// The Cron Trigger (`[triggers] crons` in wrangler.toml): accounts due for deletion are
+/// removed. Each run logs what it did.
+#[event(scheduled)]
+pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let purged = match startup::isolate(&env) {
+        Ok(app) => account_purge::purge_due(app).await,
+        Err(broken) => Err(broken.error()),
+    };
+    match purged {
+        Ok(purged) => log::purged(purged.removed, purged.failed),
+        Err(error) => log::unanswered("remove the accounts due for deletion", &error),
+    }
 }

@@ -116,6 +116,7 @@ fn field_reason(field: Field, rule: Rule) -> String {
         (Field::SmsCode, Rule::Malformed) => format!("{label}必须是6位数字"),
         (Field::Scope, Rule::Malformed) => format!("{label}只能是 session、others 或 all"),
         (Field::Sid, Rule::Malformed) => format!("{label}只能与 scope session 一起使用"),
+        (Field::LoginPassword, Rule::Duplicate) => format!("{label}与 code 只能给一个"),
         (_, Rule::Malformed) => format!("{label}格式错误"),
         (_, Rule::Refused) => format!("{label}人机验证失败"),
         (_, Rule::Duplicate) => format!("{label}重复"),
@@ -139,6 +140,7 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
         }
         (Field::Scope, Rule::Malformed) => format!("{name} must be session, others or all"),
         (Field::Sid, Rule::Malformed) => format!("{name} goes only with the scope session (or none)"),
+        (Field::LoginPassword, Rule::Duplicate) => format!("give {name} or code, not both"),
         (Field::Purpose, Rule::Malformed) => format!("{name} must be register, reset or login"),
         (_, Rule::Malformed) => format!("{name} is invalid"),
         (_, Rule::Mismatch) => "password_confirmation does not match password".into(),

@@ -20,7 +20,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendSmsRequest {
     pub phone: Phone,
-    /// `register` unless the body says `reset`.
+    /// `register` unless the body says `reset`, `login` or `delete`.
     pub purpose: CodePurpose,
     /// `turnstile_token`, if sent (the router falls back to the `CF-Turnstile-Response`
     /// header); checked only when Turnstile is configured.
@@ -367,6 +367,41 @@ impl RefreshRequest {
     }
 }
 
+/// What confirms a deletion: a code sent with `purpose: "delete"` to the account's own
+/// phone, or its password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeletionProof {
+    Code(SmsCode),
+    Password(String),
+}
+
+/// `POST /login/account/delete`: an access token, and `code` or `pwd` (one of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteAccountRequest {
+    pub jwt: String,
+    pub proof: DeletionProof,
+}
+
+impl DeleteAccountRequest {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        DeleteAccountRequest::parse_with(body, None)
+    }
+
+    fn parse_with(body: &[u8], bearer: Option<&str>) -> Result<Self, ApiError> {
+        let body = parse_object(body)?;
+        let jwt = jwt(&body, "jwt", bearer)?;
+        let given = |key: &str| !matches!(body.get(key), None | Some(Value::Null));
+        let proof = match (given("code"), given("pwd")) {
+            (true, true) => return Err(ApiError::field(Field::LoginPassword, Rule::Duplicate)),
+            (true, false) => DeletionProof::Code(sms_code(&body)?),
+            (false, _) => {
+                DeletionProof::Password(required_string(&body, "pwd", Field::LoginPassword)?.to_string())
+            }
+        };
+        Ok(DeleteAccountRequest { jwt, proof })
+    }
+}
+
 /// The headers of a request, as far as parsing one looks at them.
 pub trait Headers {
     /// The header's value, if the request has it.
@@ -413,7 +448,7 @@ macro_rules! with_bearer {
     };
 }
 
-with_bearer!(RefreshRequest, TokenRequest, DeactivateRequest, ChangePasswordRequest);
+with_bearer!(RefreshRequest, TokenRequest, DeactivateRequest, ChangePasswordRequest, DeleteAccountRequest);
 
 impl FromRequest for SendSmsRequest {
     /// A Turnstile token may come as the header the widget's documentation names instead.

@@ -106,6 +106,10 @@ pub struct Settings {
     pub refresh_ttl_seconds: u64,
     /// Everything about SMS codes.
     pub sms: SmsSettings,
+    /// `ACCOUNT_DELETE_GRACE_DAYS` (0 to 365, default 15): how long a deletion the user
+    /// asked for waits (the cooling-off period, 注销冷静期), during which a code sign-in
+    /// cancels it.
+    pub account_delete_grace_days: u64,
     /// `PBKDF2_ITERATIONS` for new password hashes, and `PASSWORD_PEPPER` (a secret).
     pub passwords: PasswordPolicy,
     /// `CORS_ALLOWED_ORIGINS`, comma-separated, or `*`.
@@ -336,6 +340,7 @@ impl Settings {
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "login".into()),
             access_ttl_seconds: number("ACCESS_TTL_SECONDS", 86_400, 1, MAX_TOKEN_TTL_SECONDS)?,
             refresh_ttl_seconds: number("REFRESH_TTL_SECONDS", 604_800, 1, MAX_TOKEN_TTL_SECONDS)?,
+            account_delete_grace_days: number("ACCOUNT_DELETE_GRACE_DAYS", 15, 0, 365)?,
             sms,
             passwords: PasswordPolicy {
                 iterations: number("PBKDF2_ITERATIONS", 100_000, 1_000, 10_000_000)? as u32,

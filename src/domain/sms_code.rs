@@ -64,6 +64,8 @@ pub enum CodePurpose {
     Reset,
     /// `/login/jwt/sms`: signing in with the code.
     Login,
+    /// `/login/account/delete`: the account's own phone confirms its deletion.
+    Delete,
 }
 
 impl CodePurpose {
@@ -73,6 +75,7 @@ impl CodePurpose {
             "register" => Some(CodePurpose::Register),
             "reset" => Some(CodePurpose::Reset),
             "login" => Some(CodePurpose::Login),
+            "delete" => Some(CodePurpose::Delete),
             _ => None,
         }
     }

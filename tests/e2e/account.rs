@@ -1,11 +1,13 @@
 //! The account centre: "your devices" (`/login/sessions/list`, and deactivate's `sid` and
-//! `scope: "others"`).
+//! `scope: "others"`), and leaving (`/login/account/delete`, the Cron Trigger that
+//! removes the account, a code sign-in that restores it).
 
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::client::{Client, Reply};
+use crate::concurrency::at_once;
 use crate::support::*;
 use crate::worker::TestWorker;
 use crate::SharedTest;
@@ -14,7 +16,14 @@ pub const SHARED_TESTS: &[SharedTest] = tests![
     your_devices_lists_each_login_and_ends_one_of_them_by_its_id,
     everywhere_else_ends_every_session_but_this_one,
     a_sid_of_another_user_or_none_is_9906_and_shows_nothing,
+    leaving_ends_every_session_and_a_code_sign_in_within_the_grace_restores_the_account,
+    a_deletion_by_code_takes_only_a_delete_code_of_the_accounts_own_phone,
 ];
+
+/// On the worker whose deletions are due at once (`ACCOUNT_DELETE_GRACE_DAYS=0`,
+/// `main::ROTATING`).
+pub const NO_GRACE_TESTS: &[SharedTest] =
+    tests![past_the_grace_the_cron_removes_the_account_once_and_frees_its_name_and_phone];
 
 /// A login of `account` from a device: its `User-Agent` and address.
 fn log_in_on(client: &Client, account: &str, user_agent: &str, ip: &str) -> (String, String) {
@@ -169,4 +178,134 @@ fn a_sid_of_another_user_or_none_is_9906_and_shows_nothing(worker: &TestWorker) 
         assert_eq!(reply.msg(), format!("数据验证失败，原因如下：{reason}"), "{body}");
     }
     status(&client, &mine).expect(200, 200);
+}
+
+fn delete_account(client: &Client, body: Value) -> Reply {
+    client.post("/login/account/delete", &body)
+}
+
+fn sign_in_with_code(client: &Client, phone: &str) -> Reply {
+    let code = send_code_for(client, phone, "login");
+    client.post("/login/jwt/sms", &json!({ "phone": phone, "code": code }))
+}
+
+/// The user's row in D1, if it is still there.
+fn user_row(worker: &TestWorker, account: &str) -> Option<Value> {
+    worker.query(&format!("SELECT id, delete_after_ms FROM users WHERE account = '{account}'")).pop()
+}
+
+fn leaving_ends_every_session_and_a_code_sign_in_within_the_grace_restores_the_account(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, phone) = new_user(&client);
+    let (jwt, refresh) = log_in(&client, &account, PASSWORD);
+    let (other, _) = log_in(&client, &account, PASSWORD);
+    delete_account(&client, json!({ "jwt": jwt, "pwd": "wrong_guess" })).expect(50006, 401);
+    status(&client, &jwt).expect(200, 200);
+    assert_eq!(user_row(worker, &account).unwrap()["delete_after_ms"], Value::Null);
+
+    let asked_at =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let reply = delete_account(&client, json!({ "jwt": jwt, "pwd": PASSWORD }));
+    reply.expect(200, 200);
+    let date = reply.data()["delete_date"].as_str().unwrap().to_string();
+    assert!(date.len() == 19 && date.as_bytes()[10] == b' ', "as iat_date: {date}");
+    let due = user_row(worker, &account).unwrap()["delete_after_ms"].as_u64().unwrap();
+    let fifteen_days = 15 * 86_400_000;
+    assert!(due >= asked_at + fifteen_days - 5_000 && due <= asked_at + fifteen_days + 60_000, "{due}");
+    // Every way in is closed: tokens, the old refresh token replayed, the password, the list.
+    for token in [&jwt, &other] {
+        status(&client, token).expect(9908, 401);
+    }
+    client.post("/login/jwt/refresh", &json!({ "jwt": refresh })).expect(9908, 401);
+    list(&client, &other).expect(9908, 401);
+    client.post("/login/jwt/get", &json!({ "account": account, "pwd": PASSWORD })).expect(50006, 401);
+
+    let restored = sign_in_with_code(&client, &phone);
+    restored.expect(200, 200);
+    assert_eq!(restored.data()["restored"], json!(true), "{}", restored.text);
+    status(&client, restored.data()["jwt"].as_str().unwrap()).expect(200, 200);
+    assert_eq!(user_row(worker, &account).unwrap()["delete_after_ms"], Value::Null);
+    log_in(&client, &account, PASSWORD);
+    // Said once: the next sign-in restores nothing.
+    let again = sign_in_with_code(&client, &phone);
+    again.expect(200, 200);
+    assert!(again.data().get("restored").is_none(), "{}", again.text);
+}
+
+fn a_deletion_by_code_takes_only_a_delete_code_of_the_accounts_own_phone(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, phone) = new_user(&client);
+    let (jwt, refresh) = log_in(&client, &account, PASSWORD);
+    let code = send_code_for(&client, &phone, "delete");
+    let wrong = if code == "111111" { "222222" } else { "111111" };
+    delete_account(&client, json!({ "jwt": jwt, "code": wrong })).expect(50001, 400);
+    delete_account(&client, json!({ "jwt": refresh, "code": code })).expect(9908, 401);
+    let both = delete_account(&client, json!({ "jwt": jwt, "code": code, "pwd": PASSWORD }));
+    both.expect(9906, 422);
+    assert_eq!(both.msg(), "数据验证失败，原因如下：pwd 密码与 code 只能给一个");
+    // Another user's delete code does not delete this one.
+    let (stranger, stranger_phone) = new_user(&client);
+    let (stranger_jwt, _) = log_in(&client, &stranger, PASSWORD);
+    let theirs = send_code_for(&client, &stranger_phone, "delete");
+    delete_account(&client, json!({ "jwt": jwt, "code": theirs })).expect(50001, 400);
+    status(&client, &jwt).expect(200, 200);
+    delete_account(&client, json!({ "jwt": jwt, "code": code })).expect(200, 200);
+    status(&client, &jwt).expect(9908, 401);
+    status(&client, &stranger_jwt).expect(200, 200);
+    // Used up, and the token is over anyway.
+    delete_account(&client, json!({ "jwt": jwt, "code": code })).expect(9908, 401);
+}
+
+fn scheduled(client: &Client) -> Reply {
+    client.request("GET", "/__scheduled?cron=17+*+*+*+*", &[], None)
+}
+
+fn past_the_grace_the_cron_removes_the_account_once_and_frees_its_name_and_phone(worker: &TestWorker) {
+    let client = worker.client();
+    let users: Vec<(String, String)> = (0..3).map(|_| new_user(&client)).collect();
+    let ((gone, gone_phone), (also_gone, also_gone_phone), (kept_back, _)) =
+        (&users[0], &users[1], &users[2]);
+    let gone_id = user_row(worker, gone).unwrap()["id"].as_u64().unwrap();
+    // A trigger of the operator's that refuses one user's removal: the run goes on.
+    let blocked = user_row(worker, kept_back).unwrap()["id"].as_u64().unwrap();
+    worker.query(&format!(
+        "CREATE TRIGGER keep_{blocked} BEFORE DELETE ON users WHEN OLD.id = {blocked} \
+         BEGIN SELECT RAISE(ABORT, 'kept by the test'); END"
+    ));
+    for (account, _) in &users {
+        let (jwt, _) = log_in(&client, account, PASSWORD);
+        listed(&client, &jwt, 1);
+        delete_account(&client, json!({ "jwt": jwt, "pwd": PASSWORD })).expect(200, 200);
+    }
+    // Due at once: past the grace, a code sign-in no longer restores it, and a reset sends
+    // nothing (a decoy, which exposes no code).
+    sign_in_with_code(&client, also_gone_phone).expect(50001, 400);
+    let reset = client.post("/login/send/sms", &json!({ "phone": users[2].1, "purpose": "reset" }));
+    reset.expect(200, 200);
+    assert_eq!(reset.data(), json!([]), "a decoy: {}", reset.text);
+
+    // Two runs at once remove each account once.
+    for run in at_once(worker, 2, |_, client| scheduled(client)) {
+        assert_eq!(run.status, 200, "{}", run.text);
+    }
+    worker.wait_for_log_line(&format!("remove user {blocked}, due for deletion"));
+    assert!(user_row(worker, gone).is_none() && user_row(worker, also_gone).is_none());
+    assert!(user_row(worker, kept_back).is_some(), "its removal failed, and only its");
+    let left = worker.queries(&[
+        &format!("SELECT count(*) AS n FROM sessions WHERE user_id = {gone_id}"),
+        &format!("SELECT count(*) AS n FROM user_roles WHERE user_id = {gone_id}"),
+        &format!("SELECT count(*) AS n FROM session_cutoffs WHERE user_id = {gone_id}"),
+    ]);
+    assert!(left.iter().all(|rows| rows[0]["n"] == json!(0)), "{left:?}");
+    // The name and the phone are free again.
+    let code = send_code(&client, gone_phone);
+    client.post("/login/register", &registration(gone, PASSWORD, gone_phone, &code)).expect(200, 200);
+
+    worker.query(&format!("DROP TRIGGER keep_{blocked}"));
+    assert_eq!(scheduled(&client).status, 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while user_row(worker, kept_back).is_some() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(user_row(worker, kept_back).is_none(), "the next run removes it");
 }

@@ -96,14 +96,15 @@ static LIMITS: SharedWorker = SharedWorker::new(&[
     ("STATUS_REVOCATION_CACHE_SECONDS", contract::STATUS_CACHE_SECONDS),
 ]);
 
-/// Refresh rotation, five failed logins an address, and sign-up by code: the tests of each
-/// mind neither other (the rotation test refreshes and fails no login, the limit's fails
-/// logins from an address of its own and refreshes nothing, and no other sends a login
-/// code).
+/// Refresh rotation, five failed logins an address, sign-up by code, and deletions due at
+/// once: the tests of each mind none of the others (the rotation test refreshes and fails
+/// no login, the limit's fails logins from an address of its own and refreshes nothing,
+/// only the sign-up test makes users by code, and only the deletion test deletes).
 static ROTATING: SharedWorker = SharedWorker::new(&[
     ("REFRESH_ROTATION", "true"),
     ("LOGIN_FAILURES_PER_IP", "5"),
     ("SMS_SIGNUP", "true"),
+    ("ACCOUNT_DELETE_GRACE_DAYS", "0"),
 ]);
 
 /// The tests that take longest, started first and in this order: a run ends when its
@@ -173,7 +174,7 @@ fn main() {
     .collect();
     let shared = [
         (&LIMITS, [strangers::LIMITS_TESTS, contract::LIMITS_TESTS].concat()),
-        (&ROTATING, [tokens::ROTATING_TESTS, sms_login::SIGNUP_TESTS].concat()),
+        (&ROTATING, [tokens::ROTATING_TESTS, sms_login::SIGNUP_TESTS, account::NO_GRACE_TESTS].concat()),
         (
             &SHARED,
             [

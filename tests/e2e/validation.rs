@@ -72,6 +72,11 @@ fn endpoints() -> Vec<EndpointCase> {
         ("/login/jwt/deactivate", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
         ("/login/jwt/status", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
         ("/login/sessions/list", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
+        (
+            "/login/account/delete",
+            json!({"jwt": "a.b.c", "pwd": "1234567"}),
+            vec![("jwt", "jwt 必填"), ("pwd", "pwd 密码必填")],
+        ),
     ]
 }
 

@@ -265,6 +265,8 @@ impl TestWorker {
             .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string(), "--persist-to", state])
             .args(["--show-interactive-dev-session=false", "--log-level", "log"])
+            // GET /__scheduled runs the Cron Trigger's handler (the account deletion tests).
+            .arg("--test-scheduled")
             .args(&env_args)
             .args(["--var", &format!("SMS_CODE_SECRET:{TEST_SMS_CODE_SECRET}")]);
         if !vars.iter().any(|(name, _)| *name == "JWT_SECRET") {

@@ -1,0 +1,50 @@
+//! The Cron Trigger's work (`[triggers] crons` in wrangler.toml): removing the accounts
+//! whose deletion is due ([`super::account_delete`]), and the records of expired
+//! sessions.
+
+use super::limits::{account_limit_key, LoginTarget};
+use super::platform::{log_if_failed, App, Platform};
+use super::ports::{Clock, RateLimiter, SessionStore, UserStore};
+use crate::domain::error::ApiError;
+
+/// The most accounts one run removes; the rest wait for the next run.
+pub const USERS_PER_RUN: u32 = 500;
+
+/// What a run did, for its log line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    /// Accounts removed.
+    pub removed: u32,
+    /// Accounts whose removal failed (logged each): they stay due for the next run.
+    pub failed: u32,
+}
+
+/// Removes every account whose deletion is due: its row, roles, session epoch and
+/// sessions in one write each, and then its failed-login count. A failure on one account
+/// is logged and the run goes on. Running it twice, even at once, removes each account
+/// once: a removal only removes what is still due. Then the records of expired sessions
+/// go.
+pub async fn purge_due<P: Platform>(app: &App<P>) -> Result<Purged, ApiError> {
+    let now = app.clock.now_millis();
+    let mut purged = Purged::default();
+    for uid in app.users.due_for_deletion(now, USERS_PER_RUN).await? {
+        match app.users.purge(uid, now).await {
+            Ok(true) => {
+                purged.removed += 1;
+                app.recent_users.forget(uid);
+                // The windows of the account from one address each lapse on their own
+                // within the login window; the id is never given to another user.
+                let cleared = app.limiter.clear(&account_limit_key(LoginTarget::User(uid))).await;
+                log_if_failed::<P>("clear a removed user's failed logins", cleared);
+            }
+            // Removed meanwhile by another run, or cancelled by a code sign-in.
+            Ok(false) => {}
+            Err(fault) => {
+                purged.failed += 1;
+                P::log_failure(&format!("remove user {uid}, due for deletion"), &fault.into());
+            }
+        }
+    }
+    log_if_failed::<P>("forget expired sessions", app.sessions.forget_expired(now).await.map_err(Into::into));
+    Ok(purged)
+}
