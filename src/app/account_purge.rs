@@ -2,9 +2,8 @@
 //! whose deletion is due ([`super::account_delete`]), and the records of expired
 //! sessions.
 
-use super::limits::{account_limit_key, LoginTarget};
 use super::platform::{log_if_failed, App, Platform};
-use super::ports::{Clock, RateLimiter, SessionStore, UserStore};
+use super::ports::{Clock, SessionStore, UserStore};
 use crate::domain::error::ApiError;
 
 /// The most accounts one run removes; the rest wait for the next run.
@@ -20,7 +19,9 @@ pub struct Purged {
 }
 
 /// Removes every account whose deletion is due: its row, roles, session epoch and
-/// sessions in one write each, and then its failed-login count. A failure on one account
+/// sessions, in one write each. Its failed-login counts, kept by the user's id (never
+/// given to another user), need no removal: each window's object deletes its storage
+/// once the 15-minute window has passed (`RateWindow`'s alarm). A failure on one account
 /// is logged and the run goes on. Running it twice, even at once, removes each account
 /// once: a removal only removes what is still due. Then the records of expired sessions
 /// go.
@@ -32,10 +33,6 @@ pub async fn purge_due<P: Platform>(app: &App<P>) -> Result<Purged, ApiError> {
             Ok(true) => {
                 purged.removed += 1;
                 app.recent_users.forget(uid);
-                // The windows of the account from one address each lapse on their own
-                // within the login window; the id is never given to another user.
-                let cleared = app.limiter.clear(&account_limit_key(LoginTarget::User(uid))).await;
-                log_if_failed::<P>("clear a removed user's failed logins", cleared);
             }
             // Removed meanwhile by another run, or cancelled by a code sign-in.
             Ok(false) => {}

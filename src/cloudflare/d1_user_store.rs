@@ -90,9 +90,17 @@ impl D1UserStore {
     }
 }
 
-/// How many rows a write changed.
-fn changed_rows(result: &D1Result) -> u64 {
-    result.meta().ok().flatten().and_then(|meta| meta.changes).unwrap_or(0) as u64
+/// The id a write returned (`RETURNING id`): what it created or changed, if anything.
+/// Read as rows rather than from the result's `meta`, whose reader would cost wasm.
+#[derive(Deserialize)]
+struct Id {
+    id: u64,
+}
+
+impl Id {
+    fn first(result: &D1Result) -> Option<u64> {
+        result.results::<Id>().ok().and_then(|rows| rows.first().map(|row| row.id))
+    }
 }
 
 /// What `set_epoch` returns.
@@ -138,17 +146,7 @@ impl UserStore for D1UserStore {
         // constraints (account_key, phone; and account COLLATE NOCASE, for the accounts
         // made before keys) settle racing registrations.
         match self.0.batch(vec![insert_user, grant_default_roles]).await {
-            Ok(results) => {
-                #[derive(Deserialize)]
-                struct Id {
-                    id: u64,
-                }
-                let id = results
-                    .first()
-                    .and_then(|r| r.results::<Id>().ok())
-                    .and_then(|rows| rows.first().map(|r| r.id));
-                Ok(Created::User(id.unwrap_or_default()))
-            }
+            Ok(results) => Ok(Created::User(results.first().and_then(Id::first).unwrap_or_default())),
             Err(error) if error.to_string().contains("UNIQUE constraint failed") => Ok(Created::Taken),
             Err(error) => Err(Fault::backend(Backend::D1, "create a user", error)),
         }
@@ -237,11 +235,13 @@ impl UserStore for D1UserStore {
     async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {
         let statement = self
             .0
-            .prepare("UPDATE users SET delete_after_ms = NULL WHERE id = ?1 AND delete_after_ms > ?2")
+            .prepare(
+                "UPDATE users SET delete_after_ms = NULL WHERE id = ?1 AND delete_after_ms > ?2 RETURNING id",
+            )
             .bind(&[(id as f64).into(), (now_ms as f64).into()])
             .or_fault(Backend::D1, "prepare a cancelled deletion")?;
-        let result = statement.run().await.or_fault(Backend::D1, "cancel a deletion")?;
-        Ok(changed_rows(&result) > 0)
+        let result = statement.all().await.or_fault(Backend::D1, "cancel a deletion")?;
+        Ok(Id::first(&result).is_some())
     }
 
     async fn due_for_deletion(&self, now_ms: u64, limit: u32) -> Result<Vec<u64>, Fault> {
@@ -264,7 +264,7 @@ impl UserStore for D1UserStore {
             format!("DELETE FROM sessions WHERE user_id = ?1 AND {due}"),
             format!("DELETE FROM user_roles WHERE user_id = ?1 AND {due}"),
             format!("DELETE FROM session_cutoffs WHERE user_id = ?1 AND {due}"),
-            "DELETE FROM users WHERE id = ?1 AND delete_after_ms <= ?2".to_string(),
+            "DELETE FROM users WHERE id = ?1 AND delete_after_ms <= ?2 RETURNING id".to_string(),
         ]
         .into_iter()
         .map(|sql| {
@@ -275,7 +275,7 @@ impl UserStore for D1UserStore {
         })
         .collect::<Result<Vec<_>, Fault>>()?;
         let results = self.0.batch(statements).await.or_fault(Backend::D1, "remove a user")?;
-        Ok(results.last().is_some_and(|result| changed_rows(result) > 0))
+        Ok(results.last().and_then(Id::first).is_some())
     }
 
     async fn find_by_id(&self, id: u64) -> Result<Option<StoredUser>, Fault> {
