@@ -82,14 +82,28 @@ def post(base, path, body):
 PHONE = "13800000000"
 
 
-def register_bench_account(base):
-    """Registers the account "bench" on the project's worker at `base` (a fresh state) and
-    logs it in: its tokens."""
-    code = post(base, "/login/send/sms", {"phone": PHONE})["data"]["code"]
-    registered = post(base, "/login/register", {"account": "bench", "password": PASSWORD,
-                                                "password_confirmation": PASSWORD, "phone": PHONE, "code": code})
+def register_bench_account(base, account="bench", phone=PHONE):
+    """Registers `account` on the project's worker at `base` (a fresh state) and logs it
+    in: its tokens."""
+    code = post(base, "/login/send/sms", {"phone": phone})["data"]["code"]
+    registered = post(base, "/login/register", {"account": account, "password": PASSWORD,
+                                                "password_confirmation": PASSWORD, "phone": phone, "code": code})
     assert registered["code"] == 200, registered
-    return post(base, "/login/jwt/get", {"account": "bench", "pwd": PASSWORD})["data"]
+    return post(base, "/login/jwt/get", {"account": account, "pwd": PASSWORD})["data"]
+
+
+def user_with_ten_sessions(base):
+    """An access token of a user with 10 sessions ("your devices" lists them all): the
+    account "devices", logged in 10 times; each login's session is recorded after its
+    answer, so the list is waited for."""
+    jwt = register_bench_account(base, "devices", "13800000001")["jwt"]
+    for _ in range(9):
+        post(base, "/login/jwt/get", {"account": "devices", "pwd": PASSWORD})
+    for _ in range(100):
+        if len(post(base, "/login/sessions/list", {"jwt": jwt})["data"]) == 10:
+            return jwt
+        time.sleep(0.05)
+    raise AssertionError("the 10 sessions were never listed")
 
 
 # Login codes sent ahead of a sign-in row: more than a row can use at the rate a code
@@ -427,6 +441,7 @@ def main():
         jwt, refresh_jwt = tokens["jwt"], tokens["refresh_jwt"]
         wasm_memory_start = post(base, "/__bench/memory", {})["data"]["wasm_memory_bytes"]
         doomed = post(base, "/login/jwt/get", {"account": "bench", "pwd": PASSWORD})["data"]["jwt"]
+        devices_jwt = user_with_ten_sessions(base)
         post(base, "/login/jwt/deactivate", {"jwt": doomed})
         only = os.environ.get("BENCH_ONLY")
 
@@ -465,6 +480,7 @@ def main():
             ("GET /healthz", "/healthz", {"BENCH_METHOD": "GET"}, 200),
             ("/login/jwt/status", "/login/jwt/status", {"BENCH_BODY": json.dumps({"jwt": jwt})}, 200),
             ("/login/jwt/refresh", "/login/jwt/refresh", {"BENCH_BODY": json.dumps({"jwt": refresh_jwt})}, 200),
+            ("/login/sessions/list (10 sessions)", "/login/sessions/list", {"BENCH_BODY": json.dumps({"jwt": devices_jwt})}, 200),
             ("/login/jwt/get", "/login/jwt/get", {"BENCH_BODY": json.dumps({"account": "bench", "pwd": PASSWORD})}, 200),
             ("/login/jwt/get (wrong password, 50006)", "/login/jwt/get",
              {"BENCH_BODY": json.dumps({"account": "bench", "pwd": "wrong_password"})}, 401),
@@ -520,6 +536,8 @@ def main():
     # A code sign-in hashes no password: it should cost about what a status does.
     sms_p50_ratio = results[("/login/jwt/sms", 1)]["p50_us"] / results[("/login/jwt/status", 1)]["p50_us"]
     sms_rps_ratio = results[("/login/jwt/sms", 16)]["rps"] / results[("/login/jwt/status", 16)]["rps"]
+    # "Your devices" for a user with 10 sessions: a status and one indexed D1 read at once.
+    sessions_p50_ratio = results[("/login/sessions/list", 1)]["p50_us"] / results[("/login/jwt/status", 1)]["p50_us"]
     login_p50 = results[("/login/jwt/get", 1)]["p50_us"]
     pbkdf2_p50 = results[("/__bench/pbkdf2", 1)]["p50_us"]
     health_p50 = results[("/healthz", 1)]["p50_us"]
@@ -583,6 +601,7 @@ def main():
         f"({login_p50/1000:.2f} ÷ ({pbkdf2_p50/1000:.2f} + {health_p50/1000:.2f}) ms) | ≤ 1.15: {verdict(ratio_b <= 1.15)} |",
         f"| code sign-in p50 ÷ status p50, c=1 | {sms_p50_ratio:.2f} | ≤ 1.5: {verdict(sms_p50_ratio <= 1.5)} |",
         f"| code sign-in req/s ÷ status req/s, c=16 | {sms_rps_ratio:.2f} | ≥ 0.5: {verdict(sms_rps_ratio >= 0.5)} |",
+        f"| sessions list (10 sessions) p50 ÷ status p50, c=1 | {sessions_p50_ratio:.2f} | ≤ 2: {verdict(sessions_p50_ratio <= 2)} |",
         f"| failed login p50, unknown account vs wrong password, c=1 | {unknown_p50/1000:.2f} vs {wrong_p50/1000:.2f} ms "
         f"(ratio {unknown_p50/max(wrong_p50, 1):.2f}) | equal within noise (dummy hash) |",
         f"| wasm, raw | {raw:,} bytes | free plan limit 3 MB |",

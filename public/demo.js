@@ -119,3 +119,45 @@ $("sms-login").onclick = async () => {
   if (envelope.data.account) $("account").value = envelope.data.account;
   showTokens();
 };
+
+// Your devices: each session as a line of text (a User-Agent is the client's own text:
+// it goes in as text, never as markup), with a button that ends it by its id.
+function showDevices(sessions) {
+  const list = $("device-list");
+  list.replaceChildren();
+  for (const device of sessions) {
+    const item = document.createElement("li");
+    item.textContent = (device.current ? "this session — " : "") + (device.user_agent || "(no User-Agent)")
+      + ", " + (device.address || "?") + " " + device.country + ", since " + device.created_date
+      + ", last used " + device.last_used_date + " ";
+    if (!device.current) {
+      const end = document.createElement("button");
+      end.className = "secondary";
+      end.textContent = "End";
+      end.dataset.sid = device.sid;
+      end.onclick = async () => {
+        const envelope = await call("/login/jwt/deactivate", { jwt: session.jwt, sid: device.sid });
+        if (envelope.code === 200) item.remove();
+      };
+      item.append(end);
+    }
+    list.append(item);
+  }
+}
+$("devices").onclick = async () => {
+  const envelope = await call("/login/sessions/list", { jwt: session.jwt });
+  showDevices(envelope.code === 200 ? envelope.data : []);
+};
+$("end-others").onclick = async () => {
+  const envelope = await call("/login/jwt/deactivate", { jwt: session.jwt, scope: "others" });
+  if (envelope.code === 200) $("device-list").replaceChildren();
+};
+// Deleting takes a tick in the box first: the confirmation.
+$("confirm-delete").onchange = () => { $("delete-account").disabled = !$("confirm-delete").checked; };
+$("delete-account").onclick = async () => {
+  const envelope = await call("/login/account/delete", { jwt: session.jwt, pwd: $("password").value });
+  $("confirm-delete").checked = false;
+  $("delete-account").disabled = true;
+  // Every session ended with it.
+  if (envelope.code === 200) { session = signedOut; showTokens(); $("device-list").replaceChildren(); }
+};

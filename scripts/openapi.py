@@ -36,9 +36,10 @@ def one_of_required(request_body, names):
     request_body["content"]["application/json"]["schema"]["anyOf"] = [{"required": [name]} for name in names]
     return request_body
 def sid_only_with_one_session(request_body):
-    """A `sid` names one session: with the scope `others` or `all` it is 9906."""
-    request_body["content"]["application/json"]["schema"]["not"] = {
-        "required": ["sid", "scope"], "properties": {"sid": {"type": "string"}, "scope": {"enum": ["others", "all"]}}}
+    """A `sid` names one session: with the scope `others` or `all` it is 9906. Said with
+    anyOf (no `sid`, or a scope of one session), which every generator reads well."""
+    request_body["content"]["application/json"]["schema"]["anyOf"] = [
+        {"properties": {"sid": {"type": "null"}}}, {"properties": {"scope": {"enum": ["session", None]}}}]
     return request_body
 retry = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
 allow = {"Allow": {"schema": {"type": "string"}, "description": "the methods the path takes: POST, OPTIONS"}}

@@ -3,7 +3,9 @@
 // deactivate (the page forgets the tokens), and status again (now refused, in the
 // browser's language, English here); then a password change, which keeps the
 // page signed in, and a reset by SMS code, which ends that session, after which the new
-// password logs in; then a sign-in with an SMS code. Saves a screenshot.
+// password logs in; then a sign-in with an SMS code; then "your devices" (list, end one,
+// end every other) and deleting the account, which a code sign-in restores. Saves a
+// screenshot.
 // Usage: node tests/browser/demo.mjs API_BASE_URL SCREENSHOT.png   (run by the e2e tests)
 import http from "node:http";
 import { chromium } from "playwright-core";
@@ -101,6 +103,38 @@ try {
   if (!/^\d{6}$/.test(await page.inputValue("#login-code"))) failures.push("the login code was not filled in");
   await click("sms-login", "/login/jwt/sms", 200);
   await click("status", "/login/jwt/status", 200);
+
+  // Your devices: the password login above and this sign-in (each recorded a moment
+  // after its answer, so the list is asked again until both show).
+  let devices = [];
+  for (let tries = 0; devices.length < 2 && tries < 20; tries += 1) {
+    devices = (await click("devices", "/login/sessions/list", 200)).data;
+  }
+  if (devices.length !== 2 || devices.filter((d) => d.current).length !== 1) {
+    failures.push("the list is not the two sessions: " + JSON.stringify(devices));
+  }
+  if (await page.locator("#device-list li").count() !== devices.length) failures.push("the page does not show the list");
+  step += 1;
+  await page.click("#device-list button[data-sid]");
+  await page.waitForFunction(
+    (count) => document.getElementById("history").textContent.split("\n").filter(Boolean).length === count, step);
+  if (!(await page.textContent("#last")).includes('"code": 200')) failures.push("ending a session failed");
+  if (await page.locator("#device-list li").count() !== 1) failures.push("the ended session is still shown");
+  await click("end-others", "/login/jwt/deactivate", 200);
+  await click("status", "/login/jwt/status", 200);
+
+  // Leaving: the button waits for the box, then ends every session; a code sign-in
+  // restores the account.
+  if (await page.isEnabled("#delete-account")) failures.push("delete is enabled before it is confirmed");
+  await page.check("#confirm-delete");
+  const deleted = await click("delete-account", "/login/account/delete", 200);
+  if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(deleted.data.delete_date)) failures.push("no delete_date: " + JSON.stringify(deleted));
+  if (await page.textContent("#tokens") !== "No session yet.") failures.push("the page kept the deleted account's tokens");
+  await click("login", "/login/jwt/get", 50006);
+  await click("send-login", "/login/send/sms", 200);
+  const restored = await click("sms-login", "/login/jwt/sms", 200);
+  if (restored.data.restored !== true) failures.push("the sign-in did not say it restored the account: " + JSON.stringify(restored));
+  await click("login", "/login/jwt/get", 200);
   await page.screenshot({ path: screenshot, fullPage: true });
 } finally {
   await browser.close();
