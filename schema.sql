@@ -55,10 +55,8 @@ CREATE TABLE IF NOT EXISTS user_roles (
 CREATE TABLE IF NOT EXISTS session_cutoffs (
     user_id       INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     not_before_ms INTEGER NOT NULL,
-    -- "Log out everywhere else" moves the epoch and keeps this one session of the old
-    -- epoch alive.
-    kept_sid      TEXT,
-    kept_epoch    INTEGER
+    -- "Log out everywhere else" moves the epoch and keeps this one session alive.
+    kept_sid      TEXT
 );
 
 -- One row per session opened by a login, written after the answer ("your devices"). A

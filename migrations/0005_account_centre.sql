@@ -26,9 +26,8 @@ CREATE INDEX sessions_of_user ON sessions (user_id, created_ms);
 CREATE INDEX sessions_by_expiry ON sessions (expires_ms);
 
 -- "Log out everywhere else" moves the epoch like "everywhere" does, and keeps one
--- session of the old epoch alive: this one.
+-- session alive, by its id: the one that asked.
 ALTER TABLE session_cutoffs ADD COLUMN kept_sid TEXT;
-ALTER TABLE session_cutoffs ADD COLUMN kept_epoch INTEGER;
 
 -- A deletion the user asked for (Unix ms): from then on the Cron Trigger removes the
 -- user; until then a code sign-in cancels it. NULL: none asked for.

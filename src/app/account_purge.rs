@@ -6,8 +6,11 @@ use super::platform::{log_if_failed, App, Platform};
 use super::ports::{Clock, SessionStore, UserStore};
 use crate::domain::error::ApiError;
 
-/// The most accounts one run removes; the rest wait for the next run.
-pub const USERS_PER_RUN: u32 = 500;
+/// Accounts are read 100 at a time, by id, and one run reads at most 10 such batches;
+/// the rest wait for the next run. By id, each batch after the last: an account whose
+/// removal keeps failing holds up no other.
+const BATCH: u32 = 100;
+const BATCHES_PER_RUN: usize = 10;
 
 /// What a run did, for its log line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -28,20 +31,30 @@ pub struct Purged {
 pub async fn purge_due<P: Platform>(app: &App<P>) -> Result<Purged, ApiError> {
     let now = app.clock.now_millis();
     let mut purged = Purged::default();
-    for uid in app.users.due_for_deletion(now, USERS_PER_RUN).await? {
-        match app.users.purge(uid, now).await {
-            Ok(true) => {
-                purged.removed += 1;
-                app.recent_users.forget(uid);
-            }
-            // Removed meanwhile by another run, or cancelled by a code sign-in.
-            Ok(false) => {}
-            Err(fault) => {
-                purged.failed += 1;
-                P::log_failure(&format!("remove user {uid}, due for deletion"), &fault.into());
-            }
+    let mut after = 0;
+    for _ in 0..BATCHES_PER_RUN {
+        let due = app.users.due_for_deletion(now, after, BATCH).await?;
+        let Some(&last) = due.last() else { break };
+        after = last;
+        for uid in due {
+            purge_one(app, uid, now, &mut purged).await;
         }
     }
     log_if_failed::<P>("forget expired sessions", app.sessions.forget_expired(now).await.map_err(Into::into));
     Ok(purged)
+}
+
+async fn purge_one<P: Platform>(app: &App<P>, uid: u64, now: u64, purged: &mut Purged) {
+    match app.users.purge(uid, now).await {
+        Ok(true) => {
+            purged.removed += 1;
+            app.recent_users.forget(uid);
+        }
+        // Removed meanwhile by another run, or cancelled by a code sign-in.
+        Ok(false) => {}
+        Err(fault) => {
+            purged.failed += 1;
+            P::log_failure(&format!("remove user {uid}, due for deletion"), &fault.into());
+        }
+    }
 }

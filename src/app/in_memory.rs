@@ -223,7 +223,7 @@ impl MemoryUsers {
             disabled: false,
             roles: vec!["1".into()],
             sessions_not_before_ms: 0,
-            kept_session: None,
+            kept_sid: None,
             delete_after_ms: None,
         };
         rows.push((String::new(), Phone::parse(phone).unwrap().e164().to_string(), user));
@@ -246,7 +246,7 @@ impl MemoryUsers {
             disabled: false,
             roles,
             sessions_not_before_ms: 0,
-            kept_session: None,
+            kept_sid: None,
             delete_after_ms: None,
         };
         rows.push((format!("user{id}"), format!("+{id}"), user));
@@ -275,7 +275,7 @@ impl UserStore for MemoryUsers {
             disabled: false,
             roles: vec!["1".into()],
             sessions_not_before_ms: 0,
-            kept_session: None,
+            kept_sid: None,
             delete_after_ms: None,
         };
         rows.push((account, user.phone.e164().to_string(), stored));
@@ -340,7 +340,7 @@ impl UserStore for MemoryUsers {
         for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
             user.password_hash = hash.encode();
         }
-        self.end_sessions(id, not_before_ms, None).await
+        Ok(self.end_sessions(id, not_before_ms, None).await?.unwrap_or_default())
     }
 
     async fn end_sessions(
@@ -348,14 +348,20 @@ impl UserStore for MemoryUsers {
         id: u64,
         not_before_ms: u64,
         kept: Option<&KeptSession>,
-    ) -> Result<u64, Fault> {
-        let mut epoch = 0;
-        for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
-            user.sessions_not_before_ms = (user.sessions_not_before_ms + 1).max(not_before_ms);
-            user.kept_session = kept.cloned();
-            epoch = user.sessions_not_before_ms;
+    ) -> Result<Option<u64>, Fault> {
+        let mut rows = self.rows.borrow_mut();
+        let Some((_, _, user)) = rows.iter_mut().find(|(_, _, user)| user.id == id) else {
+            return Ok(Some(0));
+        };
+        let still_the_users = |kept: &KeptSession| {
+            kept.epoch == user.sessions_not_before_ms || user.kept_sid.as_deref() == Some(kept.sid.as_str())
+        };
+        if kept.is_some_and(|kept| !still_the_users(kept)) {
+            return Ok(None);
         }
-        Ok(epoch)
+        user.sessions_not_before_ms = (user.sessions_not_before_ms + 1).max(not_before_ms);
+        user.kept_sid = kept.map(|kept| kept.sid.clone());
+        Ok(Some(user.sessions_not_before_ms))
     }
 
     async fn schedule_deletion(
@@ -367,7 +373,7 @@ impl UserStore for MemoryUsers {
         for (_, _, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
             user.delete_after_ms = Some(delete_after_ms);
         }
-        self.end_sessions(id, not_before_ms, None).await
+        Ok(self.end_sessions(id, not_before_ms, None).await?.unwrap_or_default())
     }
 
     async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {
@@ -377,9 +383,11 @@ impl UserStore for MemoryUsers {
         Ok(waiting.map(|(_, _, user)| user.delete_after_ms = None).is_some())
     }
 
-    async fn due_for_deletion(&self, now_ms: u64, limit: u32) -> Result<Vec<u64>, Fault> {
+    async fn due_for_deletion(&self, now_ms: u64, after_id: u64, limit: u32) -> Result<Vec<u64>, Fault> {
         let rows = self.rows.borrow();
-        let due = rows.iter().filter(|(_, _, user)| user.delete_after_ms.is_some_and(|at| at <= now_ms));
+        let due = rows
+            .iter()
+            .filter(|(_, _, user)| user.id > after_id && user.delete_after_ms.is_some_and(|at| at <= now_ms));
         Ok(due.take(limit as usize).map(|(_, _, user)| user.id).collect())
     }
 

@@ -32,8 +32,9 @@ async fn set_password<P: Platform>(
     caller: &Caller,
 ) -> Result<NoData, ApiError> {
     // A reset code is only sent to a phone with a user; one that is gone since (an
-    // operator removed it) has nothing to reset.
-    let user = app.users.find_by_phone(&request.phone).await?.ok_or(ApiError::WrongSmsCode)?;
+    // operator removed it), or waiting to be deleted since, has nothing to reset.
+    let user = app.users.find_by_phone(&request.phone).await?;
+    let user = user.filter(|user| !user.is_leaving()).ok_or(ApiError::WrongSmsCode)?;
     let password = request.password.as_str();
     let hash = PasswordHash::create(&app.kdf, &app.rng, password, &app.settings.passwords).await?;
     session::replace_password(app, user.id, &hash).await?;

@@ -59,9 +59,10 @@ pub struct StoredUser {
     /// password reset or change, 0 if none. A session opened under another epoch is over
     /// (see [`crate::domain::token::SessionClaims::epoch`]).
     pub sessions_not_before_ms: u64,
-    /// The one session of an older epoch that still lives: the one a "log out everywhere
-    /// else" (or a phone change) was asked from.
-    pub kept_session: Option<KeptSession>,
+    /// The one session of an older epoch that still lives, by its id: the one a "log out
+    /// everywhere else" was asked from. By its id alone: its refresh token and its
+    /// refreshed access tokens carry different epochs.
+    pub kept_sid: Option<String>,
     /// When the deletion the user asked for may run (Unix ms); `None` if none was asked
     /// for. Until then the user is unavailable to everything but a code sign-in, which
     /// cancels it.
@@ -75,8 +76,10 @@ impl StoredUser {
     }
 }
 
-/// A session that outlives its user's move to a new epoch: its id, and the epoch it was
-/// opened under.
+/// The session a "log out everywhere else" keeps: its id, and the epoch the token that
+/// asked carries. The write that keeps it goes through only while that session is still
+/// the user's (of the current epoch, or the one kept before), so that two such requests
+/// from two devices at once cannot both succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeptSession {
     pub sid: String,
@@ -122,14 +125,14 @@ pub trait UserStore {
     async fn replace_password(&self, id: u64, hash: &PasswordHash, not_before_ms: u64) -> Result<u64, Fault>;
     /// Ends every session of the user but `kept`, if given: the epoch moves to
     /// `not_before_ms`, or just past the current one if that is later, so that every such
-    /// write gives a new epoch, and the old epoch stays good for the kept session alone.
-    /// Returns the new epoch.
+    /// write gives a new epoch, and the kept session goes on. Returns the new epoch, or
+    /// `None` when `kept` was no longer the user's (nothing is written then).
     async fn end_sessions(
         &self,
         id: u64,
         not_before_ms: u64,
         kept: Option<&KeptSession>,
-    ) -> Result<u64, Fault>;
+    ) -> Result<Option<u64>, Fault>;
     /// The user asked to be deleted: from `delete_after_ms` on, [`UserStore::purge`] may
     /// remove it. Every session ends, as [`UserStore::end_sessions`], in the same write.
     /// Returns the new epoch.
@@ -142,8 +145,9 @@ pub trait UserStore {
     /// Cancels the user's deletion if it is still waiting at `now_ms`; `false` if there
     /// was none to cancel (never asked for, due, or done).
     async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault>;
-    /// Up to `limit` users whose deletion is due at `now_ms`, by id.
-    async fn due_for_deletion(&self, now_ms: u64, limit: u32) -> Result<Vec<u64>, Fault>;
+    /// Up to `limit` users whose deletion is due at `now_ms`, with ids after `after_id`,
+    /// by id.
+    async fn due_for_deletion(&self, now_ms: u64, after_id: u64, limit: u32) -> Result<Vec<u64>, Fault>;
     /// Removes the user, with its roles, session epoch and sessions, in one write, if its
     /// deletion is (still) due at `now_ms`; `false` if there was nothing to remove (done
     /// already, perhaps by a run beside this one, or cancelled).

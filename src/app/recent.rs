@@ -205,7 +205,7 @@ mod tests {
             password_hash: String::new(),
             disabled: false,
             roles: vec![],
-            kept_session: None,
+            kept_sid: None,
             delete_after_ms: None,
             sessions_not_before_ms: 0,
         }

@@ -27,8 +27,9 @@ pub struct ListedSession {
 }
 
 /// The live sessions of the access token's user, newest first: neither ended (by a
-/// log-out, a password change, ...) nor expired. The token is checked as status checks
-/// it, and the sessions are read at the same time, so the list costs one round trip.
+/// log-out, a password change, ...) nor expired. The token is checked as refresh checks
+/// it (from D1 and KV, never a recent read), and the sessions are read at the same time,
+/// so the list costs one round trip.
 ///
 /// A session is recorded after its login's answer, so the token's own session may not be
 /// recorded yet when a client lists at once: it is then listed from the token and this
@@ -42,7 +43,10 @@ pub async fn list<P: Platform>(
     let verified = session::verify(app, &request.jwt, Some(TokenKind::Access))?;
     let uid = verified.claims.data.uid;
     let (checked, records) = futures_util::future::join(
-        session::check_verified(app, verified, true),
+        // Not what this isolate read a moment ago: a session that another isolate's
+        // log-out ended must leave the list at once. The read costs no time beside the
+        // sessions' own.
+        session::check_verified(app, verified, false),
         app.sessions.of_user(uid, now),
     )
     .await;
@@ -204,12 +208,33 @@ mod tests {
         let listed = list_with(&world, &fresh).unwrap();
         assert_eq!((listed.len(), listed[0].current), (1, true), "{listed:?}");
         assert_eq!(listed[0].last_used_date, "2023-12-16 17:37:20");
+        // Everywhere else again, from its refreshed token: its refresh token, of the old
+        // epoch, goes on too.
+        end(&world, &fresh, LogoutScope::Others).unwrap();
+        world.0.clock.set(NOW_MS + 125_000);
+        let fresher = refreshed(&world, &two);
+        assert!(world.status(&fresher).is_ok() && world.status(&fresh).is_ok());
         // A later login stands beside it; "all" then ends both.
         let four = log_in_at(&world, 130_000);
         assert_eq!(list_with(&world, &four.jwt).unwrap().len(), 2);
         end(&world, &fresh, LogoutScope::All).unwrap();
         assert_eq!(world.status(&fresh), REVOKED);
         assert_eq!(world.status(&four.jwt), REVOKED);
+    }
+
+    #[test]
+    fn of_two_devices_ending_each_other_at_once_one_wins() {
+        let world = OneUser::new();
+        let (one, two) = (log_in_at(&world, 0), log_in_at(&world, 1));
+        // Both checked their token before either wrote: the second write finds its
+        // session no longer the user's.
+        let verify = |jwt: &str| session::verify(world.0, jwt, None).unwrap();
+        let (first, second) = (verify(&one.jwt), verify(&two.jwt));
+        world.0.clock.set(NOW_MS + 10);
+        block_on(session::end_others(world.0, &first, 1)).unwrap();
+        assert_eq!(block_on(session::end_others(world.0, &second, 1)), REVOKED);
+        assert!(world.status(&one.jwt).is_ok());
+        assert_eq!(world.status(&two.jwt), REVOKED);
     }
 
     #[test]

@@ -27,14 +27,13 @@ struct UserRow {
     roles: Option<String>,
     not_before_ms: f64,
     kept_sid: Option<String>,
-    kept_epoch: Option<f64>,
     delete_after_ms: Option<f64>,
 }
 
 const SELECT_USER: &str =
     "SELECT u.id AS id, u.account AS account, u.phone AS phone, u.password_hash AS password_hash, u.disabled AS disabled, \
      (SELECT group_concat(role_id) FROM user_roles WHERE user_id = u.id) AS roles, \
-     COALESCE(c.not_before_ms, 0) AS not_before_ms, c.kept_sid AS kept_sid, c.kept_epoch AS kept_epoch, \
+     COALESCE(c.not_before_ms, 0) AS not_before_ms, c.kept_sid AS kept_sid, \
      u.delete_after_ms AS delete_after_ms \
      FROM users u LEFT JOIN session_cutoffs c ON c.user_id = u.id";
 
@@ -51,9 +50,7 @@ impl From<UserRow> for StoredUser {
             disabled: row.disabled != 0,
             roles: roles.into_iter().map(|id| id.to_string()).collect(),
             sessions_not_before_ms: row.not_before_ms.max(0.0) as u64,
-            kept_session: row
-                .kept_sid
-                .map(|sid| KeptSession { sid, epoch: row.kept_epoch.unwrap_or_default().max(0.0) as u64 }),
+            kept_sid: row.kept_sid,
             delete_after_ms: row.delete_after_ms.map(|ms| ms.max(0.0) as u64),
         }
     }
@@ -67,7 +64,8 @@ impl D1UserStore {
 
     /// Moves the user's session epoch to `not_before_ms`, or just past the current one
     /// if that is later (so it never moves back, and every write gives a new epoch),
-    /// returning the new epoch. The session `kept` (if any) stays good under the old one.
+    /// returning the new epoch. With `kept`, that session goes on, and the write goes
+    /// through only while it is still the user's (returning no row otherwise).
     fn set_epoch(
         &self,
         id: u64,
@@ -80,9 +78,10 @@ impl D1UserStore {
         };
         self.0
             .prepare(
-                "INSERT INTO session_cutoffs (user_id, not_before_ms, kept_sid, kept_epoch) VALUES (?1, ?2, ?3, ?4) \
+                "INSERT INTO session_cutoffs (user_id, not_before_ms, kept_sid) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms + 1, excluded.not_before_ms), \
-                 kept_sid = excluded.kept_sid, kept_epoch = excluded.kept_epoch \
+                 kept_sid = excluded.kept_sid \
+                 WHERE ?4 IS NULL OR not_before_ms = ?4 OR kept_sid = ?3 \
                  RETURNING not_before_ms",
             )
             .bind(&[(id as f64).into(), (not_before_ms as f64).into(), kept_sid, kept_epoch])
@@ -206,10 +205,16 @@ impl UserStore for D1UserStore {
         id: u64,
         not_before_ms: u64,
         kept: Option<&KeptSession>,
-    ) -> Result<u64, Fault> {
+    ) -> Result<Option<u64>, Fault> {
         let statement = self.set_epoch(id, not_before_ms, kept)?;
         let epoch = statement.all().await.or_fault(Backend::D1, "end a user's sessions")?;
-        Epoch::of(epoch.results::<Epoch>().ok())
+        let epoch = Epoch::of(epoch.results::<Epoch>().ok());
+        match kept {
+            // No row: the write did not go through, the kept session being no longer the
+            // user's.
+            Some(_) => Ok(epoch.ok()),
+            None => epoch.map(Some),
+        }
     }
 
     async fn schedule_deletion(
@@ -244,12 +249,14 @@ impl UserStore for D1UserStore {
         Ok(Id::first(&result).is_some())
     }
 
-    async fn due_for_deletion(&self, now_ms: u64, limit: u32) -> Result<Vec<u64>, Fault> {
+    async fn due_for_deletion(&self, now_ms: u64, after_id: u64, limit: u32) -> Result<Vec<u64>, Fault> {
         // The rows as every user is read: its reader is in the wasm already.
         let statement = self
             .0
-            .prepare(format!("{SELECT_USER} WHERE u.delete_after_ms <= ?1 ORDER BY u.id LIMIT ?2"))
-            .bind(&[(now_ms as f64).into(), (limit as f64).into()])
+            .prepare(format!(
+                "{SELECT_USER} WHERE u.delete_after_ms <= ?1 AND u.id > ?2 ORDER BY u.id LIMIT ?3"
+            ))
+            .bind(&[(now_ms as f64).into(), (after_id as f64).into(), (limit as f64).into()])
             .or_fault(Backend::D1, "prepare a read of deletions due")?;
         let rows = statement.all().await.or_fault(Backend::D1, "read deletions due")?;
         let rows = rows.results::<UserRow>().or_fault(Backend::D1, "read deletions due")?;

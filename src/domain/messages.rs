@@ -141,7 +141,7 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
         (Field::Scope, Rule::Malformed) => format!("{name} must be session, others or all"),
         (Field::Sid, Rule::Malformed) => format!("{name} goes only with the scope session (or none)"),
         (Field::LoginPassword, Rule::Duplicate) => format!("give {name} or code, not both"),
-        (Field::Purpose, Rule::Malformed) => format!("{name} must be register, reset or login"),
+        (Field::Purpose, Rule::Malformed) => format!("{name} must be register, reset, login or delete"),
         (_, Rule::Malformed) => format!("{name} is invalid"),
         (_, Rule::Mismatch) => "password_confirmation does not match password".into(),
         (_, Rule::Refused) => format!("{name}: the Turnstile check failed"),

@@ -152,11 +152,12 @@ fn a_sid_of_another_user_or_none_is_9906_and_shows_nothing(worker: &TestWorker) 
     let (mine, _) = new_session(&client);
     let (theirs, _) = new_session(&client);
     let their_sid = token_part(&theirs, 1)["sid"].clone();
+    // Their session's record is there: only whose it is refuses it.
+    assert_eq!(listed(&client, &theirs, 1)[0]["sid"], their_sid);
     for sid in [their_sid, json!("no-such-session")] {
         let reply = deactivate(&client, json!({ "jwt": mine, "sid": sid }));
         reply.expect(9906, 422);
         assert_eq!(reply.msg(), "数据验证失败，原因如下：sid 不存在");
-        assert_eq!(reply.data(), json!([]), "nothing of theirs: {}", reply.text);
     }
     status(&client, &theirs).expect(200, 200);
     // Every list is of its own user's sessions only.
@@ -226,6 +227,9 @@ fn leaving_ends_every_session_and_a_code_sign_in_within_the_grace_restores_the_a
     status(&client, restored.data()["jwt"].as_str().unwrap()).expect(200, 200);
     assert_eq!(user_row(worker, &account).unwrap()["delete_after_ms"], Value::Null);
     log_in(&client, &account, PASSWORD);
+    // The sessions it ended stay ended.
+    client.post("/login/jwt/refresh", &json!({ "jwt": refresh })).expect(9908, 401);
+    status(&client, &other).expect(9908, 401);
     // Said once: the next sign-in restores nothing.
     let again = sign_in_with_code(&client, &phone);
     again.expect(200, 200);
@@ -289,6 +293,21 @@ fn past_the_grace_the_cron_removes_the_account_once_and_frees_its_name_and_phone
         assert_eq!(run.status, 200, "{}", run.text);
     }
     worker.wait_for_log_line(&format!("remove user {blocked}, due for deletion"));
+    // Each run logs what it removed: the two accounts, once in all (the second finds
+    // nothing, or what the first left).
+    let runs = |log: String| -> Vec<Value> {
+        log.lines().filter(|line| line.contains("accounts_removed")).map(json_in_log_line).collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while runs(worker.log()).len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let logged = runs(worker.log());
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    let removed: u64 = logged.iter().map(|line| line["removed"].as_u64().unwrap()).sum();
+    let failed: u64 = logged.iter().map(|line| line["failed"].as_u64().unwrap()).sum();
+    assert_eq!(removed, 2, "{logged:?}");
+    assert!(failed >= 1, "the blocked account's removal failed: {logged:?}");
     assert!(user_row(worker, gone).is_none() && user_row(worker, also_gone).is_none());
     assert!(user_row(worker, kept_back).is_some(), "its removal failed, and only its");
     let left = worker.queries(&[
