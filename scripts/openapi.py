@@ -35,12 +35,6 @@ def one_of_required(request_body, names):
     """At least one of `names` is required (`jwt` or `refresh_jwt`)."""
     request_body["content"]["application/json"]["schema"]["anyOf"] = [{"required": [name]} for name in names]
     return request_body
-def sid_only_with_one_session(request_body):
-    """A `sid` names one session: with the scope `others` or `all` it is 9906. Said with
-    anyOf (no `sid`, or a scope of one session), which every generator reads well."""
-    request_body["content"]["application/json"]["schema"]["anyOf"] = [
-        {"properties": {"sid": {"type": "null"}}}, {"properties": {"scope": {"enum": ["session", None]}}}]
-    return request_body
 retry = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
 allow = {"Allow": {"schema": {"type": "string"}, "description": "the methods the path takes: POST, OPTIONS"}}
 common = {"400": error_response(400, [9906, 50001]), "404": error_response(404, [9902]),
@@ -106,10 +100,10 @@ paths = {
     "/login/jwt/deactivate": {"post": {
         "summary": "End the session of a token, one by its id, or all but this one", "operationId": "deactivate",
         "description": "Revokes the whole session of an access or refresh token; with `\"scope\": \"all\"`, every session of its user (log out everywhere); with `\"scope\": \"others\"`, every session of its user but the token's own; with `sid`, that one session of the token's user (a `sid` that is not a live session of this user, another user's included: 9906 `sid 不存在`, 422). A revoked session leaves /login/sessions/list.",
-        "requestBody": sid_only_with_one_session(body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token" + or_bearer},
+        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token" + or_bearer},
                              "scope": {"type": ["string", "null"], "enum": ["session", "others", "all", None], "description": "`session` (default; also for null), `others` or `all`"},
                              "sid": {"type": ["string", "null"], "pattern": "\\S", "description": "one session of the token's user, as /login/sessions/list shows it; only with the scope `session` (or none), else 9906 `sid 只能与 scope session 一起使用`"}},
-                            ["jwt"], {"jwt": "eyJ...", "scope": "others"})),
+                            ["jwt"], {"jwt": "eyJ...", "scope": "others"}),
         "responses": responses(ok(empty, "revoked"), base + ["401"])}},
     "/login/sessions/list": {"post": {
         "summary": "Your devices: the user's live sessions", "operationId": "listSessions",
