@@ -130,13 +130,12 @@ paths = {
         "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
     "/login/account/delete": {"post": {
         "summary": "Delete one's own account (注销), after a grace period", "operationId": "deleteAccount",
-        "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908), confirmed by `code` (sent with `\"purpose\": \"delete\"` to the account's own phone; a wrong one is 50001, a wrong guess as for register) or `pwd` (the current password; a wrong one is 50006, a failed login of the account, 9905 past the limits), not both. Success: every session ends at once; the account can no longer log in with a password, refresh or pass status; it is removed ACCOUNT_DELETE_GRACE_DAYS (default 15) later by a Cron Trigger, which frees its name and phone. Within them a code sign-in (/login/jwt/sms) cancels the deletion and says `restored: true`; nothing else does.",
+        "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908), confirmed by exactly one of `code` (sent with `\"purpose\": \"delete\"` to the account's own phone; a wrong one is 50001, a wrong guess as for register) or `pwd` (the current password; a wrong one is 50006, a failed login of the account, 9905 past the limits): neither is 9906 `pwd 密码必填`, both 9906 `pwd 密码与 code 只能给一个`. Success: every session ends at once; the account can no longer log in with a password, refresh or pass status; it is removed ACCOUNT_DELETE_GRACE_DAYS (default 15) later by a Cron Trigger, which frees its name and phone. Within them a code sign-in (/login/jwt/sms) cancels the deletion and says `restored: true`; nothing else does.",
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"type": "object", "required": ["jwt"], "properties": {
                 "jwt": {"type": "string", "pattern": "\\S", "description": "an access token" + or_bearer},
                 "code": {**sms_code, "description": "the 6-digit code sent for `delete`"},
-                "pwd": {"type": "string", "pattern": "\\S", "description": "the current password"}},
-                "oneOf": [{"required": ["code"]}, {"required": ["pwd"]}]},
+                "pwd": {"type": "string", "pattern": "\\S", "description": "the current password"}}},
             "example": {"jwt": "eyJ...", "pwd": "1234567"}}}},
         "responses": responses(ok({"type": "object", "required": ["delete_date"], "additionalProperties": False, "properties": {
             "delete_date": {"type": "string", "description": "when the account will be removed, as iat_date"}}}, "the deletion is scheduled"), base + ["401"])}},
