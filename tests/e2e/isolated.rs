@@ -188,7 +188,10 @@ fn the_api_matches_its_openapi_document() {
         // Modes and sizes are in the settings: on the command line they would override the
         // stateful phase's own.
         .args(["run", &format!("{}/openapi.json", worker.base_url), "--checks", "all"])
-        .args(["--workers", "2", "--no-color"])
+        // One worker: with two, each thread's Hypothesis moves the process's recursion
+        // limit while the other parses source for a strategy's description, and the run
+        // fails now and then with "AST constructor recursion depth mismatch".
+        .args(["--workers", "1", "--no-color"])
         .env("PYTHONPATH", &settings)
         .env("SCHEMATHESIS_HOOKS", "hooks")
         .output()
