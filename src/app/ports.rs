@@ -135,13 +135,8 @@ pub trait UserStore {
     ) -> Result<Option<u64>, Fault>;
     /// The user asked to be deleted: from `delete_after_ms` on, [`UserStore::purge`] may
     /// remove it. Every session ends, as [`UserStore::end_sessions`], in the same write.
-    /// Returns the new epoch.
-    async fn schedule_deletion(
-        &self,
-        id: u64,
-        delete_after_ms: u64,
-        not_before_ms: u64,
-    ) -> Result<u64, Fault>;
+    async fn schedule_deletion(&self, id: u64, delete_after_ms: u64, not_before_ms: u64)
+        -> Result<(), Fault>;
     /// Cancels the user's deletion if it is still waiting at `now_ms`; `false` if there
     /// was none to cancel (never asked for, due, or done).
     async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault>;

@@ -208,7 +208,7 @@ pub async fn end_for_deletion<P: Platform>(
 ) -> Result<(), ApiError> {
     let written = app.users.schedule_deletion(uid, delete_after_ms, cutoff(app)).await;
     app.recent_users.forget(uid);
-    written.map(|_| ()).map_err(ApiError::from)
+    Ok(written?)
 }
 
 /// The epoch that ends every session of a user now: a time, so that tokens from before

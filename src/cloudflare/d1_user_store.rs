@@ -62,6 +62,23 @@ impl D1UserStore {
         Ok(row.map(StoredUser::from))
     }
 
+    /// `write` and the end of every session of the user, in one transaction (a batch);
+    /// returns the new epoch.
+    async fn ending_sessions(
+        &self,
+        write: D1PreparedStatement,
+        id: u64,
+        not_before_ms: u64,
+        doing: &str,
+    ) -> Result<u64, Fault> {
+        let results = self
+            .0
+            .batch(vec![write, self.set_epoch(id, not_before_ms, None)?])
+            .await
+            .or_fault(Backend::D1, doing)?;
+        Epoch::of(results.get(1).and_then(|result| result.results::<Epoch>().ok()))
+    }
+
     /// Moves the user's session epoch to `not_before_ms`, or just past the current one
     /// if that is later (so it never moves back, and every write gives a new epoch),
     /// returning the new epoch. With `kept`, that session goes on, and the write goes
@@ -190,14 +207,9 @@ impl UserStore for D1UserStore {
             .prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2")
             .bind(&[hash.encode().into(), (id as f64).into()])
             .or_fault(Backend::D1, "prepare a new password hash")?;
-        // A batch is one transaction: the new password never works while the sessions
-        // opened with the old one still do.
-        let results = self
-            .0
-            .batch(vec![set_hash, self.set_epoch(id, not_before_ms, None)?])
-            .await
-            .or_fault(Backend::D1, "replace a password")?;
-        Epoch::of(results.get(1).and_then(|result| result.results::<Epoch>().ok()))
+        // One transaction: the new password never works while the sessions opened with
+        // the old one still do.
+        self.ending_sessions(set_hash, id, not_before_ms, "replace a password").await
     }
 
     async fn end_sessions(
@@ -222,19 +234,14 @@ impl UserStore for D1UserStore {
         id: u64,
         delete_after_ms: u64,
         not_before_ms: u64,
-    ) -> Result<u64, Fault> {
+    ) -> Result<(), Fault> {
         let schedule = self
             .0
             .prepare("UPDATE users SET delete_after_ms = ?1 WHERE id = ?2")
             .bind(&[(delete_after_ms as f64).into(), (id as f64).into()])
             .or_fault(Backend::D1, "prepare a deletion")?;
         // One transaction: the account is never waiting to be deleted with a session alive.
-        let results = self
-            .0
-            .batch(vec![schedule, self.set_epoch(id, not_before_ms, None)?])
-            .await
-            .or_fault(Backend::D1, "schedule a deletion")?;
-        Epoch::of(results.get(1).and_then(|result| result.results::<Epoch>().ok()))
+        self.ending_sessions(schedule, id, not_before_ms, "schedule a deletion").await.map(|_| ())
     }
 
     async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {
