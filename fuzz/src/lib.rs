@@ -115,6 +115,7 @@ pub fn mint(token: Minted<'_>) -> String {
         ttl_seconds: token.ttl_seconds,
         jti: Some(token.jti),
         epoch: 0,
+        auth_time: None,
     };
     issue(token.keys, token.scope, new, token.issued_at * 1000, &SequenceRandom(Cell::new(0)))
         .expect("issue never fails here")

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use super::platform::{App, Call, Platform};
 use super::ports::{
     AfterAnswer, Claim, CodeGate, CodeGateStorage, CodeStore, Created, Deferred, DeliveryError, HumanCheck,
-    KeptSession, NewUser, RateLimiter, RefreshFamilies, RememberedCode, RevocationList, SessionRecord,
-    SessionStore, SmsSender, StoredUser, UserStore, SESSIONS_LISTED,
+    KeptSession, NewUser, PhoneChange, RateLimiter, RefreshFamilies, RememberedCode, RevocationList,
+    SessionRecord, SessionStore, SmsSender, StoredUser, UserStore, SESSIONS_LISTED,
 };
 use super::recent::{RecentRevocations, RecentUsers};
 use crate::domain::account::{Account, AccountLookup};
@@ -376,6 +376,26 @@ impl UserStore for MemoryUsers {
         self.end_sessions(id, not_before_ms, None).await.map(|_| ())
     }
 
+    async fn change_phone(
+        &self,
+        id: u64,
+        phone: &Phone,
+        not_before_ms: u64,
+        kept: &KeptSession,
+    ) -> Result<PhoneChange, Fault> {
+        if self.rows.borrow().iter().any(|(_, p, _)| p == phone.e164()) {
+            return Ok(PhoneChange::Taken);
+        }
+        if self.end_sessions(id, not_before_ms, Some(kept)).await?.is_none() {
+            return Ok(PhoneChange::SessionEnded);
+        }
+        for (_, p, user) in self.rows.borrow_mut().iter_mut().filter(|(_, _, user)| user.id == id) {
+            *p = phone.e164().to_string();
+            user.phone = phone.e164().to_string();
+        }
+        Ok(PhoneChange::Changed)
+    }
+
     async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {
         let mut rows = self.rows.borrow_mut();
         let waiting =
@@ -594,6 +614,7 @@ pub struct MemoryCodeGate {
     used: Cell<bool>,
     issuing: bool,
     issued: Cell<usize>,
+    last_purpose: Cell<Option<CodePurpose>>,
     decoys: Cell<usize>,
     /// Giving a code back fails, as an object that cannot be reached does.
     pub broken: Cell<bool>,
@@ -612,6 +633,7 @@ impl MemoryCodeGate {
             used: Cell::new(false),
             issuing: false,
             issued: Cell::new(0),
+            last_purpose: Cell::new(None),
             decoys: Cell::new(0),
             broken: Cell::new(false),
         }
@@ -624,6 +646,11 @@ impl MemoryCodeGate {
     /// How many codes it issued.
     pub fn issued(&self) -> usize {
         self.issued.get()
+    }
+
+    /// The purpose of the last code it issued.
+    pub fn issued_for(&self) -> Option<CodePurpose> {
+        self.last_purpose.get()
     }
 
     /// How many decoys it was asked for.
@@ -646,13 +673,14 @@ impl CodeGate for MemoryCodeGate {
     async fn issue(
         &self,
         _phone: &Phone,
-        _purpose: CodePurpose,
+        purpose: CodePurpose,
         _caller: &Caller,
     ) -> Result<SmsCode, ApiError> {
         if !self.issuing {
             return Err(ApiError::SmsStillLive);
         }
         self.issued.set(self.issued.get() + 1);
+        self.last_purpose.set(Some(purpose));
         Ok(self.code.clone())
     }
 

@@ -10,6 +10,7 @@ pub mod deactivate;
 pub mod login;
 pub mod password_change;
 pub mod password_reset;
+pub mod phone_change;
 pub mod refresh;
 pub mod register;
 pub mod send_sms;

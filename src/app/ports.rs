@@ -74,6 +74,21 @@ impl StoredUser {
     pub fn is_leaving(&self) -> bool {
         self.delete_after_ms.is_some()
     }
+
+    /// Whether the user has a password (a user a code sign-in made has none).
+    pub fn has_password(&self) -> bool {
+        self.password_hash != crate::domain::password::NO_PASSWORD
+    }
+}
+
+/// What [`UserStore::change_phone`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneChange {
+    Changed,
+    /// Another user has the phone (or this one has it already): nothing was written.
+    Taken,
+    /// The kept session is no longer the user's: nothing was written.
+    SessionEnded,
 }
 
 /// The session a "log out everywhere else" keeps: its id, and the epoch the token that
@@ -137,6 +152,16 @@ pub trait UserStore {
     /// remove it. Every session ends, as [`UserStore::end_sessions`], in the same write.
     async fn schedule_deletion(&self, id: u64, delete_after_ms: u64, not_before_ms: u64)
         -> Result<(), Fault>;
+    /// Gives the user the phone `phone`, if no user has it, and ends every session of the
+    /// user but `kept`, in one write that goes through only while `kept` is still the
+    /// user's (as [`UserStore::end_sessions`] with it).
+    async fn change_phone(
+        &self,
+        id: u64,
+        phone: &Phone,
+        not_before_ms: u64,
+        kept: &KeptSession,
+    ) -> Result<PhoneChange, Fault>;
     /// Cancels the user's deletion if it is still waiting at `now_ms`; `false` if there
     /// was none to cancel (never asked for, due, or done).
     async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault>;

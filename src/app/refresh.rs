@@ -42,7 +42,8 @@ pub async fn refresh<P: Platform>(
         rotate(app, verified, user).await.map(Refreshed::Pair)
     } else {
         let data = UserData { uid: user.id, rid: user.roles };
-        session::sign(app, TokenKind::Access, &data, &sid, None, epoch).map(Refreshed::Access)
+        let signed_in = verified.claims.auth_time;
+        session::sign(app, TokenKind::Access, &data, &sid, None, epoch, signed_in).map(Refreshed::Access)
     };
     if refreshed.is_ok() {
         // A rotated refresh token lives from now: so does its session.
@@ -63,9 +64,18 @@ async fn rotate<P: Platform>(
         Rotation::Next(jti) => {
             let epoch = user.sessions_not_before_ms;
             let data = UserData { uid: user.id, rid: user.roles };
+            let signed_in = verified.claims.auth_time;
             Ok(TokenPair {
-                jwt: session::sign(app, TokenKind::Access, &data, sid, None, epoch)?,
-                refresh_jwt: session::sign(app, TokenKind::Refresh, &data, sid, Some(&jti), epoch)?,
+                jwt: session::sign(app, TokenKind::Access, &data, sid, None, epoch, signed_in)?,
+                refresh_jwt: session::sign(
+                    app,
+                    TokenKind::Refresh,
+                    &data,
+                    sid,
+                    Some(&jti),
+                    epoch,
+                    signed_in,
+                )?,
             })
         }
         Rotation::Reused => {

@@ -5,9 +5,10 @@ use serde::Serialize;
 use super::limits::sms_ip_key;
 use super::platform::{log_if_failed, App, Call, Platform};
 use super::ports::{CodeGate, HumanCheck, RateLimiter, UserStore};
+use super::session;
 use crate::domain::envelope::NoData;
 use crate::domain::error::{ApiError, Field, Rule, ValidationError};
-use crate::domain::requests::SendSmsRequest;
+use crate::domain::requests::{RequestedPurpose, SendSmsRequest};
 use crate::domain::sms_code::CodePurpose;
 use crate::domain::turnstile::Verdict;
 
@@ -27,6 +28,10 @@ pub enum Sent {
 /// 50018, the phone's own limit) is not counted against the IP, so a user whose provider
 /// failed can ask again at once.
 ///
+/// A `change_phone` code is bound to the user of the request's access token (9908 for
+/// anything status would refuse), checked before Turnstile, and goes to any number: the
+/// change itself finds out whether the number is free.
+///
 /// A reset or delete code, and a login code without `SMS_SIGNUP`, goes only to a phone
 /// with a user (for reset and delete, one not waiting to be deleted);
 /// for any other phone the gate makes a decoy, which answers, counts and blocks the phone
@@ -41,6 +46,12 @@ pub async fn send<P: Platform>(
     if !sms.allowed_country_codes.allows(phone) {
         return Err(ApiError::Invalid(ValidationError::Field(Field::Phone, Rule::Malformed)));
     }
+    let purpose = match &request.purpose {
+        RequestedPurpose::Of(purpose) => *purpose,
+        RequestedPurpose::ChangePhone { jwt } => {
+            CodePurpose::ChangePhone(session::user_of_access_token(app, jwt).await?.id)
+        }
+    };
     if let Some(check) = &app.human_check {
         let token = request
             .turnstile_token
@@ -53,8 +64,8 @@ pub async fn send<P: Platform>(
     }
     let ip_key = sms_ip_key(caller);
     let has_user = async {
-        match request.purpose {
-            CodePurpose::Register => Ok(true),
+        match purpose {
+            CodePurpose::Register | CodePurpose::ChangePhone(_) => Ok(true),
             CodePurpose::Login if sms.signup => Ok(true),
             // A code sign-in is what restores an account waiting to be deleted.
             CodePurpose::Login => Ok(app.users.find_by_phone(phone).await?.is_some()),
@@ -67,7 +78,7 @@ pub async fn send<P: Platform>(
     let (stamp, has_user) = futures_util::future::join(app.limiter.take(&ip_key, sms.per_ip), has_user).await;
     let stamp = stamp?;
     let issued = match has_user {
-        Ok(true) => app.gate.issue(phone, request.purpose, &call.caller).await.map(Some),
+        Ok(true) => app.gate.issue(phone, purpose, &call.caller).await.map(Some),
         Ok(false) => app.gate.issue_decoy(phone, &call.caller).await.map(|()| None),
         Err(error) => Err(error),
     };
@@ -90,8 +101,9 @@ mod tests {
 
     use super::*;
     use crate::app::in_memory::{
-        app_with, call_from, Deferrals, MemoryCodeGate, MemoryHumanCheck, MemoryUsers, Native,
+        app_with, call_from, Deferrals, MemoryCodeGate, MemoryHumanCheck, MemoryUsers, Native, OneUser,
     };
+    use crate::domain::error::AuthError;
     use pollster::block_on;
 
     fn request(phone: &str) -> SendSmsRequest {
@@ -172,6 +184,29 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(send(&app, request("13911119999"), "1.2.3.4"), Err(ApiError::SmsStillLive));
         }
+    }
+
+    #[test]
+    fn a_phone_change_code_goes_to_any_number_for_the_user_of_an_access_token_only() {
+        let world = OneUser::new();
+        let pair = world.log_in("old_pass").unwrap();
+        let change = |jwt: &str, phone: &str| {
+            let body = json!({ "phone": phone, "purpose": "change_phone", "jwt": jwt });
+            SendSmsRequest::parse(body.to_string().as_bytes()).unwrap()
+        };
+        let send =
+            |request| block_on(super::send(world.0, request, &call_from("1.2.3.4", &Deferrals::default())));
+        let wrong_type = Err(ApiError::Unauthorized(AuthError::WrongTokenType));
+        assert_eq!(send(change(&pair.refresh_jwt, "13922228888")), wrong_type);
+        assert_eq!(
+            send(change("not.a.token", "13922228888")),
+            Err(ApiError::Unauthorized(AuthError::Malformed))
+        );
+        assert_eq!((world.0.gate.issued(), world.0.gate.decoys()), (0, 0), "nothing sent for them");
+        // A number with no user gets a real code: the change finds out whether it is free.
+        assert!(send(change(&pair.jwt, "13922228888")).is_ok());
+        assert_eq!((world.0.gate.issued(), world.0.gate.decoys()), (1, 0));
+        assert_eq!(world.0.gate.issued_for(), Some(CodePurpose::ChangePhone(1)));
     }
 
     #[test]

@@ -6,9 +6,12 @@
 //! entry in the [`RevocationList`] that outlives every token the session could still have.
 
 use super::platform::{log_if_failed, App, Call, Platform};
-use super::ports::{Clock, KeptSession, RevocationList, SessionRecord, SessionStore, StoredUser, UserStore};
+use super::ports::{
+    Clock, KeptSession, PhoneChange, RevocationList, SessionRecord, SessionStore, StoredUser, UserStore,
+};
 use crate::domain::error::{ApiError, AuthError, Fault};
 use crate::domain::password::PasswordHash;
+use crate::domain::phone::Phone;
 use crate::domain::random::random_id;
 use crate::domain::token::{self, NewToken, TokenKind, TokenPair, UserData, VerifiedToken};
 
@@ -22,11 +25,12 @@ pub fn open<P: Platform>(
     call: &Call<'_>,
 ) -> Result<TokenPair, ApiError> {
     let sid = random_id(&app.rng);
-    let pair = TokenPair {
-        jwt: sign(app, TokenKind::Access, user, &sid, None, epoch)?,
-        refresh_jwt: sign(app, TokenKind::Refresh, user, &sid, None, epoch)?,
-    };
     let now = app.clock.now_millis();
+    let signed_in = Some(now / 1000);
+    let pair = TokenPair {
+        jwt: sign(app, TokenKind::Access, user, &sid, None, epoch, signed_in)?,
+        refresh_jwt: sign(app, TokenKind::Refresh, user, &sid, None, epoch, signed_in)?,
+    };
     let record = SessionRecord {
         sid,
         uid: user.uid,
@@ -41,7 +45,8 @@ pub fn open<P: Platform>(
     Ok(pair)
 }
 
-/// A token of the session `sid`, with the id `jti` if given (a random one otherwise).
+/// A token of the session `sid`, with the id `jti` if given (a random one otherwise),
+/// whose user signed in at `auth_time`.
 pub fn sign<P: Platform>(
     app: &App<P>,
     kind: TokenKind,
@@ -49,13 +54,14 @@ pub fn sign<P: Platform>(
     sid: &str,
     jti: Option<&str>,
     epoch: u64,
+    auth_time: Option<u64>,
 ) -> Result<String, ApiError> {
     let policy = &app.session_policy;
     let ttl_seconds = match kind {
         TokenKind::Access => policy.access_ttl_seconds,
         TokenKind::Refresh => policy.refresh_ttl_seconds,
     };
-    let new = NewToken { kind, user, sid, ttl_seconds, jti, epoch };
+    let new = NewToken { kind, user, sid, ttl_seconds, jti, epoch, auth_time };
     token::issue(&app.keys, &policy.scope, new, app.clock.now_millis(), &app.rng)
         .map_err(|reason| Fault::Crypto(reason).into())
 }
@@ -170,13 +176,35 @@ pub async fn end_others<P: Platform>(
     verified: &VerifiedToken,
     uid: u64,
 ) -> Result<(), ApiError> {
-    let kept = KeptSession { sid: verified.claims.sid.clone(), epoch: verified.claims.epoch.unwrap_or(0) };
-    let ended = app.users.end_sessions(uid, cutoff(app), Some(&kept)).await;
+    let ended = app.users.end_sessions(uid, cutoff(app), Some(&kept(verified))).await;
     app.recent_users.forget(uid);
     match ended? {
         Some(_) => Ok(()),
         None => Err(ApiError::Unauthorized(AuthError::Revoked)),
     }
+}
+
+/// Gives the user the phone `phone` and ends every session of the user but the one
+/// `verified` belongs to, in one write: 50007 if a user has the phone by then, 9908 if
+/// the session ended meanwhile (as [`end_others`]).
+pub async fn change_phone<P: Platform>(
+    app: &App<P>,
+    verified: &VerifiedToken,
+    uid: u64,
+    phone: &Phone,
+) -> Result<(), ApiError> {
+    let changed = app.users.change_phone(uid, phone, cutoff(app), &kept(verified)).await;
+    app.recent_users.forget(uid);
+    match changed? {
+        PhoneChange::Changed => Ok(()),
+        PhoneChange::Taken => Err(ApiError::AlreadyRegistered { account: phone.e164().to_string() }),
+        PhoneChange::SessionEnded => Err(ApiError::Unauthorized(AuthError::Revoked)),
+    }
+}
+
+/// The session of `verified`, as a write that keeps it names it.
+fn kept(verified: &VerifiedToken) -> KeptSession {
+    KeptSession { sid: verified.claims.sid.clone(), epoch: verified.claims.epoch.unwrap_or(0) }
 }
 
 /// Ends every session of the user: every token issued up to and including this
@@ -407,6 +435,7 @@ mod tests {
                 data: user(),
                 epoch: None,
                 iat_ms: Some(iat_ms),
+                auth_time: None,
             },
             issued_at: iat_ms / 1000,
             issued_at_millis: iat_ms,

@@ -5,7 +5,7 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use super::platform::OrFault;
-use crate::app::ports::{Created, KeptSession, NewUser, StoredUser, UserStore};
+use crate::app::ports::{Created, KeptSession, NewUser, PhoneChange, StoredUser, UserStore};
 use crate::domain::account::AccountLookup;
 use crate::domain::error::{Backend, Fault};
 use crate::domain::password::PasswordHash;
@@ -242,6 +242,52 @@ impl UserStore for D1UserStore {
             .or_fault(Backend::D1, "prepare a deletion")?;
         // One transaction: the account is never waiting to be deleted with a session alive.
         self.ending_sessions(schedule, id, not_before_ms, "schedule a deletion").await.map(|_| ())
+    }
+
+    async fn change_phone(
+        &self,
+        id: u64,
+        phone: &Phone,
+        not_before_ms: u64,
+        kept: &KeptSession,
+    ) -> Result<PhoneChange, Fault> {
+        // One transaction, read in order: the epoch moves (keeping `kept`) only while no
+        // user has the phone and `kept` is still the user's; the phone moves only if the
+        // epoch did, which leaves the kept session and the new epoch in the row; then
+        // whether the phone was taken, to tell the two refusals apart. The UNIQUE index
+        // on the phone stands behind the check.
+        let free = "NOT EXISTS (SELECT 1 FROM users WHERE phone = ?5)";
+        let statements = [
+            format!(
+                "INSERT INTO session_cutoffs (user_id, not_before_ms, kept_sid) SELECT ?1, ?2, ?3 WHERE {free} \
+                 ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms + 1, excluded.not_before_ms), \
+                 kept_sid = excluded.kept_sid WHERE not_before_ms = ?4 OR kept_sid = ?3 \
+                 RETURNING not_before_ms"
+            ),
+            format!(
+                "UPDATE users SET phone = ?5 WHERE id = ?1 AND {free} AND EXISTS (SELECT 1 FROM session_cutoffs \
+                 WHERE user_id = ?1 AND kept_sid = ?3 AND not_before_ms >= ?2) RETURNING id"
+            ),
+            "SELECT ?1 AS id FROM users WHERE phone = ?5 LIMIT 1".to_string(),
+        ];
+        let values = [
+            (id as f64).into(),
+            (not_before_ms as f64).into(),
+            kept.sid.as_str().into(),
+            (kept.epoch as f64).into(),
+            phone.e164().into(),
+        ];
+        let statements = statements
+            .into_iter()
+            .map(|sql| self.0.prepare(sql).bind(&values).or_fault(Backend::D1, "prepare a phone change"))
+            .collect::<Result<Vec<_>, Fault>>()?;
+        let results = self.0.batch(statements).await.or_fault(Backend::D1, "change a phone")?;
+        let row_of = |index: usize| results.get(index).and_then(Id::first);
+        Ok(match (row_of(1), row_of(2)) {
+            (Some(_), _) => PhoneChange::Changed,
+            (None, Some(_)) => PhoneChange::Taken,
+            (None, None) => PhoneChange::SessionEnded,
+        })
     }
 
     async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {

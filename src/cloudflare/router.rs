@@ -14,8 +14,8 @@ use super::startup::{self, Cloudflare, Isolate};
 use crate::app::platform::{App, Call};
 use crate::app::ports::{AfterAnswer, Deferred};
 use crate::app::{
-    account_delete, deactivate, login, password_change, password_reset, refresh, register, send_sms,
-    sessions_list, sms_login, status,
+    account_delete, deactivate, login, password_change, password_reset, phone_change, refresh, register,
+    send_sms, sessions_list, sms_login, status,
 };
 use crate::domain::client_address::Caller;
 use crate::domain::device::Device;
@@ -179,6 +179,7 @@ async fn call_endpoint(
         Endpoint::JwtStatus => data(status::status(app, request.parse()?).await),
         Endpoint::ResetPassword => data(password_reset::reset(app, request.parse()?, call).await),
         Endpoint::ChangePassword => data(password_change::change(app, request.parse()?, call).await),
+        Endpoint::ChangePhone => data(phone_change::change(app, request.parse()?, call).await),
         Endpoint::DeleteAccount => data(account_delete::delete(app, request.parse()?, call).await),
         Endpoint::ListSessions => data(sessions_list::list(app, request.parse()?, call.device).await),
     }

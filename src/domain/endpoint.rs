@@ -78,6 +78,7 @@ endpoints! {
     ResetPassword => "/login/password/reset",
     ChangePassword => "/login/password/change",
     ListSessions => "/login/sessions/list",
+    ChangePhone => "/login/phone/change",
     DeleteAccount => "/login/account/delete",
 }
 

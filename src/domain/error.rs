@@ -166,6 +166,9 @@ pub enum AuthError {
     Revoked,
     /// The user behind the token is gone or disabled.
     UserUnavailable,
+    /// The step asks for a recent sign-in, and the session's is older
+    /// ([`crate::domain::token::RECENT_SIGN_IN_SECONDS`]).
+    SignInAgain,
 }
 
 /// What failed outside the API's own rules, said by the adapter that saw it. Never sent to

@@ -22,6 +22,7 @@ impl ApiError {
                 ApiError::Invalid(invalid) => {
                     format!("数据验证失败，原因如下：{}", invalid.reason_in(language))
                 }
+                ApiError::Unauthorized(AuthError::SignInAgain) => "认证失败：需要重新登录".into(),
                 ApiError::Unauthorized(failure) => format!("认证失败：{}", failure.reason()),
                 ApiError::Internal(_) => "系统繁忙，请稍后尝试".into(),
                 ApiError::WrongSmsCode => "验证码错误".into(),
@@ -141,7 +142,9 @@ fn field_reason_in_english(field: Field, rule: Rule) -> String {
         (Field::Scope, Rule::Malformed) => format!("{name} must be session, others or all"),
         (Field::Sid, Rule::Malformed) => format!("{name} goes only with the scope session (or none)"),
         (Field::LoginPassword, Rule::Duplicate) => format!("give {name} or code, not both"),
-        (Field::Purpose, Rule::Malformed) => format!("{name} must be register, reset, login or delete"),
+        (Field::Purpose, Rule::Malformed) => {
+            format!("{name} must be register, reset, login, delete or change_phone")
+        }
         (_, Rule::Malformed) => format!("{name} is invalid"),
         (_, Rule::Mismatch) => "password_confirmation does not match password".into(),
         (_, Rule::Refused) => format!("{name}: the Turnstile check failed"),
@@ -163,6 +166,7 @@ impl AuthError {
             AuthError::WrongTokenType => "Wrong token type",
             AuthError::Revoked => "Token revoked",
             AuthError::UserUnavailable => "User unavailable",
+            AuthError::SignInAgain => "Sign in again: this step needs a sign-in of the last 10 minutes",
         }
     }
 }

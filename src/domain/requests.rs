@@ -20,11 +20,21 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendSmsRequest {
     pub phone: Phone,
-    /// `register` unless the body says `reset`, `login` or `delete`.
-    pub purpose: CodePurpose,
+    /// `register` unless the body says otherwise.
+    pub purpose: RequestedPurpose,
     /// `turnstile_token`, if sent (the router falls back to the `CF-Turnstile-Response`
     /// header); checked only when Turnstile is configured.
     pub turnstile_token: Option<String>,
+}
+
+/// What a send names as its purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestedPurpose {
+    /// A purpose of its own: `register`, `reset`, `login` or `delete`.
+    Of(CodePurpose),
+    /// `change_phone`, for the user of this access token (`jwt`): the code is bound to
+    /// that user once the token is checked.
+    ChangePhone { jwt: String },
 }
 
 /// `POST /login/register`
@@ -246,13 +256,21 @@ fn jwt(body: &Map<String, Value>, key: &str, bearer: Option<&str>) -> Result<Str
 
 impl SendSmsRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        SendSmsRequest::parse_with(body, None)
+    }
+
+    fn parse_with(body: &[u8], bearer: Option<&str>) -> Result<Self, ApiError> {
         let body = parse_object(body)?;
         let phone = phone(&body)?;
         let purpose = match body.get("purpose") {
-            None | Some(Value::Null) => CodePurpose::Register,
-            Some(Value::String(name)) => {
-                CodePurpose::from_name(name.trim()).ok_or(ApiError::field(Field::Purpose, Rule::Malformed))?
+            None | Some(Value::Null) => RequestedPurpose::Of(CodePurpose::Register),
+            Some(Value::String(name)) if name.trim() == "change_phone" => {
+                RequestedPurpose::ChangePhone { jwt: jwt(&body, "jwt", bearer)? }
             }
+            Some(Value::String(name)) => RequestedPurpose::Of(
+                CodePurpose::from_name(name.trim())
+                    .ok_or(ApiError::field(Field::Purpose, Rule::Malformed))?,
+            ),
             Some(_) => return Err(ApiError::field(Field::Purpose, Rule::NotString)),
         };
         let turnstile_token = match body.get("turnstile_token") {
@@ -367,6 +385,36 @@ impl RefreshRequest {
     }
 }
 
+/// `POST /login/phone/change`: an access token, the new phone, the code sent to it for
+/// `change_phone`, and the current password (`pwd`, which an account without one does
+/// without).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangePhoneRequest {
+    pub jwt: String,
+    pub phone: Phone,
+    pub code: SmsCode,
+    pub pwd: Option<String>,
+}
+
+impl ChangePhoneRequest {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        ChangePhoneRequest::parse_with(body, None)
+    }
+
+    fn parse_with(body: &[u8], bearer: Option<&str>) -> Result<Self, ApiError> {
+        let body = parse_object(body)?;
+        let jwt = jwt(&body, "jwt", bearer)?;
+        let phone = phone(&body)?;
+        let code = sms_code(&body)?;
+        let pwd = match required_string(&body, "pwd", Field::LoginPassword) {
+            Ok(pwd) => Some(pwd.to_string()),
+            Err(missing) if missing == ApiError::field(Field::LoginPassword, Rule::Required) => None,
+            Err(error) => return Err(error),
+        };
+        Ok(ChangePhoneRequest { jwt, phone, code, pwd })
+    }
+}
+
 /// What confirms a deletion: a code sent with `purpose: "delete"` to the account's own
 /// phone, or its password.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -448,12 +496,20 @@ macro_rules! with_bearer {
     };
 }
 
-with_bearer!(RefreshRequest, TokenRequest, DeactivateRequest, ChangePasswordRequest, DeleteAccountRequest);
+with_bearer!(
+    RefreshRequest,
+    TokenRequest,
+    DeactivateRequest,
+    ChangePasswordRequest,
+    DeleteAccountRequest,
+    ChangePhoneRequest,
+);
 
 impl FromRequest for SendSmsRequest {
-    /// A Turnstile token may come as the header the widget's documentation names instead.
+    /// A Turnstile token may come as the header the widget's documentation names instead,
+    /// and a phone change's access token as `Authorization: Bearer`.
     fn from_request(body: &[u8], headers: &dyn Headers) -> Result<Self, ApiError> {
-        let mut request = SendSmsRequest::parse(body)?;
+        let mut request = SendSmsRequest::parse_with(body, bearer_token(headers).as_deref())?;
         if request.turnstile_token.is_none() {
             request.turnstile_token =
                 headers.get("CF-Turnstile-Response").filter(|token| !token.trim().is_empty());
@@ -667,17 +723,20 @@ mod tests {
     fn send_sms_takes_an_optional_purpose() {
         let parse = |body: Value| SendSmsRequest::parse(body.to_string().as_bytes());
         let phone = "13911119999";
-        assert_eq!(parse(json!({ "phone": phone })).unwrap().purpose, CodePurpose::Register);
-        assert_eq!(parse(json!({ "phone": phone, "purpose": null })).unwrap().purpose, CodePurpose::Register);
+        let purpose = |body: Value| parse(body).unwrap().purpose;
+        assert_eq!(purpose(json!({ "phone": phone })), RequestedPurpose::Of(CodePurpose::Register));
         assert_eq!(
-            parse(json!({ "phone": phone, "purpose": "register" })).unwrap().purpose,
-            CodePurpose::Register
+            purpose(json!({ "phone": phone, "purpose": null })),
+            RequestedPurpose::Of(CodePurpose::Register)
         );
-        assert_eq!(
-            parse(json!({ "phone": phone, "purpose": " reset " })).unwrap().purpose,
-            CodePurpose::Reset
-        );
-        assert_eq!(parse(json!({ "phone": phone, "purpose": "login" })).unwrap().purpose, CodePurpose::Login);
+        for (name, expected) in [
+            ("register", CodePurpose::Register),
+            (" reset ", CodePurpose::Reset),
+            ("login", CodePurpose::Login),
+            ("delete", CodePurpose::Delete),
+        ] {
+            assert_eq!(purpose(json!({ "phone": phone, "purpose": name })), RequestedPurpose::Of(expected));
+        }
         assert_eq!(
             reason(parse(json!({ "phone": phone, "purpose": "signin" })).unwrap_err()),
             "purpose 非法"
@@ -687,6 +746,48 @@ mod tests {
             "purpose 只能是字符串"
         );
         assert_eq!(reason(parse(json!({ "purpose": "reset" })).unwrap_err()), "phone 手机号必填");
+    }
+
+    #[test]
+    fn a_phone_change_code_needs_the_access_token_and_other_purposes_ignore_one() {
+        let parse = |body: Value, bearer: Option<&str>| {
+            SendSmsRequest::parse_with(body.to_string().as_bytes(), bearer)
+        };
+        let phone = "13911119999";
+        let missing = parse(json!({ "phone": phone, "purpose": "change_phone" }), None);
+        assert_eq!(reason(missing.unwrap_err()), "jwt 必填");
+        let given = parse(json!({ "phone": phone, "purpose": "change_phone", "jwt": " t.o.k " }), None);
+        assert_eq!(given.unwrap().purpose, RequestedPurpose::ChangePhone { jwt: "t.o.k".into() });
+        let header = parse(json!({ "phone": phone, "purpose": "change_phone" }), Some("t.o.k"));
+        assert_eq!(header.unwrap().purpose, RequestedPurpose::ChangePhone { jwt: "t.o.k".into() });
+        let reset = parse(json!({ "phone": phone, "purpose": "reset", "jwt": 1 }), Some("t.o.k"));
+        assert_eq!(reset.unwrap().purpose, RequestedPurpose::Of(CodePurpose::Reset));
+    }
+
+    #[test]
+    fn a_phone_change_takes_a_token_a_phone_a_code_and_perhaps_the_password() {
+        let parse = |body: Value| ChangePhoneRequest::parse(body.to_string().as_bytes());
+        let full = json!({ "jwt": "t", "phone": "13911119999", "code": 123456, "pwd": "secret" });
+        let request = parse(full).unwrap();
+        assert_eq!(request.phone.e164(), "+8613911119999");
+        assert_eq!((request.code.as_str(), request.pwd.as_deref()), ("123456", Some("secret")));
+        for pwd in [Value::Null, json!(" ")] {
+            let body = json!({ "jwt": "t", "phone": "13911119999", "code": "123456", "pwd": pwd });
+            assert_eq!(parse(body).unwrap().pwd, None);
+        }
+        let cases = [
+            (json!({ "phone": "13911119999", "code": "123456" }), "jwt 必填"),
+            (json!({ "jwt": "t", "code": "123456" }), "phone 手机号必填"),
+            (json!({ "jwt": "t", "phone": "12345", "code": "123456" }), "phone 非法"),
+            (json!({ "jwt": "t", "phone": "13911119999" }), "手机验证码必填"),
+            (
+                json!({ "jwt": "t", "phone": "13911119999", "code": "123456", "pwd": 1 }),
+                "pwd 密码只能是字符串",
+            ),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(reason(parse(body.clone()).unwrap_err()), expected, "{body}");
+        }
     }
 
     #[test]

@@ -66,10 +66,16 @@ pub enum CodePurpose {
     Login,
     /// `/login/account/delete`: the account's own phone confirms its deletion.
     Delete,
+    /// `/login/phone/change`: the new phone of the user with this id proves it is theirs.
+    /// The user is part of the purpose, so another user's code for the same number is a
+    /// code for another purpose.
+    #[serde(rename = "change_phone")]
+    ChangePhone(u64),
 }
 
 impl CodePurpose {
-    /// The purpose named in a request body.
+    /// The purpose named in a request body (`change_phone` is not one: its user comes
+    /// from the request's token).
     pub fn from_name(name: &str) -> Option<CodePurpose> {
         match name {
             "register" => Some(CodePurpose::Register),

@@ -63,6 +63,23 @@ pub struct SessionClaims {
     /// no epoch, and read for their tokens only.
     #[serde(default, skip_serializing)]
     pub iat_ms: Option<u64>,
+    /// When the session's user signed in (Unix seconds; OpenID Connect's name), kept
+    /// through every refresh: a step that asks for a recent sign-in reads it, and a refresh
+    /// does not make a sign-in recent. Tokens from before it have none, and count as old.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
+}
+
+/// How recent a sign-in a step that asks for one takes: a phone change of an account
+/// without a password.
+pub const RECENT_SIGN_IN_SECONDS: u64 = 600;
+
+impl VerifiedToken {
+    /// Whether the session's user signed in at most [`RECENT_SIGN_IN_SECONDS`] before
+    /// `now_seconds`.
+    pub fn signed_in_recently(&self, now_seconds: u64) -> bool {
+        self.claims.auth_time.is_some_and(|at| now_seconds.saturating_sub(at) <= RECENT_SIGN_IN_SECONDS)
+    }
 }
 
 /// Who issues tokens and for whom: the `iss` and `aud` claims.
@@ -100,6 +117,8 @@ pub struct NewToken<'a> {
     pub jti: Option<&'a str>,
     /// The user's session epoch as read for this token (see [`SessionClaims::epoch`]).
     pub epoch: u64,
+    /// When the session's user signed in (see [`SessionClaims::auth_time`]).
+    pub auth_time: Option<u64>,
 }
 
 /// Signs a new token. `nbf` equals `iat` (the original's `iat + 1` made fresh tokens
@@ -122,6 +141,7 @@ pub fn issue(
         data: token.user.clone(),
         epoch: Some(token.epoch),
         iat_ms: None,
+        auth_time: token.auth_time,
     };
     let claims = Claims::new(custom)
         .set_duration_and_issuance(&time_options(now_seconds), Duration::seconds(token.ttl_seconds as i64))
@@ -238,7 +258,15 @@ mod tests {
     fn sign(kind: TokenKind, now: u64, ttl: u64) -> String {
         let keys = KeyRing::hs256(SECRET).unwrap();
         let user = user();
-        let token = NewToken { kind, user: &user, sid: "session-1", ttl_seconds: ttl, jti: None, epoch: 0 };
+        let token = NewToken {
+            kind,
+            user: &user,
+            sid: "session-1",
+            ttl_seconds: ttl,
+            jti: None,
+            epoch: 0,
+            auth_time: None,
+        };
         issue(&keys, &scope(), token, now * 1000, &SecureRandom).unwrap()
     }
 
@@ -385,8 +413,15 @@ mod tests {
     fn a_token_signed_with_another_key_is_refused() {
         let other = KeyRing::hs256("another secret of at least 32 bytes!").unwrap();
         let user = user();
-        let new =
-            NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60, jti: None, epoch: 0 };
+        let new = NewToken {
+            kind: TokenKind::Access,
+            user: &user,
+            sid: "s",
+            ttl_seconds: 60,
+            jti: None,
+            epoch: 0,
+            auth_time: None,
+        };
         let token = issue(&other, &scope(), new, NOW * 1000, &SecureRandom).unwrap();
         assert_eq!(check(&token, None, NOW), Err(AuthError::BadSignature));
         // Even with our key id in its header.
@@ -459,8 +494,15 @@ mod tests {
 
     fn sign_with(keys: &KeyRing) -> String {
         let user = user();
-        let new =
-            NewToken { kind: TokenKind::Access, user: &user, sid: "s", ttl_seconds: 60, jti: None, epoch: 0 };
+        let new = NewToken {
+            kind: TokenKind::Access,
+            user: &user,
+            sid: "s",
+            ttl_seconds: 60,
+            jti: None,
+            epoch: 0,
+            auth_time: None,
+        };
         issue(keys, &scope(), new, NOW * 1000, &SecureRandom).unwrap()
     }
 

@@ -44,7 +44,7 @@ fn crafted(secret: &str, scope: &TokenScope, model: &str, kind: TokenKind, now: 
     let user: UserData = serde_json::from_value(payload["data"].clone()).unwrap();
     let sid = payload["sid"].as_str().unwrap();
     let keys = KeyRing::hs256(secret).unwrap();
-    let new = NewToken { kind, user: &user, sid, ttl_seconds: ttl, jti: None, epoch: 0 };
+    let new = NewToken { kind, user: &user, sid, ttl_seconds: ttl, jti: None, epoch: 0, auth_time: None };
     issue(&keys, scope, new, now * 1000, &SecureRandom).unwrap()
 }
 
