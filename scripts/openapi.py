@@ -65,10 +65,11 @@ paths = {
     "/login/send/sms": {"post": {
         "summary": "Send an SMS code", "operationId": "sendSms",
         "description": "Makes a 6-digit code, keeps it (sealed) for 300 s and sends it. While a code for the phone is live: 50017. A number outside SMS_ALLOWED_COUNTRY_CODES (default +86): 9906 `phone 非法`. More than 10 codes a day for the phone asked for from the client IP, 30 for the phone from all, or 20 sends an hour from the client IP: 9905 with Retry-After. A code killed by wrong guesses no longer blocks a new one. The provider failing or timing out: 50018, and no code is kept, so asking again at once works. The code is in `data` only with EXPOSE_SMS_CODE=true (local development).",
-        "requestBody": body({"phone": phone, "purpose": {"type": ["string", "null"], "enum": ["register", "reset", "login", "delete", None], "description": "what the code is for: `register` (default; also for null), `reset` (a password reset), `login` (/login/jwt/sms) or `delete` (/login/account/delete, to the account's own phone); a code serves only its own purpose. A reset or delete send, and a login send without SMS_SIGNUP, to a phone without a user (for reset and delete, or one waiting to be deleted) sends and keeps nothing, but answers, counts and blocks the phone as a real one does"},
+        "requestBody": body({"phone": phone, "purpose": {"type": ["string", "null"], "enum": ["register", "reset", "login", "delete", "change_phone", None], "description": "what the code is for: `register` (default; also for null), `reset` (a password reset), `login` (/login/jwt/sms), `delete` (/login/account/delete, to the account's own phone) or `change_phone` (/login/phone/change, to the new number, with `jwt`; it goes to any number, bound to the token's user); a code serves only its own purpose. A reset or delete send, and a login send without SMS_SIGNUP, to a phone without a user (for reset and delete, or one waiting to be deleted) sends and keeps nothing, but answers, counts and blocks the phone as a real one does"},
+                             "jwt": {"type": ["string", "null"], "description": "with `change_phone` only, and needed then: the user's access token (missing 9906 `jwt 必填`, 422; one status would refuse 9908, 401)" + or_bearer},
                              "turnstile_token": {"type": ["string", "null"], "description": "null is the same as leaving it out. With TURNSTILE_SECRET_KEY set, the token of the Turnstile widget (or the header CF-Turnstile-Response): missing 9906 `turnstile_token 必填` (422), refused (invalid, expired, used) 9906 `turnstile_token 人机验证失败` (403), siteverify failing 9999; checked before anything is counted or sent"}}, ["phone"], {"phone": "13911119999"}),
         "parameters": [{"name": "CF-Turnstile-Response", "in": "header", "required": False, "schema": {"type": "string"}, "description": "the Turnstile token, instead of `turnstile_token`"}],
-        "responses": {**responses(ok({"oneOf": [empty, {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}]}, "sent"), base + ["502"]),
+        "responses": {**responses(ok({"oneOf": [empty, {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}]}, "sent"), base + ["401", "502"]),
                       "403": error_response(403, [9906, 9907])}}},
     "/login/register": {"post": {
         "summary": "Register with an SMS code", "operationId": "register",
@@ -128,6 +129,16 @@ paths = {
                             ["jwt", "pwd", "password", "password_confirmation"],
                             {"jwt": "eyJ...", "pwd": "1234567", "password": "new_pass", "password_confirmation": "new_pass"}),
         "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
+    "/login/phone/change": {"post": {
+        "summary": "Move the account to a new phone number", "operationId": "changePhone",
+        "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908). The account proves itself with `pwd`, its current password (missing 9906 `pwd 密码必填`; wrong 50006, a failed login of the account, 9905 past the limits); an account without a password (made by a code sign-in) instead needs a session signed in at most 10 minutes ago (a refresh does not renew it; else 9908 `需要重新登录`). The new number proves itself with `code`, sent to it with `\"purpose\": \"change_phone\"` and this user's token (another user's, or another purpose's, is 50001). A number some user has when the change is made (this one's included) is 50007, and the code stays usable. Success: the account has the new number (code sign-in, reset and delete codes go to it), every other session of the user ends, and `data` is [].",
+        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "an access token" + or_bearer},
+                             "phone": {**phone, "description": "the new number; " + phone["description"]},
+                             "code": {**sms_code, "description": "the 6-digit code sent to the new number for `change_phone`"},
+                             "pwd": {"type": ["string", "null"], "pattern": "\\S", "description": "the current password; for an account without one, leave it out"}},
+                            ["jwt", "phone", "code"],
+                            {"jwt": "eyJ...", "phone": "13922228888", "code": "123321", "pwd": "1234567"}),
+        "responses": responses(ok(empty, "the number is changed"), base + ["401", "409"])}},
     "/login/account/delete": {"post": {
         "summary": "Delete one's own account (注销), after a grace period", "operationId": "deleteAccount",
         "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908), confirmed by exactly one of `code` (sent with `\"purpose\": \"delete\"` to the account's own phone; a wrong one is 50001, a wrong guess as for register) or `pwd` (the current password; a wrong one is 50006, a failed login of the account, 9905 past the limits): neither is 9906 `pwd 密码必填`, both 9906 `pwd 密码与 code 只能给一个`. Success: every session ends at once; the account can no longer log in with a password, refresh or pass status; it is removed ACCOUNT_DELETE_GRACE_DAYS (default 15) later by a Cron Trigger, which frees its name and phone. Within them a code sign-in (/login/jwt/sms) cancels the deletion and says `restored: true`; nothing else does.",
@@ -168,6 +179,7 @@ def session_links(pwd):
     if pwd:
         named["changePassword"] = link("changePassword", "the session and its password", jwt="$response.body#/data/jwt", pwd=pwd)
         named["deleteAccount"] = link("deleteAccount", "the session and its password", jwt="$response.body#/data/jwt", pwd=pwd)
+        named["changePhone"] = link("changePhone", "the session and its password", jwt="$response.body#/data/jwt", pwd=pwd)
     return named
 links("/login/jwt/get", **session_links("$request.body#/pwd"))
 links("/login/jwt/sms", **session_links(None))
@@ -182,7 +194,7 @@ for path, item in paths.items():
 doc = {
     "openapi": "3.1.0",
     "info": {"title": "login-worker: the /login API", "version": "1.0.0",
-             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status, reset a forgotten password by SMS code, change a password, sign in with an SMS code, list and end one's sessions, delete one's account. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
+             "description": "Register with an SMS code, log in for a JWT and a refresh token, refresh, deactivate, check a token's status, reset a forgotten password by SMS code, change a password, sign in with an SMS code, list and end one's sessions, change one's phone number, delete one's account. Every response but /healthz is the envelope {code, msg, status, data}; clients switch on `code`. Error codes: " +
              "; ".join(f"{c} (HTTP {s if not isinstance(s, list) else '/'.join(map(str, s))}): {d}" for c, (s, d) in codes.items()) +
              ". `msg` is Chinese unless Accept-Language prefers English."},
     "servers": [{"url": "/"}],

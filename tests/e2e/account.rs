@@ -1,5 +1,5 @@
 //! The account centre: "your devices" (`/login/sessions/list`, and deactivate's `sid` and
-//! `scope: "others"`), and leaving (`/login/account/delete`, the Cron Trigger that
+//! `scope: "others"`), a new phone number (`/login/phone/change`), and leaving (`/login/account/delete`, the Cron Trigger that
 //! removes the account, a code sign-in that restores it).
 
 use std::time::{Duration, Instant};
@@ -9,8 +9,11 @@ use serde_json::{json, Value};
 use crate::client::{Client, Reply};
 use crate::concurrency::at_once;
 use crate::support::*;
-use crate::worker::TestWorker;
+use crate::worker::{TestWorker, TEST_JWT_SECRET};
 use crate::SharedTest;
+use login_worker::domain::key_ring::KeyRing;
+use login_worker::domain::random::SecureRandom;
+use login_worker::domain::token::{issue, NewToken, TokenKind, TokenScope, UserData};
 
 pub const SHARED_TESTS: &[SharedTest] = tests![
     your_devices_lists_each_login_and_ends_one_of_them_by_its_id,
@@ -18,12 +21,18 @@ pub const SHARED_TESTS: &[SharedTest] = tests![
     a_sid_of_another_user_or_none_is_9906_and_shows_nothing,
     leaving_ends_every_session_and_a_code_sign_in_within_the_grace_restores_the_account,
     a_deletion_by_code_takes_only_a_delete_code_of_the_accounts_own_phone,
+    a_phone_change_proves_the_password_and_the_new_number_and_ends_every_other_session,
+    of_two_users_racing_for_one_number_one_wins_and_the_other_gets_50007,
 ];
 
 /// On the worker whose deletions are due at once (`ACCOUNT_DELETE_GRACE_DAYS=0`,
 /// `main::ROTATING`).
 pub const NO_GRACE_TESTS: &[SharedTest] =
     tests![past_the_grace_the_cron_removes_the_account_once_and_frees_its_name_and_phone];
+
+/// On the worker that makes a user at a code sign-in (`SMS_SIGNUP=true`, `main::ROTATING`).
+pub const SIGNUP_TESTS: &[SharedTest] =
+    tests![an_account_without_a_password_changes_its_phone_after_a_recent_sign_in_only];
 
 /// A login of `account` from a device: its `User-Agent` and address.
 fn log_in_on(client: &Client, account: &str, user_agent: &str, ip: &str) -> (String, String) {
@@ -327,4 +336,168 @@ fn past_the_grace_the_cron_removes_the_account_once_and_frees_its_name_and_phone
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(user_row(worker, kept_back).is_none(), "the next run removes it");
+}
+
+/// Sends a code for a phone change to `phone`, asked with `jwt`.
+fn send_change_code(client: &Client, phone: &str, jwt: &str) -> Reply {
+    client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "change_phone", "jwt": jwt }))
+}
+
+fn change_phone(client: &Client, body: Value) -> Reply {
+    client.post("/login/phone/change", &body)
+}
+
+fn phone_of(worker: &TestWorker, account: &str) -> String {
+    let row = worker.query(&format!("SELECT phone FROM users WHERE account = '{account}'")).pop().unwrap();
+    row["phone"].as_str().unwrap().to_string()
+}
+
+fn a_phone_change_proves_the_password_and_the_new_number_and_ends_every_other_session(worker: &TestWorker) {
+    let client = worker.client();
+    let (account, old_phone) = new_user(&client);
+    let (jwt, refresh) = log_in(&client, &account, PASSWORD);
+    let (other, other_refresh) = log_in(&client, &account, PASSWORD);
+    let new_phone = unique_phone();
+
+    // The send needs the user's access token.
+    let without = client.post("/login/send/sms", &json!({ "phone": new_phone, "purpose": "change_phone" }));
+    without.expect(9906, 422);
+    assert_eq!(without.msg(), "数据验证失败，原因如下：jwt 必填");
+    send_change_code(&client, &new_phone, &refresh).expect(9908, 401);
+    let sent = send_change_code(&client, &new_phone, &jwt);
+    sent.expect(200, 200);
+    let code = sent.data()["code"].as_str().unwrap().to_string();
+    let wrong = if code == "111111" { "222222" } else { "111111" };
+
+    let body = |token: &str, code: &str, pwd: Option<&str>| json!({ "jwt": token, "phone": new_phone, "code": code, "pwd": pwd });
+    let missing = change_phone(&client, body(&jwt, &code, None));
+    missing.expect(9906, 422);
+    assert_eq!(missing.msg(), "数据验证失败，原因如下：pwd 密码必填");
+    change_phone(&client, body(&refresh, &code, Some(PASSWORD))).expect(9908, 401);
+    change_phone(&client, body(&jwt, &code, Some("wrong_guess"))).expect(50006, 401);
+    change_phone(&client, body(&jwt, wrong, Some(PASSWORD))).expect(50001, 400);
+    let abroad = json!({ "jwt": jwt, "phone": "+447700900123", "code": code, "pwd": PASSWORD });
+    change_phone(&client, abroad).expect(9906, 422);
+    assert_eq!(phone_of(worker, &account), format!("+86{old_phone}"));
+    status(&client, &other).expect(200, 200);
+
+    // The code survived the failures above: each gave it back.
+    let changed = change_phone(&client, body(&jwt, &code, Some(PASSWORD)));
+    changed.expect(200, 200);
+    assert_eq!(changed.data(), json!([]));
+    assert_eq!(phone_of(worker, &account), format!("+86{new_phone}"));
+    status(&client, &jwt).expect(200, 200);
+    client.post("/login/jwt/refresh", &json!({ "jwt": refresh })).expect(200, 200);
+    status(&client, &other).expect(9908, 401);
+    client.post("/login/jwt/refresh", &json!({ "jwt": other_refresh })).expect(9908, 401);
+    listed(&client, &jwt, 1);
+    // Used up.
+    change_phone(&client, body(&jwt, &code, Some(PASSWORD))).expect(50001, 400);
+
+    // The new number signs in to the account; the old one has no user now.
+    let signed_in = sign_in_with_code(&client, &new_phone);
+    signed_in.expect(200, 200);
+    let token = signed_in.data()["jwt"].as_str().unwrap().to_string();
+    assert_eq!(status(&client, &token).data()["account"], json!(account));
+    let old = client.post("/login/send/sms", &json!({ "phone": old_phone, "purpose": "login" }));
+    old.expect(200, 200);
+    assert_eq!(old.data(), json!([]), "a decoy for a phone without a user: {}", old.text);
+
+    // Another user's code for a number does not change this account's.
+    let (stranger, _) = new_user(&client);
+    let (stranger_jwt, _) = log_in(&client, &stranger, PASSWORD);
+    let third_phone = unique_phone();
+    let theirs = send_change_code(&client, &third_phone, &stranger_jwt);
+    theirs.expect(200, 200);
+    let theirs = theirs.data()["code"].as_str().unwrap().to_string();
+    let mine = json!({ "jwt": token, "phone": third_phone, "code": theirs, "pwd": PASSWORD });
+    change_phone(&client, mine).expect(50001, 400);
+    assert_eq!(phone_of(worker, &account), format!("+86{new_phone}"));
+}
+
+fn of_two_users_racing_for_one_number_one_wins_and_the_other_gets_50007(worker: &TestWorker) {
+    let client = worker.client();
+    let users: Vec<(String, String)> = (0..2).map(|_| new_user(&client)).collect();
+    let tokens: Vec<String> = users.iter().map(|(account, _)| log_in(&client, account, PASSWORD).0).collect();
+    let number = unique_phone();
+    // Each asks for a code to the number and changes to it, at once. The number has one
+    // live code at a time, so the second send waits (50017) until the first code is
+    // taken; neither send is refused for the number being someone's.
+    let (race_tokens, race_number) = (tokens.clone(), number.clone());
+    let replies = at_once(worker, 2, move |i, client| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let code = loop {
+            let sent = send_change_code(client, &race_number, &race_tokens[i]);
+            if sent.code() == 200 {
+                break sent.data()["code"].as_str().unwrap().to_string();
+            }
+            assert_eq!(sent.code(), 50017, "{}", sent.text);
+            assert!(Instant::now() < deadline, "no code for user {i}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let body = json!({ "jwt": race_tokens[i], "phone": race_number, "code": code, "pwd": PASSWORD });
+        change_phone(client, body)
+    });
+    let mut codes: Vec<u64> = replies.iter().map(Reply::code).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, [200, 50007], "{:?}", replies.iter().map(|reply| &reply.text).collect::<Vec<_>>());
+    let loser = replies.iter().position(|reply| reply.code() == 50007).unwrap();
+    replies[loser].expect(50007, 409);
+    assert_eq!(replies[loser].msg(), format!("用户 +86{number} 已注册"));
+    let (winner_account, _) = &users[1 - loser];
+    let (loser_account, loser_phone) = &users[loser];
+    assert_eq!(phone_of(worker, winner_account), format!("+86{number}"));
+    assert_eq!(phone_of(worker, loser_account), format!("+86{loser_phone}"));
+    let holders = worker.query(&format!("SELECT id FROM users WHERE phone = '+86{number}'"));
+    assert_eq!(holders.len(), 1);
+    // Nothing of the loser's was touched.
+    status(&client, &tokens[loser]).expect(200, 200);
+}
+
+fn an_account_without_a_password_changes_its_phone_after_a_recent_sign_in_only(worker: &TestWorker) {
+    let client = worker.client();
+    let first_phone = unique_phone();
+    let signed_in = sign_in_with_code(&client, &first_phone);
+    signed_in.expect(200, 200);
+    assert_eq!(signed_in.data()["new_user"], json!(true), "{}", signed_in.text);
+    let jwt = signed_in.data()["jwt"].as_str().unwrap().to_string();
+    let refresh = signed_in.data()["refresh_jwt"].as_str().unwrap().to_string();
+    let signed_in_at = token_part(&jwt, 1)["auth_time"].as_u64().expect("auth_time");
+    // A refresh (rotating here) keeps the sign-in's time.
+    let refreshed = client.post("/login/jwt/refresh", &json!({ "jwt": refresh }));
+    refreshed.expect(200, 200);
+    let fresh = refreshed.data()["jwt"].as_str().unwrap().to_string();
+    assert_eq!(token_part(&fresh, 1)["auth_time"], json!(signed_in_at));
+
+    // A token of the same session whose sign-in is 11 minutes old: sign in again.
+    let user: UserData = serde_json::from_value(token_part(&jwt, 1)["data"].clone()).unwrap();
+    let payload = token_part(&jwt, 1);
+    let sid = payload["sid"].as_str().unwrap();
+    let keys = KeyRing::hs256(TEST_JWT_SECRET).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let epoch = payload["epoch"].as_u64().unwrap();
+    let old_sign_in = NewToken {
+        kind: TokenKind::Access,
+        user: &user,
+        sid,
+        ttl_seconds: 600,
+        jti: None,
+        epoch,
+        auth_time: Some(now - 660),
+    };
+    let scope = TokenScope { issuer: "login".into(), audience: "login".into() };
+    let stale = issue(&keys, &scope, old_sign_in, now * 1000, &SecureRandom).unwrap();
+    status(&client, &stale).expect(200, 200);
+
+    let new_phone = unique_phone();
+    let code = send_change_code(&client, &new_phone, &fresh);
+    code.expect(200, 200);
+    let code = code.data()["code"].as_str().unwrap().to_string();
+    let again = change_phone(&client, json!({ "jwt": stale, "phone": new_phone, "code": code }));
+    again.expect(9908, 401);
+    assert_eq!(again.msg(), "认证失败：需要重新登录");
+    // A fresh sign-in needs no password (and the code was not spent).
+    change_phone(&client, json!({ "jwt": fresh, "phone": new_phone, "code": code })).expect(200, 200);
+    let account = status(&client, &fresh).data()["account"].as_str().unwrap().to_string();
+    assert_eq!(phone_of(worker, &account), format!("+86{new_phone}"));
 }

@@ -174,7 +174,11 @@ fn main() {
     .collect();
     let shared = [
         (&LIMITS, [strangers::LIMITS_TESTS, contract::LIMITS_TESTS].concat()),
-        (&ROTATING, [tokens::ROTATING_TESTS, sms_login::SIGNUP_TESTS, account::NO_GRACE_TESTS].concat()),
+        (
+            &ROTATING,
+            [tokens::ROTATING_TESTS, sms_login::SIGNUP_TESTS, account::NO_GRACE_TESTS, account::SIGNUP_TESTS]
+                .concat(),
+        ),
         (
             &SHARED,
             [

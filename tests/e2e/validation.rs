@@ -73,6 +73,11 @@ fn endpoints() -> Vec<EndpointCase> {
         ("/login/jwt/status", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
         ("/login/sessions/list", json!({"jwt": "a.b.c"}), vec![("jwt", "jwt 必填")]),
         (
+            "/login/phone/change",
+            json!({"jwt": "a.b.c", "phone": "13900000005", "code": "123456", "pwd": "1234567"}),
+            vec![("jwt", "jwt 必填"), ("phone", "phone 手机号必填"), ("code", "手机验证码必填")],
+        ),
+        (
             "/login/account/delete",
             json!({"jwt": "a.b.c", "pwd": "1234567"}),
             vec![("jwt", "jwt 必填"), ("pwd", "pwd 密码必填")],

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for the e2e run (tests/e2e/isolated.rs): four rules the document
+"""Schemathesis hooks for the e2e run (tests/e2e/isolated.rs): five rules the document
 does not state as schema, kept in the valid (positive) cases as a client keeps them, so that those cases
 test the rest of the request instead of all being the same 9906. Negative cases are
 left as generated.
@@ -13,7 +13,9 @@ left as generated.
   JSON Schema can say both (`anyOf`, `oneOf`, `not`), but in a fresh clone (no
   .hypothesis database yet) schemathesis's coverage phase failed on each of them
   (hypothesis: "AST constructor recursion depth mismatch", a FlakyFailure), so the
-  document says them in words."""
+  document says them in words.
+- A send for `change_phone` needs `jwt` (otherwise 9906 `jwt 必填`): valid cases without
+  one get a token, which the worker then refuses (9908)."""
 import itertools
 import re
 
@@ -37,6 +39,9 @@ def before_call(context, case, **kwargs):
             del body["code"]
         elif body.get("code") is None and body.get("pwd") is None:
             body["pwd"] = "st_password"
+    if case.operation.path == "/login/send/sms" and body.get("purpose") == "change_phone":
+        if not isinstance(body.get("jwt"), str) or not body["jwt"].strip():
+            body["jwt"] = "st.not.a_token"
     if case.operation.path == "/login/register" and isinstance(body.get("account"), str):
         ascii_part = re.sub(r"[^A-Za-z0-9_]", "", body["account"])[:40]
         body["account"] = f"st{next(_names)}_{ascii_part}"
