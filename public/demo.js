@@ -152,6 +152,20 @@ $("end-others").onclick = async () => {
   const envelope = await call("/login/jwt/deactivate", { jwt: session.jwt, scope: "others" });
   if (envelope.code === 200) $("device-list").replaceChildren();
 };
+// A new number: its code is bound to this session's user, and the change needs the
+// password too (an account without one, a sign-in of the last 10 minutes: leave it empty).
+$("send-change").onclick = async () => {
+  const body = withTurnstile({ phone: $("new-phone").value, purpose: "change_phone", jwt: session.jwt });
+  const envelope = await call("/login/send/sms", body);
+  if (envelope.code === 200 && envelope.data && envelope.data.code) $("change-code").value = envelope.data.code;
+};
+$("change-phone").onclick = async () => {
+  const envelope = await call("/login/phone/change", {
+    jwt: session.jwt, phone: $("new-phone").value, code: $("change-code").value, pwd: $("password").value || null,
+  });
+  // The account's phone is the new one from now on: sign-in and reset codes go there.
+  if (envelope.code === 200) { $("phone").value = $("new-phone").value; $("device-list").replaceChildren(); }
+};
 // Deleting takes a tick in the box first: the confirmation.
 $("confirm-delete").onchange = () => { $("delete-account").disabled = !$("confirm-delete").checked; };
 $("delete-account").onclick = async () => {

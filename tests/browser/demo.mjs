@@ -123,6 +123,16 @@ try {
   await click("end-others", "/login/jwt/deactivate", 200);
   await click("status", "/login/jwt/status", 200);
 
+  // A new number: its code fills in, the change moves the account there, and the page
+  // takes it as the account's phone (the code sign-in below goes to it).
+  const newPhone = "16" + String(Date.now()).slice(-9);
+  await page.fill("#new-phone", newPhone);
+  await click("send-change", "/login/send/sms", 200);
+  if (!/^\d{6}$/.test(await page.inputValue("#change-code"))) failures.push("the change code was not filled in");
+  await click("change-phone", "/login/phone/change", 200);
+  if (await page.inputValue("#phone") !== newPhone) failures.push("the page did not take the new phone");
+  await click("status", "/login/jwt/status", 200);
+
   // Leaving: the button waits for the box, then ends every session; a code sign-in
   // restores the account.
   if (await page.isEnabled("#delete-account")) failures.push("delete is enabled before it is confirmed");
