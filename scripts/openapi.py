@@ -7,7 +7,7 @@ codes = {
     9905: (429, "a rate limit was hit (with Retry-After)"),
     9906: ([422, 400, 413, 408], "validation failed (422); the body is not a JSON object or names a field twice (400), is over 16 KiB (413), or did not arrive within 10 s (408)"),
     9907: (403, "sent by a page of an origin CORS_ALLOWED_ORIGINS does not list (Origin: null included); refused before it has any effect"),
-    9908: (401, "token malformed, forged, expired, of the wrong kind, or revoked"),
+    9908: (401, "token malformed, forged, expired, of the wrong kind, or revoked; or a step that needs a sign-in of the last 10 minutes made with an older one (需要重新登录)"),
     9999: (500, "anything unexpected; details only in the log"),
     50001: (400, "SMS code wrong, expired, used, or for another phone"),
     50006: (401, "unknown account, wrong password or disabled user"),

@@ -17,7 +17,7 @@ use crate::domain::client_address::Caller;
 use crate::domain::code_gate_state::CodeGateState;
 use crate::domain::device::Device;
 use crate::domain::error::{ApiError, ConfigError, Fault};
-use crate::domain::password::PasswordHash;
+use crate::domain::password::{PasswordHash, NO_PASSWORD};
 use crate::domain::phone::Phone;
 use crate::domain::rate_limit::Limit;
 use crate::domain::refresh_rotation::Rotation;
@@ -77,7 +77,7 @@ impl StoredUser {
 
     /// Whether the user has a password (a user a code sign-in made has none).
     pub fn has_password(&self) -> bool {
-        self.password_hash != crate::domain::password::NO_PASSWORD
+        self.password_hash != NO_PASSWORD
     }
 }
 

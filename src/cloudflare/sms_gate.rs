@@ -235,6 +235,11 @@ mod tests {
                 from: "1.2.3.4".into(),
             },
             CodeGateCall::GiveBack { phone: "+8613911118888".into(), claim: Claim("c".into()) },
+            CodeGateCall::Issue {
+                phone: "+8613911118888".into(),
+                purpose: CodePurpose::ChangePhone(9_007_199_254_740_991),
+                from: "1.2.3.4".into(),
+            },
         ];
         for call in calls {
             let json = serde_json::to_string(&call).unwrap();

@@ -133,3 +133,23 @@ impl CodeGatePolicy {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_reads_back_as_written_whatever_its_purpose_and_an_older_one_reads_too() {
+        for purpose in [CodePurpose::Register, CodePurpose::Delete, CodePurpose::ChangePhone(42)] {
+            let state =
+                CodeGateState { code_id: "c".into(), purpose, live_until: 7, ..CodeGateState::default() };
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(serde_json::from_str::<CodeGateState>(&json).unwrap(), state, "{json}");
+        }
+        let change = CodeGateState { purpose: CodePurpose::ChangePhone(42), ..CodeGateState::default() };
+        assert!(serde_json::to_string(&change).unwrap().contains(r#""purpose":{"change_phone":42}"#));
+        // Saved before purposes existed: a registration code's.
+        let older: CodeGateState = serde_json::from_str(r#"{"code_id":"c","live_until":7}"#).unwrap();
+        assert_eq!(older.purpose, CodePurpose::Register);
+    }
+}

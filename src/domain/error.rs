@@ -74,7 +74,7 @@ pub enum Field {
     Scope,
     /// `sid` of `/login/jwt/deactivate`: one session of the token's user.
     Sid,
-    /// `purpose` of `/login/send/sms`: `register` or `reset`.
+    /// `purpose` of `/login/send/sms`: `register`, `reset`, `login`, `delete` or `change_phone`.
     Purpose,
     /// `turnstile_token` of `/login/send/sms` (or the `CF-Turnstile-Response` header).
     TurnstileToken,
