@@ -4,6 +4,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
+use super::d1;
 use super::platform::OrFault;
 use crate::app::ports::{Created, KeptSession, NewUser, PhoneChange, StoredUser, UserStore};
 use crate::domain::account::AccountLookup;
@@ -71,12 +72,9 @@ impl D1UserStore {
         not_before_ms: u64,
         doing: &str,
     ) -> Result<u64, Fault> {
-        let results = self
-            .0
-            .batch(vec![write, self.set_epoch(id, not_before_ms, None)?])
-            .await
-            .or_fault(Backend::D1, doing)?;
-        Epoch::of(results.get(1).and_then(|result| result.results::<Epoch>().ok()))
+        let results =
+            d1::batch(&self.0, vec![write, self.set_epoch(id, not_before_ms, None)?], doing).await?;
+        epoch_of(results.get(1))
     }
 
     /// Moves the user's session epoch to `not_before_ms`, or just past the current one
@@ -99,7 +97,7 @@ impl D1UserStore {
                  ON CONFLICT (user_id) DO UPDATE SET not_before_ms = max(not_before_ms + 1, excluded.not_before_ms), \
                  kept_sid = excluded.kept_sid \
                  WHERE ?4 IS NULL OR not_before_ms = ?4 OR kept_sid = ?3 \
-                 RETURNING not_before_ms",
+                 RETURNING not_before_ms AS id",
             )
             .bind(&[(id as f64).into(), (not_before_ms as f64).into(), kept_sid, kept_epoch])
             .or_fault(Backend::D1, "prepare a session cutoff")
@@ -119,18 +117,10 @@ impl Id {
     }
 }
 
-/// What `set_epoch` returns.
-#[derive(Deserialize)]
-struct Epoch {
-    not_before_ms: f64,
-}
-
-impl Epoch {
-    fn of(rows: Option<Vec<Epoch>>) -> Result<u64, Fault> {
-        let epoch = rows.and_then(|rows| rows.into_iter().next());
-        let epoch = epoch.ok_or_else(|| Fault::Protocol("D1 returned no session epoch".into()))?;
-        Ok(epoch.not_before_ms.max(0.0) as u64)
-    }
+/// The epoch `set_epoch` returned (`RETURNING not_before_ms AS id`: read as an id, the
+/// wasm needs no reader of its own for it).
+fn epoch_of(result: Option<&D1Result>) -> Result<u64, Fault> {
+    result.and_then(Id::first).ok_or_else(|| Fault::Protocol("D1 returned no session epoch".into()))
 }
 
 impl UserStore for D1UserStore {
@@ -193,12 +183,10 @@ impl UserStore for D1UserStore {
         verified: &str,
         stronger: &PasswordHash,
     ) -> Result<(), Fault> {
-        let statement = self
-            .0
-            .prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3")
-            .bind(&[stronger.encode().into(), (id as f64).into(), verified.into()])
-            .or_fault(Backend::D1, "prepare a hash upgrade")?;
-        statement.run().await.map(|_| ()).or_fault(Backend::D1, "upgrade a password hash")
+        let sql = "UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3";
+        let values = [stronger.encode().into(), (id as f64).into(), verified.into()];
+        let statement = d1::statement(&self.0, sql, &values, "prepare a hash upgrade")?;
+        d1::execute(statement, "upgrade a password hash").await
     }
 
     async fn replace_password(&self, id: u64, hash: &PasswordHash, not_before_ms: u64) -> Result<u64, Fault> {
@@ -219,8 +207,7 @@ impl UserStore for D1UserStore {
         kept: Option<&KeptSession>,
     ) -> Result<Option<u64>, Fault> {
         let statement = self.set_epoch(id, not_before_ms, kept)?;
-        let epoch = statement.all().await.or_fault(Backend::D1, "end a user's sessions")?;
-        let epoch = Epoch::of(epoch.results::<Epoch>().ok());
+        let epoch = epoch_of(Some(&d1::rows(statement, "end a user's sessions").await?));
         match kept {
             // No row: the write did not go through, the kept session being no longer the
             // user's.
@@ -281,7 +268,7 @@ impl UserStore for D1UserStore {
             .into_iter()
             .map(|sql| self.0.prepare(sql).bind(&values).or_fault(Backend::D1, "prepare a phone change"))
             .collect::<Result<Vec<_>, Fault>>()?;
-        let results = self.0.batch(statements).await.or_fault(Backend::D1, "change a phone")?;
+        let results = d1::batch(&self.0, statements, "change a phone").await?;
         let row_of = |index: usize| results.get(index).and_then(Id::first);
         Ok(match (row_of(1), row_of(2)) {
             (Some(_), _) => PhoneChange::Changed,
@@ -298,7 +285,7 @@ impl UserStore for D1UserStore {
             )
             .bind(&[(id as f64).into(), (now_ms as f64).into()])
             .or_fault(Backend::D1, "prepare a cancelled deletion")?;
-        let result = statement.all().await.or_fault(Backend::D1, "cancel a deletion")?;
+        let result = d1::rows(statement, "cancel a deletion").await?;
         Ok(Id::first(&result).is_some())
     }
 
@@ -311,7 +298,7 @@ impl UserStore for D1UserStore {
             ))
             .bind(&[(now_ms as f64).into(), (after_id as f64).into(), (limit as f64).into()])
             .or_fault(Backend::D1, "prepare a read of deletions due")?;
-        let rows = statement.all().await.or_fault(Backend::D1, "read deletions due")?;
+        let rows = d1::rows(statement, "read deletions due").await?;
         let rows = rows.results::<UserRow>().or_fault(Backend::D1, "read deletions due")?;
         Ok(rows.into_iter().map(|row| row.id).collect())
     }
@@ -334,7 +321,7 @@ impl UserStore for D1UserStore {
                 .or_fault(Backend::D1, "prepare a user's removal")
         })
         .collect::<Result<Vec<_>, Fault>>()?;
-        let results = self.0.batch(statements).await.or_fault(Backend::D1, "remove a user")?;
+        let results = d1::batch(&self.0, statements, "remove a user").await?;
         Ok(results.last().and_then(Id::first).is_some())
     }
 
@@ -355,7 +342,7 @@ impl UserStore for D1UserStore {
             ))
             .bind(&[(after_id as f64).into(), (limit as f64).into()])
             .or_fault(Backend::D1, "prepare a read of accounts without keys")?;
-        let rows = statement.all().await.or_fault(Backend::D1, "read accounts without keys")?;
+        let rows = d1::rows(statement, "read accounts without keys").await?;
         let rows = rows.results::<UserRow>().or_fault(Backend::D1, "read accounts without keys")?;
         Ok(rows.into_iter().map(|row| (row.id, row.account)).collect())
     }
@@ -377,7 +364,7 @@ impl UserStore for D1UserStore {
         if statements.is_empty() {
             return Ok(());
         }
-        self.0.batch(statements).await.map(|_| ()).or_fault(Backend::D1, "give accounts their keys")
+        d1::batch(&self.0, statements, "give accounts their keys").await.map(|_| ())
     }
 
     async fn find_by_phone(&self, phone: &Phone) -> Result<Option<StoredUser>, Fault> {

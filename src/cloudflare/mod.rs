@@ -5,6 +5,7 @@
 #[cfg(feature = "bench")]
 mod bench;
 mod body;
+mod d1;
 mod d1_sessions;
 mod d1_user_store;
 mod documents;
