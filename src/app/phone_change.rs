@@ -30,8 +30,7 @@ pub async fn change<P: Platform>(
     if !app.settings.sms.allowed_country_codes.allows(&phone) {
         return Err(ApiError::field(Field::Phone, Rule::Malformed));
     }
-    let verified = session::verify(app, &jwt, Some(TokenKind::Access))?;
-    let (verified, user) = session::check_verified(app, verified, false).await?;
+    let (verified, user) = session::check(app, &jwt, Some(TokenKind::Access), false).await?;
     let pwd = match (user.has_password(), pwd) {
         (true, Some(pwd)) => Some(pwd),
         (true, None) => return Err(ApiError::field(Field::LoginPassword, Rule::Required)),

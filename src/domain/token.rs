@@ -412,17 +412,7 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
         let other = KeyRing::hs256("another secret of at least 32 bytes!").unwrap();
-        let user = user();
-        let new = NewToken {
-            kind: TokenKind::Access,
-            user: &user,
-            sid: "s",
-            ttl_seconds: 60,
-            jti: None,
-            epoch: 0,
-            auth_time: None,
-        };
-        let token = issue(&other, &scope(), new, NOW * 1000, &SecureRandom).unwrap();
+        let token = sign_with(&other);
         assert_eq!(check(&token, None, NOW), Err(AuthError::BadSignature));
         // Even with our key id in its header.
         let own_kid = KeyRing::hs256(SECRET).unwrap().signing().kid().to_string();
