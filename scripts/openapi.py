@@ -52,10 +52,14 @@ specific_map = {"401": error_response(401, [9908, 50006]), "409": error_response
 # mobile numbers, bare or in E.164. A deployment that allows other countries takes E.164
 # numbers of those too; one outside the list is 9906 `phone 非法` (422).
 phone = {"type": "string", "pattern": "^(1[3-9][0-9]{9}|\\+861[3-9][0-9]{9})$", "description": "a mainland China mobile number, bare (13911119999) or in E.164 (+8613911119999). With SMS_ALLOWED_COUNTRY_CODES listing other countries, E.164 numbers of those too; a number outside the list is 9906 `phone 非法` (422)", "example": "13911119999"}
+# A field the worker takes only with more than white space in it. The worker trims Unicode's
+# White_Space, which has U+0085 (NEXT LINE) besides what ECMA-262's `\s` matches, so the
+# pattern names it too: "\u0085" alone is as blank to the worker as " " is.
+not_blank = "[^\\s\\u0085]"
 # Every `jwt` may come as `Authorization: Bearer <token>` instead; the header is in the
 # descriptions only, so that the body's schema still tells a client what a body alone needs.
 or_bearer = "; or send it as the header `Authorization: Bearer <token>` instead (both, differing: 9906 `jwt 重复`, 422)"
-jwt_body = body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token" + or_bearer}}, ["jwt"], {"jwt": "eyJ..."})
+jwt_body = body({"jwt": {"type": "string", "pattern": not_blank, "description": "the token" + or_bearer}}, ["jwt"], {"jwt": "eyJ..."})
 new_password = {
     "password": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the new password: 6 to 64 letters, digits or underscores"},
     "password_confirmation": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the same password again"}}
@@ -74,7 +78,7 @@ paths = {
     "/login/register": {"post": {
         "summary": "Register with an SMS code", "operationId": "register",
         "requestBody": body({
-            "account": {"type": "string", "pattern": "\\S", "minLength": 1, "maxLength": 64, "description": "1 to 64 characters after trimming, no control characters, and a user name under the PRECIS UsernameCaseMapped profile (RFC 8265): unique on its width-mapped, lower-cased NFC key (`Ｆｏｏ` and `FOO` are `foo`); invisible characters, bidi controls, spaces, symbols and compatibility characters are 9906 `account 账号含有用户名不允许的字符` (422); so is a new name that imitates another across scripts (UTS #39's moderately restrictive level: a Cyrillic or Greek letter in a Latin name, kana that look like Han as a name's only kana, a mark on a dotless ı, invisible tone marks)"},
+            "account": {"type": "string", "pattern": not_blank, "minLength": 1, "maxLength": 64, "description": "1 to 64 characters after trimming, no control characters, and a user name under the PRECIS UsernameCaseMapped profile (RFC 8265): unique on its width-mapped, lower-cased NFC key (`Ｆｏｏ` and `FOO` are `foo`); invisible characters, bidi controls, spaces, symbols and compatibility characters are 9906 `account 账号含有用户名不允许的字符` (422); so is a new name that imitates another across scripts (UTS #39's moderately restrictive level: a Cyrillic or Greek letter in a Latin name, kana that look like Han as a name's only kana, a mark on a dotless ı, invisible tone marks)"},
             "password": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "6 to 64 letters, digits or underscores"},
             "password_confirmation": {"type": "string", "pattern": "^[A-Za-z0-9_]{6,64}$", "description": "the same password again"},
             "phone": phone,
@@ -85,7 +89,7 @@ paths = {
     "/login/jwt/get": {"post": {
         "summary": "Log in", "operationId": "logIn",
         "description": "Failed logins in 15 minutes, by default: 10 for an account from one address, 100 for an account over all addresses, 100 from one address; past any of them 9905 with Retry-After, whatever the password. A success clears the account's counts.",
-        "requestBody": body({"account": {"type": "string", "pattern": "\\S"}, "pwd": {"type": "string", "pattern": "\\S"}}, ["account", "pwd"], {"account": "Foo", "pwd": "1234567"}),
+        "requestBody": body({"account": {"type": "string", "pattern": not_blank}, "pwd": {"type": "string", "pattern": not_blank}}, ["account", "pwd"], {"account": "Foo", "pwd": "1234567"}),
         "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
     "/login/jwt/sms": {"post": {
         "summary": "Sign in with an SMS code", "operationId": "smsLogin",
@@ -94,16 +98,16 @@ paths = {
         "responses": responses(ok({"$ref": "#/components/schemas/SignedIn"}, "a new session"), base + ["401"])}},
     "/login/jwt/refresh": {"post": {
         "summary": "A new access token for a refresh token", "operationId": "refresh",
-        "requestBody": one_of_required(body({"jwt": {"type": "string", "pattern": "\\S", "description": "the refresh token" + or_bearer},
-                             "refresh_jwt": {"type": "string", "pattern": "\\S", "description": "accepted instead of jwt"}}, [], {"jwt": "eyJ..."}), ["jwt", "refresh_jwt"]),
+        "requestBody": one_of_required(body({"jwt": {"type": "string", "pattern": not_blank, "description": "the refresh token" + or_bearer},
+                             "refresh_jwt": {"type": "string", "pattern": not_blank, "description": "accepted instead of jwt"}}, [], {"jwt": "eyJ..."}), ["jwt", "refresh_jwt"]),
         "description": "With REFRESH_ROTATION=true, `data` is a new token pair and the refresh token sent is retired (a replay after 10 s ends the session).",
         "responses": responses(ok({"oneOf": [{"type": "string", "description": "the new access token"}, {"$ref": "#/components/schemas/TokenPair"}]}, "a new access token"), base + ["401"])}},
     "/login/jwt/deactivate": {"post": {
         "summary": "End the session of a token, one by its id, or all but this one", "operationId": "deactivate",
         "description": "Revokes the whole session of an access or refresh token; with `\"scope\": \"all\"`, every session of its user (log out everywhere); with `\"scope\": \"others\"`, every session of its user but the token's own; with `sid`, that one session of the token's user (a `sid` that is not a live session of this user, another user's included: 9906 `sid 不存在`, 422). A revoked session leaves /login/sessions/list.",
-        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "the token" + or_bearer},
+        "requestBody": body({"jwt": {"type": "string", "pattern": not_blank, "description": "the token" + or_bearer},
                              "scope": {"type": ["string", "null"], "enum": ["session", "others", "all", None], "description": "`session` (default; also for null), `others` or `all`"},
-                             "sid": {"type": ["string", "null"], "pattern": "\\S", "description": "one session of the token's user, as /login/sessions/list shows it; only with the scope `session` (or none), else 9906 `sid 只能与 scope session 一起使用`"}},
+                             "sid": {"type": ["string", "null"], "pattern": not_blank, "description": "one session of the token's user, as /login/sessions/list shows it; only with the scope `session` (or none), else 9906 `sid 只能与 scope session 一起使用`"}},
                             ["jwt"], {"jwt": "eyJ...", "scope": "others"}),
         "responses": responses(ok(empty, "revoked"), base + ["401"])}},
     "/login/sessions/list": {"post": {
@@ -124,18 +128,18 @@ paths = {
     "/login/password/change": {"post": {
         "summary": "Change the password of a signed-in user", "operationId": "changePassword",
         "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908). A wrong `pwd` is 50006 and counts as a failed login of the account (9905 past the limits). Success: every session of the user ends, the one sent included, and `data` is a new token pair.",
-        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "an access token" + or_bearer},
-                             "pwd": {"type": "string", "pattern": "\\S", "description": "the current password"}, **new_password},
+        "requestBody": body({"jwt": {"type": "string", "pattern": not_blank, "description": "an access token" + or_bearer},
+                             "pwd": {"type": "string", "pattern": not_blank, "description": "the current password"}, **new_password},
                             ["jwt", "pwd", "password", "password_confirmation"],
                             {"jwt": "eyJ...", "pwd": "1234567", "password": "new_pass", "password_confirmation": "new_pass"}),
         "responses": responses(ok({"$ref": "#/components/schemas/TokenPair"}, "a new session"), base + ["401"])}},
     "/login/phone/change": {"post": {
         "summary": "Move the account to a new phone number", "operationId": "changePhone",
         "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908). The account proves itself with `pwd`, its current password (missing 9906 `pwd 密码必填`; wrong 50006, a failed login of the account, 9905 past the limits); an account without a password (made by a code sign-in) instead needs a session signed in at most 10 minutes ago (a refresh does not renew it; else 9908 `需要重新登录`). The new number proves itself with `code`, sent to it with `\"purpose\": \"change_phone\"` and this user's token (another user's, or another purpose's, is 50001). A number some user has when the change is made (this one's included) is 50007, and the code stays usable. Success: the account has the new number (code sign-in, reset and delete codes go to it), every other session of the user ends, and `data` is [].",
-        "requestBody": body({"jwt": {"type": "string", "pattern": "\\S", "description": "an access token" + or_bearer},
+        "requestBody": body({"jwt": {"type": "string", "pattern": not_blank, "description": "an access token" + or_bearer},
                              "phone": {**phone, "description": "the new number; " + phone["description"]},
                              "code": {**sms_code, "description": "the 6-digit code sent to the new number for `change_phone`"},
-                             "pwd": {"type": ["string", "null"], "pattern": "\\S", "description": "the current password; for an account without one, leave it out"}},
+                             "pwd": {"type": ["string", "null"], "pattern": not_blank, "description": "the current password; for an account without one, leave it out"}},
                             ["jwt", "phone", "code"],
                             {"jwt": "eyJ...", "phone": "13922228888", "code": "123321", "pwd": "1234567"}),
         "responses": responses(ok(empty, "the number is changed"), base + ["401", "409"])}},
@@ -144,9 +148,9 @@ paths = {
         "description": "`jwt` is an access token (a refresh token, or one status would refuse: 9908), confirmed by exactly one of `code` (sent with `\"purpose\": \"delete\"` to the account's own phone; a wrong one is 50001, a wrong guess as for register) or `pwd` (the current password; a wrong one is 50006, a failed login of the account, 9905 past the limits): neither is 9906 `pwd 密码必填`, both 9906 `pwd 密码与 code 只能给一个`. Success: every session ends at once; the account can no longer log in with a password, refresh or pass status; it is removed ACCOUNT_DELETE_GRACE_DAYS (default 15) later by a Cron Trigger, which frees its name and phone. Within them a code sign-in (/login/jwt/sms) cancels the deletion and says `restored: true`; nothing else does.",
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"type": "object", "required": ["jwt"], "properties": {
-                "jwt": {"type": "string", "pattern": "\\S", "description": "an access token" + or_bearer},
+                "jwt": {"type": "string", "pattern": not_blank, "description": "an access token" + or_bearer},
                 "code": {**sms_code, "description": "the 6-digit code sent for `delete`"},
-                "pwd": {"type": "string", "pattern": "\\S", "description": "the current password"}}},
+                "pwd": {"type": "string", "pattern": not_blank, "description": "the current password"}}},
             "example": {"jwt": "eyJ...", "pwd": "1234567"}}}},
         "responses": responses(ok({"type": "object", "required": ["delete_date"], "additionalProperties": False, "properties": {
             "delete_date": {"type": "string", "description": "when the account will be removed, as iat_date"}}}, "the deletion is scheduled"), base + ["401"])}},
