@@ -15,7 +15,7 @@ TOOLCHAIN := toolchain_env=$$(scripts/toolchain.sh) || exit 1; eval "$$toolchain
 WRANGLER := "$$LOGIN_NODE" "$$LOGIN_WRANGLER"
 WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
-.PHONY: dev test checks worker lint unit e2e bench profile fuzz toolchain dev-secrets clean import importer
+.PHONY: dev test checks client worker lint unit e2e bench profile fuzz toolchain dev-secrets clean import importer
 
 ## dev: build the worker and serve it on http://127.0.0.1:$(PORT) with local D1, KV and Durable Objects; DEV_ARGS go to wrangler dev
 dev: worker dev-secrets
@@ -66,6 +66,11 @@ test: toolchain dev-secrets
 checks:
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory client
+
+## client: the JavaScript client (clients/js): its types from public/openapi.json, dist/, the type test, and its size
+client:
+	@$(TOOLCHAIN); "$$LOGIN_NODE" clients/js/build.mjs
 
 ## bench: throughput, latency, ratios (also against bench/floor and bench/js-baseline), wasm size and memory, written to BENCHMARKS.md
 bench: worker importer
@@ -105,8 +110,13 @@ unit:
 e2e: worker
 	@scripts/e2e.sh $(ARGS)
 
-## worker: the release wasm and its JavaScript shim, rebuilt only when a source changed
-worker: build/worker/shim.mjs build/wrangler.toml
+## worker: the release wasm and its JavaScript shim, rebuilt only when a source changed; and the demo page's client
+worker: build/worker/shim.mjs build/wrangler.toml public/login-client.js
+
+# The JavaScript client (clients/js) as the demo page loads it: one minified module,
+# served with the page's other static assets.
+public/login-client.js: clients/js/src/index.ts clients/js/build.mjs
+	@$(TOOLCHAIN); "$$LOGIN_NODE" clients/js/build.mjs --bundle $@
 
 # The configuration wrangler runs the built worker with: wrangler.toml without its build
 # step. scripts/build-worker.sh writes it with the wasm; this writes it again when only

@@ -13,11 +13,11 @@ import { chromium } from "playwright-core";
 const [api, screenshot] = process.argv.slice(2);
 if (!api || !screenshot) throw new Error("usage: demo.mjs API_BASE_URL SCREENSHOT.png");
 
-// The page, its script and its style as the worker serves them, with its headers (the
+// The page, its scripts (the demo's and the client it imports) and its style as the worker serves them, with its headers (the
 // Content-Security-Policy included: a script or style the policy refuses shows up as a
 // console error, which fails the test), re-served from a second origin.
 const files = {};
-for (const path of ["/", "/demo.js", "/demo.css"]) {
+for (const path of ["/", "/demo.js", "/login-client.js", "/demo.css"]) {
   const response = await fetch(api + path);
   if (response.status !== 200) throw new Error(`GET ${path}: ${response.status}`);
   const headers = {};
