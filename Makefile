@@ -69,7 +69,9 @@ checks:
 	@$(MAKE) --no-print-directory client
 
 ## client: the JavaScript client (clients/js): its types from public/openapi.json, dist/, the type test, and its size
-client:
+client: clients/js/dist/index.js
+
+clients/js/dist/index.js: clients/js/src/index.ts clients/js/build.mjs clients/js/tsconfig.json clients/js/test/types.ts clients/js/test/tsconfig.json public/openapi.json package-lock.json
 	@$(TOOLCHAIN); "$$LOGIN_NODE" clients/js/build.mjs
 
 ## bench: throughput, latency, ratios (also against bench/floor and bench/js-baseline), wasm size and memory, written to BENCHMARKS.md
@@ -107,7 +109,7 @@ lint:
 unit:
 	@$(TOOLCHAIN); scripts/cargo-clippy-build.sh test --lib --test fuzz_seeds --quiet
 
-e2e: worker
+e2e: worker client
 	@scripts/e2e.sh $(ARGS)
 
 ## worker: the release wasm and its JavaScript shim, rebuilt only when a source changed; and the demo page's client

@@ -54,11 +54,21 @@ impl Platform for Native {
     fn log_failure(doing: &str, error: &ApiError) {
         LOGGED.with(|logged| logged.borrow_mut().push(format!("{doing}: {error}")));
     }
+
+    fn log_refresh_event(event: &'static str, uid: u64, sid: &str) {
+        EVENTS.with(|events| events.borrow_mut().push(format!("{event} {uid} {sid}")));
+    }
 }
 
 thread_local! {
     // Each test runs on a thread of its own.
     static LOGGED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static EVENTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The refresh events [`Native`] was asked to log on this thread, as `event uid sid`.
+pub fn logged_refresh_events() -> Vec<String> {
+    EVENTS.with(|events| events.borrow().clone())
 }
 
 /// The failures [`Native`] was asked to log on this thread, as `doing: error`.

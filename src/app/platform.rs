@@ -48,7 +48,19 @@ pub trait Platform: 'static {
     /// Writes a line for a failure that no client is told of: work after the answer, or
     /// a step whose failure leaves the outcome standing (the operator's only view of it).
     fn log_failure(doing: &str, error: &ApiError);
+
+    /// Writes a line for something a session's refresh tokens did that an operator may
+    /// want to see: `event` is [`REFRESH_REPLAYED`] or [`REFRESH_WITHIN_GRACE`].
+    fn log_refresh_event(event: &'static str, uid: u64, sid: &str);
 }
+
+/// A retired refresh token came back after the grace window: the session was ended (a
+/// stolen token's reuse, or a client that kept an old one).
+pub const REFRESH_REPLAYED: &str = "refresh_token_replayed";
+/// A retired refresh token came back within the grace window and was given the current
+/// one: two refreshes of one session raced (tabs without a shared lock, say). Harmless,
+/// but a client that coordinates its refreshes never causes it.
+pub const REFRESH_WITHIN_GRACE: &str = "refresh_token_reused_within_grace";
 
 /// Everything the use cases work with, built once (on Cloudflare, once per isolate).
 pub struct App<P: Platform> {

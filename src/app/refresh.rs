@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::platform::{App, Call, Platform};
+use super::platform::{App, Call, Platform, REFRESH_REPLAYED, REFRESH_WITHIN_GRACE};
 use super::ports::{Clock, RefreshFamilies, SessionStore, StoredUser};
 use super::session;
 use crate::domain::error::{ApiError, AuthError};
@@ -60,8 +60,12 @@ async fn rotate<P: Platform>(
     user: StoredUser,
 ) -> Result<TokenPair, ApiError> {
     let sid = &verified.claims.sid;
-    match app.families.rotate(sid, &verified.claims.jti, &random_id(&app.rng)).await? {
+    let fresh = random_id(&app.rng);
+    match app.families.rotate(sid, &verified.claims.jti, &fresh).await? {
         Rotation::Next(jti) => {
+            if jti != fresh {
+                P::log_refresh_event(REFRESH_WITHIN_GRACE, user.id, sid);
+            }
             let epoch = user.sessions_not_before_ms;
             let data = UserData { uid: user.id, rid: user.roles };
             let signed_in = verified.claims.auth_time;
@@ -79,6 +83,7 @@ async fn rotate<P: Platform>(
             })
         }
         Rotation::Reused => {
+            P::log_refresh_event(REFRESH_REPLAYED, user.id, sid);
             session::revoke(app, user.id, sid).await?;
             Err(ApiError::Unauthorized(AuthError::Revoked))
         }

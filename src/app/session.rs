@@ -275,7 +275,8 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::app::in_memory::{app, app_with, call_from, leak, Deferrals, Native};
+    use crate::app::in_memory::{app, app_with, call_from, leak, logged_refresh_events, Deferrals, Native};
+    use crate::app::platform::{REFRESH_REPLAYED, REFRESH_WITHIN_GRACE};
     use crate::app::refresh::{refresh, Refreshed};
     use crate::app::{deactivate, status};
     use crate::domain::clock::FixedClock;
@@ -519,13 +520,18 @@ mod tests {
         let (t1, t2) = (at(1), at(2));
         world.families.now_millis.set(1_000);
         let first = pair_of(block_on(world.at(&t1).refresh(&pair.refresh_jwt)).unwrap());
+        assert_eq!(logged_refresh_events(), Vec::<String>::new(), "a rotation is no event");
         world.families.now_millis.set(2_000);
         let second = pair_of(block_on(world.at(&t2).refresh(&pair.refresh_jwt)).unwrap());
         assert!(block_on(world.at(&t2).status(&second.jwt)).is_ok(), "within the grace window");
+        let sid = verify(world.0, &first.jwt, None).unwrap().claims.sid;
+        // The operator's view: the race within the window, then the replay that ended it.
+        assert_eq!(logged_refresh_events(), [format!("{REFRESH_WITHIN_GRACE} 1 {sid}")]);
         let late = at(30);
         world.families.now_millis.set(30_000);
         let replay = block_on(world.at(&late).refresh(&pair.refresh_jwt));
         assert_eq!(replay, Err(ApiError::Unauthorized(AuthError::Revoked)));
+        assert_eq!(logged_refresh_events()[1], format!("{REFRESH_REPLAYED} 1 {sid}"));
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
         assert_eq!(block_on(world.at(&late).status(&first.jwt)).map(|_| ()), revoked);
         assert_eq!(block_on(world.at(&late).refresh(&first.refresh_jwt)).map(|_| ()), revoked);

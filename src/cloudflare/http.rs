@@ -56,6 +56,8 @@ pub fn envelope_response(outcome: &Result<Value, ApiError>, language: Language) 
             }
             ApiError::RateLimited { retry_after_seconds } => {
                 let _ = headers.set("Retry-After", &retry_after_seconds.to_string());
+                // A page on another origin may read it (a client waits that long).
+                let _ = headers.set("Access-Control-Expose-Headers", "Retry-After");
             }
             _ => {}
         }

@@ -40,6 +40,17 @@ pub fn failure(error: &ApiError, path: &str, request_id: impl FnOnce() -> String
     }
 }
 
+/// The line of a refresh token's replay (a warning: the session ended) or of its reuse
+/// within the grace window (see `app::platform::REFRESH_WITHIN_GRACE`). Ids only.
+pub fn refresh_event(event: &str, uid: u64, sid: &str) {
+    let line = json!({ "event": event, "uid": uid, "sid": sid });
+    if event == crate::app::platform::REFRESH_REPLAYED {
+        worker::console_warn!("{line}");
+    } else {
+        worker::console_log!("{line}");
+    }
+}
+
 /// The line of a Cron Trigger's run: how many accounts due for deletion it removed, and
 /// how many it could not (each logged by [`unanswered`]).
 pub fn purged(removed: u32, failed: u32) {

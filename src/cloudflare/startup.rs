@@ -58,6 +58,10 @@ impl Platform for Cloudflare {
     fn log_failure(doing: &str, error: &ApiError) {
         log::unanswered(doing, error);
     }
+
+    fn log_refresh_event(event: &'static str, uid: u64, sid: &str) {
+        log::refresh_event(event, uid, sid);
+    }
 }
 
 /// What an isolate was built into: the app, or the configuration error it answers every

@@ -24,6 +24,7 @@ mod contract;
 mod fake_provider;
 mod import;
 mod isolated;
+mod js_client;
 mod names;
 mod newcomer;
 mod password;
@@ -111,6 +112,17 @@ static ROTATING: SharedWorker = SharedWorker::new(&[
     ("ACCOUNT_DELETE_GRACE_DAYS", "0"),
 ]);
 
+/// The JavaScript client's: refresh rotation, and access tokens that live 3 s, so that the
+/// client's own refreshes come within a test (and the worker's 5 s of leeway past `exp`
+/// soon end). Its tests sign up from this machine, as `SHARED`'s do.
+static CLIENT: SharedWorker = SharedWorker::new(&[
+    ("REFRESH_ROTATION", "true"),
+    ("ACCESS_TTL_SECONDS", "3"),
+    ("SMS_SIGNUP", "true"),
+    ("SMS_HOURLY_LIMIT_PER_IP", "1000000"),
+    ("CODE_ATTEMPTS_PER_IP", "1000000"),
+]);
+
 /// The tests that take longest, started first and in this order: a run ends when its
 /// longest chain of tests does. The first two keep the processors busy; the others
 /// mostly wait (for a deadline of the worker's, or for codes to expire), beside them.
@@ -120,6 +132,7 @@ const FIRST: &[&str] = &[
     "a_body_that_never_arrives_is_given_up_on",
     "an_answer_that_needs_no_body_does_not_wait_for_one",
     "rotation_allows_two_tabs_and_a_late_replay_ends_the_session",
+    "two_tabs_refresh_one_at_a_time_and_never_present_a_retired_token",
     "the_daily_and_hourly_limits_trip_with_retry_after",
 ];
 
@@ -177,6 +190,7 @@ fn main() {
     })
     .collect();
     let shared = [
+        (&CLIENT, js_client::TESTS.to_vec()),
         (&LIMITS, [strangers::LIMITS_TESTS, contract::LIMITS_TESTS].concat()),
         (
             &ROTATING,
@@ -214,7 +228,7 @@ fn main() {
     }
     trials.sort_by_key(|trial| FIRST.iter().position(|name| *name == trial.name()).unwrap_or(FIRST.len()));
     let conclusion = libtest_mimic::run(&args, trials);
-    for worker in [&SHARED, &LIMITS, &ROTATING] {
+    for worker in [&SHARED, &LIMITS, &ROTATING, &CLIENT] {
         worker.shut_down();
     }
     if timing() {

@@ -172,6 +172,8 @@ fn ten_failed_logins_lock_the_account_and_a_success_resets(worker: &TestWorker) 
     locked.expect(9905, 429);
     let wait: u64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert!((890..=900).contains(&wait), "Retry-After {wait}");
+    // A page on another origin may read it: CORS shows it to scripts only when named.
+    assert_eq!(locked.header("access-control-expose-headers"), Some("Retry-After"));
     log_in_from(&client, &account, PASSWORD, "192.0.2.99").expect(200, 200);
     // An unknown account is limited the same way (the limit reveals nothing).
     let nobody = unique_account();

@@ -1,7 +1,7 @@
 // A client for the /login API: one method per endpoint, typed from public/openapi.json
 // (src/openapi.d.ts is generated from it at build time, so a change to the document that
 // this file does not follow fails the build), and a session kept fresh, across tabs too.
-import type { components, paths } from "./openapi";
+import type { components, paths } from "./openapi.js";
 
 type Path = keyof paths;
 type Post<P extends Path> = NonNullable<paths[P]["post"]>;
@@ -77,7 +77,7 @@ export class LoginApiError extends Error {
     readonly code: ErrorCode,
     readonly httpStatus: number,
     readonly msg: string,
-    /** Seconds to wait, from Retry-After (9905, 50017). */
+    /** Seconds to wait, from Retry-After (9905). */
     readonly retryAfter?: number,
   ) {
     super(msg);
@@ -303,10 +303,11 @@ export function createLoginClient(options: LoginClientOptions) {
 
   return {
     /** Sends an SMS code: for `register` (the default), `login`, `reset`, `delete`, or
-     * `change_phone` (to the new number, for the signed-in user). Resolves to `[]`, or to
-     * `{code}` on a development worker (EXPOSE_SMS_CODE). */
-    sendCode(body: Own<"/login/send/sms">): Promise<Data<"/login/send/sms">> {
-      return body.purpose == "change_phone" ? signed(endpoint.sendCode, body) : post(endpoint.sendCode, body);
+     * `change_phone` (to the new number, for the signed-in user). Resolves to `{}` (the
+     * API's `[]`), or to `{code}` from a development worker (EXPOSE_SMS_CODE). */
+    async sendCode(body: Own<"/login/send/sms">): Promise<{ code?: string }> {
+      const data = await (body.purpose == "change_phone" ? signed(endpoint.sendCode, body) : post(endpoint.sendCode, body));
+      return Array.isArray(data) ? {} : data;
     },
     register: (body: Body<"/login/register">) => post(endpoint.register, body),
     /** Signs in with account and password, and keeps the session. */

@@ -8,7 +8,7 @@ const auth = createLoginClient({ baseUrl: "https://login.example.com", language:
 
 export async function whatAFrontendWrites(): Promise<void> {
   const sent = await auth.sendCode({ phone: "13800138000", purpose: "login", turnstile_token: "t" });
-  const code: string | undefined = Array.isArray(sent) ? undefined : sent.code;
+  const code: string | undefined = sent.code;
   const signedIn = await auth.logInWithCode({ phone: "13800138000", code: code ?? "" });
   const isNew: true | undefined = signedIn.new_user;
   const account: string | undefined = signedIn.account;
