@@ -10,11 +10,12 @@ $("api").value = params.get("api") || location.origin;
 $("lang").value = (navigator.languages || [navigator.language]).filter(Boolean).join(", ") || "zh-CN";
 
 // The session lives in this page's memory; a new base URL or language makes a new client
-// over the same storage, so the session stays.
+// over the same storage (the old one closed), so the session stays.
 const memory = new Map();
 const storage = { get: (key) => memory.get(key), set: (key, value) => memory.set(key, value), remove: (key) => memory.delete(key) };
 let client;
 function makeClient() {
+  client?.close();
   client = createLoginClient({ baseUrl: $("api").value, language: $("lang").value, storage });
   client.onSessionChange((event, session) => showTokens(session));
 }

@@ -1,5 +1,5 @@
 // Builds the client: its types from the worker's OpenAPI document (openapi-typescript),
-// then dist/ (tsc: ESM with declarations), then the type test (test/types.ts must
+// then dist/ (tsc: ESM with declarations; esbuild: the same as CommonJS), then the type test (test/types.ts must
 // compile, and its @ts-expect-error lines must each be an error), then the minified
 // bundle, whose gzipped size is printed and held to 6 KB.
 //   node build.mjs                  everything (npm run build, npm pack)
@@ -58,6 +58,16 @@ if (at >= 0) {
   run("-p", "tsconfig.json");
   copyFileSync(join(here, "src/openapi.d.ts"), join(dist, "openapi.d.ts"));
   run("-p", "test/tsconfig.json");
+  // CommonJS beside the ESM, for what loads packages with require(): a WeChat mini
+  // program's npm build, older bundlers.
+  await esbuild.build({
+    entryPoints: [join(here, "src/index.ts")],
+    bundle: true,
+    format: "cjs",
+    target: "es2020",
+    outfile: join(dist, "index.cjs"),
+    logLevel: "warning",
+  });
   const min = join(dist, "login-client.min.js");
   await bundle(min);
   const code = readFileSync(min);

@@ -362,11 +362,19 @@ fn rotation_allows_two_tabs_and_a_late_replay_ends_the_session(worker: &TestWork
     assert_eq!(ids[0], ids[1], "both tabs hold the one current refresh token");
     let latest = tabs[0].data()["refresh_jwt"].as_str().unwrap().to_string();
     let latest_jwt = tabs[1].data()["jwt"].as_str().unwrap().to_string();
+    // The operator sees the race, by the session's id (the JavaScript client's tests hold
+    // their worker's log to having none).
+    let sid = token_part(&jwt, 1)["sid"].as_str().unwrap().to_string();
+    let raced = worker.wait_for_log_line(&format!("\"sid\":\"{sid}\""));
+    assert!(raced.contains("\"event\":\"refresh_token_reused_within_grace\""), "{raced}");
 
     // After the 10 s grace window, the retired token comes back: a replay. A fixed sleep,
     // as the window is time on the worker's clock (GRACE_MILLIS, not configurable).
     std::thread::sleep(std::time::Duration::from_millis(10_500));
     refresh(&current).expect(9908, 401);
+    let replayed =
+        worker.wait_for_log_line(&format!("\"event\":\"refresh_token_replayed\",\"sid\":\"{sid}\""));
+    assert!(replayed.contains(&format!("\"uid\":{}", token_part(&jwt, 1)["data"]["uid"])), "{replayed}");
     refresh(&latest).expect(9908, 401);
     status(&client, &latest_jwt).expect(9908, 401);
     status(&client, &jwt).expect(9908, 401);

@@ -14,20 +14,26 @@ export type Data<P extends Path> = Post<P> extends {
 /** A body without the token the client adds itself. */
 type Own<P extends Path> = Omit<Body<P>, "jwt">;
 
-/** The tokens of one session: what `logIn` and `logInWithCode` keep. */
-export interface Session {
-  jwt: string;
-  refresh_jwt: string;
-}
+/** The tokens of one session, as the client keeps them. */
+export type TokenPair = components["schemas"]["TokenPair"];
+/** A session as `listSessions` lists it: one of the user's devices. */
+export type Device = components["schemas"]["Session"];
 export type SignedIn = components["schemas"]["SignedIn"];
 export type SessionEvent = "signed_in" | "refreshed" | "signed_out";
 
-/** Where the session is kept: `localStorage`, or anything with get, set and remove
- * (a WeChat mini program's `wx.*StorageSync`, React Native's AsyncStorage). */
+/** Where the session is kept: anything with get, set and remove, each of which may
+ * answer with a promise (a WeChat mini program's `wx.*StorageSync`, React Native's
+ * AsyncStorage); `localStorage` and `sessionStorage` as they are. */
 export interface KeyValueStorage {
   get(key: string): string | null | undefined | Promise<string | null | undefined>;
   set(key: string, value: string): unknown;
   remove(key: string): unknown;
+}
+/** What the client uses of the Web Storage API (`localStorage`). */
+export interface WebStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
 }
 /** What the client needs of `fetch`: enough for an adapter over `wx.request`. */
 export type FetchLike = (
@@ -39,15 +45,16 @@ export interface LoginClientOptions {
   /** Where the worker serves /login, e.g. "https://login.example.com". */
   baseUrl: string;
   /** Memory (the default: gone with the page), `localStorage`, or a {get, set, remove}. */
-  storage?: KeyValueStorage | Pick<Storage, "getItem" | "setItem" | "removeItem">;
+  storage?: KeyValueStorage | WebStorage;
   fetch?: FetchLike;
   /** Sent as Accept-Language, e.g. "en" (the worker answers in Chinese or English). */
   language?: string;
   /** The storage key, and the name of the tabs' lock and channel. */
   storageKey?: string;
-  /** Share refreshes and sign-ins with other tabs of the origin (Web Locks and
-   * BroadcastChannel). On by default where there is a `document`; never on a server,
-   * where one process serves many users. */
+  /** Share refreshes, sign-ins and sign-outs with the origin's other tabs (Web Locks and
+   * BroadcastChannel). On by default in a page (where there is a `document`) given a
+   * storage, which the tabs then share; off with the memory storage, where each tab
+   * has a session of its own, and on a server, where one process serves many users. */
   syncTabs?: boolean;
 }
 
@@ -108,9 +115,9 @@ void everyCodeNamed, everyEndpointServed;
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-// The claims a token's expiry is judged by, read without verifying (the worker does
-// that). base64url by hand: a mini program has no atob.
-function claims(jwt: string): { exp: number; iat: number } {
+// The claims a token's expiry and session are judged by, read without verifying (the
+// worker does that). base64url by hand: a mini program has no atob.
+function claims(jwt: string): { exp: number; iat: number; sid?: string } {
   let bits = 0;
   let value = 0;
   let text = "";
@@ -126,6 +133,9 @@ function claims(jwt: string): { exp: number; iat: number } {
   }
 }
 
+const same = (a: unknown, b: unknown) => JSON.stringify(a) == JSON.stringify(b);
+const isOver = (error: unknown) => error instanceof LoginApiError && error.code == ErrorCode.Unauthorized;
+
 export function createLoginClient(options: LoginClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, "");
   const doFetch: FetchLike = options.fetch || ((url, init) => fetch(url, init));
@@ -137,11 +147,12 @@ export function createLoginClient(options: LoginClientOptions) {
     : "getItem" in given
       ? { get: (k) => given.getItem(k), set: (k, v) => given.setItem(k, v), remove: (k) => given.removeItem(k) }
       : given;
-  const tabs = options.syncTabs ?? typeof document == "object";
+  const tabs = options.syncTabs ?? (!!given && typeof document == "object");
   const locks = tabs ? (globalThis.navigator as Navigator | undefined)?.locks : undefined;
   const channel = tabs && typeof BroadcastChannel == "function" ? new BroadcastChannel(key) : null;
-  const listeners = new Set<(event: SessionEvent, session: Session | null) => void>();
-  // The server's clock less this one's, learnt from each token received (its iat).
+  const listeners = new Set<(event: SessionEvent, session: TokenPair | null) => void>();
+  // The server's clock less this one's, learnt from each token this client received (its
+  // iat); 0 for a session it found in the storage.
   let skew = 0;
 
   async function post<P extends Path>(path: P, body: unknown): Promise<Data<P>> {
@@ -150,7 +161,7 @@ export function createLoginClient(options: LoginClientOptions) {
     const response = await doFetch(base + path, { method: "POST", headers, body: JSON.stringify(body) });
     let envelope: { code?: number; msg?: string; data?: Data<P> } = {};
     try {
-      envelope = JSON.parse(await response.text());
+      envelope = JSON.parse(await response.text()) || {};
     } catch {
       // Not the API's answer (a proxy's error page): reported as unexpected, below.
     }
@@ -164,7 +175,7 @@ export function createLoginClient(options: LoginClientOptions) {
     );
   }
 
-  async function load(): Promise<Session | null> {
+  async function load(): Promise<TokenPair | null> {
     try {
       return JSON.parse((await storage.get(key)) || "null");
     } catch {
@@ -172,12 +183,21 @@ export function createLoginClient(options: LoginClientOptions) {
     }
   }
 
-  function tell(event: SessionEvent, session: Session | null) {
-    for (const listener of listeners) listener(event, session);
+  // A listener's failure is the app's to see, not the call's that changed the session.
+  function tell(event: SessionEvent, session: TokenPair | null) {
+    for (const listener of listeners) {
+      try {
+        listener(event, session);
+      } catch (error) {
+        setTimeout(() => {
+          throw error;
+        });
+      }
+    }
   }
 
   // Keeps a session this client received, and tells the app and the other tabs.
-  async function keep(event: SessionEvent, session: Session | null, replaces?: string) {
+  async function keep(event: SessionEvent, session: TokenPair | null, replaces?: string) {
     if (session) {
       skew = claims(session.jwt).iat - Date.now() / 1000 || 0;
       await storage.set(key, JSON.stringify(session));
@@ -188,13 +208,14 @@ export function createLoginClient(options: LoginClientOptions) {
     tell(event, session);
   }
 
-  // Another tab's news: taken unless it is older than what this tab has (a refresh
-  // message that does not follow on from this tab's refresh token).
+  // Another tab's news, kept here too where the storage has not caught up yet. A refresh
+  // of a session this tab no longer holds (it signed out, or in anew, or holds a later
+  // pair already) is not news.
   if (channel) {
     channel.onmessage = async ({ data }) => {
       const current = await load();
-      if (data.replaces && current && current.refresh_jwt != data.replaces) return;
-      if (JSON.stringify(current) != JSON.stringify(data.session)) {
+      if (!same(current, data.session)) {
+        if (data.replaces && current?.refresh_jwt != data.replaces) return;
         if (data.session) await storage.set(key, JSON.stringify(data.session));
         else await storage.remove(key);
       }
@@ -229,8 +250,9 @@ export function createLoginClient(options: LoginClientOptions) {
   // carrying its successor: the lock manager is the one place every tab sees at once,
   // so a tab whose storage or channel has not caught up yet learns the new pair there
   // instead of presenting the retired token (which REFRESH_ROTATION takes for theft).
+  // Only the origin's own scripts can list the locks, as only they can read its storage.
   const handOverName = (retired: string) => key + " " + retired.slice(-24) + " ";
-  function handOver(retired: string, next: Session): Promise<unknown> {
+  function handOver(retired: string, next: TokenPair): Promise<unknown> {
     if (!locks) return Promise.resolve();
     return new Promise((held) =>
       locks.request(handOverName(retired) + JSON.stringify(next), { mode: "shared" }, () => {
@@ -239,18 +261,21 @@ export function createLoginClient(options: LoginClientOptions) {
       }),
     );
   }
-  async function handedOver(retired: string): Promise<Session | null> {
+  async function handedOver(retired: string): Promise<TokenPair | null> {
     const prefix = handOverName(retired);
     const name = ((await locks?.query())?.held || []).map((lock) => lock.name || "").find((n) => n.startsWith(prefix));
     return name ? JSON.parse(name.slice(prefix.length)) : null;
   }
 
   // A new access token for `stale`, unless another call or tab got one already.
-  function renew(stale: Session | null): Promise<Session> {
+  function renew(stale: TokenPair | null): Promise<TokenPair> {
     return exclusively(async () => {
       const current = await load();
-      if (current && stale && current.refresh_jwt != stale.refresh_jwt) return current;
-      const passed = stale && (await handedOver(stale.refresh_jwt));
+      // A new access token (and with rotation a new pair) came meanwhile, or a new sign-in.
+      if (current && stale && !same(current, stale)) return current;
+      // Rotated by a tab whose news has not reached this one: the last of the chain.
+      let passed = stale && (await handedOver(stale.refresh_jwt));
+      for (let later = passed; later; later = await handedOver(later.refresh_jwt)) passed = later;
       if (passed) {
         await storage.set(key, JSON.stringify(passed));
         return passed;
@@ -259,28 +284,34 @@ export function createLoginClient(options: LoginClientOptions) {
       try {
         data = await post(endpoint.refresh, { jwt: stale?.refresh_jwt });
       } catch (error) {
-        // The session is over (ended, expired, replayed): signed out, unless this tab
-        // has signed in again meanwhile.
-        if (error instanceof LoginApiError && error.code == ErrorCode.Unauthorized && current && stale
-          && current.refresh_jwt == stale.refresh_jwt) {
-          await keep("signed_out", null);
-        }
+        // The session is over (ended, expired, replayed): signed out, unless a sign-in
+        // or sign-out came meanwhile.
+        if (isOver(error) && stale && same(await load(), stale)) await keep("signed_out", null);
         throw error;
       }
       const next = typeof data == "string" ? { jwt: data, refresh_jwt: stale!.refresh_jwt } : data;
       if (next.refresh_jwt != stale!.refresh_jwt) await handOver(stale!.refresh_jwt, next);
-      await keep("refreshed", next, stale!.refresh_jwt);
+      // Kept unless a sign-in or sign-out came meanwhile (which stands); this call uses it.
+      if (same(await load(), stale)) await keep("refreshed", next, stale!.refresh_jwt);
       return next;
     });
   }
 
   // The session, refreshed first when its access token is about to expire (within a
-  // minute, or half its life for a short-lived one).
-  async function fresh(): Promise<Session | null> {
+  // minute, or half its life for a short-lived one). Should that refresh fail but for
+  // the session's end, a token not yet expired serves the call.
+  async function fresh(): Promise<TokenPair | null> {
     const session = await load();
     if (!session) return null;
     const { exp, iat } = claims(session.jwt);
-    return exp - (Date.now() / 1000 + skew) < Math.min(60, (exp - iat) / 2) ? renew(session) : session;
+    const left = exp - (Date.now() / 1000 + skew);
+    if (left >= Math.min(60, (exp - iat) / 2)) return session;
+    try {
+      return await renew(session);
+    } catch (error) {
+      if (left > 0 && !isOver(error)) return session;
+      throw error;
+    }
   }
 
   // A call with the access token; on a 9908 (an expired token, most often, where this
@@ -290,14 +321,15 @@ export function createLoginClient(options: LoginClientOptions) {
     try {
       return await post(path, { ...body, jwt: session?.jwt });
     } catch (error) {
-      if (!(error instanceof LoginApiError) || error.code != ErrorCode.Unauthorized || !session) throw error;
+      if (!isOver(error) || !session) throw error;
       return post(path, { ...body, jwt: (await renew(session)).jwt });
     }
   }
 
-  async function signIn<P extends "/login/jwt/get" | "/login/jwt/sms">(path: P, body: Body<P>): Promise<SignedIn> {
-    const data = (await post(path, body)) as SignedIn;
-    await keep("signed_in", { jwt: data.jwt, refresh_jwt: data.refresh_jwt });
+  async function signIn<P extends "/login/jwt/get" | "/login/jwt/sms">(path: P, body: Body<P>): Promise<Data<P>> {
+    const data = await post(path, body);
+    const { jwt, refresh_jwt } = data as TokenPair;
+    await keep("signed_in", { jwt, refresh_jwt });
     return data;
   }
 
@@ -315,23 +347,27 @@ export function createLoginClient(options: LoginClientOptions) {
     /** Signs in with an SMS code (purpose `login`), and keeps the session. */
     logInWithCode: (body: Body<"/login/jwt/sms">) => signIn(endpoint.logInWithCode, body),
     /** A new access token now (the client also does this by itself when it is due). */
-    async refresh(): Promise<Session> {
+    async refresh(): Promise<TokenPair> {
       return renew(await load());
     },
     /** Ends this session (no argument), every other (`{scope: "others"}`), every one
      * (`{scope: "all"}`), or one by its `sid`. */
     async deactivate(body: Own<"/login/jwt/deactivate"> = {}) {
+      const own = claims((await load())?.jwt || "").sid;
       const data = await signed(endpoint.deactivate, body);
-      if (!body.sid && body.scope != "others") await keep("signed_out", null);
+      if (body.scope == "all" || (body.scope != "others" && (!body.sid || body.sid == own))) {
+        await keep("signed_out", null);
+      }
       return data;
     },
-    /** Signs out: ends the session at the worker, and forgets it here even if that fails. */
+    /** Signs out: forgets the session, then ends it at the worker with its refresh token
+     * (no refresh needed first). Never fails: offline, the session is forgotten all the
+     * same, and ends when its refresh token expires. */
     async signOut(): Promise<void> {
-      try {
-        if (await load()) await signed(endpoint.deactivate);
-      } finally {
-        if (await load()) await keep("signed_out", null);
-      }
+      const session = await load();
+      if (!session) return;
+      await keep("signed_out", null);
+      await post(endpoint.deactivate, { jwt: session.refresh_jwt }).catch(() => {});
     },
     status: () => signed(endpoint.status),
     listSessions: () => signed(endpoint.listSessions),
@@ -344,8 +380,9 @@ export function createLoginClient(options: LoginClientOptions) {
       return data;
     },
     changePhone: (body: Own<"/login/phone/change">) => signed(endpoint.changePhone, body),
-    /** Asks for the account's deletion: every session ends, this one too. */
-    async deleteAccount(body: Own<"/login/account/delete"> = {}) {
+    /** Asks for the account's deletion, with the password or a code sent for `delete`:
+     * every session ends, this one too. */
+    async deleteAccount(body: Own<"/login/account/delete">) {
       const data = await signed(endpoint.deleteAccount, body);
       await keep("signed_out", null);
       return data;
@@ -359,9 +396,14 @@ export function createLoginClient(options: LoginClientOptions) {
     },
     /** Called on every sign-in, refresh and sign-out, this tab's or another's. Returns
      * the function that stops it. */
-    onSessionChange(listener: (event: SessionEvent, session: Session | null) => void): () => void {
+    onSessionChange(listener: (event: SessionEvent, session: TokenPair | null) => void): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    /** Stops listening to other tabs and drops the listeners (a client made anew, a test's end). */
+    close(): void {
+      channel?.close();
+      listeners.clear();
     },
   };
 }

@@ -2,7 +2,7 @@
 // client compiles, and each line under @ts-expect-error is refused, so the types say
 // what public/openapi.json says. The types come from the document as generated at this
 // build; should the document drop or rename a field used here, this fails to compile.
-import { createLoginClient, ErrorCode, LoginApiError, type Session } from "../src/index";
+import { createLoginClient, ErrorCode, LoginApiError, type Device, type TokenPair } from "../src/index";
 
 const auth = createLoginClient({ baseUrl: "https://login.example.com", language: "en" });
 
@@ -19,7 +19,8 @@ export async function whatAFrontendWrites(): Promise<void> {
   const uid: number = status.uid;
   const roles: string[] = status.jwt_data.rid;
   const left: number = status.exp;
-  for (const device of await auth.listSessions()) {
+  const devices: Device[] = await auth.listSessions();
+  for (const device of devices) {
     const sid: string = device.sid;
     const current: boolean = device.current;
     if (!current) await auth.deactivate({ sid });
@@ -31,13 +32,14 @@ export async function whatAFrontendWrites(): Promise<void> {
   const deleted = await auth.deleteAccount({ pwd: "q" });
   const when: string = deleted.delete_date;
   await auth.resetPassword({ phone: "1", code: "1", password: "r", password_confirmation: "r" });
-  const renewed: Session = await auth.refresh();
+  const renewed: TokenPair = await auth.refresh();
   const token: string | null = await auth.accessToken();
   const stop: () => void = auth.onSessionChange((event, session) => {
     const signedOut: boolean = event == "signed_out" && session == null;
     void signedOut;
   });
   stop();
+  auth.close();
   void [isNew, account, jwt, uid, roles, left, when, renewed, token];
 }
 
@@ -70,6 +72,11 @@ export async function whatTheTypesRefuse(): Promise<void> {
   await auth.deactivate({ scope: "everything" });
   // @ts-expect-error: a code sign-in needs the code (a string, or a number as the document allows)
   await auth.logInWithCode({ phone: "1" });
+  const pair = await auth.logIn({ account: "a", pwd: "p" });
+  // @ts-expect-error: only a code sign-in may make the user
+  void pair.new_user;
+  // @ts-expect-error: deleting says how: the password or a code
+  await auth.deleteAccount();
   const status = await auth.status();
   // @ts-expect-error: status has no phone
   void status.phone;
