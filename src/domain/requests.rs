@@ -273,6 +273,13 @@ impl SendSmsRequest {
             ),
             Some(_) => return Err(ApiError::field(Field::Purpose, Rule::NotString)),
         };
+        // Another purpose needs no token and ignores one, but not one of the wrong type:
+        // the document calls that invalid.
+        if let (RequestedPurpose::Of(_), Some(token)) = (&purpose, body.get("jwt")) {
+            if !matches!(token, Value::Null | Value::String(_)) {
+                return Err(ApiError::field(Field::Jwt, Rule::NotString));
+            }
+        }
         let turnstile_token = match body.get("turnstile_token") {
             None | Some(Value::Null) => None,
             Some(Value::String(token)) => Some(token.trim().to_string()).filter(|token| !token.is_empty()),
@@ -749,7 +756,7 @@ mod tests {
     }
 
     #[test]
-    fn a_phone_change_code_needs_the_access_token_and_other_purposes_ignore_one() {
+    fn a_phone_change_code_needs_the_access_token_and_other_purposes_ignore_one_of_the_right_type() {
         let parse = |body: Value, bearer: Option<&str>| {
             SendSmsRequest::parse_with(body.to_string().as_bytes(), bearer)
         };
@@ -760,8 +767,12 @@ mod tests {
         assert_eq!(given.unwrap().purpose, RequestedPurpose::ChangePhone { jwt: "t.o.k".into() });
         let header = parse(json!({ "phone": phone, "purpose": "change_phone" }), Some("t.o.k"));
         assert_eq!(header.unwrap().purpose, RequestedPurpose::ChangePhone { jwt: "t.o.k".into() });
-        let reset = parse(json!({ "phone": phone, "purpose": "reset", "jwt": 1 }), Some("t.o.k"));
+        let reset = parse(json!({ "phone": phone, "purpose": "reset", "jwt": "x" }), Some("t.o.k"));
         assert_eq!(reset.unwrap().purpose, RequestedPurpose::Of(CodePurpose::Reset));
+        for token in [json!(1), json!([]), json!({})] {
+            let body = json!({ "phone": phone, "purpose": "register", "jwt": token });
+            assert_eq!(reason(parse(body, None).unwrap_err()), "jwt 只能是字符串", "{token}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::support::unique_phone;
 use crate::worker::TestWorker;
 use crate::SharedTest;
 
@@ -224,6 +225,10 @@ fn invalid_values_are_refused_with_the_first_failing_rule(worker: &TestWorker) {
     let reply = client.post("/login/send/sms", &json!({"phone": "1391111999"}));
     reply.expect(9906, 422);
     assert_eq!(reply.msg(), format!("{PREFIX}phone 非法"));
+    // A send that needs no token ignores one, but not one of the wrong type (nothing is sent).
+    let reply = client.post("/login/send/sms", &json!({"phone": unique_phone(), "jwt": []}));
+    reply.expect(9906, 422);
+    assert_eq!(reply.msg(), format!("{PREFIX}jwt 只能是字符串"));
 }
 
 fn unknown_fields_are_ignored(worker: &TestWorker) {
