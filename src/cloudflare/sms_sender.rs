@@ -10,7 +10,7 @@ use crate::domain::error::ConfigError;
 use crate::domain::phone::Phone;
 use crate::domain::random::{random_id, SecureRandom};
 use crate::domain::sms_code::SmsCode;
-use crate::domain::sms_provider::{Aliyun, SmsProvider, Twilio};
+use crate::domain::sms_provider::{Aliyun, SmsProvider, Tencent, Twilio};
 
 /// The configured provider, or why there is none: then every send fails with 50018 and
 /// the reason in the log, rather than the Worker failing as a whole.
@@ -37,6 +37,13 @@ impl SmsSender for ProviderSender {
                 let (status, body) =
                     post_within(&request, self.timeout_ms).await.map_err(DeliveryError::NoReply)?;
                 Aliyun::outcome(status, &body).map_err(DeliveryError::Refused)
+            }
+            Ok(SmsProvider::Tencent(tencent)) => {
+                let now = (WorkerClock.now_millis() / 1000) as i64;
+                let request = tencent.request(&NodeCrypto, phone, code, now);
+                let (status, body) =
+                    post_within(&request, self.timeout_ms).await.map_err(DeliveryError::NoReply)?;
+                Tencent::outcome(status, &body).map_err(DeliveryError::Refused)
             }
             Ok(SmsProvider::Twilio(twilio)) => {
                 let (status, body) = post_within(&twilio.request(phone, code), self.timeout_ms)

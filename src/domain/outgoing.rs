@@ -26,7 +26,7 @@ pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
 pub struct OutgoingRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
-    /// Always a form body, always `POST`: the code travels in the body, never in a URL
-    /// that proxies and logs keep.
+    /// Always `POST` (a form body, or Tencent Cloud's JSON): the code travels in the body,
+    /// never in a URL that proxies and logs keep.
     pub body: String,
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use base64ct::{Base64, Encoding};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
+use sha2::{Digest, Sha256};
 
 use crate::worker::TestWorker;
 
@@ -20,7 +21,8 @@ pub enum Mode {
     Accept,
     /// HTTP 500 with a body that is not the provider's JSON.
     ServerError,
-    /// The provider's own refusal (Aliyun: HTTP 200 with an error `Code`; Twilio: 400).
+    /// The provider's own refusal (Aliyun: HTTP 200 with an error `Code`; Twilio: 400;
+    /// Tencent: HTTP 200 with the number's `Code` not "Ok").
     Refuse,
     /// Answer only after this long.
     Hang(Duration),
@@ -30,6 +32,7 @@ pub enum Mode {
 pub enum Kind {
     Aliyun,
     Twilio,
+    Tencent,
 }
 
 /// A message the fake accepted: the number as the provider received it, and the code.
@@ -59,6 +62,8 @@ pub const ALIYUN_KEY_ID: &str = "LTAI-e2e-key-id";
 pub const ALIYUN_KEY_SECRET: &str = "e2e-aliyun-access-key-secret";
 pub const TWILIO_SID: &str = "AC00000000000000000000000000e2e0";
 pub const TWILIO_TOKEN: &str = "e2e-twilio-auth-token";
+pub const TENCENT_ID: &str = "AKID-e2e-secret-id";
+pub const TENCENT_KEY: &str = "e2e-tencent-secret-key";
 
 impl FakeProvider {
     pub fn start(kind: Kind) -> FakeProvider {
@@ -104,6 +109,15 @@ impl FakeProvider {
                 ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN.into()),
                 ("TWILIO_FROM", "+15005550006".into()),
                 ("TWILIO_API_BASE", self.url.clone()),
+            ],
+            Kind::Tencent => vec![
+                ("SMS_PROVIDER", "tencent".into()),
+                ("TENCENT_SECRET_ID", TENCENT_ID.into()),
+                ("TENCENT_SECRET_KEY", TENCENT_KEY.into()),
+                ("TENCENT_SMS_SDK_APP_ID", "1400000001".into()),
+                ("TENCENT_SMS_SIGN_NAME", "登录测试".into()),
+                ("TENCENT_SMS_TEMPLATE_ID", "100001".into()),
+                ("TENCENT_SMS_ENDPOINT", self.url.clone()),
             ],
         }
     }
@@ -164,14 +178,17 @@ impl Drop for FakeProvider {
 fn answer(kind: Kind, mut request: tiny_http::Request, mode: Mode, record: &Mutex<Record>) {
     let mut body = String::new();
     let _ = request.as_reader().read_to_string(&mut body);
-    let auth = request
+    let headers: BTreeMap<String, String> = request
         .headers()
         .iter()
-        .find(|h| h.field.equiv("Authorization"))
-        .map(|h| h.value.as_str().to_string());
+        .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_string()))
+        .collect();
+    let auth = headers.get("authorization").map(String::as_str);
+    let (method, url) = (request.method().as_str(), request.url());
     let verdict = match kind {
-        Kind::Aliyun => check_aliyun(request.method().as_str(), request.url(), &body, record),
-        Kind::Twilio => check_twilio(request.method().as_str(), request.url(), auth.as_deref(), &body),
+        Kind::Aliyun => check_aliyun(method, url, &body, record),
+        Kind::Twilio => check_twilio(method, url, auth, &body),
+        Kind::Tencent => check_tencent(method, url, &headers, &body),
     };
     record.lock().unwrap().requests += 1;
     if let Mode::Hang(delay) = mode {
@@ -183,6 +200,10 @@ fn answer(kind: Kind, mut request: tiny_http::Request, mode: Mode, record: &Mute
             match kind {
                 Kind::Aliyun => (400, format!(r#"{{"Code":"SignatureDoesNotMatch","Message":"{why}"}}"#)),
                 Kind::Twilio => (401, r#"{"code":20003,"message":"Authenticate","status":401}"#.into()),
+                Kind::Tencent => (
+                    200,
+                    format!(r#"{{"Response":{{"Error":{{"Code":"AuthFailure.SignatureFailure","Message":"{why}"}},"RequestId":"e2e"}}}}"#),
+                ),
             }
         }
         (Ok(_), Mode::ServerError) => (500, "<html>upstream error</html>".into()),
@@ -193,6 +214,10 @@ fn answer(kind: Kind, mut request: tiny_http::Request, mode: Mode, record: &Mute
             Kind::Twilio => {
                 (400, r#"{"code":21610,"message":"Attempt to send to unsubscribed recipient"}"#.into())
             }
+            Kind::Tencent => (
+                200,
+                r#"{"Response":{"SendStatusSet":[{"Code":"LimitExceeded.PhoneNumberThirtySecondLimit","Message":"too often"}],"RequestId":"e2e"}}"#.into(),
+            ),
         },
         (Ok(message), Mode::Accept | Mode::Hang(_)) => {
             record.lock().unwrap().messages.push(message);
@@ -203,6 +228,10 @@ fn answer(kind: Kind, mut request: tiny_http::Request, mode: Mode, record: &Mute
                 Kind::Twilio => {
                     (201, r#"{"sid":"SM00000000000000000000000000000001","status":"queued"}"#.into())
                 }
+                Kind::Tencent => (
+                    200,
+                    r#"{"Response":{"SendStatusSet":[{"SerialNo":"2645:1","Fee":1,"Code":"Ok","Message":"send success"}],"RequestId":"e2e"}}"#.into(),
+                ),
             }
         }
     };
@@ -312,6 +341,71 @@ fn check_twilio(method: &str, url: &str, auth: Option<&str>, body: &str) -> Resu
     let text = params.get("Body").ok_or("Body missing")?;
     let code: String = text.chars().filter(char::is_ascii_digit).collect();
     Ok(Message { to: params.get("To").ok_or("To missing")?.clone(), code })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn hmac_sha256(key: &[u8], data: &str) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(data.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Checks a `SendSms` call as Tencent Cloud's API 3.0 would: the action and version, and
+/// the TC3-HMAC-SHA256 signature over content-type and host, recomputed from the request
+/// as it arrived (its timestamp within 5 minutes).
+fn check_tencent(
+    method: &str,
+    url: &str,
+    headers: &BTreeMap<String, String>,
+    body: &str,
+) -> Result<Message, String> {
+    if method != "POST" || url != "/" {
+        return Err(format!("{method} {url}"));
+    }
+    let get = |name: &str| headers.get(name).cloned().ok_or_else(|| format!("{name} missing"));
+    for (name, expected) in
+        [("x-tc-action", "SendSms"), ("x-tc-version", "2021-01-11"), ("x-tc-region", "ap-guangzhou")]
+    {
+        if get(name)? != expected {
+            return Err(format!("{name} is not {expected}"));
+        }
+    }
+    let timestamp: i64 = get("x-tc-timestamp")?.parse().map_err(|_| "X-TC-Timestamp is no number")?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    if (now - timestamp).abs() > 5 * 60 {
+        return Err("the X-TC-Timestamp is off by more than 5 minutes".into());
+    }
+    let date = chrono::DateTime::from_timestamp(timestamp, 0).unwrap().format("%Y-%m-%d").to_string();
+    let canonical = format!(
+        "POST\n/\n\ncontent-type:{}\nhost:{}\n\ncontent-type;host\n{}",
+        get("content-type")?,
+        get("host")?,
+        hex(&Sha256::digest(body.as_bytes()))
+    );
+    let scope = format!("{date}/sms/tc3_request");
+    let string_to_sign =
+        format!("TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{}", hex(&Sha256::digest(canonical.as_bytes())));
+    let key = hmac_sha256(
+        &hmac_sha256(&hmac_sha256(format!("TC3{TENCENT_KEY}").as_bytes(), &date), "sms"),
+        "tc3_request",
+    );
+    let expected = format!(
+        "TC3-HMAC-SHA256 Credential={TENCENT_ID}/{scope}, SignedHeaders=content-type;host, Signature={}",
+        hex(&hmac_sha256(&key, &string_to_sign))
+    );
+    if get("authorization")? != expected {
+        return Err("the signature does not match".into());
+    }
+    let request: serde_json::Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    if request["SmsSdkAppId"] != "1400000001" || request["TemplateId"] != "100001" {
+        return Err(format!("not the app's template: {body}"));
+    }
+    let to = request["PhoneNumberSet"][0].as_str().ok_or("PhoneNumberSet missing")?.to_string();
+    let code = request["TemplateParamSet"][0].as_str().ok_or("TemplateParamSet missing")?.to_string();
+    Ok(Message { to, code })
 }
 
 /// Sends a `purpose` code to `registered` and to `nobody` (a phone without a user), twice:

@@ -19,6 +19,7 @@ pub const OWN_TESTS: &[OwnTest] = tests![
     the_daily_and_hourly_limits_trip_with_retry_after,
     aliyun_sends_one_code_and_a_fault_keeps_none,
     twilio_sends_one_code_and_a_fault_keeps_none,
+    tencent_sends_one_code_and_a_fault_keeps_none,
 ];
 
 fn send_from(client: &Client, phone: &str, ip: &str) -> Reply {
@@ -117,11 +118,15 @@ fn twilio_sends_one_code_and_a_fault_keeps_none() {
     provider_sends_one_code_and_a_fault_keeps_none(Kind::Twilio);
 }
 
+fn tencent_sends_one_code_and_a_fault_keeps_none() {
+    provider_sends_one_code_and_a_fault_keeps_none(Kind::Tencent);
+}
+
 /// How the provider names a mainland phone.
 fn as_sent(kind: Kind, phone: &str) -> String {
     match kind {
         Kind::Aliyun => phone.to_string(),
-        Kind::Twilio => format!("+86{phone}"),
+        Kind::Twilio | Kind::Tencent => format!("+86{phone}"),
     }
 }
 
@@ -159,7 +164,14 @@ fn provider_sends_one_code_and_a_fault_keeps_none(kind: Kind) {
     // Each fault answers 50018 and keeps no code: a retry at once is sent and works.
     for (mode, reason) in [
         (Mode::ServerError, "HTTP 500"),
-        (Mode::Refuse, if kind == Kind::Aliyun { "isv.BUSINESS_LIMIT_CONTROL" } else { "21610" }),
+        (
+            Mode::Refuse,
+            match kind {
+                Kind::Aliyun => "isv.BUSINESS_LIMIT_CONTROL",
+                Kind::Twilio => "21610",
+                Kind::Tencent => "LimitExceeded.PhoneNumberThirtySecondLimit",
+            },
+        ),
         (Mode::Hang(Duration::from_secs(4)), "within 2000 ms"),
     ] {
         let phone = unique_phone();
