@@ -172,10 +172,7 @@ fn build(env: &Env) -> Result<App<Cloudflare>, ConfigError> {
         rng: SecureRandom,
         names: RuntimeUnicode::default(),
         codes: KvCodeStore(kv),
-        sender: ProviderSender {
-            provider: settings.sms.provider.clone(),
-            timeout_ms: settings.sms.provider_timeout_ms,
-        },
+        sender: ProviderSender::new(settings.sms.providers.clone(), settings.sms.provider_timeout_ms),
         settings,
     })
 }

@@ -26,6 +26,7 @@ pub mod scripts;
 pub mod session_policy;
 pub mod settings;
 pub mod sms_code;
+pub mod sms_failover;
 pub mod sms_provider;
 pub mod token;
 pub mod turnstile;

@@ -155,11 +155,13 @@ pub const LOGIN_WINDOW_SECONDS: u64 = 15 * 60;
 /// SMS codes: the provider, and the limits that keep the endpoint from being abused.
 #[derive(Debug, Clone)]
 pub struct SmsSettings {
-    /// `SMS_PROVIDER` and its variables, or why they are unusable. No default: a
-    /// deployment that forgot to choose one must not log its users' codes instead of
-    /// sending them. An error here fails sends (50018, reason logged), not the Worker.
-    pub provider: Result<SmsProvider, ConfigError>,
-    /// `SMS_PROVIDER_TIMEOUT_MS`: how long a provider may take before the send fails.
+    /// `SMS_PROVIDER` (one provider, or a list to fail over along) and their variables, or
+    /// why they are unusable. No default: a deployment that forgot to choose one must not
+    /// log its users' codes instead of sending them. An error here fails sends (50018,
+    /// reason logged), not the Worker.
+    pub providers: Result<Vec<SmsProvider>, ConfigError>,
+    /// `SMS_PROVIDER_TIMEOUT_MS`: how long the providers may take in all before the send
+    /// fails (each of a list tried gets its share of what is left).
     pub provider_timeout_ms: u64,
     /// `SMS_CODE_TTL_SECONDS`: how long a code lives, which is also the resend cooldown.
     pub code_ttl_seconds: u64,
@@ -255,7 +257,7 @@ impl Settings {
             ConfigError::new("SMS_ALLOWED_COUNTRY_CODES", format!("SMS_ALLOWED_COUNTRY_CODES: {reason}"))
         })?;
         let sms = SmsSettings {
-            provider: SmsProvider::from_settings(get),
+            providers: SmsProvider::from_settings(get),
             provider_timeout_ms: number("SMS_PROVIDER_TIMEOUT_MS", 5_000, 100, 60_000)?,
             code_ttl_seconds: number("SMS_CODE_TTL_SECONDS", 300, 1, 86_400)?,
             code_secret: lookup("SMS_CODE_SECRET").filter(|s| !s.is_empty()).map(SecretString::from),
@@ -442,7 +444,7 @@ mod tests {
         assert_eq!(s.login_limits.per_account.window_seconds, 900);
         assert_eq!(s.display_utc_offset.local_minus_utc(), 8 * 3600);
         assert_eq!(s.allowed_origins, AllowedOrigins::List(vec![]));
-        assert_eq!(s.sms.provider.unwrap_err().to_string(), "SMS_PROVIDER is not set");
+        assert_eq!(s.sms.providers.unwrap_err().to_string(), "SMS_PROVIDER is not set");
         assert_eq!((s.sms.max_guesses, s.sms.per_phone.max, s.sms.per_ip.max), (5, 30, 20));
         assert_eq!(s.sms.per_phone_and_ip.max, 10);
         assert_eq!((s.sms.per_phone.window_seconds, s.sms.per_ip.window_seconds), (86_400, 3_600));

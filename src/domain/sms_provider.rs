@@ -25,9 +25,34 @@ pub enum SmsProvider {
 }
 
 impl SmsProvider {
-    /// Reads `SMS_PROVIDER` and the chosen provider's variables through `get` (which
-    /// returns `None` for missing or empty ones). The error names what is missing.
-    pub fn from_settings(get: impl Fn(&str) -> Option<String>) -> Result<SmsProvider, ConfigError> {
+    /// Reads `SMS_PROVIDER`, one provider or a comma-separated list tried in its order
+    /// (`aliyun,tencent`), and each one's variables through `get` (which returns `None`
+    /// for missing or empty ones). The error names what is missing.
+    pub fn from_settings(get: impl Fn(&str) -> Option<String>) -> Result<Vec<SmsProvider>, ConfigError> {
+        let names =
+            get("SMS_PROVIDER").ok_or_else(|| ConfigError::new("SMS_PROVIDER", "SMS_PROVIDER is not set"))?;
+        let mut providers: Vec<SmsProvider> = Vec::new();
+        for name in names.split(',').map(str::trim) {
+            let provider = SmsProvider::one(name, &get)?;
+            if providers.iter().any(|other| other.name() == provider.name()) {
+                return Err(ConfigError::new("SMS_PROVIDER", format!("SMS_PROVIDER names {name} twice")));
+            }
+            providers.push(provider);
+        }
+        Ok(providers)
+    }
+
+    /// The name `SMS_PROVIDER` gives it, as the log writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SmsProvider::Console => "console",
+            SmsProvider::Aliyun(_) => "aliyun",
+            SmsProvider::Twilio(_) => "twilio",
+            SmsProvider::Tencent(_) => "tencent",
+        }
+    }
+
+    fn one(name: &str, get: &impl Fn(&str) -> Option<String>) -> Result<SmsProvider, ConfigError> {
         let require =
             |name: &str| get(name).ok_or_else(|| ConfigError::new(name, format!("{name} is not set")));
         let base_url = |name: &str, default: &str| -> Result<String, ConfigError> {
@@ -37,10 +62,9 @@ impl SmsProvider {
                 false => Err(ConfigError::new(name, format!("{name} must be an http(s) URL, not {url:?}"))),
             }
         };
-        match get("SMS_PROVIDER").as_deref() {
-            None => Err(ConfigError::new("SMS_PROVIDER", "SMS_PROVIDER is not set")),
-            Some("console") => Ok(SmsProvider::Console),
-            Some("aliyun") => Ok(SmsProvider::Aliyun(Aliyun {
+        match name {
+            "console" => Ok(SmsProvider::Console),
+            "aliyun" => Ok(SmsProvider::Aliyun(Aliyun {
                 access_key_id: require("ALIYUN_ACCESS_KEY_ID")?,
                 access_key_secret: require("ALIYUN_ACCESS_KEY_SECRET")?,
                 sign_name: require("ALIYUN_SMS_SIGN_NAME")?,
@@ -49,7 +73,7 @@ impl SmsProvider {
                 region_id: get("ALIYUN_REGION_ID").unwrap_or_else(|| "cn-hangzhou".into()),
                 endpoint: base_url("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com")?,
             })),
-            Some("twilio") => Ok(SmsProvider::Twilio(Twilio {
+            "twilio" => Ok(SmsProvider::Twilio(Twilio {
                 account_sid: require("TWILIO_ACCOUNT_SID")?,
                 auth_token: require("TWILIO_AUTH_TOKEN")?,
                 sender: match (get("TWILIO_MESSAGING_SERVICE_SID"), get("TWILIO_FROM")) {
@@ -65,7 +89,7 @@ impl SmsProvider {
                 message: get("TWILIO_MESSAGE").unwrap_or_else(|| DEFAULT_TWILIO_MESSAGE.into()),
                 api_base: base_url("TWILIO_API_BASE", "https://api.twilio.com")?,
             })),
-            Some("tencent") => Ok(SmsProvider::Tencent(Tencent {
+            "tencent" => Ok(SmsProvider::Tencent(Tencent {
                 secret_id: require("TENCENT_SECRET_ID")?,
                 secret_key: require("TENCENT_SECRET_KEY")?,
                 sdk_app_id: require("TENCENT_SMS_SDK_APP_ID")?,
@@ -74,7 +98,7 @@ impl SmsProvider {
                 region: get("TENCENT_SMS_REGION").unwrap_or_else(|| "ap-guangzhou".into()),
                 endpoint: base_url("TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com")?,
             })),
-            Some(other) => Err(ConfigError::new(
+            other => Err(ConfigError::new(
                 "SMS_PROVIDER",
                 format!("SMS_PROVIDER {other:?} is not one of console, aliyun, twilio, tencent"),
             )),
@@ -376,7 +400,7 @@ mod tests {
     use chrono::TimeZone;
     use std::collections::HashMap;
 
-    fn provider(vars: &[(&str, &str)]) -> Result<SmsProvider, String> {
+    fn provider(vars: &[(&str, &str)]) -> Result<Vec<SmsProvider>, String> {
         let vars: HashMap<&str, &str> = vars.iter().copied().collect();
         SmsProvider::from_settings(|name| vars.get(name).map(|v| v.to_string())).map_err(|e| e.to_string())
     }
@@ -548,7 +572,7 @@ mod tests {
     #[test]
     fn provider_settings_name_what_is_missing() {
         assert_eq!(provider(&[]).unwrap_err(), "SMS_PROVIDER is not set");
-        assert_eq!(provider(&[("SMS_PROVIDER", "console")]), Ok(SmsProvider::Console));
+        assert_eq!(provider(&[("SMS_PROVIDER", "console")]), Ok(vec![SmsProvider::Console]));
         assert!(provider(&[("SMS_PROVIDER", "aliyun")]).unwrap_err().contains("ALIYUN_ACCESS_KEY_ID"));
         let twilio = [("SMS_PROVIDER", "twilio"), ("TWILIO_ACCOUNT_SID", "AC1"), ("TWILIO_AUTH_TOKEN", "t")];
         assert!(provider(&twilio).unwrap_err().contains("TWILIO_FROM"));
@@ -565,7 +589,27 @@ mod tests {
         ];
         assert!(provider(&tencent_vars).unwrap_err().contains("TENCENT_SMS_TEMPLATE_ID"));
         let complete = [tencent_vars.as_slice(), &[("TENCENT_SMS_TEMPLATE_ID", "1234567")]].concat();
-        assert_eq!(provider(&complete), Ok(SmsProvider::Tencent(tencent())));
+        assert_eq!(provider(&complete), Ok(vec![SmsProvider::Tencent(tencent())]));
+    }
+
+    #[test]
+    fn a_list_of_providers_is_tried_in_its_order() {
+        let aliyun_vars = [
+            ("ALIYUN_ACCESS_KEY_ID", "testid"),
+            ("ALIYUN_ACCESS_KEY_SECRET", "testsecret"),
+            ("ALIYUN_SMS_SIGN_NAME", "阿里云短信测试"),
+            ("ALIYUN_SMS_TEMPLATE_CODE", "SMS_154950909"),
+        ];
+        let both = [&aliyun_vars[..], &[("SMS_PROVIDER", " aliyun , console ")]].concat();
+        assert_eq!(provider(&both), Ok(vec![SmsProvider::Aliyun(aliyun()), SmsProvider::Console]));
+        let names = |list: Vec<SmsProvider>| list.iter().map(SmsProvider::name).collect::<Vec<_>>();
+        assert_eq!(names(provider(&both).unwrap()), ["aliyun", "console"]);
+        // Every provider listed needs its variables; none may come twice, or be empty.
+        assert!(provider(&[("SMS_PROVIDER", "console,aliyun")])
+            .unwrap_err()
+            .contains("ALIYUN_ACCESS_KEY_ID"));
+        assert!(provider(&[("SMS_PROVIDER", "console,console")]).unwrap_err().contains("twice"));
+        assert!(provider(&[("SMS_PROVIDER", "console,")]).unwrap_err().contains("not one of"));
     }
 
     #[test]

@@ -125,11 +125,7 @@ impl FakeProvider {
     /// A worker on `state_dir` that sends through this fake, with codes kept secret (as
     /// in production: the tests read them from the messages), and `extra` vars.
     pub fn worker(&self, state_dir: &Path, extra: &[(&str, &str)]) -> TestWorker {
-        let mut vars = self.worker_vars();
-        vars.push(("EXPOSE_SMS_CODE", "false".into()));
-        vars.extend(extra.iter().map(|(name, value)| (*name, value.to_string())));
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(name, value)| (*name, value.as_str())).collect();
-        TestWorker::start_with(state_dir, &vars)
+        worker_over(&[self], state_dir, extra)
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -239,6 +235,20 @@ fn answer(kind: Kind, mut request: tiny_http::Request, mode: Mode, record: &Mute
         .with_status_code(status)
         .with_header("Content-Type: application/json".parse::<tiny_http::Header>().expect("a header"));
     let _ = request.respond(response);
+}
+
+/// A worker on `state_dir` that sends through `fakes`, tried in their order
+/// (`SMS_PROVIDER=aliyun,tencent`), with codes kept secret and `extra` vars.
+pub fn worker_over(fakes: &[&FakeProvider], state_dir: &Path, extra: &[(&str, &str)]) -> TestWorker {
+    let mut vars: Vec<(&str, String)> = fakes.iter().flat_map(|fake| fake.worker_vars()).collect();
+    let names: Vec<String> =
+        vars.iter().filter(|(name, _)| *name == "SMS_PROVIDER").map(|(_, value)| value.clone()).collect();
+    vars.retain(|(name, _)| *name != "SMS_PROVIDER");
+    vars.push(("SMS_PROVIDER", names.join(",")));
+    vars.push(("EXPOSE_SMS_CODE", "false".into()));
+    vars.extend(extra.iter().map(|(name, value)| (*name, value.to_string())));
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    TestWorker::start_with(state_dir, &vars)
 }
 
 /// `application/x-www-form-urlencoded` decoding.

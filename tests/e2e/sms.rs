@@ -20,6 +20,7 @@ pub const OWN_TESTS: &[OwnTest] = tests![
     aliyun_sends_one_code_and_a_fault_keeps_none,
     twilio_sends_one_code_and_a_fault_keeps_none,
     tencent_sends_one_code_and_a_fault_keeps_none,
+    a_failing_provider_hands_the_code_to_the_next_and_is_skipped_after_three,
 ];
 
 fn send_from(client: &Client, phone: &str, ip: &str) -> Reply {
@@ -216,6 +217,60 @@ fn provider_sends_one_code_and_a_fault_keeps_none(kind: Kind) {
             "{leaked:?}"
         );
     }
+}
+
+/// `SMS_PROVIDER=aliyun,tencent`: each fault of the first (an error, a refusal, a reply
+/// slower than its share of the time) hands the code to the second within the same
+/// request; after three in a row the first is skipped (the breaker; the worker's one
+/// isolate here keeps it); 50018 only when every provider tried failed, and then no code
+/// is kept. The log names the provider that sent each code.
+fn a_failing_provider_hands_the_code_to_the_next_and_is_skipped_after_three() {
+    let (first, second) = (FakeProvider::start(Kind::Aliyun), FakeProvider::start(Kind::Tencent));
+    let vars = [("SMS_PROVIDER_TIMEOUT_MS", "4000")];
+    let worker = crate::fake_provider::worker_over(&[&first, &second], &fresh_state_dir(), &vars);
+    let client = worker.client();
+    let send = |phone: &str| client.post("/login/send/sms", &json!({ "phone": phone }));
+    let sent_by = |fake: &FakeProvider, kind: Kind, phone: &str| messages_to(fake, kind, phone).len();
+
+    let phone = unique_phone();
+    send(&phone).expect(200, 200);
+    assert_eq!(
+        (sent_by(&first, Kind::Aliyun, &phone), second.requests()),
+        (1, 0),
+        "the first, while it works"
+    );
+    worker.wait_for_log_line(r#""attempt":1,"event":"sms_sent","provider":"aliyun""#);
+
+    for (round, mode) in
+        [Mode::ServerError, Mode::Refuse, Mode::Hang(Duration::from_secs(8))].into_iter().enumerate()
+    {
+        first.set_mode(mode);
+        let phone = unique_phone();
+        let started = Instant::now();
+        send(&phone).expect(200, 200);
+        assert!(started.elapsed() < Duration::from_millis(4_500), "{mode:?} took {:?}", started.elapsed());
+        assert_eq!(first.requests(), 2 + round, "{mode:?}: the first was tried");
+        assert_eq!(sent_by(&second, Kind::Tencent, &phone), 1, "{mode:?}: the second sent it");
+        let code = &messages_to(&second, Kind::Tencent, &phone)[0].code;
+        register(&client, &phone, code).expect(200, 200);
+    }
+    worker.wait_for_log_line(r#""attempt":2,"event":"sms_sent","provider":"tencent""#);
+
+    // Three failures in a row: the first is skipped now, the second sends at once.
+    let phone = unique_phone();
+    send(&phone).expect(200, 200);
+    assert_eq!(first.requests(), 4, "skipped");
+    assert_eq!(sent_by(&second, Kind::Tencent, &phone), 1);
+
+    // Every provider tried fails (here the second alone: the first is skipped): 50018,
+    // and no code is kept, so a retry once it works is sent, not refused with 50017.
+    second.set_mode(Mode::ServerError);
+    let phone = unique_phone();
+    send(&phone).expect(50018, 502);
+    second.set_mode(Mode::Accept);
+    send(&phone).expect(200, 200);
+    assert_eq!(sent_by(&second, Kind::Tencent, &phone), 1);
+    assert_eq!((first.bad_signatures(), second.bad_signatures()), (vec![], vec![]));
 }
 
 fn kind_name(kind: Kind) -> String {
