@@ -25,6 +25,7 @@ use crate::domain::error::ApiError;
 use crate::domain::phone::Phone;
 use crate::domain::random::random_id;
 use crate::domain::sms_code::{CodePurpose, SmsCode};
+use crate::domain::sms_provider::Sms;
 
 /// The gate's logic, over one phone's storage.
 pub struct CodeGateCore<'a, P: Platform> {
@@ -123,9 +124,13 @@ impl<P: Platform> CodeGateCore<'_, P> {
         }
         let sent = match kept {
             Ok(()) if test_code.is_some() => Ok(()),
-            Ok(()) => self.app.sender.send(phone, &code).await.map_err(|reason| ApiError::SmsSendFailed {
-                reason: format!("provider failed for {}: {reason}", masked(phone)),
-            }),
+            Ok(()) => {
+                let ttl_seconds = self.app.gate_policy.code_ttl_seconds;
+                let sms = Sms { phone, code: &code, purpose: &purpose, ttl_seconds };
+                self.app.sender.send(&sms).await.map_err(|reason| ApiError::SmsSendFailed {
+                    reason: format!("provider failed for {}: {reason}", masked(phone)),
+                })
+            }
             Err(fault) => Err(fault.into()),
         };
         let sent = match sent {

@@ -28,6 +28,7 @@ use crate::domain::refresh_rotation::{FamilyState, Rotation};
 use crate::domain::session_policy::SessionPolicy;
 use crate::domain::settings::Settings;
 use crate::domain::sms_code::{CodePurpose, CodeSeal, SmsCode};
+use crate::domain::sms_provider::Sms;
 use crate::domain::turnstile::Verdict;
 use crate::domain::username::native::NativeUnicode;
 use crate::domain::username::username_key;
@@ -606,11 +607,11 @@ impl RecordingSender {
 }
 
 impl SmsSender for RecordingSender {
-    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), DeliveryError> {
+    async fn send(&self, sms: &Sms<'_>) -> Result<(), DeliveryError> {
         if self.fail_next.replace(false) {
             return Err(DeliveryError::Refused("provider said no".into()));
         }
-        self.sent.borrow_mut().push((phone.clone(), code.clone()));
+        self.sent.borrow_mut().push((sms.phone.clone(), sms.code.clone()));
         Ok(())
     }
 }

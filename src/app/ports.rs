@@ -22,6 +22,7 @@ use crate::domain::phone::Phone;
 use crate::domain::rate_limit::Limit;
 use crate::domain::refresh_rotation::Rotation;
 use crate::domain::sms_code::{CodePurpose, SmsCode};
+pub use crate::domain::sms_provider::Sms;
 use crate::domain::turnstile::Verdict;
 
 /// Time and randomness are ports too; they live in the domain because pure code (token
@@ -257,7 +258,7 @@ pub trait HumanCheck {
 
 /// Delivers an SMS.
 pub trait SmsSender {
-    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), DeliveryError>;
+    async fn send(&self, sms: &Sms<'_>) -> Result<(), DeliveryError>;
 }
 
 /// Proof that one request took a phone's code, from [`CodeGate::take`]: what gives it back.

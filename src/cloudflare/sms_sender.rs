@@ -11,11 +11,9 @@ use super::node_crypto::NodeCrypto;
 use super::platform::{post_within, WorkerClock};
 use crate::app::ports::{Clock, DeliveryError, SmsSender};
 use crate::domain::error::ConfigError;
-use crate::domain::phone::Phone;
 use crate::domain::random::{random_id, SecureRandom};
-use crate::domain::sms_code::SmsCode;
 use crate::domain::sms_failover::{order, share_ms, Breaker};
-use crate::domain::sms_provider::{Aliyun, SmsProvider, Tencent, Twilio};
+use crate::domain::sms_provider::{Aliyun, Sms, SmsProvider, SmsWebhook, Tencent, Twilio};
 
 /// The configured providers, or why there are none: then every send fails with 50018 and
 /// the reason in the log, rather than the Worker failing as a whole.
@@ -38,7 +36,7 @@ impl SmsSender for ProviderSender {
     /// Tries the providers in order (skipping any whose breaker is open), each within its
     /// share of `SMS_PROVIDER_TIMEOUT_MS`, until one sends; logs which did (never the
     /// code). Fails only when every one tried failed, with all their reasons.
-    async fn send(&self, phone: &Phone, code: &SmsCode) -> Result<(), DeliveryError> {
+    async fn send(&self, sms: &Sms<'_>) -> Result<(), DeliveryError> {
         let providers =
             self.providers.as_ref().map_err(|error| DeliveryError::NotConfigured(error.clone()))?;
         let started = WorkerClock.now_millis();
@@ -53,7 +51,7 @@ impl SmsSender for ProviderSender {
                 break;
             }
             let provider = &providers[index];
-            match send_by(provider, phone, code, share_ms(left, tries.len() - tried)).await {
+            match send_by(provider, sms, share_ms(left, tries.len() - tried)).await {
                 Ok(()) => {
                     self.breakers.borrow_mut()[index].succeeded();
                     let line =
@@ -74,12 +72,8 @@ impl SmsSender for ProviderSender {
 }
 
 /// One provider's attempt, within `timeout_ms`.
-async fn send_by(
-    provider: &SmsProvider,
-    phone: &Phone,
-    code: &SmsCode,
-    timeout_ms: u64,
-) -> Result<(), DeliveryError> {
+async fn send_by(provider: &SmsProvider, sms: &Sms<'_>, timeout_ms: u64) -> Result<(), DeliveryError> {
+    let (phone, code) = (sms.phone, sms.code);
     let exchange =
         |request| async move { post_within(&request, timeout_ms).await.map_err(DeliveryError::NoReply) };
     match provider {
@@ -104,6 +98,12 @@ async fn send_by(
         SmsProvider::Twilio(twilio) => {
             let (status, body) = exchange(twilio.request(phone, code)).await?;
             Twilio::outcome(status, &body).map_err(DeliveryError::Refused)
+        }
+        SmsProvider::Webhook(webhook) => {
+            let id = format!("msg_{}", random_id(&SecureRandom));
+            let now = (WorkerClock.now_millis() / 1000) as i64;
+            let (status, _) = exchange(webhook.request(&NodeCrypto, sms, &id, now)).await?;
+            SmsWebhook::outcome(status).map_err(DeliveryError::Refused)
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod settings;
 pub mod sms_code;
 pub mod sms_failover;
 pub mod sms_provider;
+pub mod standard_webhooks;
 pub mod token;
 pub mod turnstile;
 pub mod unicode_tables;

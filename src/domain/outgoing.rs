@@ -2,6 +2,7 @@
 //! siteverify), built by pure code and carried out by the Cloudflare side, which only
 //! adds the deadline.
 
+use base64ct::{Base64Unpadded, Encoding};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// RFC 3986's unreserved characters stay; everything else is `%XX` (space is `%20`, never
@@ -19,6 +20,14 @@ pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
         .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// Standard base64 with its padding. The unpadded encoder plus the `=`s, so that the wasm
+/// holds one standard encoder (the password hashes' unpadded one), not two.
+pub(crate) fn base64_padded(bytes: &[u8]) -> String {
+    let mut text = Base64Unpadded::encode_string(bytes);
+    text.extend(std::iter::repeat_n('=', (4 - text.len() % 4) % 4));
+    text
 }
 
 /// An HTTP request to make.

@@ -74,6 +74,17 @@ pub enum CodePurpose {
 }
 
 impl CodePurpose {
+    /// The name a send asks for it by (`change_phone` without its user).
+    pub fn name(&self) -> &'static str {
+        match self {
+            CodePurpose::Register => "register",
+            CodePurpose::Reset => "reset",
+            CodePurpose::Login => "login",
+            CodePurpose::Delete => "delete",
+            CodePurpose::ChangePhone(_) => "change_phone",
+        }
+    }
+
     /// The purpose named in a request body (`change_phone` is not one: its user comes
     /// from the request's token).
     pub fn from_name(name: &str) -> Option<CodePurpose> {

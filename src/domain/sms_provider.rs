@@ -3,16 +3,16 @@
 //! (with a timeout) and hands back the status and body, so signing and reply handling
 //! are tested natively against the providers' documented examples.
 
-use base64ct::{Base64Unpadded, Encoding};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::clock::date_and_time;
 use super::crypto::Crypto;
 use super::error::ConfigError;
-use super::outgoing::{encode, form, OutgoingRequest};
+use super::outgoing::{base64_padded, encode, form, OutgoingRequest};
 use super::phone::Phone;
-use super::sms_code::SmsCode;
+use super::sms_code::{CodePurpose, SmsCode};
+use super::standard_webhooks::WebhookSecret;
 
 /// The provider `SMS_PROVIDER` chooses, with its settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,8 @@ pub enum SmsProvider {
     Aliyun(Aliyun),
     Twilio(Twilio),
     Tencent(Tencent),
+    /// Any other provider, through the app's own endpoint.
+    Webhook(SmsWebhook),
 }
 
 impl SmsProvider {
@@ -49,6 +51,7 @@ impl SmsProvider {
             SmsProvider::Aliyun(_) => "aliyun",
             SmsProvider::Twilio(_) => "twilio",
             SmsProvider::Tencent(_) => "tencent",
+            SmsProvider::Webhook(_) => "webhook",
         }
     }
 
@@ -98,9 +101,15 @@ impl SmsProvider {
                 region: get("TENCENT_SMS_REGION").unwrap_or_else(|| "ap-guangzhou".into()),
                 endpoint: base_url("TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com")?,
             })),
+            "webhook" => Ok(SmsProvider::Webhook(SmsWebhook {
+                url: require("SMS_WEBHOOK_URL").and_then(|_| base_url("SMS_WEBHOOK_URL", ""))?,
+                secret: WebhookSecret::parse(&require("SMS_WEBHOOK_SECRET")?).map_err(|why| {
+                    ConfigError::new("SMS_WEBHOOK_SECRET", format!("SMS_WEBHOOK_SECRET {why}"))
+                })?,
+            })),
             other => Err(ConfigError::new(
                 "SMS_PROVIDER",
-                format!("SMS_PROVIDER {other:?} is not one of console, aliyun, twilio, tencent"),
+                format!("SMS_PROVIDER {other:?} is not one of console, aliyun, twilio, tencent, webhook"),
             )),
         }
     }
@@ -187,14 +196,6 @@ impl Aliyun {
             )),
         }
     }
-}
-
-/// Standard base64 with its padding. The unpadded encoder plus the `=`s, so that the wasm
-/// holds one standard encoder (the password hashes' unpadded one), not two.
-fn base64_padded(bytes: &[u8]) -> String {
-    let mut text = Base64Unpadded::encode_string(bytes);
-    text.extend(std::iter::repeat_n('=', (4 - text.len() % 4) % 4));
-    text
 }
 
 /// Signature version 1.0 of Alibaba Cloud's RPC APIs over a canonical query.
@@ -320,6 +321,44 @@ impl Tc3<'_> {
     }
 }
 
+/// Any other provider, through the app's own endpoint (`SMS_WEBHOOK_URL`): a JSON POST of
+/// `{phone, code, purpose, ttl_seconds}`, signed as Standard Webhooks do with
+/// `SMS_WEBHOOK_SECRET`. Any 2xx is a send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsWebhook {
+    pub url: String,
+    pub secret: WebhookSecret,
+}
+
+impl SmsWebhook {
+    /// The delivery of `code`, as message `id` at `now` (Unix seconds).
+    pub fn request(&self, crypto: &dyn Crypto, sms: &Sms<'_>, id: &str, now: i64) -> OutgoingRequest {
+        let body = serde_json::json!({
+            "phone": sms.phone.e164(),
+            "code": sms.code.as_str(),
+            "purpose": sms.purpose.name(),
+            "ttl_seconds": sms.ttl_seconds,
+        })
+        .to_string();
+        OutgoingRequest { url: self.url.clone(), headers: self.secret.headers(crypto, id, now, &body), body }
+    }
+
+    pub fn outcome(status: u16) -> Result<(), String> {
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(format!("webhook: HTTP {status}")),
+        }
+    }
+}
+
+/// One message to send: the code, where to, what for, and how long it lives.
+pub struct Sms<'a> {
+    pub phone: &'a Phone,
+    pub code: &'a SmsCode,
+    pub purpose: &'a CodePurpose,
+    pub ttl_seconds: u64,
+}
+
 /// Lower-case hex, as TC3 writes hashes and signatures.
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -419,7 +458,7 @@ mod tests {
 
     #[test]
     fn base64_padded_is_standard_base64() {
-        use base64ct::Base64;
+        use base64ct::{Base64, Encoding};
         for text in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
             assert_eq!(base64_padded(text.as_bytes()), Base64::encode_string(text.as_bytes()), "{text}");
         }
@@ -590,6 +629,43 @@ mod tests {
         assert!(provider(&tencent_vars).unwrap_err().contains("TENCENT_SMS_TEMPLATE_ID"));
         let complete = [tencent_vars.as_slice(), &[("TENCENT_SMS_TEMPLATE_ID", "1234567")]].concat();
         assert_eq!(provider(&complete), Ok(vec![SmsProvider::Tencent(tencent())]));
+    }
+
+    #[test]
+    fn a_webhook_delivery_is_the_code_and_its_purpose_signed_as_standard_webhooks_do() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let vars = [
+            ("SMS_PROVIDER", "webhook"),
+            ("SMS_WEBHOOK_URL", "https://app.example/sms"),
+            ("SMS_WEBHOOK_SECRET", secret),
+        ];
+        let [SmsProvider::Webhook(webhook)] = &provider(&vars).unwrap()[..] else { panic!("one webhook") };
+        let phone = Phone::parse("13911119999").unwrap();
+        let code = SmsCode::parse("012345").unwrap();
+        let sms = Sms { phone: &phone, code: &code, purpose: &CodePurpose::ChangePhone(7), ttl_seconds: 300 };
+        let request = webhook.request(&NativeCrypto, &sms, "msg_1", 1_614_265_330);
+        assert_eq!(request.url, "https://app.example/sms");
+        assert_eq!(
+            request.body,
+            r#"{"code":"012345","phone":"+8613911119999","purpose":"change_phone","ttl_seconds":300}"#
+        );
+        let expected = WebhookSecret::parse(secret).unwrap().headers(
+            &NativeCrypto,
+            "msg_1",
+            1_614_265_330,
+            &request.body,
+        );
+        assert_eq!(request.headers, expected);
+        assert_eq!(
+            (SmsWebhook::outcome(204), SmsWebhook::outcome(500)),
+            (Ok(()), Err("webhook: HTTP 500".into()))
+        );
+        // Both settings are needed, and the secret must be one.
+        assert!(provider(&vars[..2]).unwrap_err().contains("SMS_WEBHOOK_SECRET is not set"));
+        assert!(provider(&[vars[0], vars[2]]).unwrap_err().contains("SMS_WEBHOOK_URL is not set"));
+        let bad = [vars[0], vars[1], ("SMS_WEBHOOK_SECRET", "whsec_???")];
+        assert!(provider(&bad).unwrap_err().contains("SMS_WEBHOOK_SECRET is not whsec_"));
+        assert!(!format!("{webhook:?}").contains("MfKQ9r8"));
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod support;
 mod tokens;
 mod turnstile;
 mod validation;
+mod webhook_receiver;
 mod worker;
 
 use std::sync::OnceLock;

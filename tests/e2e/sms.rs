@@ -21,6 +21,7 @@ pub const OWN_TESTS: &[OwnTest] = tests![
     twilio_sends_one_code_and_a_fault_keeps_none,
     tencent_sends_one_code_and_a_fault_keeps_none,
     a_failing_provider_hands_the_code_to_the_next_and_is_skipped_after_three,
+    the_webhook_provider_delivers_each_code_signed_as_standard_webhooks_do,
 ];
 
 fn send_from(client: &Client, phone: &str, ip: &str) -> Reply {
@@ -271,6 +272,51 @@ fn a_failing_provider_hands_the_code_to_the_next_and_is_skipped_after_three() {
     send(&phone).expect(200, 200);
     assert_eq!(sent_by(&second, Kind::Tencent, &phone), 1);
     assert_eq!((first.bad_signatures(), second.bad_signatures()), (vec![], vec![]));
+}
+
+/// `SMS_PROVIDER=webhook`: each code goes to the app's endpoint as `{phone, code,
+/// purpose, ttl_seconds}`, which the Standard Webhooks library accepts under the secret
+/// (and refuses under another); a non-2xx answer is a failed send (50018, no code kept).
+fn the_webhook_provider_delivers_each_code_signed_as_standard_webhooks_do() {
+    let receiver = crate::webhook_receiver::Receiver::start();
+    let url = format!("{}/sms", receiver.url);
+    let vars = [
+        ("SMS_PROVIDER", "webhook"),
+        ("SMS_WEBHOOK_URL", url.as_str()),
+        ("SMS_WEBHOOK_SECRET", crate::webhook_receiver::SECRET),
+        ("EXPOSE_SMS_CODE", "false"),
+    ];
+    let worker = TestWorker::start_with(&fresh_state_dir(), &vars);
+    let client = worker.client();
+    let phone = unique_phone();
+    client.post("/login/send/sms", &json!({ "phone": phone })).expect(200, 200);
+    let deliveries = receiver.deliveries();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    let delivery = &deliveries[0];
+    assert_eq!(
+        (&delivery["path"], &delivery["verified"], &delivery["forged_rejected"]),
+        (&json!("/sms"), &json!(true), &json!(true)),
+        "{delivery}"
+    );
+    assert!(delivery["id"].as_str().unwrap().starts_with("msg_"), "{delivery}");
+    let payload = &delivery["payload"];
+    assert_eq!(payload["phone"], format!("+86{phone}"));
+    assert_eq!((&payload["purpose"], &payload["ttl_seconds"]), (&json!("register"), &json!(300)));
+    register(&client, &phone, payload["code"].as_str().unwrap()).expect(200, 200);
+
+    // A code sign-in's purpose is named as such.
+    client.post("/login/send/sms", &json!({ "phone": phone, "purpose": "login" })).expect(200, 200);
+    assert_eq!(receiver.deliveries()[1]["payload"]["purpose"], "login");
+
+    // The endpoint fails: 50018, and no code kept (the retry is sent, not 50017).
+    receiver.set_mode(json!({ "status": 503 }));
+    let phone = unique_phone();
+    client.post("/login/send/sms", &json!({ "phone": phone })).expect(50018, 502);
+    worker.wait_for_log_line("webhook: HTTP 503");
+    receiver.set_mode(json!({}));
+    client.post("/login/send/sms", &json!({ "phone": phone })).expect(200, 200);
+    let last = receiver.deliveries().pop().unwrap();
+    assert_eq!((&last["verified"], &last["payload"]["phone"]), (&json!(true), &json!(format!("+86{phone}"))));
 }
 
 fn kind_name(kind: Kind) -> String {
