@@ -63,6 +63,9 @@ async fn post(
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
     init.set_signal(Some(signal));
+    // A redirect is an answer, not a place to carry the body to: a 3xx stays a 3xx (a
+    // failed send), rather than a GET that answers 2xx or the code re-POSTed elsewhere.
+    init.set_redirect(web_sys::RequestRedirect::Manual);
     if !headers.is_empty() {
         let set = web_sys::Headers::new().map_err(|_| "cannot make headers".to_string())?;
         for (name, value) in headers {
@@ -77,7 +80,8 @@ async fn post(
 }
 
 /// POSTs the request and reads the whole reply, or gives up (and aborts the request)
-/// after `timeout_ms`. The error is for the log; it never holds the body sent.
+/// after `timeout_ms`. The error is for the log; it never holds the body sent, nor more of
+/// the URL than its origin (an app's webhook URL may carry a token in its path or query).
 pub async fn post_within(outgoing: &OutgoingRequest, timeout_ms: u64) -> Result<(u16, String), String> {
     let headers: Vec<(&str, &str)> =
         outgoing.headers.iter().map(|(name, value)| (name.as_ref(), value.as_ref())).collect();
@@ -89,10 +93,17 @@ pub async fn post_within(outgoing: &OutgoingRequest, timeout_ms: u64) -> Result<
     let exchange = std::pin::pin!(exchange);
     match select(exchange, deadline).await {
         Either::Left((Ok(reply), _)) => Ok(reply),
-        Either::Left((Err(error), _)) => Err(format!("no reply from {}: {error}", outgoing.url)),
+        Either::Left((Err(error), _)) => Err(format!("no reply from {}: {error}", origin(&outgoing.url))),
         Either::Right(_) => {
             controller.abort();
-            Err(format!("no reply from {} within {timeout_ms} ms", outgoing.url))
+            Err(format!("no reply from {} within {timeout_ms} ms", origin(&outgoing.url)))
         }
     }
+}
+
+/// `scheme://host[:port]` of `url`, without user info, path, query or fragment.
+fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    format!("{scheme}://{}", authority.rsplit('@').next().unwrap_or(authority))
 }

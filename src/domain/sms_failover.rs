@@ -20,13 +20,16 @@ impl Breaker {
         now_ms < self.skipped_until_ms
     }
 
-    pub fn failed(&mut self, now_ms: u64) {
+    /// Counts a failure; true when it opens the breaker (the provider is skipped from now).
+    pub fn failed(&mut self, now_ms: u64) -> bool {
         self.failures_in_a_row += 1;
-        if self.failures_in_a_row >= FAILURES_TO_SKIP {
-            // Tried again after the pause: one more failure opens it again at once.
-            self.failures_in_a_row = FAILURES_TO_SKIP - 1;
-            self.skipped_until_ms = now_ms + SKIP_MS;
+        if self.failures_in_a_row < FAILURES_TO_SKIP {
+            return false;
         }
+        // Tried again after the pause: one more failure opens it again at once.
+        self.failures_in_a_row = FAILURES_TO_SKIP - 1;
+        self.skipped_until_ms = now_ms + SKIP_MS;
+        true
     }
 
     pub fn succeeded(&mut self) {
@@ -46,10 +49,15 @@ pub fn order(breakers: &[Breaker], now_ms: u64) -> Vec<usize> {
     }
 }
 
+/// The least time a try gets (all that is left, if less): a provider's ordinary latency,
+/// so that a list of several does not turn it into failures.
+pub const LEAST_SHARE_MS: u64 = 1_500;
+
 /// The time the next attempt may take: an equal share of what is left among the
-/// providers still to try, so that one that hangs leaves the others their turn.
+/// providers still to try, so that one that hangs leaves the others their turn; at
+/// least [`LEAST_SHARE_MS`] of it.
 pub fn share_ms(left_ms: u64, still_to_try: usize) -> u64 {
-    left_ms / still_to_try.max(1) as u64
+    (left_ms / still_to_try.max(1) as u64).max(left_ms.min(LEAST_SHARE_MS))
 }
 
 #[cfg(test)]
@@ -59,10 +67,10 @@ mod tests {
     #[test]
     fn three_failures_in_a_row_skip_a_provider_for_a_minute() {
         let mut breaker = Breaker::default();
-        breaker.failed(1_000);
-        breaker.failed(2_000);
+        assert!(!breaker.failed(1_000));
+        assert!(!breaker.failed(2_000));
         assert!(!breaker.is_open(2_000), "two failures: still tried");
-        breaker.failed(3_000);
+        assert!(breaker.failed(3_000), "the third opens it");
         assert!(breaker.is_open(3_000) && breaker.is_open(3_000 + SKIP_MS - 1));
         assert!(!breaker.is_open(3_000 + SKIP_MS), "tried again after a minute");
         // One more failure then skips it again; a success forgets them all.
@@ -104,5 +112,7 @@ mod tests {
         assert_eq!(share_ms(5_000, 2), 2_500);
         assert_eq!(share_ms(2_500, 1), 2_500);
         assert_eq!(share_ms(5_000, 0), 5_000);
+        assert_eq!(share_ms(5_000, 4), LEAST_SHARE_MS, "no try is too short to answer");
+        assert_eq!(share_ms(1_000, 3), 1_000, "but never more than is left");
     }
 }

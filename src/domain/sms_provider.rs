@@ -41,6 +41,11 @@ impl SmsProvider {
             }
             providers.push(provider);
         }
+        // Console "sends" always: after a real provider's failure it would answer 200 for
+        // a code no one received.
+        if providers.len() > 1 && providers.contains(&SmsProvider::Console) {
+            return Err(ConfigError::new("SMS_PROVIDER", "SMS_PROVIDER may name console only on its own"));
+        }
         Ok(providers)
     }
 
@@ -99,10 +104,13 @@ impl SmsProvider {
                 sign_name: require("TENCENT_SMS_SIGN_NAME")?,
                 template_id: require("TENCENT_SMS_TEMPLATE_ID")?,
                 region: get("TENCENT_SMS_REGION").unwrap_or_else(|| "ap-guangzhou".into()),
-                endpoint: base_url("TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com")?,
+                endpoint: tencent_endpoint(base_url(
+                    "TENCENT_SMS_ENDPOINT",
+                    "https://sms.tencentcloudapi.com",
+                )?)?,
             })),
             "webhook" => Ok(SmsProvider::Webhook(SmsWebhook {
-                url: require("SMS_WEBHOOK_URL").and_then(|_| base_url("SMS_WEBHOOK_URL", ""))?,
+                url: webhook_url(&require("SMS_WEBHOOK_URL")?)?,
                 secret: WebhookSecret::parse(&require("SMS_WEBHOOK_SECRET")?).map_err(|why| {
                     ConfigError::new("SMS_WEBHOOK_SECRET", format!("SMS_WEBHOOK_SECRET {why}"))
                 })?,
@@ -183,17 +191,24 @@ impl Aliyun {
     }
 
     /// HTTP 200 with `"Code": "OK"` is a send; anything else is the provider's reason.
-    pub fn outcome(status: u16, body: &str) -> Result<(), String> {
+    pub fn outcome(status: u16, body: &str) -> Result<(), Refusal> {
         let reply: Value = serde_json::from_slice(body.as_bytes())
-            .map_err(|_| format!("aliyun: HTTP {status} with a reply that is not JSON"))?;
+            .map_err(|_| Refusal::Provider(format!("aliyun: HTTP {status} with a reply that is not JSON")))?;
         match (status, reply["Code"].as_str()) {
             (200, Some("OK")) => Ok(()),
-            (_, code) => Err(format!(
-                "aliyun: HTTP {status}, Code {:?}, Message {:?}, RequestId {:?}",
-                code.unwrap_or("(none)"),
-                reply["Message"].as_str().unwrap_or(""),
-                reply["RequestId"].as_str().unwrap_or(""),
-            )),
+            (_, code) => {
+                let code = code.unwrap_or("(none)");
+                let reason = format!(
+                    "aliyun: HTTP {status}, Code {code:?}, Message {:?}, RequestId {:?}",
+                    reply["Message"].as_str().unwrap_or(""),
+                    reply["RequestId"].as_str().unwrap_or(""),
+                );
+                // The number is not valid, or over its limits (per minute, hour, day).
+                let number = code.starts_with("isv.MOBILE_")
+                    || ["isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "isv.MONTH_LIMIT_CONTROL"]
+                        .contains(&code);
+                Err(Refusal::of(number, reason))
+            }
         }
     }
 }
@@ -263,9 +278,10 @@ impl Tencent {
 
     /// HTTP 200 with the number's `SendStatus` `Code` "Ok" is a send; a `Response.Error`
     /// (bad signature, no balance, ...) or another status code is the provider's reason.
-    pub fn outcome(status: u16, body: &str) -> Result<(), String> {
-        let reply: Value = serde_json::from_slice(body.as_bytes())
-            .map_err(|_| format!("tencent: HTTP {status} with a reply that is not JSON"))?;
+    pub fn outcome(status: u16, body: &str) -> Result<(), Refusal> {
+        let reply: Value = serde_json::from_slice(body.as_bytes()).map_err(|_| {
+            Refusal::Provider(format!("tencent: HTTP {status} with a reply that is not JSON"))
+        })?;
         let response = &reply["Response"];
         let sent = &response["SendStatusSet"][0];
         if status == 200 && response["Error"].is_null() && sent["Code"] == "Ok" {
@@ -275,12 +291,17 @@ impl Tencent {
             true => (&response["Error"]["Code"], &response["Error"]["Message"]),
             false => (&sent["Code"], &sent["Message"]),
         };
-        Err(format!(
-            "tencent: HTTP {status}, Code {:?}, Message {:?}, RequestId {:?}",
-            code.as_str().unwrap_or("(none)"),
+        let code = code.as_str().unwrap_or("(none)");
+        let reason = format!(
+            "tencent: HTTP {status}, Code {code:?}, Message {:?}, RequestId {:?}",
             message.as_str().unwrap_or(""),
             response["RequestId"].as_str().unwrap_or(""),
-        ))
+        );
+        // The number's limits, a number that is not one, or one on the blacklist.
+        let number = code.starts_with("LimitExceeded.PhoneNumber")
+            || ["InvalidParameterValue.IncorrectPhoneNumber", "FailedOperation.PhoneNumberInBlacklist"]
+                .contains(&code);
+        Err(Refusal::of(number, reason))
     }
 }
 
@@ -343,10 +364,65 @@ impl SmsWebhook {
         OutgoingRequest { url: self.url.clone(), headers: self.secret.headers(crypto, id, now, &body), body }
     }
 
-    pub fn outcome(status: u16) -> Result<(), String> {
+    pub fn outcome(status: u16) -> Result<(), Refusal> {
         match status {
             200..=299 => Ok(()),
-            _ => Err(format!("webhook: HTTP {status}")),
+            _ => Err(Refusal::Provider(format!("webhook: HTTP {status}"))),
+        }
+    }
+}
+
+/// `TENCENT_SMS_ENDPOINT` as the signature needs it: a scheme and a host, which is signed
+/// as the request carries it (lower case, the port only if not the scheme's own); no path,
+/// as the signed request is always to `/`.
+fn tencent_endpoint(url: String) -> Result<String, ConfigError> {
+    let (scheme, host) = url.split_once("://").unwrap_or(("https", &url));
+    if host.is_empty() || host.contains(['/', '?', '#', '@']) {
+        let why = format!("TENCENT_SMS_ENDPOINT must be a scheme and a host, without a path, not {url:?}");
+        return Err(ConfigError::new("TENCENT_SMS_ENDPOINT", why));
+    }
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let host = host.to_ascii_lowercase();
+    Ok(format!("{scheme}://{}", host.strip_suffix(default_port).unwrap_or(&host)))
+}
+
+/// `SMS_WEBHOOK_URL` as given (a path's last `/` included): HTTPS, as codes travel in it,
+/// but for a receiver on this machine (tests, `make dev`).
+fn webhook_url(url: &str) -> Result<String, ConfigError> {
+    let local =
+        ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]"];
+    if url.starts_with("https://") || local.iter().any(|prefix| url.starts_with(prefix)) {
+        return Ok(url.to_string());
+    }
+    Err(ConfigError::new("SMS_WEBHOOK_URL", format!("SMS_WEBHOOK_URL must be an https URL, not {url:?}")))
+}
+
+/// Why a provider did not send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// About this number: not a valid one, blocked, or over the provider's limits for it.
+    /// Another provider must not be asked (that would get round the first's protection of
+    /// the number), and the provider is no less usable for it.
+    Number(String),
+    /// About the provider: its credentials, balance, an outage, an answer that makes no
+    /// sense. Another provider may send.
+    Provider(String),
+}
+
+impl Refusal {
+    fn of(about_the_number: bool, reason: String) -> Refusal {
+        if about_the_number {
+            Refusal::Number(reason)
+        } else {
+            Refusal::Provider(reason)
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Number(reason) | Refusal::Provider(reason) => f.write_str(reason),
         }
     }
 }
@@ -417,18 +493,21 @@ impl Twilio {
 
     /// A 2xx reply naming the new message (`sid`) is a send; an error reply carries
     /// Twilio's `code` and `message`.
-    pub fn outcome(status: u16, body: &str) -> Result<(), String> {
+    pub fn outcome(status: u16, body: &str) -> Result<(), Refusal> {
         let reply: Value = serde_json::from_slice(body.as_bytes())
-            .map_err(|_| format!("twilio: HTTP {status} with a reply that is not JSON"))?;
+            .map_err(|_| Refusal::Provider(format!("twilio: HTTP {status} with a reply that is not JSON")))?;
         let message_status = reply["status"].as_str().unwrap_or("");
         if (200..300).contains(&status) && reply["sid"].is_string() && message_status != "failed" {
             return Ok(());
         }
-        Err(format!(
+        let reason = format!(
             "twilio: HTTP {status}, code {}, message {:?}",
             reply["code"],
             reply["message"].as_str().or(reply["error_message"].as_str()).unwrap_or(message_status),
-        ))
+        );
+        // Not a valid number, not a mobile one, one Twilio cannot reach, or one that
+        // unsubscribed (STOP).
+        Err(Refusal::of([21211, 21610, 21612, 21614].contains(&reply["code"].as_u64().unwrap_or(0)), reason))
     }
 }
 
@@ -505,9 +584,20 @@ mod tests {
     fn aliyun_replies_are_read() {
         assert_eq!(Aliyun::outcome(200, r#"{"Code":"OK","Message":"OK","BizId":"1"}"#), Ok(()));
         let refused = Aliyun::outcome(200, r#"{"Code":"isv.BUSINESS_LIMIT_CONTROL","Message":"触发流控"}"#);
-        assert!(refused.unwrap_err().contains("isv.BUSINESS_LIMIT_CONTROL"));
-        assert!(Aliyun::outcome(500, "<html>").unwrap_err().contains("not JSON"));
-        assert!(Aliyun::outcome(400, r#"{"Code":"SignatureDoesNotMatch"}"#).is_err());
+        assert!(
+            matches!(refused, Err(Refusal::Number(reason)) if reason.contains("isv.BUSINESS_LIMIT_CONTROL"))
+        );
+        let invalid = Aliyun::outcome(200, r#"{"Code":"isv.MOBILE_NUMBER_ILLEGAL"}"#);
+        assert!(matches!(invalid, Err(Refusal::Number(_))));
+        let broke = Aliyun::outcome(200, r#"{"Code":"isv.AMOUNT_NOT_ENOUGH"}"#);
+        assert!(matches!(broke, Err(Refusal::Provider(_))), "another provider may send");
+        assert!(
+            matches!(Aliyun::outcome(500, "<html>"), Err(Refusal::Provider(reason)) if reason.contains("not JSON"))
+        );
+        assert!(matches!(
+            Aliyun::outcome(400, r#"{"Code":"SignatureDoesNotMatch"}"#),
+            Err(Refusal::Provider(_))
+        ));
     }
 
     #[test]
@@ -531,8 +621,10 @@ mod tests {
         assert_eq!(Twilio::outcome(201, r#"{"sid":"SM1","status":"queued"}"#), Ok(()));
         let refused =
             Twilio::outcome(400, r#"{"code":21211,"message":"The 'To' number is not valid.","status":400}"#);
-        assert!(refused.unwrap_err().contains("21211"));
-        assert!(Twilio::outcome(201, "").is_err());
+        assert!(matches!(refused, Err(Refusal::Number(reason)) if reason.contains("21211")));
+        let unauthorized = Twilio::outcome(401, r#"{"code":20003,"message":"Authenticate"}"#);
+        assert!(matches!(unauthorized, Err(Refusal::Provider(_))));
+        assert!(matches!(Twilio::outcome(201, ""), Err(Refusal::Provider(_))));
     }
 
     /// The body a `SendSms` of 012345 to 13911119999 carries (serde_json's keys in order).
@@ -601,10 +693,14 @@ mod tests {
         let sent = r#"{"Response":{"SendStatusSet":[{"SerialNo":"5000:1045710669157053657849499619","PhoneNumber":"+8613911119999","Fee":1,"SessionContext":"","Code":"Ok","Message":"send success","IsoCode":"CN"}],"RequestId":"a0aabda6-cf91-4f3e-a81f-9198114a2279"}}"#;
         assert_eq!(Tencent::outcome(200, sent), Ok(()));
         let limited = r#"{"Response":{"SendStatusSet":[{"Code":"LimitExceeded.PhoneNumberDailyLimit","Message":"the number of SMS messages sent from a single mobile number every day exceeds the upper limit"}],"RequestId":"r1"}}"#;
-        assert!(Tencent::outcome(200, limited).unwrap_err().contains("LimitExceeded.PhoneNumberDailyLimit"));
+        assert!(
+            matches!(Tencent::outcome(200, limited), Err(Refusal::Number(reason)) if reason.contains("LimitExceeded.PhoneNumberDailyLimit"))
+        );
         let forged = r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"The provided credentials could not be validated."},"RequestId":"r2"}}"#;
-        assert!(Tencent::outcome(200, forged).unwrap_err().contains("AuthFailure.SignatureFailure"));
-        assert!(Tencent::outcome(502, "<html>").unwrap_err().contains("not JSON"));
+        assert!(
+            matches!(Tencent::outcome(200, forged), Err(Refusal::Provider(reason)) if reason.contains("AuthFailure.SignatureFailure"))
+        );
+        assert!(Tencent::outcome(502, "<html>").unwrap_err().to_string().contains("not JSON"));
         assert!(Tencent::outcome(200, r#"{"Response":{"RequestId":"r3"}}"#).is_err());
     }
 
@@ -629,6 +725,21 @@ mod tests {
         assert!(provider(&tencent_vars).unwrap_err().contains("TENCENT_SMS_TEMPLATE_ID"));
         let complete = [tencent_vars.as_slice(), &[("TENCENT_SMS_TEMPLATE_ID", "1234567")]].concat();
         assert_eq!(provider(&complete), Ok(vec![SmsProvider::Tencent(tencent())]));
+        // The endpoint is signed as the request carries its host: no path, the case and
+        // the scheme's own port as fetch writes them.
+        let endpoint = |url: &str| {
+            let vars = [complete.as_slice(), &[("TENCENT_SMS_ENDPOINT", url)]].concat();
+            provider(&vars).map(|list| match &list[0] {
+                SmsProvider::Tencent(tencent) => tencent.endpoint.clone(),
+                other => panic!("{other:?}"),
+            })
+        };
+        assert_eq!(
+            endpoint("https://SMS.TencentCloudAPI.com:443/"),
+            Ok("https://sms.tencentcloudapi.com".into())
+        );
+        assert_eq!(endpoint("http://127.0.0.1:9000"), Ok("http://127.0.0.1:9000".into()));
+        assert!(endpoint("https://sms.tencentcloudapi.com/v3").unwrap_err().contains("without a path"));
     }
 
     #[test]
@@ -658,7 +769,14 @@ mod tests {
         assert_eq!(request.headers, expected);
         assert_eq!(
             (SmsWebhook::outcome(204), SmsWebhook::outcome(500)),
-            (Ok(()), Err("webhook: HTTP 500".into()))
+            (Ok(()), Err(Refusal::Provider("webhook: HTTP 500".into())))
+        );
+        // HTTPS but for this machine, and the URL as given.
+        let url = |url: &str| provider(&[vars[0], ("SMS_WEBHOOK_URL", url), vars[2]]);
+        assert!(url("http://app.example/sms").unwrap_err().contains("https"));
+        assert!(url("http://localhost:8080/sms/").is_ok());
+        assert!(
+            matches!(&url("https://app.example/sms/").unwrap()[0], SmsProvider::Webhook(w) if w.url == "https://app.example/sms/")
         );
         // Both settings are needed, and the secret must be one.
         assert!(provider(&vars[..2]).unwrap_err().contains("SMS_WEBHOOK_SECRET is not set"));
@@ -676,15 +794,21 @@ mod tests {
             ("ALIYUN_SMS_SIGN_NAME", "阿里云短信测试"),
             ("ALIYUN_SMS_TEMPLATE_CODE", "SMS_154950909"),
         ];
-        let both = [&aliyun_vars[..], &[("SMS_PROVIDER", " aliyun , console ")]].concat();
-        assert_eq!(provider(&both), Ok(vec![SmsProvider::Aliyun(aliyun()), SmsProvider::Console]));
+        let webhook_vars = [
+            ("SMS_WEBHOOK_URL", "https://app.example/sms"),
+            ("SMS_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        ];
+        let both = [&aliyun_vars[..], &webhook_vars, &[("SMS_PROVIDER", " webhook , aliyun ")]].concat();
         let names = |list: Vec<SmsProvider>| list.iter().map(SmsProvider::name).collect::<Vec<_>>();
-        assert_eq!(names(provider(&both).unwrap()), ["aliyun", "console"]);
+        assert_eq!(names(provider(&both).unwrap()), ["webhook", "aliyun"]);
+        assert_eq!(provider(&both).unwrap()[1], SmsProvider::Aliyun(aliyun()));
         // Every provider listed needs its variables; none may come twice, or be empty.
         assert!(provider(&[("SMS_PROVIDER", "console,aliyun")])
             .unwrap_err()
             .contains("ALIYUN_ACCESS_KEY_ID"));
         assert!(provider(&[("SMS_PROVIDER", "console,console")]).unwrap_err().contains("twice"));
+        let with_console = [&aliyun_vars[..], &[("SMS_PROVIDER", "aliyun,console")]].concat();
+        assert!(provider(&with_console).unwrap_err().contains("console only on its own"));
         assert!(provider(&[("SMS_PROVIDER", "console,")]).unwrap_err().contains("not one of"));
     }
 

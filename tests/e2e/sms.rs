@@ -220,58 +220,79 @@ fn provider_sends_one_code_and_a_fault_keeps_none(kind: Kind) {
     }
 }
 
-/// `SMS_PROVIDER=aliyun,tencent`: each fault of the first (an error, a refusal, a reply
-/// slower than its share of the time) hands the code to the second within the same
-/// request; after three in a row the first is skipped (the breaker; the worker's one
-/// isolate here keeps it); 50018 only when every provider tried failed, and then no code
-/// is kept. The log names the provider that sent each code.
+/// `SMS_PROVIDER=aliyun,tencent`: a fault of the first (an error, a reply slower than its
+/// share of the time) hands the code to the second within the same request, but a refusal
+/// about the number does not (that would get round the first's limits for it); after
+/// three faults in a row the first is skipped (the breaker; the worker's one isolate here
+/// keeps it), unless both are; 50018 only when every provider tried failed, and then no
+/// code is kept. The log names the provider that sent each code, and never a code.
 fn a_failing_provider_hands_the_code_to_the_next_and_is_skipped_after_three() {
     let (first, second) = (FakeProvider::start(Kind::Aliyun), FakeProvider::start(Kind::Tencent));
-    let vars = [("SMS_PROVIDER_TIMEOUT_MS", "4000")];
+    let vars = [("SMS_PROVIDER_TIMEOUT_MS", "8000")];
     let worker = crate::fake_provider::worker_over(&[&first, &second], &fresh_state_dir(), &vars);
     let client = worker.client();
     let send = |phone: &str| client.post("/login/send/sms", &json!({ "phone": phone }));
     let sent_by = |fake: &FakeProvider, kind: Kind, phone: &str| messages_to(fake, kind, phone).len();
+    let asked = || (first.requests(), second.requests());
 
     let phone = unique_phone();
     send(&phone).expect(200, 200);
-    assert_eq!(
-        (sent_by(&first, Kind::Aliyun, &phone), second.requests()),
-        (1, 0),
-        "the first, while it works"
-    );
+    assert_eq!((sent_by(&first, Kind::Aliyun, &phone), asked()), (1, (1, 0)), "the first, while it works");
     worker.wait_for_log_line(r#""attempt":1,"event":"sms_sent","provider":"aliyun""#);
 
-    for (round, mode) in
-        [Mode::ServerError, Mode::Refuse, Mode::Hang(Duration::from_secs(8))].into_iter().enumerate()
-    {
+    // A refusal about the number: 50018, the second is not asked, and nothing is counted.
+    first.set_mode(Mode::Refuse);
+    send(&unique_phone()).expect(50018, 502);
+    assert_eq!(asked(), (2, 0));
+
+    // A server error, then a reply that never comes within its half of the 8 s: the second
+    // sends, in the same request.
+    for (mode, failures) in [(Mode::ServerError, 1), (Mode::Hang(Duration::from_secs(12)), 2)] {
         first.set_mode(mode);
         let phone = unique_phone();
         let started = Instant::now();
         send(&phone).expect(200, 200);
-        assert!(started.elapsed() < Duration::from_millis(4_500), "{mode:?} took {:?}", started.elapsed());
-        assert_eq!(first.requests(), 2 + round, "{mode:?}: the first was tried");
-        assert_eq!(sent_by(&second, Kind::Tencent, &phone), 1, "{mode:?}: the second sent it");
-        let code = &messages_to(&second, Kind::Tencent, &phone)[0].code;
-        register(&client, &phone, code).expect(200, 200);
+        assert!(started.elapsed() < Duration::from_millis(8_500), "{mode:?} took {:?}", started.elapsed());
+        assert_eq!(asked(), (2 + failures, failures), "{mode:?}");
+        let sent = messages_to(&second, Kind::Tencent, &phone);
+        assert_eq!(sent.len(), 1, "{mode:?}: the second sent it");
+        register(&client, &phone, &sent[0].code).expect(200, 200);
     }
     worker.wait_for_log_line(r#""attempt":2,"event":"sms_sent","provider":"tencent""#);
+    worker
+        .wait_for_log_line(r#""event":"sms_provider_failed","provider":"aliyun","reason":"aliyun: HTTP 500"#);
 
-    // Three failures in a row: the first is skipped now, the second sends at once.
-    let phone = unique_phone();
-    send(&phone).expect(200, 200);
-    assert_eq!(first.requests(), 4, "skipped");
-    assert_eq!(sent_by(&second, Kind::Tencent, &phone), 1);
-
-    // Every provider tried fails (here the second alone: the first is skipped): 50018,
-    // and no code is kept, so a retry once it works is sent, not refused with 50017.
+    // Both fail: 50018, and no code is kept. That was the first's third fault in a row:
+    // it is skipped from now, and the retry goes to the second alone.
+    first.set_mode(Mode::ServerError);
     second.set_mode(Mode::ServerError);
     let phone = unique_phone();
     send(&phone).expect(50018, 502);
+    assert_eq!(asked(), (5, 3));
+    worker.wait_for_log_line(r#""attempt":1,"event":"sms_provider_skipped","provider":"aliyun""#);
+    first.set_mode(Mode::Accept);
     second.set_mode(Mode::Accept);
     send(&phone).expect(200, 200);
-    assert_eq!(sent_by(&second, Kind::Tencent, &phone), 1);
+    assert_eq!((asked(), sent_by(&second, Kind::Tencent, &phone)), ((5, 4), 1), "the first skipped");
+
+    // Once the second is skipped too, both are tried again: the first sends.
+    second.set_mode(Mode::ServerError);
+    for _ in 0..3 {
+        send(&unique_phone()).expect(50018, 502);
+    }
+    assert_eq!(asked(), (5, 7));
+    let phone = unique_phone();
+    send(&phone).expect(200, 200);
+    assert_eq!((asked(), sent_by(&first, Kind::Aliyun, &phone)), ((6, 7), 1), "all skipped: all tried");
     assert_eq!((first.bad_signatures(), second.bad_signatures()), (vec![], vec![]));
+
+    // No code reached the log.
+    let log = worker.log();
+    for message in first.messages().into_iter().chain(second.messages()) {
+        let leaked: Vec<&str> =
+            log.lines().filter(|line| line.contains(&message.code) && line.contains("sms")).collect();
+        assert!(leaked.is_empty(), "{leaked:?}");
+    }
 }
 
 /// `SMS_PROVIDER=webhook`: each code goes to the app's endpoint as `{phone, code,
