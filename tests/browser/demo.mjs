@@ -8,7 +8,7 @@
 // screenshot.
 // Usage: node tests/browser/demo.mjs API_BASE_URL SCREENSHOT.png   (run by the e2e tests)
 import http from "node:http";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [api, screenshot] = process.argv.slice(2);
 if (!api || !screenshot) throw new Error("usage: demo.mjs API_BASE_URL SCREENSHOT.png");
@@ -36,11 +36,7 @@ const server = http.createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const origin = `http://localhost:${server.address().port}`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 const failures = [];
 try {
   // An English-speaking browser: the page asks for messages in its languages.

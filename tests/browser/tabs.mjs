@@ -8,7 +8,7 @@
 // one tab signs the other out.
 // Usage: node tests/browser/tabs.mjs API_BASE_URL   (run by the e2e tests)
 import http from "node:http";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [api] = process.argv.slice(2);
 if (!api) throw new Error("usage: tabs.mjs API_BASE_URL");
@@ -31,13 +31,8 @@ const server = http.createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const origin = `http://localhost:${server.address().port}`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         // Two tabs that both run at full speed, as if both were in view.
-         "--disable-background-timer-throttling", "--disable-renderer-backgrounding"],
-});
+// Two tabs that both run at full speed, as if both were in view.
+const browser = await launchChromium(["--disable-background-timer-throttling", "--disable-renderer-backgrounding"]);
 const failures = [];
 try {
   const context = await browser.newContext();

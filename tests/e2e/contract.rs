@@ -555,14 +555,13 @@ fn the_demo_page_works_in_a_real_browser(worker: &TestWorker) {
     assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let screenshot = root.join("target/e2e/demo.png");
-    let output =
-        std::process::Command::new(std::env::var("LOGIN_NODE").expect("LOGIN_NODE: run with make test"))
-            .arg(root.join("tests/browser/demo.mjs"))
-            .arg(&worker.base_url)
-            .arg(&screenshot)
-            .current_dir(&root)
-            .output()
-            .expect("run the browser test");
+    let output = crate::worker::node()
+        .arg(root.join("tests/browser/demo.mjs"))
+        .arg(&worker.base_url)
+        .arg(&screenshot)
+        .current_dir(&root)
+        .output()
+        .expect("run the browser test");
     let report =
         format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{report}");

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::worker::TestWorker;
+use crate::worker::{node, TestWorker};
 
 pub const TESTS: &[crate::SharedTest] = tests![
     the_js_client_keeps_its_promises_against_the_worker,
@@ -31,10 +31,6 @@ fn run(command: &mut Command, context: &str) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{context} failed:\n{stdout}{stderr}");
     stdout
-}
-
-fn node() -> Command {
-    Command::new(std::env::var("LOGIN_NODE").expect("LOGIN_NODE: run with make test"))
 }
 
 /// The worker logs each retired refresh token that came back (a replay, or a reuse within

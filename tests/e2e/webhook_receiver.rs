@@ -2,7 +2,7 @@
 //! it: tests/webhook/receiver.mjs, which checks each one with the spec's own library.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use serde_json::Value;
 
@@ -18,7 +18,7 @@ pub struct Receiver {
 impl Receiver {
     pub fn start() -> Receiver {
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let mut child = Command::new(std::env::var("LOGIN_NODE").expect("LOGIN_NODE: run with make test"))
+        let mut child = crate::worker::node()
             .arg(root.join("tests/webhook/receiver.mjs"))
             .arg(SECRET)
             .current_dir(&root)

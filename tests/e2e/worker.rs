@@ -71,6 +71,11 @@ fn env_path(name: &str) -> String {
         .unwrap_or_else(|_| panic!("{name} is not set: run the end-to-end tests with `make test`"))
 }
 
+/// `node` as `make test` set it up (Node 22, for wrangler and the browser tests).
+pub fn node() -> Command {
+    Command::new(env_path("LOGIN_NODE"))
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
@@ -112,7 +117,7 @@ pub fn wrangler_on(config: &str, args: &[&str]) -> String {
         if attempt > 0 {
             std::thread::sleep(Duration::from_millis(200 * attempt));
         }
-        let output = Command::new(env_path("LOGIN_NODE"))
+        let output = node()
             .arg(env_path("LOGIN_WRANGLER"))
             .args(args)
             .args(["--config", config])
@@ -257,7 +262,7 @@ impl TestWorker {
         let port = free_port();
         let log_path = state_dir.join(format!("wrangler-{port}.log"));
         let log = std::fs::File::create(&log_path).expect("create the log");
-        let mut command = Command::new(env_path("LOGIN_NODE"));
+        let mut command = node();
         command
             .arg(env_path("LOGIN_WRANGLER"))
             .arg("dev")
