@@ -6,12 +6,14 @@
 use serde::Serialize;
 
 use super::code_claim::with_code;
+use super::events;
 use super::login::check_password_of;
 use super::platform::{App, Call, Platform};
 use super::ports::{Clock, StoredUser};
 use super::session;
 use crate::domain::clock::display_time;
 use crate::domain::error::{ApiError, Fault};
+use crate::domain::events::{rfc3339_millis, EventType};
 use crate::domain::phone::Phone;
 use crate::domain::requests::{DeleteAccountRequest, DeletionProof};
 use crate::domain::sms_code::CodePurpose;
@@ -33,18 +35,27 @@ pub async fn delete<P: Platform>(
 ) -> Result<DeletionScheduled, ApiError> {
     let user = session::user_of_access_token(app, &request.jwt).await?;
     match request.proof {
-        DeletionProof::Password(pwd) => schedule(app, check_password_of(app, user, &pwd, call).await?).await,
+        DeletionProof::Password(pwd) => {
+            schedule(app, check_password_of(app, user, &pwd, call).await?, call).await
+        }
         DeletionProof::Code(code) => {
             let phone = Phone::parse(&user.phone)
                 .ok_or_else(|| Fault::Protocol(format!("user {} has an unreadable phone", user.id)))?;
-            with_code(app, &phone, &code, CodePurpose::Delete, &call.caller, schedule(app, user)).await
+            let scheduled = schedule(app, user, call);
+            with_code(app, &phone, &code, CodePurpose::Delete, &call.caller, scheduled).await
         }
     }
 }
 
-async fn schedule<P: Platform>(app: &App<P>, user: StoredUser) -> Result<DeletionScheduled, ApiError> {
+async fn schedule<P: Platform>(
+    app: &App<P>,
+    user: StoredUser,
+    call: &Call<'_>,
+) -> Result<DeletionScheduled, ApiError> {
     let delete_after = app.clock.now_millis() + app.settings.account_delete_grace_days * 86_400_000;
     session::end_for_deletion(app, user.id, delete_after).await?;
+    let event = events::about(EventType::UserDeletionScheduled, &user);
+    events::report(app, call, event.with("delete_after", rfc3339_millis(delete_after)));
     let offset = app.session_policy.display_utc_offset;
     Ok(DeletionScheduled { delete_date: display_time(delete_after / 1000, offset) })
 }
@@ -144,6 +155,22 @@ mod tests {
         // Nothing was due: nothing is removed, then or later.
         world.0.clock.set(NOW_MS + 20 * DAY_MS);
         assert_eq!(block_on(purge_due(world.0)).unwrap(), Purged::default());
+        let events = world.0.events.as_ref().unwrap();
+        assert_eq!(
+            events.types(),
+            [
+                "user.signed_in",
+                "user.deletion_scheduled",
+                "user.restored",
+                "user.signed_in",
+                "user.signed_in"
+            ]
+        );
+        let scheduled = &events.payloads()[1];
+        assert_eq!(scheduled["data"]["delete_after"], "2023-12-31T09:35:20.000Z");
+        assert_eq!(scheduled["timestamp"], "2023-12-16T09:35:20.000Z");
+        assert_eq!(events.payloads()[2]["data"]["phone"], "+86139****9999");
+        assert_eq!(events.payloads()[3]["data"]["method"], "sms");
     }
 
     #[test]
@@ -158,6 +185,11 @@ mod tests {
         assert_eq!(block_on(purge_due(world.0)).unwrap(), Purged { removed: 1, failed: 0 });
         assert!(user(&world).is_none());
         assert_eq!(block_on(purge_due(world.0)).unwrap(), Purged::default(), "a second run finds nothing");
+        let events = world.0.events.as_ref().unwrap();
+        assert_eq!(events.types(), ["user.signed_in", "user.deletion_scheduled", "user.deleted"]);
+        let deleted = &events.payloads()[2];
+        assert_eq!(deleted["data"], json!({ "uid": 1, "account": "Foo", "phone": "+86139****9999" }));
+        assert_eq!(deleted["timestamp"], "2023-12-31T09:35:20.000Z");
     }
 
     #[test]

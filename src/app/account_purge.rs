@@ -2,9 +2,11 @@
 //! whose deletion is due ([`super::account_delete`]), and the records of expired
 //! sessions.
 
+use super::events::{about, report_now};
 use super::platform::{log_if_failed, App, Platform};
 use super::ports::{Clock, SessionStore, UserStore};
 use crate::domain::error::ApiError;
+use crate::domain::events::EventType;
 
 /// Accounts are read 100 at a time, by id, and one run reads at most 10 such batches;
 /// the rest wait for the next run. By id, each batch after the last: an account whose
@@ -44,14 +46,29 @@ pub async fn purge_due<P: Platform>(app: &App<P>) -> Result<Purged, ApiError> {
     Ok(purged)
 }
 
+/// Removes the user `uid` and, with events on, reports `user.deleted`: the user is read
+/// first for its account and phone, which the removal erases.
 async fn purge_one<P: Platform>(app: &App<P>, uid: u64, now: u64, purged: &mut Purged) {
-    match app.users.purge(uid, now).await {
-        Ok(true) => {
+    let leaving = match &app.events {
+        Some(_) => {
+            app.users.find_by_id(uid).await.map(|user| user.map(|user| about(EventType::UserDeleted, &user)))
+        }
+        None => Ok(None),
+    };
+    let removed = match leaving {
+        Ok(event) => app.users.purge(uid, now).await.map(|removed| (removed, event)),
+        Err(fault) => Err(fault),
+    };
+    match removed {
+        Ok((true, event)) => {
             purged.removed += 1;
             app.recent_users.forget(uid);
+            if let Some(event) = event {
+                log_if_failed::<P>("queue an event", report_now(app, event).await);
+            }
         }
         // Removed meanwhile by another run, or cancelled by a code sign-in.
-        Ok(false) => {}
+        Ok((false, _)) => {}
         Err(fault) => {
             purged.failed += 1;
             P::log_failure(&format!("remove user {uid}, due for deletion"), &fault.into());

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use super::platform::{App, Call, Platform};
 use super::ports::{
-    AfterAnswer, Claim, CodeGate, CodeGateStorage, CodeStore, Created, Deferred, DeliveryError, HumanCheck,
-    KeptSession, NewUser, PhoneChange, RateLimiter, RefreshFamilies, RememberedCode, RevocationList,
-    SessionRecord, SessionStore, SmsSender, StoredUser, UserStore, SESSIONS_LISTED,
+    AfterAnswer, Claim, CodeGate, CodeGateStorage, CodeStore, Created, Deferred, DeliveryError, EventQueue,
+    HumanCheck, KeptSession, NewUser, PhoneChange, RateLimiter, RefreshFamilies, RememberedCode,
+    RevocationList, SessionRecord, SessionStore, SmsSender, StoredUser, UserStore, SESSIONS_LISTED,
 };
 use super::recent::{RecentRevocations, RecentUsers};
 use crate::domain::account::{Account, AccountLookup};
@@ -19,6 +19,7 @@ use crate::domain::code_gate_state::{CodeGatePolicy, CodeGateState};
 use crate::domain::crypto::Crypto;
 use crate::domain::device::Device;
 use crate::domain::error::{ApiError, Fault};
+use crate::domain::events::QueuedEvent;
 use crate::domain::key_ring::KeyRing;
 use crate::domain::password::{NativePbkdf2, PasswordHash, PasswordPolicy, Pbkdf2};
 use crate::domain::phone::Phone;
@@ -44,6 +45,7 @@ impl Platform for Native {
     type Revocations = MemoryRevocations;
     type Families = MemoryFamilies;
     type HumanCheck = MemoryHumanCheck;
+    type Events = RecordingEvents;
     type Kdf = CountingPbkdf2;
     type Clock = ManualClock;
     type Rng = SecureRandom;
@@ -111,6 +113,7 @@ pub fn app_with(vars: &[(&str, &str)]) -> App<Native> {
         revocations: MemoryRevocations::default(),
         families: MemoryFamilies::default(),
         human_check: None,
+        events: Some(RecordingEvents::default()),
         kdf: CountingPbkdf2::default(),
         clock: ManualClock(Cell::new(NOW_MS)),
         rng: SecureRandom,
@@ -130,6 +133,35 @@ pub fn app() -> App<Native> {
 /// a test's app lives as long as the test's process.
 pub fn leak<T>(value: T) -> &'static T {
     Box::leak(Box::new(value))
+}
+
+/// The events queued, in order: every test app reports them (as if `EVENTS_WEBHOOK_URL`
+/// were set), so that each use case's tests can check its events.
+#[derive(Clone, Default)]
+pub struct RecordingEvents(std::rc::Rc<RefCell<Vec<QueuedEvent>>>);
+
+impl EventQueue for RecordingEvents {
+    async fn enqueue(&self, event: &QueuedEvent) -> Result<(), Fault> {
+        self.0.borrow_mut().push(event.clone());
+        Ok(())
+    }
+}
+
+impl RecordingEvents {
+    /// The payloads queued so far, parsed.
+    pub fn payloads(&self) -> Vec<serde_json::Value> {
+        self.0.borrow().iter().map(|event| serde_json::from_str(&event.payload).unwrap()).collect()
+    }
+
+    /// The types queued so far.
+    pub fn types(&self) -> Vec<String> {
+        self.0.borrow().iter().map(|event| event.kind.clone()).collect()
+    }
+
+    /// The ids queued so far.
+    pub fn ids(&self) -> Vec<String> {
+        self.0.borrow().iter().map(|event| event.id.clone()).collect()
+    }
 }
 
 /// Work left for after the answer, kept until the test runs it.

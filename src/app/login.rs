@@ -14,7 +14,7 @@ use crate::domain::client_address::Caller;
 use crate::domain::error::ApiError;
 use crate::domain::password::PasswordHash;
 use crate::domain::requests::LoginRequest;
-use crate::domain::token::{TokenPair, UserData};
+use crate::domain::token::TokenPair;
 
 /// How an attempt's hold in a limit window ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,8 +102,7 @@ pub async fn log_in<P: Platform>(
     let outcome = match checked {
         Ok((user, upgrade)) => {
             aftermath.upgrade = upgrade;
-            let epoch = user.sessions_not_before_ms;
-            session::open(app, &UserData { uid: user.id, rid: user.roles }, epoch, call)
+            session::sign_in(app, &user, "password", call)
         }
         Err(error) => Err(error),
     };

@@ -23,6 +23,7 @@ pub mod account_keys;
 pub mod account_purge;
 pub mod code_claim;
 pub mod code_gate;
+pub mod events;
 pub mod limits;
 pub mod platform;
 pub mod ports;

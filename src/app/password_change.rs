@@ -2,10 +2,12 @@
 //! every session of the user, the one sent included, as "log out everywhere" does, and
 //! opens a new one so the caller stays signed in.
 
+use super::events;
 use super::login::check_password_of;
 use super::platform::{App, Call, Platform};
 use super::session;
 use crate::domain::error::ApiError;
+use crate::domain::events::EventType;
 use crate::domain::password::PasswordHash;
 use crate::domain::requests::ChangePasswordRequest;
 use crate::domain::token::{TokenPair, UserData};
@@ -24,6 +26,7 @@ pub async fn change<P: Platform>(
     let password = request.password.as_str();
     let hash = PasswordHash::create(&app.kdf, &app.rng, password, &app.settings.passwords).await?;
     let epoch = session::replace_password(app, user.id, &hash).await?;
+    events::report(app, call, events::about(EventType::UserPasswordChanged, &user));
     session::open(app, &UserData { uid: user.id, rid: user.roles }, epoch, call)
 }
 
@@ -90,7 +93,8 @@ mod tests {
         let pair = world.log_in("old_pass").unwrap();
         let wrong_type = Err(ApiError::Unauthorized(AuthError::WrongTokenType));
         let logout = DeactivateRequest { jwt: pair.jwt.clone(), scope: LogoutScope::Session };
-        block_on(deactivate::deactivate(world.0, logout)).unwrap();
+        block_on(deactivate::deactivate(world.0, logout, &call_from("1.2.3.4", &Deferrals::default())))
+            .unwrap();
         // As many refused tokens as the account has failures: none of them counts.
         for _ in 0..world.0.settings.login_limits.per_account_and_ip.max {
             assert_eq!(change_with(&world, &pair.refresh_jwt, "guess").map(|_| ()), wrong_type);

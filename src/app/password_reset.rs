@@ -2,13 +2,14 @@
 //! the user, as "log out everywhere" does: whoever knew the old password is out.
 
 use super::code_claim::with_code;
+use super::events;
 use super::limits::{account_and_ip_limit_key, account_limit_key, LoginTarget};
 use super::platform::{App, Call, Platform};
 use super::ports::{RateLimiter, UserStore};
 use super::session;
-use crate::domain::client_address::Caller;
 use crate::domain::envelope::NoData;
 use crate::domain::error::ApiError;
+use crate::domain::events::EventType;
 use crate::domain::password::PasswordHash;
 use crate::domain::requests::ResetPasswordRequest;
 use crate::domain::sms_code::CodePurpose;
@@ -22,15 +23,16 @@ pub async fn reset<P: Platform>(
     request: ResetPasswordRequest,
     call: &Call<'_>,
 ) -> Result<NoData, ApiError> {
-    let work = set_password(app, &request, &call.caller);
+    let work = set_password(app, &request, call);
     with_code(app, &request.phone, &request.code, CodePurpose::Reset, &call.caller, work).await
 }
 
 async fn set_password<P: Platform>(
     app: &App<P>,
     request: &ResetPasswordRequest,
-    caller: &Caller,
+    call: &Call<'_>,
 ) -> Result<NoData, ApiError> {
+    let caller = &call.caller;
     // A reset code is only sent to a phone with a user; one that is gone since (an
     // operator removed it), or waiting to be deleted since, has nothing to reset.
     let user = app.users.find_by_phone(&request.phone).await?;
@@ -38,6 +40,7 @@ async fn set_password<P: Platform>(
     let password = request.password.as_str();
     let hash = PasswordHash::create(&app.kdf, &app.rng, password, &app.settings.passwords).await?;
     session::replace_password(app, user.id, &hash).await?;
+    events::report(app, call, events::about(EventType::UserPasswordReset, &user));
     // Should this fail, the reset answers 9999 and gives the code back: a retry sets the
     // same password again and clears the count then, rather than leaving the owner locked
     // out behind a success.

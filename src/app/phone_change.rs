@@ -3,12 +3,14 @@
 //! sign-in) and the new number (a code sent to it for `change_phone`, bound to this user).
 
 use super::code_claim::with_code_and;
+use super::events;
 use super::login::check_password_of;
 use super::platform::{App, Call, Platform};
 use super::ports::Clock;
 use super::session;
 use crate::domain::envelope::NoData;
 use crate::domain::error::{ApiError, AuthError, Field, Rule};
+use crate::domain::events::{mask_phone, EventType};
 use crate::domain::requests::ChangePhoneRequest;
 use crate::domain::sms_code::CodePurpose;
 use crate::domain::token::TokenKind;
@@ -38,6 +40,8 @@ pub async fn change<P: Platform>(
         (false, _) => return Err(ApiError::Unauthorized(AuthError::SignInAgain)),
     };
     let uid = user.id;
+    let changed = events::about(EventType::UserPhoneChanged, &user).with("phone", mask_phone(phone.e164()));
+    let changed = changed.with("previous_phone", mask_phone(&user.phone));
     let account_proved = async {
         match pwd {
             Some(pwd) => check_password_of(app, user, &pwd, call).await.map(|_| ()),
@@ -47,6 +51,7 @@ pub async fn change<P: Platform>(
     let purpose = CodePurpose::ChangePhone(uid);
     let commit = |()| session::change_phone(app, &verified, uid, &phone);
     with_code_and(app, &phone, &code, purpose, &call.caller, account_proved, commit).await?;
+    events::report(app, call, changed);
     Ok(NoData)
 }
 

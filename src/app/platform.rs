@@ -7,7 +7,7 @@
 use std::cell::Cell;
 
 use super::ports::{
-    AfterAnswer, CodeGate, CodeGateStorage, CodeStore, HumanCheck, RateLimiter, RefreshFamilies,
+    AfterAnswer, CodeGate, CodeGateStorage, CodeStore, EventQueue, HumanCheck, RateLimiter, RefreshFamilies,
     RevocationList, SessionStore, SmsSender, UserStore,
 };
 use super::recent::{RecentRevocations, RecentUsers};
@@ -35,6 +35,8 @@ pub trait Platform: 'static {
     type Revocations: RevocationList;
     type Families: RefreshFamilies;
     type HumanCheck: HumanCheck;
+    /// Where events for the app's backend are queued.
+    type Events: EventQueue;
     type Kdf: Pbkdf2;
     type Clock: Clock;
     type Rng: Randomness;
@@ -84,6 +86,8 @@ pub struct App<P: Platform> {
     pub families: P::Families,
     /// Turnstile's check, when `TURNSTILE_SECRET_KEY` is set.
     pub human_check: Option<P::HumanCheck>,
+    /// The queue of events for the app's backend, when `EVENTS_WEBHOOK_URL` is set.
+    pub events: Option<P::Events>,
     pub kdf: P::Kdf,
     pub clock: P::Clock,
     pub rng: P::Rng,

@@ -17,6 +17,7 @@ use crate::domain::client_address::Caller;
 use crate::domain::code_gate_state::CodeGateState;
 use crate::domain::device::Device;
 use crate::domain::error::{ApiError, ConfigError, Fault};
+use crate::domain::events::QueuedEvent;
 use crate::domain::password::{PasswordHash, NO_PASSWORD};
 use crate::domain::phone::Phone;
 use crate::domain::rate_limit::Limit;
@@ -359,6 +360,12 @@ pub trait RefreshFamilies {
     /// [`crate::domain::refresh_rotation::FamilyState::rotate`] on the session's family,
     /// atomically.
     async fn rotate(&self, sid: &str, presented: &str, fresh: &str) -> Result<Rotation, ApiError>;
+}
+
+/// Where events for the app's backend go, to be delivered (on Cloudflare, a Queue, whose
+/// consumer POSTs them). Cloned into the work after an answer, so a cheap handle.
+pub trait EventQueue: Clone + 'static {
+    async fn enqueue(&self, event: &QueuedEvent) -> Result<(), Fault>;
 }
 
 /// Work a use case leaves for after its answer, boxed: the platform keeps it running

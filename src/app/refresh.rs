@@ -2,10 +2,12 @@
 
 use serde::Serialize;
 
+use super::events;
 use super::platform::{App, Call, Platform, REFRESH_REPLAYED, REFRESH_WITHIN_GRACE};
 use super::ports::{Clock, RefreshFamilies, SessionStore, StoredUser};
 use super::session;
 use crate::domain::error::{ApiError, AuthError};
+use crate::domain::events::EventType;
 use crate::domain::random::random_id;
 use crate::domain::refresh_rotation::Rotation;
 use crate::domain::requests::RefreshRequest;
@@ -39,7 +41,7 @@ pub async fn refresh<P: Platform>(
     // new tokens are over with them.
     let epoch = user.sessions_not_before_ms;
     let refreshed = if policy.rotate_refresh_tokens {
-        rotate(app, verified, user).await.map(Refreshed::Pair)
+        rotate(app, verified, user, call).await.map(Refreshed::Pair)
     } else {
         let data = UserData { uid: user.id, rid: user.roles };
         let signed_in = verified.claims.auth_time;
@@ -58,6 +60,7 @@ async fn rotate<P: Platform>(
     app: &App<P>,
     verified: VerifiedToken,
     user: StoredUser,
+    call: &Call<'_>,
 ) -> Result<TokenPair, ApiError> {
     let sid = &verified.claims.sid;
     let fresh = random_id(&app.rng);
@@ -85,6 +88,8 @@ async fn rotate<P: Platform>(
         Rotation::Reused => {
             P::log_refresh_event(REFRESH_REPLAYED, user.id, sid);
             session::revoke(app, user.id, sid).await?;
+            let event = events::about(EventType::SessionRevoked, &user).with("reason", REFRESH_REPLAYED);
+            events::report(app, call, event.with("scope", "session").with("sid", sid.as_str()));
             Err(ApiError::Unauthorized(AuthError::Revoked))
         }
     }

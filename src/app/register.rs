@@ -2,10 +2,12 @@
 
 use super::account_keys::give_missing_keys;
 use super::code_claim::with_code;
+use super::events;
 use super::platform::{App, Call, Platform};
 use super::ports::{Clock, Created, NewUser, UserStore};
 use crate::domain::envelope::NoData;
 use crate::domain::error::{ApiError, Field, Rule};
+use crate::domain::events::{Event, EventType};
 use crate::domain::look_alikes::check_new_name;
 use crate::domain::password::PasswordHash;
 use crate::domain::requests::RegisterRequest;
@@ -40,7 +42,11 @@ pub async fn register<P: Platform>(
             password_hash: Some(password_hash),
         };
         match app.users.create(&user, app.clock.now_seconds()).await? {
-            Created::User(_) => Ok(NoData),
+            Created::User(uid) => {
+                let event = Event::about(EventType::UserRegistered, uid, account, request.phone.e164());
+                events::report(app, call, event.with("method", "password"));
+                Ok(NoData)
+            }
             Created::Taken => {
                 Err(ApiError::AlreadyRegistered { account: request.account.as_str().to_string() })
             }

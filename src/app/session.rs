@@ -5,11 +5,15 @@
 //! from it share a session id (`sid`). Revoking the session revokes them all, with one
 //! entry in the [`RevocationList`] that outlives every token the session could still have.
 
+use serde_json::json;
+
+use super::events;
 use super::platform::{log_if_failed, App, Call, Platform};
 use super::ports::{
     Clock, KeptSession, PhoneChange, RevocationList, SessionRecord, SessionStore, StoredUser, UserStore,
 };
 use crate::domain::error::{ApiError, AuthError, Fault};
+use crate::domain::events::EventType;
 use crate::domain::password::PasswordHash;
 use crate::domain::phone::Phone;
 use crate::domain::random::random_id;
@@ -24,6 +28,36 @@ pub fn open<P: Platform>(
     epoch: u64,
     call: &Call<'_>,
 ) -> Result<TokenPair, ApiError> {
+    opened(app, user, epoch, call).map(|(pair, _)| pair)
+}
+
+/// Opens a session of `user` as [`open`] does, for a sign-in by `method` (`password` or
+/// `sms`), which is reported as `user.signed_in` with the session's id and device.
+pub fn sign_in<P: Platform>(
+    app: &'static App<P>,
+    user: &StoredUser,
+    method: &'static str,
+    call: &Call<'_>,
+) -> Result<TokenPair, ApiError> {
+    let data = UserData { uid: user.id, rid: user.roles.clone() };
+    let (pair, record) = opened(app, &data, user.sessions_not_before_ms, call)?;
+    let device = &record.device;
+    let event =
+        events::about(EventType::UserSignedIn, user).with("method", method).with("sid", record.sid).with(
+            "device",
+            json!({ "user_agent": device.user_agent, "country": device.country, "address": device.address }),
+        );
+    events::report(app, call, event);
+    Ok(pair)
+}
+
+/// [`open`], which also returns the session's record.
+fn opened<P: Platform>(
+    app: &'static App<P>,
+    user: &UserData,
+    epoch: u64,
+    call: &Call<'_>,
+) -> Result<(TokenPair, SessionRecord), ApiError> {
     let sid = random_id(&app.rng);
     let now = app.clock.now_millis();
     let signed_in = Some(now / 1000);
@@ -40,9 +74,10 @@ pub fn open<P: Platform>(
         expires_ms: now + app.session_policy.refresh_ttl_seconds * 1000,
         device: (call.device)(),
     };
-    let write = async move { Ok(app.sessions.record(&record).await?) };
+    let kept = record.clone();
+    let write = async move { Ok(app.sessions.record(&kept).await?) };
     call.after_answer.defer("record a session", Box::pin(write));
-    Ok(pair)
+    Ok((pair, record))
 }
 
 /// A token of the session `sid`, with the id `jti` if given (a random one otherwise),
@@ -338,7 +373,11 @@ mod tests {
         }
 
         async fn deactivate(&self, jwt: &str, scope: LogoutScope) -> Result<(), ApiError> {
-            deactivate::deactivate(self.0, DeactivateRequest { jwt: jwt.into(), scope }).await.map(|_| ())
+            let deferrals = Deferrals::default();
+            let request = DeactivateRequest { jwt: jwt.into(), scope };
+            let done = deactivate::deactivate(self.0, request, &call_from("1.2.3.4", &deferrals)).await;
+            deferrals.run();
+            done.map(|_| ())
         }
 
         async fn status(&self, jwt: &str) -> Result<Value, ApiError> {

@@ -104,7 +104,8 @@ mod tests {
     }
 
     fn end(world: &OneUser, jwt: &str, scope: LogoutScope) -> Result<(), ApiError> {
-        block_on(deactivate(world.0, DeactivateRequest { jwt: jwt.into(), scope })).map(|_| ())
+        let request = DeactivateRequest { jwt: jwt.into(), scope };
+        block_on(deactivate(world.0, request, &call_from("1.2.3.4", &Deferrals::default()))).map(|_| ())
     }
 
     fn refreshed(world: &OneUser, pair: &TokenPair) -> String {

@@ -4,15 +4,17 @@ use serde::Serialize;
 
 use super::account_keys::give_missing_keys;
 use super::code_claim::with_code_and;
+use super::events;
 use super::platform::{App, Call, Platform};
 use super::ports::{Clock, Created, NewUser, StoredUser, UserStore};
 use super::session;
 use crate::domain::account::Account;
 use crate::domain::error::{ApiError, Fault};
+use crate::domain::events::EventType;
 use crate::domain::phone::Phone;
 use crate::domain::requests::SmsLoginRequest;
 use crate::domain::sms_code::CodePurpose;
-use crate::domain::token::{TokenPair, UserData};
+use crate::domain::token::TokenPair;
 use crate::domain::username::username_key;
 
 /// What a code sign-in answers: the token pair, as a password login does, and, when this
@@ -68,9 +70,13 @@ pub async fn sign_in<P: Platform>(
                 return Err(ApiError::WrongSmsCode);
             }
         }
-        let data = UserData { uid: user.id, rid: user.roles };
-        // The signed-in event (`method: "sms"`) of the events issue is raised here.
-        let TokenPair { jwt, refresh_jwt } = session::open(app, &data, user.sessions_not_before_ms, call)?;
+        if made {
+            events::report(app, call, events::about(EventType::UserRegistered, &user).with("method", "sms"));
+        }
+        if restored {
+            events::report(app, call, events::about(EventType::UserRestored, &user));
+        }
+        let TokenPair { jwt, refresh_jwt } = session::sign_in(app, &user, "sms", call)?;
         Ok(SignedIn {
             jwt,
             refresh_jwt,

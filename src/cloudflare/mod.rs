@@ -10,6 +10,7 @@ mod d1_sessions;
 mod d1_user_store;
 mod documents;
 mod durable;
+mod event_queue;
 mod http;
 mod kv_stores;
 mod log;
@@ -30,6 +31,8 @@ pub use rate_window::RateWindow;
 pub use refresh_family::RefreshFamily;
 pub use sms_gate_object::SmsGate;
 
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 use crate::app::account_purge;
@@ -51,4 +54,19 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
         Ok(purged) => log::purged(purged.removed, purged.failed),
         Err(error) => log::unanswered("remove the accounts due for deletion", &error),
     }
+}
+
+/// The queue consumer (`[[queues.consumers]]` in wrangler.toml): delivers the events to
+/// `EVENTS_WEBHOOK_URL`, and logs those that reached the dead-letter queue. Exported by
+/// hand rather than with `#[event(queue)]`, whose batch type hides each message's
+/// `attempts` (see `event_queue`).
+#[wasm_bindgen]
+pub async fn queue(
+    batch: event_queue::MessageBatch,
+    env: Env,
+    _ctx: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
+    let settings = startup::isolate(&env).as_ref().ok().and_then(|app| app.settings.events.as_ref());
+    event_queue::consume(batch, settings).await;
+    Ok(JsValue::UNDEFINED)
 }

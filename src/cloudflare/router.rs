@@ -175,7 +175,7 @@ async fn call_endpoint(
         Endpoint::GetJwt => data(login::log_in(app, request.parse()?, call).await),
         Endpoint::SmsLogin => data(sms_login::sign_in(app, request.parse()?, call).await),
         Endpoint::RefreshJwt => data(refresh::refresh(app, request.parse()?, call).await),
-        Endpoint::DeactivateJwt => data(deactivate::deactivate(app, request.parse()?).await),
+        Endpoint::DeactivateJwt => data(deactivate::deactivate(app, request.parse()?, call).await),
         Endpoint::JwtStatus => data(status::status(app, request.parse()?).await),
         Endpoint::ResetPassword => data(password_reset::reset(app, request.parse()?, call).await),
         Endpoint::ChangePassword => data(password_change::change(app, request.parse()?, call).await),

@@ -15,6 +15,7 @@ use worker::Env;
 use super::d1_sessions::D1Sessions;
 use super::d1_user_store::{D1UserStore, D1_BINDING};
 use super::durable::ObjectClient;
+use super::event_queue::{Queue, EVENTS_BINDING};
 use super::kv_stores::{KvCodeStore, KvNamespace, KvRevocationList, KV_BINDING};
 use super::log;
 use super::node_crypto::NodeCrypto;
@@ -47,6 +48,7 @@ impl Platform for Cloudflare {
     type Revocations = KvRevocationList;
     type Families = DurableRefreshFamilies;
     type HumanCheck = SiteVerify;
+    type Events = Queue;
     type Kdf = WebCryptoPbkdf2;
     type Clock = WorkerClock;
     type Rng = SecureRandom;
@@ -152,6 +154,14 @@ fn build(env: &Env) -> Result<App<Cloudflare>, ConfigError> {
     let kv = KvNamespace::from_env(env, KV_BINDING).ok_or_else(|| {
         binding(KV_BINDING, "KV", worker::Error::RustError("no KV namespace is bound by that name".into()))
     })?;
+    // Events need their queue; without EVENTS_WEBHOOK_URL none are reported.
+    let events = match settings.events {
+        None => None,
+        Some(_) => Some(Queue::from_env(env, EVENTS_BINDING).ok_or_else(|| {
+            let missing = worker::Error::RustError("no queue is bound by that name".into());
+            binding(EVENTS_BINDING, "queue producer", missing)
+        })?),
+    };
     Ok(App {
         keys,
         seal,
@@ -167,6 +177,7 @@ fn build(env: &Env) -> Result<App<Cloudflare>, ConfigError> {
         revocations: KvRevocationList(kv.clone()),
         families: ObjectClient::from_env(env)?,
         human_check: settings.turnstile.clone().map(SiteVerify),
+        events,
         kdf: WebCryptoPbkdf2,
         clock: WorkerClock,
         rng: SecureRandom,

@@ -249,6 +249,8 @@ pub enum Backend {
     DurableObject,
     /// A Durable Object's own storage.
     ObjectStorage,
+    /// A Cloudflare Queue (the events').
+    Queue,
     /// The Worker runtime itself (building a request or a response, a binding).
     Runtime,
 }

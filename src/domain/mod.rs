@@ -11,6 +11,7 @@ pub mod device;
 pub mod endpoint;
 pub mod envelope;
 pub mod error;
+pub mod events;
 pub mod key_ring;
 pub mod language;
 pub mod look_alikes;

@@ -5,12 +5,14 @@ use chrono::FixedOffset;
 use secrecy::SecretString;
 
 use super::error::ConfigError;
+use super::events::EventsSettings;
 use super::key_ring::KeySettings;
 use super::password::PasswordPolicy;
 use super::phone::CountryCodes;
 use super::rate_limit::Limit;
 use super::sms_code::TestNumbers;
 use super::sms_provider::SmsProvider;
+use super::standard_webhooks::{receiver_url, WebhookSecret};
 use super::turnstile::{Turnstile, DEFAULT_VERIFY_URL};
 
 /// Which browser origins may call the API.
@@ -135,6 +137,9 @@ pub struct Settings {
     pub turnstile: Option<Turnstile>,
     /// `TURNSTILE_SITE_KEY`: the demo page shows the Turnstile widget with this key.
     pub turnstile_site_key: Option<String>,
+    /// `EVENTS_WEBHOOK_URL` and the rest of [`EventsSettings`]: where events are
+    /// delivered. None without a URL: no events are reported.
+    pub events: Option<EventsSettings>,
 }
 
 /// How many failed logins are allowed before 9905, each in its own window. The tight one
@@ -324,6 +329,19 @@ impl Settings {
                 }
             },
             turnstile_site_key: get("TURNSTILE_SITE_KEY"),
+            events: match get("EVENTS_WEBHOOK_URL") {
+                None => None,
+                Some(url) => Some(EventsSettings {
+                    url: receiver_url("EVENTS_WEBHOOK_URL", &url)?,
+                    secret: WebhookSecret::parse(&lookup("EVENTS_WEBHOOK_SECRET").unwrap_or_default())
+                        .map_err(|why| {
+                            let why = format!("EVENTS_WEBHOOK_SECRET (needed with EVENTS_WEBHOOK_URL) {why}");
+                            ConfigError::new("EVENTS_WEBHOOK_SECRET", why)
+                        })?,
+                    timeout_ms: number("EVENTS_WEBHOOK_TIMEOUT_MS", 10_000, 1_000, 60_000)?,
+                    first_retry_seconds: number("EVENTS_RETRY_DELAY_SECONDS", 5, 0, 3_600)? as u32,
+                }),
+            },
             login_limits: LoginLimits {
                 per_account_and_ip: Limit {
                     max: number("LOGIN_FAILURES_PER_ACCOUNT_AND_IP", 10, 1, 1_000_000)? as u32,
@@ -476,6 +494,37 @@ mod tests {
         );
         assert!(settings(&[("ACCESS_TTL_SECONDS", "18446744073709551615")]).is_err(), "no overflow later");
         assert!(settings(&[("PBKDF2_ITERATIONS", "99999999999")]).is_err());
+    }
+
+    #[test]
+    fn events_need_a_url_and_its_secret() {
+        assert_eq!(settings(&[]).unwrap().events, None, "no events unless asked");
+        let secret = ("EVENTS_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        let events =
+            settings(&[("EVENTS_WEBHOOK_URL", "https://app.example/hooks"), secret]).unwrap().events.unwrap();
+        assert_eq!(
+            (events.url.as_str(), events.timeout_ms, events.first_retry_seconds),
+            ("https://app.example/hooks", 10_000, 5)
+        );
+        let refused = [
+            (vec![("EVENTS_WEBHOOK_URL", "https://app.example/hooks")], "EVENTS_WEBHOOK_SECRET"),
+            (vec![("EVENTS_WEBHOOK_URL", "http://app.example/hooks"), secret], "EVENTS_WEBHOOK_URL"),
+            (
+                vec![
+                    ("EVENTS_WEBHOOK_URL", "https://a.example"),
+                    secret,
+                    ("EVENTS_RETRY_DELAY_SECONDS", "-1"),
+                ],
+                "EVENTS_RETRY_DELAY_SECONDS",
+            ),
+        ];
+        for (vars, variable) in refused {
+            assert_eq!(settings(&vars).unwrap_err().variable, variable, "{vars:?}");
+        }
+        let local = [("EVENTS_WEBHOOK_URL", "http://127.0.0.1:9000/x"), secret];
+        assert!(settings(&local).unwrap().events.is_some(), "a receiver on this machine");
+        let text = format!("{:?}", settings(&local).unwrap());
+        assert!(!text.contains("MfKQ9r8G") && text.contains("REDACTED"), "{text}");
     }
 
     #[test]

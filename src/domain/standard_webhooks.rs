@@ -7,6 +7,7 @@
 use base64ct::{Base64Unpadded, Encoding};
 
 use super::crypto::Crypto;
+use super::error::ConfigError;
 use super::outgoing::base64_padded;
 
 /// A `whsec_…` secret's key: the base64 after the prefix, decoded.
@@ -50,6 +51,18 @@ impl WebhookSecret {
         let signed = format!("{id}.{timestamp}.{body}");
         format!("v1,{}", base64_padded(&crypto.hmac_sha256(&self.0, signed.as_bytes())))
     }
+}
+
+/// The URL of an app's endpoint (`SMS_WEBHOOK_URL`, `EVENTS_WEBHOOK_URL`, named by
+/// `variable`), as given, a path's last `/` included: HTTPS, as what is POSTed to it is
+/// personal (a code, a phone), but for a receiver on this machine (tests, `make dev`).
+pub fn receiver_url(variable: &str, url: &str) -> Result<String, ConfigError> {
+    let local =
+        ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]"];
+    if url.starts_with("https://") || local.iter().any(|prefix| url.starts_with(prefix)) {
+        return Ok(url.to_string());
+    }
+    Err(ConfigError::new(variable, format!("{variable} must be an https URL, not {url:?}")))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod binding;
 mod client;
 mod concurrency;
 mod contract;
+mod events;
 mod fake_provider;
 mod import;
 mod isolated;
@@ -174,6 +175,7 @@ fn main() {
         names::OWN_TESTS,
         strangers::OWN_TESTS,
         sms::OWN_TESTS,
+        events::OWN_TESTS,
         sms_login::OWN_TESTS,
         turnstile::OWN_TESTS,
         password::OWN_TESTS,

@@ -37,6 +37,13 @@ impl Receiver {
         reply.into_json().expect("JSON")
     }
 
+    /// How it answers a delivery whose body contains `contains`: `{"status": 500}`,
+    /// `{"hang_ms": 8000}`, with `"times": 2` only the first two times.
+    pub fn add_rule(&self, contains: &str, mut rule: Value) {
+        rule["contains"] = contains.into();
+        self.agent.post(&format!("{}/rules", self.url)).send_json(rule).expect("add a rule");
+    }
+
     /// How it answers from now on: `{"status": 500}`, `{"hang_ms": 8000}`, or `{}` (200).
     pub fn set_mode(&self, mode: Value) {
         self.agent.post(&format!("{}/mode", self.url)).send_json(mode).expect("set the mode");

@@ -1,0 +1,135 @@
+//! Events through Cloudflare Queues: the request path sends each event to the `EVENTS`
+//! queue (after its answer), and this Worker's queue consumer delivers them to
+//! `EVENTS_WEBHOOK_URL`. Queues keeps a message until it is acknowledged, retries it when
+//! told to (after the wait [`EventsSettings::retry_delay_seconds`] gives), and after
+//! `max_retries` moves it to the dead-letter queue, whose consumer (here too) logs it.
+//!
+//! The runtime's queue and messages are called directly, like KV: `worker`'s wrappers do
+//! not expose a message's `attempts`, which the backoff needs.
+
+use js_sys::{Array, Object, Promise, Reflect};
+use serde_json::json;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::{Date, Env};
+
+use super::node_crypto::NodeCrypto;
+use super::platform::{post_within, OrFault};
+use crate::app::ports::EventQueue;
+use crate::domain::error::{Backend, Fault};
+use crate::domain::events::{delivered, EventsSettings, QueuedEvent};
+
+/// The producer's binding name in `wrangler.toml`.
+pub const EVENTS_BINDING: &str = "EVENTS";
+
+/// A queue whose name ends so is a dead-letter queue: what reaches it is logged, not
+/// delivered (`wrangler.toml` names the events' own `login-events-dead-letter`).
+pub const DEAD_LETTER_SUFFIX: &str = "-dead-letter";
+
+#[wasm_bindgen]
+extern "C" {
+    /// A queue producer binding.
+    #[derive(Clone)]
+    pub type Queue;
+    #[wasm_bindgen(method, catch)]
+    fn send(this: &Queue, body: &Object) -> Result<Promise, JsValue>;
+
+    /// What the runtime hands the `queue` handler.
+    pub type MessageBatch;
+    #[wasm_bindgen(method, getter)]
+    fn queue(this: &MessageBatch) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn messages(this: &MessageBatch) -> Array;
+
+    type Message;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &Message) -> JsValue;
+    /// How many times it was handed to a consumer, this time included.
+    #[wasm_bindgen(method, getter)]
+    fn attempts(this: &Message) -> u32;
+    #[wasm_bindgen(method)]
+    fn ack(this: &Message);
+    #[wasm_bindgen(method)]
+    fn retry(this: &Message, options: &Object);
+}
+
+impl Queue {
+    /// The queue bound as `name`, `None` when there is none.
+    pub fn from_env(env: &Env, name: &str) -> Option<Queue> {
+        let value = Reflect::get(env, &JsValue::from_str(name)).ok()?;
+        let is_queue = Reflect::has(&value, &JsValue::from_str("sendBatch")).unwrap_or(false);
+        is_queue.then(|| value.unchecked_into())
+    }
+}
+
+impl EventQueue for Queue {
+    async fn enqueue(&self, event: &QueuedEvent) -> Result<(), Fault> {
+        // A plain object of three strings, which the queue carries as it is.
+        let body = Object::new();
+        for (name, value) in [("id", &event.id), ("type", &event.kind), ("payload", &event.payload)] {
+            Reflect::set(&body, &JsValue::from_str(name), &JsValue::from_str(value))
+                .map_err(worker::Error::from)
+                .or_fault(Backend::Runtime, "write an event")?;
+        }
+        let sent = async { JsFuture::from(self.send(&body)?).await };
+        sent.await.map(drop).map_err(worker::Error::from).or_fault(Backend::Queue, "queue an event")
+    }
+}
+
+/// The queue handler: delivers a batch of events as `settings` say (`None`: events are
+/// off, or the worker is misconfigured), or logs what reached the dead-letter queue.
+/// Every message is acknowledged or retried here; nothing is thrown.
+pub async fn consume(batch: MessageBatch, settings: Option<&EventsSettings>) {
+    let messages: Vec<Message> = batch.messages().iter().map(JsCast::unchecked_into).collect();
+    if batch.queue().ends_with(DEAD_LETTER_SUFFIX) {
+        for message in &messages {
+            let (id, kind) = read(message).map(|event| (event.id, event.kind)).unwrap_or_default();
+            let line = json!({ "event": "event_undelivered", "id": id, "type": kind,
+                               "queue": batch.queue() });
+            worker::console_error!("{line}");
+            message.ack();
+        }
+        return;
+    }
+    for message in &messages {
+        deliver(settings, message).await;
+    }
+}
+
+/// One delivery of one message: acknowledged once the receiver took it, retried after a
+/// wait otherwise (a refusal, no answer in time, or events turned off meanwhile).
+async fn deliver(settings: Option<&EventsSettings>, message: &Message) {
+    let Some(event) = read(message) else {
+        // Nothing any try could deliver.
+        worker::console_error!("{}", json!({ "event": "event_unreadable" }));
+        return message.ack();
+    };
+    let attempt = message.attempts();
+    let failure = match settings {
+        None => "EVENTS_WEBHOOK_URL is not set, or the worker is misconfigured".to_string(),
+        Some(settings) => {
+            let now = (Date::now().as_millis() / 1000) as i64;
+            let request = settings.request(&NodeCrypto, &event, now);
+            match post_within(&request, settings.timeout_ms).await {
+                Ok((status, _)) if delivered(status) => return message.ack(),
+                Ok((status, _)) => format!("HTTP {status}"),
+                Err(why) => why,
+            }
+        }
+    };
+    let delay = settings.map_or(60, |settings| settings.retry_delay_seconds(attempt));
+    let line = json!({ "event": "event_delivery_failed", "id": event.id, "type": event.kind,
+                       "attempt": attempt, "retry_in_seconds": delay, "reason": failure });
+    worker::console_warn!("{line}");
+    let options = Object::new();
+    let _ = Reflect::set(&options, &JsValue::from_str("delaySeconds"), &JsValue::from(delay));
+    message.retry(&options);
+}
+
+/// The event a message carries; `None` for a body this worker did not write.
+fn read(message: &Message) -> Option<QueuedEvent> {
+    let body = message.body();
+    let field = |name: &str| Reflect::get(&body, &JsValue::from_str(name)).ok()?.as_string();
+    Some(QueuedEvent { id: field("id")?, kind: field("type")?, payload: field("payload")? })
+}
