@@ -10,7 +10,8 @@ use super::ports::Clock;
 use super::session;
 use crate::domain::envelope::NoData;
 use crate::domain::error::{ApiError, AuthError, Field, Rule};
-use crate::domain::events::{mask_phone, EventType};
+use crate::domain::events::EventType;
+use crate::domain::phone::masked;
 use crate::domain::requests::ChangePhoneRequest;
 use crate::domain::sms_code::CodePurpose;
 use crate::domain::token::TokenKind;
@@ -40,8 +41,8 @@ pub async fn change<P: Platform>(
         (false, _) => return Err(ApiError::Unauthorized(AuthError::SignInAgain)),
     };
     let uid = user.id;
-    let changed = events::about(EventType::UserPhoneChanged, &user).with("phone", mask_phone(phone.e164()));
-    let changed = changed.with("previous_phone", mask_phone(&user.phone));
+    let changed = events::about(EventType::UserPhoneChanged, &user).with("phone", masked(phone.e164()));
+    let changed = changed.with("previous_phone", masked(&user.phone));
     let account_proved = async {
         match pwd {
             Some(pwd) => check_password_of(app, user, &pwd, call).await.map(|_| ()),

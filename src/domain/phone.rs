@@ -38,6 +38,19 @@ impl Phone {
     }
 }
 
+/// A phone in E.164 with the four digits before its last four hidden: `+86139****9999`.
+/// Enough for a person to recognize their number, or to follow one through the log, and
+/// for nothing else.
+pub fn masked(e164: &str) -> String {
+    let digits = e164.strip_prefix('+').unwrap_or(e164);
+    let count = digits.chars().count();
+    let shown_head = count.saturating_sub(8);
+    let hidden = count.saturating_sub(4) - shown_head;
+    let head: String = digits.chars().take(shown_head).collect();
+    let tail: String = digits.chars().skip(shown_head + hidden).collect();
+    format!("+{head}{}{tail}", "*".repeat(hidden))
+}
+
 impl fmt::Display for Phone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -89,6 +102,15 @@ impl CountryCodes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_keep_their_country_their_start_and_last_four() {
+        assert_eq!(masked("+8613912349999"), "+86139****9999");
+        assert_eq!(masked("+12025550123"), "+120****0123");
+        assert_eq!(masked("+85291234567"), "+852****4567");
+        assert_eq!(masked("+4412345"), "+***2345");
+        assert_eq!(masked("+123"), "+123");
+    }
 
     #[test]
     fn the_allow_list_matches_the_country_calling_code() {

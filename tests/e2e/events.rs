@@ -10,12 +10,13 @@ use serde_json::{json, Value};
 use crate::client::Client;
 use crate::support::*;
 use crate::webhook_receiver::{Receiver, SECRET};
-use crate::worker::{fresh_state_dir, TestWorker, TEST_JWT_SECRET, TEST_SMS_CODE_SECRET};
+use crate::worker::{free_port, fresh_state_dir, node, TestWorker, TEST_JWT_SECRET, TEST_SMS_CODE_SECRET};
 use crate::OwnTest;
 
 pub const OWN_TESTS: &[OwnTest] = tests![
     every_event_reaches_the_backend_signed_and_carries_no_secret,
     a_delivery_that_fails_or_times_out_is_retried_with_its_id_until_the_dead_letter_queue,
+    the_readmes_receiver_takes_each_event_once_and_refuses_a_forgery,
 ];
 
 const NEW_PASSWORD: &str = "new_secret_9";
@@ -279,4 +280,61 @@ fn a_delivery_that_fails_or_times_out_is_retried_with_its_id_until_the_dead_lett
         let took = started.elapsed();
         assert!(took < Duration::from_millis(1_500), "a login took {took:?} while the receiver hung");
     }
+}
+
+/// The receiver the README shows, run as written (on a free port rather than 9000), with
+/// the worker's events sent to it: it prints each event once, and refuses what is not
+/// signed with its secret.
+fn the_readmes_receiver_takes_each_event_once_and_refuses_a_forgery() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = &readme[readme.find("## Events to your backend").expect("the README's events section")..];
+    let start = section.find("```js\n").expect("a receiver in the section") + 6;
+    let code = &section[start..start + section[start..].find("```").unwrap()];
+    let port = free_port();
+    assert!(code.contains(".listen(9000)"), "{code}");
+    // Beside node_modules, whose standardwebhooks it imports.
+    let dir = root.join("target/e2e").join(format!("readme-receiver-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("receiver.mjs");
+    std::fs::write(&script, code.replace(".listen(9000)", &format!(".listen({port})"))).unwrap();
+    let output = dir.join("out.txt");
+    let mut receiver = node()
+        .arg(&script)
+        .env("EVENTS_WEBHOOK_SECRET", SECRET)
+        .stdout(std::fs::File::create(&output).unwrap())
+        .spawn()
+        .expect("start the README's receiver");
+    let url = format!("http://127.0.0.1:{port}/");
+    let worker = TestWorker::start_with(
+        &fresh_state_dir(),
+        &[("EVENTS_WEBHOOK_URL", &url), ("EVENTS_WEBHOOK_SECRET", SECRET)],
+    );
+    let client = worker.client();
+    let (account, _) = new_user(&client);
+    log_in(&client, &account, PASSWORD);
+    let printed = || std::fs::read_to_string(&output).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while printed().lines().count() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let forged = ureq::post(&url)
+        .set("webhook-id", "msg_forged")
+        .set(
+            "webhook-timestamp",
+            &(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
+                .to_string(),
+        )
+        .set("webhook-signature", "v1,bm90IGEgc2lnbmF0dXJlIGF0IGFsbCwgbm90IGF0IGFsbCE=")
+        .send_string(r#"{"type":"user.deleted","timestamp":"2026-12-07T00:00:00.000Z","data":{}}"#);
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    assert_eq!(forged.map_err(|e| e.into_response().map(|r| r.status())).unwrap_err(), Some(401));
+    let lines: Vec<String> = printed().lines().map(String::from).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let mut types: Vec<&str> = lines.iter().map(|line| line.split(' ').next().unwrap()).collect();
+    types.sort();
+    assert_eq!(types, ["user.registered", "user.signed_in"]);
+    assert!(lines.iter().all(|line| line.ends_with(&format!(" {account}"))), "{lines:?}");
+    worker.stop();
 }

@@ -76,7 +76,7 @@ pub fn node() -> Command {
     Command::new(env_path("LOGIN_NODE"))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
