@@ -80,7 +80,7 @@ impl EventQueue for Queue {
 /// The queue handler: delivers a batch of events as `settings` say (`None`: events are
 /// off, or the worker is misconfigured), or logs what reached the dead-letter queue.
 /// Every message is acknowledged or retried here; nothing is thrown.
-pub async fn consume(batch: MessageBatch, settings: Option<&EventsSettings>) {
+pub async fn consume(batch: MessageBatch, settings: Option<&'static EventsSettings>) {
     let messages: Vec<Message> = batch.messages().iter().map(JsCast::unchecked_into).collect();
     if batch.queue().ends_with(DEAD_LETTER_SUFFIX) {
         for message in &messages {
@@ -92,14 +92,22 @@ pub async fn consume(batch: MessageBatch, settings: Option<&EventsSettings>) {
         }
         return;
     }
-    for message in &messages {
-        deliver(settings, message).await;
+    // All at once, so that a slow receiver holds up a batch for one try's time, not ten.
+    // Through the runtime's Promise.all: futures_util's join_all cost 2.3 KB of wasm.
+    let tries = Array::new();
+    for message in messages {
+        let delivery = async move {
+            deliver(settings, &message).await;
+            Ok(JsValue::UNDEFINED)
+        };
+        tries.push(&wasm_bindgen_futures::future_to_promise(delivery));
     }
+    let _ = JsFuture::from(Promise::all(&tries)).await;
 }
 
 /// One delivery of one message: acknowledged once the receiver took it, retried after a
 /// wait otherwise (a refusal, no answer in time, or events turned off meanwhile).
-async fn deliver(settings: Option<&EventsSettings>, message: &Message) {
+async fn deliver(settings: Option<&'static EventsSettings>, message: &Message) {
     let Some(event) = read(message) else {
         // Nothing any try could deliver.
         worker::console_error!("{}", json!({ "event": "event_unreadable" }));
