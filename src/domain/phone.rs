@@ -42,13 +42,14 @@ impl Phone {
 /// Enough for a person to recognize their number, or to follow one through the log, and
 /// for nothing else.
 pub fn masked(e164: &str) -> String {
-    let digits = e164.strip_prefix('+').unwrap_or(e164);
-    let count = digits.chars().count();
-    let shown_head = count.saturating_sub(8);
-    let hidden = count.saturating_sub(4) - shown_head;
-    let head: String = digits.chars().take(shown_head).collect();
-    let tail: String = digits.chars().skip(shown_head + hidden).collect();
-    format!("+{head}{}{tail}", "*".repeat(hidden))
+    let digits = e164.strip_prefix('+').unwrap_or(e164).as_bytes();
+    let hidden = digits.len().saturating_sub(8)..digits.len().saturating_sub(4);
+    let mut text = String::from("+");
+    for (at, &byte) in digits.iter().enumerate() {
+        // Anything but ASCII (never in a phone this worker stored) is hidden too.
+        text.push(if hidden.contains(&at) || !byte.is_ascii() { '*' } else { byte as char });
+    }
+    text
 }
 
 impl fmt::Display for Phone {
@@ -110,6 +111,7 @@ mod tests {
         assert_eq!(masked("+85291234567"), "+852****4567");
         assert_eq!(masked("+4412345"), "+***2345");
         assert_eq!(masked("+123"), "+123");
+        assert_eq!(masked("+86139é"), "+***39**", "no panic, nothing but ASCII shown");
     }
 
     #[test]
