@@ -571,6 +571,11 @@ mod tests {
         let replay = block_on(world.at(&late).refresh(&pair.refresh_jwt));
         assert_eq!(replay, Err(ApiError::Unauthorized(AuthError::Revoked)));
         assert_eq!(logged_refresh_events()[1], format!("{REFRESH_REPLAYED} 1 {sid}"));
+        // And the app's backend hears of the session's end.
+        let events = world.events.as_ref().unwrap();
+        assert_eq!(events.types(), ["session.revoked"]);
+        let data = &events.payloads()[0]["data"];
+        assert_eq!((&data["sid"], &data["reason"]), (&sid.as_str().into(), &REFRESH_REPLAYED.into()));
         let revoked = Err(ApiError::Unauthorized(AuthError::Revoked));
         assert_eq!(block_on(world.at(&late).status(&first.jwt)).map(|_| ()), revoked);
         assert_eq!(block_on(world.at(&late).refresh(&first.refresh_jwt)).map(|_| ()), revoked);
