@@ -4,7 +4,7 @@
 
 use super::events::{about, report_now};
 use super::platform::{log_if_failed, App, Platform};
-use super::ports::{Clock, SessionStore, UserStore};
+use super::ports::{Clock, SessionStore, StoredUser, UserStore};
 use crate::domain::error::ApiError;
 use crate::domain::events::EventType;
 
@@ -36,42 +36,30 @@ pub async fn purge_due<P: Platform>(app: &App<P>) -> Result<Purged, ApiError> {
     let mut after = 0;
     for _ in 0..BATCHES_PER_RUN {
         let due = app.users.due_for_deletion(now, after, BATCH).await?;
-        let Some(&last) = due.last() else { break };
-        after = last;
-        for uid in due {
-            purge_one(app, uid, now, &mut purged).await;
+        let Some(last) = due.last() else { break };
+        after = last.id;
+        for user in due {
+            purge_one(app, user, now, &mut purged).await;
         }
     }
     log_if_failed::<P>("forget expired sessions", app.sessions.forget_expired(now).await.map_err(Into::into));
     Ok(purged)
 }
 
-/// Removes the user `uid` and, with events on, reports `user.deleted`: the user is read
-/// first for its account and phone, which the removal erases.
-async fn purge_one<P: Platform>(app: &App<P>, uid: u64, now: u64, purged: &mut Purged) {
-    let leaving = match &app.events {
-        Some(_) => {
-            app.users.find_by_id(uid).await.map(|user| user.map(|user| about(EventType::UserDeleted, &user)))
-        }
-        None => Ok(None),
-    };
-    let removed = match leaving {
-        Ok(event) => app.users.purge(uid, now).await.map(|removed| (removed, event)),
-        Err(fault) => Err(fault),
-    };
-    match removed {
-        Ok((true, event)) => {
+/// Removes `user` and reports `user.deleted`, with the account and phone the removal
+/// erases.
+async fn purge_one<P: Platform>(app: &App<P>, user: StoredUser, now: u64, purged: &mut Purged) {
+    match app.users.purge(user.id, now).await {
+        Ok(true) => {
             purged.removed += 1;
-            app.recent_users.forget(uid);
-            if let Some(event) = event {
-                log_if_failed::<P>("queue an event", report_now(app, event).await);
-            }
+            app.recent_users.forget(user.id);
+            log_if_failed::<P>("queue an event", report_now(app, about(EventType::UserDeleted, &user)).await);
         }
         // Removed meanwhile by another run, or cancelled by a code sign-in.
-        Ok((false, _)) => {}
+        Ok(false) => {}
         Err(fault) => {
             purged.failed += 1;
-            P::log_failure(&format!("remove user {uid}, due for deletion"), &fault.into());
+            P::log_failure(&format!("remove user {}, due for deletion", user.id), &fault.into());
         }
     }
 }

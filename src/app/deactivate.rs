@@ -1,12 +1,11 @@
 //! `POST /login/jwt/deactivate`
 
-use super::events;
+use super::events::{self, Revoked};
 use super::platform::{App, Call, Platform};
 use super::ports::{Clock, SessionStore};
 use super::session;
 use crate::domain::envelope::NoData;
 use crate::domain::error::{ApiError, Field, Rule};
-use crate::domain::events::EventType;
 use crate::domain::requests::{DeactivateRequest, LogoutScope};
 
 /// Ends the session of the token (an access or a refresh token); with
@@ -22,34 +21,34 @@ pub async fn deactivate<P: Platform>(
 ) -> Result<NoData, ApiError> {
     let (verified, user) = session::check(app, &request.jwt, None, false).await?;
     let own = &verified.claims.sid;
-    let revoked = events::about(EventType::SessionRevoked, &user).with("reason", "signed_out");
-    let revoked = match request.scope {
+    let revoked = match &request.scope {
         LogoutScope::Session => {
             session::revoke(app, user.id, own).await?;
-            revoked.with("scope", "session").with("sid", own.as_str())
+            Revoked::Session(own)
         }
         LogoutScope::All => {
             session::end_all(app, user.id).await?;
-            revoked.with("scope", "all")
+            Revoked::All
         }
         LogoutScope::Others => {
             session::end_others(app, &verified, user.id).await?;
-            revoked.with("scope", "others").with("kept_sid", own.as_str())
+            Revoked::Others(own)
         }
         // The token's own session lives, whether or not its record has arrived yet.
-        LogoutScope::Sid(sid) if sid == *own => {
+        LogoutScope::Sid(sid) if sid == own => {
             session::revoke(app, user.id, own).await?;
-            revoked.with("scope", "session").with("sid", sid)
+            Revoked::Session(own)
         }
         LogoutScope::Sid(sid) => {
             let listed = app.sessions.of_user(user.id, app.clock.now_millis()).await?;
-            if !listed.iter().any(|record| record.sid == sid && session::is_current(record, &user)) {
+            if !listed.iter().any(|record| record.sid == *sid && session::is_current(record, &user)) {
                 return Err(ApiError::field(Field::Sid, Rule::Unknown));
             }
-            session::revoke(app, user.id, &sid).await?;
-            revoked.with("scope", "session").with("sid", sid)
+            session::revoke(app, user.id, sid).await?;
+            Revoked::Session(sid)
         }
     };
+    let revoked = events::session_revoked(&user, revoked, "signed_out");
     events::report(app, call, revoked);
     Ok(NoData)
 }

@@ -13,6 +13,26 @@ pub fn about(kind: EventType, user: &StoredUser) -> Event {
     Event::about(kind, user.id, &user.account, &user.phone)
 }
 
+/// Which sessions a `session.revoked` says ended.
+pub enum Revoked<'a> {
+    /// The one session with this id.
+    Session(&'a str),
+    /// Every one but the session with this id.
+    Others(&'a str),
+    All,
+}
+
+/// `session.revoked` of `user`'s sessions, for `reason` (`signed_out`, or a
+/// [`super::platform::REFRESH_REPLAYED`]).
+pub fn session_revoked(user: &StoredUser, revoked: Revoked<'_>, reason: &str) -> Event {
+    let event = about(EventType::SessionRevoked, user).with("reason", reason);
+    match revoked {
+        Revoked::Session(sid) => event.with("scope", "session").with("sid", sid),
+        Revoked::Others(kept) => event.with("scope", "others").with("kept_sid", kept),
+        Revoked::All => event.with("scope", "all"),
+    }
+}
+
 /// Queues `event` once the answer to `call` is out, if events are on; a failure to queue
 /// it is logged.
 pub fn report<P: Platform>(app: &App<P>, call: &Call<'_>, event: Event) {
@@ -41,9 +61,14 @@ mod tests {
     use pollster::block_on;
     use serde_json::json;
 
+    use crate::app::account_purge::purge_due;
     use crate::app::deactivate::deactivate;
-    use crate::app::in_memory::{call_from, Deferrals, OneUser};
+    use crate::app::in_memory::{app_with, call_from, leak, Deferrals, MemoryUsers, OneUser, NOW_MS};
+    use crate::app::login;
+    use crate::app::platform::App;
+    use crate::app::ports::UserStore;
     use crate::app::session;
+    use crate::domain::requests::LoginRequest;
     use crate::domain::requests::{DeactivateRequest, LogoutScope};
 
     #[test]
@@ -84,6 +109,20 @@ mod tests {
     fn a_refused_request_reports_nothing() {
         let world = OneUser::new();
         assert!(world.log_in("guess").is_err());
+        let logout = DeactivateRequest { jwt: "not.a.token".into(), scope: LogoutScope::All };
+        assert!(block_on(deactivate(world.0, logout, &call_from("1.2.3.4", &Deferrals::default()))).is_err());
         assert_eq!(world.0.events.as_ref().unwrap().types(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn with_events_off_nothing_is_queued_and_a_deletion_still_runs() {
+        let users = MemoryUsers::with_user("Foo", OneUser::PHONE, "old_pass", 1_000);
+        let world = OneUser(leak(App { users, events: None, ..app_with(&[]) }));
+        let deferrals = Deferrals::default();
+        let request = LoginRequest { account: "foo".into(), pwd: "old_pass".into() };
+        block_on(login::log_in(world.0, request, &call_from("1.2.3.4", &deferrals))).unwrap();
+        assert_eq!(deferrals.doings(), ["record a session", "settle a login's limits"]);
+        block_on(world.0.users.schedule_deletion(1, NOW_MS, NOW_MS)).unwrap();
+        assert_eq!(block_on(purge_due(world.0)).unwrap().removed, 1);
     }
 }

@@ -155,7 +155,7 @@ impl RecordingEvents {
 
     /// The types queued so far.
     pub fn types(&self) -> Vec<String> {
-        self.0.borrow().iter().map(|event| event.kind.clone()).collect()
+        self.0.borrow().iter().map(|event| event.type_name.clone()).collect()
     }
 
     /// The ids queued so far.
@@ -175,6 +175,11 @@ impl AfterAnswer for Deferrals {
 }
 
 impl Deferrals {
+    /// What was left so far, by what it does.
+    pub fn doings(&self) -> Vec<&'static str> {
+        self.0.borrow().iter().map(|(doing, _)| *doing).collect()
+    }
+
     /// Runs what was left so far, as the runtime does once the answer is out; a failure
     /// fails the test.
     pub fn run(&self) {
@@ -446,12 +451,17 @@ impl UserStore for MemoryUsers {
         Ok(waiting.map(|(_, _, user)| user.delete_after_ms = None).is_some())
     }
 
-    async fn due_for_deletion(&self, now_ms: u64, after_id: u64, limit: u32) -> Result<Vec<u64>, Fault> {
+    async fn due_for_deletion(
+        &self,
+        now_ms: u64,
+        after_id: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredUser>, Fault> {
         let rows = self.rows.borrow();
         let due = rows
             .iter()
             .filter(|(_, _, user)| user.id > after_id && user.delete_after_ms.is_some_and(|at| at <= now_ms));
-        Ok(due.take(limit as usize).map(|(_, _, user)| user.id).collect())
+        Ok(due.take(limit as usize).map(|(_, _, user)| user.clone()).collect())
     }
 
     async fn purge(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {

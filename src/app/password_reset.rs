@@ -40,7 +40,6 @@ async fn set_password<P: Platform>(
     let password = request.password.as_str();
     let hash = PasswordHash::create(&app.kdf, &app.rng, password, &app.settings.passwords).await?;
     session::replace_password(app, user.id, &hash).await?;
-    events::report(app, call, events::about(EventType::UserPasswordReset, &user));
     // Should this fail, the reset answers 9999 and gives the code back: a retry sets the
     // same password again and clears the count then, rather than leaving the owner locked
     // out behind a success.
@@ -50,7 +49,10 @@ async fn set_password<P: Platform>(
         app.limiter.clear(&account_and_ip_limit_key(target, caller)),
     )
     .await;
-    everywhere.and(here).map(|()| NoData)
+    everywhere.and(here)?;
+    // Only now: a reset that answered 9999 is done again by its retry, which reports it.
+    events::report(app, call, events::about(EventType::UserPasswordReset, &user));
+    Ok(NoData)
 }
 
 #[cfg(test)]

@@ -169,7 +169,12 @@ pub trait UserStore {
     async fn cancel_deletion(&self, id: u64, now_ms: u64) -> Result<bool, Fault>;
     /// Up to `limit` users whose deletion is due at `now_ms`, with ids after `after_id`,
     /// by id.
-    async fn due_for_deletion(&self, now_ms: u64, after_id: u64, limit: u32) -> Result<Vec<u64>, Fault>;
+    async fn due_for_deletion(
+        &self,
+        now_ms: u64,
+        after_id: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredUser>, Fault>;
     /// Removes the user, with its roles, session epoch and sessions, in one write, if its
     /// deletion is (still) due at `now_ms`; `false` if there was nothing to remove (done
     /// already, perhaps by a run beside this one, or cancelled).

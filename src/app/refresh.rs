@@ -2,12 +2,11 @@
 
 use serde::Serialize;
 
-use super::events;
+use super::events::{self, Revoked};
 use super::platform::{App, Call, Platform, REFRESH_REPLAYED, REFRESH_WITHIN_GRACE};
 use super::ports::{Clock, RefreshFamilies, SessionStore, StoredUser};
 use super::session;
 use crate::domain::error::{ApiError, AuthError};
-use crate::domain::events::EventType;
 use crate::domain::random::random_id;
 use crate::domain::refresh_rotation::Rotation;
 use crate::domain::requests::RefreshRequest;
@@ -88,8 +87,8 @@ async fn rotate<P: Platform>(
         Rotation::Reused => {
             P::log_refresh_event(REFRESH_REPLAYED, user.id, sid);
             session::revoke(app, user.id, sid).await?;
-            let event = events::about(EventType::SessionRevoked, &user).with("reason", REFRESH_REPLAYED);
-            events::report(app, call, event.with("scope", "session").with("sid", sid.as_str()));
+            let revoked = events::session_revoked(&user, Revoked::Session(sid), REFRESH_REPLAYED);
+            events::report(app, call, revoked);
             Err(ApiError::Unauthorized(AuthError::Revoked))
         }
     }

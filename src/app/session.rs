@@ -52,7 +52,7 @@ pub fn sign_in<P: Platform>(
 }
 
 /// [`open`], which also returns the session's record.
-fn opened<P: Platform>(
+pub fn opened<P: Platform>(
     app: &'static App<P>,
     user: &UserData,
     epoch: u64,

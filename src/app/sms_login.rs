@@ -10,7 +10,7 @@ use super::ports::{Clock, Created, NewUser, StoredUser, UserStore};
 use super::session;
 use crate::domain::account::Account;
 use crate::domain::error::{ApiError, Fault};
-use crate::domain::events::EventType;
+use crate::domain::events::{Event, EventType};
 use crate::domain::phone::Phone;
 use crate::domain::requests::SmsLoginRequest;
 use crate::domain::sms_code::CodePurpose;
@@ -53,7 +53,7 @@ pub async fn sign_in<P: Platform>(
     let work = |found: Option<StoredUser>| async move {
         let (user, made) = match found {
             Some(user) => (user, false),
-            None if app.settings.sms.signup => make_user(app, phone).await?,
+            None if app.settings.sms.signup => make_user(app, phone, call).await?,
             // The user was removed since the code was sent.
             None => return Err(ApiError::WrongSmsCode),
         };
@@ -69,9 +69,6 @@ pub async fn sign_in<P: Platform>(
             if !cancelled? {
                 return Err(ApiError::WrongSmsCode);
             }
-        }
-        if made {
-            events::report(app, call, events::about(EventType::UserRegistered, &user).with("method", "sms"));
         }
         if restored {
             events::report(app, call, events::about(EventType::UserRestored, &user));
@@ -91,10 +88,15 @@ pub async fn sign_in<P: Platform>(
     with_code_and(app, phone, &request.code, CodePurpose::Login, &call.caller, found, work).await
 }
 
-/// A new user for `phone`, with a generated name; `false` with the user another request
-/// made for the phone meanwhile. A generated name already taken (about one chance in a
-/// million with a million users) is drawn again.
-async fn make_user<P: Platform>(app: &App<P>, phone: &Phone) -> Result<(StoredUser, bool), ApiError> {
+/// A new user for `phone`, with a generated name, reported as `user.registered` as soon as
+/// it is made (should what follows fail, the retry finds the user made); `false` with the
+/// user another request made for the phone meanwhile. A generated name already taken
+/// (about one chance in a million with a million users) is drawn again.
+async fn make_user<P: Platform>(
+    app: &App<P>,
+    phone: &Phone,
+    call: &Call<'_>,
+) -> Result<(StoredUser, bool), ApiError> {
     // So that a generated name meets the key of an account made before keys.
     give_missing_keys(app).await?;
     for _ in 0..3 {
@@ -104,6 +106,8 @@ async fn make_user<P: Platform>(app: &App<P>, phone: &Phone) -> Result<(StoredUs
         let user = NewUser { account, account_key, phone: phone.clone(), password_hash: None };
         match app.users.create(&user, app.clock.now_seconds()).await? {
             Created::User(id) => {
+                let made = Event::about(EventType::UserRegistered, id, user.account.as_str(), phone.e164());
+                events::report(app, call, made.with("method", "sms"));
                 let made = app.users.find_by_id(id).await?;
                 return made.map(|user| (user, true)).ok_or_else(|| {
                     Fault::Protocol(format!("user {id} is gone right after it was made")).into()

@@ -289,7 +289,12 @@ impl UserStore for D1UserStore {
         Ok(Id::first(&result).is_some())
     }
 
-    async fn due_for_deletion(&self, now_ms: u64, after_id: u64, limit: u32) -> Result<Vec<u64>, Fault> {
+    async fn due_for_deletion(
+        &self,
+        now_ms: u64,
+        after_id: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredUser>, Fault> {
         // The rows as every user is read: its reader is in the wasm already.
         let statement = self
             .0
@@ -300,7 +305,7 @@ impl UserStore for D1UserStore {
             .or_fault(Backend::D1, "prepare a read of deletions due")?;
         let rows = d1::rows(statement, "read deletions due").await?;
         let rows = rows.results::<UserRow>().or_fault(Backend::D1, "read deletions due")?;
-        Ok(rows.into_iter().map(|row| row.id).collect())
+        Ok(rows.into_iter().map(StoredUser::from).collect())
     }
 
     async fn purge(&self, id: u64, now_ms: u64) -> Result<bool, Fault> {

@@ -18,7 +18,9 @@ use super::node_crypto::NodeCrypto;
 use super::platform::{post_within, OrFault};
 use crate::app::ports::EventQueue;
 use crate::domain::error::{Backend, Fault};
-use crate::domain::events::{delivered, EventsSettings, QueuedEvent};
+use crate::domain::events::{
+    delivered, retry_delay_seconds, EventsSettings, QueuedEvent, DEFAULT_FIRST_RETRY_SECONDS,
+};
 
 /// The producer's binding name in `wrangler.toml`.
 pub const EVENTS_BINDING: &str = "EVENTS";
@@ -48,10 +50,12 @@ extern "C" {
     /// How many times it was handed to a consumer, this time included.
     #[wasm_bindgen(method, getter)]
     fn attempts(this: &Message) -> u32;
-    #[wasm_bindgen(method)]
-    fn ack(this: &Message);
-    #[wasm_bindgen(method)]
-    fn retry(this: &Message, options: &Object);
+    // Caught, so that a message the runtime will not settle (one settled already) cannot
+    // throw out of the handler and fail the whole batch.
+    #[wasm_bindgen(method, catch)]
+    fn ack(this: &Message) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn retry(this: &Message, options: &Object) -> Result<(), JsValue>;
 }
 
 impl Queue {
@@ -64,10 +68,16 @@ impl Queue {
 }
 
 impl EventQueue for Queue {
+    /// Sends the event, and once more if the queue refused it: an event the queue never
+    /// took is lost (and logged by the caller).
     async fn enqueue(&self, event: &QueuedEvent) -> Result<(), Fault> {
-        let body = format!("{} {} {}", event.id, event.kind, event.payload);
-        let sent = async { JsFuture::from(self.send(&body)?).await };
-        sent.await.map(drop).map_err(worker::Error::from).or_fault(Backend::Queue, "queue an event")
+        let body = format!("{} {} {}", event.id, event.type_name, event.payload);
+        let send = || async { JsFuture::from(self.send(&body)?).await };
+        let sent = match send().await {
+            Ok(sent) => Ok(sent),
+            Err(_) => send().await,
+        };
+        sent.map(drop).map_err(worker::Error::from).or_fault(Backend::Queue, "queue an event")
     }
 }
 
@@ -78,16 +88,19 @@ pub async fn consume(batch: MessageBatch, settings: Option<&'static EventsSettin
     let messages: Vec<Message> = batch.messages().iter().map(JsCast::unchecked_into).collect();
     if batch.queue().ends_with(DEAD_LETTER_SUFFIX) {
         for message in &messages {
-            let (id, kind) = read(message).map(|event| (event.id, event.kind)).unwrap_or_default();
-            let line = json!({ "event": "event_undelivered", "id": id, "type": kind,
+            let event = parse_message(message);
+            let (id, type_name) = event.map(|event| (event.id, event.type_name)).unwrap_or_default();
+            let line = json!({ "event": "event_undelivered", "id": id, "type": type_name,
                                "queue": batch.queue() });
             worker::console_error!("{line}");
-            message.ack();
+            let _ = message.ack();
         }
         return;
     }
-    // All at once, so that a slow receiver holds up a batch for one try's time, not ten.
-    // Through the runtime's Promise.all: futures_util's join_all cost 2.3 KB of wasm.
+    // All at once, so that a slow receiver holds up a batch for one try's time, not six
+    // (wrangler.toml's max_batch_size: an invocation has at most 6 connections open, and
+    // a seventh delivery would wait for one while its time ran). Through the runtime's
+    // Promise.all: futures_util's join_all cost 2.3 KB of wasm.
     let tries = Array::new();
     for message in messages {
         let delivery = async move {
@@ -102,10 +115,11 @@ pub async fn consume(batch: MessageBatch, settings: Option<&'static EventsSettin
 /// One delivery of one message: acknowledged once the receiver took it, retried after a
 /// wait otherwise (a refusal, no answer in time, or events turned off meanwhile).
 async fn deliver(settings: Option<&'static EventsSettings>, message: &Message) {
-    let Some(event) = read(message) else {
+    let Some(event) = parse_message(message) else {
         // Nothing any try could deliver.
         worker::console_error!("{}", json!({ "event": "event_unreadable" }));
-        return message.ack();
+        let _ = message.ack();
+        return;
     };
     let attempt = message.attempts();
     let failure = match settings {
@@ -114,28 +128,34 @@ async fn deliver(settings: Option<&'static EventsSettings>, message: &Message) {
             let now = (Date::now().as_millis() / 1000) as i64;
             let request = settings.request(&NodeCrypto, &event, now);
             match post_within(&request, settings.timeout_ms).await {
-                Ok((status, _)) if delivered(status) => return message.ack(),
+                Ok((status, _)) if delivered(status) => {
+                    let _ = message.ack();
+                    return;
+                }
                 Ok((status, _)) => format!("HTTP {status}"),
                 Err(why) => why,
             }
         }
     };
-    let delay = settings.map_or(60, |settings| settings.retry_delay_seconds(attempt));
-    let line = json!({ "event": "event_delivery_failed", "id": event.id, "type": event.kind,
+    // Without settings, as events were on when this one was queued: the default waits, so
+    // that a worker misconfigured for a while loses none of the backlog.
+    let first_retry = settings.map_or(DEFAULT_FIRST_RETRY_SECONDS, |settings| settings.first_retry_seconds);
+    let delay = retry_delay_seconds(first_retry, attempt);
+    let line = json!({ "event": "event_delivery_failed", "id": event.id, "type": event.type_name,
                        "attempt": attempt, "retry_in_seconds": delay, "reason": failure });
     worker::console_warn!("{line}");
     let options = Object::new();
     let _ = Reflect::set(&options, &JsValue::from_str("delaySeconds"), &JsValue::from(delay));
-    message.retry(&options);
+    let _ = message.retry(&options);
 }
 
 /// The event a message carries; `None` for a body this worker did not write. A message is
 /// one string, `<id> <type> <payload>` (the id and the type have no spaces): written and
 /// read only here, and the least code in the wasm of the ways tried (serde's derives, an
 /// object of three strings).
-fn read(message: &Message) -> Option<QueuedEvent> {
+fn parse_message(message: &Message) -> Option<QueuedEvent> {
     let body = message.body().as_string()?;
     let mut parts = body.splitn(3, ' ');
-    let (id, kind, payload) = (parts.next()?, parts.next()?, parts.next()?);
-    Some(QueuedEvent { id: id.into(), kind: kind.into(), payload: payload.into() })
+    let (id, type_name, payload) = (parts.next()?, parts.next()?, parts.next()?);
+    Some(QueuedEvent { id: id.into(), type_name: type_name.into(), payload: payload.into() })
 }

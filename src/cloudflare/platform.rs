@@ -11,7 +11,7 @@ use worker::{Date, Delay, Env};
 
 use crate::domain::clock::Clock;
 use crate::domain::error::{Backend, Fault};
-use crate::domain::outgoing::OutgoingRequest;
+use crate::domain::outgoing::{url_origin, OutgoingRequest};
 
 /// The runtime's clock (`Date.now()`). Inside a request it advances only with I/O, as
 /// Workers coarsen timers against side channels; that is precise enough for tokens.
@@ -93,17 +93,10 @@ pub async fn post_within(outgoing: &OutgoingRequest, timeout_ms: u64) -> Result<
     let exchange = std::pin::pin!(exchange);
     match select(exchange, deadline).await {
         Either::Left((Ok(reply), _)) => Ok(reply),
-        Either::Left((Err(error), _)) => Err(format!("no reply from {}: {error}", origin(&outgoing.url))),
+        Either::Left((Err(error), _)) => Err(format!("no reply from {}: {error}", url_origin(&outgoing.url))),
         Either::Right(_) => {
             controller.abort();
-            Err(format!("no reply from {} within {timeout_ms} ms", origin(&outgoing.url)))
+            Err(format!("no reply from {} within {timeout_ms} ms", url_origin(&outgoing.url)))
         }
     }
-}
-
-/// `scheme://host[:port]` of `url`, without user info, path, query or fragment.
-fn origin(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    format!("{scheme}://{}", authority.rsplit('@').next().unwrap_or(authority))
 }

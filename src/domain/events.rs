@@ -80,14 +80,6 @@ impl Event {
         self
     }
 
-    pub fn kind(&self) -> EventType {
-        self.kind
-    }
-
-    pub fn data(&self) -> &Map<String, Value> {
-        &self.data
-    }
-
     /// The event as the queue carries it: the body every delivery of it POSTs, made now,
     /// so that it says when the event happened, not when it was delivered; and its
     /// `webhook-id`, the same for every try, so that a receiver can drop what it has
@@ -101,20 +93,32 @@ impl Event {
             rfc3339_millis(at_ms),
             Value::Object(self.data)
         );
-        QueuedEvent { id, kind: kind.into(), payload }
+        QueuedEvent { id, type_name: kind.into(), payload }
     }
 }
 
-/// A queue message: an event's id, type (for the log) and body.
+/// A queue message: an event's id, its `type` (for the log) and its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedEvent {
     pub id: String,
-    pub kind: String,
+    pub type_name: String,
     pub payload: String,
 }
 
 /// The most Cloudflare Queues delays a retry: 12 hours.
 pub const MAX_RETRY_DELAY_SECONDS: u32 = 43_200;
+
+/// `EVENTS_RETRY_DELAY_SECONDS` unless set: the wait before the first retry.
+pub const DEFAULT_FIRST_RETRY_SECONDS: u32 = 5;
+
+/// How long to wait before trying again after the `attempts`-th try failed, the first
+/// retry waiting `first_retry_seconds` and each next one three times longer, up to
+/// [`MAX_RETRY_DELAY_SECONDS`]: with the default, 5 s, 15 s, 45 s, ... 12 h, which ten
+/// retries spread over about a day.
+pub fn retry_delay_seconds(first_retry_seconds: u32, attempts: u32) -> u32 {
+    let growth = 3u32.saturating_pow(attempts.saturating_sub(1));
+    first_retry_seconds.saturating_mul(growth).min(MAX_RETRY_DELAY_SECONDS)
+}
 
 /// Where events go and how they are delivered: `EVENTS_WEBHOOK_URL`, the secret
 /// `EVENTS_WEBHOOK_SECRET`, `EVENTS_WEBHOOK_TIMEOUT_MS` and `EVENTS_RETRY_DELAY_SECONDS`.
@@ -139,11 +143,9 @@ impl EventsSettings {
         }
     }
 
-    /// How long to wait before trying again after the `attempts`-th try failed: with the
-    /// default 5 s, 5 s, 15 s, 45 s, ... 12 h, which ten retries spread over a day.
+    /// [`retry_delay_seconds`] with this `first_retry_seconds`.
     pub fn retry_delay_seconds(&self, attempts: u32) -> u32 {
-        let growth = 3u32.saturating_pow(attempts.saturating_sub(1));
-        self.first_retry_seconds.saturating_mul(growth).min(MAX_RETRY_DELAY_SECONDS)
+        retry_delay_seconds(self.first_retry_seconds, attempts)
     }
 }
 
@@ -177,7 +179,7 @@ mod tests {
         let event = Event::about(EventType::UserSignedIn, 7, "Alice", "+8613912349999").with("method", "sms");
         // 2026-12-07 06:00:00.042 UTC.
         let queued = event.queued("msg_1".into(), 1_796_623_200_042);
-        assert_eq!(queued.kind, "user.signed_in");
+        assert_eq!(queued.type_name, "user.signed_in");
         let payload: Value = serde_json::from_str(&queued.payload).unwrap();
         assert_eq!(
             payload,
@@ -199,6 +201,7 @@ mod tests {
         assert!((86_400..2 * 86_400).contains(&total), "{total}");
         assert_eq!(settings(0).retry_delay_seconds(4), 0);
         assert_eq!(settings(3_600).retry_delay_seconds(u32::MAX), MAX_RETRY_DELAY_SECONDS);
+        assert_eq!(retry_delay_seconds(DEFAULT_FIRST_RETRY_SECONDS, 2), 15);
     }
 
     #[test]

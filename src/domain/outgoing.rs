@@ -30,6 +30,14 @@ pub(crate) fn base64_padded(bytes: &[u8]) -> String {
     text
 }
 
+/// `scheme://host[:port]` of `url`, without user info, path, query or fragment: as much of
+/// an app's URL as a log may show (the rest may hold a token).
+pub fn url_origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    format!("{scheme}://{}", authority.rsplit('@').next().unwrap_or(authority))
+}
+
 /// An HTTP request to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingRequest {
@@ -38,4 +46,16 @@ pub struct OutgoingRequest {
     /// Always `POST` (a form body, or Tencent Cloud's JSON): the code travels in the body,
     /// never in a URL that proxies and logs keep.
     pub body: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_drops_user_info_path_query_and_fragment() {
+        assert_eq!(url_origin("https://u:p@hooks.example:8443/a/b?token=1#x"), "https://hooks.example:8443");
+        assert_eq!(url_origin("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
+        assert_eq!(url_origin("no scheme/at/all"), "://no scheme");
+    }
 }

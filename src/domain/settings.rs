@@ -5,7 +5,7 @@ use chrono::FixedOffset;
 use secrecy::SecretString;
 
 use super::error::ConfigError;
-use super::events::EventsSettings;
+use super::events::{EventsSettings, DEFAULT_FIRST_RETRY_SECONDS};
 use super::key_ring::KeySettings;
 use super::password::PasswordPolicy;
 use super::phone::CountryCodes;
@@ -339,7 +339,12 @@ impl Settings {
                             ConfigError::new("EVENTS_WEBHOOK_SECRET", why)
                         })?,
                     timeout_ms: number("EVENTS_WEBHOOK_TIMEOUT_MS", 10_000, 1_000, 60_000)?,
-                    first_retry_seconds: number("EVENTS_RETRY_DELAY_SECONDS", 5, 0, 3_600)? as u32,
+                    first_retry_seconds: number(
+                        "EVENTS_RETRY_DELAY_SECONDS",
+                        DEFAULT_FIRST_RETRY_SECONDS.into(),
+                        0,
+                        3_600,
+                    )? as u32,
                 }),
             },
             login_limits: LoginLimits {

@@ -8,7 +8,7 @@ use base64ct::{Base64Unpadded, Encoding};
 
 use super::crypto::Crypto;
 use super::error::ConfigError;
-use super::outgoing::base64_padded;
+use super::outgoing::{base64_padded, url_origin};
 
 /// A `whsec_…` secret's key: the base64 after the prefix, decoded.
 #[derive(Clone, PartialEq, Eq)]
@@ -62,7 +62,8 @@ pub fn receiver_url(variable: &str, url: &str) -> Result<String, ConfigError> {
     if url.starts_with("https://") || local.iter().any(|prefix| url.starts_with(prefix)) {
         return Ok(url.to_string());
     }
-    Err(ConfigError::new(variable, format!("{variable} must be an https URL, not {url:?}")))
+    // Its origin alone: the rest of an app's URL may hold a token, and this reason is logged.
+    Err(ConfigError::new(variable, format!("{variable} must be an https URL, not {}…", url_origin(url))))
 }
 
 #[cfg(test)]
@@ -90,6 +91,16 @@ mod tests {
                 ("webhook-signature".into(), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_receiver_is_https_but_on_this_machine_and_a_refusal_shows_only_its_origin() {
+        assert!(receiver_url("X", "https://app.example/hooks?token=1").is_ok());
+        assert!(receiver_url("X", "http://127.0.0.1:9000/").is_ok());
+        let refused =
+            receiver_url("EVENTS_WEBHOOK_URL", "http://user:pw@app.example/h?token=abc").unwrap_err();
+        assert_eq!(refused.variable, "EVENTS_WEBHOOK_URL");
+        assert_eq!(refused.reason, "EVENTS_WEBHOOK_URL must be an https URL, not http://app.example…");
     }
 
     #[test]
