@@ -27,7 +27,7 @@ pub async fn change<P: Platform>(
     let hash = PasswordHash::create(&app.kdf, &app.rng, password, &app.settings.passwords).await?;
     let epoch = session::replace_password(app, user.id, &hash).await?;
     let data = UserData { uid: user.id, rid: user.roles.clone() };
-    let (pair, session) = session::opened(app, &data, epoch, call)?;
+    let (pair, session) = session::open(app, &data, epoch, call)?;
     // With the session that goes on, so that the backend knows its id as a sign-in's.
     let changed = events::about(EventType::UserPasswordChanged, &user).with("sid", session.sid);
     events::report(app, call, changed);

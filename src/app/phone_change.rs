@@ -108,7 +108,7 @@ mod tests {
         block_on(world.0.users.create(&new, 0)).unwrap();
         let deferrals = Deferrals::default();
         let data = UserData { uid: 2, rid: vec!["1".into()] };
-        let pair = session::open(world.0, &data, 0, &call_from("1.2.3.4", &deferrals)).unwrap();
+        let (pair, _) = session::open(world.0, &data, 0, &call_from("1.2.3.4", &deferrals)).unwrap();
         deferrals.run();
         pair
     }

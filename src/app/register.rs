@@ -43,6 +43,7 @@ pub async fn register<P: Platform>(
         };
         match app.users.create(&user, app.clock.now_seconds()).await? {
             Created::User(uid) => {
+                // From the request: the user is not read back.
                 let event = Event::about(EventType::UserRegistered, uid, account, request.phone.e164());
                 events::report(app, call, event.with("method", "password"));
                 Ok(NoData)

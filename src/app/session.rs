@@ -19,18 +19,6 @@ use crate::domain::phone::Phone;
 use crate::domain::random::random_id;
 use crate::domain::token::{self, NewToken, TokenKind, TokenPair, UserData, VerifiedToken};
 
-/// Opens a session of the user, whose session epoch was `epoch` when the user was read
-/// (the session ends if it moves), and records it for "your devices" once the answer is
-/// out: the login does not wait for the write.
-pub fn open<P: Platform>(
-    app: &'static App<P>,
-    user: &UserData,
-    epoch: u64,
-    call: &Call<'_>,
-) -> Result<TokenPair, ApiError> {
-    opened(app, user, epoch, call).map(|(pair, _)| pair)
-}
-
 /// Opens a session of `user` as [`open`] does, for a sign-in by `method` (`password` or
 /// `sms`), which is reported as `user.signed_in` with the session's id and device.
 pub fn sign_in<P: Platform>(
@@ -40,7 +28,7 @@ pub fn sign_in<P: Platform>(
     call: &Call<'_>,
 ) -> Result<TokenPair, ApiError> {
     let data = UserData { uid: user.id, rid: user.roles.clone() };
-    let (pair, record) = opened(app, &data, user.sessions_not_before_ms, call)?;
+    let (pair, record) = open(app, &data, user.sessions_not_before_ms, call)?;
     let device = &record.device;
     let event =
         events::about(EventType::UserSignedIn, user).with("method", method).with("sid", record.sid).with(
@@ -51,8 +39,10 @@ pub fn sign_in<P: Platform>(
     Ok(pair)
 }
 
-/// [`open`], which also returns the session's record.
-pub fn opened<P: Platform>(
+/// Opens a session of the user, whose session epoch was `epoch` when the user was read
+/// (the session ends if it moves), and records it for "your devices" once the answer is
+/// out: the login does not wait for the write. Returns its tokens and its record.
+pub fn open<P: Platform>(
     app: &'static App<P>,
     user: &UserData,
     epoch: u64,
@@ -359,7 +349,7 @@ mod tests {
     impl At {
         async fn open(&self, user: &UserData, epoch: u64) -> Result<TokenPair, ApiError> {
             let deferrals = Deferrals::default();
-            let opened = open(self.0, user, epoch, &call_from("1.2.3.4", &deferrals));
+            let opened = open(self.0, user, epoch, &call_from("1.2.3.4", &deferrals)).map(|(pair, _)| pair);
             deferrals.run();
             opened
         }

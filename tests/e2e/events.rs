@@ -195,18 +195,12 @@ fn every_event_reaches_the_backend_signed_and_carries_no_secret() {
     assert_eq!(by_type["user.phone_changed"]["phone"], masked(&new_phone));
     assert_eq!(by_type["user.phone_changed"]["previous_phone"], masked(&phone));
     assert_eq!(by_type["user.deleted"]["phone"], masked(&new_phone));
-    let methods: HashSet<&str> = payloads
-        .iter()
-        .filter(|p| p["type"] == "user.signed_in")
-        .map(|p| p["data"]["method"].as_str().unwrap())
-        .collect();
-    assert_eq!(methods, HashSet::from(["password", "sms"]));
-    let scopes: HashSet<&str> = payloads
-        .iter()
-        .filter(|p| p["type"] == "session.revoked")
-        .map(|p| p["data"]["scope"].as_str().unwrap())
-        .collect();
-    assert_eq!(scopes, HashSet::from(["others", "session"]));
+    // The values of `field` in the events of type `of`.
+    let values = |of: &str, field: &str| -> HashSet<&str> {
+        payloads.iter().filter(|p| p["type"] == of).map(|p| p["data"][field].as_str().unwrap()).collect()
+    };
+    assert_eq!(values("user.signed_in", "method"), HashSet::from(["password", "sms"]));
+    assert_eq!(values("session.revoked", "scope"), HashSet::from(["others", "session"]));
     assert!(by_type["user.deletion_scheduled"]["delete_after"].as_str().unwrap().ends_with('Z'));
     let sids: HashSet<&str> = payloads.iter().filter_map(|p| p["data"]["sid"].as_str()).collect();
     let changed_sid = by_type["user.password_changed"]["sid"].as_str().unwrap();
